@@ -1,0 +1,317 @@
+/*
+ * librope: rotary position embedding (RoPE) on CPUs.
+ *
+ * This header is the manual. It declares everything a user calls:
+ *   1. versions, dtypes, tensors, statuses and error messages;
+ *   2. execution contexts (instruction set, threads);
+ *   3. the ONNX RotaryEmbedding-23 operator;
+ *   4. the Ascend Transformer Boost (ATB) RopeOperation;
+ *   5. the operation lifecycle shared by both (create, infer shape, setup, execute, destroy);
+ *   6. scalar f16 / bf16 conversions.
+ *
+ * Conventions that hold for every function below unless its comment says otherwise:
+ *   - Every function that can fail returns a rope_status. On failure it writes nothing to any output
+ *     tensor or output argument, and rope_last_error() describes the failure (which argument, which
+ *     dimension, expected versus found) for the calling thread.
+ *   - The library never aborts, never prints, and never touches memory outside the tensors it is given
+ *     (a tensor's extent is defined by its dims and row_stride).
+ *   - Compute functions take a rope_context *; NULL means the process-wide default context.
+ *   - All arithmetic is float32, with every product rounded before it is added (no fused multiply-add);
+ *     float16 / bfloat16 results are rounded once, to nearest even. Results are bitwise identical for
+ *     every instruction set and thread count.
+ */
+#ifndef ROPE_H
+#define ROPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Versions                                                                                        */
+/* ---------------------------------------------------------------------------------------------- */
+
+#define ROPE_VERSION_MAJOR 0
+#define ROPE_VERSION_MINOR 1
+#define ROPE_VERSION_PATCH 0
+#define ROPE_VERSION_NUMBER (ROPE_VERSION_MAJOR * 10000 + ROPE_VERSION_MINOR * 100 + ROPE_VERSION_PATCH)
+#define ROPE_VERSION_STRING "0.1.0"
+
+/* The version of the library actually linked, as ROPE_VERSION_NUMBER / ROPE_VERSION_STRING would
+ * give it. Compare with the macros to detect a header / library mismatch. Thread-safe. */
+unsigned rope_version_number(void);
+const char *rope_version_string(void);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Tensors                                                                                         */
+/* ---------------------------------------------------------------------------------------------- */
+
+typedef enum rope_dtype {
+    ROPE_DTYPE_INVALID = 0,
+    ROPE_F32 = 1,  /* IEEE binary32 */
+    ROPE_F16 = 2,  /* IEEE binary16, stored as uint16_t */
+    ROPE_BF16 = 3, /* bfloat16 (upper half of a binary32), stored as uint16_t */
+    ROPE_I32 = 4,
+    ROPE_U32 = 5,
+    ROPE_I64 = 6
+} rope_dtype;
+
+/* Size in bytes of one element, or 0 for a value that is not a rope_dtype. */
+size_t rope_dtype_size(rope_dtype dtype);
+/* "f32", "f16", "bf16", "i32", "u32", "i64", or "invalid". Never NULL. */
+const char *rope_dtype_name(rope_dtype dtype);
+
+#define ROPE_MAX_RANK 8
+
+/*
+ * A tensor descriptor. The library never owns or frees `data`.
+ *
+ * Elements are laid out row-major. A *row* is the unit one token occupies contiguously in the
+ * operator's own layout: the last dimension, except for a 4-D ATB query/key [batch, seq, heads,
+ * head_size] whose row is heads*head_size. `row_stride` is the distance, in elements, between the
+ * starts of consecutive rows; 0 means dense (row_stride = row length). A larger stride lets q and k
+ * be rotated where they sit inside a fused QKV buffer.
+ *
+ * For shape inference only dtype, rank and dims are read; data may be NULL.
+ */
+typedef struct rope_tensor {
+    void *data;
+    rope_dtype dtype;
+    int rank;
+    int64_t dims[ROPE_MAX_RANK];
+    int64_t row_stride;
+} rope_tensor;
+
+/* Number of elements (product of dims), or -1 if rank is out of [0, ROPE_MAX_RANK], a dim is
+ * negative, or the product overflows int64. */
+int64_t rope_tensor_numel(const rope_tensor *t);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Status and errors                                                                               */
+/* ---------------------------------------------------------------------------------------------- */
+
+typedef enum rope_status {
+    ROPE_OK = 0,
+    ROPE_ERROR_NULL_ARGUMENT = 1,  /* a required pointer (tensor, data, parameter) is NULL */
+    ROPE_ERROR_DTYPE = 2,          /* a dtype, or a combination of dtypes, is not accepted */
+    ROPE_ERROR_RANK = 3,           /* a tensor has a rank the operator does not take */
+    ROPE_ERROR_SHAPE = 4,          /* a dimension does not match what the others imply */
+    ROPE_ERROR_ATTRIBUTE = 5,      /* an attribute or parameter has a value outside its domain */
+    ROPE_ERROR_INDEX = 6,          /* a position id or seqlen value lies outside its valid range */
+    ROPE_ERROR_ALIASING = 7,       /* an output partially overlaps an input or another output */
+    ROPE_ERROR_STRIDE = 8,         /* a row_stride is negative or smaller than its row */
+    ROPE_ERROR_OUT_OF_MEMORY = 9,  /* an allocation failed */
+    ROPE_ERROR_UNSUPPORTED = 10,   /* a request this build or this CPU cannot serve (e.g. an ISA) */
+    ROPE_ERROR_STATE = 11,         /* a lifecycle call out of order (execute before setup, ...) */
+    ROPE_ERROR_WORKSPACE = 12,     /* the workspace given to execute is smaller than setup asked */
+    ROPE_STATUS_COUNT_ = 13
+} rope_status;
+
+/* A short readable name for a status ("ROPE_ERROR_SHAPE: tensor dimension mismatch"), never NULL;
+ * an unknown value gives "unknown rope_status". Thread-safe. */
+const char *rope_status_string(rope_status status);
+
+/* The message of the last failure of a librope call on the calling thread, such as
+ * "rope_onnx_rotary_embedding: cos_cache dim 1: expected 4 (rotary_embedding_dim/2), found 3".
+ * Successful calls leave it unchanged. Empty string if nothing failed yet. The pointer stays valid
+ * until the thread's next failing call. Thread-safe (per-thread storage). */
+const char *rope_last_error(void);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Execution contexts                                                                              */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* Instruction sets with a kernel. ROPE_ISA_AUTO picks the best the CPU has. */
+typedef enum rope_isa {
+    ROPE_ISA_AUTO = 0,
+    ROPE_ISA_SCALAR = 1, /* portable C: the reference every other kernel is tested against */
+    ROPE_ISA_AVX2 = 2,   /* x86-64 AVX2 + FMA + F16C */
+    ROPE_ISA_AVX512 = 3, /* x86-64 AVX-512 F/BW/VL (+ AVX512_BF16 when present) */
+    ROPE_ISA_NEON = 4    /* aarch64 Advanced SIMD */
+} rope_isa;
+
+/* "auto", "scalar", "avx2", "avx512", "neon", or "invalid". Never NULL. */
+const char *rope_isa_name(rope_isa isa);
+/* 1 when this build has a kernel for `isa` and the running CPU can execute it, else 0.
+ * ROPE_ISA_AUTO and ROPE_ISA_SCALAR are always available. Thread-safe. */
+int rope_isa_available(rope_isa isa);
+
+typedef struct rope_context rope_context;
+
+typedef struct rope_context_options {
+    rope_isa isa;   /* ROPE_ISA_AUTO: the environment variable ROPE_ISA if set, else the best */
+    int threads;    /* worker threads; 0: the number of online CPUs */
+} rope_context_options;
+
+/*
+ * Creates an execution context. `options` may be NULL (all defaults).
+ * Errors: ROPE_ERROR_NULL_ARGUMENT (out is NULL), ROPE_ERROR_ATTRIBUTE (threads < 0 or isa unknown,
+ * or ROPE_ISA names an unknown set), ROPE_ERROR_UNSUPPORTED (the requested ISA is not available),
+ * ROPE_ERROR_OUT_OF_MEMORY. On failure *out is left unchanged.
+ * A context may be used by several threads at once; every call on it is thread-safe.
+ */
+rope_status rope_context_create(const rope_context_options *options, rope_context **out);
+
+/* Frees a context and its resources. NULL is a no-op. No call may be using it. */
+void rope_context_free(rope_context *ctx);
+
+/* Forces the instruction set of `ctx` (NULL: the default context). ROPE_ISA_AUTO restores the
+ * automatic choice. Errors: ROPE_ERROR_ATTRIBUTE (unknown value), ROPE_ERROR_UNSUPPORTED (not
+ * available here). Must not race with compute calls on the same context. */
+rope_status rope_context_set_isa(rope_context *ctx, rope_isa isa);
+
+/* The instruction set compute calls on `ctx` (NULL: the default context) actually use. */
+rope_isa rope_context_isa(const rope_context *ctx);
+
+/* The number of threads compute calls on `ctx` (NULL: the default context) may use (>= 1). */
+int rope_context_threads(const rope_context *ctx);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* ONNX RotaryEmbedding (ai.onnx, opset 23)                                                        */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* The operator's attributes, with ONNX's defaults when zero-initialised. */
+typedef struct rope_onnx_attrs {
+    int64_t interleaved;          /* 0: halves (x[0:r/2], x[r/2:r]); 1: pairs (x[2j], x[2j+1]) */
+    int64_t rotary_embedding_dim; /* r; 0 means head_size. Must be even and <= head_size */
+    int64_t num_heads;            /* required (> 0) for 3-D X; ignored for 4-D X */
+} rope_onnx_attrs;
+
+/*
+ * Shape inference: the descriptor of Y from the input descriptors and attributes alone.
+ *   x:            4-D [batch, num_heads, seq, head_size] or 3-D [batch, seq, num_heads*head_size];
+ *                 dtype f32, f16 or bf16.
+ *   cos, sin:     2-D [max_pos, r/2] with position_ids, 3-D [batch, seq, r/2] without; same dtype as x.
+ *   position_ids: NULL, or 2-D [batch, seq] of i64.
+ * On success *y_out gets x's dtype, rank and dims, data NULL and row_stride 0 (dense).
+ * Data pointers are not read. Errors are exactly those rope_onnx_rotary_embedding reports for the
+ * same descriptors (excluding checks that need data: position id values, aliasing, NULL data).
+ */
+rope_status rope_onnx_infer(const rope_onnx_attrs *attrs, const rope_tensor *x, const rope_tensor *cos,
+                            const rope_tensor *sin, const rope_tensor *position_ids, rope_tensor *y_out);
+
+/*
+ * Y = RotaryEmbedding(X, cos, sin, position_ids) with ONNX opset-23 semantics. For every (batch b,
+ * seq s, head n) the cache row c, s (row position_ids[b][s] of a 2-D cache, or row [b][s] of a 3-D
+ * one) rotates the first r elements of the head vector:
+ *     y1 = c*x1 - s*x2,   y2 = s*x1 + c*x2
+ * and copies elements [r, head_size) unchanged.
+ *   y: same dtype and dims as x, with data set; it may be x itself (in place) but must not
+ *      otherwise overlap x, cos, sin or position_ids.
+ * Errors: NULL_ARGUMENT, DTYPE, RANK, SHAPE, ATTRIBUTE (interleaved not 0/1, odd or too large r,
+ * missing num_heads for 3-D x, odd head_size), INDEX (a position id outside [0, max_pos)),
+ * STRIDE, ALIASING. Batch, seq or heads of 0 is valid and writes nothing.
+ * Threading: uses ctx's threads; concurrent calls with one context are safe.
+ */
+rope_status rope_onnx_rotary_embedding(rope_context *ctx, const rope_onnx_attrs *attrs, const rope_tensor *x,
+                                       const rope_tensor *cos, const rope_tensor *sin,
+                                       const rope_tensor *position_ids, const rope_tensor *y);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* ATB RopeOperation                                                                               */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* Mirrors atb::infer::RopeParam. Use ROPE_ATB_PARAM_INIT for ATB's defaults. */
+typedef struct rope_atb_param {
+    int32_t rotary_coeff; /* 2, 4 or D (= cos.dims[1]); D % rotary_coeff == 0 */
+    int32_t cos_format;   /* 0: cos row = token index; 1: row = position inside its packed sequence */
+    uint8_t rsv[8];       /* reserved, must be zero */
+} rope_atb_param;
+
+#define ROPE_ATB_PARAM_INIT {4, 0, {0, 0, 0, 0, 0, 0, 0, 0}}
+
+/*
+ * Shape inference for ATB Rope: ropeQ and ropeK get query's and key's dtype, rank and dims (data
+ * NULL, row_stride 0). Checks everything rope_atb_rope checks that does not need data.
+ */
+rope_status rope_atb_infer(const rope_atb_param *param, const rope_tensor *query, const rope_tensor *key,
+                           const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *seqlen,
+                           rope_tensor *rope_q_out, rope_tensor *rope_k_out);
+
+/*
+ * ropeQ, ropeK = Rope(query, key, cos, sin, seqlen) with ATB semantics, in one pass over the tokens
+ * (a token's q and k rows are rotated together with one cos/sin row).
+ *   query: [ntokens, hiddenQ] or [batch, seq, headsQ, head_size]; f16, bf16 or f32.
+ *   key:   same rank and dtype, same ntokens, hiddenQ % hiddenK == 0.
+ *   cos, sin: 2-D [rows, D], identical shapes. D = cos.dims[1] is the rotated chunk width: every
+ *          D-wide chunk of a q/k row is rotated with the token's cos/sin row. Dtypes: f16 with f16
+ *          q/k, f32 with f16 q/k, bf16 with bf16, f32 with f32.
+ *   seqlen: 1-D [batch], i32 or u32. With cos_format 1, tokens are packed sequence after sequence
+ *          and each sequence restarts at cos row 0; sum(seqlen) must equal ntokens.
+ *   rope_q, rope_k: same dtype and dims as query / key, data set; each may be its own input (in
+ *          place) and must not otherwise overlap any input or each other.
+ * Element i of a row (d = i % D, rs = D / rotary_coeff) pairs with i + rs when d % (2*rs) < rs
+ * (out = x*cos[d] - x[i+rs]*sin[d]) and with i - rs otherwise (out = x*cos[d] + x[i-rs]*sin[d]).
+ * Errors: NULL_ARGUMENT, DTYPE, RANK, SHAPE, ATTRIBUTE (coefficient, cos_format, reserved bytes,
+ * odd D), INDEX (seqlen values; too few cos rows), STRIDE, ALIASING.
+ */
+rope_status rope_atb_rope(rope_context *ctx, const rope_atb_param *param, const rope_tensor *query,
+                          const rope_tensor *key, const rope_tensor *cos, const rope_tensor *sin,
+                          const rope_tensor *seqlen, const rope_tensor *rope_q, const rope_tensor *rope_k);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Operation lifecycle (as ATB's atb::Operation)                                                   */
+/* ---------------------------------------------------------------------------------------------- */
+
+typedef struct rope_operation rope_operation;
+
+/* The tensors of one execution: inputs in the operator's order (ONNX: X, cos_cache, sin_cache,
+ * position_ids, where position_ids may be left out or given with data NULL and rank 0; ATB: query,
+ * key, cos, sin, seqlen) and outputs (ONNX: Y; ATB: ropeQ, ropeK). */
+typedef struct rope_variant_pack {
+    const rope_tensor *inputs;
+    size_t n_inputs;
+    const rope_tensor *outputs;
+    size_t n_outputs;
+} rope_variant_pack;
+
+/* Creates an operation from its parameters, validated now (ATTRIBUTE on a bad value).
+ * Errors: NULL_ARGUMENT, ATTRIBUTE, OUT_OF_MEMORY. The parameters are copied. */
+rope_status rope_operation_create_onnx(const rope_onnx_attrs *attrs, rope_operation **out);
+rope_status rope_operation_create_atb(const rope_atb_param *param, rope_operation **out);
+
+/* Frees an operation. NULL is a no-op. */
+void rope_operation_destroy(rope_operation *op);
+
+/* Number of inputs (ONNX 4, the last optional; ATB 5) and outputs (ONNX 1; ATB 2). */
+size_t rope_operation_input_count(const rope_operation *op);
+size_t rope_operation_output_count(const rope_operation *op);
+
+/* Infers the output descriptors from input descriptors (data not read). `outputs` must have room
+ * for rope_operation_output_count(op) descriptors. Errors: as the operator's infer function, and
+ * SHAPE when n_inputs is not a count the operator takes. */
+rope_status rope_operation_infer_shape(const rope_operation *op, const rope_tensor *inputs, size_t n_inputs,
+                                       rope_tensor *outputs, size_t n_outputs);
+
+/* Validates every tensor of `pack` (shapes, dtypes, data values, aliasing) and remembers it for
+ * execute. *workspace_size receives the bytes execute needs (0 for these operators).
+ * An operation holds one setup at a time: it is not thread-safe; use one operation per thread. */
+rope_status rope_operation_setup(rope_operation *op, const rope_variant_pack *pack, size_t *workspace_size);
+
+/* Runs the operation on the pack given to setup, which must be the same pack (same descriptors and
+ * data pointers; the data may have changed). Errors: STATE (no setup, or a different pack),
+ * WORKSPACE (workspace_size below what setup reported), and INDEX if data values changed to invalid
+ * ones since setup. */
+rope_status rope_operation_execute(rope_operation *op, const rope_variant_pack *pack, void *workspace,
+                                   size_t workspace_size, rope_context *ctx);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Scalar conversions                                                                              */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* IEEE binary16 and bfloat16 conversions, exact in the widening direction and rounded to nearest
+ * even in the narrowing one. Infinities and NaN are kept (a NaN stays a NaN, made quiet); float16
+ * subnormals are produced and read. Thread-safe, no errors. */
+float rope_f16_to_f32(uint16_t h);
+uint16_t rope_f32_to_f16(float f);
+float rope_bf16_to_f32(uint16_t b);
+uint16_t rope_f32_to_bf16(float f);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ROPE_H */

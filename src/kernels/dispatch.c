@@ -1,0 +1,44 @@
+/* The one registration point of instruction-set kernels. */
+#include "kernel.h"
+
+/* Each table below is defined in its own kernel file, compiled only where its ISA exists. */
+#if defined(ROPE_HAVE_AVX2)
+extern const rope_kernel_set rope_kernels_avx2;
+#endif
+#if defined(ROPE_HAVE_AVX512)
+extern const rope_kernel_set rope_kernels_avx512;
+#endif
+#if defined(ROPE_HAVE_NEON)
+extern const rope_kernel_set rope_kernels_neon;
+#endif
+
+/* Best first. */
+static const rope_kernel_set *const registry[] = {
+#if defined(ROPE_HAVE_AVX512)
+    &rope_kernels_avx512,
+#endif
+#if defined(ROPE_HAVE_AVX2)
+    &rope_kernels_avx2,
+#endif
+#if defined(ROPE_HAVE_NEON)
+    &rope_kernels_neon,
+#endif
+    &rope_kernels_scalar,
+};
+
+const rope_kernel_set *rope_kernels_for(rope_isa isa) {
+    for (size_t i = 0; i < sizeof registry / sizeof registry[0]; i++)
+        if (registry[i]->isa == isa) return registry[i];
+    return NULL;
+}
+
+rope_isa rope_kernels_best(void) {
+    for (size_t i = 0; i < sizeof registry / sizeof registry[0]; i++)
+        if (registry[i]->cpu_has()) return registry[i]->isa;
+    return ROPE_ISA_SCALAR;
+}
+
+rope_rows_fn rope_kernels_select(const rope_kernel_set *set, const rope_kernel_shape *shape) {
+    rope_rows_fn fn = set ? set->select(shape) : NULL;
+    return fn ? fn : rope_kernels_scalar.select(shape);
+}

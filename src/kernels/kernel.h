@@ -1,0 +1,58 @@
+/*
+ * The contract between the engine and the per-instruction-set kernels.
+ *
+ * A kernel rotates the head vectors of one token: `heads` vectors of `head_size` elements, the
+ * n-th at x + n*x_head_stride (elements of x_dtype), written to y + n*y_head_stride, all with the
+ * same cos/sin row. Within the rotated prefix [0, rot), element g*2*rs + j (j < rs) pairs with
+ * g*2*rs + j + rs; elements [rot, head_size) are copied. y may equal x (same stride): every pair is
+ * read before it is written.
+ *
+ *   cos_full = 0: cos/sin hold rot/2 values; the pair (a, b) with index p = g*rs + j uses c = cos[p],
+ *                 s = sin[p]:  y[a] = x[a]*c - x[b]*s,  y[b] = x[a]*s + x[b]*c        (ONNX)
+ *   cos_full = 1: cos/sin hold rot values; each element uses its own index:
+ *                 y[a] = x[a]*cos[a] - x[b]*sin[a],  y[b] = x[b]*cos[b] + x[a]*sin[b]  (ATB)
+ *
+ * Arithmetic: float32, each product rounded, then one add or subtract, rounded once to x_dtype.
+ * Every kernel must give bitwise the results of the portable one (kernels/scalar.c).
+ */
+#ifndef ROPE_KERNEL_H
+#define ROPE_KERNEL_H
+
+#include <stddef.h>
+
+#include "rope.h"
+
+typedef struct rope_kernel_shape {
+    rope_dtype x_dtype;  /* x and y: f32, f16 or bf16 */
+    rope_dtype cs_dtype; /* cos and sin: f32, f16 or bf16 */
+    size_t head_size;
+    size_t rot; /* even, <= head_size, a multiple of 2*rs */
+    size_t rs;  /* >= 1 */
+    int cos_full;
+} rope_kernel_shape;
+
+typedef void (*rope_rows_fn)(const rope_kernel_shape *shape, const void *x, ptrdiff_t x_head_stride, void *y,
+                             ptrdiff_t y_head_stride, size_t heads, const void *cos, const void *sin);
+
+/* One instruction set's kernels. Adding an ISA means one file defining such a table and one line in
+ * kernels/dispatch.c. */
+typedef struct rope_kernel_set {
+    rope_isa isa;
+    /* 1 when the running CPU (and OS) can execute this set. */
+    int (*cpu_has)(void);
+    /* The kernel for `shape`, or NULL when this set has none (the engine then uses the portable one). */
+    rope_rows_fn (*select)(const rope_kernel_shape *shape);
+} rope_kernel_set;
+
+/* The set for `isa` if this build has it, else NULL. */
+const rope_kernel_set *rope_kernels_for(rope_isa isa);
+
+/* The best set this build has that the CPU can run. */
+rope_isa rope_kernels_best(void);
+
+/* The kernel of `set` for `shape`, falling back to the portable kernel. Never NULL for a valid shape. */
+rope_rows_fn rope_kernels_select(const rope_kernel_set *set, const rope_kernel_shape *shape);
+
+extern const rope_kernel_set rope_kernels_scalar;
+
+#endif

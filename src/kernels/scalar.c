@@ -1,0 +1,97 @@
+/* The portable kernel: the reference every instruction-set kernel is compared with, bit for bit. */
+#include "../core/convert.h"
+#include "../core/internal.h"
+#include "kernel.h"
+
+static ROPE_ALWAYS_INLINE float load(rope_dtype t, const void *p, size_t i) {
+    switch (t) {
+    case ROPE_F16: return rope_f16_to_f32_inline(((const uint16_t *)p)[i]);
+    case ROPE_BF16: return rope_bf16_to_f32_inline(((const uint16_t *)p)[i]);
+    default: return ((const float *)p)[i];
+    }
+}
+
+static ROPE_ALWAYS_INLINE void store(rope_dtype t, void *p, size_t i, float v) {
+    switch (t) {
+    case ROPE_F16: ((uint16_t *)p)[i] = rope_f32_to_f16_inline(v); break;
+    case ROPE_BF16: ((uint16_t *)p)[i] = rope_f32_to_bf16_inline(v); break;
+    default: ((float *)p)[i] = v; break;
+    }
+}
+
+/* The element-wise copy keeps the bits of x exactly, NaN payloads included. */
+static ROPE_ALWAYS_INLINE void copy_tail(rope_dtype t, const void *x, void *y, size_t from, size_t to) {
+    size_t es = t == ROPE_F32 ? 4 : 2;
+    if (x != y && to > from) memmove((char *)y + from * es, (const char *)x + from * es, (to - from) * es);
+}
+
+static ROPE_ALWAYS_INLINE void rotate_rows(rope_dtype xt, rope_dtype ct, int cos_full, const rope_kernel_shape *sh,
+                                           const void *x, ptrdiff_t xhs, void *y, ptrdiff_t yhs, size_t heads,
+                                           const void *cs, const void *sn) {
+    size_t es = xt == ROPE_F32 ? 4 : 2;
+    size_t rs = sh->rs, rot = sh->rot;
+    for (size_t h = 0; h < heads; h++) {
+        const void *xh = (const char *)x + (ptrdiff_t)h * xhs * (ptrdiff_t)es;
+        void *yh = (char *)y + (ptrdiff_t)h * yhs * (ptrdiff_t)es;
+        for (size_t g = 0; g < rot; g += 2 * rs) {
+            for (size_t j = 0; j < rs; j++) {
+                size_t a = g + j, b = a + rs;
+                float xa = load(xt, xh, a), xb = load(xt, xh, b);
+                float ca, sa, cb, sb;
+                if (cos_full) {
+                    ca = load(ct, cs, a), sa = load(ct, sn, a);
+                    cb = load(ct, cs, b), sb = load(ct, sn, b);
+                } else {
+                    size_t p = g / 2 + j;
+                    ca = cb = load(ct, cs, p);
+                    sa = sb = load(ct, sn, p);
+                }
+                float pa = xa * ca, qa = xb * sa;
+                float pb = xa * sb, qb = xb * cb;
+                store(xt, yh, a, pa - qa);
+                store(xt, yh, b, pb + qb);
+            }
+        }
+        copy_tail(xt, xh, yh, rot, sh->head_size);
+    }
+}
+
+#define ROPE_SCALAR_KERNEL(name, xt, ct, full)                                                              \
+    static void name(const rope_kernel_shape *sh, const void *x, ptrdiff_t xhs, void *y, ptrdiff_t yhs,     \
+                     size_t heads, const void *cs, const void *sn) {                                        \
+        rotate_rows(xt, ct, full, sh, x, xhs, y, yhs, heads, cs, sn);                                       \
+    }
+
+ROPE_SCALAR_KERNEL(f32_f32_half, ROPE_F32, ROPE_F32, 0)
+ROPE_SCALAR_KERNEL(f32_f32_full, ROPE_F32, ROPE_F32, 1)
+ROPE_SCALAR_KERNEL(f16_f16_half, ROPE_F16, ROPE_F16, 0)
+ROPE_SCALAR_KERNEL(f16_f16_full, ROPE_F16, ROPE_F16, 1)
+ROPE_SCALAR_KERNEL(f16_f32_half, ROPE_F16, ROPE_F32, 0)
+ROPE_SCALAR_KERNEL(f16_f32_full, ROPE_F16, ROPE_F32, 1)
+ROPE_SCALAR_KERNEL(bf16_bf16_half, ROPE_BF16, ROPE_BF16, 0)
+ROPE_SCALAR_KERNEL(bf16_bf16_full, ROPE_BF16, ROPE_BF16, 1)
+ROPE_SCALAR_KERNEL(bf16_f32_half, ROPE_BF16, ROPE_F32, 0)
+ROPE_SCALAR_KERNEL(bf16_f32_full, ROPE_BF16, ROPE_F32, 1)
+
+static rope_rows_fn scalar_select(const rope_kernel_shape *sh) {
+    int full = sh->cos_full != 0;
+    switch (sh->x_dtype) {
+    case ROPE_F32:
+        if (sh->cs_dtype == ROPE_F32) return full ? f32_f32_full : f32_f32_half;
+        break;
+    case ROPE_F16:
+        if (sh->cs_dtype == ROPE_F16) return full ? f16_f16_full : f16_f16_half;
+        if (sh->cs_dtype == ROPE_F32) return full ? f16_f32_full : f16_f32_half;
+        break;
+    case ROPE_BF16:
+        if (sh->cs_dtype == ROPE_BF16) return full ? bf16_bf16_full : bf16_bf16_half;
+        if (sh->cs_dtype == ROPE_F32) return full ? bf16_f32_full : bf16_f32_half;
+        break;
+    default: break;
+    }
+    return NULL;
+}
+
+static int scalar_cpu_has(void) { return 1; }
+
+const rope_kernel_set rope_kernels_scalar = {ROPE_ISA_SCALAR, scalar_cpu_has, scalar_select};

@@ -1,0 +1,28 @@
+/* The ONNX front end's steps, shared by the one-shot call and the operation lifecycle. */
+#ifndef ROPE_ONNX_ROTARY_H
+#define ROPE_ONNX_ROTARY_H
+
+#include "rope.h"
+
+/* What validation learned about a call. Strides are in elements. */
+typedef struct rope_onnx_plan {
+    int64_t batch, seq, heads, head_size, rot, max_pos;
+    int interleaved;
+    int64_t x_row, x_stride, y_stride;
+} rope_onnx_plan;
+
+/* Checks the descriptors of the inputs (no data read) and fills *p (all but y_stride). */
+rope_status rope_onnx_plan_shapes(const char *where, const rope_onnx_attrs *attrs, const rope_tensor *x,
+                                  const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *ids,
+                                  rope_onnx_plan *p);
+
+/* Checks Y, data pointers, aliasing and position id values; on success stores the completed plan. */
+rope_status rope_onnx_check_data(const char *where, const rope_onnx_plan *p, const rope_tensor *x,
+                                 const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *ids,
+                                 const rope_tensor *y, rope_onnx_plan *out);
+
+/* Runs a fully checked call. */
+rope_status rope_onnx_run(rope_context *ctx, const rope_onnx_plan *p, const rope_tensor *x, const rope_tensor *cos,
+                          const rope_tensor *sin, const rope_tensor *ids, const rope_tensor *y);
+
+#endif
