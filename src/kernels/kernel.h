@@ -29,6 +29,9 @@ typedef struct rope_kernel_shape {
     size_t rot; /* even, <= head_size, a multiple of 2*rs */
     size_t rs;  /* >= 1 */
     int cos_full;
+    /* 1: y is far larger than the last-level cache and does not alias x, so a kernel may write it
+     * with non-temporal (streaming) stores. Never changes results. */
+    int nontemporal;
 } rope_kernel_shape;
 
 typedef void (*rope_rows_fn)(const rope_kernel_shape *shape, const void *x, ptrdiff_t x_head_stride, void *y,
