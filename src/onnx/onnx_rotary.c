@@ -2,15 +2,10 @@
 #include <string.h>
 
 #include "../core/check.h"
+#include "../core/try.h"
 #include "../core/context.h"
 #include "../engine/engine.h"
 #include "onnx_rotary.h"
-
-#define TRY(expr)                                                                                            \
-    do {                                                                                                     \
-        rope_status st_ = (expr);                                                                            \
-        if (st_ != ROPE_OK) return st_;                                                                      \
-    } while (0)
 
 static const rope_dtype float_types[] = {ROPE_F32, ROPE_F16, ROPE_BF16};
 
@@ -19,13 +14,13 @@ rope_status rope_onnx_plan_shapes(const char *where, const rope_onnx_attrs *attr
                                   rope_onnx_plan *p) {
     static const rope_onnx_attrs defaults = {0, 0, 0};
     const rope_onnx_attrs *attrs = attrs_in ? attrs_in : &defaults;
-    TRY(rope_check_tensor(where, "X", x));
-    TRY(rope_check_tensor(where, "cos_cache", cos));
-    TRY(rope_check_tensor(where, "sin_cache", sin));
-    if (ids) TRY(rope_check_tensor(where, "position_ids", ids));
+    ROPE_TRY(rope_check_tensor(where, "X", x));
+    ROPE_TRY(rope_check_tensor(where, "cos_cache", cos));
+    ROPE_TRY(rope_check_tensor(where, "sin_cache", sin));
+    if (ids) ROPE_TRY(rope_check_tensor(where, "position_ids", ids));
 
-    TRY(rope_check_dtype(where, "X", x, float_types, 3));
-    TRY(rope_check_rank(where, "X", x, 4, 3, "[batch, heads, seq, head_size] or [batch, seq, hidden]"));
+    ROPE_TRY(rope_check_dtype(where, "X", x, float_types, 3));
+    ROPE_TRY(rope_check_rank(where, "X", x, 4, 3, "[batch, heads, seq, head_size] or [batch, seq, hidden]"));
     if (attrs->interleaved != 0 && attrs->interleaved != 1)
         return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "interleaved: expected 0 or 1, found %lld",
                          (long long)attrs->interleaved);
@@ -59,29 +54,29 @@ rope_status rope_onnx_plan_shapes(const char *where, const rope_onnx_attrs *attr
     p->rot = attrs->rotary_embedding_dim ? attrs->rotary_embedding_dim : p->head_size;
     p->interleaved = (int)attrs->interleaved;
 
-    TRY(rope_check_same_dtype(where, "cos_cache", cos, x->dtype, "same as X"));
-    TRY(rope_check_same_dtype(where, "sin_cache", sin, x->dtype, "same as X"));
-    TRY(rope_check_same_shape(where, "cos_cache", cos, "sin_cache", sin));
+    ROPE_TRY(rope_check_same_dtype(where, "cos_cache", cos, x->dtype, "same as X"));
+    ROPE_TRY(rope_check_same_dtype(where, "sin_cache", sin, x->dtype, "same as X"));
+    ROPE_TRY(rope_check_same_shape(where, "cos_cache", cos, "sin_cache", sin));
     if (ids) {
-        TRY(rope_check_same_dtype(where, "position_ids", ids, ROPE_I64, "ONNX requires int64"));
-        TRY(rope_check_rank(where, "position_ids", ids, 2, 0, "[batch, seq]"));
-        TRY(rope_check_dim(where, "position_ids", ids, 0, p->batch, "batch of X"));
-        TRY(rope_check_dim(where, "position_ids", ids, 1, p->seq, "seq of X"));
-        TRY(rope_check_rank(where, "cos_cache", cos, 2, 0, "[max_pos, rotary_dim/2] with position_ids"));
-        TRY(rope_check_dim(where, "cos_cache", cos, 1, p->rot / 2, "rotary_embedding_dim/2"));
-        TRY(rope_check_dense(where, "position_ids", ids));
+        ROPE_TRY(rope_check_same_dtype(where, "position_ids", ids, ROPE_I64, "ONNX requires int64"));
+        ROPE_TRY(rope_check_rank(where, "position_ids", ids, 2, 0, "[batch, seq]"));
+        ROPE_TRY(rope_check_dim(where, "position_ids", ids, 0, p->batch, "batch of X"));
+        ROPE_TRY(rope_check_dim(where, "position_ids", ids, 1, p->seq, "seq of X"));
+        ROPE_TRY(rope_check_rank(where, "cos_cache", cos, 2, 0, "[max_pos, rotary_dim/2] with position_ids"));
+        ROPE_TRY(rope_check_dim(where, "cos_cache", cos, 1, p->rot / 2, "rotary_embedding_dim/2"));
+        ROPE_TRY(rope_check_dense(where, "position_ids", ids));
         p->max_pos = cos->dims[0];
     } else {
-        TRY(rope_check_rank(where, "cos_cache", cos, 3, 0, "[batch, seq, rotary_dim/2] without position_ids"));
-        TRY(rope_check_dim(where, "cos_cache", cos, 0, p->batch, "batch of X"));
-        TRY(rope_check_dim(where, "cos_cache", cos, 1, p->seq, "seq of X"));
-        TRY(rope_check_dim(where, "cos_cache", cos, 2, p->rot / 2, "rotary_embedding_dim/2"));
+        ROPE_TRY(rope_check_rank(where, "cos_cache", cos, 3, 0, "[batch, seq, rotary_dim/2] without position_ids"));
+        ROPE_TRY(rope_check_dim(where, "cos_cache", cos, 0, p->batch, "batch of X"));
+        ROPE_TRY(rope_check_dim(where, "cos_cache", cos, 1, p->seq, "seq of X"));
+        ROPE_TRY(rope_check_dim(where, "cos_cache", cos, 2, p->rot / 2, "rotary_embedding_dim/2"));
     }
-    TRY(rope_check_dense(where, "cos_cache", cos));
-    TRY(rope_check_dense(where, "sin_cache", sin));
+    ROPE_TRY(rope_check_dense(where, "cos_cache", cos));
+    ROPE_TRY(rope_check_dense(where, "sin_cache", sin));
     /* A row of X is a head vector for 4-D X and a whole token for 3-D X. */
     p->x_row = x->rank == 4 ? p->head_size : p->heads * p->head_size;
-    TRY(rope_check_row_stride(where, "X", x, p->x_row, &p->x_stride));
+    ROPE_TRY(rope_check_row_stride(where, "X", x, p->x_row, &p->x_stride));
     return ROPE_OK;
 }
 
@@ -90,7 +85,7 @@ rope_status rope_onnx_infer(const rope_onnx_attrs *attrs, const rope_tensor *x, 
     static const char where[] = "rope_onnx_infer";
     if (!y_out) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "y_out is NULL");
     rope_onnx_plan p;
-    TRY(rope_onnx_plan_shapes(where, attrs, x, cos, sin, position_ids, &p));
+    ROPE_TRY(rope_onnx_plan_shapes(where, attrs, x, cos, sin, position_ids, &p));
     rope_tensor y = *x;
     y.data = NULL;
     y.row_stride = 0;
@@ -102,26 +97,26 @@ rope_status rope_onnx_check_data(const char *where, const rope_onnx_plan *p, con
                                  const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *ids,
                                  const rope_tensor *y, rope_onnx_plan *out) {
     rope_onnx_plan q = *p;
-    TRY(rope_check_tensor(where, "Y", y));
-    TRY(rope_check_same_dtype(where, "Y", y, x->dtype, "same as X"));
-    TRY(rope_check_same_shape(where, "X", x, "Y", y));
-    TRY(rope_check_row_stride(where, "Y", y, q.x_row, &q.y_stride));
-    TRY(rope_check_data(where, "X", x));
-    TRY(rope_check_data(where, "cos_cache", cos));
-    TRY(rope_check_data(where, "sin_cache", sin));
-    if (ids) TRY(rope_check_data(where, "position_ids", ids));
-    TRY(rope_check_data(where, "Y", y));
+    ROPE_TRY(rope_check_tensor(where, "Y", y));
+    ROPE_TRY(rope_check_same_dtype(where, "Y", y, x->dtype, "same as X"));
+    ROPE_TRY(rope_check_same_shape(where, "X", x, "Y", y));
+    ROPE_TRY(rope_check_row_stride(where, "Y", y, q.x_row, &q.y_stride));
+    ROPE_TRY(rope_check_data(where, "X", x));
+    ROPE_TRY(rope_check_data(where, "cos_cache", cos));
+    ROPE_TRY(rope_check_data(where, "sin_cache", sin));
+    if (ids) ROPE_TRY(rope_check_data(where, "position_ids", ids));
+    ROPE_TRY(rope_check_data(where, "Y", y));
 
     rope_region ry = rope_region_of(y, q.x_row, q.y_stride);
     rope_region rx = rope_region_of(x, q.x_row, q.x_stride);
     int64_t cw = cos->rank ? cos->dims[cos->rank - 1] : 0;
     rope_region rc = rope_region_of(cos, cw, cw), rsn = rope_region_of(sin, cw, cw);
-    TRY(rope_check_in_place(where, "Y", &ry, "X", &rx));
-    TRY(rope_check_disjoint(where, "Y", &ry, "cos_cache", &rc));
-    TRY(rope_check_disjoint(where, "Y", &ry, "sin_cache", &rsn));
+    ROPE_TRY(rope_check_in_place(where, "Y", &ry, "X", &rx));
+    ROPE_TRY(rope_check_disjoint(where, "Y", &ry, "cos_cache", &rc));
+    ROPE_TRY(rope_check_disjoint(where, "Y", &ry, "sin_cache", &rsn));
     if (ids) {
         rope_region ri = rope_region_of(ids, q.seq, q.seq);
-        TRY(rope_check_disjoint(where, "Y", &ry, "position_ids", &ri));
+        ROPE_TRY(rope_check_disjoint(where, "Y", &ry, "position_ids", &ri));
         const int64_t *v = (const int64_t *)ids->data;
         for (int64_t i = 0; i < q.batch * q.seq; i++)
             if (v[i] < 0 || v[i] >= q.max_pos)
@@ -169,16 +164,4 @@ rope_status rope_onnx_run(rope_context *ctx, const rope_onnx_plan *p, const rope
         job.rows = ROPE_ROW_IS_TOKEN;
     }
     return rope_engine_run(ctx, &job);
-}
-
-rope_status rope_onnx_rotary_embedding(rope_context *ctx, const rope_onnx_attrs *attrs, const rope_tensor *x,
-                                       const rope_tensor *cos, const rope_tensor *sin,
-                                       const rope_tensor *position_ids, const rope_tensor *y) {
-    static const char where[] = "rope_onnx_rotary_embedding";
-    rope_context *c;
-    rope_onnx_plan p;
-    TRY(rope_context_resolve(ctx, where, &c));
-    TRY(rope_onnx_plan_shapes(where, attrs, x, cos, sin, position_ids, &p));
-    TRY(rope_onnx_check_data(where, &p, x, cos, sin, position_ids, y, &p));
-    return rope_onnx_run(c, &p, x, cos, sin, position_ids, y);
 }

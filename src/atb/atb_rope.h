@@ -1,0 +1,33 @@
+/* The ATB front end's steps, shared by the one-shot call and the operation lifecycle. */
+#ifndef ROPE_ATB_ROPE_H
+#define ROPE_ATB_ROPE_H
+
+#include "rope.h"
+
+/* What validation learned about a call. Strides are in elements. */
+typedef struct rope_atb_plan {
+    int64_t ntokens, hidden_q, hidden_k, d, rs, cos_rows;
+    int32_t cos_format;
+    int64_t q_stride, k_stride, rq_stride, rk_stride;
+} rope_atb_plan;
+
+/* Checks the parameter alone (usable at operation creation). */
+rope_status rope_atb_check_param(const char *where, const rope_atb_param *param);
+
+/* Checks the input descriptors (no data read) and fills *p (all but the output strides). */
+rope_status rope_atb_plan_shapes(const char *where, const rope_atb_param *param, const rope_tensor *q,
+                                 const rope_tensor *k, const rope_tensor *cos, const rope_tensor *sin,
+                                 const rope_tensor *seqlen, rope_atb_plan *p);
+
+/* Checks outputs, data pointers, aliasing and seqlen values; on success stores the completed plan. */
+rope_status rope_atb_check_data(const char *where, const rope_atb_plan *p, const rope_tensor *q,
+                                const rope_tensor *k, const rope_tensor *cos, const rope_tensor *sin,
+                                const rope_tensor *seqlen, const rope_tensor *rq, const rope_tensor *rk,
+                                rope_atb_plan *out);
+
+/* Runs a fully checked call: q and k of each token in one pass. */
+rope_status rope_atb_run(rope_context *ctx, const rope_atb_plan *p, const rope_tensor *q, const rope_tensor *k,
+                         const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *seqlen,
+                         const rope_tensor *rq, const rope_tensor *rk);
+
+#endif

@@ -1,0 +1,196 @@
+/* The operation lifecycle (create, infer shape, setup, execute, destroy) over both front ends. The
+ * one-shot functions run the same steps on an operation that lives on their stack. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/check.h"
+#include "../core/context.h"
+#include "../core/try.h"
+#include "operation.h"
+
+rope_status rope_op_init_onnx(const char *where, rope_operation *op, const rope_onnx_attrs *attrs) {
+    memset(op, 0, sizeof *op);
+    op->kind = ROPE_OP_ONNX;
+    if (attrs) op->onnx = *attrs;
+    const rope_onnx_attrs *a = &op->onnx;
+    if (a->interleaved != 0 && a->interleaved != 1)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "interleaved: expected 0 or 1, found %lld", (long long)a->interleaved);
+    if (a->rotary_embedding_dim < 0 || a->rotary_embedding_dim % 2 != 0)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "rotary_embedding_dim: expected 0 or an even number > 0, found %lld",
+                         (long long)a->rotary_embedding_dim);
+    if (a->num_heads < 0)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "num_heads: expected >= 0, found %lld", (long long)a->num_heads);
+    return ROPE_OK;
+}
+
+rope_status rope_op_init_atb(const char *where, rope_operation *op, const rope_atb_param *param) {
+    static const rope_atb_param defaults = ROPE_ATB_PARAM_INIT;
+    memset(op, 0, sizeof *op);
+    op->kind = ROPE_OP_ATB;
+    op->atb = param ? *param : defaults;
+    return rope_atb_check_param(where, &op->atb);
+}
+
+static rope_status create(rope_operation *tmp, rope_operation **out) {
+    rope_operation *op = malloc(sizeof *op);
+    if (!op) return rope_fail(ROPE_ERROR_OUT_OF_MEMORY, "rope_operation_create", "operation of %zu bytes", sizeof *op);
+    *op = *tmp;
+    *out = op;
+    return ROPE_OK;
+}
+
+rope_status rope_operation_create_onnx(const rope_onnx_attrs *attrs, rope_operation **out) {
+    static const char where[] = "rope_operation_create_onnx";
+    if (!out) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "out is NULL");
+    rope_operation tmp;
+    ROPE_TRY(rope_op_init_onnx(where, &tmp, attrs));
+    return create(&tmp, out);
+}
+
+rope_status rope_operation_create_atb(const rope_atb_param *param, rope_operation **out) {
+    static const char where[] = "rope_operation_create_atb";
+    if (!out) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "out is NULL");
+    rope_operation tmp;
+    ROPE_TRY(rope_op_init_atb(where, &tmp, param));
+    return create(&tmp, out);
+}
+
+void rope_operation_destroy(rope_operation *op) { free(op); }
+
+size_t rope_operation_input_count(const rope_operation *op) {
+    return !op ? 0 : op->kind == ROPE_OP_ONNX ? 4 : 5;
+}
+
+size_t rope_operation_output_count(const rope_operation *op) {
+    return !op ? 0 : op->kind == ROPE_OP_ONNX ? 1 : 2;
+}
+
+/* ONNX's optional 4th input is absent when left out or given with rank 0. */
+static const rope_tensor *onnx_ids(const rope_tensor *in, size_t n) {
+    return n >= 4 && in[3].rank != 0 ? &in[3] : NULL;
+}
+
+static rope_status check_counts(const char *where, const rope_operation *op, const rope_tensor *in, size_t n_in,
+                                size_t n_out) {
+    size_t lo = op->kind == ROPE_OP_ONNX ? 3 : 5, hi = rope_operation_input_count(op);
+    if (!in) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "inputs is NULL");
+    if (n_in < lo || n_in > hi)
+        return rope_fail(ROPE_ERROR_SHAPE, where, "number of inputs: expected %zu%s, found %zu", lo,
+                         lo == hi ? "" : " or 4", n_in);
+    if (n_out != rope_operation_output_count(op))
+        return rope_fail(ROPE_ERROR_SHAPE, where, "number of outputs: expected %zu, found %zu",
+                         rope_operation_output_count(op), n_out);
+    return ROPE_OK;
+}
+
+rope_status rope_operation_infer_shape(const rope_operation *op, const rope_tensor *inputs, size_t n_inputs,
+                                       rope_tensor *outputs, size_t n_outputs) {
+    static const char where[] = "rope_operation_infer_shape";
+    if (!op) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "op is NULL");
+    ROPE_TRY(check_counts(where, op, inputs, n_inputs, n_outputs));
+    if (!outputs) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "outputs is NULL");
+    if (op->kind == ROPE_OP_ONNX) {
+        rope_onnx_plan p;
+        ROPE_TRY(rope_onnx_plan_shapes(where, &op->onnx, &inputs[0], &inputs[1], &inputs[2],
+                                       onnx_ids(inputs, n_inputs), &p));
+        outputs[0] = inputs[0];
+        outputs[0].data = NULL;
+        outputs[0].row_stride = 0;
+        return ROPE_OK;
+    }
+    rope_atb_plan p;
+    ROPE_TRY(rope_atb_plan_shapes(where, &op->atb, &inputs[0], &inputs[1], &inputs[2], &inputs[3], &inputs[4], &p));
+    for (int i = 0; i < 2; i++) {
+        outputs[i] = inputs[i];
+        outputs[i].data = NULL;
+        outputs[i].row_stride = 0;
+    }
+    return ROPE_OK;
+}
+
+/* Validates the pack completely; on success fills the plan. */
+static rope_status validate(const char *where, rope_operation *op, const rope_variant_pack *pack) {
+    if (!pack) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "pack is NULL");
+    ROPE_TRY(check_counts(where, op, pack->inputs, pack->n_inputs, pack->n_outputs));
+    if (!pack->outputs) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "outputs is NULL");
+    const rope_tensor *in = pack->inputs, *out = pack->outputs;
+    if (op->kind == ROPE_OP_ONNX) {
+        const rope_tensor *ids = onnx_ids(in, pack->n_inputs);
+        rope_onnx_plan p;
+        ROPE_TRY(rope_onnx_plan_shapes(where, &op->onnx, &in[0], &in[1], &in[2], ids, &p));
+        return rope_onnx_check_data(where, &p, &in[0], &in[1], &in[2], ids, &out[0], &op->plan.onnx);
+    }
+    rope_atb_plan p;
+    ROPE_TRY(rope_atb_plan_shapes(where, &op->atb, &in[0], &in[1], &in[2], &in[3], &in[4], &p));
+    return rope_atb_check_data(where, &p, &in[0], &in[1], &in[2], &in[3], &in[4], &out[0], &out[1], &op->plan.atb);
+}
+
+rope_status rope_op_setup(const char *where, rope_operation *op, const rope_variant_pack *pack) {
+    op->ready = 0;
+    ROPE_TRY(validate(where, op, pack));
+    op->n_in = pack->n_inputs;
+    op->n_out = pack->n_outputs;
+    memcpy(op->in, pack->inputs, op->n_in * sizeof *op->in);
+    memcpy(op->out, pack->outputs, op->n_out * sizeof *op->out);
+    op->ready = 1;
+    return ROPE_OK;
+}
+
+rope_status rope_operation_setup(rope_operation *op, const rope_variant_pack *pack, size_t *workspace_size) {
+    static const char where[] = "rope_operation_setup";
+    if (!op) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "op is NULL");
+    if (!workspace_size) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "workspace_size is NULL");
+    ROPE_TRY(rope_op_setup(where, op, pack));
+    *workspace_size = 0;
+    return ROPE_OK;
+}
+
+static int same_tensor(const rope_tensor *a, const rope_tensor *b) {
+    if (a->data != b->data || a->dtype != b->dtype || a->rank != b->rank || a->row_stride != b->row_stride) return 0;
+    for (int i = 0; i < a->rank && i < ROPE_MAX_RANK; i++)
+        if (a->dims[i] != b->dims[i]) return 0;
+    return 1;
+}
+
+static rope_status check_same_pack(const char *where, const rope_operation *op, const rope_variant_pack *pack) {
+    if (!pack) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "pack is NULL");
+    if (!pack->inputs || !pack->outputs) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "pack tensors are NULL");
+    if (pack->n_inputs != op->n_in || pack->n_outputs != op->n_out)
+        return rope_fail(ROPE_ERROR_STATE, where, "pack has %zu inputs and %zu outputs; setup was given %zu and %zu",
+                         pack->n_inputs, pack->n_outputs, op->n_in, op->n_out);
+    for (size_t i = 0; i < op->n_in; i++)
+        if (!same_tensor(&op->in[i], &pack->inputs[i]))
+            return rope_fail(ROPE_ERROR_STATE, where, "input %zu differs from the one given to setup", i);
+    for (size_t i = 0; i < op->n_out; i++)
+        if (!same_tensor(&op->out[i], &pack->outputs[i]))
+            return rope_fail(ROPE_ERROR_STATE, where, "output %zu differs from the one given to setup", i);
+    return ROPE_OK;
+}
+
+rope_status rope_op_execute(const char *where, rope_operation *op, int recheck_data, rope_context *ctx) {
+    rope_context *c;
+    ROPE_TRY(rope_context_resolve(ctx, where, &c));
+    const rope_tensor *in = op->in, *out = op->out;
+    if (op->kind == ROPE_OP_ONNX) {
+        const rope_tensor *ids = onnx_ids(in, op->n_in);
+        /* Position ids are data: they may have changed since setup, so their range is checked again. */
+        if (recheck_data)
+            ROPE_TRY(rope_onnx_check_data(where, &op->plan.onnx, &in[0], &in[1], &in[2], ids, &out[0], &op->plan.onnx));
+        return rope_onnx_run(c, &op->plan.onnx, &in[0], &in[1], &in[2], ids, &out[0]);
+    }
+    if (recheck_data)
+        ROPE_TRY(rope_atb_check_data(where, &op->plan.atb, &in[0], &in[1], &in[2], &in[3], &in[4], &out[0], &out[1],
+                                     &op->plan.atb));
+    return rope_atb_run(c, &op->plan.atb, &in[0], &in[1], &in[2], &in[3], &in[4], &out[0], &out[1]);
+}
+
+rope_status rope_operation_execute(rope_operation *op, const rope_variant_pack *pack, void *workspace,
+                                   size_t workspace_size, rope_context *ctx) {
+    static const char where[] = "rope_operation_execute";
+    (void)workspace; /* these operators need none: setup reports 0 */
+    (void)workspace_size;
+    if (!op) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "op is NULL");
+    if (!op->ready) return rope_fail(ROPE_ERROR_STATE, where, "execute before a successful setup");
+    ROPE_TRY(check_same_pack(where, op, pack));
+    return rope_op_execute(where, op, 1, ctx);
+}
