@@ -173,7 +173,8 @@ int rope_context_threads(const rope_context *ctx);
 /* ONNX RotaryEmbedding (ai.onnx, opset 23)                                                        */
 /* ---------------------------------------------------------------------------------------------- */
 
-/* The operator's attributes, with ONNX's defaults when zero-initialised. */
+/* The operator's attributes, with ONNX's defaults when zero-initialised. Functions taking a
+ * `const rope_onnx_attrs *` accept NULL for all defaults. */
 typedef struct rope_onnx_attrs {
     int64_t interleaved;          /* 0: halves (x[0:r/2], x[r/2:r]); 1: pairs (x[2j], x[2j+1]) */
     int64_t rotary_embedding_dim; /* r; 0 means head_size. Must be even and <= head_size */
@@ -201,9 +202,10 @@ rope_status rope_onnx_infer(const rope_onnx_attrs *attrs, const rope_tensor *x, 
  * and copies elements [r, head_size) unchanged.
  *   y: same dtype and dims as x, with data set; it may be x itself (in place) but must not
  *      otherwise overlap x, cos, sin or position_ids.
- * Errors: NULL_ARGUMENT, DTYPE, RANK, SHAPE, ATTRIBUTE (interleaved not 0/1, odd or too large r,
- * missing num_heads for 3-D x, odd head_size), INDEX (a position id outside [0, max_pos)),
- * STRIDE, ALIASING. Batch, seq or heads of 0 is valid and writes nothing.
+ * Errors: NULL_ARGUMENT, DTYPE, RANK, SHAPE (dims disagree, odd head_size, hidden not a multiple of
+ * num_heads), ATTRIBUTE (interleaved not 0/1, odd, negative or too large r, num_heads missing for 3-D
+ * x), INDEX (a position id outside [0, max_pos)), STRIDE (row_stride of X or Y below its row; cos,
+ * sin and position_ids must be dense), ALIASING. Batch, seq or heads of 0 is valid and writes nothing.
  * Threading: uses ctx's threads; concurrent calls with one context are safe.
  */
 rope_status rope_onnx_rotary_embedding(rope_context *ctx, const rope_onnx_attrs *attrs, const rope_tensor *x,
@@ -214,7 +216,8 @@ rope_status rope_onnx_rotary_embedding(rope_context *ctx, const rope_onnx_attrs 
 /* ATB RopeOperation                                                                               */
 /* ---------------------------------------------------------------------------------------------- */
 
-/* Mirrors atb::infer::RopeParam. Use ROPE_ATB_PARAM_INIT for ATB's defaults. */
+/* Mirrors atb::infer::RopeParam. Use ROPE_ATB_PARAM_INIT for ATB's defaults; functions taking a
+ * `const rope_atb_param *` accept NULL for the defaults. */
 typedef struct rope_atb_param {
     int32_t rotary_coeff; /* 2, 4 or D (= cos.dims[1]); D % rotary_coeff == 0 */
     int32_t cos_format;   /* 0: cos row = token index; 1: row = position inside its packed sequence */
@@ -245,8 +248,11 @@ rope_status rope_atb_infer(const rope_atb_param *param, const rope_tensor *query
  *          place) and must not otherwise overlap any input or each other.
  * Element i of a row (d = i % D, rs = D / rotary_coeff) pairs with i + rs when d % (2*rs) < rs
  * (out = x*cos[d] - x[i+rs]*sin[d]) and with i - rs otherwise (out = x*cos[d] + x[i-rs]*sin[d]).
- * Errors: NULL_ARGUMENT, DTYPE, RANK, SHAPE, ATTRIBUTE (coefficient, cos_format, reserved bytes,
- * odd D), INDEX (seqlen values; too few cos rows), STRIDE, ALIASING.
+ * Errors: NULL_ARGUMENT, DTYPE, RANK, SHAPE (dims disagree, hiddenK 0, hiddenQ % hiddenK, hidden
+ * not a multiple of D, odd D, fewer cos rows than tokens with cos_format 0), ATTRIBUTE (coefficient
+ * not 2, 4 or D or not dividing D, cos_format, nonzero reserved byte), INDEX (with cos_format 1: a
+ * seqlen value negative or above the cos rows, or seqlen not adding up to ntokens), STRIDE, ALIASING.
+ * The seqlen values are read only with cos_format 1 (its data may then be NULL otherwise).
  */
 rope_status rope_atb_rope(rope_context *ctx, const rope_atb_param *param, const rope_tensor *query,
                           const rope_tensor *key, const rope_tensor *cos, const rope_tensor *sin,
@@ -259,8 +265,8 @@ rope_status rope_atb_rope(rope_context *ctx, const rope_atb_param *param, const 
 typedef struct rope_operation rope_operation;
 
 /* The tensors of one execution: inputs in the operator's order (ONNX: X, cos_cache, sin_cache,
- * position_ids, where position_ids may be left out or given with data NULL and rank 0; ATB: query,
- * key, cos, sin, seqlen) and outputs (ONNX: Y; ATB: ropeQ, ropeK). */
+ * position_ids, where position_ids may be left out (n_inputs 3) or given with rank 0 to mean absent;
+ * ATB: query, key, cos, sin, seqlen) and outputs (ONNX: Y; ATB: ropeQ, ropeK). */
 typedef struct rope_variant_pack {
     const rope_tensor *inputs;
     size_t n_inputs;
