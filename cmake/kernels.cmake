@@ -1,6 +1,12 @@
 # Instruction-set kernels: each file is compiled with its own flags, and registered in
 # src/kernels/dispatch.c under ROPE_HAVE_<ISA>. The library itself stays runnable on any CPU of the
-# architecture: the dispatcher only calls a kernel the running CPU supports.
+# architecture: the dispatcher only calls a kernel the running CPU supports, and the CPU test itself
+# (x86_features.c) is compiled without instruction-set flags.
+#
+# No kernel is compiled with -mfma: the kernels must round every product before adding it, and
+# without the flag not even an explicit fused-multiply-add intrinsic can slip in.
+include(CheckCSourceCompiles)
+
 set(ROPE_ISA_SOURCES "")
 set(ROPE_ISA_DEFINES "")
 
@@ -13,8 +19,21 @@ macro(rope_add_isa name file flags)
 endmacro()
 
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
-  rope_add_isa(AVX2 src/kernels/avx2.c "-mavx2;-mfma;-mf16c")
-  rope_add_isa(AVX512 src/kernels/avx512.c "-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mf16c;-mfma")
+  set(ROPE_AVX512_FLAGS "-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mf16c")
+  list(APPEND ROPE_ISA_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/src/kernels/x86_features.c)
+  rope_add_isa(AVX2 src/kernels/avx2.c "-mavx2;-mf16c")
+  rope_add_isa(AVX512 src/kernels/avx512.c "${ROPE_AVX512_FLAGS}")
+  # vcvtneps2bf16 (AVX512_BF16) for bf16 output, in its own file so that a compiler without it still
+  # builds everything else; the CPU is asked at run time.
+  set(CMAKE_REQUIRED_FLAGS "-mavx512f -mavx512bw -mavx512vl -mavx512bf16")
+  check_c_source_compiles("
+    #include <immintrin.h>
+    int main(void) { __m256bh b = _mm512_cvtneps_pbh(_mm512_set1_ps(1.0f)); (void)b; return 0; }"
+    ROPE_CC_HAS_AVX512BF16)
+  unset(CMAKE_REQUIRED_FLAGS)
+  if(ROPE_CC_HAS_AVX512BF16 AND "ROPE_HAVE_AVX512" IN_LIST ROPE_ISA_DEFINES)
+    rope_add_isa(AVX512BF16 src/kernels/avx512_bf16.c "${ROPE_AVX512_FLAGS};-mavx512bf16")
+  endif()
 elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
   rope_add_isa(NEON src/kernels/neon.c "")
 endif()

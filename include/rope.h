@@ -18,7 +18,8 @@
  *   - Compute functions take a rope_context *; NULL means the process-wide default context.
  *   - All arithmetic is float32, with every product rounded before it is added (no fused multiply-add);
  *     float16 / bfloat16 results are rounded once, to nearest even. Results are bitwise identical for
- *     every instruction set and thread count.
+ *     every instruction set and thread count, with one exception: where NaN inputs meet, the result
+ *     is a NaN, but which payload it carries may differ between instruction sets.
  */
 #ifndef ROPE_H
 #define ROPE_H
@@ -143,12 +144,12 @@ typedef struct rope_context rope_context;
 
 typedef struct rope_context_options {
     rope_isa isa;   /* ROPE_ISA_AUTO: the environment variable ROPE_ISA if set, else the best */
-    int threads;    /* worker threads; 0: the number of online CPUs */
+    int threads;    /* worker threads, 0..1024; 0: the number of online CPUs (at most 1024) */
 } rope_context_options;
 
 /*
  * Creates an execution context. `options` may be NULL (all defaults).
- * Errors: ROPE_ERROR_NULL_ARGUMENT (out is NULL), ROPE_ERROR_ATTRIBUTE (threads < 0 or isa unknown,
+ * Errors: ROPE_ERROR_NULL_ARGUMENT (out is NULL), ROPE_ERROR_ATTRIBUTE (threads outside 0..1024 or isa unknown,
  * or ROPE_ISA names an unknown set), ROPE_ERROR_UNSUPPORTED (the requested ISA is not available),
  * ROPE_ERROR_OUT_OF_MEMORY. On failure *out is left unchanged.
  * A context may be used by several threads at once; every call on it is thread-safe.
@@ -303,6 +304,140 @@ rope_status rope_operation_setup(rope_operation *op, const rope_variant_pack *pa
  * ones since setup. */
 rope_status rope_operation_execute(rope_operation *op, const rope_variant_pack *pack, void *workspace,
                                    size_t workspace_size, rope_context *ctx);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Cos/sin caches                                                                                  */
+/* ---------------------------------------------------------------------------------------------- */
+
+/*
+ * The cos/sin tables the operators above take, computed from a model's RoPE configuration as Hugging
+ * Face transformers' rope initialisation functions define it (modeling_rope_utils.py: the default,
+ * linear, dynamic, yarn, llama3 and longrope rope types), including context-extension scalings.
+ *
+ * Unlike the operators, these functions compute in float64: the inverse frequencies with libm pow and
+ * log (Hugging Face evaluates them in float32), and each angle pos * inv_freq[i] as the exact product
+ * of the position and the float64 inverse frequency, reduced modulo pi/2 in double-double. A cos/sin
+ * value is therefore rounded once, from an accurate float64 value, to the output dtype: float32
+ * results are within 2 units in the last place of the exact attention * cos(pos * inv_freq[i]) for
+ * every position up to 2^24 and beyond, as long as the angle stays below 2^46 rad (measured: under
+ * 0.5 ulp, i.e. correctly rounded, on 370,000 test angles at positions up to 2^31). A float32 angle
+ * pos * inv_freq, as most frameworks compute it, is off by about 0.06 rad at position 10^6.
+ *
+ * The scaling methods. Notation: d = rotary_dim, i = 0 .. d/2-1 the pair index, e_i = 2i/d,
+ * ln the natural logarithm, orig = original_max_position_embeddings, pi = 3.14159...
+ *
+ *   DEFAULT   inv[i] = 1 / base^e_i.                                          attention 1.
+ *   LINEAR    inv[i] = (1 / base^e_i) / factor: positions are divided by factor (position
+ *             interpolation).                                                  attention 1.
+ *   DYNAMIC   dynamic NTK: with L = seq_len when seq_len > orig, else orig,
+ *               base' = base * (factor * L / orig - (factor - 1))^(d / (d - 2)),
+ *               inv[i] = 1 / base'^e_i,
+ *             so the frequencies only change once seq_len exceeds orig.        attention 1.
+ *   YARN      extrap[i] = 1 / base^e_i, interp[i] = 1 / (factor * base^e_i);
+ *             corr(n) = d * ln(orig / (n * 2 * pi)) / (2 * ln(base)), the pair index whose wavelength
+ *             fits n times into orig positions;
+ *             low = max(floor(corr(beta_fast)), 0), high = min(ceil(corr(beta_slow)), d - 1)
+ *             (without floor and ceil when no_truncate is set); high += 0.001 when low == high;
+ *             ramp[i] = clamp((i - low) / (high - low), 0, 1), w = 1 - ramp[i];
+ *             inv[i] = interp[i] * (1 - w) + extrap[i] * w
+ *             (fast-turning pairs below low keep extrap, slow ones above high get interp).
+ *             attention = attention_factor when set; else, when mscale and mscale_all_dim are both
+ *             set, m(factor, mscale) / m(factor, mscale_all_dim); else m(factor, 1), where
+ *             m(s, k) = 1 for s <= 1 and 0.1 * k * ln(s) + 1 otherwise (YaRN's get_mscale).
+ *   LLAMA3    inv0 = 1 / base^e_i, wavelen = 2 * pi / inv0;
+ *             wavelen < orig / high_freq_factor:   inv[i] = inv0            (high frequencies kept)
+ *             wavelen > orig / low_freq_factor:    inv[i] = inv0 / factor   (low ones interpolated)
+ *             otherwise, with s = (orig / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor):
+ *                                                  inv[i] = (1 - s) * inv0 / factor + s * inv0.
+ *                                                                              attention 1.
+ *   LONGROPE  ext = long_factor when seq_len > orig, else short_factor (both arrays of d/2 values);
+ *             inv[i] = 1 / (ext[i] * base^e_i).
+ *             attention = attention_factor when set; else 1 when factor <= 1; else
+ *             sqrt(1 + ln(factor) / ln(orig)).
+ *
+ * Fields a method does not use are ignored (attention_factor too: only YARN and LONGROPE read it,
+ * as in Hugging Face).
+ */
+typedef enum rope_scaling {
+    ROPE_SCALING_DEFAULT = 0,  /* "default": plain RoPE */
+    ROPE_SCALING_LINEAR = 1,   /* "linear" */
+    ROPE_SCALING_DYNAMIC = 2,  /* "dynamic" (dynamic NTK) */
+    ROPE_SCALING_YARN = 3,     /* "yarn" */
+    ROPE_SCALING_LLAMA3 = 4,   /* "llama3" (Llama 3.1) */
+    ROPE_SCALING_LONGROPE = 5  /* "longrope" (Phi-3) */
+} rope_scaling;
+
+/* A RoPE configuration: Hugging Face's rope_theta, rotary dimension and rope_scaling entries.
+ * Zero-initialise it, then set what the model's config gives; a field left 0 takes the default in
+ * its comment ("required" fields have none and fail with ROPE_ERROR_ATTRIBUTE when 0). */
+typedef struct rope_freq_config {
+    double base;          /* rope_theta; 0: 10000. Must be finite and > 1 */
+    int64_t rotary_dim;   /* d, the rotated width of a head: even, > 0 (>= 4 for DYNAMIC). Required */
+    rope_scaling scaling; /* the method; 0: DEFAULT */
+    double factor;        /* required (> 0 for LINEAR, >= 1 for DYNAMIC, YARN, LLAMA3); LONGROPE:
+                             >= 1, needed only when attention_factor is 0. A config without one
+                             means max_position_embeddings / original_max_position_embeddings */
+    int64_t original_max_position_embeddings; /* orig, the pre-training context length (> 0):
+                             required by DYNAMIC (Hugging Face's max_position_embeddings there),
+                             YARN, LLAMA3 and LONGROPE */
+    double low_freq_factor;  /* LLAMA3; 0: 1. Must be > 0 */
+    double high_freq_factor; /* LLAMA3; 0: 4. Must be > low_freq_factor */
+    double beta_fast;        /* YARN; 0: 32. Must be > 0 and >= beta_slow */
+    double beta_slow;        /* YARN; 0: 1. Must be > 0 */
+    double mscale;           /* YARN (DeepSeek); 0: unset */
+    double mscale_all_dim;   /* YARN (DeepSeek); 0: unset */
+    int32_t no_truncate;     /* YARN: 0 floors/ceils the correction range (Hugging Face's default,
+                                truncate = true); 1 keeps it fractional (truncate = false) */
+    double attention_factor; /* YARN, LONGROPE: multiplies every cos and sin; 0: computed as above.
+                                Must be >= 0 */
+    const double *short_factor; /* LONGROPE: d/2 values, each finite and > 0. Required */
+    const double *long_factor;  /* LONGROPE: d/2 values, each finite and > 0. Required */
+    int64_t seq_len; /* DYNAMIC, LONGROPE: the sequence length the cache serves (Hugging Face's
+                        forward uses the largest position + 1); 0: not given, as at model
+                        initialisation (no dynamic scaling, short factors). Must be >= 0 */
+} rope_freq_config;
+
+/*
+ * The inverse frequencies inv_freq[0 .. rotary_dim/2) of `cfg` (the formulas above, in float64) and,
+ * when attention_scale is not NULL, the factor that multiplies cos and sin.
+ * Errors: NULL_ARGUMENT (cfg or inv_freq), ATTRIBUTE (a field outside its domain, or a configuration
+ * whose frequencies come out non-finite or not positive; the message names the field, the expected
+ * domain and the value found). Nothing is written on failure. Thread-safe.
+ */
+rope_status rope_freq_compute(const rope_freq_config *cfg, double *inv_freq, double *attention_scale);
+
+/* How rope_cache_fill lays a position's cos (or sin) values out in a row. */
+typedef enum rope_cache_layout {
+    /* [count, d/2]: value i belongs to pair i. The ONNX RotaryEmbedding cos_cache / sin_cache
+     * (2-D, indexed by position_ids), for interleaved 0 and 1 alike. */
+    ROPE_CACHE_HALF = 0,
+    /* [count, d]: each pair's value in both of its elements, as the ATB operator reads it. With
+     * rs = d / rotary_coeff, pair p = g*rs + j (j < rs) owns elements g*2*rs + j and g*2*rs + j + rs.
+     * rotary_coeff 2: [c0 .. c(d/2-1), c0 .. c(d/2-1)] (rotate-half);
+     * rotary_coeff d: [c0, c0, c1, c1, ...] (adjacent pairs);
+     * rotary_coeff 4: [c0 .. c(d/4-1), c0 .. c(d/4-1), c(d/4) .. c(d/2-1), c(d/4) .. c(d/2-1)]. */
+    ROPE_CACHE_FULL = 1
+} rope_cache_layout;
+
+/*
+ * Fills cos and sin for the `count` consecutive positions pos_start .. pos_start+count-1: row r holds
+ * attention * cos((pos_start + r) * inv_freq[p]) (and sin) for every pair p, laid out as `layout`
+ * says, each value rounded once from float64 to the tensors' dtype (nearest even).
+ *   cos, sin: 2-D, [count, d/2] (HALF) or [count, d] (FULL); f32, f16 or bf16, the same for both;
+ *             dense (row_stride 0 or the row length); not overlapping each other.
+ *   rotary_coeff: FULL only (ignored for HALF): 2, 4 or d, with d % rotary_coeff == 0.
+ *   Positions: pos_start >= 0 and pos_start + count <= 2^53; the largest angle
+ *             (pos_start + count - 1) * max(inv_freq) must stay below 2^46 rad, the range of the
+ *             accurate argument reduction.
+ * seq_len (DYNAMIC, LONGROPE) comes from cfg; set it to pos_start + count to get what Hugging Face's
+ * forward computes for those positions.
+ * Errors: NULL_ARGUMENT, ATTRIBUTE (cfg as rope_freq_compute, layout, rotary_coeff), DTYPE, RANK,
+ * SHAPE (count < 0, dims), STRIDE, ALIASING, INDEX (positions), OUT_OF_MEMORY. Nothing is written on
+ * failure. count 0 is valid and writes nothing. Thread-safe.
+ */
+rope_status rope_cache_fill(const rope_freq_config *cfg, int64_t pos_start, int64_t count,
+                            rope_cache_layout layout, int32_t rotary_coeff, const rope_tensor *cos,
+                            const rope_tensor *sin);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Scalar conversions                                                                              */

@@ -11,5 +11,7 @@ typedef struct rope_command {
 
 int rope_cmd_test(int argc, char **argv);
 int rope_cmd_run(int argc, char **argv);
+int rope_cmd_bench(int argc, char **argv);
+int rope_cmd_cache(int argc, char **argv);
 
 #endif

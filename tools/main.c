@@ -8,6 +8,8 @@
 static const rope_command commands[] = {
     {"test", "run conformance directories (model.onnx + test_data_set_N) and compare outputs", rope_cmd_test},
     {"run", "run a conformance directory's node on test_data_set_0 and write output_K.pb", rope_cmd_run},
+    {"bench", "measure throughput against a memory copy of the same bytes (--help for cases)", rope_cmd_bench},
+    {"cache", "write the cos/sin cache of a RoPE configuration (HF rope_scaling) as cos.pb, sin.pb", rope_cmd_cache},
 };
 
 static void usage(FILE *f) {

@@ -1,4 +1,4 @@
-/* Execution contexts: instruction-set choice (ROPE_ISA or explicit) and thread count. */
+/* Execution contexts: instruction-set choice (ROPE_ISA or explicit), thread count and the thread pool. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,25 +59,39 @@ rope_status rope_context_create(const rope_context_options *options, rope_contex
     if (!out) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "out is NULL");
     rope_context_options opt = {ROPE_ISA_AUTO, 0};
     if (options) opt = *options;
-    if (opt.threads < 0)
-        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "threads: expected >= 0, found %d", opt.threads);
+    if (opt.threads < 0 || opt.threads > ROPE_MAX_THREADS)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "threads: expected 0..%d, found %d", ROPE_MAX_THREADS,
+                         opt.threads);
     rope_context tmp;
+    memset(&tmp, 0, sizeof tmp);
     rope_status st = choose_isa(&tmp, opt.isa, where);
     if (st != ROPE_OK) return st;
     tmp.threads = opt.threads ? opt.threads : online_cpus();
     rope_context *ctx = malloc(sizeof *ctx);
     if (!ctx) return rope_fail(ROPE_ERROR_OUT_OF_MEMORY, where, "context of %zu bytes", sizeof *ctx);
+    if (tmp.threads > 1) {
+        st = rope_pool_create(tmp.threads - 1, &tmp.pool);
+        if (st != ROPE_OK) {
+            free(ctx);
+            return st;
+        }
+    }
     *ctx = tmp;
     *out = ctx;
     return ROPE_OK;
 }
 
-void rope_context_free(rope_context *ctx) { free(ctx); }
+void rope_context_free(rope_context *ctx) {
+    if (!ctx) return;
+    rope_pool_free(ctx->pool);
+    free(ctx);
+}
 
 static rope_context default_ctx;
 static rope_status default_status;
 static char default_msg[256];
 static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+static pthread_once_t default_pool_once = PTHREAD_ONCE_INIT;
 
 static void default_init(void) {
     default_status = choose_isa(&default_ctx, ROPE_ISA_AUTO, "default context");
@@ -94,6 +108,18 @@ static rope_context *default_context(void) {
     return &default_ctx;
 }
 
+/* Lives for the process: there is no point at which the default context is known to be unused.
+ * A failure is not an error: the default context's calls then run on the calling thread. */
+static void default_pool_init(void) {
+    if (default_ctx.threads > 1 && rope_pool_create(default_ctx.threads - 1, &default_ctx.pool) != ROPE_OK)
+        default_ctx.pool = NULL;
+}
+
+rope_pool *rope_context_pool(rope_context *ctx) {
+    if (ctx == &default_ctx) pthread_once(&default_pool_once, default_pool_init);
+    return ctx->pool;
+}
+
 rope_status rope_context_resolve(rope_context *ctx, const char *where, rope_context **out) {
     if (!ctx) {
         ctx = default_context();
@@ -105,10 +131,12 @@ rope_status rope_context_resolve(rope_context *ctx, const char *where, rope_cont
 
 rope_status rope_context_set_isa(rope_context *ctx, rope_isa isa) {
     rope_context *c = ctx ? ctx : default_context();
-    rope_context tmp = *c;
+    /* Only the instruction set changes: the threads stay as they are. */
+    rope_context tmp = {0};
     rope_status st = choose_isa(&tmp, isa, "rope_context_set_isa");
     if (st != ROPE_OK) return st;
-    *c = tmp;
+    c->isa = tmp.isa;
+    c->kernels = tmp.kernels;
     if (!ctx) default_status = ROPE_OK;
     return ROPE_OK;
 }

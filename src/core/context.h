@@ -1,18 +1,46 @@
-/* The execution context's internals, shared by the context functions and the engine. */
+/*
+ * The execution context's internals, shared by the context functions and the engine.
+ *
+ * Threads. A context for T threads owns a pool of T - 1 worker threads (engine/pool.h), started by
+ * rope_context_create and joined by rope_context_free; the thread making a compute call is always
+ * the T-th. The default context (ctx NULL) starts its pool lazily, at its first call large enough
+ * to be split, and keeps it for the life of the process.
+ *
+ * Concurrent calls on one context: the pool serves one call at a time, taken with a try-lock. A
+ * call that finds the pool busy does not wait for it: it runs on its own (calling) thread. Every
+ * call therefore makes progress at once, the machine is never oversubscribed by one context (at
+ * most T threads of it run, plus the extra callers, which are the user's own threads), and results
+ * do not depend on who got the pool, since every thread count gives bitwise the same output.
+ *
+ * Small calls never touch the pool at all (no lock, no wake-up): below 4 MiB moved a call runs on
+ * the calling thread, because on the target machine two threads only win once the data comes from
+ * DRAM (rope_engine_tune and its measurements in engine/engine.c).
+ */
 #ifndef ROPE_CONTEXT_H
 #define ROPE_CONTEXT_H
 
+#include "../engine/pool.h"
 #include "../kernels/kernel.h"
 #include "internal.h"
+
+/* More threads than this is certainly a mistake (and would be refused by the system anyway). */
+#define ROPE_MAX_THREADS 1024
 
 struct rope_context {
     rope_isa isa; /* resolved: never ROPE_ISA_AUTO */
     const rope_kernel_set *kernels;
-    int threads;
+    int threads;     /* >= 1: the caller plus the pool's workers */
+    rope_pool *pool; /* threads - 1 workers; NULL when threads is 1 (or, for the default context,
+                        until rope_context_pool first needs it) */
 };
 
 /* The context a compute call uses: `ctx`, or the default one when NULL. Fails (with the message
  * prefixed by `where`) only when the default context could not honour the ROPE_ISA variable. */
 rope_status rope_context_resolve(rope_context *ctx, const char *where, rope_context **out);
+
+/* The pool of a resolved context, starting the default context's on first use. NULL when the
+ * context has a single thread, or when the default context could not start its threads (its calls
+ * then run on the calling thread: a compute call never fails for want of threads). */
+rope_pool *rope_context_pool(rope_context *ctx);
 
 #endif

@@ -46,7 +46,8 @@ static inline float rope_f16_to_f32_inline(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
     uint32_t e = (h >> 10) & 0x1fu;
     uint32_t m = h & 0x3ffu;
-    if (e == 0x1fu) return rope_float_of(sign | 0x7f800000u | (m << 13));
+    if (e == 0x1fu) /* a NaN is made quiet, as the hardware conversions do */
+        return rope_float_of(sign | 0x7f800000u | (m << 13) | (m ? 0x400000u : 0u));
     if (e != 0) return rope_float_of(sign | ((e + 112u) << 23) | (m << 13));
     /* zero or subnormal: exact as m * 2^-24 */
     float v = (float)m * 5.9604644775390625e-8f;
@@ -59,6 +60,10 @@ static inline uint16_t rope_f32_to_bf16_inline(float f) {
     return (uint16_t)((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
 }
 
-static inline float rope_bf16_to_f32_inline(uint16_t b) { return rope_float_of((uint32_t)b << 16); }
+static inline float rope_bf16_to_f32_inline(uint16_t b) {
+    uint32_t x = (uint32_t)b << 16;
+    if ((x & 0x7fffffffu) > 0x7f800000u) x |= 0x400000u; /* a NaN is made quiet */
+    return rope_float_of(x);
+}
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "../kernels/kernel.h"
+#include "pool.h"
 
 /* Where a token's head vectors live. Strides are in elements of the stream's dtype: token (b, s)
  * head n starts at x + b*x_batch + s*x_seq + n*x_head. */
@@ -41,7 +42,36 @@ typedef struct rope_job {
     size_t row_count;        /* number of seqlen values */
 } rope_job;
 
-/* Runs the job with ctx's kernels. */
+/*
+ * Runs the job with ctx's kernels and threads. The work is the job's (token, head) rows, cut into
+ * contiguous blocks (whole tokens when there are enough of them, else head ranges inside tokens);
+ * a head vector is never split, so every thread count gives bitwise the same output. A job moving
+ * fewer than rope_engine_tune.parallel_min_bytes runs on the calling thread without touching the
+ * pool. Sets shape.nontemporal on its copy of the shape when the output is far beyond the
+ * last-level cache and no output is its own input.
+ */
 rope_status rope_engine_run(rope_context *ctx, const rope_job *job);
+
+/* Runs fn(arg, i, parts) for i in [0, parts) with the threads ctx would give a job moving `bytes`
+ * bytes (on the calling thread alone when that is below the threshold); parts is at least 1 and at
+ * most max_parts. For work outside jobs that must be split exactly like a job (the benchmark's copy
+ * baseline). */
+void rope_engine_parallel(rope_context *ctx, size_t bytes, size_t max_parts, rope_pool_fn fn, void *arg);
+
+/* The engine's thresholds, in bytes; the defaults are measured (see engine.c). Internal: tests and
+ * the benchmark may change them while no call is running. */
+typedef struct rope_engine_tuning {
+    size_t parallel_min_bytes;    /* below this a job runs on the calling thread */
+    size_t part_min_bytes;        /* blocks are at least this large (fewer blocks otherwise) */
+    size_t parts_per_thread;      /* blocks per thread (claimed dynamically, so a busy core does fewer) */
+    size_t nontemporal_min_bytes; /* output bytes from which stores stream; 0: from the LLC size */
+    size_t tile_tokens;           /* tokens per tile of a job whose heads are far apart; 0: auto */
+    size_t tile_heads;            /* heads per kernel call in such tiles; 0: auto */
+} rope_engine_tuning;
+
+extern rope_engine_tuning rope_engine_tune;
+
+/* The output size from which jobs use non-temporal stores (resolves nontemporal_min_bytes 0). */
+size_t rope_engine_nontemporal_bytes(void);
 
 #endif

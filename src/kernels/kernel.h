@@ -13,7 +13,8 @@
  *                 y[a] = x[a]*cos[a] - x[b]*sin[a],  y[b] = x[b]*cos[b] + x[a]*sin[b]  (ATB)
  *
  * Arithmetic: float32, each product rounded, then one add or subtract, rounded once to x_dtype.
- * Every kernel must give bitwise the results of the portable one (kernels/scalar.c).
+ * Every kernel must give bitwise the results of the portable one (kernels/scalar.c), except the
+ * payload of a NaN made from two NaN operands (x86 and ARM pick different operands' payloads).
  */
 #ifndef ROPE_KERNEL_H
 #define ROPE_KERNEL_H

@@ -25,6 +25,10 @@ rope_status rope_onnx_plan_shapes(const char *where, const rope_onnx_attrs *attr
         return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "interleaved: expected 0 or 1, found %lld",
                          (long long)attrs->interleaved);
 
+    if (attrs->num_heads < 0)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "num_heads: expected >= 0, found %lld",
+                         (long long)attrs->num_heads);
+
     memset(p, 0, sizeof *p);
     p->batch = x->dims[0];
     if (x->rank == 4) {

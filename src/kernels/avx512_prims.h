@@ -1,0 +1,156 @@
+/*
+ * The AVX-512 primitives of simd_paths.h: 16 float32 lanes; f16 / bf16 travel as 16 x 16 bits in a
+ * ymm. Partial vectors use masked loads and stores, which never touch (nor fault on) the masked-off
+ * elements, so a head is never read or written outside its extent.
+ *
+ * Included by avx512.c (bf16 narrowed with integer arithmetic) and avx512_bf16.c (compiled with
+ * -mavx512bf16 and K_NATIVE_BF16 defined: vcvtneps2bf16 plus a fix-up for subnormal inputs).
+ */
+#ifndef ROPE_AVX512_PRIMS_H
+#define ROPE_AVX512_PRIMS_H
+
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "../core/internal.h"
+#include "kernel.h"
+
+#define K_VL 16
+#define K_REG "v" /* any of zmm0-31 */
+typedef __m512 kvec;
+
+static ROPE_ALWAYS_INLINE __mmask16 k_first(size_t n) { return (__mmask16)((1u << n) - 1u); }
+
+static ROPE_ALWAYS_INLINE const uint16_t *k_h(const void *p, size_t i) { return (const uint16_t *)p + i; }
+static ROPE_ALWAYS_INLINE uint16_t *k_hw(void *p, size_t i) { return (uint16_t *)p + i; }
+
+/* ---- widening: exact, as rope_f16_to_f32 / rope_bf16_to_f32 ---------------------------------- */
+
+static ROPE_ALWAYS_INLINE __m512 k_widen16(rope_dtype t, __m256i h) {
+    if (t == ROPE_F16) return _mm512_cvtph_ps(h);
+    /* bf16: element i into the upper half of lane i, the lower halves zeroed, in one vpermw */
+    const __m512i idx = _mm512_set_epi16(15, 0, 14, 0, 13, 0, 12, 0, 11, 0, 10, 0, 9, 0, 8, 0, 7, 0, 6, 0, 5, 0, 4, 0,
+                                         3, 0, 2, 0, 1, 0, 0, 0);
+    return _mm512_castsi512_ps(_mm512_maskz_permutexvar_epi16(0xaaaaaaaau, idx, _mm512_castsi256_si512(h)));
+}
+
+static ROPE_ALWAYS_INLINE __m256 k_widen8(rope_dtype t, __m128i h) {
+    if (t == ROPE_F16) return _mm256_cvtph_ps(h);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+/* ---- narrowing: round to nearest even, as rope_f32_to_f16 / rope_f32_to_bf16 ------------------- */
+
+/* bf16 in integer arithmetic, the scalar formula lane by lane: add 0x7fff plus the lowest kept bit,
+ * keep the upper half. v is always the result of an arithmetic instruction, so a NaN in it is
+ * already quiet (bit 22 set) and the scalar NaN rule, (x >> 16) | 0x40, is plain truncation: NaN
+ * lanes skip the bias (it could carry into the payload). One vpermw gathers the upper halves. */
+static ROPE_ALWAYS_INLINE __m256i k_bf16_rne(__m512 v) {
+    __m512i u = _mm512_castps_si512(v);
+    __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    __mmask16 num = _mm512_cmp_ps_mask(v, v, _CMP_ORD_Q);
+    u = _mm512_mask_add_epi32(u, num, u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff)));
+    const __m512i odd = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 31, 29, 27, 25, 23, 21, 19,
+                                         17, 15, 13, 11, 9, 7, 5, 3, 1);
+    return _mm512_castsi512_si256(_mm512_permutexvar_epi16(odd, u));
+}
+
+#if defined(K_NATIVE_BF16)
+/* vcvtneps2bf16 rounds to nearest even and quiets NaN exactly as the scalar code ((x >> 16) | 0x40),
+ * but reads subnormal inputs as zero: a lane with 0 < |x| < 2^-126 would give +-0 where the scalar
+ * conversion gives a bf16 subnormal (or rounds up to 2^-126). Such lanes are rare, so one
+ * vfpclassps (DQ; category 0x20, denormal, which MXCSR.DAZ does not affect) sends the whole vector
+ * through the integer path when any is present. */
+static ROPE_ALWAYS_INLINE __m256i k_bf16_narrow(__m512 v) {
+    __mmask16 sub = _mm512_fpclass_ps_mask(v, 0x20);
+    if (__builtin_expect(sub != 0, 0)) return k_bf16_rne(v);
+    __m256bh b = _mm512_cvtneps_pbh(v);
+    __m256i r;
+    memcpy(&r, &b, sizeof r); /* the bf16 vector type differs between compilers; the bits do not */
+    return r;
+}
+#else
+static ROPE_ALWAYS_INLINE __m256i k_bf16_narrow(__m512 v) { return k_bf16_rne(v); }
+#endif
+
+static ROPE_ALWAYS_INLINE __m256i k_narrow16(rope_dtype t, __m512 v) {
+    if (t == ROPE_F16) return _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    return k_bf16_narrow(v);
+}
+
+/* ---- loads ------------------------------------------------------------------------------------ */
+
+static ROPE_ALWAYS_INLINE kvec k_load(rope_dtype t, const void *p, size_t i) {
+    if (t == ROPE_F32) return _mm512_loadu_ps((const float *)p + i);
+    return k_widen16(t, _mm256_loadu_si256((const __m256i *)(const void *)k_h(p, i)));
+}
+
+static ROPE_ALWAYS_INLINE kvec k_load_part(rope_dtype t, const void *p, size_t i, size_t n) {
+    if (t == ROPE_F32) return _mm512_maskz_loadu_ps(k_first(n), (const float *)p + i);
+    return k_widen16(t, _mm256_maskz_loadu_epi16(k_first(n), k_h(p, i)));
+}
+
+/* c0 c0 c1 c1 ... c7 c7 from eight values. */
+static ROPE_ALWAYS_INLINE kvec k_dup8(__m256 c) {
+    const __m512i idx = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+    return _mm512_permutexvar_ps(idx, _mm512_castps256_ps512(c));
+}
+
+static ROPE_ALWAYS_INLINE kvec k_load_dup(rope_dtype t, const void *p, size_t i) {
+    if (t == ROPE_F32) return k_dup8(_mm256_loadu_ps((const float *)p + i));
+    return k_dup8(k_widen8(t, _mm_loadu_si128((const __m128i *)(const void *)k_h(p, i))));
+}
+
+static ROPE_ALWAYS_INLINE kvec k_load_dup_part(rope_dtype t, const void *p, size_t i, size_t n) {
+    __mmask8 m = (__mmask8)k_first(n / 2);
+    if (t == ROPE_F32) return k_dup8(_mm256_maskz_loadu_ps(m, (const float *)p + i));
+    return k_dup8(k_widen8(t, _mm_maskz_loadu_epi16(m, k_h(p, i))));
+}
+
+/* ---- stores ----------------------------------------------------------------------------------- */
+
+/* Streaming stores need an aligned address; an unaligned vector takes the ordinary store. Only
+ * f32 results stream (a whole 64-byte line per store): 32-byte f16 / bf16 streaming stores ran
+ * 10-15% slower than ordinary ones on Zen 4 at 8192 tokens of [32 x 128], f32 ones 5-15% faster. */
+static ROPE_ALWAYS_INLINE void k_store(rope_dtype t, void *p, size_t i, kvec v, int nt) {
+    if (t == ROPE_F32) {
+        float *d = (float *)p + i;
+        if (nt && ((uintptr_t)d & 63u) == 0) _mm512_stream_ps(d, v);
+        else _mm512_storeu_ps(d, v);
+        return;
+    }
+    _mm256_storeu_si256((__m256i *)(void *)k_hw(p, i), k_narrow16(t, v));
+}
+
+static ROPE_ALWAYS_INLINE void k_store_part(rope_dtype t, void *p, size_t i, kvec v, size_t n) {
+    if (t == ROPE_F32) _mm512_mask_storeu_ps((float *)p + i, k_first(n), v);
+    else _mm256_mask_storeu_epi16(k_hw(p, i), k_first(n), k_narrow16(t, v));
+}
+
+static ROPE_ALWAYS_INLINE void k_nt_fence(void) { _mm_sfence(); }
+
+/* ---- arithmetic and lane moves ---------------------------------------------------------------- */
+
+static ROPE_ALWAYS_INLINE kvec k_mul(kvec a, kvec b) { return _mm512_mul_ps(a, b); }
+static ROPE_ALWAYS_INLINE kvec k_add(kvec a, kvec b) { return _mm512_add_ps(a, b); }
+static ROPE_ALWAYS_INLINE kvec k_sub(kvec a, kvec b) { return _mm512_sub_ps(a, b); }
+
+static ROPE_ALWAYS_INLINE kvec k_partner(kvec v, size_t rs) {
+    switch (rs) {
+    case 1: return _mm512_permute_ps(v, 0xb1);       /* swap neighbours */
+    case 2: return _mm512_permute_ps(v, 0x4e);       /* swap pairs of two */
+    case 4: return _mm512_shuffle_f32x4(v, v, 0xb1); /* swap 128-bit quarters */
+    default: return _mm512_shuffle_f32x4(v, v, 0x4e); /* swap 256-bit halves */
+    }
+}
+
+static ROPE_ALWAYS_INLINE kvec k_pick(kvec ya, kvec yb, size_t rs) {
+    __mmask16 b = rs == 1 ? 0xaaaa : rs == 2 ? 0xcccc : rs == 4 ? 0xf0f0 : 0xff00;
+    return _mm512_mask_blend_ps(b, ya, yb);
+}
+
+/* The bf16-output kernels built with vcvtneps2bf16 (avx512_bf16.c, when the compiler has it). */
+ROPE_HIDDEN rope_rows_fn rope_avx512bf16_select(const rope_kernel_shape *shape);
+
+#endif

@@ -1,0 +1,263 @@
+/*
+ * The pair layouts of kernel.h, written once for every SIMD instruction set.
+ *
+ * An ISA file defines a float32 vector type and a handful of primitives, then includes this header,
+ * which builds the kernels from them. Every kernel computes, lane by lane, exactly what the portable
+ * kernel computes element by element, in the same order:
+ *     pa = xa*ca, qa = xb*sa, pb = xa*sb, qb = xb*cb;  y[a] = pa - qa,  y[b] = pb + qb
+ * (separate multiplies, never fused; each operation with its operands in the scalar order), and
+ * narrows with the same round-to-nearest-even conversions. So every result is bitwise the portable
+ * one, NaN payloads included where a single NaN flows through; where two NaNs meet in one operation,
+ * which payload survives is left open by IEEE 754 (and compilers commute * and +), so only NaN-ness
+ * is guaranteed there.
+ *
+ * Primitives the including file defines (all static, inlined; t is a compile-time dtype):
+ *   K_VL                       lanes of `kvec` (float32)
+ *   kvec k_load(t, p, i)       K_VL elements p[i .. i+K_VL) widened to float32
+ *   kvec k_load_part(t, p, i, n)   n (1..K_VL-1) elements; other lanes zero; nothing else is touched
+ *   kvec k_load_dup(t, p, i)   K_VL/2 elements p[i ..], each twice: c0 c0 c1 c1 ...
+ *   kvec k_load_dup_part(t, p, i, n)   the same for the first n lanes (n even), reading n/2 elements
+ *   void k_store(t, p, i, v, nt)       K_VL elements, rounded to t; streaming when nt and aligned
+ *   void k_store_part(t, p, i, v, n)   n (1..K_VL-1) elements; nothing else is touched
+ *   kvec k_mul / k_add / k_sub(a, b)   one IEEE operation per lane, operands in this order
+ *   kvec k_partner(v, rs)      rs a power of two < K_VL: lane l gets lane l+rs (l%(2rs) < rs) or l-rs
+ *   kvec k_pick(ya, yb, rs)    lanes with l%(2rs) < rs from ya, the others from yb
+ *   void k_nt_fence(void)      orders streaming stores before the kernel returns
+ *   K_REG                      the inline-asm constraint of a vector register ("x", "v", "w")
+ */
+#ifndef ROPE_SIMD_PATHS_H
+#define ROPE_SIMD_PATHS_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "../core/internal.h"
+#include "kernel.h"
+
+#define K_ES(t) ((t) == ROPE_F32 ? (size_t)4 : (size_t)2)
+
+/* The parameters of rope_rows_fn, and passing them on. */
+#define K_ARGS                                                                                               \
+    const rope_kernel_shape *sh, const void *x, ptrdiff_t xhs, void *y, ptrdiff_t yhs, size_t heads,         \
+        const void *cs, const void *sn
+#define K_PASS sh, x, xhs, y, yhs, heads, cs, sn
+
+/* Hides how a vector was computed from the optimiser. LLVM treats the sign of a NaN as unspecified
+ * and turns select(lanes, p - q, q + p) into p + select(lanes, -q, q): equal for numbers, but a NaN
+ * coming from q then changes sign. The empty asm (K_REG: the ISA's vector register constraint) makes
+ * each result an opaque value, so the subtraction and the addition stay as written. */
+#if defined(__GNUC__) || defined(__clang__)
+#define K_OPAQUE(v) __asm__("" : "+" K_REG(v))
+#else
+#define K_OPAQUE(v) ((void)0)
+#endif
+
+/* y[a] and y[b] for n pairs (n == K_VL: whole vectors) at element offsets ia, ib, with cos/sin at
+ * ca_i, cb_i (equal when the cache holds one value per pair). All loads come before the stores, so
+ * y may be x. */
+static ROPE_ALWAYS_INLINE void k_block(rope_dtype xt, rope_dtype ct, int full, const void *xh, void *yh, size_t ia,
+                                       size_t ib, const void *cs, const void *sn, size_t ca_i, size_t cb_i,
+                                       size_t n, int nt) {
+    kvec xa, xb, ca, sa, cb, sb;
+    if (n == K_VL) {
+        xa = k_load(xt, xh, ia), xb = k_load(xt, xh, ib);
+        ca = k_load(ct, cs, ca_i), sa = k_load(ct, sn, ca_i);
+        if (full) cb = k_load(ct, cs, cb_i), sb = k_load(ct, sn, cb_i);
+        else cb = ca, sb = sa;
+    } else {
+        xa = k_load_part(xt, xh, ia, n), xb = k_load_part(xt, xh, ib, n);
+        ca = k_load_part(ct, cs, ca_i, n), sa = k_load_part(ct, sn, ca_i, n);
+        if (full) cb = k_load_part(ct, cs, cb_i, n), sb = k_load_part(ct, sn, cb_i, n);
+        else cb = ca, sb = sa;
+    }
+    kvec ya = k_sub(k_mul(xa, ca), k_mul(xb, sa));
+    kvec yb = k_add(k_mul(xa, sb), k_mul(xb, cb));
+    if (n == K_VL) {
+        k_store(xt, yh, ia, ya, nt);
+        k_store(xt, yh, ib, yb, nt);
+    } else {
+        k_store_part(xt, yh, ia, ya, n);
+        k_store_part(xt, yh, ib, yb, n);
+    }
+}
+
+/* Elements [rot, head_size) of every head are copied bit for bit (NaN payloads included), as the
+ * portable kernel does, and streaming stores are fenced: both after the rotation, which runs in a
+ * separate leaf function (K_FAMILY). With a library call in the same function, the rotation loop
+ * ran 10-15% slower on Zen 4 at 2048 tokens of [32 x 128] f32 (the loop state moves to the stack
+ * and the frame is realigned), while its inner loop was instruction for instruction the same. */
+static void k_finish(size_t es, K_ARGS) {
+    (void)cs, (void)sn;
+    size_t rot = sh->rot, n = sh->head_size - rot;
+    if (x != y && n != 0) /* in place, the tail is already there */
+        for (size_t h = 0; h < heads; h++)
+            memcpy((char *)y + ((ptrdiff_t)h * yhs + (ptrdiff_t)rot) * (ptrdiff_t)es,
+                   (const char *)x + ((ptrdiff_t)h * xhs + (ptrdiff_t)rot) * (ptrdiff_t)es, n * es);
+    if (sh->nontemporal) k_nt_fence();
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+#define K_NOINLINE __attribute__((noinline))
+#else
+#define K_NOINLINE
+#endif
+
+/*
+ * Any rs: each group [g, g + 2rs) is two runs of rs elements, a = g + j and b = g + rs + j, walked a
+ * vector at a time with a partial vector for rs % K_VL. cos/sin run along with them: from index g
+ * (cos_full, element-indexed) or g/2 (one value per pair, p = (g/2rs)*rs + j). Best for rs >= K_VL
+ * (ONNX halves, ATB rotary_coeff 2 and 4); correct for every rs.
+ */
+static ROPE_ALWAYS_INLINE void k_rows_blocked(rope_dtype xt, rope_dtype ct, int full, const rope_kernel_shape *sh,
+                                              const void *x, ptrdiff_t xhs, void *y, ptrdiff_t yhs, size_t heads,
+                                              const void *cs, const void *sn) {
+    const size_t es = K_ES(xt), rs = sh->rs, rot = sh->rot;
+    const int nt = sh->nontemporal;
+    for (size_t h = 0; h < heads; h++) {
+        const char *xh = (const char *)x + (ptrdiff_t)h * xhs * (ptrdiff_t)es;
+        char *yh = (char *)y + (ptrdiff_t)h * yhs * (ptrdiff_t)es;
+        for (size_t g = 0; g < rot; g += 2 * rs) {
+            size_t c0 = full ? g : g / 2, c1 = full ? g + rs : g / 2;
+            size_t j = 0;
+            for (; j + K_VL <= rs; j += K_VL)
+                k_block(xt, ct, full, xh, yh, g + j, g + rs + j, cs, sn, c0 + j, c1 + j, K_VL, nt);
+            if (j < rs) k_block(xt, ct, full, xh, yh, g + j, g + rs + j, cs, sn, c0 + j, c1 + j, rs - j, 0);
+        }
+    }
+}
+
+/* One vector of whole groups at element i (n lanes, n a multiple of 2rs): both elements of every
+ * pair are in the vector, so the partner comes from a lane permutation. cos/sin are per element
+ * (full) or, for rs == 1, one value per pair duplicated onto both lanes. */
+static ROPE_ALWAYS_INLINE void k_pairs_vec(rope_dtype xt, rope_dtype ct, int full, size_t rs, const void *xh,
+                                           void *yh, size_t i, const void *cs, const void *sn, size_t n, int nt) {
+    kvec xv, c, s;
+    if (n == K_VL) {
+        xv = k_load(xt, xh, i);
+        if (full) c = k_load(ct, cs, i), s = k_load(ct, sn, i);
+        else c = k_load_dup(ct, cs, i / 2), s = k_load_dup(ct, sn, i / 2);
+    } else {
+        xv = k_load_part(xt, xh, i, n);
+        if (full) c = k_load_part(ct, cs, i, n), s = k_load_part(ct, sn, i, n);
+        else c = k_load_dup_part(ct, cs, i / 2, n), s = k_load_dup_part(ct, sn, i / 2, n);
+    }
+    /* Lane a: p = xa*ca, q = xb*sa, y = p - q.  Lane b: p = xb*cb (the scalar qb), q = xa*sb (the
+     * scalar pb), y = q + p: the scalar pb + qb with its operands in order. */
+    kvec p = k_mul(xv, c), q = k_mul(k_partner(xv, rs), s);
+    kvec ya = k_sub(p, q), yb = k_add(q, p);
+    K_OPAQUE(ya);
+    K_OPAQUE(yb);
+    kvec yv = k_pick(ya, yb, rs);
+    if (n == K_VL) k_store(xt, yh, i, yv, nt);
+    else k_store_part(xt, yh, i, yv, n);
+}
+
+/* rs a power of two below K_VL (adjacent pairs rs = 1; ATB rotary_coeff 4 on narrow chunks):
+ * vectors start at multiples of K_VL, which are multiples of 2rs, so no pair straddles two vectors;
+ * the last, partial vector holds whole groups because rot is a multiple of 2rs. */
+static ROPE_ALWAYS_INLINE void k_rows_pairs(rope_dtype xt, rope_dtype ct, int full, size_t rs,
+                                            const rope_kernel_shape *sh, const void *x, ptrdiff_t xhs, void *y,
+                                            ptrdiff_t yhs, size_t heads, const void *cs, const void *sn) {
+    const size_t es = K_ES(xt), rot = sh->rot;
+    const int nt = sh->nontemporal;
+    for (size_t h = 0; h < heads; h++) {
+        const char *xh = (const char *)x + (ptrdiff_t)h * xhs * (ptrdiff_t)es;
+        char *yh = (char *)y + (ptrdiff_t)h * yhs * (ptrdiff_t)es;
+        size_t i = 0;
+        for (; i + K_VL <= rot; i += K_VL) k_pairs_vec(xt, ct, full, rs, xh, yh, i, cs, sn, K_VL, nt);
+        if (i < rot) k_pairs_vec(xt, ct, full, rs, xh, yh, i, cs, sn, rot - i, 0);
+    }
+}
+
+/*
+ * Every head of a call uses the same cos/sin row. When several heads share it, the row is turned
+ * into float32 once per call, on the stack, instead of once per head: widened when it is f16 /
+ * bf16, and for rs == 1 with one value per pair also duplicated onto both elements of the pair
+ * (c0 c0 c1 c1 ...), which makes it an element-indexed row (cos_full) over the same values. The
+ * conversions are exact, so the results are those of the direct path.
+ */
+#define K_PREP_MAX 512 /* floats per row: 4 KiB of stack for cos and sin */
+
+static ROPE_ALWAYS_INLINE void k_prep(rope_dtype ct, const void *src, float *buf, size_t n, int dup) {
+    size_t i = 0;
+    for (; i + K_VL <= n; i += K_VL)
+        k_store(ROPE_F32, buf, i, dup ? k_load_dup(ct, src, i / 2) : k_load(ct, src, i), 0);
+    if (i < n) { /* n - i is even when dup: n = rot, i a multiple of K_VL */
+        size_t m = n - i;
+        k_store_part(ROPE_F32, buf, i, dup ? k_load_dup_part(ct, src, i / 2, m) : k_load_part(ct, src, i, m), m);
+    }
+}
+
+#define K_ARGS_OF(cs_, sn_) sh, x, xhs, y, yhs, heads, cs_, sn_
+
+static ROPE_ALWAYS_INLINE void k_run_blocked(rope_dtype xt, rope_dtype ct, int full, K_ARGS) {
+    size_t cn = full ? sh->rot : sh->rot / 2;
+    if (ct != ROPE_F32 && heads > 1 && cn <= K_PREP_MAX) {
+        float cb[K_PREP_MAX], sb[K_PREP_MAX];
+        k_prep(ct, cs, cb, cn, 0);
+        k_prep(ct, sn, sb, cn, 0);
+        k_rows_blocked(xt, ROPE_F32, full, K_ARGS_OF(cb, sb));
+    } else {
+        k_rows_blocked(xt, ct, full, K_PASS);
+    }
+}
+
+static ROPE_ALWAYS_INLINE void k_run_pairs(rope_dtype xt, rope_dtype ct, int full, size_t rs, K_ARGS) {
+    if ((!full || ct != ROPE_F32) && heads > 1 && sh->rot <= K_PREP_MAX) {
+        float cb[K_PREP_MAX], sb[K_PREP_MAX];
+        k_prep(ct, cs, cb, sh->rot, !full);
+        k_prep(ct, sn, sb, sh->rot, !full);
+        k_rows_pairs(xt, ROPE_F32, 1, rs, K_ARGS_OF(cb, sb));
+    } else {
+        k_rows_pairs(xt, ct, full, rs, K_PASS);
+    }
+}
+
+/* The kernels of one (x dtype, cos dtype) combination. */
+typedef struct k_family {
+    rope_rows_fn blocked[2]; /* [cos_full] */
+    rope_rows_fn pairs[2];   /* [cos_full]: cos_full 0 only for rs == 1 */
+} k_family;
+
+#define K_FAMILY(name, xt, ct)                                                                               \
+    K_NOINLINE static void name##_rot_blocked_half(K_ARGS) { k_run_blocked(xt, ct, 0, K_PASS); }             \
+    K_NOINLINE static void name##_rot_blocked_full(K_ARGS) { k_run_blocked(xt, ct, 1, K_PASS); }             \
+    K_NOINLINE static void name##_rot_pairs_half(K_ARGS) { k_run_pairs(xt, ct, 0, 1, K_PASS); }              \
+    K_NOINLINE static void name##_rot_pairs_full(K_ARGS) {                                                   \
+        /* rs as a constant, so that k_partner / k_pick become single instructions */                        \
+        switch (sh->rs) {                                                                                    \
+        case 1: k_run_pairs(xt, ct, 1, 1, K_PASS); break;                                                    \
+        case 2: k_run_pairs(xt, ct, 1, 2, K_PASS); break;                                                    \
+        case 4: if (K_VL > 4) k_run_pairs(xt, ct, 1, 4, K_PASS); break;                                      \
+        default: if (K_VL > 8) k_run_pairs(xt, ct, 1, 8, K_PASS); break;                                     \
+        }                                                                                                    \
+    }                                                                                                        \
+    static void name##_blocked_half(K_ARGS) { name##_rot_blocked_half(K_PASS), k_finish(K_ES(xt), K_PASS); } \
+    static void name##_blocked_full(K_ARGS) { name##_rot_blocked_full(K_PASS), k_finish(K_ES(xt), K_PASS); } \
+    static void name##_pairs_half(K_ARGS) { name##_rot_pairs_half(K_PASS), k_finish(K_ES(xt), K_PASS); }     \
+    static void name##_pairs_full(K_ARGS) { name##_rot_pairs_full(K_PASS), k_finish(K_ES(xt), K_PASS); }     \
+    static const k_family name = {{name##_blocked_half, name##_blocked_full},                               \
+                                  {name##_pairs_half, name##_pairs_full}}
+
+/* Which path of a family serves `sh`. */
+static inline rope_rows_fn k_pick_path(const k_family *f, const rope_kernel_shape *sh) {
+    size_t rs = sh->rs;
+    int full = sh->cos_full != 0;
+    int in_vector = rs < K_VL && (rs & (rs - 1)) == 0;
+    if (in_vector && (full || rs == 1)) return f->pairs[full];
+    return f->blocked[full];
+}
+
+/* The family of a dtype combination the contract accepts, else NULL. */
+static inline const k_family *k_family_of(const rope_kernel_shape *sh, const k_family *f32_f32,
+                                          const k_family *f16_f16, const k_family *f16_f32,
+                                          const k_family *bf16_bf16, const k_family *bf16_f32) {
+    switch (sh->x_dtype) {
+    case ROPE_F32: return sh->cs_dtype == ROPE_F32 ? f32_f32 : NULL;
+    case ROPE_F16: return sh->cs_dtype == ROPE_F16 ? f16_f16 : sh->cs_dtype == ROPE_F32 ? f16_f32 : NULL;
+    case ROPE_BF16: return sh->cs_dtype == ROPE_BF16 ? bf16_bf16 : sh->cs_dtype == ROPE_F32 ? bf16_f32 : NULL;
+    default: return NULL;
+    }
+}
+
+#endif

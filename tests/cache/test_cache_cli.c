@@ -1,0 +1,213 @@
+/*
+ * `rope cache` end to end: the command writes cos.pb / sin.pb into a temporary directory, the tool's
+ * own TensorProto reader loads them back, and they must equal rope_cache_fill's tables for the same
+ * configuration bit for bit (dtype, dims, name, bytes). Also: its usage errors (exit 2) and library
+ * rejections (exit 1) write nothing, and the built `rope` binary, when found next to the tests,
+ * reaches the command through its table.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "../../tools/diag.c"
+#include "../../tools/file_io.c"
+#include "../../tools/pb.c"
+#include "../../tools/pb_write.c"
+#include "../../tools/onnx_dtype.c"
+#include "../../tools/tensor_util.c"
+#include "../../tools/tensor_proto.c"
+#include "../../tools/cmd_cache.c"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static char dir[64];
+
+static int run(int argc, const char *const *args) {
+    char *argv[32];
+    for (int i = 0; i < argc; i++) argv[i] = (char *)args[i];
+    return rope_cmd_cache(argc, argv);
+}
+
+static void remove_outputs(const char *sub) {
+    char d[256], f[300];
+    snprintf(d, sizeof d, "%s/%s", dir, sub);
+    snprintf(f, sizeof f, "%s/cos.pb", d);
+    remove(f);
+    snprintf(f, sizeof f, "%s/sin.pb", d);
+    remove(f);
+    rmdir(d);
+}
+
+/* Loads sub/cos.pb and sub/sin.pb and compares them with rope_cache_fill(cfg, ...). */
+static void expect_files(const char *what, const char *sub, const rope_freq_config *cfg, int64_t start, int64_t count,
+                         rope_cache_layout layout, int32_t coeff, rope_dtype dtype) {
+    int64_t width = layout == ROPE_CACHE_FULL ? cfg->rotary_dim : cfg->rotary_dim / 2;
+    size_t bytes = (size_t)(count * width) * rope_dtype_size(dtype);
+    void *wc = malloc(bytes + 1), *ws = malloc(bytes + 1);
+    rope_tensor C = {wc, dtype, 2, {count, width}, 0}, S = {ws, dtype, 2, {count, width}, 0};
+    CHECK(rope_cache_fill(cfg, start, count, layout, coeff, &C, &S) == ROPE_OK, "%s: %s", what, rope_last_error());
+    const char *names[2][2] = {{"cos_cache", "sin_cache"}, {"cos", "sin"}};
+    const char *files[2] = {"cos.pb", "sin.pb"};
+    void *want[2] = {wc, ws};
+    for (int k = 0; k < 2; k++) {
+        char path[300];
+        snprintf(path, sizeof path, "%s/%s/%s", dir, sub, files[k]);
+        tensor_proto tp;
+        diag err;
+        int r = tensor_proto_load(path, &tp, &err);
+        CHECK(r == 0, "%s: %s", what, err.text);
+        if (r) continue;
+        CHECK(tp.t.dtype == dtype && tp.t.rank == 2 && tp.t.dims[0] == count && tp.t.dims[1] == width,
+              "%s: %s is %s rank %d [%lld, %lld]", what, files[k], rope_dtype_name(tp.t.dtype), tp.t.rank,
+              (long long)tp.t.dims[0], (long long)tp.t.dims[1]);
+        CHECK(!strcmp(tp.name, names[layout == ROPE_CACHE_FULL][k]), "%s: name %s", what, tp.name);
+        CHECK(tp.t.rank == 2 && !memcmp(tp.t.data, want[k], bytes), "%s: %s differs from rope_cache_fill", what,
+              files[k]);
+        tensor_proto_free(&tp);
+    }
+    free(wc), free(ws);
+}
+
+static int exists(const char *sub) {
+    char path[300];
+    snprintf(path, sizeof path, "%s/%s/cos.pb", dir, sub);
+    FILE *f = fopen(path, "rb");
+    if (f) fclose(f);
+    return f != NULL;
+}
+
+static rope_freq_config cfg0(rope_scaling sc, double base, int64_t dim) {
+    rope_freq_config c;
+    memset(&c, 0, sizeof c);
+    c.scaling = sc, c.base = base, c.rotary_dim = dim;
+    return c;
+}
+
+int main(int argc, char **argv) {
+    (void)argc;
+    strcpy(dir, "/tmp/rope_cache_cli_XXXXXX");
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "cannot create a temporary directory\n");
+        return 77;
+    }
+    char out[128];
+
+    /* default, half, f32 */
+    snprintf(out, sizeof out, "%s/a", dir);
+    const char *a1[] = {"cache", "--dim", "64", "--positions", "0:100", "--base", "500000", "-o", out};
+    CHECK(run(9, a1) == 0, "default run");
+    rope_freq_config c = cfg0(ROPE_SCALING_DEFAULT, 500000, 64);
+    c.seq_len = 100;
+    expect_files("default", "a", &c, 0, 100, ROPE_CACHE_HALF, 0, ROPE_F32);
+
+    /* yarn, full coeff 4, bf16, at far positions; seq-len default END is unused by yarn */
+    snprintf(out, sizeof out, "%s/b", dir);
+    const char *a2[] = {"cache", "--dim", "32", "--positions", "1000000:1000050",
+                        "--scaling", "yarn:factor=4,original_max_position_embeddings=4096,beta_fast=16,truncate=false",
+                        "--layout", "full", "--coeff", "4", "--dtype", "bf16", "-o", out};
+    CHECK(run(15, a2) == 0, "yarn run");
+    c = cfg0(ROPE_SCALING_YARN, 10000, 32);
+    c.factor = 4, c.original_max_position_embeddings = 4096, c.beta_fast = 16, c.no_truncate = 1;
+    expect_files("yarn", "b", &c, 1000000, 50, ROPE_CACHE_FULL, 4, ROPE_BF16);
+
+    /* longrope with lists; seq-len defaults to END = 300 > orig 256: long factors */
+    snprintf(out, sizeof out, "%s/c", dir);
+    const char *a3[] = {"cache", "--dim", "8", "--positions", "300",
+                        "--scaling",
+                        "longrope:short_factor=1/1.5/2/2.5,long_factor=4/5/6/7.25,factor=16,"
+                        "original_max_position_embeddings=256",
+                        "-o", out};
+    CHECK(run(9, a3) == 0, "longrope run");
+    double sf[4] = {1, 1.5, 2, 2.5}, lf[4] = {4, 5, 6, 7.25};
+    c = cfg0(ROPE_SCALING_LONGROPE, 10000, 8);
+    c.short_factor = sf, c.long_factor = lf, c.factor = 16, c.original_max_position_embeddings = 256, c.seq_len = 300;
+    expect_files("longrope", "c", &c, 0, 300, ROPE_CACHE_HALF, 0, ROPE_F32);
+
+    /* llama3, f16, full coeff R (adjacent pairs); dynamic with an explicit --seq-len */
+    snprintf(out, sizeof out, "%s/d", dir);
+    const char *a4[] = {"cache", "--dim", "16", "--positions", "5:69",
+                        "--scaling",
+                        "llama3:factor=8,original_max_position_embeddings=64,low_freq_factor=1,high_freq_factor=4",
+                        "--layout", "full", "--coeff", "16", "--dtype", "f16", "-o", out};
+    CHECK(run(15, a4) == 0, "llama3 run");
+    c = cfg0(ROPE_SCALING_LLAMA3, 10000, 16);
+    c.factor = 8, c.original_max_position_embeddings = 64, c.low_freq_factor = 1, c.high_freq_factor = 4;
+    expect_files("llama3", "d", &c, 5, 64, ROPE_CACHE_FULL, 16, ROPE_F16);
+
+    snprintf(out, sizeof out, "%s/e", dir);
+    const char *a5[] = {"cache", "--dim", "16", "--positions", "0:40", "--seq-len", "9000",
+                        "--scaling", "dynamic:factor=2,original_max_position_embeddings=2048", "-o", out};
+    CHECK(run(11, a5) == 0, "dynamic run");
+    c = cfg0(ROPE_SCALING_DYNAMIC, 10000, 16);
+    c.factor = 2, c.original_max_position_embeddings = 2048, c.seq_len = 9000;
+    expect_files("dynamic", "e", &c, 0, 40, ROPE_CACHE_HALF, 0, ROPE_F32);
+
+    /* --help, usage errors (2) and library rejections (1): nothing written */
+    const char *h[] = {"cache", "--help"};
+    CHECK(run(2, h) == 0, "--help");
+    snprintf(out, sizeof out, "%s/x", dir);
+    const char *bad_usage[][12] = {
+        {"cache", "--positions", "0:4", "-o", out},                                  /* no --dim */
+        {"cache", "--dim", "8", "-o", out},                                          /* no --positions */
+        {"cache", "--dim", "8", "--positions", "0:4"},                               /* no -o */
+        {"cache", "--dim", "8", "--positions", "4:2", "-o", out},                    /* END < START */
+        {"cache", "--dim", "8x", "--positions", "0:4", "-o", out},                   /* not a number */
+        {"cache", "--dim", "8", "--positions", "0:4", "--dtype", "f64", "-o", out},  /* dtype */
+        {"cache", "--dim", "8", "--positions", "0:4", "--layout", "full", "-o", out}, /* no --coeff */
+        {"cache", "--dim", "8", "--positions", "0:4", "--scaling", "ntk:factor=2", "-o", out},
+        {"cache", "--dim", "8", "--positions", "0:4", "--scaling", "yarn:speed=2", "-o", out},
+        {"cache", "--dim", "8", "--positions", "0:4", "--scaling", "yarn:factor=2,factor=3", "-o", out},
+        {"cache", "--dim", "8", "--positions", "0:4", "--scaling", "longrope:short_factor=1/2", "-o", out},
+        {"cache", "--dim", "8", "--positions", "0:4", "--frobnicate", "1", "-o", out}};
+    int bad_argc[] = {5, 5, 5, 7, 7, 9, 9, 9, 9, 9, 9, 9};
+    for (int i = 0; i < 12; i++) {
+        int r = run(bad_argc[i], bad_usage[i]);
+        CHECK(r == 2 && !exists("x"), "usage error %d: exit %d", i, r);
+    }
+    const char *rejected[][12] = {
+        {"cache", "--dim", "7", "--positions", "0:4", "-o", out},
+        {"cache", "--dim", "8", "--positions", "0:4", "--base", "1", "-o", out},
+        {"cache", "--dim", "8", "--positions", "0:4", "--scaling", "llama3:factor=8", "-o", out},
+        {"cache", "--dim", "8", "--positions", "0:4", "--scaling", "longrope:factor=2", "-o", out},
+        {"cache", "--dim", "8", "--positions", "0:4", "--layout", "full", "--coeff", "3", "-o", out}};
+    int rej_argc[] = {7, 9, 9, 9, 11};
+    for (int i = 0; i < 5; i++) {
+        int r = run(rej_argc[i], rejected[i]);
+        CHECK(r == 1 && !exists("x"), "rejected %d: exit %d", i, r);
+    }
+
+    /* The binary, through main's command table, when built next to this test (build/tests/..). */
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 16);
+    if (n > 0) {
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash) {
+            *slash = '\0';
+            slash = strrchr(self, '/');
+        }
+        if (slash) {
+            strcpy(slash, "/rope");
+            if (access(self, X_OK) == 0) {
+                char cmd[8192];
+                const char *emu = getenv("ROPE_EMULATOR"); /* a cross build's qemu */
+                snprintf(cmd, sizeof cmd,
+                         "%s '%s' cache --dim 64 --positions 0:100 --base 500000 -o '%s/f' >/dev/null",
+                         emu ? emu : "", self, dir);
+                CHECK(system(cmd) == 0, "%s", cmd);
+                c = cfg0(ROPE_SCALING_DEFAULT, 500000, 64);
+                expect_files("binary", "f", &c, 0, 100, ROPE_CACHE_HALF, 0, ROPE_F32);
+                remove_outputs("f");
+            } else {
+                printf("(no rope binary at %s: binary check skipped)\n", self);
+            }
+        }
+    }
+    (void)argv;
+
+    const char *subs[] = {"a", "b", "c", "d", "e"};
+    for (int i = 0; i < 5; i++) remove_outputs(subs[i]);
+    rmdir(dir);
+    return tu_finish();
+}

@@ -1,0 +1,114 @@
+/* `rope bench` end to end, as a user runs it: the CSV header, the shape of every row (not the
+ * timings), the single-case options, the table form and usage errors. The `rope` binary is found
+ * beside the tests directory of the build (exit 77, skipped, when it is not there). */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static const char header[] = "op,dtype,layout,tokens,heads_q,heads_k,head_size,rot,threads,median_us,gbps,copy_gbps,ratio";
+static char rope[4200];
+
+/* Runs `rope bench ARGS`, stdout into out; returns the exit status (-1 if it did not exit). */
+static int run(const char *args, char *out, size_t size) {
+    char cmd[5000];
+    const char *emu = getenv("ROPE_EMULATOR"); /* a cross build's qemu, see tests/CMakeLists.txt */
+    snprintf(cmd, sizeof cmd, "%s '%s' bench %s 2>/dev/null", emu ? emu : "", rope, args);
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t n = fread(out, 1, size - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* A number as printed: digits with at most one '.', and > 0 when `positive`. */
+static int is_number(const char *s, int positive) {
+    char *end;
+    double v = strtod(s, &end);
+    return *s && !*end && strspn(s, "0123456789.") == strlen(s) && (!positive || v > 0);
+}
+
+/* Splits a CSV row in place; returns the number of fields. */
+static int split(char *line, char **f, int max) {
+    int n = 0;
+    for (char *p = line; n < max; p++) {
+        f[n++] = p;
+        p = strchr(p, ',');
+        if (!p) break;
+        *p = '\0';
+    }
+    return n;
+}
+
+/* Checks the CSV output: the header, then `rows` rows whose fixed columns are `fixed` (the first
+ * nine, "*" for any integer) and whose last four are positive numbers. */
+static void check_csv(const char *what, char *out, int rows, const char *const fixed[9]) {
+    char *save = NULL, *line = strtok_r(out, "\n", &save);
+    CHECK(line && !strcmp(line, header), "%s: header line '%s'", what, line ? line : "(none)");
+    int n = 0;
+    for (line = strtok_r(NULL, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
+        char copy[512], *f[16];
+        snprintf(copy, sizeof copy, "%s", line);
+        int k = split(copy, f, 16);
+        CHECK(k == 13, "%s: row %d has %d fields: %s", what, n, k, line);
+        if (k != 13) continue;
+        for (int i = 0; i < 9; i++) {
+            int ok = !strcmp(fixed[i], "*") ? strspn(f[i], "0123456789") == strlen(f[i]) && *f[i]
+                                            : !strcmp(fixed[i], f[i]);
+            CHECK(ok, "%s: row %d column %d: '%s', expected '%s'", what, n, i, f[i], fixed[i]);
+        }
+        for (int i = 9; i < 13; i++) CHECK(is_number(f[i], 1), "%s: row %d column %d: '%s'", what, n, i, f[i]);
+    }
+    CHECK(n == rows, "%s: %d rows, expected %d", what, n, rows);
+}
+
+int main(int argc, char **argv) {
+    (void)argc;
+    char self[4096];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0) snprintf(self, sizeof self, "%s", argv[0]);
+    else self[len] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash) *slash = '\0';
+    snprintf(rope, sizeof rope, "%s/../rope", slash ? self : ".");
+    if (access(rope, X_OK) != 0) {
+        printf("skipped: %s is not built\n", rope);
+        return 77;
+    }
+    static char out[1 << 16];
+
+    CHECK(run("--quick --csv --op onnx --tokens 4", out, sizeof out) == 0, "onnx 4 tokens: exit status");
+    static const char *const onnx_cols[9] = {"onnx", "f32", "halves", "4", "32", "0", "128", "128", "*"};
+    check_csv("--op onnx --tokens 4", out, 2, onnx_cols);
+
+    CHECK(run("--csv --op atb --dtype f16-f32cos --layout coeff4 --tokens 3 --heads 8 --heads-k 2 --head-size 64 "
+              "--threads 3 --reps 2",
+              out, sizeof out) == 0,
+          "atb case: exit status");
+    static const char *const atb_cols[9] = {"atb", "f16-f32cos", "coeff4", "3", "8", "2", "64", "64", "3"};
+    check_csv("atb single case", out, 1, atb_cols);
+
+    CHECK(run("--csv --layout interleaved --dtype bf16 --tokens 2 --heads 4 --head-size 16 --threads 1 --reps 1", out,
+              sizeof out) == 0,
+          "onnx interleaved: exit status");
+    static const char *const il_cols[9] = {"onnx", "bf16", "interleaved", "2", "4", "0", "16", "16", "1"};
+    check_csv("onnx interleaved", out, 1, il_cols);
+
+    /* The table: a title line, then the same column names, space-aligned, then one row. */
+    CHECK(run("--op atb --layout coeffD --tokens 1 --heads 2 --head-size 8 --threads 1 --reps 1", out, sizeof out) == 0,
+          "table: exit status");
+    CHECK(strstr(out, "op   dtype") && strstr(out, "copy_gbps") && strstr(out, "coeffD") && !strchr(out, ','),
+          "table output:\n%s", out);
+
+    CHECK(run("--op nope", out, sizeof out) == 2, "unknown op accepted");
+    CHECK(run("--op onnx --dtype f16-f32cos", out, sizeof out) == 2, "f16-f32cos accepted for onnx");
+    CHECK(run("--tokens 0", out, sizeof out) == 2, "0 tokens accepted");
+    CHECK(run("--frobnicate", out, sizeof out) == 2, "unknown option accepted");
+    CHECK(run("--help", out, sizeof out) == 0 && strstr(out, "usage: rope bench"), "--help");
+    return tu_finish();
+}

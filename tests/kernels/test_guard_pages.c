@@ -1,0 +1,180 @@
+/*
+ * No kernel touches memory outside its buffers. Every input and output buffer sits between two
+ * inaccessible pages, flush against the trailing guard and, separately, against the leading one,
+ * and every available instruction set runs over head sizes 2..300 (every even partial width for a
+ * subset, a sample for the rest), every dtype combination and pair layout, in place and not:
+ *   1. through the kernel tables (scalar, then each SIMD set the CPU has);
+ *   2. through the public calls, rope_onnx_rotary_embedding and rope_atb_rope, with a context forced
+ *      to each instruction set.
+ * A stray access faults and the crashed test fails.
+ */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
+#include <stdint.h>
+#include <string.h>
+
+#include "guard.h"
+#include "harness.h"
+#include "kernel_data.h"
+#include "kernel_sets.h"
+
+enum { MAXH = 300, HEADS = 3, REGION = 64 * 1024 };
+
+static tg_region rx, ry, rk, ryk, rc, rsn;
+
+/* Every even partial width for these head sizes; a few sampled widths for the others. */
+static int every_width(size_t hs) {
+    return hs <= 34 || (hs >= 62 && hs <= 66) || (hs >= 126 && hs <= 130) || hs >= 298;
+}
+
+static size_t widths(size_t hs, size_t *out) {
+    size_t n = 0;
+    if (hs < 2) return 0;
+    if (every_width(hs)) {
+        for (size_t r = 2; r <= hs; r += 2) out[n++] = r;
+        return n;
+    }
+    out[n++] = hs & ~(size_t)1;
+    out[n++] = 2;
+    out[n++] = (size_t)tu_int(1, (int64_t)hs / 2) * 2;
+    return n;
+}
+
+/* The layouts to run for one width: ONNX halves and interleaved; ATB rot/2, rot/4, 1, and a rs
+ * that is odd or not a multiple of any vector width when rot/2 has such a divisor. */
+static size_t layouts(size_t rot, int *full, size_t *rs) {
+    size_t n = 0, half = rot / 2;
+    full[n] = 0, rs[n++] = half;
+    full[n] = 0, rs[n++] = 1;
+    full[n] = 1, rs[n++] = half;
+    full[n] = 1, rs[n++] = 1;
+    if (half % 2 == 0) full[n] = 1, rs[n++] = half / 2;
+    for (size_t d = 3; d < half; d++)
+        if (half % d == 0 && d % 4 != 0) {
+            full[n] = 1, rs[n++] = d;
+            break;
+        }
+    return n;
+}
+
+static void run_table(const rope_kernel_set *set) {
+    size_t ws[MAXH];
+    for (size_t hs = 2; hs <= MAXH; hs++) {
+        size_t nw = widths(hs, ws);
+        for (int combo = 0; combo < 5; combo++) {
+            rope_kernel_shape sh = {tk_combos[combo][0], tk_combos[combo][1], hs, 0, 0, 0, 0};
+            size_t es = tk_es(sh.x_dtype), ces = tk_es(sh.cs_dtype);
+            for (size_t w = 0; w < nw; w++) {
+                int full[8];
+                size_t rss[8], nl = layouts(ws[w], full, rss);
+                sh.rot = ws[w];
+                for (size_t l = 0; l < nl; l++) {
+                    sh.cos_full = full[l], sh.rs = rss[l];
+                    rope_rows_fn fn = rope_kernels_select(set, &sh);
+                    size_t cn = sh.cos_full ? sh.rot : sh.rot / 2;
+                    for (int at_end = 0; at_end < 2; at_end++)
+                        for (int in_place = 0; in_place < 2; in_place++) {
+                            size_t heads = (size_t)tu_int(1, HEADS), xs = hs + (size_t)tu_int(0, 2) * 7;
+                            size_t ys = in_place ? xs : hs + (size_t)tu_int(0, 2) * 5;
+                            size_t xn = (heads - 1) * xs + hs, yn = (heads - 1) * ys + hs;
+                            sh.nontemporal = !in_place && at_end;
+                            void *x = tg_place(&rx, xn * es, at_end);
+                            void *y = in_place ? x : tg_place(&ry, yn * es, !at_end);
+                            fn(&sh, x, (ptrdiff_t)xs, y, (ptrdiff_t)ys, heads, tg_place(&rc, cn * ces, at_end),
+                               tg_place(&rsn, cn * ces, !at_end));
+                        }
+                }
+            }
+        }
+    }
+}
+
+/* ONNX through the public call: X [1, heads, 1, head_size] (heads contiguous), cos/sin [1, 1, r/2]. */
+static void run_onnx(rope_context *ctx, const char *isa) {
+    static const rope_dtype types[] = {ROPE_F32, ROPE_F16, ROPE_BF16};
+    size_t ws[MAXH];
+    for (size_t hs = 2; hs <= MAXH; hs += 2) {
+        size_t nw = widths(hs, ws);
+        for (int t = 0; t < 3; t++)
+            for (size_t w = 0; w < nw; w++)
+                for (int il = 0; il < 2; il++) {
+                    int at_end = (int)tu_int(0, 1), in_place = (int)tu_int(0, 1);
+                    int64_t heads = tu_int(1, HEADS);
+                    size_t es = tk_es(types[t]), bytes = (size_t)heads * hs * es, cb = ws[w] / 2 * es;
+                    rope_onnx_attrs at = {il, (int64_t)ws[w], 0};
+                    rope_tensor X = {tg_place(&rx, bytes, at_end), types[t], 4, {1, heads, 1, (int64_t)hs}, 0};
+                    rope_tensor Y = X;
+                    if (!in_place) Y.data = tg_place(&ry, bytes, !at_end);
+                    rope_tensor C = {tg_place(&rc, cb, at_end), types[t], 3, {1, 1, (int64_t)ws[w] / 2}, 0};
+                    rope_tensor S = C;
+                    S.data = tg_place(&rsn, cb, !at_end);
+                    rope_status st = rope_onnx_rotary_embedding(ctx, &at, &X, &C, &S, NULL, &Y);
+                    CHECK(st == ROPE_OK, "%s onnx %s head_size %zu r %zu interleaved %d: %s", isa,
+                          rope_dtype_name(types[t]), hs, ws[w], il, rope_last_error());
+                }
+    }
+}
+
+/* ATB through the public call: one token, query [1, D*hq], key [1, D], cos/sin [1, D]. */
+static void run_atb(rope_context *ctx, const char *isa) {
+    static const rope_dtype combos[4][2] = {
+        {ROPE_F32, ROPE_F32}, {ROPE_F16, ROPE_F16}, {ROPE_F16, ROPE_F32}, {ROPE_BF16, ROPE_BF16}};
+    for (int64_t d = 2; d <= MAXH; d += 2)
+        for (int c = 0; c < 4; c++) {
+            int32_t coeffs[3] = {2, 4, (int32_t)d};
+            for (int k = 0; k < 3; k++) {
+                if (d % coeffs[k] != 0) continue;
+                int at_end = (int)tu_int(0, 1), in_place = (int)tu_int(0, 1);
+                int64_t hq = tu_int(1, HEADS);
+                size_t es = tk_es(combos[c][0]), ces = tk_es(combos[c][1]);
+                rope_atb_param p = ROPE_ATB_PARAM_INIT;
+                p.rotary_coeff = coeffs[k];
+                int32_t one = 1;
+                rope_tensor Q = {tg_place(&rx, (size_t)(d * hq) * es, at_end), combos[c][0], 2, {1, d * hq}, 0};
+                rope_tensor K = {tg_place(&rk, (size_t)d * es, !at_end), combos[c][0], 2, {1, d}, 0};
+                rope_tensor OQ = Q, OK = K;
+                if (!in_place) {
+                    OQ.data = tg_place(&ry, (size_t)(d * hq) * es, !at_end);
+                    OK.data = tg_place(&ryk, (size_t)d * es, at_end);
+                }
+                rope_tensor C = {tg_place(&rc, (size_t)d * ces, at_end), combos[c][1], 2, {1, d}, 0};
+                rope_tensor S = C;
+                S.data = tg_place(&rsn, (size_t)d * ces, !at_end);
+                rope_tensor L = {&one, ROPE_I32, 1, {1}, 0};
+                rope_status st = rope_atb_rope(ctx, &p, &Q, &K, &C, &S, &L, &OQ, &OK);
+                CHECK(st == ROPE_OK, "%s atb q %s cos %s D %lld coeff %d: %s", isa, rope_dtype_name(combos[c][0]),
+                      rope_dtype_name(combos[c][1]), (long long)d, (int)coeffs[k], rope_last_error());
+            }
+        }
+}
+
+int main(void) {
+    tu_seed(0x9a7d);
+    rx = tg_map(REGION), ry = tg_map(REGION), rk = tg_map(REGION), ryk = tg_map(REGION);
+    rc = tg_map(REGION), rsn = tg_map(REGION);
+
+    tk_set sets[8];
+    int n = tk_sets(sets);
+    run_table(&rope_kernels_scalar);
+    CHECK(1, "scalar table");
+    for (int i = 0; i < n; i++) {
+        run_table(sets[i].set);
+        CHECK(1, "%s table", sets[i].name);
+        printf("kernel table %s: no stray access\n", sets[i].name);
+    }
+
+    static const rope_isa isas[] = {ROPE_ISA_SCALAR, ROPE_ISA_AVX2, ROPE_ISA_AVX512, ROPE_ISA_NEON};
+    for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
+        if (!rope_isa_available(isas[i])) continue;
+        rope_context_options o = {isas[i], 1};
+        rope_context *ctx = NULL;
+        rope_status st = rope_context_create(&o, &ctx);
+        CHECK(st == ROPE_OK, "context %s: %s", rope_isa_name(isas[i]), rope_last_error());
+        if (st != ROPE_OK) continue;
+        CHECK(rope_context_isa(ctx) == isas[i], "context isa %s", rope_isa_name(rope_context_isa(ctx)));
+        run_onnx(ctx, rope_isa_name(isas[i]));
+        run_atb(ctx, rope_isa_name(isas[i]));
+        printf("public calls with isa %s: no stray access\n", rope_isa_name(isas[i]));
+        rope_context_free(ctx);
+    }
+    return tu_finish();
+}

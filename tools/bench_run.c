@@ -1,0 +1,218 @@
+/* `rope bench` internals: buffers of one case and its timing against a memory copy of the same bytes. */
+#define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "bench_run.h"
+#include "core/context.h"
+#include "engine/engine.h"
+
+struct bench_data {
+    bench_case c;
+    void *x[2], *y[2]; /* ONNX: X, Y; ATB: query/key, ropeQ/ropeK */
+    size_t x_bytes[2];
+    void *cos, *sin;
+    int64_t *ids;
+    int32_t seqlen;
+    void *copy_src, *copy_dst;
+    size_t copy_bytes;
+};
+
+size_t bench_bytes(const bench_case *c) {
+    size_t es = rope_dtype_size(c->x_dtype), cs = rope_dtype_size(c->cs_dtype);
+    size_t heads = c->heads_q + (c->op == BENCH_ATB ? c->heads_k : 0);
+    size_t cs_len = c->op == BENCH_ATB ? c->rot : c->rot / 2; /* ATB: D values a row; ONNX: r/2 */
+    return c->tokens * (2 * heads * c->head_size * es + 2 * cs_len * cs);
+}
+
+/* Large buffers are 2 MiB aligned and asked for transparent huge pages, as an inference engine's
+ * arena would be; the copy baseline gets the same treatment, so the comparison stays fair. */
+static void *big_alloc(size_t size) {
+    size_t align = size >= (4u << 20) ? (2u << 20) : 64;
+    size_t rounded = (size + align - 1) / align * align;
+    void *p = aligned_alloc(align, rounded ? rounded : align);
+#ifdef MADV_HUGEPAGE
+    if (p && align > 64) madvise(p, rounded, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+
+static float rnd(void) { /* uniform in [-1, 1) */
+    rng_state ^= rng_state << 13, rng_state ^= rng_state >> 7, rng_state ^= rng_state << 17;
+    return (float)(rng_state >> 40) * (2.0f / 16777216.0f) - 1.0f;
+}
+
+static void fill(void *p, rope_dtype t, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float v = rnd();
+        if (t == ROPE_F32) ((float *)p)[i] = v;
+        else if (t == ROPE_F16) ((uint16_t *)p)[i] = rope_f32_to_f16(v);
+        else ((uint16_t *)p)[i] = rope_f32_to_bf16(v);
+    }
+}
+
+void bench_data_free(bench_data *d) {
+    if (!d) return;
+    for (int i = 0; i < 2; i++) free(d->x[i]), free(d->y[i]);
+    free(d->cos), free(d->sin), free(d->ids), free(d->copy_src), free(d->copy_dst);
+    free(d);
+}
+
+bench_data *bench_data_create(const bench_case *c) {
+    bench_data *d = calloc(1, sizeof *d);
+    if (!d) goto oom;
+    d->c = *c;
+    size_t es = rope_dtype_size(c->x_dtype);
+    size_t streams = c->op == BENCH_ATB ? 2 : 1;
+    size_t cs_len = c->op == BENCH_ATB ? c->rot : c->rot / 2;
+    for (size_t i = 0; i < streams; i++) {
+        size_t n = c->tokens * (i ? c->heads_k : c->heads_q) * c->head_size;
+        d->x_bytes[i] = n * es;
+        d->x[i] = big_alloc(n * es);
+        d->y[i] = big_alloc(n * es);
+        if (!d->x[i] || !d->y[i]) goto oom;
+        fill(d->x[i], c->x_dtype, n);
+        memset(d->y[i], 0, n * es);
+    }
+    size_t cs_bytes = c->tokens * cs_len * rope_dtype_size(c->cs_dtype);
+    d->cos = big_alloc(cs_bytes);
+    d->sin = big_alloc(cs_bytes);
+    if (!d->cos || !d->sin) goto oom;
+    fill(d->cos, c->cs_dtype, c->tokens * cs_len);
+    fill(d->sin, c->cs_dtype, c->tokens * cs_len);
+    if (c->op == BENCH_ONNX) { /* position_ids 0..seq-1 into a 2-D cache of seq rows */
+        d->ids = malloc(c->tokens * sizeof *d->ids);
+        if (!d->ids) goto oom;
+        for (size_t t = 0; t < c->tokens; t++) d->ids[t] = (int64_t)t;
+    }
+    d->seqlen = (int32_t)c->tokens;
+    d->copy_bytes = bench_bytes(c) / 2;
+    d->copy_src = big_alloc(d->copy_bytes);
+    d->copy_dst = big_alloc(d->copy_bytes);
+    if (!d->copy_src || !d->copy_dst) goto oom;
+    memset(d->copy_src, 1, d->copy_bytes);
+    memset(d->copy_dst, 0, d->copy_bytes);
+    return d;
+oom:
+    fprintf(stderr, "rope bench: out of memory for %zu tokens\n", c->tokens);
+    bench_data_free(d);
+    return NULL;
+}
+
+static rope_tensor tensor2(void *data, rope_dtype t, size_t d0, size_t d1) {
+    rope_tensor x = {data, t, 2, {(int64_t)d0, (int64_t)d1}, 0};
+    return x;
+}
+
+static rope_status call_kernel(bench_data *d, rope_context *ctx) {
+    const bench_case *c = &d->c;
+    rope_tensor cos = tensor2(d->cos, c->cs_dtype, c->tokens, c->op == BENCH_ATB ? c->rot : c->rot / 2);
+    rope_tensor sin = cos;
+    sin.data = d->sin;
+    if (c->op == BENCH_ONNX) {
+        rope_onnx_attrs attrs = {c->layout, 0, 0};
+        rope_tensor x = {d->x[0], c->x_dtype, 4, {1, (int64_t)c->heads_q, (int64_t)c->tokens, (int64_t)c->head_size}, 0};
+        rope_tensor y = x;
+        y.data = d->y[0];
+        rope_tensor ids = tensor2(d->ids, ROPE_I64, 1, c->tokens);
+        return rope_onnx_rotary_embedding(ctx, &attrs, &x, &cos, &sin, &ids, &y);
+    }
+    rope_atb_param param = ROPE_ATB_PARAM_INIT;
+    param.rotary_coeff = c->layout;
+    rope_tensor q = tensor2(d->x[0], c->x_dtype, c->tokens, c->heads_q * c->head_size);
+    rope_tensor k = tensor2(d->x[1], c->x_dtype, c->tokens, c->heads_k * c->head_size);
+    rope_tensor rq = q, rk = k;
+    rq.data = d->y[0];
+    rk.data = d->y[1];
+    rope_tensor seqlen = {&d->seqlen, ROPE_I32, 1, {1}, 0};
+    return rope_atb_rope(ctx, &param, &q, &k, &cos, &sin, &seqlen, &rq, &rk);
+}
+
+/* Part `part` of the copy: a 64-byte aligned slice, so threads never share a cache line. */
+static void copy_part(void *arg, size_t part, size_t parts) {
+    bench_data *d = arg;
+    size_t lines = d->copy_bytes / 64;
+    size_t lo = (size_t)((uint64_t)lines * part / parts) * 64;
+    size_t hi = part + 1 == parts ? d->copy_bytes : (size_t)((uint64_t)lines * (part + 1) / parts) * 64;
+    memcpy((char *)d->copy_dst + lo, (const char *)d->copy_src + lo, hi - lo);
+}
+
+/* The copy runs through the engine's splitter: the same threshold, threads and number of blocks a
+ * kernel call of these bytes gets, so call overhead is part of both sides of the ratio. */
+static rope_status call_copy(bench_data *d, rope_context *ctx) {
+    rope_engine_parallel(ctx, 2 * d->copy_bytes, d->copy_bytes / 64 ? d->copy_bytes / 64 : 1, copy_part, d);
+    return ROPE_OK;
+}
+
+typedef rope_status (*bench_fn)(bench_data *d, rope_context *ctx);
+
+static double now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec * 1e-3;
+}
+
+/* Microseconds per call over a batch of `inner` calls, or a negative value on failure. */
+static double time_batch(bench_fn fn, bench_data *d, rope_context *ctx, int inner) {
+    double t0 = now_us();
+    for (int i = 0; i < inner; i++)
+        if (fn(d, ctx) != ROPE_OK) return -1;
+    return (now_us() - t0) / inner;
+}
+
+/* Enough calls per batch for about 200 us, so the clock's own cost and resolution vanish. */
+static int calibrate(bench_fn fn, bench_data *d, rope_context *ctx) {
+    double t = time_batch(fn, d, ctx, 1); /* the first call warms caches and pages */
+    if (t < 0) return -1;
+    t = time_batch(fn, d, ctx, 1);
+    if (t < 0) return -1;
+    double n = 200.0 / (t > 0.01 ? t : 0.01);
+    return n < 1 ? 1 : n > 100000 ? 100000 : (int)n;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+int bench_measure(bench_data *d, rope_context *ctx, int reps, bench_result *out) {
+    int nk = calibrate(call_kernel, d, ctx), nc = calibrate(call_copy, d, ctx);
+    if (nk < 0 || nc < 0) goto fail;
+    double *tk = malloc((size_t)reps * sizeof *tk), *tc = malloc((size_t)reps * sizeof *tc);
+    if (!tk || !tc) {
+        free(tk), free(tc);
+        fprintf(stderr, "rope bench: out of memory\n");
+        return -1;
+    }
+    /* Alternating kernel and copy batches exposes both to the same moments of a noisy machine. */
+    for (int r = 0; r < reps; r++) {
+        tk[r] = time_batch(call_kernel, d, ctx, nk);
+        tc[r] = time_batch(call_copy, d, ctx, nc);
+        if (tk[r] < 0) {
+            free(tk), free(tc);
+            goto fail;
+        }
+    }
+    out->bytes = bench_bytes(&d->c);
+    out->median_us = median(tk, reps);
+    double copy_us = median(tc, reps);
+    free(tk), free(tc);
+    out->gbps = (double)out->bytes / (out->median_us * 1e3);
+    out->copy_gbps = (double)out->bytes / (copy_us * 1e3);
+    out->ratio = out->gbps / out->copy_gbps;
+    return 0;
+fail:
+    fprintf(stderr, "rope bench: %s\n", rope_last_error());
+    return -1;
+}

@@ -1,0 +1,41 @@
+/* `rope bench` internals: one benchmark case's buffers, and its interleaved kernel/copy timing. */
+#ifndef ROPE_TOOL_BENCH_RUN_H
+#define ROPE_TOOL_BENCH_RUN_H
+
+#include <stddef.h>
+
+#include "rope.h"
+
+typedef enum bench_op { BENCH_ONNX, BENCH_ATB } bench_op;
+
+typedef struct bench_case {
+    bench_op op;
+    rope_dtype x_dtype, cs_dtype;
+    /* ONNX: 0 halves, 1 interleaved. ATB: the rotary coefficient (2, 4, or head_size for "D"). */
+    int layout;
+    size_t tokens, heads_q, heads_k, head_size, rot; /* ONNX: heads_k 0, rot = head_size */
+} bench_case;
+
+typedef struct bench_result {
+    size_t bytes;     /* input read + output written + cos/sin rows read, per call */
+    double median_us; /* one call of the kernel */
+    double gbps, copy_gbps, ratio;
+} bench_result;
+
+/* The buffers of one case, filled with random data (inputs) and touched (outputs, copy buffers) so
+ * no timing pays a page fault. */
+typedef struct bench_data bench_data;
+
+/* Bytes one call moves, as counted for gbps. */
+size_t bench_bytes(const bench_case *c);
+
+/* Allocates and fills. Returns NULL (after a message on stderr) when memory runs out. */
+bench_data *bench_data_create(const bench_case *c);
+void bench_data_free(bench_data *d);
+
+/* Times the case on `ctx`: `reps` repetitions, each a batch of kernel calls followed by a batch of
+ * copies of bytes/2 (same threads), batches long enough for the clock; medians per call.
+ * Returns 0, or -1 after printing the library's error on stderr. */
+int bench_measure(bench_data *d, rope_context *ctx, int reps, bench_result *out);
+
+#endif

@@ -1,0 +1,228 @@
+/* `rope bench`: throughput of the ONNX and ATB calls against a memory copy of the same bytes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_run.h"
+#include "commands.h"
+
+static const char usage_text[] =
+    "usage: rope bench [--quick] [--csv] [--op onnx|atb] [--dtype f32|f16|bf16|f16-f32cos]\n"
+    "                  [--layout halves|interleaved|coeff2|coeff4|coeffD] [--tokens N] [--heads N]\n"
+    "                  [--heads-k N] [--head-size N] [--threads N] [--reps N]\n"
+    "\n"
+    "Without case options, runs the default suite with 1 and 2 threads: ONNX [1, 32, seq, 128] (f32, f16,\n"
+    "bf16; halves and interleaved; position_ids 0..seq-1 into a 2-D cache) and ATB q [tokens, 4096],\n"
+    "k [tokens, 1024], cos [tokens, 128] (f16, f16 with f32 cos, bf16; coefficient 2), each for decode\n"
+    "(1 token), prefill (2048) and huge (16384). --quick leaves out the huge shapes and repeats less.\n"
+    "Any of --op, --dtype, --layout, --tokens, --heads, --heads-k, --head-size selects one case instead\n"
+    "(defaults: onnx f32 halves, or atb f16 coeff2; 2048 tokens, 32 heads, heads/4 key heads, 128).\n"
+    "--threads N runs only N threads instead of 1 and 2; --reps N sets the repetitions (11, quick 5).\n"
+    "\n"
+    "gbps counts input read + output written + cos/sin rows read; copy_gbps is a memcpy of half as many\n"
+    "bytes (so the same bytes move) on the same threads, timed alternately with the kernel; ratio is\n"
+    "gbps / copy_gbps. --csv prints one header line and one row per case.\n";
+
+typedef struct bench_opts {
+    int csv, quick, single, reps, threads;
+    bench_case c;
+    const char *dtype, *layout;
+    long heads_k;
+} bench_opts;
+
+static const char *const columns[] = {"op",   "dtype",   "layout", "tokens",    "heads_q", "heads_k", "head_size",
+                                      "rot",  "threads", "median_us", "gbps",   "copy_gbps", "ratio"};
+static const int widths[] = {4, 10, 11, 6, 7, 7, 9, 4, 7, 11, 8, 9, 6};
+enum { N_COLUMNS = sizeof columns / sizeof columns[0] };
+
+static const char *dtype_label(const bench_case *c) {
+    if (c->op == BENCH_ATB && c->x_dtype == ROPE_F16 && c->cs_dtype == ROPE_F32) return "f16-f32cos";
+    return rope_dtype_name(c->x_dtype);
+}
+
+static void layout_label(const bench_case *c, char *buf, size_t size) {
+    if (c->op == BENCH_ONNX) snprintf(buf, size, "%s", c->layout ? "interleaved" : "halves");
+    else if ((size_t)c->layout == c->rot && c->layout != 2 && c->layout != 4) snprintf(buf, size, "coeffD");
+    else snprintf(buf, size, "coeff%d", c->layout);
+}
+
+static void print_header(int csv) {
+    for (int i = 0; i < N_COLUMNS; i++) {
+        if (csv) printf("%s%s", i ? "," : "", columns[i]);
+        else printf("%s%*s", i ? " " : "", i < 3 ? -widths[i] : widths[i], columns[i]);
+    }
+    printf("\n");
+}
+
+static void print_row(int csv, const bench_case *c, int threads, const bench_result *r) {
+    char layout[16], cells[N_COLUMNS][32];
+    layout_label(c, layout, sizeof layout);
+    snprintf(cells[0], sizeof cells[0], "%s", c->op == BENCH_ONNX ? "onnx" : "atb");
+    snprintf(cells[1], sizeof cells[1], "%s", dtype_label(c));
+    snprintf(cells[2], sizeof cells[2], "%s", layout);
+    snprintf(cells[3], sizeof cells[3], "%zu", c->tokens);
+    snprintf(cells[4], sizeof cells[4], "%zu", c->heads_q);
+    snprintf(cells[5], sizeof cells[5], "%zu", c->heads_k);
+    snprintf(cells[6], sizeof cells[6], "%zu", c->head_size);
+    snprintf(cells[7], sizeof cells[7], "%zu", c->rot);
+    snprintf(cells[8], sizeof cells[8], "%d", threads);
+    snprintf(cells[9], sizeof cells[9], "%.3f", r->median_us);
+    snprintf(cells[10], sizeof cells[10], "%.2f", r->gbps);
+    snprintf(cells[11], sizeof cells[11], "%.2f", r->copy_gbps);
+    snprintf(cells[12], sizeof cells[12], "%.3f", r->ratio);
+    for (int i = 0; i < N_COLUMNS; i++) {
+        if (csv) printf("%s%s", i ? "," : "", cells[i]);
+        else printf("%s%*s", i ? " " : "", i < 3 ? -widths[i] : widths[i], cells[i]);
+    }
+    printf("\n");
+    fflush(stdout);
+}
+
+/* Runs one case for each thread count; buffers are made once for all of them. */
+static int run_case(const bench_opts *o, const bench_case *c) {
+    bench_data *d = bench_data_create(c);
+    if (!d) return 1;
+    int counts[2] = {1, 2}, n = 2;
+    if (o->threads > 0) counts[0] = o->threads, n = 1;
+    int status = 0;
+    for (int i = 0; i < n && !status; i++) {
+        rope_context_options copt = {ROPE_ISA_AUTO, counts[i]};
+        rope_context *ctx = NULL;
+        rope_status st = rope_context_create(&copt, &ctx);
+        if (st != ROPE_OK) {
+            fprintf(stderr, "rope bench: %s\n", rope_last_error());
+            status = 1;
+            break;
+        }
+        bench_result r;
+        if (bench_measure(d, ctx, o->reps, &r) != 0) status = 1;
+        else print_row(o->csv, c, counts[i], &r);
+        rope_context_free(ctx);
+    }
+    bench_data_free(d);
+    return status;
+}
+
+static int run_suite(const bench_opts *o) {
+    static const size_t shapes[] = {1, 2048, 16384};
+    static const rope_dtype onnx_types[] = {ROPE_F32, ROPE_F16, ROPE_BF16};
+    static const rope_dtype atb_types[][2] = {{ROPE_F16, ROPE_F16}, {ROPE_F16, ROPE_F32}, {ROPE_BF16, ROPE_BF16}};
+    size_t n_shapes = o->quick ? 2 : 3;
+    for (size_t s = 0; s < n_shapes; s++)
+        for (size_t t = 0; t < 3; t++)
+            for (int layout = 0; layout < 2; layout++) {
+                bench_case c = {BENCH_ONNX, onnx_types[t], onnx_types[t], layout, shapes[s], 32, 0, 128, 128};
+                if (run_case(o, &c)) return 1;
+            }
+    for (size_t s = 0; s < n_shapes; s++)
+        for (size_t t = 0; t < 3; t++) {
+            bench_case c = {BENCH_ATB, atb_types[t][0], atb_types[t][1], 2, shapes[s], 32, 8, 128, 128};
+            if (run_case(o, &c)) return 1;
+        }
+    return 0;
+}
+
+static int bad(const char *fmt, const char *arg) {
+    fprintf(stderr, "rope bench: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n%s", usage_text);
+    return 2;
+}
+
+static int parse_count(const char *name, const char *s, long lo, long hi, long *out) {
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < lo || v > hi) {
+        fprintf(stderr, "rope bench: %s: expected an integer in [%ld, %ld], found '%s'\n", name, lo, hi, s);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+/* Builds the single case from the options (dtype and layout names were kept until the op is known). */
+static int finish_case(bench_opts *o) {
+    bench_case *c = &o->c;
+    if (c->op == BENCH_ONNX && o->heads_k > 0)
+        return bad("%s", "--heads-k applies to --op atb only");
+    const char *dt = o->dtype ? o->dtype : c->op == BENCH_ONNX ? "f32" : "f16";
+    if (!strcmp(dt, "f32")) c->x_dtype = c->cs_dtype = ROPE_F32;
+    else if (!strcmp(dt, "f16")) c->x_dtype = c->cs_dtype = ROPE_F16;
+    else if (!strcmp(dt, "bf16")) c->x_dtype = c->cs_dtype = ROPE_BF16;
+    else if (!strcmp(dt, "f16-f32cos") && c->op == BENCH_ATB) c->x_dtype = ROPE_F16, c->cs_dtype = ROPE_F32;
+    else return bad("--dtype '%s': expected f32, f16, bf16 (onnx) or f16-f32cos (atb)", dt);
+    c->rot = c->head_size;
+    const char *ly = o->layout ? o->layout : c->op == BENCH_ONNX ? "halves" : "coeff2";
+    if (c->op == BENCH_ONNX) {
+        if (!strcmp(ly, "halves")) c->layout = 0;
+        else if (!strcmp(ly, "interleaved")) c->layout = 1;
+        else return bad("--layout '%s': expected halves or interleaved with --op onnx", ly);
+        c->heads_k = 0;
+    } else {
+        if (!strcmp(ly, "coeff2")) c->layout = 2;
+        else if (!strcmp(ly, "coeff4")) c->layout = 4;
+        else if (!strcmp(ly, "coeffD")) c->layout = (int)c->head_size;
+        else return bad("--layout '%s': expected coeff2, coeff4 or coeffD with --op atb", ly);
+        if (c->head_size % (size_t)c->layout != 0) return bad("--layout %s: head size must be a multiple", ly);
+        c->heads_k = o->heads_k > 0 ? (size_t)o->heads_k : c->heads_q >= 4 ? c->heads_q / 4 : 1;
+        if (c->heads_q % c->heads_k != 0) return bad("%s", "--heads must be a multiple of --heads-k");
+    }
+    if (c->head_size % 2 != 0) return bad("%s", "--head-size must be even");
+    return 0;
+}
+
+int rope_cmd_bench(int argc, char **argv) {
+    bench_opts o;
+    memset(&o, 0, sizeof o);
+    o.c.op = BENCH_ONNX;
+    o.c.tokens = 2048, o.c.heads_q = 32, o.c.head_size = 128;
+    int op_given = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(usage_text, stdout);
+            return 0;
+        }
+        if (!strcmp(a, "--csv")) { o.csv = 1; continue; }
+        if (!strcmp(a, "--quick")) { o.quick = 1; continue; }
+        if (i + 1 >= argc) return bad("%s: expected a value (or unknown option)", a);
+        const char *v = argv[++i];
+        long n = 0;
+        if (!strcmp(a, "--op")) {
+            if (!strcmp(v, "onnx")) o.c.op = BENCH_ONNX;
+            else if (!strcmp(v, "atb")) o.c.op = BENCH_ATB;
+            else return bad("--op '%s': expected onnx or atb", v);
+            op_given = o.single = 1;
+        } else if (!strcmp(a, "--dtype")) o.dtype = v, o.single = 1;
+        else if (!strcmp(a, "--layout")) o.layout = v, o.single = 1;
+        else if (!strcmp(a, "--tokens") || !strcmp(a, "--heads") || !strcmp(a, "--heads-k") ||
+                 !strcmp(a, "--head-size")) {
+            if (!parse_count(a, v, 1, 1l << 24, &n)) return 2;
+            if (!strcmp(a, "--tokens")) o.c.tokens = (size_t)n;
+            else if (!strcmp(a, "--heads")) o.c.heads_q = (size_t)n;
+            else if (!strcmp(a, "--heads-k")) o.heads_k = n;
+            else o.c.head_size = (size_t)n;
+            o.single = 1;
+        } else if (!strcmp(a, "--threads")) {
+            if (!parse_count(a, v, 1, 1024, &n)) return 2;
+            o.threads = (int)n;
+        } else if (!strcmp(a, "--reps")) {
+            if (!parse_count(a, v, 1, 100000, &n)) return 2;
+            o.reps = (int)n;
+        } else {
+            return bad("unknown option '%s'", a);
+        }
+    }
+    if (!o.reps) o.reps = o.quick ? 5 : 11;
+    /* A coefficient layout names the ATB operation even without --op. */
+    if (!op_given && o.layout && !strncmp(o.layout, "coeff", 5)) o.c.op = BENCH_ATB;
+    if (o.single) {
+        int st = finish_case(&o);
+        if (st) return st;
+    }
+    if (!o.csv)
+        printf("rope bench: isa %s; %s; medians of %d repetitions\n", rope_isa_name(rope_context_isa(NULL)),
+               o.single ? "one case" : o.quick ? "quick suite" : "full suite", o.reps);
+    print_header(o.csv);
+    return o.single ? run_case(&o, &o.c) : run_suite(&o);
+}

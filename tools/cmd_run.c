@@ -1,0 +1,111 @@
+/* `rope run DIR [-o OUTDIR]`: runs a conformance directory's node on test_data_set_0 and writes its
+ * outputs as TensorProto files, e.g. to produce expected outputs or to inspect a failure. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "file_io.h"
+#include "node_case.h"
+#include "tensor_util.h"
+
+static void print_run_usage(FILE *f) {
+    fprintf(f,
+            "usage: rope run DIR [-o OUTDIR]\n\n"
+            "Runs the single ONNX RotaryEmbedding or atb Rope node of DIR/model.onnx on the inputs in\n"
+            "DIR/test_data_set_0/input_K.pb and writes output_K.pb (TensorProto, raw_data, named after the\n"
+            "graph outputs) into OUTDIR (default: the current directory; created if missing).\n\n"
+            "Exit status: 0 written, 1 the library rejected the inputs, 2 bad usage, unreadable input or\n"
+            "an unsupported model.\n");
+}
+
+static int write_outputs(const node_case *c, const rope_tensor out[CASE_MAX_OUTPUTS], const char *out_dir) {
+    diag err;
+    if (make_directories(out_dir, &err)) {
+        fprintf(stderr, "rope run: %s\n", err.text);
+        return 2;
+    }
+    for (int k = 0; k < c->n_outputs; k++) {
+        char path[CASE_PATH_MAX], leaf[32], shape[128];
+        snprintf(leaf, sizeof leaf, "output_%d.pb", k);
+        if (path_join(path, sizeof path, out_dir, leaf)) {
+            fprintf(stderr, "rope run: %s: path too long\n", out_dir);
+            return 2;
+        }
+        if (tensor_proto_save(path, &out[k], c->output_names[k], &err)) {
+            fprintf(stderr, "rope run: %s\n", err.text);
+            return 2;
+        }
+        printf("wrote %s (%s %s %s)\n", path, c->output_names[k], rope_dtype_name(out[k].dtype),
+               tensor_shape_str(&out[k], shape, sizeof shape));
+    }
+    return 0;
+}
+
+static int run_case_dir(const char *dir, const char *out_dir) {
+    node_case *c = malloc(sizeof *c);
+    diag why;
+    char set_dir[CASE_PATH_MAX];
+    tensor_proto in[CASE_MAX_SLOTS];
+    rope_tensor out[CASE_MAX_OUTPUTS];
+    int status = 2;
+    if (!c) {
+        fprintf(stderr, "rope run: out of memory\n");
+        return 2;
+    }
+    case_status st = case_load(dir, c, &why);
+    if (st != CASE_READY) {
+        fprintf(stderr, "rope run: %s%s\n", st == CASE_SKIP ? "cannot run: " : "", why.text);
+    } else if (path_join(set_dir, sizeof set_dir, dir, "test_data_set_0") || !is_directory(set_dir)) {
+        fprintf(stderr, "rope run: %s: no test_data_set_0 directory\n", dir);
+    } else if (case_read_inputs(c, set_dir, in, &why)) {
+        fprintf(stderr, "rope run: %s\n", why.text);
+    } else {
+        if (case_run(c, in, out, &why)) {
+            fprintf(stderr, "rope run: %s: %s\n", c->name, why.text);
+            status = 1;
+        } else {
+            status = write_outputs(c, out, out_dir);
+            for (int k = 0; k < c->n_outputs; k++) free(out[k].data);
+        }
+        case_free_inputs(in);
+    }
+    free(c);
+    return status;
+}
+
+int rope_cmd_run(int argc, char **argv) {
+    const char *dir = NULL, *out_dir = ".";
+    int options_done = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!options_done && (!strcmp(a, "-h") || !strcmp(a, "--help"))) {
+            print_run_usage(stdout);
+            return 0;
+        }
+        if (!options_done && !strcmp(a, "--")) {
+            options_done = 1;
+        } else if (!options_done && (!strcmp(a, "-o") || !strcmp(a, "--output"))) {
+            if (i + 1 >= argc || !argv[i + 1][0]) {
+                fprintf(stderr, "rope run: %s needs a directory\n", a);
+                return 2;
+            }
+            out_dir = argv[++i];
+        } else if (!options_done && a[0] == '-') {
+            fprintf(stderr, "rope run: unknown option '%s'\n", a);
+            print_run_usage(stderr);
+            return 2;
+        } else if (dir) {
+            fprintf(stderr, "rope run: one DIR only (got '%s' and '%s')\n", dir, a);
+            return 2;
+        } else {
+            dir = a;
+        }
+    }
+    if (!dir) {
+        fprintf(stderr, "rope run: no directory given\n");
+        print_run_usage(stderr);
+        return 2;
+    }
+    return run_case_dir(dir, out_dir);
+}

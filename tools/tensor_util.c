@@ -1,0 +1,76 @@
+#include "tensor_util.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* "[a,b,c]" into buf, cut short (still terminated) when it does not fit. */
+static const char *join_ints(const int64_t *v, int n, char *buf, size_t size) {
+    size_t used = 0;
+    if (size == 0) return buf;
+    buf[0] = '\0';
+    for (int i = 0; i <= n && used < size; i++) {
+        int w = i == n ? snprintf(buf + used, size - used, "]")
+                       : snprintf(buf + used, size - used, "%s%" PRId64, i ? "," : "[", v[i]);
+        if (w < 0) break;
+        used += (size_t)w;
+    }
+    if (n == 0 && size > 2) memcpy(buf, "[]", 3);
+    return buf;
+}
+
+const char *tensor_shape_str(const rope_tensor *t, char *buf, size_t size) {
+    int rank = t->rank < 0 ? 0 : t->rank > ROPE_MAX_RANK ? ROPE_MAX_RANK : t->rank;
+    return join_ints(t->dims, rank, buf, size);
+}
+
+const char *tensor_index_str(const rope_tensor *t, size_t flat, char *buf, size_t size) {
+    int64_t idx[ROPE_MAX_RANK] = {0};
+    int rank = t->rank < 0 ? 0 : t->rank > ROPE_MAX_RANK ? ROPE_MAX_RANK : t->rank;
+    for (int d = rank - 1; d >= 0; d--) {
+        int64_t n = t->dims[d] > 0 ? t->dims[d] : 1;
+        idx[d] = (int64_t)(flat % (uint64_t)n);
+        flat /= (uint64_t)n;
+    }
+    return join_ints(idx, rank, buf, size);
+}
+
+double tensor_element(const rope_tensor *t, size_t flat) {
+    const unsigned char *p = (const unsigned char *)t->data + flat * rope_dtype_size(t->dtype);
+    switch (t->dtype) {
+    case ROPE_F32: {
+        float v;
+        memcpy(&v, p, sizeof v);
+        return v;
+    }
+    case ROPE_F16:
+    case ROPE_BF16: {
+        uint16_t v;
+        memcpy(&v, p, sizeof v);
+        return t->dtype == ROPE_F16 ? rope_f16_to_f32(v) : rope_bf16_to_f32(v);
+    }
+    case ROPE_I32: {
+        int32_t v;
+        memcpy(&v, p, sizeof v);
+        return v;
+    }
+    case ROPE_U32: {
+        uint32_t v;
+        memcpy(&v, p, sizeof v);
+        return v;
+    }
+    case ROPE_I64: {
+        int64_t v;
+        memcpy(&v, p, sizeof v);
+        return (double)v;
+    }
+    default: return 0.0;
+    }
+}
+
+int tensor_same_shape(const rope_tensor *a, const rope_tensor *b) {
+    if (a->rank != b->rank || a->rank < 0 || a->rank > ROPE_MAX_RANK) return 0;
+    for (int d = 0; d < a->rank; d++)
+        if (a->dims[d] != b->dims[d]) return 0;
+    return 1;
+}
