@@ -16,11 +16,19 @@ rope_status rope_check_tensor(const char *where, const char *name, const rope_te
     if (!t) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "%s is NULL", name);
     if (t->rank < 0 || t->rank > ROPE_MAX_RANK)
         return rope_fail(ROPE_ERROR_RANK, where, "%s rank: expected 0..%d, found %d", name, ROPE_MAX_RANK, t->rank);
-    for (int i = 0; i < t->rank; i++)
-        if (t->dims[i] < 0)
-            return rope_fail(ROPE_ERROR_SHAPE, where, "%s dim %d: expected >= 0, found %lld", name, i,
-                             (long long)t->dims[i]);
-    if (rope_tensor_numel(t) < 0 || rope_tensor_numel(t) > (int64_t)(PTRDIFF_MAX / 8)) {
+    /* One pass: every dim >= 0, and the element count (once any dim is 0, the count is 0 and cannot
+     * overflow, but a later negative dim is still an error). */
+    const int64_t limit = (int64_t)(PTRDIFF_MAX / 8);
+    int64_t n = 1;
+    int overflow = 0;
+    for (int i = 0; i < t->rank; i++) {
+        int64_t d = t->dims[i];
+        if (d < 0)
+            return rope_fail(ROPE_ERROR_SHAPE, where, "%s dim %d: expected >= 0, found %lld", name, i, (long long)d);
+        if (d != 0 && n > limit / d) overflow = 1;
+        else n *= d;
+    }
+    if (overflow && n != 0) {
         char s[160];
         return rope_fail(ROPE_ERROR_SHAPE, where, "%s shape %s: element count overflows", name,
                          rope_shape_str(t, s, sizeof s));

@@ -1,14 +1,10 @@
-/* The one-shot calls: each runs the operation lifecycle on an operation living on its stack. */
+/* The one-shot calls: the lifecycle's steps (plan the shapes, check the data, run) called directly,
+ * without an operation object: a decode step is a few microseconds of work or less, and copying
+ * tensors into an operation and validating them twice cost it 15%. */
+#include "../core/context.h"
 #include "../core/internal.h"
 #include "../core/try.h"
 #include "operation.h"
-
-static rope_status run_pack(const char *where, rope_operation *op, rope_context *ctx, const rope_tensor *in,
-                            size_t n_in, const rope_tensor *out, size_t n_out) {
-    rope_variant_pack pack = {in, n_in, out, n_out};
-    ROPE_TRY(rope_op_setup(where, op, &pack));
-    return rope_op_execute(where, op, 0, ctx);
-}
 
 static rope_status need(const char *where, const char *name, const rope_tensor *t) {
     return t ? ROPE_OK : rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "%s is NULL", name);
@@ -18,8 +14,9 @@ rope_status rope_onnx_rotary_embedding(rope_context *ctx, const rope_onnx_attrs 
                                        const rope_tensor *cos, const rope_tensor *sin,
                                        const rope_tensor *position_ids, const rope_tensor *y) {
     static const char where[] = "rope_onnx_rotary_embedding";
-    rope_operation op;
-    ROPE_TRY(rope_op_init_onnx(where, &op, attrs));
+    static const rope_onnx_attrs defaults = {0, 0, 0};
+    if (!attrs) attrs = &defaults;
+    ROPE_TRY(rope_op_check_onnx_attrs(where, attrs));
     ROPE_TRY(need(where, "X", x));
     ROPE_TRY(need(where, "cos_cache", cos));
     ROPE_TRY(need(where, "sin_cache", sin));
@@ -27,17 +24,21 @@ rope_status rope_onnx_rotary_embedding(rope_context *ctx, const rope_onnx_attrs 
     /* The lifecycle reads a rank-0 4th input as "absent"; here absence is a NULL pointer. */
     if (position_ids && position_ids->rank == 0)
         return rope_fail(ROPE_ERROR_RANK, where, "position_ids rank: expected 2 ([batch, seq]), found 0");
-    rope_tensor in[4] = {*x, *cos, *sin, {0}};
-    if (position_ids) in[3] = *position_ids;
-    return run_pack(where, &op, ctx, in, position_ids ? 4 : 3, y, 1);
+    rope_onnx_plan p;
+    rope_context *c;
+    ROPE_TRY(rope_onnx_plan_shapes(where, attrs, x, cos, sin, position_ids, &p));
+    ROPE_TRY(rope_onnx_check_data(where, &p, x, cos, sin, position_ids, y, &p));
+    ROPE_TRY(rope_context_resolve(ctx, where, &c));
+    return rope_onnx_run(c, &p, x, cos, sin, position_ids, y);
 }
 
 rope_status rope_atb_rope(rope_context *ctx, const rope_atb_param *param, const rope_tensor *query,
                           const rope_tensor *key, const rope_tensor *cos, const rope_tensor *sin,
                           const rope_tensor *seqlen, const rope_tensor *rope_q, const rope_tensor *rope_k) {
     static const char where[] = "rope_atb_rope";
-    rope_operation op;
-    ROPE_TRY(rope_op_init_atb(where, &op, param));
+    static const rope_atb_param defaults = ROPE_ATB_PARAM_INIT;
+    if (!param) param = &defaults;
+    ROPE_TRY(rope_atb_check_param(where, param));
     ROPE_TRY(need(where, "query", query));
     ROPE_TRY(need(where, "key", key));
     ROPE_TRY(need(where, "cos", cos));
@@ -45,7 +46,10 @@ rope_status rope_atb_rope(rope_context *ctx, const rope_atb_param *param, const 
     ROPE_TRY(need(where, "seqlen", seqlen));
     ROPE_TRY(need(where, "ropeQ", rope_q));
     ROPE_TRY(need(where, "ropeK", rope_k));
-    rope_tensor in[5] = {*query, *key, *cos, *sin, *seqlen};
-    rope_tensor out[2] = {*rope_q, *rope_k};
-    return run_pack(where, &op, ctx, in, 5, out, 2);
+    rope_atb_plan p;
+    rope_context *c;
+    ROPE_TRY(rope_atb_plan_shapes(where, param, query, key, cos, sin, seqlen, &p));
+    ROPE_TRY(rope_atb_check_data(where, &p, query, key, cos, sin, seqlen, rope_q, rope_k, &p));
+    ROPE_TRY(rope_context_resolve(ctx, where, &c));
+    return rope_atb_run(c, &p, query, key, cos, sin, seqlen, rope_q, rope_k);
 }

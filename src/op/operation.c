@@ -12,7 +12,10 @@ rope_status rope_op_init_onnx(const char *where, rope_operation *op, const rope_
     memset(op, 0, sizeof *op);
     op->kind = ROPE_OP_ONNX;
     if (attrs) op->onnx = *attrs;
-    const rope_onnx_attrs *a = &op->onnx;
+    return rope_op_check_onnx_attrs(where, &op->onnx);
+}
+
+rope_status rope_op_check_onnx_attrs(const char *where, const rope_onnx_attrs *a) {
     if (a->interleaved != 0 && a->interleaved != 1)
         return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "interleaved: expected 0 or 1, found %lld", (long long)a->interleaved);
     if (a->rotary_embedding_dim < 0 || a->rotary_embedding_dim % 2 != 0)

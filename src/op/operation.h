@@ -27,6 +27,9 @@ struct rope_operation {
 rope_status rope_op_init_onnx(const char *where, rope_operation *op, const rope_onnx_attrs *attrs);
 rope_status rope_op_init_atb(const char *where, rope_operation *op, const rope_atb_param *param);
 
+/* The checks of the ONNX attributes alone (before any tensor is seen), as operation creation does. */
+rope_status rope_op_check_onnx_attrs(const char *where, const rope_onnx_attrs *attrs);
+
 /* rope_operation_setup with the error prefix `where`. */
 rope_status rope_op_setup(const char *where, rope_operation *op, const rope_variant_pack *pack);
 
