@@ -25,10 +25,12 @@ rope_status rope_check_tensor(const char *where, const char *name, const rope_te
         int64_t d = t->dims[i];
         if (d < 0)
             return rope_fail(ROPE_ERROR_SHAPE, where, "%s dim %d: expected >= 0, found %lld", name, i, (long long)d);
-        if (d != 0 && n > limit / d) overflow = 1;
+        /* Both below 2^31: the product fits without a (slow) division to prove it. */
+        if (n < ((int64_t)1 << 31) && d < ((int64_t)1 << 31)) n *= d;
+        else if (d != 0 && n > limit / d) overflow = 1;
         else n *= d;
     }
-    if (overflow && n != 0) {
+    if ((overflow || n > limit) && n != 0) {
         char s[160];
         return rope_fail(ROPE_ERROR_SHAPE, where, "%s shape %s: element count overflows", name,
                          rope_shape_str(t, s, sizeof s));
@@ -92,7 +94,7 @@ rope_status rope_check_row_stride(const char *where, const char *name, const rop
     if (t->row_stride < row_len)
         return rope_fail(ROPE_ERROR_STRIDE, where, "%s row_stride: expected 0 (dense) or >= %lld (its row), found %lld",
                          name, (long long)row_len, (long long)t->row_stride);
-    int64_t rows = row_len ? rope_tensor_numel(t) / row_len : 0;
+    int64_t rows = row_len ? rope_numel_checked(t) / row_len : 0;
     if (rows > 0 && t->row_stride > (int64_t)(PTRDIFF_MAX / 8) / rows)
         return rope_fail(ROPE_ERROR_STRIDE, where, "%s row_stride %lld over %lld rows: extent overflows", name,
                          (long long)t->row_stride, (long long)rows);
@@ -108,13 +110,13 @@ rope_status rope_check_dense(const char *where, const char *name, const rope_ten
 }
 
 rope_status rope_check_data(const char *where, const char *name, const rope_tensor *t) {
-    if (t->data || rope_tensor_numel(t) == 0) return ROPE_OK;
+    if (t->data || rope_numel_checked(t) == 0) return ROPE_OK;
     return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "%s data is NULL", name);
 }
 
 rope_region rope_region_of(const rope_tensor *t, int64_t row_len, int64_t stride) {
-    size_t es = rope_dtype_size(t->dtype);
-    int64_t n = rope_tensor_numel(t);
+    size_t es = rope_dtype_bytes(t->dtype);
+    int64_t n = rope_numel_checked(t);
     rope_region r;
     r.base = (const char *)t->data;
     r.rows = row_len > 0 ? (size_t)(n / row_len) : 0;

@@ -40,6 +40,8 @@ rope_status rope_check_dim(const char *where, const char *name, const rope_tenso
 rope_status rope_check_same_shape(const char *where, const char *name_a, const rope_tensor *a, const char *name_b,
                                   const rope_tensor *b);
 
+/* The functions below take a tensor that rope_check_tensor has accepted (dims >= 0, no overflow). */
+
 /* The row stride of `t` whose rows are `row_len` elements: 0 (dense) or >= row_len. Stores the
  * effective stride (row_len when dense) in *stride. */
 rope_status rope_check_row_stride(const char *where, const char *name, const rope_tensor *t, int64_t row_len,

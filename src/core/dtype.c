@@ -1,14 +1,6 @@
-#include "rope.h"
+#include "internal.h"
 
-size_t rope_dtype_size(rope_dtype dtype) {
-    switch (dtype) {
-    case ROPE_F32: case ROPE_I32: case ROPE_U32: return 4;
-    case ROPE_F16: case ROPE_BF16: return 2;
-    case ROPE_I64: return 8;
-    case ROPE_DTYPE_INVALID: break;
-    }
-    return 0;
-}
+size_t rope_dtype_size(rope_dtype dtype) { return rope_dtype_bytes(dtype); }
 
 const char *rope_dtype_name(rope_dtype dtype) {
     switch (dtype) {

@@ -14,6 +14,25 @@
 #define ROPE_HIDDEN
 #endif
 
+/* rope_dtype_size and rope_tensor_numel, inline for the per-call paths (validation, the engine),
+ * where a decode step makes dozens of these calls. */
+static inline size_t rope_dtype_bytes(rope_dtype dtype) {
+    switch (dtype) {
+    case ROPE_F32: case ROPE_I32: case ROPE_U32: return 4;
+    case ROPE_F16: case ROPE_BF16: return 2;
+    case ROPE_I64: return 8;
+    case ROPE_DTYPE_INVALID: break;
+    }
+    return 0;
+}
+
+/* The element count of a tensor rope_check_tensor accepted (dims >= 0, no overflow). */
+static inline int64_t rope_numel_checked(const rope_tensor *t) {
+    int64_t n = 1;
+    for (int i = 0; i < t->rank; i++) n *= t->dims[i];
+    return n;
+}
+
 /* Records "<where>: <formatted message>" as the calling thread's last error and returns `status`,
  * so validation code reads `return rope_fail(ROPE_ERROR_SHAPE, fn, "...", ...);`. */
 rope_status rope_fail(rope_status status, const char *where, const char *fmt, ...) ROPE_PRINTF(3, 4);
