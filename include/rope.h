@@ -7,7 +7,10 @@
  *   3. the ONNX RotaryEmbedding-23 operator;
  *   4. the Ascend Transformer Boost (ATB) RopeOperation;
  *   5. the operation lifecycle shared by both (create, infer shape, setup, execute, destroy);
- *   6. scalar f16 / bf16 conversions.
+ *   6. cos/sin caches from a model's RoPE configuration;
+ *   7. the backward (training) form of both operators;
+ *   8. on-the-fly mode: positions and frequencies instead of cos/sin tensors;
+ *   9. scalar f16 / bf16 conversions.
  *
  * Conventions that hold for every function below unless its comment says otherwise:
  *   - Every function that can fail returns a rope_status. On failure it writes nothing to any output
@@ -438,6 +441,125 @@ typedef enum rope_cache_layout {
 rope_status rope_cache_fill(const rope_freq_config *cfg, int64_t pos_start, int64_t count,
                             rope_cache_layout layout, int32_t rotary_coeff, const rope_tensor *cos,
                             const rope_tensor *sin);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Backward (training)                                                                             */
+/* ---------------------------------------------------------------------------------------------- */
+
+/*
+ * The exact vector-Jacobian products of the operators: given the gradient of a loss with respect to
+ * the output, the gradient with respect to the input. Both operators are linear in their input, so
+ * the backward pass is the transposed rotation, run by the same kernels at the same speed:
+ *   ONNX: the rotation by -angle (the forward with sin negated):
+ *         dx1 = c*dy1 + s*dy2,   dx2 = -s*dy1 + c*dy2.
+ *   ATB:  element a pairs with b = a + rs as in rope_atb_rope, and cos/sin of a and b may differ;
+ *         the forward y[a] = x[a]cos[a] - x[b]sin[a], y[b] = x[b]cos[b] + x[a]sin[b] has the transpose
+ *         dx[a] = dy[a]cos[a] + dy[b]sin[b],   dx[b] = dy[b]cos[b] - dy[a]sin[a]:
+ *         the forward with sin'[a] = -sin[b] and sin'[b] = -sin[a] (the partner's sin, negated).
+ * The result is bitwise the forward operator's run on dy with that transformed sin table (negating
+ * is exact in every dtype), and so has the forward's accuracy and rounding (float32 arithmetic,
+ * products rounded, one rounding to the output dtype). Elements past the rotated width are copied.
+ */
+
+/*
+ * dX = the ONNX RotaryEmbedding backward of dY. Arguments as rope_onnx_rotary_embedding, with dy in
+ * the role of X and dx in that of Y (error messages name them X and Y): same shapes, dtypes,
+ * attributes, caches and position_ids, same validation and errors. dx may be dy itself (in place)
+ * and must not otherwise overlap any input. Nothing is written on error. Threading: ctx's threads;
+ * concurrent calls are safe. Errors also include OUT_OF_MEMORY (a scratch of a few KiB per thread for
+ * the transformed cos/sin rows; up to 512 KiB for 4-D X, whose tokens are walked in tiles).
+ */
+rope_status rope_onnx_rotary_embedding_backward(rope_context *ctx, const rope_onnx_attrs *attrs,
+                                                const rope_tensor *dy, const rope_tensor *cos,
+                                                const rope_tensor *sin, const rope_tensor *position_ids,
+                                                const rope_tensor *dx);
+
+/*
+ * dq, dk = the ATB Rope backward of (grad_q, grad_k), the gradients of ropeQ and ropeK. Arguments as
+ * rope_atb_rope, with grad_q / grad_k in the roles of query / key and dq / dk in those of ropeQ /
+ * ropeK (error messages use those names): same shapes, dtypes, param, cos, sin and seqlen, same
+ * validation and errors, plus OUT_OF_MEMORY (a scratch of a few KiB per thread). dq may be grad_q
+ * and dk grad_k (in place). Nothing is written on error. Threading: as rope_atb_rope.
+ */
+rope_status rope_atb_rope_backward(rope_context *ctx, const rope_atb_param *param, const rope_tensor *grad_q,
+                                   const rope_tensor *grad_k, const rope_tensor *cos, const rope_tensor *sin,
+                                   const rope_tensor *seqlen, const rope_tensor *dq, const rope_tensor *dk);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* On the fly: positions and frequencies instead of cos/sin tensors                               */
+/* ---------------------------------------------------------------------------------------------- */
+
+/*
+ * Both operators can compute their cos/sin values themselves, from each token's position and a
+ * rope_freq_config, instead of reading tables. The values are those rope_cache_fill computes, to
+ * the bit: attention * cos(pos * inv_freq[i]) from the exact angle, rounded once from float64 to
+ * the cos/sin dtype (float32: within 2 ulp of exact, in practice correctly rounded, for positions
+ * up to 2^24 and beyond). So the result is bitwise that of the table operator run on a cache that
+ * rope_cache_fill built with the same configuration and dtype (ROPE_CACHE_HALF for ONNX,
+ * ROPE_CACHE_FULL with the call's rotary_coeff for ATB), and no table is stored or read.
+ */
+
+/* How rope_fly.positions gives each token's position. */
+typedef enum rope_positions_kind {
+    /* One position per token: ONNX [batch, seq] (as position_ids), ATB [ntokens]. */
+    ROPE_POSITIONS_PER_TOKEN = 0,
+    /* One start offset per sequence; token i of a sequence is at start + i. The sequences are ONNX's
+     * batch rows (positions [batch]) or ATB's packed sequences (positions [batch], seqlen's length;
+     * seqlen gives their lengths, which must add up to ntokens). Offsets 0 give ATB cosFormat 1. */
+    ROPE_POSITIONS_PER_SEQUENCE = 1
+} rope_positions_kind;
+
+/* The on-the-fly inputs. */
+typedef struct rope_fly {
+    const rope_freq_config *freq; /* the frequencies (rope_freq_config above); required. Its rotary_dim
+                                     is the rotated width: ONNX r (rotary_embedding_dim, or head_size
+                                     when that is 0), ATB the chunk width D */
+    rope_positions_kind kind;
+    rope_tensor positions;        /* i64, dense, shaped as `kind` says; every value >= 0 */
+    rope_dtype cs_dtype;          /* the dtype cos/sin are rounded to, as a cache of that dtype would
+                                     be: 0 means the data's dtype. ONNX: the data's dtype only; ATB:
+                                     as rope_atb_rope's cos (f16 data may take ROPE_F32) */
+} rope_fly;
+
+/*
+ * Y = RotaryEmbedding(X) with cos/sin computed from fly (see above). attrs, X and Y as in
+ * rope_onnx_rotary_embedding (without caches and position_ids: fly replaces them). Y may be X (in
+ * place) and must not otherwise overlap X or the positions.
+ * Errors: those of rope_onnx_rotary_embedding for X, Y and the attributes; NULL_ARGUMENT (fly,
+ * fly->freq, positions data); ATTRIBUTE (fly->freq as rope_freq_compute reports it, freq->rotary_dim
+ * not equal to r, kind not one of the two); DTYPE (positions not i64, cs_dtype not X's); RANK and
+ * SHAPE (positions not [batch, seq] or [batch]); STRIDE (positions not dense); INDEX (a position
+ * below 0, a last position past 2^53, or an angle position * inv_freq reaching 2^46 rad, as
+ * rope_cache_fill); ALIASING; OUT_OF_MEMORY (frequency tables, a few tens of KiB, and a scratch of
+ * cos/sin rows per thread). Nothing is written on error. Threading: ctx's threads; concurrent calls
+ * are safe. The `_backward` form computes dX from dY (dY in X's place, dX in Y's), as
+ * rope_onnx_rotary_embedding_backward does with the same values.
+ */
+rope_status rope_onnx_rotary_embedding_fly(rope_context *ctx, const rope_onnx_attrs *attrs, const rope_tensor *x,
+                                           const rope_fly *fly, const rope_tensor *y);
+rope_status rope_onnx_rotary_embedding_fly_backward(rope_context *ctx, const rope_onnx_attrs *attrs,
+                                                    const rope_tensor *dy, const rope_fly *fly,
+                                                    const rope_tensor *dx);
+
+/*
+ * ropeQ, ropeK = Rope(query, key) with cos/sin computed from fly. param, query, key, seqlen, ropeQ
+ * and ropeK as in rope_atb_rope, with D = fly->freq->rotary_dim (no cos tensor gives it) and
+ * param->cos_format not used (fly's positions say where each token is; it must still be 0 or 1).
+ * seqlen's values are read only with ROPE_POSITIONS_PER_SEQUENCE: each >= 0, adding up to ntokens.
+ * Outputs may be their own inputs (in place) and must not otherwise overlap any input or positions.
+ * Errors: those of rope_atb_rope for query, key, seqlen, outputs and param; NULL_ARGUMENT,
+ * ATTRIBUTE, DTYPE (positions not i64; cs_dtype not a cos dtype rope_atb_rope takes with this
+ * query), RANK, SHAPE (positions not [ntokens] or [batch]), STRIDE, INDEX, ALIASING and OUT_OF_MEMORY
+ * as rope_onnx_rotary_embedding_fly. Nothing is written on error. Threading: as rope_atb_rope. The
+ * `_backward` form computes (dq, dk) from the gradients of ropeQ and ropeK, as
+ * rope_atb_rope_backward does with the same values.
+ */
+rope_status rope_atb_rope_fly(rope_context *ctx, const rope_atb_param *param, const rope_tensor *query,
+                              const rope_tensor *key, const rope_fly *fly, const rope_tensor *seqlen,
+                              const rope_tensor *rope_q, const rope_tensor *rope_k);
+rope_status rope_atb_rope_fly_backward(rope_context *ctx, const rope_atb_param *param, const rope_tensor *grad_q,
+                                       const rope_tensor *grad_k, const rope_fly *fly, const rope_tensor *seqlen,
+                                       const rope_tensor *dq, const rope_tensor *dk);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Scalar conversions                                                                              */

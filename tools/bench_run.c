@@ -86,7 +86,7 @@ bench_data *bench_data_create(const bench_case *c) {
     if (!d->cos || !d->sin) goto oom;
     fill(d->cos, c->cs_dtype, c->tokens * cs_len);
     fill(d->sin, c->cs_dtype, c->tokens * cs_len);
-    if (c->op == BENCH_ONNX) { /* position_ids 0..seq-1 into a 2-D cache of seq rows */
+    if (c->op == BENCH_ONNX || c->fly) { /* position_ids (or fly positions) 0..seq-1 */
         d->ids = malloc(c->tokens * sizeof *d->ids);
         if (!d->ids) goto oom;
         for (size_t t = 0; t < c->tokens; t++) d->ids[t] = (int64_t)t;
@@ -112,6 +112,14 @@ static rope_tensor tensor2(void *data, rope_dtype t, size_t d0, size_t d1) {
 
 static rope_status call_kernel(bench_data *d, rope_context *ctx) {
     const bench_case *c = &d->c;
+    rope_freq_config freq;
+    memset(&freq, 0, sizeof freq);
+    freq.rotary_dim = (int64_t)c->rot;
+    rope_fly fly;
+    memset(&fly, 0, sizeof fly);
+    fly.freq = &freq;
+    fly.kind = ROPE_POSITIONS_PER_TOKEN;
+    fly.cs_dtype = c->cs_dtype;
     rope_tensor cos = tensor2(d->cos, c->cs_dtype, c->tokens, c->op == BENCH_ATB ? c->rot : c->rot / 2);
     rope_tensor sin = cos;
     sin.data = d->sin;
@@ -121,6 +129,12 @@ static rope_status call_kernel(bench_data *d, rope_context *ctx) {
         rope_tensor y = x;
         y.data = d->y[0];
         rope_tensor ids = tensor2(d->ids, ROPE_I64, 1, c->tokens);
+        if (c->fly) {
+            fly.positions = ids;
+            return c->backward ? rope_onnx_rotary_embedding_fly_backward(ctx, &attrs, &x, &fly, &y)
+                               : rope_onnx_rotary_embedding_fly(ctx, &attrs, &x, &fly, &y);
+        }
+        if (c->backward) return rope_onnx_rotary_embedding_backward(ctx, &attrs, &x, &cos, &sin, &ids, &y);
         return rope_onnx_rotary_embedding(ctx, &attrs, &x, &cos, &sin, &ids, &y);
     }
     rope_atb_param param = ROPE_ATB_PARAM_INIT;
@@ -131,6 +145,13 @@ static rope_status call_kernel(bench_data *d, rope_context *ctx) {
     rq.data = d->y[0];
     rk.data = d->y[1];
     rope_tensor seqlen = {&d->seqlen, ROPE_I32, 1, {1}, 0};
+    if (c->fly) {
+        rope_tensor pos = {d->ids, ROPE_I64, 1, {(int64_t)c->tokens}, 0};
+        fly.positions = pos;
+        return c->backward ? rope_atb_rope_fly_backward(ctx, &param, &q, &k, &fly, &seqlen, &rq, &rk)
+                           : rope_atb_rope_fly(ctx, &param, &q, &k, &fly, &seqlen, &rq, &rk);
+    }
+    if (c->backward) return rope_atb_rope_backward(ctx, &param, &q, &k, &cos, &sin, &seqlen, &rq, &rk);
     return rope_atb_rope(ctx, &param, &q, &k, &cos, &sin, &seqlen, &rq, &rk);
 }
 

@@ -14,6 +14,9 @@ typedef struct bench_case {
     /* ONNX: 0 halves, 1 interleaved. ATB: the rotary coefficient (2, 4, or head_size for "D"). */
     int layout;
     size_t tokens, heads_q, heads_k, head_size, rot; /* ONNX: heads_k 0, rot = head_size */
+    /* fly: cos/sin computed from positions 0..tokens-1 and a default rope_freq_config (rope.h's
+     * on-the-fly mode) instead of read from tables; backward: the operator's backward form. */
+    int fly, backward;
 } bench_case;
 
 typedef struct bench_result {

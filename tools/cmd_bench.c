@@ -9,7 +9,7 @@
 static const char usage_text[] =
     "usage: rope bench [--quick] [--csv] [--op onnx|atb] [--dtype f32|f16|bf16|f16-f32cos]\n"
     "                  [--layout halves|interleaved|coeff2|coeff4|coeffD] [--tokens N] [--heads N]\n"
-    "                  [--heads-k N] [--head-size N] [--threads N] [--reps N]\n"
+    "                  [--heads-k N] [--head-size N] [--threads N] [--reps N] [--fly] [--backward]\n"
     "\n"
     "Without case options, runs the default suite with 1 and 2 threads: ONNX [1, 32, seq, 128] (f32, f16,\n"
     "bf16; halves and interleaved; position_ids 0..seq-1 into a 2-D cache) and ATB q [tokens, 4096],\n"
@@ -18,8 +18,13 @@ static const char usage_text[] =
     "Any of --op, --dtype, --layout, --tokens, --heads, --heads-k, --head-size selects one case instead\n"
     "(defaults: onnx f32 halves, or atb f16 coeff2; 2048 tokens, 32 heads, heads/4 key heads, 128).\n"
     "--threads N runs only N threads instead of 1 and 2; --reps N sets the repetitions (11, quick 5).\n"
+    "--fly computes cos/sin from positions 0..tokens-1 and a default rope_freq_config (rope.h's on-the-fly\n"
+    "mode) instead of reading tables; --backward runs the backward form. They mark the layout column\n"
+    "(halves+fly, coeff2+bwd, ...). The default suite adds, for prefill, the fly, backward and fly backward\n"
+    "rows of ONNX halves and ATB coeff2.\n"
     "\n"
-    "gbps counts input read + output written + cos/sin rows read; copy_gbps is a memcpy of half as many\n"
+    "gbps counts input read + output written + cos/sin rows read (fly rows count the rows they replace,\n"
+    "so every row of a shape counts the same bytes); copy_gbps is a memcpy of half as many\n"
     "bytes (so the same bytes move) on the same threads, timed alternately with the kernel; ratio is\n"
     "gbps / copy_gbps. --csv prints one header line and one row per case.\n";
 
@@ -32,7 +37,7 @@ typedef struct bench_opts {
 
 static const char *const columns[] = {"op",   "dtype",   "layout", "tokens",    "heads_q", "heads_k", "head_size",
                                       "rot",  "threads", "median_us", "gbps",   "copy_gbps", "ratio"};
-static const int widths[] = {4, 10, 11, 6, 7, 7, 9, 4, 7, 11, 8, 9, 6};
+static const int widths[] = {4, 10, 19, 6, 7, 7, 9, 4, 7, 11, 8, 9, 6};
 enum { N_COLUMNS = sizeof columns / sizeof columns[0] };
 
 static const char *dtype_label(const bench_case *c) {
@@ -41,9 +46,10 @@ static const char *dtype_label(const bench_case *c) {
 }
 
 static void layout_label(const bench_case *c, char *buf, size_t size) {
-    if (c->op == BENCH_ONNX) snprintf(buf, size, "%s", c->layout ? "interleaved" : "halves");
-    else if ((size_t)c->layout == c->rot && c->layout != 2 && c->layout != 4) snprintf(buf, size, "coeffD");
-    else snprintf(buf, size, "coeff%d", c->layout);
+    const char *mode = c->fly && c->backward ? "+fly+bwd" : c->fly ? "+fly" : c->backward ? "+bwd" : "";
+    if (c->op == BENCH_ONNX) snprintf(buf, size, "%s%s", c->layout ? "interleaved" : "halves", mode);
+    else if ((size_t)c->layout == c->rot && c->layout != 2 && c->layout != 4) snprintf(buf, size, "coeffD%s", mode);
+    else snprintf(buf, size, "coeff%d%s", c->layout, mode);
 }
 
 static void print_header(int csv) {
@@ -55,7 +61,7 @@ static void print_header(int csv) {
 }
 
 static void print_row(int csv, const bench_case *c, int threads, const bench_result *r) {
-    char layout[16], cells[N_COLUMNS][32];
+    char layout[32], cells[N_COLUMNS][32];
     layout_label(c, layout, sizeof layout);
     snprintf(cells[0], sizeof cells[0], "%s", c->op == BENCH_ONNX ? "onnx" : "atb");
     snprintf(cells[1], sizeof cells[1], "%s", dtype_label(c));
@@ -111,14 +117,25 @@ static int run_suite(const bench_opts *o) {
     for (size_t s = 0; s < n_shapes; s++)
         for (size_t t = 0; t < 3; t++)
             for (int layout = 0; layout < 2; layout++) {
-                bench_case c = {BENCH_ONNX, onnx_types[t], onnx_types[t], layout, shapes[s], 32, 0, 128, 128};
+                bench_case c = {BENCH_ONNX, onnx_types[t], onnx_types[t], layout, shapes[s], 32, 0, 128, 128, 0, 0};
                 if (run_case(o, &c)) return 1;
             }
     for (size_t s = 0; s < n_shapes; s++)
         for (size_t t = 0; t < 3; t++) {
-            bench_case c = {BENCH_ATB, atb_types[t][0], atb_types[t][1], 2, shapes[s], 32, 8, 128, 128};
+            bench_case c = {BENCH_ATB, atb_types[t][0], atb_types[t][1], 2, shapes[s], 32, 8, 128, 128, 0, 0};
             if (run_case(o, &c)) return 1;
         }
+    /* Prefill on the fly and backward, to compare with the table rows above. */
+    for (int mode = 1; mode < 4; mode++) {
+        for (size_t t = 0; t < 3; t++) {
+            bench_case c = {BENCH_ONNX, onnx_types[t], onnx_types[t], 0, 2048, 32, 0, 128, 128, mode & 1, mode >> 1};
+            if (run_case(o, &c)) return 1;
+        }
+        for (size_t t = 0; t < 3; t++) {
+            bench_case c = {BENCH_ATB, atb_types[t][0], atb_types[t][1], 2, 2048, 32, 8, 128, 128, mode & 1, mode >> 1};
+            if (run_case(o, &c)) return 1;
+        }
+    }
     return 0;
 }
 
@@ -185,6 +202,8 @@ int rope_cmd_bench(int argc, char **argv) {
         }
         if (!strcmp(a, "--csv")) { o.csv = 1; continue; }
         if (!strcmp(a, "--quick")) { o.quick = 1; continue; }
+        if (!strcmp(a, "--fly")) { o.c.fly = o.single = 1; continue; }
+        if (!strcmp(a, "--backward")) { o.c.backward = o.single = 1; continue; }
         if (i + 1 >= argc) return bad("%s: expected a value (or unknown option)", a);
         const char *v = argv[++i];
         long n = 0;

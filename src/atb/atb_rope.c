@@ -45,29 +45,38 @@ static rope_status check_cos_dtype(const char *where, const rope_tensor *q, cons
                      rope_dtype_name(qt), rope_dtype_name(ct));
 }
 
-rope_status rope_atb_plan_shapes(const char *where, const rope_atb_param *param_in, const rope_tensor *q,
-                                 const rope_tensor *k, const rope_tensor *cos, const rope_tensor *sin,
-                                 const rope_tensor *seqlen, rope_atb_plan *p) {
+/* The checks of plan_shapes. On the fly (fly_d > 0: D, no cos / sin) those of cos and sin are
+ * skipped, and cos_rows is -1 (no bound on positions here). */
+static rope_status plan(const char *where, const rope_atb_param *param_in, const rope_tensor *q, const rope_tensor *k,
+                        const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *seqlen, int64_t fly_d,
+                        rope_atb_plan *p) {
+    const int fly = fly_d > 0;
     static const rope_dtype qk_types[] = {ROPE_F16, ROPE_BF16, ROPE_F32};
     static const rope_dtype seqlen_types[] = {ROPE_I32, ROPE_U32};
     const rope_atb_param *param = param_in ? param_in : &default_param;
     ROPE_TRY(rope_atb_check_param(where, param));
     ROPE_TRY(rope_check_tensor(where, "query", q));
     ROPE_TRY(rope_check_tensor(where, "key", k));
-    ROPE_TRY(rope_check_tensor(where, "cos", cos));
-    ROPE_TRY(rope_check_tensor(where, "sin", sin));
+    if (!fly) {
+        ROPE_TRY(rope_check_tensor(where, "cos", cos));
+        ROPE_TRY(rope_check_tensor(where, "sin", sin));
+    }
     ROPE_TRY(rope_check_tensor(where, "seqlen", seqlen));
 
     ROPE_TRY(rope_check_dtype(where, "query", q, qk_types, 3));
     ROPE_TRY(rope_check_same_dtype(where, "key", k, q->dtype, "same as query"));
-    ROPE_TRY(check_cos_dtype(where, q, cos));
-    ROPE_TRY(rope_check_same_dtype(where, "sin", sin, cos->dtype, "same as cos"));
+    if (!fly) {
+        ROPE_TRY(check_cos_dtype(where, q, cos));
+        ROPE_TRY(rope_check_same_dtype(where, "sin", sin, cos->dtype, "same as cos"));
+    }
     ROPE_TRY(rope_check_dtype(where, "seqlen", seqlen, seqlen_types, 2));
 
     ROPE_TRY(rope_check_rank(where, "query", q, 2, 4, "[ntokens, hidden] or [batch, seq, heads, head_size]"));
     ROPE_TRY(rope_check_rank(where, "key", k, q->rank, 0, "same as query"));
-    ROPE_TRY(rope_check_rank(where, "cos", cos, 2, 0, "[rows, D]"));
-    ROPE_TRY(rope_check_same_shape(where, "cos", cos, "sin", sin));
+    if (!fly) {
+        ROPE_TRY(rope_check_rank(where, "cos", cos, 2, 0, "[rows, D]"));
+        ROPE_TRY(rope_check_same_shape(where, "cos", cos, "sin", sin));
+    }
     ROPE_TRY(rope_check_rank(where, "seqlen", seqlen, 1, 0, "[batch]"));
 
     memset(p, 0, sizeof *p);
@@ -87,7 +96,7 @@ rope_status rope_atb_plan_shapes(const char *where, const rope_atb_param *param_
         return rope_fail(ROPE_ERROR_SHAPE, where,
                          "query hidden size %lld: expected a multiple of key hidden size %lld (more query heads than key heads)",
                          (long long)p->hidden_q, (long long)p->hidden_k);
-    p->d = cos->dims[1];
+    p->d = fly ? fly_d : cos->dims[1];
     if (p->d <= 0 || p->d % 2 != 0)
         return rope_fail(ROPE_ERROR_SHAPE, where, "cos dim 1 (D, the rotated width): expected an even number > 0, found %lld",
                          (long long)p->d);
@@ -102,19 +111,32 @@ rope_status rope_atb_plan_shapes(const char *where, const rope_atb_param *param_
                          "rotaryCoeff: expected 2, 4 or D = %lld dividing D, found %lld", (long long)p->d,
                          (long long)rc);
     p->rs = p->d / rc;
-    p->cos_rows = cos->dims[0];
+    p->cos_rows = fly ? -1 : cos->dims[0];
     p->cos_format = param->cos_format;
-    if (p->cos_format == 0 && p->cos_rows < p->ntokens)
+    if (!fly && p->cos_format == 0 && p->cos_rows < p->ntokens)
         return rope_fail(ROPE_ERROR_SHAPE, where,
                          "cos dim 0: expected >= %lld rows (one per token with cosFormat 0), found %lld",
                          (long long)p->ntokens, (long long)p->cos_rows);
 
-    ROPE_TRY(rope_check_dense(where, "cos", cos));
-    ROPE_TRY(rope_check_dense(where, "sin", sin));
+    if (!fly) {
+        ROPE_TRY(rope_check_dense(where, "cos", cos));
+        ROPE_TRY(rope_check_dense(where, "sin", sin));
+    }
     ROPE_TRY(rope_check_dense(where, "seqlen", seqlen));
     ROPE_TRY(rope_check_row_stride(where, "query", q, p->hidden_q, &p->q_stride));
     ROPE_TRY(rope_check_row_stride(where, "key", k, p->hidden_k, &p->k_stride));
     return ROPE_OK;
+}
+
+rope_status rope_atb_plan_shapes(const char *where, const rope_atb_param *param, const rope_tensor *q,
+                                 const rope_tensor *k, const rope_tensor *cos, const rope_tensor *sin,
+                                 const rope_tensor *seqlen, rope_atb_plan *p) {
+    return plan(where, param, q, k, cos, sin, seqlen, 0, p);
+}
+
+rope_status rope_atb_plan_fly(const char *where, const rope_atb_param *param, const rope_tensor *q,
+                              const rope_tensor *k, const rope_tensor *seqlen, int64_t d, rope_atb_plan *p) {
+    return plan(where, param, q, k, NULL, NULL, seqlen, d, p);
 }
 
 rope_status rope_atb_infer(const rope_atb_param *param, const rope_tensor *query, const rope_tensor *key,
@@ -140,7 +162,11 @@ static rope_status check_seqlen_values(const char *where, const rope_atb_plan *p
     for (int64_t b = 0; b < seqlen->dims[0]; b++) {
         int64_t v = seqlen->dtype == ROPE_U32 ? (int64_t)((const uint32_t *)seqlen->data)[b]
                                               : (int64_t)((const int32_t *)seqlen->data)[b];
-        if (v < 0 || v > p->cos_rows)
+        if (p->cos_rows < 0) { /* on the fly: no cos rows bound a sequence */
+            if (v < 0)
+                return rope_fail(ROPE_ERROR_INDEX, where, "seqlen[%lld] = %lld: expected >= 0", (long long)b,
+                                 (long long)v);
+        } else if (v > p->cos_rows || v < 0)
             return rope_fail(ROPE_ERROR_INDEX, where, "seqlen[%lld] = %lld: expected in [0, %lld] (cos rows)",
                              (long long)b, (long long)v, (long long)p->cos_rows);
         sum += (uint64_t)v;
@@ -166,15 +192,16 @@ rope_status rope_atb_check_data(const char *where, const rope_atb_plan *p, const
     ROPE_TRY(rope_check_row_stride(where, "ropeK", rk, w.hidden_k, &w.rk_stride));
     ROPE_TRY(rope_check_data(where, "query", q));
     ROPE_TRY(rope_check_data(where, "key", k));
-    ROPE_TRY(rope_check_data(where, "cos", cos));
-    ROPE_TRY(rope_check_data(where, "sin", sin));
+    if (cos) ROPE_TRY(rope_check_data(where, "cos", cos));
+    if (sin) ROPE_TRY(rope_check_data(where, "sin", sin));
     if (w.cos_format == 1) ROPE_TRY(rope_check_data(where, "seqlen", seqlen));
     ROPE_TRY(rope_check_data(where, "ropeQ", rq));
     ROPE_TRY(rope_check_data(where, "ropeK", rk));
 
     rope_region r_q = rope_region_of(q, w.hidden_q, w.q_stride), r_k = rope_region_of(k, w.hidden_k, w.k_stride);
     rope_region r_rq = rope_region_of(rq, w.hidden_q, w.rq_stride), r_rk = rope_region_of(rk, w.hidden_k, w.rk_stride);
-    rope_region r_c = rope_region_of(cos, w.d, w.d), r_s = rope_region_of(sin, w.d, w.d);
+    rope_region none = {NULL, 0, 0, 0}; /* on the fly: no cos / sin */
+    rope_region r_c = cos ? rope_region_of(cos, w.d, w.d) : none, r_s = sin ? rope_region_of(sin, w.d, w.d) : none;
     rope_region r_l = rope_region_of(seqlen, seqlen->dims[0], seqlen->dims[0]);
     ROPE_TRY(rope_check_in_place(where, "ropeQ", &r_rq, "query", &r_q));
     ROPE_TRY(rope_check_in_place(where, "ropeK", &r_rk, "key", &r_k));
@@ -204,14 +231,13 @@ static void stream_of(rope_stream *st, const rope_tensor *x, const rope_tensor *
     st->x_head = st->y_head = d;
 }
 
-rope_status rope_atb_run(rope_context *ctx, const rope_atb_plan *p, const rope_tensor *q, const rope_tensor *k,
-                         const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *seqlen,
-                         const rope_tensor *rq, const rope_tensor *rk) {
-    if (p->ntokens == 0 || p->hidden_q == 0) return ROPE_OK;
+void rope_atb_job(const rope_atb_plan *p, const rope_tensor *q, const rope_tensor *k, const rope_tensor *cos,
+                  const rope_tensor *sin, const rope_tensor *seqlen, const rope_tensor *rq, const rope_tensor *rk,
+                  rope_job *out) {
     rope_job job;
     memset(&job, 0, sizeof job);
     job.shape.x_dtype = q->dtype;
-    job.shape.cs_dtype = cos->dtype;
+    job.shape.cs_dtype = cos ? cos->dtype : q->dtype;
     job.shape.head_size = (size_t)p->d;
     job.shape.rot = (size_t)p->d;
     job.shape.rs = (size_t)p->rs;
@@ -221,8 +247,8 @@ rope_status rope_atb_run(rope_context *ctx, const rope_atb_plan *p, const rope_t
     job.n_streams = 2;
     stream_of(&job.streams[0], q, rq, p->hidden_q, p->d, p->q_stride, p->rq_stride);
     stream_of(&job.streams[1], k, rk, p->hidden_k, p->d, p->k_stride, p->rk_stride);
-    job.cos = cos->data;
-    job.sin = sin->data;
+    job.cos = cos ? cos->data : NULL;
+    job.sin = sin ? sin->data : NULL;
     job.cs_row_stride = p->d;
     if (p->cos_format == 1) {
         job.rows = ROPE_ROW_BY_SEQLEN;
@@ -232,5 +258,14 @@ rope_status rope_atb_run(rope_context *ctx, const rope_atb_plan *p, const rope_t
     } else {
         job.rows = ROPE_ROW_IS_TOKEN;
     }
+    *out = job;
+}
+
+rope_status rope_atb_run(rope_context *ctx, const rope_atb_plan *p, const rope_tensor *q, const rope_tensor *k,
+                         const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *seqlen,
+                         const rope_tensor *rq, const rope_tensor *rk) {
+    if (p->ntokens == 0 || p->hidden_q == 0) return ROPE_OK;
+    rope_job job;
+    rope_atb_job(p, q, k, cos, sin, seqlen, rq, rk, &job);
     return rope_engine_run(ctx, &job);
 }

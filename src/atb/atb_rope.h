@@ -3,6 +3,7 @@
 #define ROPE_ATB_ROPE_H
 
 #include "rope.h"
+#include "../engine/engine.h"
 
 /* What validation learned about a call. Strides are in elements. */
 typedef struct rope_atb_plan {
@@ -19,11 +20,23 @@ rope_status rope_atb_plan_shapes(const char *where, const rope_atb_param *param,
                                  const rope_tensor *k, const rope_tensor *cos, const rope_tensor *sin,
                                  const rope_tensor *seqlen, rope_atb_plan *p);
 
-/* Checks outputs, data pointers, aliasing and seqlen values; on success stores the completed plan. */
+/* plan_shapes for the on-the-fly mode: no cos / sin, the chunk width D given (the frequencies'
+ * rotary_dim). cos_rows is -1 in the plan: seqlen values then only need to be >= 0. */
+rope_status rope_atb_plan_fly(const char *where, const rope_atb_param *param, const rope_tensor *q,
+                              const rope_tensor *k, const rope_tensor *seqlen, int64_t d, rope_atb_plan *p);
+
+/* Checks outputs, data pointers, aliasing and seqlen values; on success stores the completed plan.
+ * cos and sin may be NULL on the fly. */
 rope_status rope_atb_check_data(const char *where, const rope_atb_plan *p, const rope_tensor *q,
                                 const rope_tensor *k, const rope_tensor *cos, const rope_tensor *sin,
                                 const rope_tensor *seqlen, const rope_tensor *rq, const rope_tensor *rk,
                                 rope_atb_plan *out);
+
+/* The engine job of a fully checked call (cos and sin NULL on the fly: the caller sets the provider
+ * and the cs dtype). */
+void rope_atb_job(const rope_atb_plan *p, const rope_tensor *q, const rope_tensor *k, const rope_tensor *cos,
+                  const rope_tensor *sin, const rope_tensor *seqlen, const rope_tensor *rq, const rope_tensor *rk,
+                  rope_job *out);
 
 /* Runs a fully checked call: q and k of each token in one pass. */
 rope_status rope_atb_run(rope_context *ctx, const rope_atb_plan *p, const rope_tensor *q, const rope_tensor *k,

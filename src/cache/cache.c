@@ -2,37 +2,22 @@
  * rope_cache_fill: cos/sin tables for consecutive positions, in the ONNX (half) or ATB (full) layout.
  *
  * Every value is attention * cos(pos * inv_freq[p]) evaluated in float64 from the exact angle
- * (angle.c) and rounded once to the tensors' dtype. Narrowing float64 to float16 / bfloat16 through
- * an ordinary float32 would round twice (a float32 landing exactly on a float16 midpoint can tip
- * the wrong way), so the float32 step rounds to odd: a float32 with 24 bits then holds enough to
- * round correctly to any format of at most 22 bits, which both are.
+ * (angle.c) and rounded once to the tensors' dtype (round.h, which explains the float16 / bfloat16
+ * path).
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/check.h"
-#include "../core/convert.h"
 #include "../core/try.h"
 #include "angle.h"
 #include "freq.h"
+#include "round.h"
 
-/* float64 -> float32 rounded to odd: truncate toward zero, then set the last bit when inexact. */
-static float round_to_odd_f32(double v) {
-    float f = (float)v;
-    if ((double)f == v || isnan(v)) return f;
-    uint32_t u = rope_bits_of(f);
-    if (fabs((double)f) > fabs(v)) u -= 1; /* rounded away from zero: one step back (sign-magnitude) */
-    return rope_float_of(u | 1u);
-}
-
+/* v rounded once to the tensor's dtype (round.h: shared with the on-the-fly rows). */
 static void store(void *data, rope_dtype dtype, size_t idx, double v) {
-    switch (dtype) {
-    case ROPE_F32: ((float *)data)[idx] = (float)v; break;
-    case ROPE_F16: ((uint16_t *)data)[idx] = rope_f32_to_f16_inline(round_to_odd_f32(v)); break;
-    case ROPE_BF16: ((uint16_t *)data)[idx] = rope_f32_to_bf16_inline(round_to_odd_f32(v)); break;
-    default: break; /* unreachable: validated */
-    }
+    rope_store_cs(data, dtype, idx, rope_round_cs(dtype, v));
 }
 
 static const rope_dtype cache_types[] = {ROPE_F32, ROPE_F16, ROPE_BF16};

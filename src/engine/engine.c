@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "rows.h"
 
 #include "../core/context.h"
 
@@ -54,7 +55,7 @@ static size_t cursor_next(row_cursor *c) {
 
 /* A token's cos and sin rows. */
 static void token_rows(const rope_job *job, size_t row, const void **c, const void **sn) {
-    ptrdiff_t off = (ptrdiff_t)row * job->cs_row_stride * (ptrdiff_t)rope_dtype_size(job->shape.cs_dtype);
+    ptrdiff_t off = (ptrdiff_t)row * job->cs_row_stride * (ptrdiff_t)rope_dtype_bytes(job->shape.cs_dtype);
     *c = (const char *)job->cos + off;
     *sn = (const char *)job->sin + off;
 }
@@ -76,7 +77,7 @@ static void pos_next(const rope_job *job, token_pos *p) {
 /* Heads [h0, h1) of the token at p (numbered across the streams: stream 0's heads, then stream
  * 1's), with cos/sin row `row`. */
 static void run_token(const rope_job *job, rope_rows_fn fn, token_pos p, size_t row, size_t h0, size_t h1) {
-    size_t es = rope_dtype_size(job->shape.x_dtype);
+    size_t es = rope_dtype_bytes(job->shape.x_dtype);
     const void *c, *sn;
     token_rows(job, row, &c, &sn);
     size_t first = 0; /* the token's first head in stream k */
@@ -97,16 +98,18 @@ static void run_token(const rope_job *job, rope_rows_fn fn, token_pos p, size_t 
 /*
  * Heads far apart in memory (ONNX 4-D X, [batch, heads, seq, head_size], where a token's heads are
  * seq rows apart): a token-by-token walk handing the kernel all 32 heads of a token touches 64
- * streams (32 heads in, 32 out), more than the hardware prefetchers follow. Such jobs are walked in
- * tiles of tokens: for each pair of heads, every token of the tile, so the kernel sees 4 long
- * sequential runs (2 heads in and out) and the tile's cos/sin rows stay in L2. Measured on
- * [1, 32, 16384, 128] f32 / f16, 1 thread, as a ratio to a copy of the same bytes: 2 heads per call
- * 0.81 / 0.81, 1 head 0.65 / 0.66 (call overhead), 4 heads 0.75 / 0.54, 8 heads 0.63 / 0.52, all 32
- * (the plain walk) 0.55 / 0.30. The kernel and its arguments per head vector are the same either
- * way: same results.
+ * streams (32 heads in, 32 out), more than the hardware prefetchers follow (0.55 / 0.30 of a copy
+ * for f32 / f16 [1, 32, 16384, 128] on Zen). Such jobs are walked in tiles of tokens: for each head,
+ * the tile's tokens in runs whose cos/sin rows follow each other (all of them for position ids
+ * 0, 1, ... or no ids), each run one kernel call with the tokens as its "heads" (shape.cs_step
+ * moves the cos/sin row along). The kernel sees two sequential streams (the head in and out) plus
+ * the tile's cos/sin rows, which stay in L2. Against the earlier walk of two heads per call for
+ * each token (a call per 256-512 bytes, half of whose instructions were call overhead under
+ * callgrind), on a Xeon at [1, 32, 2048, 128], 1 thread: f32 0.79 -> 0.84, f16 0.63 -> 0.66, bf16
+ * 0.58 -> 0.63 (medians of interleaved runs). The arithmetic per element is the same: same results.
  */
 static int heads_far_apart(const rope_job *job) {
-    size_t es = rope_dtype_size(job->shape.x_dtype);
+    size_t es = rope_dtype_bytes(job->shape.x_dtype);
     for (size_t k = 0; k < job->n_streams; k++) {
         const rope_stream *st = &job->streams[k];
         if (st->heads > 1 && ((size_t)(st->x_head < 0 ? -st->x_head : st->x_head) * es >= 4096 ||
@@ -122,7 +125,7 @@ static int heads_far_apart(const rope_job *job) {
 static size_t tile_tokens(const rope_job *job) {
     if (rope_engine_tune.tile_tokens) return rope_engine_tune.tile_tokens;
     size_t cs_len = job->shape.cos_full ? job->shape.rot : job->shape.rot / 2;
-    size_t row = 2 * cs_len * rope_dtype_size(job->shape.cs_dtype);
+    size_t row = 2 * cs_len * rope_dtype_bytes(job->shape.cs_dtype);
     size_t n = row ? (512u << 10) / row : 8192;
     return n < 64 ? 64 : n > 8192 ? 8192 : n;
 }
@@ -130,23 +133,31 @@ static size_t tile_tokens(const rope_job *job) {
 /* n whole tokens from the one at p, a few heads at a time; cursor `cur` is at that token and is left
  * n tokens further. */
 static void run_tile(const rope_job *job, rope_rows_fn fn, row_cursor *cur, token_pos p0, size_t n) {
-    ptrdiff_t es = (ptrdiff_t)rope_dtype_size(job->shape.x_dtype);
-    size_t group = rope_engine_tune.tile_heads ? rope_engine_tune.tile_heads : 2;
+    ptrdiff_t es = (ptrdiff_t)rope_dtype_bytes(job->shape.x_dtype);
+    rope_kernel_shape sh = job->shape;
+    sh.cs_step = job->cs_row_stride; /* a call's "heads" are consecutive tokens, each with its own row */
     row_cursor start = *cur;
     for (size_t k = 0; k < job->n_streams; k++) {
         const rope_stream *st = &job->streams[k];
-        for (size_t h = 0; h < st->heads; h += group) {
-            size_t g = st->heads - h < group ? st->heads - h : group;
+        for (size_t h = 0; h < st->heads; h++) {
             row_cursor rc = start;
             token_pos p = p0;
-            for (size_t i = 0; i < n; i++) {
+            for (size_t i = 0; i < n;) {
+                /* A run: tokens of one batch row whose cos/sin rows follow each other. */
+                token_pos q = p;
+                size_t row0 = cursor_next(&rc), len = 1;
+                pos_next(job, &p), i++;
+                while (i < n && p.b == q.b) {
+                    row_cursor peek = rc;
+                    if (cursor_next(&peek) != row0 + len) break;
+                    rc = peek, len++;
+                    pos_next(job, &p), i++;
+                }
                 const void *c, *sn;
-                token_rows(job, cursor_next(&rc), &c, &sn);
-                ptrdiff_t xo = (ptrdiff_t)p.b * st->x_batch + (ptrdiff_t)p.s * st->x_seq + (ptrdiff_t)h * st->x_head;
-                ptrdiff_t yo = (ptrdiff_t)p.b * st->y_batch + (ptrdiff_t)p.s * st->y_seq + (ptrdiff_t)h * st->y_head;
-                fn(&job->shape, (const char *)st->x + xo * es, st->x_head, (char *)st->y + yo * es, st->y_head, g, c,
-                   sn);
-                pos_next(job, &p);
+                token_rows(job, row0, &c, &sn);
+                ptrdiff_t xo = (ptrdiff_t)q.b * st->x_batch + (ptrdiff_t)q.s * st->x_seq + (ptrdiff_t)h * st->x_head;
+                ptrdiff_t yo = (ptrdiff_t)q.b * st->y_batch + (ptrdiff_t)q.s * st->y_seq + (ptrdiff_t)h * st->y_head;
+                fn(&sh, (const char *)st->x + xo * es, st->x_seq, (char *)st->y + yo * es, st->y_seq, len, c, sn);
             }
         }
     }
@@ -199,16 +210,16 @@ static void run_rows(const rope_job *job, rope_rows_fn fn, size_t heads_per_toke
  * Blocks: 4 per thread (claimed dynamically, so a thread whose vCPU is taken by another process
  * does fewer), at least 64 KiB each, and at least a tile for tiled jobs (see run_part's caller).
  */
-rope_engine_tuning rope_engine_tune = {4u << 20, 64u << 10, 4, 0, 0, 0};
+rope_engine_tuning rope_engine_tune = {4u << 20, 64u << 10, 4, 0, 0};
 
 /* Bytes one token moves: its head vectors read and written, its cos and sin rows read. */
 static size_t token_bytes(const rope_job *job, size_t *out_bytes) {
-    size_t es = rope_dtype_size(job->shape.x_dtype);
+    size_t es = rope_dtype_bytes(job->shape.x_dtype);
     size_t heads = 0;
     for (size_t k = 0; k < job->n_streams; k++) heads += job->streams[k].heads;
     size_t cs_len = job->shape.cos_full ? job->shape.rot : job->shape.rot / 2;
     *out_bytes = heads * job->shape.head_size * es;
-    return 2 * *out_bytes + 2 * cs_len * rope_dtype_size(job->shape.cs_dtype);
+    return 2 * *out_bytes + 2 * cs_len * rope_dtype_bytes(job->shape.cs_dtype);
 }
 
 /* The last-level cache a thread can fill. Virtual machines sometimes report the whole host's (this
@@ -238,20 +249,22 @@ size_t rope_engine_nontemporal_bytes(void) {
  * Streaming stores pay off only when the output would be evicted before anyone reads it again, and
  * never when an output is also an input (its lines are in the cache already). A streaming kernel
  * also fences at the end of every call, which waits for its write-combining buffers to drain, so a
- * call must write enough to amortise that. Measured on this project's Zen machine (2 vCPU, 32 MiB
- * L3 per core complex), 1 thread, 160 MiB and more of output: ATB f32 q [8192, 4096] k [8192, 1024]
- * (20 KiB per token) 40 GB/s streaming vs 34 without; ATB f16 (10 KiB per token, half-line streaming
- * stores) 35 vs 41; ONNX 4-D tiles (a head vector per call) 4 vs 30; a plain streaming copy fenced every
- * 16 KiB 46 vs 42 for ordinary stores, every 512 B 7. Hence: at least 16 KiB written per token (a
- * token is one call per stream).
+ * call must write enough to amortise that. Measured on a Zen machine (2 vCPU, 32 MiB L3 per core
+ * complex), 1 thread, 160 MiB and more of output: ATB f32 q [8192, 4096] k [8192, 1024] (20 KiB per
+ * token) 40 GB/s streaming vs 34 without; a plain streaming copy fenced every 16 KiB 46 vs 42 for
+ * ordinary stores, every 512 B 7. On a Xeon (2 vCPU), 1 thread, as ratios to a copy: ATB f16
+ * [16384, 4096] + [16384, 1024] (10 KiB per token) 0.57 streaming vs 0.50; ONNX 4-D tiles (a run of
+ * up to a tile of tokens per call) f32 [1, 32, 16384, 128] 0.77 vs 0.50. Hence: at least 8 KiB
+ * written per call (a token is one call per stream; a tile run writes far more).
  */
-enum { NT_MIN_TOKEN_BYTES = 16 * 1024 };
+enum { NT_MIN_TOKEN_BYTES = 8 * 1024 };
 
 static int wants_nontemporal(const rope_job *job, size_t out_total, size_t out_per_token) {
     if (out_total < 64ul * 1024 * 1024) return 0; /* cheap exit: below any plausible threshold */
     if (out_total < rope_engine_nontemporal_bytes()) return 0;
-    if (heads_far_apart(job)) return 0; /* tiles: a few head vectors per call */
-    if (out_per_token < NT_MIN_TOKEN_BYTES) return 0;
+    /* Tiles: a call is a run of up to a tile of tokens of one head, long enough however small a
+     * token is. */
+    if (!heads_far_apart(job) && out_per_token < NT_MIN_TOKEN_BYTES) return 0;
     for (size_t k = 0; k < job->n_streams; k++)
         for (size_t j = 0; j < job->n_streams; j++)
             if ((const void *)job->streams[k].y == job->streams[j].x) return 0;
@@ -279,6 +292,7 @@ typedef struct job_split {
     const rope_job *job;
     rope_rows_fn fn;
     size_t heads_per_token, tokens;
+    rope_rows_scratch *rows; /* jobs with a cos/sin row provider (rows.h) */
 } job_split;
 
 /* Block `part` of `parts`: whole tokens when every block can have one, else rows. */
@@ -288,7 +302,8 @@ static void run_part(void *arg, size_t part, size_t parts) {
     uint64_t n = w->tokens >= parts ? w->tokens : (uint64_t)w->tokens * h;
     uint64_t lo = n * part / parts, hi = n * (part + 1) / parts;
     if (w->tokens >= parts) lo *= h, hi *= h;
-    run_rows(w->job, w->fn, h, (size_t)lo, (size_t)hi);
+    if (w->rows) rope_rows_walk(w->rows, w->job, w->fn, h, (size_t)lo, (size_t)hi);
+    else run_rows(w->job, w->fn, h, (size_t)lo, (size_t)hi);
 }
 
 rope_status rope_engine_run(rope_context *ctx, const rope_job *job_in) {
@@ -319,9 +334,16 @@ rope_status rope_engine_run(rope_context *ctx, const rope_job *job_in) {
         size_t min_rows = heads_far_apart(job) ? tile_tokens(job) * heads : 1;
         parts = plan_parts(ctx->threads, bytes, tokens * heads, min_rows, &helpers);
     }
-    job_split w = {job, fn, heads, tokens};
-    if (parts < 2 || !rope_pool_run(rope_context_pool(ctx), run_part, &w, parts, helpers))
-        run_rows(job, fn, heads, 0, tokens * heads);
+    job_split w = {job, fn, heads, tokens, NULL};
+    if (job->provider) { /* a scratch per thread that may run, allocated before anything is written */
+        rope_status st = rope_rows_begin(job, (size_t)helpers + 1, &w.rows);
+        if (st != ROPE_OK) return st;
+    }
+    if (parts < 2 || !rope_pool_run(rope_context_pool(ctx), run_part, &w, parts, helpers)) {
+        if (w.rows) rope_rows_walk(w.rows, job, fn, heads, 0, tokens * heads);
+        else run_rows(job, fn, heads, 0, tokens * heads);
+    }
+    rope_rows_end(w.rows);
     return ROPE_OK;
 }
 
@@ -334,3 +356,9 @@ void rope_engine_parallel(rope_context *ctx, size_t bytes, size_t max_parts, rop
     if (parts >= 2 && rope_pool_run(rope_context_pool(ctx), fn, arg, parts, helpers)) return;
     for (size_t i = 0; i < parts; i++) fn(arg, i, parts);
 }
+
+void rope_engine_walk(const rope_job *job, rope_rows_fn fn, size_t heads_per_token, size_t u0, size_t u1) {
+    run_rows(job, fn, heads_per_token, u0, u1);
+}
+
+size_t rope_engine_tile_tokens(const rope_job *job) { return heads_far_apart(job) ? tile_tokens(job) : 0; }

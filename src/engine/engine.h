@@ -40,6 +40,9 @@ typedef struct rope_job {
     const void *row_data;    /* ids (i64) or seqlen values */
     rope_dtype row_dtype;    /* ROPE_I64 for ids, ROPE_I32 / ROPE_U32 for seqlen */
     size_t row_count;        /* number of seqlen values */
+    /* NULL: cos/sin rows are read from the tables above. Otherwise rows are made per chunk of
+     * tokens, for the backward pass or on the fly (rows.h). */
+    const struct rope_cs_rows *provider;
 } rope_job;
 
 /*
@@ -51,6 +54,13 @@ typedef struct rope_job {
  * last-level cache and no output is its own input.
  */
 rope_status rope_engine_run(rope_context *ctx, const rope_job *job);
+
+/* Rotates the rows [u0, u1) of a table job (row = token * heads_per_token + head) on the calling
+ * thread: the engine's own walk, for rows.c, which runs each chunk as a table job. */
+void rope_engine_walk(const rope_job *job, rope_rows_fn fn, size_t heads_per_token, size_t u0, size_t u1);
+
+/* The tokens of a tile when the engine walks `job` in tiles (heads far apart in memory), else 0. */
+size_t rope_engine_tile_tokens(const rope_job *job);
 
 /* Runs fn(arg, i, parts) for i in [0, parts) with the threads ctx would give a job moving `bytes`
  * bytes (on the calling thread alone when that is below the threshold); parts is at least 1 and at
@@ -66,7 +76,6 @@ typedef struct rope_engine_tuning {
     size_t parts_per_thread;      /* blocks per thread (claimed dynamically, so a busy core does fewer) */
     size_t nontemporal_min_bytes; /* output bytes from which stores stream; 0: from the LLC size */
     size_t tile_tokens;           /* tokens per tile of a job whose heads are far apart; 0: auto */
-    size_t tile_heads;            /* heads per kernel call in such tiles; 0: auto */
 } rope_engine_tuning;
 
 extern rope_engine_tuning rope_engine_tune;

@@ -33,6 +33,11 @@ typedef struct rope_kernel_shape {
     /* 1: y is far larger than the last-level cache and does not alias x, so a kernel may write it
      * with non-temporal (streaming) stores. Never changes results. */
     int nontemporal;
+    /* Elements of cs_dtype from one head vector's cos/sin row to the next one's: 0 when all the
+     * head vectors of a call share one row (the heads of a token); the table's row stride when they
+     * are consecutive tokens of one head (the engine's walk over 4-D ONNX input, where a head's
+     * tokens are adjacent in memory). Never changes results. */
+    ptrdiff_t cs_step;
 } rope_kernel_shape;
 
 typedef void (*rope_rows_fn)(const rope_kernel_shape *shape, const void *x, ptrdiff_t x_head_stride, void *y,

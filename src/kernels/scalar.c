@@ -30,9 +30,13 @@ static ROPE_ALWAYS_INLINE void rotate_rows(rope_dtype xt, rope_dtype ct, int cos
                                            const void *cs, const void *sn) {
     size_t es = xt == ROPE_F32 ? 4 : 2;
     size_t rs = sh->rs, rot = sh->rot;
+    ptrdiff_t cstep = sh->cs_step * (ptrdiff_t)(ct == ROPE_F32 ? 4 : 2);
+    const void *cs0 = cs, *sn0 = sn;
     for (size_t h = 0; h < heads; h++) {
         const void *xh = (const char *)x + (ptrdiff_t)h * xhs * (ptrdiff_t)es;
         void *yh = (char *)y + (ptrdiff_t)h * yhs * (ptrdiff_t)es;
+        cs = (const char *)cs0 + (ptrdiff_t)h * cstep;
+        sn = (const char *)sn0 + (ptrdiff_t)h * cstep;
         for (size_t g = 0; g < rot; g += 2 * rs) {
             for (size_t j = 0; j < rs; j++) {
                 size_t a = g + j, b = a + rs;

@@ -113,15 +113,17 @@ static ROPE_ALWAYS_INLINE void k_rows_blocked(rope_dtype xt, rope_dtype ct, int 
                                               const void *cs, const void *sn) {
     const size_t es = K_ES(xt), rs = sh->rs, rot = sh->rot;
     const int nt = sh->nontemporal;
+    const ptrdiff_t cstep = sh->cs_step * (ptrdiff_t)K_ES(ct);
     for (size_t h = 0; h < heads; h++) {
         const char *xh = (const char *)x + (ptrdiff_t)h * xhs * (ptrdiff_t)es;
         char *yh = (char *)y + (ptrdiff_t)h * yhs * (ptrdiff_t)es;
+        const void *cs_h = (const char *)cs + (ptrdiff_t)h * cstep, *sn_h = (const char *)sn + (ptrdiff_t)h * cstep;
         for (size_t g = 0; g < rot; g += 2 * rs) {
             size_t c0 = full ? g : g / 2, c1 = full ? g + rs : g / 2;
             size_t j = 0;
             for (; j + K_VL <= rs; j += K_VL)
-                k_block(xt, ct, full, xh, yh, g + j, g + rs + j, cs, sn, c0 + j, c1 + j, K_VL, nt);
-            if (j < rs) k_block(xt, ct, full, xh, yh, g + j, g + rs + j, cs, sn, c0 + j, c1 + j, rs - j, 0);
+                k_block(xt, ct, full, xh, yh, g + j, g + rs + j, cs_h, sn_h, c0 + j, c1 + j, K_VL, nt);
+            if (j < rs) k_block(xt, ct, full, xh, yh, g + j, g + rs + j, cs_h, sn_h, c0 + j, c1 + j, rs - j, 0);
         }
     }
 }
@@ -160,17 +162,19 @@ static ROPE_ALWAYS_INLINE void k_rows_pairs(rope_dtype xt, rope_dtype ct, int fu
                                             ptrdiff_t yhs, size_t heads, const void *cs, const void *sn) {
     const size_t es = K_ES(xt), rot = sh->rot;
     const int nt = sh->nontemporal;
+    const ptrdiff_t cstep = sh->cs_step * (ptrdiff_t)K_ES(ct);
     for (size_t h = 0; h < heads; h++) {
         const char *xh = (const char *)x + (ptrdiff_t)h * xhs * (ptrdiff_t)es;
         char *yh = (char *)y + (ptrdiff_t)h * yhs * (ptrdiff_t)es;
+        const void *cs_h = (const char *)cs + (ptrdiff_t)h * cstep, *sn_h = (const char *)sn + (ptrdiff_t)h * cstep;
         size_t i = 0;
-        for (; i + K_VL <= rot; i += K_VL) k_pairs_vec(xt, ct, full, rs, xh, yh, i, cs, sn, K_VL, nt);
-        if (i < rot) k_pairs_vec(xt, ct, full, rs, xh, yh, i, cs, sn, rot - i, 0);
+        for (; i + K_VL <= rot; i += K_VL) k_pairs_vec(xt, ct, full, rs, xh, yh, i, cs_h, sn_h, K_VL, nt);
+        if (i < rot) k_pairs_vec(xt, ct, full, rs, xh, yh, i, cs_h, sn_h, rot - i, 0);
     }
 }
 
 /*
- * Every head of a call uses the same cos/sin row. When several heads share it, the row is turned
+ * When the heads of a call share one cos/sin row (cs_step 0), the row is turned
  * into float32 once per call, on the stack, instead of once per head: widened when it is f16 /
  * bf16, and for rs == 1 with one value per pair also duplicated onto both elements of the pair
  * (c0 c0 c1 c1 ...), which makes it an element-indexed row (cos_full) over the same values. The
@@ -192,7 +196,7 @@ static ROPE_ALWAYS_INLINE void k_prep(rope_dtype ct, const void *src, float *buf
 
 static ROPE_ALWAYS_INLINE void k_run_blocked(rope_dtype xt, rope_dtype ct, int full, K_ARGS) {
     size_t cn = full ? sh->rot : sh->rot / 2;
-    if (ct != ROPE_F32 && heads > 1 && cn <= K_PREP_MAX) {
+    if (ct != ROPE_F32 && heads > 1 && cn <= K_PREP_MAX && sh->cs_step == 0) {
         float cb[K_PREP_MAX], sb[K_PREP_MAX];
         k_prep(ct, cs, cb, cn, 0);
         k_prep(ct, sn, sb, cn, 0);
@@ -203,7 +207,7 @@ static ROPE_ALWAYS_INLINE void k_run_blocked(rope_dtype xt, rope_dtype ct, int f
 }
 
 static ROPE_ALWAYS_INLINE void k_run_pairs(rope_dtype xt, rope_dtype ct, int full, size_t rs, K_ARGS) {
-    if ((!full || ct != ROPE_F32) && heads > 1 && sh->rot <= K_PREP_MAX) {
+    if ((!full || ct != ROPE_F32) && heads > 1 && sh->rot <= K_PREP_MAX && sh->cs_step == 0) {
         float cb[K_PREP_MAX], sb[K_PREP_MAX];
         k_prep(ct, cs, cb, sh->rot, !full);
         k_prep(ct, sn, sb, sh->rot, !full);

@@ -9,15 +9,18 @@
 
 static const rope_dtype float_types[] = {ROPE_F32, ROPE_F16, ROPE_BF16};
 
-rope_status rope_onnx_plan_shapes(const char *where, const rope_onnx_attrs *attrs_in, const rope_tensor *x,
-                                  const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *ids,
-                                  rope_onnx_plan *p) {
+/* The checks of plan_shapes; `fly` (on-the-fly mode: no caches, no ids) skips those of the caches. */
+static rope_status plan(const char *where, const rope_onnx_attrs *attrs_in, const rope_tensor *x,
+                        const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *ids, int fly,
+                        rope_onnx_plan *p) {
     static const rope_onnx_attrs defaults = {0, 0, 0};
     const rope_onnx_attrs *attrs = attrs_in ? attrs_in : &defaults;
     ROPE_TRY(rope_check_tensor(where, "X", x));
-    ROPE_TRY(rope_check_tensor(where, "cos_cache", cos));
-    ROPE_TRY(rope_check_tensor(where, "sin_cache", sin));
-    if (ids) ROPE_TRY(rope_check_tensor(where, "position_ids", ids));
+    if (!fly) {
+        ROPE_TRY(rope_check_tensor(where, "cos_cache", cos));
+        ROPE_TRY(rope_check_tensor(where, "sin_cache", sin));
+        if (ids) ROPE_TRY(rope_check_tensor(where, "position_ids", ids));
+    }
 
     ROPE_TRY(rope_check_dtype(where, "X", x, float_types, 3));
     ROPE_TRY(rope_check_rank(where, "X", x, 4, 3, "[batch, heads, seq, head_size] or [batch, seq, hidden]"));
@@ -58,6 +61,7 @@ rope_status rope_onnx_plan_shapes(const char *where, const rope_onnx_attrs *attr
     p->rot = attrs->rotary_embedding_dim ? attrs->rotary_embedding_dim : p->head_size;
     p->interleaved = (int)attrs->interleaved;
 
+    if (fly) goto rows;
     ROPE_TRY(rope_check_same_dtype(where, "cos_cache", cos, x->dtype, "same as X"));
     ROPE_TRY(rope_check_same_dtype(where, "sin_cache", sin, x->dtype, "same as X"));
     ROPE_TRY(rope_check_same_shape(where, "cos_cache", cos, "sin_cache", sin));
@@ -78,10 +82,22 @@ rope_status rope_onnx_plan_shapes(const char *where, const rope_onnx_attrs *attr
     }
     ROPE_TRY(rope_check_dense(where, "cos_cache", cos));
     ROPE_TRY(rope_check_dense(where, "sin_cache", sin));
+rows:
     /* A row of X is a head vector for 4-D X and a whole token for 3-D X. */
     p->x_row = x->rank == 4 ? p->head_size : p->heads * p->head_size;
     ROPE_TRY(rope_check_row_stride(where, "X", x, p->x_row, &p->x_stride));
     return ROPE_OK;
+}
+
+rope_status rope_onnx_plan_shapes(const char *where, const rope_onnx_attrs *attrs, const rope_tensor *x,
+                                  const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *ids,
+                                  rope_onnx_plan *p) {
+    return plan(where, attrs, x, cos, sin, ids, 0, p);
+}
+
+rope_status rope_onnx_plan_fly(const char *where, const rope_onnx_attrs *attrs, const rope_tensor *x,
+                               rope_onnx_plan *p) {
+    return plan(where, attrs, x, NULL, NULL, NULL, 1, p);
 }
 
 rope_status rope_onnx_infer(const rope_onnx_attrs *attrs, const rope_tensor *x, const rope_tensor *cos,
@@ -106,16 +122,20 @@ rope_status rope_onnx_check_data(const char *where, const rope_onnx_plan *p, con
     ROPE_TRY(rope_check_same_shape(where, "X", x, "Y", y));
     ROPE_TRY(rope_check_row_stride(where, "Y", y, q.x_row, &q.y_stride));
     ROPE_TRY(rope_check_data(where, "X", x));
-    ROPE_TRY(rope_check_data(where, "cos_cache", cos));
-    ROPE_TRY(rope_check_data(where, "sin_cache", sin));
+    if (cos) ROPE_TRY(rope_check_data(where, "cos_cache", cos));
+    if (sin) ROPE_TRY(rope_check_data(where, "sin_cache", sin));
     if (ids) ROPE_TRY(rope_check_data(where, "position_ids", ids));
     ROPE_TRY(rope_check_data(where, "Y", y));
 
     rope_region ry = rope_region_of(y, q.x_row, q.y_stride);
     rope_region rx = rope_region_of(x, q.x_row, q.x_stride);
+    ROPE_TRY(rope_check_in_place(where, "Y", &ry, "X", &rx));
+    if (!cos) { /* on the fly: no caches */
+        *out = q;
+        return ROPE_OK;
+    }
     int64_t cw = cos->rank ? cos->dims[cos->rank - 1] : 0;
     rope_region rc = rope_region_of(cos, cw, cw), rsn = rope_region_of(sin, cw, cw);
-    ROPE_TRY(rope_check_in_place(where, "Y", &ry, "X", &rx));
     ROPE_TRY(rope_check_disjoint(where, "Y", &ry, "cos_cache", &rc));
     ROPE_TRY(rope_check_disjoint(where, "Y", &ry, "sin_cache", &rsn));
     if (ids) {
@@ -132,13 +152,12 @@ rope_status rope_onnx_check_data(const char *where, const rope_onnx_plan *p, con
     return ROPE_OK;
 }
 
-rope_status rope_onnx_run(rope_context *ctx, const rope_onnx_plan *p, const rope_tensor *x, const rope_tensor *cos,
-                          const rope_tensor *sin, const rope_tensor *ids, const rope_tensor *y) {
-    if (p->batch == 0 || p->seq == 0 || p->heads == 0 || p->head_size == 0) return ROPE_OK;
+void rope_onnx_job(const rope_onnx_plan *p, const rope_tensor *x, const rope_tensor *cos, const rope_tensor *sin,
+                   const rope_tensor *ids, const rope_tensor *y, rope_job *out) {
     rope_job job;
     memset(&job, 0, sizeof job);
     job.shape.x_dtype = x->dtype;
-    job.shape.cs_dtype = cos->dtype;
+    job.shape.cs_dtype = cos ? cos->dtype : x->dtype;
     job.shape.head_size = (size_t)p->head_size;
     job.shape.rot = (size_t)p->rot;
     job.shape.rs = p->interleaved ? 1 : (size_t)p->rot / 2;
@@ -157,8 +176,8 @@ rope_status rope_onnx_run(rope_context *ctx, const rope_onnx_plan *p, const rope
         st->x_seq = p->x_stride, st->x_head = p->head_size, st->x_batch = p->seq * p->x_stride;
         st->y_seq = p->y_stride, st->y_head = p->head_size, st->y_batch = p->seq * p->y_stride;
     }
-    job.cos = cos->data;
-    job.sin = sin->data;
+    job.cos = cos ? cos->data : NULL;
+    job.sin = sin ? sin->data : NULL;
     job.cs_row_stride = p->rot / 2;
     if (ids) {
         job.rows = ROPE_ROW_BY_ID64;
@@ -167,5 +186,13 @@ rope_status rope_onnx_run(rope_context *ctx, const rope_onnx_plan *p, const rope
     } else {
         job.rows = ROPE_ROW_IS_TOKEN;
     }
+    *out = job;
+}
+
+rope_status rope_onnx_run(rope_context *ctx, const rope_onnx_plan *p, const rope_tensor *x, const rope_tensor *cos,
+                          const rope_tensor *sin, const rope_tensor *ids, const rope_tensor *y) {
+    if (p->batch == 0 || p->seq == 0 || p->heads == 0 || p->head_size == 0) return ROPE_OK;
+    rope_job job;
+    rope_onnx_job(p, x, cos, sin, ids, y, &job);
     return rope_engine_run(ctx, &job);
 }

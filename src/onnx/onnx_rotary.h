@@ -3,6 +3,7 @@
 #define ROPE_ONNX_ROTARY_H
 
 #include "rope.h"
+#include "../engine/engine.h"
 
 /* What validation learned about a call. Strides are in elements. */
 typedef struct rope_onnx_plan {
@@ -16,10 +17,20 @@ rope_status rope_onnx_plan_shapes(const char *where, const rope_onnx_attrs *attr
                                   const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *ids,
                                   rope_onnx_plan *p);
 
-/* Checks Y, data pointers, aliasing and position id values; on success stores the completed plan. */
+/* plan_shapes for the on-the-fly mode: X and the attributes only (no caches, no position ids). */
+rope_status rope_onnx_plan_fly(const char *where, const rope_onnx_attrs *attrs, const rope_tensor *x,
+                               rope_onnx_plan *p);
+
+/* Checks Y, data pointers, aliasing and position id values; on success stores the completed plan.
+ * cos, sin and ids may be NULL on the fly (nothing of theirs is checked then). */
 rope_status rope_onnx_check_data(const char *where, const rope_onnx_plan *p, const rope_tensor *x,
                                  const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *ids,
                                  const rope_tensor *y, rope_onnx_plan *out);
+
+/* The engine job of a fully checked call (cos and sin NULL on the fly: the caller sets the provider
+ * and the cs dtype). */
+void rope_onnx_job(const rope_onnx_plan *p, const rope_tensor *x, const rope_tensor *cos, const rope_tensor *sin,
+                   const rope_tensor *ids, const rope_tensor *y, rope_job *out);
 
 /* Runs a fully checked call. */
 rope_status rope_onnx_run(rope_context *ctx, const rope_onnx_plan *p, const rope_tensor *x, const rope_tensor *cos,

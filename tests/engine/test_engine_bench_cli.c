@@ -1,5 +1,5 @@
 /* `rope bench` end to end, as a user runs it: the CSV header, the shape of every row (not the
- * timings), the single-case options, the table form and usage errors. The `rope` binary is found
+ * timings), the single-case options (with --fly and --backward), the table form and usage errors. The `rope` binary is found
  * beside the tests directory of the build (exit 77, skipped, when it is not there). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -98,6 +98,23 @@ int main(int argc, char **argv) {
           "onnx interleaved: exit status");
     static const char *const il_cols[9] = {"onnx", "bf16", "interleaved", "2", "4", "0", "16", "16", "1"};
     check_csv("onnx interleaved", out, 1, il_cols);
+
+    /* On-the-fly and backward rows: the mode is marked in the layout column. */
+    CHECK(run("--csv --op onnx --tokens 5 --heads 2 --head-size 32 --threads 1 --reps 1 --fly", out, sizeof out) == 0,
+          "onnx fly: exit status");
+    static const char *const fly_cols[9] = {"onnx", "f32", "halves+fly", "5", "2", "0", "32", "32", "1"};
+    check_csv("onnx --fly", out, 1, fly_cols);
+    CHECK(run("--csv --op atb --dtype bf16 --tokens 40 --heads 4 --head-size 64 --threads 2 --reps 1 --backward", out,
+              sizeof out) == 0,
+          "atb backward: exit status");
+    static const char *const bwd_cols[9] = {"atb", "bf16", "coeff2+bwd", "40", "4", "1", "64", "64", "2"};
+    check_csv("atb --backward", out, 1, bwd_cols);
+    CHECK(run("--csv --op atb --dtype f16-f32cos --layout coeff4 --tokens 33 --heads 2 --head-size 16 --threads 1 "
+              "--reps 1 --fly --backward",
+              out, sizeof out) == 0,
+          "atb fly backward: exit status");
+    static const char *const fb_cols[9] = {"atb", "f16-f32cos", "coeff4+fly+bwd", "33", "2", "1", "16", "16", "1"};
+    check_csv("atb --fly --backward", out, 1, fb_cols);
 
     /* The table: a title line, then the same column names, space-aligned, then one row. */
     CHECK(run("--op atb --layout coeffD --tokens 1 --heads 2 --head-size 8 --threads 1 --reps 1", out, sizeof out) == 0,

@@ -1,0 +1,84 @@
+/* rope_atb_rope_fly (and its backward): query, key, seqlen and outputs checked as the forward checks
+ * them (with D = the frequencies' rotary_dim), the positions and frequencies by engine/fly.c, then
+ * the forward's job with rows computed per chunk of tokens (engine/rows.h). */
+#include "../core/check.h"
+#include "../core/context.h"
+#include "../core/try.h"
+#include "../engine/fly.h"
+#include "atb_rope.h"
+
+static rope_status need(const char *where, const char *name, const void *t) {
+    return t ? ROPE_OK : rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "%s is NULL", name);
+}
+
+/* The cos dtypes rope_atb_rope takes with a query of dtype qt. */
+static rope_status check_cs(const char *where, rope_dtype qt, rope_dtype cs) {
+    if (cs == qt || (qt == ROPE_F16 && cs == ROPE_F32)) return ROPE_OK;
+    return rope_fail(ROPE_ERROR_DTYPE, where, "fly->cs_dtype: expected 0, %s (with %s query), found %s",
+                     qt == ROPE_F16 ? "f16 or f32" : rope_dtype_name(qt), rope_dtype_name(qt), rope_dtype_name(cs));
+}
+
+static rope_status atb_fly(const char *where, int backward, rope_context *ctx, const rope_atb_param *param,
+                           const rope_tensor *q, const rope_tensor *k, const rope_fly *fly, const rope_tensor *seqlen,
+                           const rope_tensor *rq, const rope_tensor *rk) {
+    static const rope_atb_param defaults = ROPE_ATB_PARAM_INIT;
+    if (!param) param = &defaults;
+    ROPE_TRY(rope_atb_check_param(where, param));
+    ROPE_TRY(need(where, "query", q));
+    ROPE_TRY(need(where, "key", k));
+    ROPE_TRY(need(where, "fly", fly));
+    ROPE_TRY(need(where, "seqlen", seqlen));
+    ROPE_TRY(need(where, "ropeQ", rq));
+    ROPE_TRY(need(where, "ropeK", rk));
+    ROPE_TRY(need(where, "fly->freq", fly->freq));
+    rope_freq_plan fp;
+    ROPE_TRY(rope_freq_plan_make(where, fly->freq, &fp));
+    rope_atb_plan p;
+    ROPE_TRY(rope_atb_plan_fly(where, param, q, k, seqlen, fp.dim, &p));
+    rope_dtype cs = fly->cs_dtype ? fly->cs_dtype : q->dtype;
+    ROPE_TRY(check_cs(where, q->dtype, cs));
+    int per_token = fly->kind == ROPE_POSITIONS_PER_TOKEN;
+    const int64_t dims[1] = {per_token ? p.ntokens : seqlen->dims[0]};
+    static const char *const token_why[1] = {"ntokens of query"}, *const seq_why[1] = {"batch: seqlen's length"};
+    ROPE_TRY(rope_fly_check_positions(where, fly, 1, dims, per_token ? token_why : seq_why));
+    p.cos_format = per_token ? 0 : 1; /* the seqlen values are read (and checked) only per sequence */
+    ROPE_TRY(rope_atb_check_data(where, &p, q, k, NULL, NULL, seqlen, rq, rk, &p));
+    ROPE_TRY(rope_check_data(where, "fly->positions", &fly->positions));
+    rope_region rp = rope_region_of(&fly->positions, 1, 1);
+    rope_region r_rq = rope_region_of(rq, p.hidden_q, p.rq_stride), r_rk = rope_region_of(rk, p.hidden_k, p.rk_stride);
+    ROPE_TRY(rope_check_disjoint(where, "ropeQ", &r_rq, "fly->positions", &rp));
+    ROPE_TRY(rope_check_disjoint(where, "ropeK", &r_rk, "fly->positions", &rp));
+    int64_t max_pos;
+    ROPE_TRY(rope_fly_max_position(where, fly, 0, per_token ? NULL : seqlen, &max_pos));
+    rope_context *c;
+    ROPE_TRY(rope_context_resolve(ctx, where, &c));
+
+    int empty = p.ntokens == 0 || p.hidden_q == 0;
+    rope_fly_setup su;
+    ROPE_TRY(rope_fly_setup_make(where, &fp, max_pos, empty ? 0 : (size_t)p.ntokens, &su));
+    rope_status st = ROPE_OK;
+    if (!empty) {
+        rope_job job;
+        rope_atb_job(&p, q, k, NULL, NULL, seqlen, rq, rk, &job);
+        job.shape.cs_dtype = cs;
+        const int64_t *v = (const int64_t *)fly->positions.data;
+        rope_cs_rows rows = {where, backward, &su.freqs, per_token ? ROPE_POS_ID64 : ROPE_POS_SEQLEN,
+                             per_token ? v : NULL, per_token ? NULL : v, seqlen->data, seqlen->dtype};
+        job.provider = &rows;
+        st = rope_engine_run(c, &job);
+    }
+    rope_fly_setup_free(&su);
+    return st;
+}
+
+rope_status rope_atb_rope_fly(rope_context *ctx, const rope_atb_param *param, const rope_tensor *query,
+                              const rope_tensor *key, const rope_fly *fly, const rope_tensor *seqlen,
+                              const rope_tensor *rope_q, const rope_tensor *rope_k) {
+    return atb_fly("rope_atb_rope_fly", 0, ctx, param, query, key, fly, seqlen, rope_q, rope_k);
+}
+
+rope_status rope_atb_rope_fly_backward(rope_context *ctx, const rope_atb_param *param, const rope_tensor *grad_q,
+                                       const rope_tensor *grad_k, const rope_fly *fly, const rope_tensor *seqlen,
+                                       const rope_tensor *dq, const rope_tensor *dk) {
+    return atb_fly("rope_atb_rope_fly_backward", 1, ctx, param, grad_q, grad_k, fly, seqlen, dq, dk);
+}

@@ -1,0 +1,78 @@
+/* rope_onnx_rotary_embedding_fly (and its backward): X, Y and the attributes checked as the forward
+ * checks them, the positions and frequencies by engine/fly.c, then the forward's job with rows
+ * computed per chunk of tokens (engine/rows.h). */
+#include "../core/check.h"
+#include "../core/context.h"
+#include "../core/try.h"
+#include "../engine/fly.h"
+#include "../op/operation.h"
+#include "onnx_rotary.h"
+
+static rope_status need(const char *where, const char *name, const void *t) {
+    return t ? ROPE_OK : rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "%s is NULL", name);
+}
+
+static rope_status onnx_fly(const char *where, int backward, rope_context *ctx, const rope_onnx_attrs *attrs,
+                            const rope_tensor *x, const rope_fly *fly, const rope_tensor *y) {
+    static const rope_onnx_attrs defaults = {0, 0, 0};
+    if (!attrs) attrs = &defaults;
+    ROPE_TRY(rope_op_check_onnx_attrs(where, attrs));
+    ROPE_TRY(need(where, "X", x));
+    ROPE_TRY(need(where, "fly", fly));
+    ROPE_TRY(need(where, "Y", y));
+    ROPE_TRY(need(where, "fly->freq", fly->freq));
+    rope_onnx_plan p;
+    ROPE_TRY(rope_onnx_plan_fly(where, attrs, x, &p));
+    rope_freq_plan fp;
+    ROPE_TRY(rope_freq_plan_make(where, fly->freq, &fp));
+    if (fp.dim != p.rot)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
+                         "fly->freq->rotary_dim: expected %lld (rotary_embedding_dim, or head_size when it is 0), "
+                         "found %lld",
+                         (long long)p.rot, (long long)fp.dim);
+    rope_dtype cs = fly->cs_dtype ? fly->cs_dtype : x->dtype;
+    if (cs != x->dtype)
+        return rope_fail(ROPE_ERROR_DTYPE, where, "fly->cs_dtype: expected 0 or %s (ONNX caches have X's dtype), found %s",
+                         rope_dtype_name(x->dtype), rope_dtype_name(cs));
+    int per_token = fly->kind == ROPE_POSITIONS_PER_TOKEN;
+    const int64_t dims[2] = {p.batch, p.seq};
+    static const char *const whys[2] = {"batch of X", "seq of X"};
+    ROPE_TRY(rope_fly_check_positions(where, fly, per_token ? 2 : 1, dims, whys));
+    ROPE_TRY(rope_onnx_check_data(where, &p, x, NULL, NULL, NULL, y, &p));
+    rope_region ry = rope_region_of(y, p.x_row, p.y_stride);
+    rope_region rp = rope_region_of(&fly->positions, 1, 1);
+    ROPE_TRY(rope_check_data(where, "fly->positions", &fly->positions));
+    ROPE_TRY(rope_check_disjoint(where, "Y", &ry, "fly->positions", &rp));
+    int64_t max_pos;
+    ROPE_TRY(rope_fly_max_position(where, fly, p.seq, NULL, &max_pos));
+    rope_context *c;
+    ROPE_TRY(rope_context_resolve(ctx, where, &c));
+
+    int empty = p.batch == 0 || p.seq == 0 || p.heads == 0 || p.head_size == 0;
+    rope_fly_setup su;
+    ROPE_TRY(rope_fly_setup_make(where, &fp, max_pos, empty ? 0 : (size_t)(p.batch * p.seq), &su));
+    rope_status st = ROPE_OK;
+    if (!empty) {
+        rope_job job;
+        rope_onnx_job(&p, x, NULL, NULL, NULL, y, &job);
+        job.shape.cs_dtype = cs;
+        const int64_t *v = (const int64_t *)fly->positions.data;
+        rope_cs_rows rows = {where, backward, &su.freqs, per_token ? ROPE_POS_ID64 : ROPE_POS_BATCH,
+                             per_token ? v : NULL, per_token ? NULL : v, NULL, ROPE_DTYPE_INVALID};
+        job.provider = &rows;
+        st = rope_engine_run(c, &job);
+    }
+    rope_fly_setup_free(&su);
+    return st;
+}
+
+rope_status rope_onnx_rotary_embedding_fly(rope_context *ctx, const rope_onnx_attrs *attrs, const rope_tensor *x,
+                                           const rope_fly *fly, const rope_tensor *y) {
+    return onnx_fly("rope_onnx_rotary_embedding_fly", 0, ctx, attrs, x, fly, y);
+}
+
+rope_status rope_onnx_rotary_embedding_fly_backward(rope_context *ctx, const rope_onnx_attrs *attrs,
+                                                    const rope_tensor *dy, const rope_fly *fly,
+                                                    const rope_tensor *dx) {
+    return onnx_fly("rope_onnx_rotary_embedding_fly_backward", 1, ctx, attrs, dy, fly, dx);
+}
