@@ -1,7 +1,8 @@
 /*
  * Every instruction-set kernel this CPU runs gives bitwise the results of the portable kernel:
  * random shapes (head_size 2..300, every even rot, every rs the contract allows for both cos modes),
- * all dtype combinations, 1..5 heads with strides wider than a head, in place and not, streaming
+ * all dtype combinations, 1..5 heads with strides wider than a head, one cos/sin row shared by the
+ * heads or one per head (cs_step), in place and not, streaming
  * stores on and off, and data full of special values. The whole output buffer is compared, so a
  * kernel that writes between heads or past a head is caught as well.
  *
@@ -56,9 +57,10 @@ static unsigned char *run(rope_rows_fn fn, const tk_case *c, const void *x, cons
 }
 
 static void describe(const tk_case *c, const char *isa, char *buf, size_t n) {
-    snprintf(buf, n, "%s %s cos_full=%d head_size=%zu rot=%zu rs=%zu heads=%zu strides=%zu/%zu %s nt=%d", isa,
-             tk_combo_name(&c->shape), c->shape.cos_full, c->shape.head_size, c->shape.rot, c->shape.rs,
-             c->heads, c->x_stride, c->y_stride, c->in_place ? "in-place" : "out-of-place", c->shape.nontemporal);
+    snprintf(buf, n, "%s %s cos_full=%d head_size=%zu rot=%zu rs=%zu heads=%zu strides=%zu/%zu cs_step=%td %s nt=%d",
+             isa, tk_combo_name(&c->shape), c->shape.cos_full, c->shape.head_size, c->shape.rot, c->shape.rs,
+             c->heads, c->x_stride, c->y_stride, c->shape.cs_step, c->in_place ? "in-place" : "out-of-place",
+             c->shape.nontemporal);
 }
 
 static int is_nan(size_t es, rope_dtype t, const unsigned char *p, size_t i) {
@@ -118,13 +120,15 @@ static void check_case(const tk_set *set, const tk_case *c) {
     size_t es = tk_es(sh->x_dtype), ces = tk_es(sh->cs_dtype);
     size_t xn = c->x_shift + (c->heads - 1) * c->x_stride + sh->head_size;
     size_t cn = sh->cos_full ? sh->rot : sh->rot / 2;
+    /* with cs_step, each head vector has its own cos/sin row, cs_step elements after the previous */
+    cn += (c->heads - 1) * (size_t)sh->cs_step;
     void *x = malloc(xn * es), *cs = malloc(cn * ces + 1), *sn = malloc(cn * ces + 1);
     tk_fill(sh->x_dtype, x, xn, c->special);
     tk_fill(sh->cs_dtype, cs, cn, c->special);
     tk_fill(sh->cs_dtype, sn, cn, c->special);
     if (c->nan_mode) plant_nans(c, x, cs, sn);
 
-    char what[192];
+    char what[224];
     describe(c, set->name, what, sizeof what);
     rope_rows_fn fn = set->set->select(sh);
     CHECK(fn != NULL, "%s: no kernel (falls back to scalar)", what);
@@ -161,6 +165,10 @@ static tk_case random_case(size_t head_size, int combo, int cos_full) {
     c.shape.cos_full = cos_full;
     c.shape.rs = tk_rs(c.shape.rot, cos_full);
     c.heads = (size_t)tu_int(1, 5);
+    if (tu_int(0, 1)) { /* a cos/sin row per head vector (the engine's runs of tokens) */
+        size_t cn = cos_full ? c.shape.rot : c.shape.rot / 2;
+        c.shape.cs_step = (ptrdiff_t)(cn + (tu_int(0, 1) ? (size_t)tu_int(0, 9) : 0));
+    }
     c.in_place = tu_int(0, 3) == 0;
     c.x_stride = head_size + (tu_int(0, 2) ? (size_t)tu_int(0, 40) : 0);
     c.y_stride = c.in_place ? c.x_stride : head_size + (tu_int(0, 2) ? (size_t)tu_int(0, 40) : 0);
