@@ -102,6 +102,14 @@ static void k_finish(size_t es, K_ARGS) {
 #define K_NOINLINE
 #endif
 
+/* Head vector h of a call: its input xh, output yh, and cos/sin rows cs_h, sn_h (the call's row, or
+ * the h-th one cs_step elements apart). Uses the kernel parameters by name. */
+#define K_HEAD(h)                                                                                            \
+    const char *xh = (const char *)x + (ptrdiff_t)(h) * xhs * (ptrdiff_t)K_ES(xt);                          \
+    char *yh = (char *)y + (ptrdiff_t)(h) * yhs * (ptrdiff_t)K_ES(xt);                                      \
+    const void *cs_h = (const char *)cs + (ptrdiff_t)(h) * sh->cs_step * (ptrdiff_t)K_ES(ct);               \
+    const void *sn_h = (const char *)sn + (ptrdiff_t)(h) * sh->cs_step * (ptrdiff_t)K_ES(ct)
+
 /*
  * Any rs: each group [g, g + 2rs) is two runs of rs elements, a = g + j and b = g + rs + j, walked a
  * vector at a time with a partial vector for rs % K_VL. cos/sin run along with them: from index g
@@ -111,13 +119,10 @@ static void k_finish(size_t es, K_ARGS) {
 static ROPE_ALWAYS_INLINE void k_rows_blocked(rope_dtype xt, rope_dtype ct, int full, const rope_kernel_shape *sh,
                                               const void *x, ptrdiff_t xhs, void *y, ptrdiff_t yhs, size_t heads,
                                               const void *cs, const void *sn) {
-    const size_t es = K_ES(xt), rs = sh->rs, rot = sh->rot;
+    const size_t rs = sh->rs, rot = sh->rot;
     const int nt = sh->nontemporal;
-    const ptrdiff_t cstep = sh->cs_step * (ptrdiff_t)K_ES(ct);
     for (size_t h = 0; h < heads; h++) {
-        const char *xh = (const char *)x + (ptrdiff_t)h * xhs * (ptrdiff_t)es;
-        char *yh = (char *)y + (ptrdiff_t)h * yhs * (ptrdiff_t)es;
-        const void *cs_h = (const char *)cs + (ptrdiff_t)h * cstep, *sn_h = (const char *)sn + (ptrdiff_t)h * cstep;
+        K_HEAD(h);
         for (size_t g = 0; g < rot; g += 2 * rs) {
             size_t c0 = full ? g : g / 2, c1 = full ? g + rs : g / 2;
             size_t j = 0;
@@ -160,13 +165,10 @@ static ROPE_ALWAYS_INLINE void k_pairs_vec(rope_dtype xt, rope_dtype ct, int ful
 static ROPE_ALWAYS_INLINE void k_rows_pairs(rope_dtype xt, rope_dtype ct, int full, size_t rs,
                                             const rope_kernel_shape *sh, const void *x, ptrdiff_t xhs, void *y,
                                             ptrdiff_t yhs, size_t heads, const void *cs, const void *sn) {
-    const size_t es = K_ES(xt), rot = sh->rot;
+    const size_t rot = sh->rot;
     const int nt = sh->nontemporal;
-    const ptrdiff_t cstep = sh->cs_step * (ptrdiff_t)K_ES(ct);
     for (size_t h = 0; h < heads; h++) {
-        const char *xh = (const char *)x + (ptrdiff_t)h * xhs * (ptrdiff_t)es;
-        char *yh = (char *)y + (ptrdiff_t)h * yhs * (ptrdiff_t)es;
-        const void *cs_h = (const char *)cs + (ptrdiff_t)h * cstep, *sn_h = (const char *)sn + (ptrdiff_t)h * cstep;
+        K_HEAD(h);
         size_t i = 0;
         for (; i + K_VL <= rot; i += K_VL) k_pairs_vec(xt, ct, full, rs, xh, yh, i, cs_h, sn_h, K_VL, nt);
         if (i < rot) k_pairs_vec(xt, ct, full, rs, xh, yh, i, cs_h, sn_h, rot - i, 0);
