@@ -60,7 +60,9 @@ static double dot(const double *a, const double *b, size_t n, double *abs_sum) {
 
 static void run_case(const acase *c, int index) {
     char name[200];
-    const ref_atb_case *rc = &c->rc;
+    ref_atb_case rcl = c->rc;
+    rcl.seqlen = c->seqlen; /* the case was copied: point at its own lengths */
+    const ref_atb_case *rc = &rcl;
     rope_dtype dt = c->dt, ct = c->ct;
     size_t es = rope_dtype_size(dt), cs = rope_dtype_size(ct);
     int64_t T = rc->ntokens, D = rc->d, rs = D / rc->rotary_coeff;
@@ -180,8 +182,7 @@ static acase random_case(void) {
         if (c.seqlen[b] > longest) longest = c.seqlen[b];
     }
     if (T == 0) c.seqlen[0] = T = longest = 3;
-    c.rc.ntokens = T;
-    c.rc.seqlen = c.seqlen;
+    c.rc.ntokens = T; /* rc.seqlen is set by run_case, once the case has its final address */
     c.rc.cos_rows = (c.rc.cos_format ? longest : T) + tu_int(0, 3);
     c.in_place = tu_int(0, 3) == 0;
     return c;
