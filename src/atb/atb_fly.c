@@ -7,10 +7,6 @@
 #include "../engine/fly.h"
 #include "atb_rope.h"
 
-static rope_status need(const char *where, const char *name, const void *t) {
-    return t ? ROPE_OK : rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "%s is NULL", name);
-}
-
 /* The cos dtypes rope_atb_rope takes with a query of dtype qt. */
 static rope_status check_cs(const char *where, rope_dtype qt, rope_dtype cs) {
     if (cs == qt || (qt == ROPE_F16 && cs == ROPE_F32)) return ROPE_OK;
@@ -24,13 +20,10 @@ static rope_status atb_fly(const char *where, int backward, rope_context *ctx, c
     static const rope_atb_param defaults = ROPE_ATB_PARAM_INIT;
     if (!param) param = &defaults;
     ROPE_TRY(rope_atb_check_param(where, param));
-    ROPE_TRY(need(where, "query", q));
-    ROPE_TRY(need(where, "key", k));
-    ROPE_TRY(need(where, "fly", fly));
-    ROPE_TRY(need(where, "seqlen", seqlen));
-    ROPE_TRY(need(where, "ropeQ", rq));
-    ROPE_TRY(need(where, "ropeK", rk));
-    ROPE_TRY(need(where, "fly->freq", fly->freq));
+    static const char *const names[6] = {"query", "key", "fly", "seqlen", "ropeQ", "ropeK"};
+    const void *const args[6] = {q, k, fly, seqlen, rq, rk};
+    ROPE_TRY(rope_check_args(where, 6, names, args));
+    if (!fly->freq) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "fly->freq is NULL");
     rope_freq_plan fp;
     ROPE_TRY(rope_freq_plan_make(where, fly->freq, &fp));
     rope_atb_plan p;

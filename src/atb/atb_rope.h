@@ -38,9 +38,10 @@ void rope_atb_job(const rope_atb_plan *p, const rope_tensor *q, const rope_tenso
                   const rope_tensor *sin, const rope_tensor *seqlen, const rope_tensor *rq, const rope_tensor *rk,
                   rope_job *out);
 
-/* Runs a fully checked call: q and k of each token in one pass. */
+/* Runs a fully checked call: q and k of each token in one pass; `provider` (NULL: none) transforms
+ * the table rows (engine/rows.h). */
 rope_status rope_atb_run(rope_context *ctx, const rope_atb_plan *p, const rope_tensor *q, const rope_tensor *k,
                          const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *seqlen,
-                         const rope_tensor *rq, const rope_tensor *rk);
+                         const rope_tensor *rq, const rope_tensor *rk, const struct rope_cs_rows *provider);
 
 #endif

@@ -12,6 +12,12 @@ const char *rope_shape_str(const rope_tensor *t, char *buf, size_t size) {
     return buf;
 }
 
+rope_status rope_check_args(const char *where, size_t n, const char *const names[], const void *const ptrs[]) {
+    for (size_t i = 0; i < n; i++)
+        if (!ptrs[i]) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "%s is NULL", names[i]);
+    return ROPE_OK;
+}
+
 rope_status rope_check_tensor(const char *where, const char *name, const rope_tensor *t) {
     if (!t) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "%s is NULL", name);
     if (t->rank < 0 || t->rank > ROPE_MAX_RANK)

@@ -40,6 +40,10 @@ rope_status rope_check_dim(const char *where, const char *name, const rope_tenso
 rope_status rope_check_same_shape(const char *where, const char *name_a, const rope_tensor *a, const char *name_b,
                                   const rope_tensor *b);
 
+/* The `n` arguments ptrs[i] of a public call are not NULL; else NULL_ARGUMENT naming the first that is
+ * (names[i]). */
+rope_status rope_check_args(const char *where, size_t n, const char *const names[], const void *const ptrs[]);
+
 /* The functions below take a tensor that rope_check_tensor has accepted (dims >= 0, no overflow). */
 
 /* The row stride of `t` whose rows are `row_len` elements: 0 (dense) or >= row_len. Stores the

@@ -8,19 +8,15 @@
 #include "../op/operation.h"
 #include "onnx_rotary.h"
 
-static rope_status need(const char *where, const char *name, const void *t) {
-    return t ? ROPE_OK : rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "%s is NULL", name);
-}
-
 static rope_status onnx_fly(const char *where, int backward, rope_context *ctx, const rope_onnx_attrs *attrs,
                             const rope_tensor *x, const rope_fly *fly, const rope_tensor *y) {
     static const rope_onnx_attrs defaults = {0, 0, 0};
     if (!attrs) attrs = &defaults;
     ROPE_TRY(rope_op_check_onnx_attrs(where, attrs));
-    ROPE_TRY(need(where, "X", x));
-    ROPE_TRY(need(where, "fly", fly));
-    ROPE_TRY(need(where, "Y", y));
-    ROPE_TRY(need(where, "fly->freq", fly->freq));
+    static const char *const names[3] = {"X", "fly", "Y"};
+    const void *const args[3] = {x, fly, y};
+    ROPE_TRY(rope_check_args(where, 3, names, args));
+    if (!fly->freq) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "fly->freq is NULL");
     rope_onnx_plan p;
     ROPE_TRY(rope_onnx_plan_fly(where, attrs, x, &p));
     rope_freq_plan fp;

@@ -32,8 +32,9 @@ rope_status rope_onnx_check_data(const char *where, const rope_onnx_plan *p, con
 void rope_onnx_job(const rope_onnx_plan *p, const rope_tensor *x, const rope_tensor *cos, const rope_tensor *sin,
                    const rope_tensor *ids, const rope_tensor *y, rope_job *out);
 
-/* Runs a fully checked call. */
+/* Runs a fully checked call; `provider` (NULL: none) transforms the table rows (engine/rows.h). */
 rope_status rope_onnx_run(rope_context *ctx, const rope_onnx_plan *p, const rope_tensor *x, const rope_tensor *cos,
-                          const rope_tensor *sin, const rope_tensor *ids, const rope_tensor *y);
+                          const rope_tensor *sin, const rope_tensor *ids, const rope_tensor *y,
+                          const struct rope_cs_rows *provider);
 
 #endif

@@ -179,12 +179,12 @@ rope_status rope_op_execute(const char *where, rope_operation *op, int recheck_d
         /* Position ids are data: they may have changed since setup, so their range is checked again. */
         if (recheck_data)
             ROPE_TRY(rope_onnx_check_data(where, &op->plan.onnx, &in[0], &in[1], &in[2], ids, &out[0], &op->plan.onnx));
-        return rope_onnx_run(c, &op->plan.onnx, &in[0], &in[1], &in[2], ids, &out[0]);
+        return rope_onnx_run(c, &op->plan.onnx, &in[0], &in[1], &in[2], ids, &out[0], NULL);
     }
     if (recheck_data)
         ROPE_TRY(rope_atb_check_data(where, &op->plan.atb, &in[0], &in[1], &in[2], &in[3], &in[4], &out[0], &out[1],
                                      &op->plan.atb));
-    return rope_atb_run(c, &op->plan.atb, &in[0], &in[1], &in[2], &in[3], &in[4], &out[0], &out[1]);
+    return rope_atb_run(c, &op->plan.atb, &in[0], &in[1], &in[2], &in[3], &in[4], &out[0], &out[1], NULL);
 }
 
 rope_status rope_operation_execute(rope_operation *op, const rope_variant_pack *pack, void *workspace,
