@@ -293,6 +293,7 @@ typedef struct job_split {
     rope_rows_fn fn;
     size_t heads_per_token, tokens;
     rope_rows_scratch *rows; /* jobs with a cos/sin row provider (rows.h) */
+    void (*fence)(void);     /* streaming jobs: orders a block's stores before the pool hears it is done */
 } job_split;
 
 /* Block `part` of `parts`: whole tokens when every block can have one, else rows. */
@@ -304,6 +305,7 @@ static void run_part(void *arg, size_t part, size_t parts) {
     if (w->tokens >= parts) lo *= h, hi *= h;
     if (w->rows) rope_rows_walk(w->rows, w->job, w->fn, h, (size_t)lo, (size_t)hi);
     else run_rows(w->job, w->fn, h, (size_t)lo, (size_t)hi);
+    if (w->fence) w->fence();
 }
 
 rope_status rope_engine_run(rope_context *ctx, const rope_job *job_in) {
@@ -334,7 +336,7 @@ rope_status rope_engine_run(rope_context *ctx, const rope_job *job_in) {
         size_t min_rows = heads_far_apart(job) ? tile_tokens(job) * heads : 1;
         parts = plan_parts(ctx->threads, bytes, tokens * heads, min_rows, &helpers);
     }
-    job_split w = {job, fn, heads, tokens, NULL};
+    job_split w = {job, fn, heads, tokens, NULL, job->shape.nontemporal ? ctx->kernels->fence : NULL};
     if (job->provider) { /* a scratch per thread that may run, allocated before anything is written */
         rope_status st = rope_rows_begin(job, (size_t)helpers + 1, &w.rows);
         if (st != ROPE_OK) return st;
@@ -342,6 +344,7 @@ rope_status rope_engine_run(rope_context *ctx, const rope_job *job_in) {
     if (parts < 2 || !rope_pool_run(rope_context_pool(ctx), run_part, &w, parts, helpers)) {
         if (w.rows) rope_rows_walk(w.rows, job, fn, heads, 0, tokens * heads);
         else run_rows(job, fn, heads, 0, tokens * heads);
+        if (w.fence) w.fence();
     }
     rope_rows_end(w.rows);
     return ROPE_OK;

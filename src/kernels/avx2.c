@@ -129,7 +129,7 @@ static ROPE_ALWAYS_INLINE void k_store_part(rope_dtype t, void *p, size_t i, kve
     else k_store16_part(k_hw(p, i), k_narrow8(t, v), n);
 }
 
-static ROPE_ALWAYS_INLINE void k_nt_fence(void) { _mm_sfence(); }
+static ROPE_ALWAYS_INLINE void k_prefetch(uintptr_t a) { _mm_prefetch((const char *)a, _MM_HINT_T0); }
 
 /* ---- arithmetic and lane moves ---------------------------------------------------------------- */
 
@@ -166,4 +166,6 @@ static rope_rows_fn avx2_select(const rope_kernel_shape *sh) {
     return f ? k_pick_path(f, sh) : NULL;
 }
 
-const rope_kernel_set rope_kernels_avx2 = {ROPE_ISA_AVX2, rope_x86_has_avx2, avx2_select};
+static void avx2_fence(void) { _mm_sfence(); }
+
+const rope_kernel_set rope_kernels_avx2 = {ROPE_ISA_AVX2, rope_x86_has_avx2, avx2_select, avx2_fence};

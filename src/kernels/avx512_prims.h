@@ -132,7 +132,7 @@ static ROPE_ALWAYS_INLINE void k_store_part(rope_dtype t, void *p, size_t i, kve
     else _mm256_mask_storeu_epi16(k_hw(p, i), k_first(n), k_narrow16(t, v));
 }
 
-static ROPE_ALWAYS_INLINE void k_nt_fence(void) { _mm_sfence(); }
+static ROPE_ALWAYS_INLINE void k_prefetch(uintptr_t a) { _mm_prefetch((const char *)a, _MM_HINT_T0); }
 
 /* ---- arithmetic and lane moves ---------------------------------------------------------------- */
 

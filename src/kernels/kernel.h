@@ -31,7 +31,9 @@ typedef struct rope_kernel_shape {
     size_t rs;  /* >= 1 */
     int cos_full;
     /* 1: y is far larger than the last-level cache and does not alias x, so a kernel may write it
-     * with non-temporal (streaming) stores. Never changes results. */
+     * with non-temporal (streaming) stores. Never changes results. Kernels do not order those
+     * stores: the caller calls its set's `fence` once a block of calls is done, before the outputs
+     * are read or another thread is told they are ready. */
     int nontemporal;
     /* Elements of cs_dtype from one head vector's cos/sin row to the next one's: 0 when all the
      * head vectors of a call share one row (the heads of a token); the table's row stride when they
@@ -51,6 +53,11 @@ typedef struct rope_kernel_set {
     int (*cpu_has)(void);
     /* The kernel for `shape`, or NULL when this set has none (the engine then uses the portable one). */
     rope_rows_fn (*select)(const rope_kernel_shape *shape);
+    /* Orders the streaming stores of this set's kernels before later stores; NULL when its kernels
+     * never stream. One fence per block instead of one per call: a fence waits for every
+     * write-combining buffer to drain, and ATB calls write as little as 2 KiB (the key heads of a
+     * token). */
+    void (*fence)(void);
 } rope_kernel_set;
 
 /* The set for `isa` if this build has it, else NULL. */

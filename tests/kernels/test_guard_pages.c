@@ -81,6 +81,7 @@ static void run_table(const rope_kernel_set *set) {
                             void *y = in_place ? x : tg_place(&ry, yn * es, !at_end);
                             fn(&sh, x, (ptrdiff_t)xs, y, (ptrdiff_t)ys, heads, tg_place(&rc, cn * ces, at_end),
                                tg_place(&rsn, cn * ces, !at_end));
+                            if (sh.nontemporal && set->fence) set->fence();
                         }
                 }
             }

@@ -32,8 +32,9 @@ typedef struct tk_case {
 enum { SENTINEL = 0xa5 };
 
 /* Runs `fn` on the case's x (a fresh copy) and returns the y buffer (of *bytes bytes). */
-static unsigned char *run(rope_rows_fn fn, const tk_case *c, const void *x, const void *cs, const void *sn,
-                          size_t *bytes) {
+/* `fence`: the set's, called after a streaming call as the engine does (NULL: none). */
+static unsigned char *run(rope_rows_fn fn, void (*fence)(void), const tk_case *c, const void *x, const void *cs,
+                          const void *sn, size_t *bytes) {
     size_t es = tk_es(c->shape.x_dtype);
     size_t xn = c->x_shift + (c->heads - 1) * c->x_stride + c->shape.head_size;
     size_t yn = c->y_shift + (c->heads - 1) * c->y_stride + c->shape.head_size + 16;
@@ -53,6 +54,7 @@ static unsigned char *run(rope_rows_fn fn, const tk_case *c, const void *x, cons
            c->heads, cs, sn);
         free(xb);
     }
+    if (c->shape.nontemporal && fence) fence();
     return out;
 }
 
@@ -134,8 +136,8 @@ static void check_case(const tk_set *set, const tk_case *c) {
     CHECK(fn != NULL, "%s: no kernel (falls back to scalar)", what);
     if (fn) {
         size_t nb_ref, nb_got;
-        unsigned char *ref = run(rope_kernels_scalar.select(sh), c, x, cs, sn, &nb_ref);
-        unsigned char *got = run(fn, c, x, cs, sn, &nb_got);
+        unsigned char *ref = run(rope_kernels_scalar.select(sh), NULL, c, x, cs, sn, &nb_ref);
+        unsigned char *got = run(fn, set->set->fence, c, x, cs, sn, &nb_got);
         size_t bad = nb_ref, n = nb_ref / es;
         for (size_t i = 0; i < n && bad == nb_ref; i++) {
             if (bits_at(es, ref, i) == bits_at(es, got, i)) continue;
