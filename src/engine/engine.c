@@ -247,24 +247,17 @@ size_t rope_engine_nontemporal_bytes(void) {
 
 /*
  * Streaming stores pay off only when the output would be evicted before anyone reads it again, and
- * never when an output is also an input (its lines are in the cache already). A streaming kernel
- * also fences at the end of every call, which waits for its write-combining buffers to drain, so a
- * call must write enough to amortise that. Measured on a Zen machine (2 vCPU, 32 MiB L3 per core
- * complex), 1 thread, 160 MiB and more of output: ATB f32 q [8192, 4096] k [8192, 1024] (20 KiB per
- * token) 40 GB/s streaming vs 34 without; a plain streaming copy fenced every 16 KiB 46 vs 42 for
- * ordinary stores, every 512 B 7. On a Xeon (2 vCPU), 1 thread, as ratios to a copy: ATB f16
- * [16384, 4096] + [16384, 1024] (10 KiB per token) 0.57 streaming vs 0.50; ONNX 4-D tiles (a run of
- * up to a tile of tokens per call) f32 [1, 32, 16384, 128] 0.77 vs 0.50. Hence: at least 8 KiB
- * written per call (a token is one call per stream; a tile run writes far more).
+ * never when an output is also an input (its lines are in the cache already). The kernels do not
+ * fence; the engine fences once per block (a fence waits for every write-combining buffer to drain:
+ * fenced after every call, ATB f16 [16384, 4096] + [16384, 1024], whose key calls write 2 KiB, ran
+ * at 0.55 of a copy, fenced per block 0.65-0.72, on a Xeon with 1 thread). Measured on a Zen
+ * machine (2 vCPU, 32 MiB L3 per core complex), 1 thread, 160 MiB and more of output: ATB f32
+ * q [8192, 4096] k [8192, 1024] 40 GB/s streaming vs 34 without. On the Xeon: ONNX 4-D tiles f32
+ * [1, 32, 16384, 128] 0.77 of a copy streaming vs 0.50.
  */
-enum { NT_MIN_TOKEN_BYTES = 8 * 1024 };
-
-static int wants_nontemporal(const rope_job *job, size_t out_total, size_t out_per_token) {
+static int wants_nontemporal(const rope_job *job, size_t out_total) {
     if (out_total < 64ul * 1024 * 1024) return 0; /* cheap exit: below any plausible threshold */
     if (out_total < rope_engine_nontemporal_bytes()) return 0;
-    /* Tiles: a call is a run of up to a tile of tokens of one head, long enough however small a
-     * token is. */
-    if (!heads_far_apart(job) && out_per_token < NT_MIN_TOKEN_BYTES) return 0;
     for (size_t k = 0; k < job->n_streams; k++)
         for (size_t j = 0; j < job->n_streams; j++)
             if ((const void *)job->streams[k].y == job->streams[j].x) return 0;
@@ -320,7 +313,7 @@ rope_status rope_engine_run(rope_context *ctx, const rope_job *job_in) {
      * 200 bytes was 5% of its time). */
     const rope_job *job = job_in;
     rope_job hinted;
-    int nt = wants_nontemporal(job_in, out_total, out_per_token);
+    int nt = wants_nontemporal(job_in, out_total);
     if (nt != job_in->shape.nontemporal) {
         hinted = *job_in;
         hinted.shape.nontemporal = nt;
