@@ -8,27 +8,20 @@
  *   - adjoint identity <J x, y> = <x, J^T y> (q and k together), accumulated in float64;
  *   - finite differences of f(x) = <y, forward(x)> with the float64 reference forward;
  *   - canaries around the outputs, and a few rejections that write nothing.
- * Tolerances as in tests/onnx/test_onnx_backward.c: per element ref_tolerance (from the reference's
- * exact value and product errors), summed against the other vector's magnitudes, plus float64
- * accumulation (n * 2^-53 * sum |terms|).
+ * The adjoint identity and the finite differences are gc_check's (tests/support/gradcheck.h, which
+ * derives the tolerances), on q | k as one vector.
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "contexts.h"
+#include "gradcheck.h"
 #include "harness.h"
 #include "reference.h"
 #include "rope.h"
 
 enum { CANARY = 64 };
 static tu_contexts ctxs;
-
-static void *xmalloc(size_t n) {
-    void *p = malloc(n ? n : 1);
-    if (!p) abort();
-    return p;
-}
 
 typedef struct acase {
     ref_atb_case rc;
@@ -51,11 +44,17 @@ static void partner_sin(rope_dtype ct, const void *s, void *out, size_t rows, si
             }
 }
 
-static double dot(const double *a, const double *b, size_t n, double *abs_sum) {
-    double s = 0, t = 0;
-    for (size_t i = 0; i < n; i++) s += a[i] * b[i], t += fabs(a[i] * b[i]);
-    *abs_sum = t;
-    return s;
+/* The float64 reference forward of q | k as one vector, for gc_check: with the partner sin it gives
+ * the backward's exact values. */
+typedef struct atb_ref {
+    const ref_atb_case *rc;
+    size_t nq;
+    const double *cos, *sin;
+} atb_ref;
+
+static int atb_eval(const void *ctx, const double *in, double *want, double *perr) {
+    const atb_ref *r = ctx;
+    return ref_atb_rope(r->rc, in, in + r->nq, r->cos, r->sin, want, perr, want + r->nq, perr + r->nq);
 }
 
 static void run_case(const acase *c, int index) {
@@ -72,12 +71,13 @@ static void run_case(const acase *c, int index) {
     size_t nq = (size_t)(T * rc->hidden_q), nk = (size_t)(T * rc->hidden_k), n = nq + nk;
     size_t ncs = (size_t)(rc->cos_rows * D);
     /* x = [q | k] and y = [gq | gk], each stored as two tensors but handled as one vector here */
-    void *x = xmalloc(n * es), *y = xmalloc(n * es);
-    double *xd = xmalloc(n * sizeof(double)), *yd = xmalloc(n * sizeof(double));
+    void *x = tu_xmalloc(n * es), *y = tu_xmalloc(n * es);
+    double *xd = tu_xmalloc(n * sizeof(double)), *yd = tu_xmalloc(n * sizeof(double));
     ref_fill(dt, x, xd, n);
     ref_fill(dt, y, yd, n);
-    void *cb = xmalloc(ncs * cs), *sb = xmalloc(ncs * cs), *psb = xmalloc(ncs * cs);
-    double *cd = xmalloc(ncs * sizeof(double)), *sd = xmalloc(ncs * sizeof(double)), *psd = xmalloc(ncs * sizeof(double));
+    void *cb = tu_xmalloc(ncs * cs), *sb = tu_xmalloc(ncs * cs), *psb = tu_xmalloc(ncs * cs);
+    double *cd = tu_xmalloc(ncs * sizeof(double)), *sd = tu_xmalloc(ncs * sizeof(double));
+    double *psd = tu_xmalloc(ncs * sizeof(double));
     ref_fill(ct, cb, cd, ncs);
     ref_fill(ct, sb, sd, ncs);
     partner_sin(ct, sb, psb, (size_t)rc->cos_rows, (size_t)D, (size_t)rs);
@@ -93,8 +93,8 @@ static void run_case(const acase *c, int index) {
     rope_tensor L = {sl, ROPE_I32, 1, {rc->batch}, 0};
 
     size_t bytes = n * es;
-    unsigned char *work = xmalloc(bytes + 2 * CANARY), *fwd = xmalloc(bytes), *first = xmalloc(bytes);
-    unsigned char *jx = xmalloc(bytes);
+    unsigned char *work = tu_xmalloc(bytes + 2 * CANARY), *fwd = tu_xmalloc(bytes), *first = tu_xmalloc(bytes);
+    unsigned char *jx = tu_xmalloc(bytes);
     for (int k = 0; k < ctxs.n; k++) {
         memset(work, 0xa5, bytes + 2 * CANARY);
         unsigned char *o = work + CANARY;
@@ -116,48 +116,16 @@ static void run_case(const acase *c, int index) {
         else CHECK(memcmp(first, o, bytes) == 0, "%s: %s differs from %s", name, ctxs.name[k], ctxs.name[0]);
     }
 
-    /* Adjoint identity. */
+    /* Adjoint identity and finite differences. */
     rope_tensor XQ = GQ, XK = GK, JQ = GQ, JK = GK;
     XQ.data = x, XK.data = (char *)x + nq * es, JQ.data = jx, JK.data = jx + nq * es;
     CHECK(rope_atb_rope(ctxs.ctx[0], &param, &XQ, &XK, &Cs, &Sn, &L, &JQ, &JK) == ROPE_OK, "%s", rope_last_error());
-    double *w1 = xmalloc(n * sizeof(double)), *p1 = xmalloc(n * sizeof(double));
-    double *w2 = xmalloc(n * sizeof(double)), *p2 = xmalloc(n * sizeof(double));
-    double *jxd = xmalloc(n * sizeof(double)), *jtd = xmalloc(n * sizeof(double));
-    CHECK(ref_atb_rope(rc, xd, xd + nq, cd, sd, w1, p1, w1 + nq, p1 + nq) == 0, "%s: reference refused", name);
-    CHECK(ref_atb_rope(rc, yd, yd + nq, cd, psd, w2, p2, w2 + nq, p2 + nq) == 0, "%s: reference refused", name);
-    double tol = 0;
-    for (size_t i = 0; i < n; i++) {
-        jxd[i] = ref_load(dt, jx, i), jtd[i] = ref_load(dt, first, i);
-        tol += fabs(yd[i]) * ref_tolerance(dt, w1[i], p1[i]) + fabs(xd[i]) * ref_tolerance(dt, w2[i], p2[i]);
-    }
-    double a1, a2, s1 = dot(jxd, yd, n, &a1), s2 = dot(xd, jtd, n, &a2);
-    tol += (double)n * 0x1p-53 * (a1 + a2);
-    CHECK(fabs(s1 - s2) <= tol, "%s: <Jx,y> = %.17g, <x,J^T y> = %.17g, tolerance %.3g", name, s1, s2, tol);
-
-    /* Finite differences of f(x) = <y, J x>, J from the float64 reference. */
-    double *xp = xmalloc(n * sizeof(double)), *fp = xmalloc(n * sizeof(double)), *fm = xmalloc(n * sizeof(double));
-    const double h = 0.5;
-    size_t bad = 0;
-    for (int s = 0; s < 12; s++) {
-        size_t e = (size_t)tu_int(0, (int64_t)n - 1);
-        memcpy(xp, xd, n * sizeof(double));
-        xp[e] = xd[e] + h;
-        ref_atb_rope(rc, xp, xp + nq, cd, sd, fp, p1, fp + nq, p1 + nq);
-        xp[e] = xd[e] - h;
-        ref_atb_rope(rc, xp, xp + nq, cd, sd, fm, p1, fm + nq, p1 + nq);
-        double ap, am, fd = (dot(yd, fp, n, &ap) - dot(yd, fm, n, &am)) / (2 * h);
-        double t = ref_tolerance(dt, w2[e], p2[e]) + (double)n * 0x1p-53 * (ap + am) / (2 * h);
-        if (fabs(jtd[e] - fd) > t) {
-            bad++;
-            fprintf(stderr, "%s: element %zu: backward %.9g, finite difference %.9g, tolerance %.3g\n", name, e,
-                    jtd[e], fd, t);
-        }
-    }
-    CHECK(bad == 0, "%s: %zu finite differences off", name, bad);
+    atb_ref fwd_ref = {rc, nq, cd, sd}, bwd_ref = {rc, nq, cd, psd};
+    gc_case g = {name, dt, n, xd, yd, jx, first, {atb_eval, &fwd_ref}, {atb_eval, &bwd_ref}};
+    gc_check(&g);
 
     free(x), free(y), free(xd), free(yd), free(cb), free(sb), free(psb), free(cd), free(sd), free(psd);
-    free(work), free(fwd), free(first), free(jx), free(w1), free(p1), free(w2), free(p2), free(jxd), free(jtd);
-    free(xp), free(fp), free(fm);
+    free(work), free(fwd), free(first), free(jx);
 }
 
 static acase random_case(void) {

@@ -18,12 +18,6 @@
 
 static tu_contexts ctxs;
 
-static void *xmalloc(size_t n) {
-    void *p = malloc(n ? n : 1);
-    if (!p) abort();
-    return p;
-}
-
 typedef struct fcase {
     rope_dtype dt, ct;
     int64_t D, hq, hk, coeff, batch, seqlen[6];
@@ -41,9 +35,9 @@ static void run_case(const fcase *c, const rope_freq_config *cfg, const char *cf
              c->consecutive ? " consecutive" : "", c->backward ? " backward" : "", c->in_place ? " in place" : "");
     size_t es = rope_dtype_size(c->dt), cs = rope_dtype_size(c->ct);
     size_t nq = (size_t)(T * c->hq), nk = (size_t)(T * c->hk), bytes = (nq + nk) * es;
-    unsigned char *x = xmalloc(bytes);
+    unsigned char *x = tu_xmalloc(bytes);
     ref_fill(c->dt, x, NULL, nq + nk);
-    int64_t *tok = xmalloc((size_t)T * sizeof(int64_t)), starts[6];
+    int64_t *tok = tu_xmalloc((size_t)T * sizeof(int64_t)), starts[6];
     int32_t sl[6];
     int64_t t = 0;
     for (int64_t b = 0; b < c->batch; b++) {
@@ -52,7 +46,7 @@ static void run_case(const fcase *c, const rope_freq_config *cfg, const char *cf
         for (int64_t s = 0; s < c->seqlen[b]; s++, t++)
             tok[t] = c->per_seq || c->consecutive ? starts[b] + s : c->base_pos + tu_int(0, c->spread - 1);
     }
-    unsigned char *cb = xmalloc((size_t)(T * c->D) * cs), *sb = xmalloc((size_t)(T * c->D) * cs);
+    unsigned char *cb = tu_xmalloc((size_t)(T * c->D) * cs), *sb = tu_xmalloc((size_t)(T * c->D) * cs);
     for (t = 0; t < T; t++) {
         rope_tensor rc = {cb + (size_t)(t * c->D) * cs, c->ct, 2, {1, c->D}, 0}, rsn = rc;
         rsn.data = sb + (size_t)(t * c->D) * cs;
@@ -75,7 +69,7 @@ static void run_case(const fcase *c, const rope_freq_config *cfg, const char *cf
     rope_atb_param fly_param = param;
     fly_param.cos_format = (int32_t)tu_int(0, 1); /* not used on the fly */
 
-    unsigned char *want = xmalloc(bytes), *got = xmalloc(bytes);
+    unsigned char *want = tu_xmalloc(bytes), *got = tu_xmalloc(bytes);
     for (int k = 0; k < ctxs.n; k++) {
         rope_tensor WQ = Q, WK = K, GQ = Q, GK = K, iq = Q, ik = K;
         WQ.data = want, WK.data = want + nq * es, GQ.data = got, GK.data = got + nq * es;

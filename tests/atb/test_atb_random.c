@@ -33,12 +33,6 @@ typedef struct atb_case {
     int64_t gap[4];              /* row_stride - row of query, key, ropeQ, ropeK; -1: row_stride 0 */
 } atb_case;
 
-static void *xmalloc(size_t n) {
-    void *p = malloc(n ? n : 1);
-    if (!p) abort();
-    return p;
-}
-
 static const char *case_str(const atb_case *c, char *buf, size_t n) {
     const ref_atb_case *r = &c->rc;
     int len = snprintf(buf, n, "%d-D T%lld", c->rank, (long long)r->ntokens);
@@ -167,7 +161,7 @@ static void run_case(const atb_case *c, int life) {
         if (i >= 2 && s.bi[i] != i) continue;
         buf *b = &s.b[i];
         b->bytes = (size_t)ext[i] * es + 2 * CANARY;
-        b->pristine = xmalloc(b->bytes), b->work = xmalloc(b->bytes), b->first = xmalloc(b->bytes);
+        b->pristine = tu_xmalloc(b->bytes), b->work = tu_xmalloc(b->bytes), b->first = tu_xmalloc(b->bytes);
         b->mask = calloc(b->bytes, 1);
         if (!b->mask) abort();
         for (size_t j = 0; j < b->bytes; j += 8) {
@@ -182,18 +176,18 @@ static void run_case(const atb_case *c, int life) {
         if (j >= 2) {
             unsigned char *mask = s.b[s.bi[j]].mask + (base - s.b[s.bi[j]].pristine);
             for (int64_t t = 0; t < T; t++) memset(mask + t * s.str[j] * (int64_t)es, 1, rb);
-            s.want[j - 2] = xmalloc(n * sizeof(double)), s.perr[j - 2] = xmalloc(n * sizeof(double));
+            s.want[j - 2] = tu_xmalloc(n * sizeof(double)), s.perr[j - 2] = tu_xmalloc(n * sizeof(double));
             continue;
         }
-        unsigned char *dense = xmalloc(n * es);
-        xd[j] = xmalloc(n * sizeof(double));
+        unsigned char *dense = tu_xmalloc(n * es);
+        xd[j] = tu_xmalloc(n * sizeof(double));
         ref_fill(c->xt, dense, xd[j], n);
         for (int64_t t = 0; t < T; t++) memcpy(base + t * s.str[j] * (int64_t)es, dense + (size_t)t * rb, rb);
         free(dense);
     }
     size_t ncs = (size_t)(rows * D);
-    void *cosb = xmalloc(ncs * cs), *sinb = xmalloc(ncs * cs);
-    double *cd = xmalloc(ncs * sizeof(double)), *sd = xmalloc(ncs * sizeof(double));
+    void *cosb = tu_xmalloc(ncs * cs), *sinb = tu_xmalloc(ncs * cs);
+    double *cd = tu_xmalloc(ncs * sizeof(double)), *sd = tu_xmalloc(ncs * sizeof(double));
     ref_fill(c->ct, cosb, cd, ncs);
     ref_fill(c->ct, sinb, sd, ncs);
     uint32_t seq[MAX_BATCH]; /* i32 and u32 alike: the same bits for the values used */

@@ -1,8 +1,8 @@
 /*
  * No kernel touches memory outside its buffers. Every input and output buffer sits between two
  * inaccessible pages, flush against the trailing guard and, separately, against the leading one,
- * and every available instruction set runs over head sizes 2..300 (every even partial width for a
- * subset, a sample for the rest), every dtype combination and pair layout, in place and not:
+ * and every available instruction set runs over head sizes 2..300, every even partial width, every
+ * dtype combination and pair layout, in place and not:
  *   1. through the kernel tables (scalar, then each SIMD set the CPU has);
  *   2. through the public calls, rope_onnx_rotary_embedding and rope_atb_rope, with a context forced
  *      to each instruction set.
@@ -21,21 +21,10 @@ enum { MAXH = 300, HEADS = 3, REGION = 64 * 1024 };
 
 static tg_region rx, ry, rk, ryk, rc, rsn;
 
-/* Every even partial width for these head sizes; a few sampled widths for the others. */
-static int every_width(size_t hs) {
-    return hs <= 34 || (hs >= 62 && hs <= 66) || (hs >= 126 && hs <= 130) || hs >= 298;
-}
-
+/* Every even partial width of head size hs (rotary width 2..hs). */
 static size_t widths(size_t hs, size_t *out) {
     size_t n = 0;
-    if (hs < 2) return 0;
-    if (every_width(hs)) {
-        for (size_t r = 2; r <= hs; r += 2) out[n++] = r;
-        return n;
-    }
-    out[n++] = hs & ~(size_t)1;
-    out[n++] = 2;
-    out[n++] = (size_t)tu_int(1, (int64_t)hs / 2) * 2;
+    for (size_t r = 2; r <= hs; r += 2) out[n++] = r;
     return n;
 }
 

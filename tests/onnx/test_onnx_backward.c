@@ -8,20 +8,15 @@
  *   - finite differences of f(x) = <y, forward(x)>, the forward evaluated by the float64 reference,
  *     against the library's J^T y element by element;
  *   - nothing outside dX is written, and nothing at all on error.
- *
- * Tolerances. The library's output element i differs from the exact one by at most
- * t_i = ref_tolerance(dtype, want_i, perr_i) (tests/support/reference.h derives it from rope.h's
- * arithmetic; the backward's exact values are the forward reference's with the negated table, the
- * identity rope.h states). Hence |<Jx~, y> - <Jx, y>| <= sum |y_i| t1_i and likewise for the other
- * side, and the exact sides are equal. Float64 accumulation of n products adds at most
- * n * 2^-53 * sum |terms| to each sum (and to each evaluation of f in the finite difference, which
- * is exact in real arithmetic because f is linear: its error is only that evaluation error / 2h).
+ * The adjoint identity and the finite differences are gc_check's (tests/support/gradcheck.h, which
+ * derives the tolerances); the backward's exact values are the forward reference's with the negated
+ * table, the identity rope.h states.
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "contexts.h"
+#include "gradcheck.h"
 #include "harness.h"
 #include "reference.h"
 #include "rope.h"
@@ -35,12 +30,6 @@ typedef struct bcase {
     int use_ids, in_place;
 } bcase;
 
-static void *xmalloc(size_t n) {
-    void *p = malloc(n ? n : 1);
-    if (!p) abort();
-    return p;
-}
-
 /* The same values with every sign bit flipped: exactly -v in every dtype. */
 static void negate(rope_dtype dt, const void *src, void *dst, size_t n) {
     size_t es = rope_dtype_size(dt);
@@ -48,11 +37,17 @@ static void negate(rope_dtype dt, const void *src, void *dst, size_t n) {
     for (size_t i = 0; i < n; i++) ((unsigned char *)dst)[i * es + es - 1] ^= 0x80; /* little-endian */
 }
 
-static double sum_dot(const double *a, const double *b, size_t n, double *abs_sum) {
-    double s = 0, t = 0;
-    for (size_t i = 0; i < n; i++) s += a[i] * b[i], t += fabs(a[i] * b[i]);
-    *abs_sum = t;
-    return s;
+/* The float64 reference forward, for gc_check: with the negated sin it gives the backward's exact
+ * values. */
+typedef struct onnx_ref {
+    const ref_onnx_case *rc;
+    const double *cos, *sin;
+    const int64_t *ids; /* NULL without position ids */
+} onnx_ref;
+
+static int onnx_eval(const void *ctx, const double *in, double *want, double *perr) {
+    const onnx_ref *r = ctx;
+    return ref_onnx_rotary(r->rc, in, r->cos, r->sin, r->ids, want, perr);
 }
 
 static void run_case(const bcase *c, int index) {
@@ -65,18 +60,19 @@ static void run_case(const bcase *c, int index) {
              rope_dtype_name(dt), rc->rank, (long long)B, (long long)S, (long long)N, (long long)H, (long long)r,
              rc->interleaved, c->use_ids, c->in_place);
     size_t n = ref_onnx_numel(rc), cw = (size_t)r / 2, cs_rows = (size_t)(c->use_ids ? rc->max_pos : B * S);
-    void *dy = xmalloc(n * es), *x = xmalloc(n * es);
-    double *dyd = xmalloc(n * sizeof(double)), *xd = xmalloc(n * sizeof(double));
+    void *dy = tu_xmalloc(n * es), *x = tu_xmalloc(n * es);
+    double *dyd = tu_xmalloc(n * sizeof(double)), *xd = tu_xmalloc(n * sizeof(double));
     ref_fill(dt, dy, dyd, n);
     ref_fill(dt, x, xd, n);
-    void *cosb = xmalloc(cs_rows * cw * es), *sinb = xmalloc(cs_rows * cw * es), *nsinb = xmalloc(cs_rows * cw * es);
-    double *cd = xmalloc(cs_rows * cw * sizeof(double)), *sd = xmalloc(cs_rows * cw * sizeof(double));
-    double *nsd = xmalloc(cs_rows * cw * sizeof(double));
+    void *cosb = tu_xmalloc(cs_rows * cw * es), *sinb = tu_xmalloc(cs_rows * cw * es);
+    void *nsinb = tu_xmalloc(cs_rows * cw * es);
+    double *cd = tu_xmalloc(cs_rows * cw * sizeof(double)), *sd = tu_xmalloc(cs_rows * cw * sizeof(double));
+    double *nsd = tu_xmalloc(cs_rows * cw * sizeof(double));
     ref_fill(dt, cosb, cd, cs_rows * cw);
     ref_fill(dt, sinb, sd, cs_rows * cw);
     negate(dt, sinb, nsinb, cs_rows * cw);
     for (size_t i = 0; i < cs_rows * cw; i++) nsd[i] = -sd[i];
-    int64_t *ids = xmalloc((size_t)(B * S) * sizeof(int64_t));
+    int64_t *ids = tu_xmalloc((size_t)(B * S) * sizeof(int64_t));
     for (int64_t i = 0; c->use_ids && i < B * S; i++) ids[i] = tu_int(0, rc->max_pos - 1);
 
     rope_onnx_attrs attrs = {rc->interleaved, rc->rot, rc->rank == 3 ? N : 0};
@@ -90,8 +86,8 @@ static void run_case(const bcase *c, int index) {
     const rope_tensor *ip = c->use_ids ? &I : NULL;
 
     size_t bytes = n * es;
-    unsigned char *work = xmalloc(bytes + 2 * CANARY), *fwd = xmalloc(bytes), *first = xmalloc(bytes);
-    unsigned char *jx = xmalloc(bytes);
+    unsigned char *work = tu_xmalloc(bytes + 2 * CANARY), *fwd = tu_xmalloc(bytes), *first = tu_xmalloc(bytes);
+    unsigned char *jx = tu_xmalloc(bytes);
     for (int k = 0; k < ctxs.n; k++) {
         memset(work, 0xa5, bytes + 2 * CANARY);
         rope_tensor in = DY, out = DY;
@@ -112,48 +108,16 @@ static void run_case(const bcase *c, int index) {
         else CHECK(memcmp(first, work + CANARY, bytes) == 0, "%s: %s differs from %s", name, ctxs.name[k], ctxs.name[0]);
     }
 
-    /* Adjoint identity, with y = dY: <J x, y> against <x, J^T y>. */
+    /* Adjoint identity, with y = dY: <J x, y> against <x, J^T y>; finite differences. */
     rope_tensor X = DY, JX = DY;
     X.data = x, JX.data = jx;
     CHECK(rope_onnx_rotary_embedding(ctxs.ctx[0], &attrs, &X, &Cs, &Sn, ip, &JX) == ROPE_OK, "%s", rope_last_error());
-    double *w1 = xmalloc(n * sizeof(double)), *p1 = xmalloc(n * sizeof(double));
-    double *w2 = xmalloc(n * sizeof(double)), *p2 = xmalloc(n * sizeof(double));
-    double *jxd = xmalloc(n * sizeof(double)), *jtd = xmalloc(n * sizeof(double));
-    CHECK(ref_onnx_rotary(rc, xd, cd, sd, ip ? ids : NULL, w1, p1) == 0, "%s: reference refused", name);
-    CHECK(ref_onnx_rotary(rc, dyd, cd, nsd, ip ? ids : NULL, w2, p2) == 0, "%s: reference refused", name);
-    double tol = 0;
-    for (size_t i = 0; i < n; i++) {
-        jxd[i] = ref_load(dt, jx, i), jtd[i] = ref_load(dt, first, i);
-        tol += fabs(dyd[i]) * ref_tolerance(dt, w1[i], p1[i]) + fabs(xd[i]) * ref_tolerance(dt, w2[i], p2[i]);
-    }
-    double a1, a2, s1 = sum_dot(jxd, dyd, n, &a1), s2 = sum_dot(xd, jtd, n, &a2);
-    tol += (double)n * 0x1p-53 * (a1 + a2);
-    CHECK(fabs(s1 - s2) <= tol, "%s: <Jx,y> = %.17g, <x,J^T y> = %.17g, tolerance %.3g", name, s1, s2, tol);
-
-    /* Finite differences of f(x) = <y, J x> (float64 reference) at a few elements. */
-    double *xp = xmalloc(n * sizeof(double)), *fp = xmalloc(n * sizeof(double)), *fm = xmalloc(n * sizeof(double));
-    const double h = 0.5; /* f is linear: any step is exact in real arithmetic; a large one loses least */
-    size_t bad = 0;
-    for (int s = 0; s < 12 && n > 0; s++) {
-        size_t e = (size_t)tu_int(0, (int64_t)n - 1);
-        memcpy(xp, xd, n * sizeof(double));
-        xp[e] = xd[e] + h;
-        ref_onnx_rotary(rc, xp, cd, sd, ip ? ids : NULL, fp, p1);
-        xp[e] = xd[e] - h;
-        ref_onnx_rotary(rc, xp, cd, sd, ip ? ids : NULL, fm, p1);
-        double ap, am, fd = (sum_dot(dyd, fp, n, &ap) - sum_dot(dyd, fm, n, &am)) / (2 * h);
-        double t = ref_tolerance(dt, w2[e], p2[e]) + (double)n * 0x1p-53 * (ap + am) / (2 * h);
-        if (fabs(jtd[e] - fd) > t) {
-            bad++;
-            fprintf(stderr, "%s: element %zu: backward %.9g, finite difference %.9g, tolerance %.3g\n", name, e,
-                    jtd[e], fd, t);
-        }
-    }
-    CHECK(bad == 0, "%s: %zu finite differences off", name, bad);
+    onnx_ref fwd_ref = {rc, cd, sd, ip ? ids : NULL}, bwd_ref = {rc, cd, nsd, ip ? ids : NULL};
+    gc_case g = {name, dt, n, xd, dyd, jx, first, {onnx_eval, &fwd_ref}, {onnx_eval, &bwd_ref}};
+    gc_check(&g);
 
     free(dy), free(x), free(dyd), free(xd), free(cosb), free(sinb), free(nsinb), free(cd), free(sd), free(nsd);
-    free(ids), free(work), free(fwd), free(first), free(jx), free(w1), free(p1), free(w2), free(p2), free(jxd);
-    free(jtd), free(xp), free(fp), free(fm);
+    free(ids), free(work), free(fwd), free(first), free(jx);
 }
 
 static bcase random_case(void) {

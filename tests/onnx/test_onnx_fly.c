@@ -18,12 +18,6 @@
 
 static tu_contexts ctxs;
 
-static void *xmalloc(size_t n) {
-    void *p = malloc(n ? n : 1);
-    if (!p) abort();
-    return p;
-}
-
 typedef struct fcase {
     int rank, interleaved, per_seq, backward, in_place;
     int64_t B, S, N, H, rot;
@@ -41,9 +35,10 @@ static void run_case(const fcase *c, const rope_freq_config *cfg, const char *cf
              c->interleaved, c->per_seq ? "per-seq" : "per-token", (long long)c->base_pos,
              c->consecutive ? " consecutive" : "", c->backward ? " backward" : "", c->in_place ? " in place" : "");
     size_t es = rope_dtype_size(c->dt), n = (size_t)(B * S * N * H), bytes = n * es;
-    void *x = xmalloc(bytes);
+    void *x = tu_xmalloc(bytes);
     ref_fill(c->dt, x, NULL, n);
-    int64_t *pos = xmalloc((size_t)(B * S) * sizeof(int64_t)), *tok = xmalloc((size_t)(B * S) * sizeof(int64_t));
+    int64_t *pos = tu_xmalloc((size_t)(B * S) * sizeof(int64_t));
+    int64_t *tok = tu_xmalloc((size_t)(B * S) * sizeof(int64_t));
     for (int64_t b = 0; b < B; b++) {
         int64_t start = c->base_pos + tu_int(0, c->spread - 1);
         if (c->per_seq) pos[b] = start;
@@ -52,7 +47,7 @@ static void run_case(const fcase *c, const rope_freq_config *cfg, const char *cf
     }
     if (!c->per_seq) memcpy(pos, tok, (size_t)(B * S) * sizeof(int64_t));
     /* The cache: row t at token t's position, as a 3-D [B, S, r/2] table. */
-    void *cb = xmalloc((size_t)(B * S * cw) * es), *sb = xmalloc((size_t)(B * S * cw) * es);
+    void *cb = tu_xmalloc((size_t)(B * S * cw) * es), *sb = tu_xmalloc((size_t)(B * S * cw) * es);
     for (int64_t t = 0; t < B * S; t++) {
         rope_tensor rc = {(char *)cb + (size_t)(t * cw) * es, c->dt, 2, {1, cw}, 0}, rsn = rc;
         rsn.data = (char *)sb + (size_t)(t * cw) * es;
@@ -71,7 +66,7 @@ static void run_case(const fcase *c, const rope_freq_config *cfg, const char *cf
     rope_tensor P = {pos, ROPE_I64, c->per_seq ? 1 : 2, {B, S}, 0};
     fly.positions = P;
 
-    void *want = xmalloc(bytes), *got = xmalloc(bytes);
+    void *want = tu_xmalloc(bytes), *got = tu_xmalloc(bytes);
     for (int k = 0; k < ctxs.n; k++) {
         rope_tensor W = X, G = X, in = X;
         W.data = want, G.data = got;

@@ -32,12 +32,6 @@ static const char *case_str(const onnx_case *c, char *buf, size_t n) {
     return buf;
 }
 
-static void *xmalloc(size_t n) {
-    void *p = malloc(n ? n : 1);
-    if (!p) abort();
-    return p;
-}
-
 /* The whole of one case. */
 static void run_case(const onnx_case *c) {
     char name[200], rep_buf[200];
@@ -54,18 +48,18 @@ static void run_case(const onnx_case *c) {
     size_t cs_rows = (size_t)(c->use_ids ? rc->max_pos : B * S), cw = (size_t)r / 2;
 
     /* Inputs: X's row gaps hold random bytes too, which the result must not depend on. */
-    unsigned char *x_orig = xmalloc(x_elems * es);
+    unsigned char *x_orig = tu_xmalloc(x_elems * es);
     for (size_t i = 0; i < x_elems * es; i++) x_orig[i] = (unsigned char)tu_u64();
-    double *xd = xmalloc(numel * sizeof(double)), *want = xmalloc(numel * sizeof(double));
-    double *perr = xmalloc(numel * sizeof(double));
-    void *dense = xmalloc(numel * es);
+    double *xd = tu_xmalloc(numel * sizeof(double)), *want = tu_xmalloc(numel * sizeof(double));
+    double *perr = tu_xmalloc(numel * sizeof(double));
+    void *dense = tu_xmalloc(numel * es);
     ref_fill(dt, dense, xd, numel);
     for (size_t i = 0; i < rows; i++) memcpy(x_orig + i * xs * es, (char *)dense + i * row * es, row * es);
-    void *cosb = xmalloc(cs_rows * cw * es), *sinb = xmalloc(cs_rows * cw * es);
-    double *cd = xmalloc(cs_rows * cw * sizeof(double)), *sd = xmalloc(cs_rows * cw * sizeof(double));
+    void *cosb = tu_xmalloc(cs_rows * cw * es), *sinb = tu_xmalloc(cs_rows * cw * es);
+    double *cd = tu_xmalloc(cs_rows * cw * sizeof(double)), *sd = tu_xmalloc(cs_rows * cw * sizeof(double));
     ref_fill(dt, cosb, cd, cs_rows * cw);
     ref_fill(dt, sinb, sd, cs_rows * cw);
-    int64_t *ids = xmalloc((size_t)(B * S) * sizeof(int64_t));
+    int64_t *ids = tu_xmalloc((size_t)(B * S) * sizeof(int64_t));
     int same_id = tu_int(0, 9) == 0; /* sometimes every token reads one row */
     int64_t one = rc->max_pos > 0 ? tu_int(0, rc->max_pos - 1) : 0;
     for (int64_t i = 0; c->use_ids && i < B * S; i++) ids[i] = same_id ? one : tu_int(0, rc->max_pos - 1);
@@ -83,9 +77,9 @@ static void run_case(const onnx_case *c) {
     rope_tensor I = {ids, ROPE_I64, 2, {B, S}, 0};
 
     size_t y_bytes = (c->in_place ? x_elems : y_elems) * es, total = y_bytes + 2 * CANARY;
-    unsigned char *first = NULL, *work = xmalloc(total), *x_copy = NULL;
+    unsigned char *first = NULL, *work = tu_xmalloc(total), *x_copy = NULL;
     if (!c->in_place) {
-        x_copy = xmalloc(x_elems * es);
+        x_copy = tu_xmalloc(x_elems * es);
         memcpy(x_copy, x_orig, x_elems * es);
     }
     for (int k = 0; k < n_ctx; k++) {
@@ -127,7 +121,7 @@ static void run_case(const onnx_case *c) {
                     if ((int64_t)(j % (size_t)H) >= r)
                         tail_bad += memcmp(yb + (i * ys + j) * es, x_orig + (i * xs + j) * es, es) != 0;
             CHECK(tail_bad == 0, "%s: %zu copied elements differ from X", name, tail_bad);
-            first = xmalloc(total);
+            first = tu_xmalloc(total);
             memcpy(first, work, total);
         } else {
             CHECK(first && memcmp(first, work, total) == 0, "%s: %s differs from %s", name, ctx_names[k], ctx_names[0]);

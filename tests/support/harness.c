@@ -29,6 +29,12 @@ double tu_uniform(double lo, double hi) {
     return v == 0.0 ? (hi - lo) * 0.125 + lo * 0.5 + 1e-3 : v;
 }
 
+void *tu_xmalloc(size_t n) {
+    void *p = malloc(n ? n : 1);
+    if (!p) abort();
+    return p;
+}
+
 const char *tu_shared_dir(void) {
     const char *d = getenv("ROPE_SHARED_DIR");
     struct stat st;

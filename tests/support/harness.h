@@ -2,6 +2,7 @@
 #ifndef ROPE_TEST_HARNESS_H
 #define ROPE_TEST_HARNESS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -30,6 +31,9 @@ uint64_t tu_u64(void);
 int64_t tu_int(int64_t lo, int64_t hi);
 /* Uniform float in [lo, hi), never exactly 0 for lo < 0 < hi ranges used as data. */
 double tu_uniform(double lo, double hi);
+
+/* malloc(n) (one byte for n = 0, so the result is never NULL); aborts when out of memory. */
+void *tu_xmalloc(size_t n);
 
 /* The path of ../shared (from ROPE_SHARED_DIR) or NULL when absent. */
 const char *tu_shared_dir(void);

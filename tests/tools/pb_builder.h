@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness.h"
+
 typedef struct msg {
     uint8_t *b;
     size_t n, cap;
@@ -88,8 +90,7 @@ static inline void msg_free(msg *m) {
 
 /* A copy of the first `len` bytes in its own allocation, so ASan sees any read past `len`. */
 static inline uint8_t *msg_prefix_copy(const msg *m, size_t len) {
-    uint8_t *p = malloc(len ? len : 1);
-    if (!p) abort();
+    uint8_t *p = tu_xmalloc(len);
     if (len) memcpy(p, m->b, len);
     return p;
 }

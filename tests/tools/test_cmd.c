@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -57,26 +58,21 @@ static captured run_cmd(int (*cmd)(int, char **), int argc, char **argv) {
     return c;
 }
 
-/* Runs `rope test ARGS...` (NULL-terminated). */
-static captured rope_test(const char *first, ...) {
-    char *argv[16] = {"test"};
+/* Runs `rope NAME ARGS...`: cmd with argv {name, ARGS...}, the arguments up to a NULL (at most 14). */
+static captured run_args(int (*cmd)(int, char **), char *name, ...) {
+    char *argv[16] = {name};
     int argc = 1;
     va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a && argc < 15; a = va_arg(ap, const char *)) argv[argc++] = (char *)a;
+    va_start(ap, name);
+    for (const char *a = va_arg(ap, const char *); a && argc < 15; a = va_arg(ap, const char *))
+        argv[argc++] = (char *)a;
     va_end(ap);
-    return run_cmd(rope_cmd_test, argc, argv);
+    return run_cmd(cmd, argc, argv);
 }
 
-static captured rope_run(const char *first, ...) {
-    char *argv[16] = {"run"};
-    int argc = 1;
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a && argc < 15; a = va_arg(ap, const char *)) argv[argc++] = (char *)a;
-    va_end(ap);
-    return run_cmd(rope_cmd_run, argc, argv);
-}
+/* `rope test ARGS...` and `rope run ARGS...` (NULL-terminated). */
+#define rope_test(...) run_args(rope_cmd_test, "test", __VA_ARGS__)
+#define rope_run(...) run_args(rope_cmd_run, "run", __VA_ARGS__)
 
 static int last_is(const captured *c, const char *want) {
     size_t n = strlen(want);

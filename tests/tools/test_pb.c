@@ -273,7 +273,7 @@ static void test_fuzz(void) {
     int errors = 0;
     for (int iter = 0; iter < 20000; iter++) {
         size_t n = iter % 2 ? base.n : (size_t)tu_int(0, 40);
-        uint8_t *p = malloc(n ? n : 1);
+        uint8_t *p = tu_xmalloc(n);
         if (iter % 2) {
             memcpy(p, base.b, n);
             for (int k = (int)tu_int(1, 4); k > 0; k--) p[tu_int(0, (int64_t)n - 1)] = (uint8_t)tu_u64();
