@@ -230,6 +230,7 @@ int main(void) {
                         tk_case c = random_case(common[k], combo, full);
                         c.shape.rot = common[k];
                         c.shape.rs = tk_rs(c.shape.rot, full);
+                        if (rep % 2) c.shape.cs_step = 0, c.heads = 2 + (size_t)rep % 4; /* a token's heads */
                         check_case(&sets[s], &c);
                     }
     }
