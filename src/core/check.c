@@ -58,14 +58,14 @@ rope_status rope_check_dtype(const char *where, const char *name, const rope_ten
                      rope_dtype_name(t->dtype));
 }
 
-rope_status rope_check_same_dtype(const char *where, const char *name, const rope_tensor *t, rope_dtype expected,
+rope_status rope_check_same_dtype_slow(const char *where, const char *name, const rope_tensor *t, rope_dtype expected,
                                   const char *why) {
     if (t->dtype == expected) return ROPE_OK;
     return rope_fail(ROPE_ERROR_DTYPE, where, "%s dtype: expected %s (%s), found %s", name,
                      rope_dtype_name(expected), why, rope_dtype_name(t->dtype));
 }
 
-rope_status rope_check_rank(const char *where, const char *name, const rope_tensor *t, int rank, int alt,
+rope_status rope_check_rank_slow(const char *where, const char *name, const rope_tensor *t, int rank, int alt,
                             const char *why) {
     if (t->rank == rank || (alt > 0 && t->rank == alt)) return ROPE_OK;
     if (alt > 0)
@@ -74,14 +74,14 @@ rope_status rope_check_rank(const char *where, const char *name, const rope_tens
     return rope_fail(ROPE_ERROR_RANK, where, "%s rank: expected %d (%s), found %d", name, rank, why, t->rank);
 }
 
-rope_status rope_check_dim(const char *where, const char *name, const rope_tensor *t, int dim, int64_t expected,
+rope_status rope_check_dim_slow(const char *where, const char *name, const rope_tensor *t, int dim, int64_t expected,
                            const char *why) {
     if (t->dims[dim] == expected) return ROPE_OK;
     return rope_fail(ROPE_ERROR_SHAPE, where, "%s dim %d: expected %lld (%s), found %lld", name, dim,
                      (long long)expected, why, (long long)t->dims[dim]);
 }
 
-rope_status rope_check_same_shape(const char *where, const char *name_a, const rope_tensor *a, const char *name_b,
+rope_status rope_check_same_shape_slow(const char *where, const char *name_a, const rope_tensor *a, const char *name_b,
                                   const rope_tensor *b) {
     int same = a->rank == b->rank;
     for (int i = 0; same && i < a->rank; i++) same = a->dims[i] == b->dims[i];
@@ -108,14 +108,14 @@ rope_status rope_check_row_stride(const char *where, const char *name, const rop
     return ROPE_OK;
 }
 
-rope_status rope_check_dense(const char *where, const char *name, const rope_tensor *t) {
+rope_status rope_check_dense_slow(const char *where, const char *name, const rope_tensor *t) {
     int64_t last = t->rank > 0 ? t->dims[t->rank - 1] : 1;
     if (t->row_stride == 0 || t->row_stride == last) return ROPE_OK;
     return rope_fail(ROPE_ERROR_STRIDE, where, "%s row_stride: expected 0 (only dense is accepted), found %lld",
                      name, (long long)t->row_stride);
 }
 
-rope_status rope_check_data(const char *where, const char *name, const rope_tensor *t) {
+rope_status rope_check_data_slow(const char *where, const char *name, const rope_tensor *t) {
     if (t->data || rope_numel_checked(t) == 0) return ROPE_OK;
     return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "%s data is NULL", name);
 }

@@ -1,5 +1,8 @@
 /* Validation helpers shared by the front ends: each returns ROPE_OK or records a precise message
- * prefixed by `where` (the public function's name) and returns the failing status. */
+ * prefixed by `where` (the public function's name) and returns the failing status. The checks a
+ * call makes a dozen times have their passing case inline (a decode step is a few hundred
+ * nanoseconds, and calls were a fifth of its validation); the _slow halves decide and write the
+ * message. */
 #ifndef ROPE_CHECK_H
 #define ROPE_CHECK_H
 
@@ -25,20 +28,39 @@ rope_status rope_check_dtype(const char *where, const char *name, const rope_ten
                              size_t n);
 
 /* t->dtype == expected; `why` names what fixes the expectation ("same as X"). */
-rope_status rope_check_same_dtype(const char *where, const char *name, const rope_tensor *t, rope_dtype expected,
-                                  const char *why);
+rope_status rope_check_same_dtype_slow(const char *where, const char *name, const rope_tensor *t, rope_dtype expected,
+                                       const char *why);
+static inline rope_status rope_check_same_dtype(const char *where, const char *name, const rope_tensor *t,
+                                                rope_dtype expected, const char *why) {
+    return t->dtype == expected ? ROPE_OK : rope_check_same_dtype_slow(where, name, t, expected, why);
+}
 
 /* t->rank is `rank` (or, when `alt` > 0, alt); `why` explains the expectation. */
-rope_status rope_check_rank(const char *where, const char *name, const rope_tensor *t, int rank, int alt,
-                            const char *why);
+rope_status rope_check_rank_slow(const char *where, const char *name, const rope_tensor *t, int rank, int alt,
+                                 const char *why);
+static inline rope_status rope_check_rank(const char *where, const char *name, const rope_tensor *t, int rank,
+                                          int alt, const char *why) {
+    if (t->rank == rank || (alt > 0 && t->rank == alt)) return ROPE_OK;
+    return rope_check_rank_slow(where, name, t, rank, alt, why);
+}
 
 /* t->dims[dim] == expected; `why` explains the expectation. */
-rope_status rope_check_dim(const char *where, const char *name, const rope_tensor *t, int dim, int64_t expected,
-                           const char *why);
+rope_status rope_check_dim_slow(const char *where, const char *name, const rope_tensor *t, int dim, int64_t expected,
+                                const char *why);
+static inline rope_status rope_check_dim(const char *where, const char *name, const rope_tensor *t, int dim,
+                                         int64_t expected, const char *why) {
+    return t->dims[dim] == expected ? ROPE_OK : rope_check_dim_slow(where, name, t, dim, expected, why);
+}
 
 /* `b` has exactly a's rank and dims. */
-rope_status rope_check_same_shape(const char *where, const char *name_a, const rope_tensor *a, const char *name_b,
-                                  const rope_tensor *b);
+rope_status rope_check_same_shape_slow(const char *where, const char *name_a, const rope_tensor *a,
+                                       const char *name_b, const rope_tensor *b);
+static inline rope_status rope_check_same_shape(const char *where, const char *name_a, const rope_tensor *a,
+                                                const char *name_b, const rope_tensor *b) {
+    int same = a->rank == b->rank;
+    for (int i = 0; same && i < a->rank; i++) same = a->dims[i] == b->dims[i];
+    return same ? ROPE_OK : rope_check_same_shape_slow(where, name_a, a, name_b, b);
+}
 
 /* The `n` arguments ptrs[i] of a public call are not NULL; else NULL_ARGUMENT naming the first that is
  * (names[i]). */
@@ -52,10 +74,16 @@ rope_status rope_check_row_stride(const char *where, const char *name, const rop
                                   int64_t *stride);
 
 /* `t` must be dense (row_stride 0 or equal to its last dimension). */
-rope_status rope_check_dense(const char *where, const char *name, const rope_tensor *t);
+rope_status rope_check_dense_slow(const char *where, const char *name, const rope_tensor *t);
+static inline rope_status rope_check_dense(const char *where, const char *name, const rope_tensor *t) {
+    return t->row_stride == 0 ? ROPE_OK : rope_check_dense_slow(where, name, t);
+}
 
 /* `t` has data unless it has no elements. */
-rope_status rope_check_data(const char *where, const char *name, const rope_tensor *t);
+rope_status rope_check_data_slow(const char *where, const char *name, const rope_tensor *t);
+static inline rope_status rope_check_data(const char *where, const char *name, const rope_tensor *t) {
+    return t->data ? ROPE_OK : rope_check_data_slow(where, name, t);
+}
 
 /* The region of `t` seen as rows of `row_len` elements `stride` apart. */
 rope_region rope_region_of(const rope_tensor *t, int64_t row_len, int64_t stride);
