@@ -66,7 +66,8 @@ typedef struct token_pos {
 } token_pos;
 
 static token_pos pos_of(const rope_job *job, size_t t) {
-    token_pos p = {t / job->seq, t % job->seq};
+    token_pos p = {0, 0};
+    if (t) p.b = t / job->seq, p.s = t % job->seq; /* a whole job starts at 0: no division */
     return p;
 }
 
@@ -166,10 +167,16 @@ static void run_tile(const rope_job *job, rope_rows_fn fn, row_cursor *cur, toke
 
 /* Rotates the job's rows [u0, u1), numbering row (token t, head h) as t*H + h. A range may start
  * and end inside a token; a head vector is never cut. */
+static void run_span(const rope_job *job, rope_rows_fn fn, size_t H, size_t t0, size_t h0, size_t t1, size_t h1);
+
 static void run_rows(const rope_job *job, rope_rows_fn fn, size_t heads_per_token, size_t u0, size_t u1) {
     size_t H = heads_per_token;
     if (u0 >= u1) return;
-    size_t t0 = u0 / H, h0 = u0 % H, t1 = u1 / H, h1 = u1 % H;
+    run_span(job, fn, H, u0 / H, u0 % H, u1 / H, u1 % H);
+}
+
+/* Rows from head h0 of token t0 up to (not including) head h1 of token t1. */
+static void run_span(const rope_job *job, rope_rows_fn fn, size_t H, size_t t0, size_t h0, size_t t1, size_t h1) {
     row_cursor cur;
     cursor_start(&cur, job, t0);
     token_pos p = pos_of(job, t0);
@@ -336,7 +343,7 @@ rope_status rope_engine_run(rope_context *ctx, const rope_job *job_in) {
     }
     if (parts < 2 || !rope_pool_run(rope_context_pool(ctx), run_part, &w, parts, helpers)) {
         if (w.rows) rope_rows_walk(w.rows, job, fn, heads, 0, tokens * heads);
-        else run_rows(job, fn, heads, 0, tokens * heads);
+        else run_span(job, fn, heads, 0, 0, tokens, 0);
         if (w.fence) w.fence();
     }
     rope_rows_end(w.rows);
