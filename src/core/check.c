@@ -22,21 +22,24 @@ rope_status rope_check_tensor(const char *where, const char *name, const rope_te
     if (!t) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "%s is NULL", name);
     if (t->rank < 0 || t->rank > ROPE_MAX_RANK)
         return rope_fail(ROPE_ERROR_RANK, where, "%s rank: expected 0..%d, found %d", name, ROPE_MAX_RANK, t->rank);
-    /* One pass: every dim >= 0, and the element count (once any dim is 0, the count is 0 and cannot
-     * overflow, but a later negative dim is still an error). */
-    const int64_t limit = (int64_t)(PTRDIFF_MAX / 8);
-    int64_t n = 1;
-    int overflow = 0;
+    /* One pass without branches or divisions, as every call checks every tensor: the element count
+     * as a float64 product (0 when a dim is 0; +inf past the range) and whether a dim is negative.
+     * Counts below 2^59 pass: the product is within 8 float64 roundings of the exact count, so the
+     * byte counts computed later (at most 8 bytes an element, plus row strides checked alike) stay
+     * far below PTRDIFF_MAX. */
+    const double limit = 0x1p59;
+    double n = 1.0;
+    int negative = 0;
     for (int i = 0; i < t->rank; i++) {
-        int64_t d = t->dims[i];
-        if (d < 0)
-            return rope_fail(ROPE_ERROR_SHAPE, where, "%s dim %d: expected >= 0, found %lld", name, i, (long long)d);
-        /* Both below 2^31: the product fits without a (slow) division to prove it. */
-        if (n < ((int64_t)1 << 31) && d < ((int64_t)1 << 31)) n *= d;
-        else if (d != 0 && n > limit / d) overflow = 1;
-        else n *= d;
+        negative |= t->dims[i] < 0;
+        n *= (double)t->dims[i];
     }
-    if ((overflow || n > limit) && n != 0) {
+    if (negative)
+        for (int i = 0; i < t->rank; i++)
+            if (t->dims[i] < 0)
+                return rope_fail(ROPE_ERROR_SHAPE, where, "%s dim %d: expected >= 0, found %lld", name, i,
+                                 (long long)t->dims[i]);
+    if (n >= limit) {
         char s[160];
         return rope_fail(ROPE_ERROR_SHAPE, where, "%s shape %s: element count overflows", name,
                          rope_shape_str(t, s, sizeof s));
@@ -122,10 +125,15 @@ rope_status rope_check_data_slow(const char *where, const char *name, const rope
 
 rope_region rope_region_of(const rope_tensor *t, int64_t row_len, int64_t stride) {
     size_t es = rope_dtype_bytes(t->dtype);
-    int64_t n = rope_numel_checked(t);
     rope_region r;
     r.base = (const char *)t->data;
-    r.rows = row_len > 0 ? (size_t)(n / row_len) : 0;
+    if (t->rank > 0 && row_len == t->dims[t->rank - 1]) { /* the usual row, the last dim: no division */
+        int64_t rows = 1;
+        for (int i = 0; i < t->rank - 1; i++) rows *= t->dims[i];
+        r.rows = row_len > 0 ? (size_t)rows : 0;
+    } else {
+        r.rows = row_len > 0 ? (size_t)(rope_numel_checked(t) / row_len) : 0;
+    }
     r.row_bytes = (size_t)row_len * es;
     r.stride_bytes = (size_t)stride * es;
     return r;

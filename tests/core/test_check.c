@@ -176,6 +176,13 @@ static void tensor_messages(void) {
     CHECK(rope_check_tensor(W, "X", &t) == ROPE_OK, "valid tensor");
     /* A success leaves the last message alone. */
     CHECK(MSG_IS("X shape [2,4611686018427387903,5]: element count overflows"), "%s", rope_last_error());
+    /* The limit: element counts below 2^59 (any byte count then fits a ptrdiff_t 16 times over). */
+    rope_tensor big = {NULL, ROPE_F32, 2, {(int64_t)1 << 30, (int64_t)1 << 29}, 0};
+    CHECK(rope_check_tensor(W, "B", &big) == ROPE_ERROR_SHAPE, "2^59 elements: %s", rope_last_error());
+    big.dims[1] = ((int64_t)1 << 29) - 1;
+    CHECK(rope_check_tensor(W, "B", &big) == ROPE_OK, "2^59 - 2^30 elements: %s", rope_last_error());
+    big.dims[1] = 0, big.dims[0] = INT64_MAX; /* an empty tensor never overflows */
+    CHECK(rope_check_tensor(W, "B", &big) == ROPE_OK, "[INT64_MAX, 0]: %s", rope_last_error());
 
     t.dtype = ROPE_I64;
     CHECK(rope_check_dtype(W, "X", &t, three, 3) == ROPE_ERROR_DTYPE &&
