@@ -79,7 +79,8 @@ const char *rope_dtype_name(rope_dtype dtype);
  * starts of consecutive rows; 0 means dense (row_stride = row length). A larger stride lets q and k
  * be rotated where they sit inside a fused QKV buffer.
  *
- * For shape inference only dtype, rank and dims are read; data may be NULL.
+ * For shape inference only dtype, rank, dims and row_stride (which must be valid) are read; data may
+ * be NULL.
  */
 typedef struct rope_tensor {
     void *data;
@@ -182,7 +183,8 @@ int rope_context_threads(const rope_context *ctx);
 typedef struct rope_onnx_attrs {
     int64_t interleaved;          /* 0: halves (x[0:r/2], x[r/2:r]); 1: pairs (x[2j], x[2j+1]) */
     int64_t rotary_embedding_dim; /* r; 0 means head_size. Must be even and <= head_size */
-    int64_t num_heads;            /* required (> 0) for 3-D X; ignored for 4-D X */
+    int64_t num_heads;            /* >= 0; required (> 0) for 3-D X; not used by 4-D X (dim 1 is the
+                                     head count), but a negative value is rejected there too */
 } rope_onnx_attrs;
 
 /*
@@ -298,7 +300,8 @@ rope_status rope_operation_infer_shape(const rope_operation *op, const rope_tens
 
 /* Validates every tensor of `pack` (shapes, dtypes, data values, aliasing) and remembers it for
  * execute. *workspace_size receives the bytes execute needs (0 for these operators).
- * An operation holds one setup at a time: it is not thread-safe; use one operation per thread. */
+ * An operation holds one setup at a time: a failed setup also forgets the previous one (execute then
+ * fails with ROPE_ERROR_STATE until a setup succeeds). Not thread-safe: one operation per thread. */
 rope_status rope_operation_setup(rope_operation *op, const rope_variant_pack *pack, size_t *workspace_size);
 
 /* Runs the operation on the pack given to setup, which must be the same pack (same descriptors and

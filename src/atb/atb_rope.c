@@ -26,9 +26,9 @@ rope_status rope_atb_check_param(const char *where, const rope_atb_param *param)
 
 /* Tokens and row width of a 2-D [ntokens, hidden] or 4-D [batch, seq, heads, head_size] tensor. */
 static void token_view(const rope_tensor *t, int64_t *ntokens, int64_t *hidden) {
-    if (t->rank == 4) {
-        *ntokens = t->dims[0] * t->dims[1];
-        *hidden = t->dims[2] * t->dims[3];
+    if (t->rank == 4) { /* clamped: only an empty tensor's dims can overflow */
+        *ntokens = rope_dims_product(t->dims[0], t->dims[1]);
+        *hidden = rope_dims_product(t->dims[2], t->dims[3]);
     } else {
         *ntokens = t->dims[0];
         *hidden = t->dims[1];

@@ -26,11 +26,21 @@ static inline size_t rope_dtype_bytes(rope_dtype dtype) {
     return 0;
 }
 
-/* The element count of a tensor rope_check_tensor accepted (dims >= 0, no overflow). */
+/* The element count of a tensor rope_check_tensor accepted (dims >= 0, count below 2^59). With a 0
+ * dim the others may be anything up to INT64_MAX, so their product is never formed. */
 static inline int64_t rope_numel_checked(const rope_tensor *t) {
     int64_t n = 1;
+    for (int i = 0; i < t->rank; i++)
+        if (t->dims[i] == 0) return 0;
     for (int i = 0; i < t->rank; i++) n *= t->dims[i];
     return n;
+}
+
+/* a * b for dims a, b >= 0 of an accepted tensor, clamped to INT64_MAX: only an empty tensor's other
+ * dims can make it overflow (a tensor with a 0 dim may have huge ones). */
+static inline int64_t rope_dims_product(int64_t a, int64_t b) {
+    if ((a < ((int64_t)1 << 31) && b < ((int64_t)1 << 31)) || a == 0) return a * b; /* no division */
+    return b > INT64_MAX / a ? INT64_MAX : a * b;
 }
 
 /* Records "<where>: <formatted message>" as the calling thread's last error and returns `status`,

@@ -64,7 +64,6 @@ static rope_status plan(const char *where, const rope_onnx_attrs *attrs_in, cons
     if (fly) goto rows;
     ROPE_TRY(rope_check_same_dtype(where, "cos_cache", cos, x->dtype, "same as X"));
     ROPE_TRY(rope_check_same_dtype(where, "sin_cache", sin, x->dtype, "same as X"));
-    ROPE_TRY(rope_check_same_shape(where, "cos_cache", cos, "sin_cache", sin));
     if (ids) {
         ROPE_TRY(rope_check_same_dtype(where, "position_ids", ids, ROPE_I64, "ONNX requires int64"));
         ROPE_TRY(rope_check_rank(where, "position_ids", ids, 2, 0, "[batch, seq]"));
@@ -80,6 +79,8 @@ static rope_status plan(const char *where, const rope_onnx_attrs *attrs_in, cons
         ROPE_TRY(rope_check_dim(where, "cos_cache", cos, 1, p->seq, "seq of X"));
         ROPE_TRY(rope_check_dim(where, "cos_cache", cos, 2, p->rot / 2, "rotary_embedding_dim/2"));
     }
+    /* sin is compared with cos once cos is known to be right, so a message names the wrong one */
+    ROPE_TRY(rope_check_same_shape(where, "cos_cache", cos, "sin_cache", sin));
     ROPE_TRY(rope_check_dense(where, "cos_cache", cos));
     ROPE_TRY(rope_check_dense(where, "sin_cache", sin));
 rows:
