@@ -1,0 +1,171 @@
+/*
+ * The case of test_garbage.c, shared by its garbage_*.c files: a valid random call of one entry
+ * point, up to two mutations applied to it, and what rope.h allows the result to be.
+ *
+ * A case holds up to N_T tensors in fixed slots (the ONNX, ATB, cache and frequency calls map their
+ * arguments onto them). A slot's bytes live in the heap block of its `home` slot at `off`: its own,
+ * exactly as large as the tensor's extent, unless a mutation places it inside another's block.
+ *
+ * Expectations: each mutation adds the statuses it allows (`errs`) and says whether the call may
+ * still succeed (`ok`: a legal mutation). A call with an illegal mutation must fail, with one of
+ * the statuses of the mutations applied. Mutations that change what a valid call means (attributes
+ * within their domain, NULL attributes meaning other defaults) set `wild`: any status goes, but the
+ * other checks (known status, message, nothing written on failure, outputs written on success) hold.
+ */
+#ifndef ROPE_TEST_GARBAGE_H
+#define ROPE_TEST_GARBAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "harness.h"
+#include "rope.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define ROPE_TEST_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define ROPE_TEST_PRINTF(f, a)
+#endif
+
+#define BIT(s) (1u << (unsigned)(s))
+#define ANY_ERR ((BIT(ROPE_STATUS_COUNT_) - 1u) & ~1u)
+#define P2(n) ((int64_t)1 << (n))
+#define POS_LIMIT P2(53)
+/* One of the listed values, uniformly. */
+#define PICK(...) pick64((const int64_t[]){__VA_ARGS__}, sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
+
+/* The entry points (entry_name) and their families: ONNX, ATB, on the fly, inference, lifecycle. */
+enum entry { E_ONNX, E_ONNX_BWD, E_ONNX_INFER, E_ONNX_OP, E_ONNX_FLY, E_ONNX_FLY_BWD, E_ATB, E_ATB_BWD, E_ATB_INFER,
+             E_ATB_OP, E_ATB_FLY, E_ATB_FLY_BWD, E_CACHE, E_FREQ, N_ENTRY };
+static inline int onnx_e(int e) { return e <= E_ONNX_FLY_BWD; }
+static inline int atb_e(int e) { return e >= E_ATB && e <= E_ATB_FLY_BWD; }
+static inline int fly_e(int e) {
+    return e == E_ONNX_FLY || e == E_ONNX_FLY_BWD || e == E_ATB_FLY || e == E_ATB_FLY_BWD;
+}
+static inline int infer_e(int e) { return e == E_ONNX_INFER || e == E_ATB_INFER; }
+static inline int op_e(int e) { return e == E_ONNX_OP || e == E_ATB_OP; }
+static inline int table_e(int e) { return (onnx_e(e) || atb_e(e)) && !fly_e(e); }
+static inline int cfg_e(int e) { return fly_e(e) || e == E_CACHE || e == E_FREQ; }
+
+/* The mutation kinds (kind_name; K_VALID: none). */
+enum kind { K_VALID, K_NULL_PTR, K_NULL_DATA, K_NULL_ATTRS, K_DTYPE, K_RANK, K_DIM_NEG, K_DIM_HUGE, K_DIM_OFF,
+            K_EMPTY_HUGE, K_STRIDE_BAD, K_STRIDE_HUGE, K_STRIDE_OK, K_IN_PLACE, K_SHARED_IN, K_OVERLAP, K_INDEX,
+            K_POS_HUGE, K_ATTR, K_ATTR_SEM, K_FREQ, K_LIFECYCLE, N_KIND };
+/* Lifecycle disturbances: NULL arguments (K_NULL_PTR) up to L_EXEC_PACK_NULL, then K_LIFECYCLE's. */
+enum life { L_NONE, L_CREATE_NULL, L_INFER_OP_NULL, L_INFER_IN_NULL, L_INFER_OUT_NULL, L_SETUP_OP_NULL,
+            L_SETUP_PACK_NULL, L_SETUP_WS_NULL, L_SETUP_IN_NULL, L_SETUP_OUTS_NULL, L_EXEC_OP_NULL, L_EXEC_PACK_NULL,
+            L_EXEC_FIRST, L_EXEC_OTHER, L_EXEC_COPY, L_WORKSPACE, L_RESETUP_BAD, L_DATA_CHANGED, L_COUNT_IN,
+            L_COUNT_OUT, N_LIFE };
+
+/* Slots: X or query, key, cos, sin, position_ids or seqlen, Y or ropeQ (inv_freq for rope_freq_compute),
+ * ropeK (attention_scale), on-the-fly positions. */
+enum { T_X, T_K, T_COS, T_SIN, T_SEQ, T_Y, T_RK, T_POS, N_T };
+extern const char *const entry_name[N_ENTRY], *const kind_name[N_KIND], *const slot_name[N_T];
+extern const char *const short_status[ROPE_STATUS_COUNT_];
+
+typedef struct slot {
+    rope_tensor t;
+    int used, out, strided, null_ptr, nodata; /* nodata: valid with data NULL (unread seqlen) */
+    int64_t row;                              /* elements of a row (the last dim for dense-only tensors) */
+    int home;                                 /* the slot whose block holds it */
+    size_t off, bytes;
+} slot;
+
+typedef struct gcase {
+    int e, it;
+    slot s[N_T];
+    rope_onnx_attrs oa;
+    rope_atb_param ap;
+    rope_freq_config fc;
+    double sf[16], lf[16];
+    rope_fly fly;
+    int attrs_null, cfg_null, fly_null, n_in, life, pkind;
+    size_t bad_count;
+    int64_t maxpos, ntok, nseq, seql[4], pos_start, count;
+    int layout;
+    int32_t coeff;
+    int kinds[2], nk, wild, ok, shaped; /* shaped: a dim changed (rows may no longer be what they were) */
+    unsigned errs;
+    unsigned char *mem[N_T], *snap[N_T];
+    size_t size[N_T];
+    char desc[200];
+} gcase;
+
+/* garbage_case.c: the case's description, element counts, slots and the choice of one */
+void note(gcase *g, const char *fmt, ...) ROPE_TEST_PRINTF(2, 3);
+int64_t numel(const rope_tensor *t);
+int64_t pick64(const int64_t *v, size_t n);
+slot *put(gcase *g, int i, rope_dtype dt, int rank, const int64_t *dims, int64_t row, int out, int strided);
+void copy_slot(gcase *g, int to, int from, int out);
+int pick_slot(const gcase *g, int (*pred)(const gcase *, int));
+int has_dims(const gcase *g, int i);
+int has_data(const gcase *g, int i);
+int not_ids(const gcase *g, int i);
+int is_atb_seq(const gcase *g, int i);
+int shares(const gcase *g, int i);
+
+/* garbage_expect.c: what the contract allows */
+int applicable_kind(int e, int k);
+unsigned allowed(const gcase *g);
+void expect(gcase *g, unsigned errs, int ok);
+int in_mask(unsigned m, rope_status s);
+const char *status_name(rope_status s);
+const char *mask_str(unsigned m);
+int seq_read(const gcase *g);
+int coeff_valid(int64_t rc, int64_t d);
+int partner(const gcase *g, int i);
+int rank_accepted(const gcase *g, int i, int r);
+int dtype_accepted(const gcase *g, int i, rope_dtype d);
+
+/* garbage_buffers.c: the heap blocks, their canary, values and snapshot */
+size_t extent(const slot *s);
+int is_canary(const unsigned char *p, size_t o, size_t n);
+void set64(gcase *g, int i, int64_t k, int64_t v);
+int64_t get_seq(gcase *g, int64_t k);
+void set_seq(gcase *g, int64_t k, int64_t v);
+void place(gcase *g);
+void take_snapshot(gcase *g);
+int unchanged(const gcase *g);
+void release(gcase *g);
+
+/* garbage_gen.c: valid calls */
+int64_t onnx_seq(const gcase *g);
+void generate(gcase *g);
+
+/* garbage_mut_*.c, garbage_lifecycle.c: the mutations (1 when applied, 0 when the case declines) */
+int m_null_ptr(gcase *g);
+int m_null_data(gcase *g);
+int m_null_attrs(gcase *g);
+int m_dtype(gcase *g);
+int m_rank(gcase *g);
+int m_dim_neg(gcase *g);
+int m_dim_huge(gcase *g);
+int m_dim_off(gcase *g);
+int m_empty_huge(gcase *g);
+int m_stride_bad(gcase *g);
+int m_stride_huge(gcase *g);
+int m_stride_ok(gcase *g);
+int m_in_place(gcase *g);
+int m_shared_in(gcase *g);
+int m_overlap(gcase *g);
+int m_index(gcase *g);
+int m_pos_huge(gcase *g);
+void break_seqlen(gcase *g);
+int m_attr(gcase *g);
+int m_attr_sem(gcase *g);
+int m_freq(gcase *g);
+int m_lifecycle(gcase *g);
+
+/* garbage_mutate.c */
+void mutate_and_place(gcase *g);
+
+/* garbage_check.c: the checks of a call's effects */
+void check(gcase *g, int cond, const char *fmt, ...) ROPE_TEST_PRINTF(3, 4);
+void failed_step(gcase *g, const char *fn, rope_status st);
+void verify_written(gcase *g);
+int same_desc(const rope_tensor *a, const rope_tensor *want);
+
+/* garbage_lifecycle.c */
+rope_status run_op(gcase *g, rope_context *ctx, rope_status *shown);
+
+#endif

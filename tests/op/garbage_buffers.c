@@ -1,0 +1,95 @@
+/* test_garbage: the heap blocks of a case (one per home slot, exactly as large as its tensors'
+ * extents), the canary its outputs start as, the input values, and the snapshot the checks compare
+ * the blocks with after the call. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "garbage.h"
+#include "reference.h"
+
+/* The bytes a slot's tensor spans, first element to last (0 without elements). */
+size_t extent(const slot *s) {
+    int64_t n = numel(&s->t);
+    if (n <= 0 || s->row <= 0) return 0;
+    int64_t rows = n / s->row, st = s->t.row_stride ? s->t.row_stride : s->row;
+    return (size_t)(((rows - 1) * st + s->row) * (int64_t)rope_dtype_size(s->t.dtype));
+}
+
+/* The canary: bytes A5 7F repeated from a block's start, so every f32, f16, bf16 and f64 element of
+ * an output is a NaN pattern no rotation of finite inputs produces. */
+static unsigned char canary_at(size_t o) { return (o & 1) ? 0x7f : 0xa5; }
+int is_canary(const unsigned char *p, size_t o, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != canary_at(o + i)) return 0;
+    return 1;
+}
+
+/* Values in a slot's memory: 8-byte ids and positions, 4-byte seqlen (i32 or u32). */
+static void *at(gcase *g, int i) { return g->mem[g->s[i].home] + g->s[i].off; }
+void set64(gcase *g, int i, int64_t k, int64_t v) { memcpy((char *)at(g, i) + 8 * k, &v, 8); }
+int64_t get_seq(gcase *g, int64_t k) {
+    int32_t v;
+    memcpy(&v, (char *)at(g, T_SEQ) + 4 * k, 4);
+    return g->s[T_SEQ].t.dtype == ROPE_U32 ? (int64_t)(uint32_t)v : v;
+}
+void set_seq(gcase *g, int64_t k, int64_t v) {
+    int32_t w = (int32_t)(uint32_t)v;
+    memcpy((char *)at(g, T_SEQ) + 4 * k, &w, 4);
+}
+
+/* Input values: random floats, valid position ids and positions, seqlen adding up to ntokens. */
+static void fill(gcase *g, int i) {
+    slot *s = &g->s[i];
+    size_t es = rope_dtype_size(s->t.dtype), n = es ? s->bytes / es : 0;
+    if (s->t.dtype == ROPE_F32 || s->t.dtype == ROPE_F16 || s->t.dtype == ROPE_BF16) {
+        ref_fill(s->t.dtype, at(g, i), NULL, n);
+        return;
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (i == T_POS) set64(g, i, (int64_t)k, tu_int(0, 3) ? tu_int(0, 64) : tu_int(0, 1000000));
+        else if (onnx_e(g->e)) set64(g, i, (int64_t)k, tu_int(0, g->maxpos - 1));
+        else set_seq(g, (int64_t)k, seq_read(g) ? g->seql[k] : (int64_t)tu_u64());
+    }
+}
+
+/* Allocates the blocks (outputs' ones hold the canary), points the tensors into them and fills
+ * the inputs. */
+void place(gcase *g) {
+    for (int i = 0; i < N_T; i++) g->s[i].bytes = g->s[i].used && !g->s[i].nodata ? extent(&g->s[i]) : 0;
+    for (int b = 0; b < N_T; b++) {
+        size_t size = 0;
+        int any = 0, outs = 0;
+        for (int i = 0; i < N_T; i++) {
+            slot *s = &g->s[i];
+            if (!s->used || s->nodata || s->home != b) continue;
+            any = 1, outs |= s->out;
+            if (s->off + s->bytes > size) size = s->off + s->bytes;
+        }
+        if (!any) continue;
+        g->mem[b] = malloc(size);
+        if (!g->mem[b] && size) abort();
+        g->size[b] = size;
+        if (outs)
+            for (size_t o = 0; o < size; o++) g->mem[b][o] = canary_at(o);
+    }
+    for (int i = 0; i < N_T; i++)
+        if (g->s[i].used && !g->s[i].nodata) g->s[i].t.data = at(g, i);
+    for (int i = 0; i < N_T; i++)
+        if (g->s[i].used && !g->s[i].nodata && !g->s[i].out) fill(g, i);
+}
+
+/* The copy of every block the checks compare with after the call. */
+void take_snapshot(gcase *g) {
+    for (int b = 0; b < N_T; b++)
+        if (g->mem[b]) g->snap[b] = tu_xmalloc(g->size[b]), memcpy(g->snap[b], g->mem[b], g->size[b]);
+}
+
+int unchanged(const gcase *g) {
+    for (int i = 0; i < N_T; i++)
+        if (g->mem[i] && memcmp(g->mem[i], g->snap[i], g->size[i]) != 0) return 0;
+    return 1;
+}
+
+void release(gcase *g) {
+    for (int b = 0; b < N_T; b++) free(g->mem[b]), free(g->snap[b]);
+}

@@ -1,0 +1,82 @@
+/* test_garbage: the checks of a call's effects: a failure leaves every buffer alone and names the
+ * function, a success writes every output element and nothing else. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "garbage.h"
+
+static int printed;
+
+/* Records one check; prints the first failures with the iteration's description. */
+void check(gcase *g, int cond, const char *fmt, ...) {
+    if (cond) {
+        tu_passed++;
+        return;
+    }
+    tu_failed++;
+    if (++printed > 40) return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "iteration %d, %s [%s]: ", g->it, entry_name[g->e], g->desc);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (last error: \"%s\")\n", rope_last_error());
+    va_end(ap);
+}
+
+/* A failing step: a known status, the function's name first in the message, nothing written. */
+void failed_step(gcase *g, const char *fn, rope_status st) {
+    const char *m = rope_last_error();
+    size_t n = strlen(fn);
+    check(g, st > ROPE_OK && st < ROPE_STATUS_COUNT_, "%s returned the unknown status %d", fn, (int)st);
+    check(g, strncmp(m, fn, n) == 0 && m[n] == ':' && m[n + 1] == ' ' && m[n + 2] != '\0',
+          "%s failed with %s; the message does not start with \"%s: \"", fn, status_name(st), fn);
+    check(g, unchanged(g), "%s failed with %s but wrote to a buffer", fn, status_name(st));
+}
+
+/* After a success: output elements that held the canary were written, nothing else changed. */
+void verify_written(gcase *g) {
+    for (int b = 0; b < N_T; b++) {
+        if (!g->mem[b]) continue;
+        unsigned char *may = calloc(g->size[b] ? g->size[b] : 1, 1);
+        size_t unwritten = 0, stray = 0;
+        for (int i = 0; i < N_T; i++) {
+            const slot *s = &g->s[i];
+            if (!s->used || !s->out || s->home != b || !s->t.data || s->null_ptr) continue;
+            int64_t n = numel(&s->t);
+            size_t es = rope_dtype_size(s->t.dtype);
+            if (n <= 0 || s->row <= 0 || es == 0) continue;
+            size_t rows = (size_t)(n / s->row), st = (size_t)(s->t.row_stride ? s->t.row_stride : s->row);
+            for (size_t r = 0; r < rows; r++)
+                for (size_t e = 0; e < (size_t)s->row; e++) {
+                    size_t o = s->off + (r * st + e) * es;
+                    if (o + es > g->size[b]) {
+                        stray++;
+                        continue;
+                    }
+                    memset(may + o, 1, es);
+                    if (is_canary(g->snap[b] + o, o, es) && is_canary(g->mem[b] + o, o, es)) unwritten++;
+                }
+        }
+        for (size_t o = 0; o < g->size[b]; o++) stray += !may[o] && g->mem[b][o] != g->snap[b][o];
+        free(may);
+        check(g, unwritten == 0, "succeeded but left %zu output elements of block %s unwritten", unwritten,
+              slot_name[b]);
+        check(g, stray == 0, "succeeded but changed %zu bytes of block %s outside the outputs' rows", stray,
+              slot_name[b]);
+    }
+    if (g->e == E_FREQ && !g->s[T_Y].null_ptr) {
+        const double *inv = (const double *)g->s[T_Y].t.data;
+        int good = 1;
+        for (int64_t i = 0; i < g->s[T_Y].t.dims[0]; i++) good &= inv[i] > 0 && inv[i] <= 1e300;
+        check(g, good, "inv_freq has a value that is not finite and positive");
+    }
+}
+
+int same_desc(const rope_tensor *a, const rope_tensor *want) {
+    if (a->data || a->row_stride || a->dtype != want->dtype || a->rank != want->rank) return 0;
+    for (int i = 0; i < want->rank && i < ROPE_MAX_RANK; i++)
+        if (a->dims[i] != want->dims[i]) return 0;
+    return 1;
+}

@@ -1,0 +1,83 @@
+/* test_garbage: what rope.h allows. The kinds of mutation an entry point takes, the statuses a case
+ * allows (the mask its mutations built) and how they print, and what each entry point accepts of a
+ * slot (rank, dtype, the tensor whose shape it must equal, rotary_coeff, whether seqlen is read). */
+#include <string.h>
+
+#include "garbage.h"
+
+/* Which kinds an entry point can take at all (a case may still decline one). */
+int applicable_kind(int e, int k) {
+    switch (k) {
+    case K_NULL_ATTRS: case K_EMPTY_HUGE: return onnx_e(e) || atb_e(e);
+    case K_IN_PLACE: return (onnx_e(e) || atb_e(e)) && !infer_e(e);
+    case K_SHARED_IN: return table_e(e);
+    case K_OVERLAP: return !infer_e(e) && e != E_FREQ;
+    case K_POS_HUGE: return fly_e(e) || e == E_CACHE;
+    case K_FREQ: return cfg_e(e);
+    case K_LIFECYCLE: return op_e(e);
+    case K_VALID: case K_NULL_PTR: return 1;
+    default: return e != E_FREQ;
+    }
+}
+
+unsigned allowed(const gcase *g) { return g->wild ? ANY_ERR | 1u : g->errs | (g->ok ? 1u : 0u); }
+void expect(gcase *g, unsigned errs, int ok) { g->errs |= errs, g->ok &= ok; }
+int in_mask(unsigned m, rope_status s) { return s >= 0 && s < ROPE_STATUS_COUNT_ && (m & BIT(s)); }
+
+const char *status_name(rope_status s) {
+    return s >= 0 && s < ROPE_STATUS_COUNT_ ? short_status[s] : "unknown";
+}
+
+const char *mask_str(unsigned m) {
+    static char buf[128];
+    buf[0] = '\0';
+    for (int s = 0; s < ROPE_STATUS_COUNT_; s++)
+        if (m & BIT(s)) strcat(buf, buf[0] ? "|" : ""), strcat(buf, short_status[s]);
+    return buf;
+}
+
+/* Whether the seqlen values are read (and must add up to ntokens). */
+int seq_read(const gcase *g) {
+    return fly_e(g->e) ? g->fly.kind == ROPE_POSITIONS_PER_SEQUENCE : g->ap.cos_format == 1;
+}
+
+int coeff_valid(int64_t rc, int64_t d) { return (rc == 2 || rc == 4 || rc == d) && d % rc == 0; }
+
+/* The tensor another one must equal in shape (so a rank change may read as SHAPE). ONNX compares
+ * sin_cache with cos_cache before it checks cos_cache's rank, so a wrong cos rank reads as SHAPE. */
+int partner(const gcase *g, int i) {
+    return (i == T_Y || i == T_SIN || (atb_e(g->e) && i == T_RK) || (onnx_e(g->e) && i == T_COS)) &&
+           g->e != E_CACHE;
+}
+
+int rank_accepted(const gcase *g, int i, int r) {
+    if (g->e == E_CACHE) return r == 2;
+    if (onnx_e(g->e)) {
+        if (i == T_X) return r == 3 || r == 4;
+        if (i == T_COS) return r == (g->s[T_SEQ].used ? 2 : 3);
+        if (i == T_SEQ) return r == 2;
+        if (i == T_POS) return r == (g->pkind ? 1 : 2);
+    } else {
+        if (i == T_X) return r == 2 || r == 4;
+        if (i == T_K) return r == g->s[T_X].t.rank;
+        if (i == T_COS) return r == 2;
+        if (i == T_SEQ || i == T_POS) return r == 1;
+    }
+    return r == g->s[i].t.rank; /* partners */
+}
+
+int dtype_accepted(const gcase *g, int i, rope_dtype d) {
+    rope_dtype x = g->s[T_X].t.dtype;
+    if (g->e == E_CACHE) return d == g->s[i == T_COS ? T_SIN : T_COS].t.dtype;
+    if (i == T_POS) return d == ROPE_I64;
+    if (i < 0) /* fly->cs_dtype */
+        return d == ROPE_DTYPE_INVALID || d == x || (atb_e(g->e) && x == ROPE_F16 && d == ROPE_F32);
+    if (onnx_e(g->e)) return i == T_SEQ ? d == ROPE_I64 : d == x;
+    switch (i) {
+    case T_COS: return d == x || (x == ROPE_F16 && d == ROPE_F32);
+    case T_SIN: return d == g->s[T_COS].t.dtype;
+    case T_SEQ: return d == ROPE_I32 || d == ROPE_U32;
+    case T_RK: return d == g->s[T_K].t.dtype;
+    default: return d == x;
+    }
+}

@@ -1,0 +1,132 @@
+/* test_garbage: valid random calls with small shapes, of every entry point: ONNX (tables or on the
+ * fly), ATB (tables or on the fly), rope_cache_fill and rope_freq_compute. */
+#include <string.h>
+
+#include "fly_configs.h"
+#include "garbage.h"
+
+static int64_t small(int64_t hi) { return tu_int(0, 11) == 0 ? 0 : tu_int(1, hi); }
+static rope_dtype float_dt(void) { return (rope_dtype)PICK(ROPE_F32, ROPE_F16, ROPE_BF16); }
+
+static void set_cfg(gcase *g, int64_t d) {
+    int i;
+    const char *name;
+    do i = (int)tu_int(0, FLY_N_CONFIGS - 1);
+    while (i == 3 && d < 4); /* dynamic NTK needs d >= 4 */
+    g->fc = fly_config(i, d, &name);
+    if (g->fc.short_factor) {
+        memcpy(g->sf, g->fc.short_factor, (size_t)(d / 2) * sizeof(double));
+        memcpy(g->lf, g->fc.long_factor, (size_t)(d / 2) * sizeof(double));
+        g->fc.short_factor = g->sf, g->fc.long_factor = g->lf;
+    }
+    note(g, "cfg %s d %lld", name, (long long)d);
+}
+
+int64_t onnx_seq(const gcase *g) { return g->s[T_X].t.dims[g->s[T_X].t.rank == 4 ? 2 : 1]; }
+
+static void gen_onnx(gcase *g) {
+    rope_dtype dt = float_dt();
+    int64_t B = small(3), S = small(4), N = tu_int(1, 3), H = 2 * tu_int(1, 8);
+    int rank = (int)tu_int(3, 4);
+    int64_t rot = tu_int(0, 1) ? 0 : 2 * tu_int(1, H / 2), r = rot ? rot : H;
+    g->oa.interleaved = tu_int(0, 1), g->oa.rotary_embedding_dim = rot;
+    g->oa.num_heads = rank == 3 ? N : tu_int(0, 1) * tu_int(1, 4);
+    int64_t x4[4] = {B, N, S, H}, x3[3] = {B, S, N * H}, bs[2] = {B, S};
+    put(g, T_X, dt, rank, rank == 4 ? x4 : x3, rank == 4 ? H : N * H, 0, 1);
+    copy_slot(g, T_Y, T_X, 1);
+    note(g, "%s X [%lld,%lld,%lld,%lld] rank %d rot %lld inter %d", rope_dtype_name(dt), (long long)B, (long long)N,
+         (long long)S, (long long)H, rank, (long long)rot, (int)g->oa.interleaved);
+    if (!fly_e(g->e)) {
+        int ids = (int)tu_int(0, 1);
+        g->maxpos = tu_int(1, 8);
+        int64_t c2[2] = {g->maxpos, r / 2}, c3[3] = {B, S, r / 2};
+        put(g, T_COS, dt, ids ? 2 : 3, ids ? c2 : c3, r / 2, 0, 0);
+        copy_slot(g, T_SIN, T_COS, 0);
+        if (ids) put(g, T_SEQ, ROPE_I64, 2, bs, S, 0, 0);
+        g->n_in = ids ? 4 : (int)tu_int(3, 4);
+        note(g, ids ? "ids, max_pos %lld" : "no ids (%lld)", (long long)g->maxpos);
+    } else {
+        set_cfg(g, r);
+        g->fly.kind = g->pkind = (int)tu_int(0, 1);
+        put(g, T_POS, ROPE_I64, g->fly.kind ? 1 : 2, bs, g->fly.kind ? B : S, 0, 0);
+        g->fly.cs_dtype = tu_int(0, 1) ? ROPE_DTYPE_INVALID : dt;
+        note(g, "kind %d", g->fly.kind);
+    }
+}
+
+static void gen_atb(gcase *g) {
+    const int fly = fly_e(g->e);
+    rope_dtype dt = float_dt(), ct = dt == ROPE_F16 && tu_int(0, 1) ? ROPE_F32 : dt;
+    int64_t D = 2 * tu_int(1, 8), T, hq, hk;
+    rope_atb_param p = ROPE_ATB_PARAM_INIT;
+    g->ap = p;
+    g->ap.rotary_coeff = (int32_t)PICK(2, D % 4 == 0 ? 4 : 2, D);
+    g->ap.cos_format = (int32_t)tu_int(0, 1);
+    if (tu_int(0, 1)) {
+        T = small(6), hk = D * tu_int(1, 2), hq = hk * tu_int(1, 3);
+        int64_t q2[2] = {T, hq}, k2[2] = {T, hk};
+        put(g, T_X, dt, 2, q2, hq, 0, 1);
+        put(g, T_K, dt, 2, k2, hk, 0, 1);
+    } else {
+        int64_t b = small(2), s = small(3), hs = D * tu_int(1, 2), nk = tu_int(1, 2), nq = nk * tu_int(1, 2);
+        int64_t q4[4] = {b, s, nq, hs}, k4[4] = {b, s, nk, hs};
+        T = b * s, hq = nq * hs, hk = nk * hs;
+        put(g, T_X, dt, 4, q4, hq, 0, 1);
+        put(g, T_K, dt, 4, k4, hk, 0, 1);
+    }
+    copy_slot(g, T_Y, T_X, 1);
+    copy_slot(g, T_RK, T_K, 1);
+    g->ntok = T;
+    if (fly) g->fly.kind = g->pkind = (int)tu_int(0, 1);
+    const int read = seq_read(g);
+    g->nseq = read ? tu_int(T ? 1 : 0, 3) : tu_int(0, 3);
+    int64_t left = T, longest = 0;
+    for (int64_t i = 0; i < g->nseq; i++) {
+        g->seql[i] = i + 1 == g->nseq ? left : tu_int(0, left);
+        left -= g->seql[i];
+        if (g->seql[i] > longest) longest = g->seql[i];
+    }
+    slot *l = put(g, T_SEQ, tu_int(0, 1) ? ROPE_I32 : ROPE_U32, 1, &g->nseq, g->nseq, 0, 0);
+    l->nodata = !read && tu_int(0, 3) == 0;
+    note(g, "%s/%s q [%lld,%lld] k %lld rank %d D %lld coeff %d cf %d nseq %lld%s", rope_dtype_name(dt),
+         rope_dtype_name(ct), (long long)T, (long long)hq, (long long)hk, g->s[T_X].t.rank, (long long)D,
+         (int)g->ap.rotary_coeff, (int)g->ap.cos_format, (long long)g->nseq, l->nodata ? " (NULL)" : "");
+    if (!fly) {
+        g->maxpos = (g->ap.cos_format ? longest : T) + tu_int(0, 2);
+        int64_t c2[2] = {g->maxpos, D};
+        put(g, T_COS, ct, 2, c2, D, 0, 0);
+        copy_slot(g, T_SIN, T_COS, 0);
+    } else {
+        set_cfg(g, D);
+        int64_t n = g->fly.kind ? g->nseq : T;
+        put(g, T_POS, ROPE_I64, 1, &n, n, 0, 0);
+        g->fly.cs_dtype = (rope_dtype)PICK(ROPE_DTYPE_INVALID, dt, dt == ROPE_F16 ? ROPE_F32 : dt);
+        note(g, "kind %d cs %s", g->fly.kind, rope_dtype_name(g->fly.cs_dtype));
+    }
+}
+
+void generate(gcase *g) {
+    g->ok = 1;
+    if (onnx_e(g->e) || atb_e(g->e)) {
+        if (onnx_e(g->e)) gen_onnx(g);
+        else gen_atb(g);
+        return;
+    }
+    int64_t d = 2 * tu_int(1, 8), half = d / 2;
+    set_cfg(g, d);
+    if (g->e == E_FREQ) {
+        put(g, T_Y, ROPE_I64, 1, &half, half, 1, 0); /* inv_freq: doubles, 8 bytes like i64 */
+        int64_t one = 1;
+        if (tu_int(0, 1)) put(g, T_RK, ROPE_I64, 1, &one, 1, 1, 0);
+        return;
+    }
+    g->layout = (int)tu_int(0, 1);
+    g->coeff = g->layout ? (int32_t)PICK(2, d % 4 == 0 ? 4 : 2, d) : (int32_t)tu_u64(); /* HALF ignores it */
+    g->count = small(5), g->pos_start = tu_int(0, 1000);
+    int64_t w = g->layout ? d : half, dims[2] = {g->count, w};
+    rope_dtype dt = float_dt();
+    put(g, T_COS, dt, 2, dims, w, 1, 0);
+    copy_slot(g, T_SIN, T_COS, 1);
+    note(g, "%s layout %d coeff %d pos %lld count %lld", rope_dtype_name(dt), g->layout, (int)g->coeff,
+         (long long)g->pos_start, (long long)g->count);
+}

@@ -1,0 +1,85 @@
+/* test_garbage mutations of the values the calls read, applied after the blocks are filled: position
+ * ids, seqlen, on-the-fly positions and cache positions out of range or too large for float64. */
+#include <math.h>
+
+#include "garbage.h"
+
+/* Breaks the seqlen values (read ones): a negative or too large value, or a wrong sum. */
+void break_seqlen(gcase *g) {
+    int64_t k = tu_int(0, g->nseq - 1), v = get_seq(g, k);
+    switch (tu_int(0, 2)) {
+    case 0: v = PICK(-1, INT32_MIN, (int64_t)UINT32_MAX); break;
+    case 1: v = fly_e(g->e) ? v + 1 : g->maxpos + 1; break;
+    default: v = v >= 1 && tu_int(0, 1) ? v - 1 : v + 1; break;
+    }
+    set_seq(g, k, v);
+    note(g, "seqlen[%lld] = %lld", (long long)k, (long long)v);
+}
+
+int m_index(gcase *g) {
+    if (g->e == E_CACHE) {
+        g->pos_start = PICK(-1, -1000, INT64_MIN);
+        note(g, "pos_start %lld", (long long)g->pos_start);
+        expect(g, BIT(ROPE_ERROR_INDEX), 0);
+        return 1;
+    }
+    int pos = g->s[T_POS].used && numel(&g->s[T_POS].t) > 0;
+    int seq = atb_e(g->e) && g->nseq > 0 && !g->s[T_SEQ].nodata;
+    int ids = onnx_e(g->e) && g->s[T_SEQ].used && numel(&g->s[T_SEQ].t) > 0;
+    if (!pos && !seq && !ids) return 0;
+    if (ids) {
+        int64_t k = tu_int(0, numel(&g->s[T_SEQ].t) - 1), v = PICK(-1, g->maxpos, g->maxpos + 3, INT64_MIN, INT64_MAX);
+        set64(g, T_SEQ, k, v);
+        note(g, "ids[%lld] = %lld", (long long)k, (long long)v);
+    } else if (seq && (!pos || tu_int(0, 1))) {
+        if (!seq_read(g)) { /* values nobody reads: anything goes */
+            for (int64_t k = 0; k < g->nseq; k++) set_seq(g, k, (int64_t)tu_u64());
+            note(g, "unread seqlen garbage");
+            expect(g, 0, 1);
+            return 1;
+        }
+        break_seqlen(g);
+    } else {
+        int64_t k = tu_int(0, numel(&g->s[T_POS].t) - 1), v = PICK(-1, -P2(40), INT64_MIN);
+        set64(g, T_POS, k, v);
+        note(g, "positions[%lld] = %lld", (long long)k, (long long)v);
+    }
+    expect(g, BIT(ROPE_ERROR_INDEX), infer_e(g->e));
+    return 1;
+}
+
+/* INDEX when the last position reaches 2^53 or its largest angle 2^46 rad (rope.h). */
+static int pos_bad(int64_t last, double max_inv) { return last >= POS_LIMIT || (double)last * max_inv >= 0x1p46; }
+
+int m_pos_huge(gcase *g) {
+    double inv[16], max_inv = 0;
+    if (rope_freq_compute(&g->fc, inv, NULL) != ROPE_OK) return 0;
+    for (int64_t i = 0; i < g->fc.rotary_dim / 2; i++) max_inv = inv[i] > max_inv ? inv[i] : max_inv;
+    double lim = 0x1p46 / max_inv;
+    int64_t a_bad = lim < 0x1p53 ? (int64_t)ceil(lim * (1 + 1e-9)) + 1 : POS_LIMIT;
+    int64_t a_ok = (int64_t)(lim * 0.5) < POS_LIMIT / 2 ? (int64_t)(lim * 0.5) : POS_LIMIT / 2;
+    if (g->e == E_CACHE) {
+        int64_t c = g->count, v = PICK(POS_LIMIT - c + 1, INT64_MAX, POS_LIMIT - c, a_bad, a_ok - c, a_ok);
+        g->pos_start = v;
+        note(g, "pos_start %lld", (long long)v);
+        int bad = v < 0 || v > POS_LIMIT - c || (c > 0 && pos_bad(v + c - 1, max_inv));
+        expect(g, bad ? BIT(ROPE_ERROR_INDEX) : 0, !bad);
+        return 1;
+    }
+    int64_t n = numel(&g->s[T_POS].t);
+    if (n <= 0) return 0;
+    int64_t k = tu_int(0, n - 1), len = 1, v;
+    if (g->pkind) len = atb_e(g->e) ? get_seq(g, k) : onnx_seq(g);
+    if (len <= 0) {
+        v = INT64_MAX;
+        expect(g, BIT(ROPE_ERROR_INDEX), 1); /* an empty sequence has no last position */
+    } else {
+        v = PICK(POS_LIMIT - len + 1, INT64_MAX, a_bad, a_ok - len + 1 > 0 ? a_ok - len + 1 : 0);
+        if (!g->pkind) v = PICK(POS_LIMIT, POS_LIMIT + 1, INT64_MAX, a_bad, a_ok);
+        int bad = v > POS_LIMIT - len || pos_bad(v + len - 1, max_inv);
+        expect(g, bad ? BIT(ROPE_ERROR_INDEX) : 0, !bad);
+    }
+    set64(g, T_POS, k, v);
+    note(g, "positions[%lld] = %lld (sequence of %lld)", (long long)k, (long long)v, (long long)len);
+    return 1;
+}
