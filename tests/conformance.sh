@@ -7,7 +7,7 @@ if [ ! -d "$suite" ]; then
   echo "skipped: $suite is absent (../shared is not beside this checkout)"
   exit 77
 fi
-out=$(${ROPE_EMULATOR:-} "$rope" test "$suite"/*/)
+out=$(${ROPE_EMULATOR:-} "$rope" test "$suite"/*)
 status=$?
 printf '%s\n' "$out"
 last=$(printf '%s\n' "$out" | tail -n 1)

@@ -18,7 +18,8 @@ static void print_test_usage(FILE *f) {
             "every output with |got - expected| <= atol + rtol*|expected|.\n\n"
             "  --rtol X   relative tolerance for every dtype (default f32 1e-5, f16 1e-3, bf16 8e-3)\n"
             "  --atol X   absolute tolerance for every dtype (default f32 1e-6, f16 1e-3, bf16 8e-3)\n\n"
-            "Prints PASS, FAIL or SKIP per directory, then \"N passed, N failed[, N skipped]\".\n"
+            "Prints PASS, FAIL or SKIP per directory, then \"N passed, N failed[, N skipped]\". Plain files\n"
+            "among the arguments (a suite's MANIFEST.md caught by a glob) are ignored.\n"
             "Exit status: 0 all passed or skipped, 1 a test failed, 2 bad usage or unreadable input.\n");
 }
 
@@ -102,6 +103,13 @@ static int run_data_set(const node_case *c, const options *o, const char *set_di
 }
 
 static void run_dir(const char *dir, const options *o, tally *t) {
+    /* A glob over a suite (`rope test suite/<star>`) also names the suite's own files (a MANIFEST.md,
+     * a README): they are not tests, so they are neither run nor counted. A path that does not exist
+     * is still an error. */
+    if (is_regular_file(dir)) {
+        fprintf(stderr, "rope test: %s: a file, not a test directory: ignored\n", dir);
+        return;
+    }
     node_case *c = malloc(sizeof *c); /* large (paths): keep it off the stack */
     diag why;
     if (!c) {

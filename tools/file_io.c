@@ -61,6 +61,11 @@ int is_directory(const char *path) {
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+int is_regular_file(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 int make_directories(const char *path, diag *err) {
     size_t n = strlen(path);
     char *p = malloc(n + 1);

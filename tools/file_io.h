@@ -13,6 +13,9 @@ int file_read_all(const char *path, uint8_t **data, size_t *size, diag *err);
 int file_write_all(const char *path, const void *data, size_t size, diag *err);
 /* 1 when path names a directory. */
 int is_directory(const char *path);
+
+/* 1 when `path` exists and is a regular file. */
+int is_regular_file(const char *path);
 /* Creates the directory and any missing parents (as mkdir -p). */
 int make_directories(const char *path, diag *err);
 /* "dir/name" into buf, without doubling a trailing slash of dir; -1 when it does not fit. */

@@ -243,6 +243,15 @@ static void test_pass_fail_skip(void) {
               strstr(c.out, "PASS atb (1 data set, max abs err 0)") && last_is(&c, "3 passed, 0 failed, 1 skipped"),
           "status %d:\n%s%s", c.status, c.out, c.err);
 
+    /* A suite's own files caught by a glob (MANIFEST.md) are ignored, not counted. */
+    FILE *manifest = fopen(case_path("MANIFEST.md"), "w");
+    if (manifest) fputs("# not a test\n", manifest), fclose(manifest);
+    c = rope_test(case_path("MANIFEST.md"), case_path("ok"), NULL);
+    CHECK(c.status == 0 && strstr(c.err, "MANIFEST.md: a file, not a test directory: ignored") &&
+              last_is(&c, "1 passed, 0 failed"),
+          "manifest:\n%s%s", c.out, c.err);
+    remove(case_path("MANIFEST.md"));
+
     c = rope_test(case_path("old_opset"), case_path("initializer"), NULL);
     CHECK(c.status == 0 && strstr(c.out, "SKIP old_opset: RotaryEmbedding needs opset 23") &&
               strstr(c.out, "SKIP initializer: input 'cos' is an initializer") &&
