@@ -338,7 +338,7 @@ rope_status rope_engine_run(rope_context *ctx, const rope_job *job_in) {
     }
     job_split w = {job, fn, heads, tokens, NULL, job->shape.nontemporal ? ctx->kernels->fence : NULL};
     if (job->provider) { /* a scratch per thread that may run, allocated before anything is written */
-        rope_status st = rope_rows_begin(job, (size_t)helpers + 1, &w.rows);
+        rope_status st = rope_rows_begin(job, (size_t)helpers + 1, ctx->kernels->fly_values, &w.rows);
         if (st != ROPE_OK) return st;
     }
     if (parts < 2 || !rope_pool_run(rope_context_pool(ctx), run_part, &w, parts, helpers)) {

@@ -29,8 +29,7 @@
 #include "../cache/round.h"
 #include "../core/convert.h"
 
-#define SLACK 0x1p-44
-#define SLACK_ABS 0x1p-90 /* covers the angle reduction's absolute error (about 2^-110 rad) */
+#include "../kernels/fly_values.h" /* SLACK: ROPE_FLY_SLACK, SLACK_ABS: ROPE_FLY_SLACK_ABS */
 
 /* One running walk's memory: the chunk's rows and, on the fly, the current anchor. */
 typedef struct slot {
@@ -41,9 +40,11 @@ typedef struct slot {
     float *cf, *sf;              /* its f32 values */
     uint16_t *ch, *sh;           /* its f16 / bf16 values */
     uint32_t *bad;               /* pairs whose bracket did not decide the value */
+    rope_fly_values_fn values;   /* the scratch's value block */
 } slot;
 
 struct rope_rows_scratch {
+    rope_fly_values_fn values; /* the value block, vectorized for the context's instruction set */
     size_t chunk, width, n_slots;
     slot *slots;
     atomic_int *busy;
@@ -52,7 +53,14 @@ struct rope_rows_scratch {
 
 static size_t round64(size_t n) { return (n + 63) / 64 * 64; }
 
-rope_status rope_rows_begin(const rope_job *job, size_t slots, rope_rows_scratch **out) {
+/* The portable build of the value block. */
+static uint32_t portable_values(size_t half, double att, const double *ca, const double *sa, const double *ct,
+                                const double *st, rope_dtype dt, float *lc, float *hc, float *ls, float *hs, float *cf,
+                                float *sf, uint16_t *ch, uint16_t *sh, uint32_t *bad) {
+    return rope_fly_values_block(half, att, ca, sa, ct, st, dt, lc, hc, ls, hs, cf, sf, ch, sh, bad);
+}
+
+rope_status rope_rows_begin(const rope_job *job, size_t slots, rope_fly_values_fn values, rope_rows_scratch **out) {
     const rope_cs_rows *pr = job->provider;
     size_t cs = rope_dtype_size(job->shape.cs_dtype);
     size_t width = job->shape.cos_full ? job->shape.rot : job->shape.rot / 2;
@@ -72,6 +80,7 @@ rope_status rope_rows_begin(const rope_job *job, size_t slots, rope_rows_scratch
     rope_rows_scratch *sc = (rope_rows_scratch *)mem;
     sc->mem = mem;
     sc->chunk = chunk;
+    sc->values = values ? values : portable_values;
     sc->width = width;
     sc->n_slots = slots;
     sc->slots = (slot *)(mem + round64(sizeof *sc));
@@ -92,6 +101,7 @@ rope_status rope_rows_begin(const rope_job *job, size_t slots, rope_rows_scratch
         q += round64(2 * half * sizeof(uint16_t));
         s->bad = (uint32_t *)q;
         s->anchor = -1;
+        s->values = sc->values;
     }
     *out = sc;
     return ROPE_OK;
@@ -229,21 +239,6 @@ static void table_row(const rope_job *job, size_t r, void *out_c, void *out_s, s
  * three round to the same narrow value, which is then the cache's. Anything else (rare) is computed
  * as the cache computes it.
  */
-static inline uint32_t narrow_bf16(uint32_t b, uint32_t *unsafe) {
-    uint32_t low = b & 0xffffu;
-    *unsafe |= (uint32_t)(((low + 1u) & 0xffffu) < 2u) | (uint32_t)(low - 0x7fffu < 3u);
-    return (b + 0x7fffu + ((b >> 16) & 1u)) >> 16;
-}
-
-static inline uint32_t narrow_f16(uint32_t b, uint32_t *unsafe) { /* normal f16 results only */
-    uint32_t ax = b & 0x7fffffffu, low = b & 0x1fffu;
-    *unsafe |= (uint32_t)(ax < 0x38800000u) | (uint32_t)(ax >= 0x477ff000u);
-    *unsafe |= (uint32_t)(((low + 1u) & 0x1fffu) < 2u) | (uint32_t)(low - 0x0fffu < 3u);
-    uint32_t m = ax - 0x38000000u, r = m >> 13, rem = m & 0x1fffu;
-    uint32_t up = (uint32_t)(rem > 0x1000u) | ((uint32_t)(rem == 0x1000u) & r);
-    return ((b >> 16) & 0x8000u) | (r + (up & 1u));
-}
-
 static void fly_values(const rope_fly_freqs *f, slot *sl, int64_t p, rope_dtype dt) {
     const size_t half = (size_t)f->half;
     const double att = f->attention;
@@ -256,39 +251,9 @@ static void fly_values(const rope_fly_freqs *f, slot *sl, int64_t p, rope_dtype 
             for (size_t i = 0; i < half; i++) rope_angle_sincos(anchor, f->inv[i], &sl->ca[i], &sl->sa[i]);
             sl->anchor = anchor;
         }
-        const double *ct = f->step + (size_t)j * 2 * half, *st = ct + half, *ca = sl->ca, *sa = sl->sa;
-        float *lc = sl->lc, *hc = sl->hc, *ls = sl->ls, *hs = sl->hs;
-        for (size_t i = 0; i < half; i++) {
-            double a = ca[i] * ct[i], b = sa[i] * st[i], e = sa[i] * ct[i], g = ca[i] * st[i];
-            double c = a - b, s = e + g;
-            double dc = (fabs(a) + fabs(b)) * SLACK + SLACK_ABS, ds = (fabs(e) + fabs(g)) * SLACK + SLACK_ABS;
-            lc[i] = (float)((c - dc) * att), hc[i] = (float)((c + dc) * att);
-            ls[i] = (float)((s - ds) * att), hs[i] = (float)((s + ds) * att);
-        }
-        /* One loop per dtype, each free of calls and branches so that it vectorizes. */
-        uint32_t *bad = sl->bad;
-        any = 0;
-        if (dt == ROPE_F32) {
-            for (size_t i = 0; i < half; i++) {
-                uint32_t u = (uint32_t)(rope_bits_of(lc[i]) != rope_bits_of(hc[i])) |
-                             (uint32_t)(rope_bits_of(ls[i]) != rope_bits_of(hs[i]));
-                sl->cf[i] = lc[i], sl->sf[i] = ls[i], bad[i] = u, any |= u;
-            }
-        } else if (dt == ROPE_BF16) {
-            for (size_t i = 0; i < half; i++) {
-                uint32_t bc = rope_bits_of(lc[i]), bs = rope_bits_of(ls[i]);
-                uint32_t u = (uint32_t)(bc != rope_bits_of(hc[i])) | (uint32_t)(bs != rope_bits_of(hs[i]));
-                sl->ch[i] = (uint16_t)narrow_bf16(bc, &u), sl->sh[i] = (uint16_t)narrow_bf16(bs, &u);
-                bad[i] = u, any |= u;
-            }
-        } else {
-            for (size_t i = 0; i < half; i++) {
-                uint32_t bc = rope_bits_of(lc[i]), bs = rope_bits_of(ls[i]);
-                uint32_t u = (uint32_t)(bc != rope_bits_of(hc[i])) | (uint32_t)(bs != rope_bits_of(hs[i]));
-                sl->ch[i] = (uint16_t)narrow_f16(bc, &u), sl->sh[i] = (uint16_t)narrow_f16(bs, &u);
-                bad[i] = u, any |= u;
-            }
-        }
+        const double *ct = f->step + (size_t)j * 2 * half;
+        any = sl->values(half, att, sl->ca, sl->sa, ct, ct + half, dt, sl->lc, sl->hc, sl->ls, sl->hs, sl->cf, sl->sf,
+                        sl->ch, sl->sh, sl->bad);
     }
     for (size_t i = 0; any && i < half; i++) {
         if (!sl->bad[i]) continue;

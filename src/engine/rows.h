@@ -64,9 +64,10 @@ typedef struct rope_cs_rows {
 
 typedef struct rope_rows_scratch rope_rows_scratch;
 
-/* Allocates the scratch of `slots` concurrently running walks (the threads a run may use).
+/* Allocates the scratch of `slots` concurrently running walks (the threads a run may use);
+ * `values` is the context's build of the value block (NULL: the portable one).
  * Errors: ROPE_ERROR_OUT_OF_MEMORY (message prefixed by the provider's `where`). */
-rope_status rope_rows_begin(const rope_job *job, size_t slots, rope_rows_scratch **out);
+rope_status rope_rows_begin(const rope_job *job, size_t slots, rope_fly_values_fn values, rope_rows_scratch **out);
 
 /* Rotates the job's rows [u0, u1) (row = token * heads_per_token + head), as the engine's own walk
  * does, with rows made per chunk. Safe to call from `slots` threads at once. */

@@ -153,6 +153,7 @@ static ROPE_ALWAYS_INLINE kvec k_pick(kvec ya, kvec yb, size_t rs) {
     }
 }
 
+#include "fly_values.h"
 #include "simd_paths.h"
 
 K_FAMILY(f32_f32, ROPE_F32, ROPE_F32);
@@ -168,4 +169,11 @@ static rope_rows_fn avx2_select(const rope_kernel_shape *sh) {
 
 static void avx2_fence(void) { _mm_sfence(); }
 
-const rope_kernel_set rope_kernels_avx2 = {ROPE_ISA_AVX2, rope_x86_has_avx2, avx2_select, avx2_fence};
+static uint32_t avx2_fly_values(size_t half, double att, const double *ca, const double *sa, const double *ct,
+                                const double *st, rope_dtype dt, float *lc, float *hc, float *ls, float *hs, float *cf,
+                                float *sf, uint16_t *ch, uint16_t *sh, uint32_t *bad) {
+    return rope_fly_values_block(half, att, ca, sa, ct, st, dt, lc, hc, ls, hs, cf, sf, ch, sh, bad);
+}
+
+const rope_kernel_set rope_kernels_avx2 = {ROPE_ISA_AVX2, rope_x86_has_avx2, avx2_select, avx2_fence,
+                                           avx2_fly_values};

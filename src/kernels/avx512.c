@@ -2,6 +2,7 @@
  * goes through avx512_bf16.c's kernels when the CPU has AVX512_BF16 and the compiler could build
  * them, else through the integer rounding here. */
 #include "avx512_prims.h"
+#include "fly_values.h"
 #include "simd_paths.h"
 #include "x86_features.h"
 
@@ -28,9 +29,16 @@ static rope_rows_fn select_best(const rope_kernel_shape *sh) {
 
 static void avx512_fence(void) { _mm_sfence(); }
 
-const rope_kernel_set rope_kernels_avx512 = {ROPE_ISA_AVX512, rope_x86_has_avx512, select_best, avx512_fence};
+static uint32_t avx512_fly_values(size_t half, double att, const double *ca, const double *sa, const double *ct,
+                                  const double *st, rope_dtype dt, float *lc, float *hc, float *ls, float *hs,
+                                  float *cf, float *sf, uint16_t *ch, uint16_t *sh, uint32_t *bad) {
+    return rope_fly_values_block(half, att, ca, sa, ct, st, dt, lc, hc, ls, hs, cf, sf, ch, sh, bad);
+}
+
+const rope_kernel_set rope_kernels_avx512 = {ROPE_ISA_AVX512, rope_x86_has_avx512, select_best, avx512_fence,
+                                             avx512_fly_values};
 
 /* Not registered: the same kernels with bf16 always narrowed in integer arithmetic, so the tests can
  * compare that path with the portable kernel on a CPU that has AVX512_BF16. */
 ROPE_HIDDEN const rope_kernel_set rope_kernels_avx512_intbf16 = {ROPE_ISA_AVX512, rope_x86_has_avx512,
-                                                                select_integer_bf16, avx512_fence};
+                                                                select_integer_bf16, avx512_fence, avx512_fly_values};

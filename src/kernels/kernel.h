@@ -20,6 +20,7 @@
 #define ROPE_KERNEL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rope.h"
 
@@ -45,6 +46,11 @@ typedef struct rope_kernel_shape {
 typedef void (*rope_rows_fn)(const rope_kernel_shape *shape, const void *x, ptrdiff_t x_head_stride, void *y,
                              ptrdiff_t y_head_stride, size_t heads, const void *cos, const void *sin);
 
+/* rope_fly_values_block (kernels/fly_values.h) built with an instruction set. */
+typedef uint32_t (*rope_fly_values_fn)(size_t half, double att, const double *ca, const double *sa, const double *ct,
+                                       const double *st, rope_dtype dt, float *lc, float *hc, float *ls, float *hs,
+                                       float *cf, float *sf, uint16_t *ch, uint16_t *sh, uint32_t *bad);
+
 /* One instruction set's kernels. Adding an ISA means one file defining such a table and one line in
  * kernels/dispatch.c. */
 typedef struct rope_kernel_set {
@@ -58,6 +64,9 @@ typedef struct rope_kernel_set {
      * write-combining buffer to drain, and ATB calls write as little as 2 KiB (the key heads of a
      * token). */
     void (*fence)(void);
+    /* The on-the-fly values of a position (engine/rows.c) built with this set's instructions; NULL:
+     * the portable build of the same code. */
+    rope_fly_values_fn fly_values;
 } rope_kernel_set;
 
 /* The set for `isa` if this build has it, else NULL. */

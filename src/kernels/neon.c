@@ -141,4 +141,6 @@ static rope_rows_fn neon_select(const rope_kernel_shape *sh) {
 
 static int neon_cpu_has(void) { return 1; }
 
-const rope_kernel_set rope_kernels_neon = {ROPE_ISA_NEON, neon_cpu_has, neon_select, NULL}; /* never streams */
+/* No fence: these kernels never stream. fly_values: the portable build (aarch64 already vectorizes
+ * it 2 doubles wide, as NEON would). */
+const rope_kernel_set rope_kernels_neon = {ROPE_ISA_NEON, neon_cpu_has, neon_select, NULL, NULL};
