@@ -54,11 +54,7 @@ struct rope_rows_scratch {
 static size_t round64(size_t n) { return (n + 63) / 64 * 64; }
 
 /* The portable build of the value block. */
-static uint32_t portable_values(size_t half, double att, const double *ca, const double *sa, const double *ct,
-                                const double *st, rope_dtype dt, float *lc, float *hc, float *ls, float *hs, float *cf,
-                                float *sf, uint16_t *ch, uint16_t *sh, uint32_t *bad) {
-    return rope_fly_values_block(half, att, ca, sa, ct, st, dt, lc, hc, ls, hs, cf, sf, ch, sh, bad);
-}
+ROPE_FLY_VALUES_FN(portable_values)
 
 rope_status rope_rows_begin(const rope_job *job, size_t slots, rope_fly_values_fn values, rope_rows_scratch **out) {
     const rope_cs_rows *pr = job->provider;

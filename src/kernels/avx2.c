@@ -169,11 +169,7 @@ static rope_rows_fn avx2_select(const rope_kernel_shape *sh) {
 
 static void avx2_fence(void) { _mm_sfence(); }
 
-static uint32_t avx2_fly_values(size_t half, double att, const double *ca, const double *sa, const double *ct,
-                                const double *st, rope_dtype dt, float *lc, float *hc, float *ls, float *hs, float *cf,
-                                float *sf, uint16_t *ch, uint16_t *sh, uint32_t *bad) {
-    return rope_fly_values_block(half, att, ca, sa, ct, st, dt, lc, hc, ls, hs, cf, sf, ch, sh, bad);
-}
+ROPE_FLY_VALUES_FN(avx2_fly_values)
 
 const rope_kernel_set rope_kernels_avx2 = {ROPE_ISA_AVX2, rope_x86_has_avx2, avx2_select, avx2_fence,
                                            avx2_fly_values};

@@ -29,11 +29,7 @@ static rope_rows_fn select_best(const rope_kernel_shape *sh) {
 
 static void avx512_fence(void) { _mm_sfence(); }
 
-static uint32_t avx512_fly_values(size_t half, double att, const double *ca, const double *sa, const double *ct,
-                                  const double *st, rope_dtype dt, float *lc, float *hc, float *ls, float *hs,
-                                  float *cf, float *sf, uint16_t *ch, uint16_t *sh, uint32_t *bad) {
-    return rope_fly_values_block(half, att, ca, sa, ct, st, dt, lc, hc, ls, hs, cf, sf, ch, sh, bad);
-}
+ROPE_FLY_VALUES_FN(avx512_fly_values)
 
 const rope_kernel_set rope_kernels_avx512 = {ROPE_ISA_AVX512, rope_x86_has_avx512, select_best, avx512_fence,
                                              avx512_fly_values};

@@ -78,4 +78,12 @@ static inline uint32_t rope_fly_values_block(size_t half, double att, const doub
     return any;
 }
 
+/* Defines `name`, a rope_fly_values_fn, as this file's block built with the including file's flags. */
+#define ROPE_FLY_VALUES_FN(name)                                                                             \
+    static uint32_t name(size_t half, double att, const double *ca, const double *sa, const double *ct,       \
+                         const double *st, rope_dtype dt, float *lc, float *hc, float *ls, float *hs, float *cf,  \
+                         float *sf, uint16_t *ch, uint16_t *sh, uint32_t *bad) {                               \
+        return rope_fly_values_block(half, att, ca, sa, ct, st, dt, lc, hc, ls, hs, cf, sf, ch, sh, bad);     \
+    }
+
 #endif
