@@ -55,8 +55,10 @@ static rope_status atb_fly(const char *where, int backward, rope_context *ctx, c
         rope_atb_job(&p, q, k, NULL, NULL, seqlen, rq, rk, &job);
         job.shape.cs_dtype = cs;
         const int64_t *v = (const int64_t *)fly->positions.data;
-        rope_cs_rows rows = {where, backward, &su.freqs, per_token ? ROPE_POS_ID64 : ROPE_POS_SEQLEN,
-                             per_token ? v : NULL, per_token ? NULL : v, seqlen->data, seqlen->dtype};
+        if (per_token) job.rows = ROPE_ROW_BY_ID64, job.row_data = v, job.row_dtype = ROPE_I64; /* positions */
+        else job.rows = ROPE_ROW_BY_SEQLEN, job.row_data = seqlen->data, job.row_dtype = seqlen->dtype,
+             job.row_starts = v;
+        rope_cs_rows rows = {where, backward, &su.freqs};
         job.provider = &rows;
         st = rope_engine_run(c, &job);
     }

@@ -253,7 +253,6 @@ void rope_atb_job(const rope_atb_plan *p, const rope_tensor *q, const rope_tenso
         out->rows = ROPE_ROW_BY_SEQLEN;
         out->row_data = seqlen->data;
         out->row_dtype = seqlen->dtype;
-        out->row_count = (size_t)seqlen->dims[0];
     } else {
         out->rows = ROPE_ROW_IS_TOKEN;
     }

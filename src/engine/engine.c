@@ -5,53 +5,10 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "cursor.h"
 #include "rows.h"
 
 #include "../core/context.h"
-
-/* The cos/sin row of tokens, walked in order from a starting token. Packed sequences (seqlen) are
- * followed incrementally so a token costs O(1) however many sequences there are. */
-typedef struct row_cursor {
-    const rope_job *job;
-    size_t token;    /* the next token */
-    size_t seq_idx;  /* ROPE_ROW_BY_SEQLEN: the sequence holding `token` */
-    size_t seq_end;  /* ... and the token that ends it */
-    size_t seq_base; /* ... and the token that starts it */
-} row_cursor;
-
-static size_t seqlen_at(const rope_job *job, size_t i) {
-    if (job->row_dtype == ROPE_U32) return ((const uint32_t *)job->row_data)[i];
-    return (size_t)((const int32_t *)job->row_data)[i];
-}
-
-static void cursor_start(row_cursor *c, const rope_job *job, size_t token) {
-    c->job = job;
-    c->token = token;
-    c->seq_idx = c->seq_base = c->seq_end = 0;
-    if (job->rows != ROPE_ROW_BY_SEQLEN) return;
-    /* The front end checked that the seqlen values add up to the token count. */
-    for (;;) {
-        c->seq_end = c->seq_base + seqlen_at(job, c->seq_idx);
-        if (token < c->seq_end) return;
-        c->seq_base = c->seq_end;
-        c->seq_idx++;
-    }
-}
-
-static size_t cursor_next(row_cursor *c) {
-    size_t t = c->token++;
-    switch (c->job->rows) {
-    case ROPE_ROW_BY_ID64: return (size_t)((const int64_t *)c->job->row_data)[t];
-    case ROPE_ROW_BY_SEQLEN:
-        while (t >= c->seq_end) { /* skips empty sequences too */
-            c->seq_base = c->seq_end;
-            c->seq_end += seqlen_at(c->job, ++c->seq_idx);
-        }
-        return t - c->seq_base;
-    case ROPE_ROW_IS_TOKEN: break;
-    }
-    return t;
-}
 
 /* A token's cos and sin rows. */
 static void token_rows(const rope_job *job, size_t row, const void **c, const void **sn) {
@@ -131,26 +88,26 @@ static size_t tile_tokens(const rope_job *job) {
     return n < 64 ? 64 : n > 8192 ? 8192 : n;
 }
 
-/* n whole tokens from the one at p, a few heads at a time; cursor `cur` is at that token and is left
+/* n whole tokens from the one at p, head by head; cursor `cur` is at that token and is left
  * n tokens further. */
-static void run_tile(const rope_job *job, rope_rows_fn fn, row_cursor *cur, token_pos p0, size_t n) {
+static void run_tile(const rope_job *job, rope_rows_fn fn, rope_row_cursor *cur, token_pos p0, size_t n) {
     ptrdiff_t es = (ptrdiff_t)rope_dtype_bytes(job->shape.x_dtype);
     rope_kernel_shape sh = job->shape;
     sh.cs_step = job->cs_row_stride; /* a call's "heads" are consecutive tokens, each with its own row */
-    row_cursor start = *cur;
+    rope_row_cursor start = *cur;
     for (size_t k = 0; k < job->n_streams; k++) {
         const rope_stream *st = &job->streams[k];
         for (size_t h = 0; h < st->heads; h++) {
-            row_cursor rc = start;
+            rope_row_cursor rc = start;
             token_pos p = p0;
             for (size_t i = 0; i < n;) {
                 /* A run: tokens of one batch row whose cos/sin rows follow each other. */
                 token_pos q = p;
-                size_t row0 = cursor_next(&rc), len = 1;
+                size_t row0 = rope_cursor_next(&rc), len = 1;
                 pos_next(job, &p), i++;
                 while (i < n && p.b == q.b) {
-                    row_cursor peek = rc;
-                    if (cursor_next(&peek) != row0 + len) break;
+                    rope_row_cursor peek = rc;
+                    if (rope_cursor_next(&peek) != row0 + len) break;
                     rc = peek, len++;
                     pos_next(job, &p), i++;
                 }
@@ -162,7 +119,7 @@ static void run_tile(const rope_job *job, rope_rows_fn fn, row_cursor *cur, toke
             }
         }
     }
-    for (size_t i = 0; i < n; i++) cursor_next(cur);
+    for (size_t i = 0; i < n; i++) rope_cursor_next(cur);
 }
 
 /* Rotates the job's rows [u0, u1), numbering row (token t, head h) as t*H + h. A range may start
@@ -177,15 +134,15 @@ static void run_rows(const rope_job *job, rope_rows_fn fn, size_t heads_per_toke
 
 /* Rows from head h0 of token t0 up to (not including) head h1 of token t1. */
 static void run_span(const rope_job *job, rope_rows_fn fn, size_t H, size_t t0, size_t h0, size_t t1, size_t h1) {
-    row_cursor cur;
-    cursor_start(&cur, job, t0);
+    rope_row_cursor cur;
+    rope_cursor_start(&cur, job, t0);
     token_pos p = pos_of(job, t0);
     if (t0 == t1) { /* inside one token */
-        run_token(job, fn, p, cursor_next(&cur), h0, h1);
+        run_token(job, fn, p, rope_cursor_next(&cur), h0, h1);
         return;
     }
     if (h0) {
-        run_token(job, fn, p, cursor_next(&cur), h0, H);
+        run_token(job, fn, p, rope_cursor_next(&cur), h0, H);
         t0++, pos_next(job, &p);
     }
     if (heads_far_apart(job)) {
@@ -196,9 +153,9 @@ static void run_span(const rope_job *job, rope_rows_fn fn, size_t H, size_t t0, 
             for (size_t i = 0; i < n; i++) pos_next(job, &p);
         }
     } else {
-        for (size_t t = t0; t < t1; t++, pos_next(job, &p)) run_token(job, fn, p, cursor_next(&cur), 0, H);
+        for (size_t t = t0; t < t1; t++, pos_next(job, &p)) run_token(job, fn, p, rope_cursor_next(&cur), 0, H);
     }
-    if (h1) run_token(job, fn, p, cursor_next(&cur), 0, h1);
+    if (h1) run_token(job, fn, p, rope_cursor_next(&cur), 0, h1);
 }
 
 /*

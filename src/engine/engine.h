@@ -26,7 +26,9 @@ typedef struct rope_stream {
 typedef enum rope_row_source {
     ROPE_ROW_IS_TOKEN,  /* row t */
     ROPE_ROW_BY_ID64,   /* row ids[t] (int64) */
-    ROPE_ROW_BY_SEQLEN, /* row t - (sum of seqlen before t's sequence); seqlen i32 or u32 */
+    ROPE_ROW_BY_SEQLEN, /* row t - (sum of seqlen before t's sequence), plus row_starts[sequence] when
+                           given; seqlen i32 or u32 */
+    ROPE_ROW_BY_BATCH,  /* row row_starts[b] + s (on the fly: a start position per batch row) */
 } rope_row_source;
 
 typedef struct rope_job {
@@ -39,7 +41,7 @@ typedef struct rope_job {
     rope_row_source rows;
     const void *row_data;    /* ids (i64) or seqlen values */
     rope_dtype row_dtype;    /* ROPE_I64 for ids, ROPE_I32 / ROPE_U32 for seqlen */
-    size_t row_count;        /* number of seqlen values */
+    const int64_t *row_starts; /* BY_SEQLEN: added per sequence (NULL: none); BY_BATCH: per batch row */
     /* NULL: cos/sin rows are read from the tables above. Otherwise rows are made per chunk of
      * tokens, for the backward pass or on the fly (rows.h). */
     const struct rope_cs_rows *provider;

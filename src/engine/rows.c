@@ -19,6 +19,7 @@
  * rope_angle_sincos. For j = 0, v is the anchor itself, rope_angle_sincos(P) exactly.
  */
 #include "rows.h"
+#include "cursor.h"
 
 #include <math.h>
 #include <stdatomic.h>
@@ -116,66 +117,6 @@ static slot *claim(rope_rows_scratch *sc, size_t *idx) {
             *idx = i;
             return &sc->slots[i];
         }
-}
-
-/* ---- token -> table row or position ------------------------------------------------------------ */
-
-typedef struct pos_walk {
-    rope_pos_kind kind;
-    const int64_t *ids, *starts;
-    const void *seqlen;
-    rope_dtype seqlen_dtype;
-    size_t t, seq;         /* the next token; tokens per batch row */
-    size_t idx, base, end; /* SEQLEN: t's sequence, its first token and its end; BATCH: b and s */
-} pos_walk;
-
-static size_t seqlen_at(const pos_walk *w, size_t i) {
-    if (w->seqlen_dtype == ROPE_U32) return ((const uint32_t *)w->seqlen)[i];
-    return (size_t)((const int32_t *)w->seqlen)[i];
-}
-
-static void walk_start(pos_walk *w, const rope_job *job, size_t t) {
-    const rope_cs_rows *pr = job->provider;
-    memset(w, 0, sizeof *w);
-    w->t = t;
-    w->seq = job->seq;
-    if (pr->fly) {
-        w->kind = pr->kind, w->ids = pr->ids, w->starts = pr->starts;
-        w->seqlen = pr->seqlen, w->seqlen_dtype = pr->seqlen_dtype;
-    } else { /* the job's own table rows */
-        w->kind = job->rows == ROPE_ROW_BY_ID64 ? ROPE_POS_ID64 : job->rows == ROPE_ROW_BY_SEQLEN ? ROPE_POS_SEQLEN
-                                                                                                   : ROPE_POS_TOKEN;
-        w->ids = (const int64_t *)job->row_data;
-        w->seqlen = job->row_data, w->seqlen_dtype = job->row_dtype;
-    }
-    if (w->kind == ROPE_POS_BATCH) w->idx = t / w->seq, w->base = t % w->seq;
-    if (w->kind != ROPE_POS_SEQLEN) return;
-    for (;;) { /* the front end checked that the lengths add up to the token count */
-        w->end = w->base + seqlen_at(w, w->idx);
-        if (t < w->end) return;
-        w->base = w->end;
-        w->idx++;
-    }
-}
-
-static int64_t walk_next(pos_walk *w) {
-    size_t t = w->t++;
-    switch (w->kind) {
-    case ROPE_POS_ID64: return w->ids[t];
-    case ROPE_POS_SEQLEN:
-        while (t >= w->end) { /* skips empty sequences too */
-            w->base = w->end;
-            w->end += seqlen_at(w, ++w->idx);
-        }
-        return (w->starts ? w->starts[w->idx] : 0) + (int64_t)(t - w->base);
-    case ROPE_POS_BATCH: {
-        int64_t p = w->starts[w->idx] + (int64_t)w->base;
-        if (++w->base == w->seq) w->base = 0, w->idx++;
-        return p;
-    }
-    case ROPE_POS_TOKEN: break;
-    }
-    return (int64_t)t;
 }
 
 /* ---- one row ------------------------------------------------------------------------------------- */
@@ -302,25 +243,25 @@ void rope_rows_walk(rope_rows_scratch *sc, const rope_job *job, rope_rows_fn fn,
     size_t cs = rope_dtype_size(job->shape.cs_dtype), row_bytes = sc->width * cs;
     ptrdiff_t es = (ptrdiff_t)rope_dtype_size(job->shape.x_dtype);
     size_t t = u0 / H, t_end = (u1 - 1) / H + 1;
-    pos_walk w;
-    walk_start(&w, job, t);
+    rope_row_cursor rows; /* table rows, or positions on the fly */
+    rope_cursor_start(&rows, job, t);
     while (t < t_end) {
         size_t b = t / job->seq, s = t % job->seq;
         size_t n = t_end - t;
         if (n > sc->chunk) n = sc->chunk;
         if (n > job->seq - s) n = job->seq - s;
         for (size_t i = 0; i < n; i++) {
-            int64_t r = walk_next(&w);
+            size_t r = rope_cursor_next(&rows);
             void *oc = (char *)sl->cos + i * row_bytes, *os = (char *)sl->sin + i * row_bytes;
-            if (job->provider->fly) fly_row(job, sl, r, oc, os);
-            else table_row(job, (size_t)r, oc, os, sc->width);
+            if (job->provider->fly) fly_row(job, sl, (int64_t)r, oc, os);
+            else table_row(job, r, oc, os, sc->width);
         }
         /* The chunk as a table job of its own: one batch row of n tokens, rows 0..n-1 of the scratch. */
         rope_job sub = *job;
         sub.provider = NULL;
         sub.cos = sl->cos, sub.sin = sl->sin;
         sub.cs_row_stride = (ptrdiff_t)sc->width;
-        sub.rows = ROPE_ROW_IS_TOKEN, sub.row_data = NULL;
+        sub.rows = ROPE_ROW_IS_TOKEN, sub.row_data = NULL, sub.row_starts = NULL;
         sub.batch = 1, sub.seq = n;
         for (size_t k = 0; k < job->n_streams; k++) {
             rope_stream *st = &sub.streams[k];

@@ -31,14 +31,6 @@
 
 enum { ROPE_ROWS_CHUNK = 64 };
 
-/* How a token finds its table row (backward) or its position (on the fly). */
-typedef enum rope_pos_kind {
-    ROPE_POS_TOKEN,  /* token t itself */
-    ROPE_POS_ID64,   /* ids[t] */
-    ROPE_POS_SEQLEN, /* (starts ? starts[i] : 0) + the index of t inside packed sequence i (seqlen) */
-    ROPE_POS_BATCH   /* starts[b] + s, for t = b * seq + s (a sequence per batch row) */
-} rope_pos_kind;
-
 /* The frequencies of an on-the-fly job (fly.c makes them). */
 typedef struct rope_fly_freqs {
     int64_t half;     /* pairs: rotary_dim / 2 */
@@ -54,12 +46,9 @@ typedef struct rope_fly_freqs {
 typedef struct rope_cs_rows {
     const char *where;          /* the public function, for the out-of-memory message */
     int backward;               /* transform rows for the backward pass (see above) */
-    const rope_fly_freqs *fly;  /* NULL: rows are the job's table rows (job->cos/sin, job->rows) */
-    rope_pos_kind kind;         /* on the fly: how tokens find their positions */
-    const int64_t *ids;         /* ROPE_POS_ID64 */
-    const int64_t *starts;      /* ROPE_POS_SEQLEN (may be NULL: all 0), ROPE_POS_BATCH */
-    const void *seqlen;         /* ROPE_POS_SEQLEN: the lengths, i32 or u32 */
-    rope_dtype seqlen_dtype;
+    /* NULL: rows are the job's table rows (job->cos/sin, job->rows). Otherwise the values are
+     * computed, and job->rows (with row_data, row_starts) gives each token's position instead. */
+    const rope_fly_freqs *fly;
 } rope_cs_rows;
 
 typedef struct rope_rows_scratch rope_rows_scratch;

@@ -53,8 +53,10 @@ static rope_status onnx_fly(const char *where, int backward, rope_context *ctx, 
         rope_onnx_job(&p, x, NULL, NULL, NULL, y, &job);
         job.shape.cs_dtype = cs;
         const int64_t *v = (const int64_t *)fly->positions.data;
-        rope_cs_rows rows = {where, backward, &su.freqs, per_token ? ROPE_POS_ID64 : ROPE_POS_BATCH,
-                             per_token ? v : NULL, per_token ? NULL : v, NULL, ROPE_DTYPE_INVALID};
+        job.rows = per_token ? ROPE_ROW_BY_ID64 : ROPE_ROW_BY_BATCH; /* rows are positions */
+        job.row_data = per_token ? v : NULL, job.row_dtype = ROPE_I64;
+        job.row_starts = per_token ? NULL : v;
+        rope_cs_rows rows = {where, backward, &su.freqs};
         job.provider = &rows;
         st = rope_engine_run(c, &job);
     }

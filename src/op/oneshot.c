@@ -26,7 +26,7 @@ static rope_status onnx_table(const char *where, const char *const names[4], int
     ROPE_TRY(rope_onnx_plan_shapes(where, attrs, x, cos, sin, position_ids, &p));
     ROPE_TRY(rope_onnx_check_data(where, &p, x, cos, sin, position_ids, y, &p));
     ROPE_TRY(rope_context_resolve(ctx, where, &c));
-    rope_cs_rows rows = {where, 1, NULL, ROPE_POS_TOKEN, NULL, NULL, NULL, ROPE_DTYPE_INVALID};
+    rope_cs_rows rows = {where, 1, NULL};
     return rope_onnx_run(c, &p, x, cos, sin, position_ids, y, backward ? &rows : NULL);
 }
 
@@ -45,7 +45,7 @@ static rope_status atb_table(const char *where, const char *const names[7], int 
     ROPE_TRY(rope_atb_plan_shapes(where, param, q, k, cos, sin, seqlen, &p));
     ROPE_TRY(rope_atb_check_data(where, &p, q, k, cos, sin, seqlen, rq, rk, &p));
     ROPE_TRY(rope_context_resolve(ctx, where, &c));
-    rope_cs_rows rows = {where, 1, NULL, ROPE_POS_TOKEN, NULL, NULL, NULL, ROPE_DTYPE_INVALID};
+    rope_cs_rows rows = {where, 1, NULL};
     return rope_atb_run(c, &p, q, k, cos, sin, seqlen, rq, rk, backward ? &rows : NULL);
 }
 
