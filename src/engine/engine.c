@@ -94,7 +94,7 @@ static void run_tile(const rope_job *job, rope_rows_fn fn, rope_row_cursor *cur,
     ptrdiff_t es = (ptrdiff_t)rope_dtype_bytes(job->shape.x_dtype);
     rope_kernel_shape sh = job->shape;
     sh.cs_step = job->cs_row_stride; /* a call's "heads" are consecutive tokens, each with its own row */
-    rope_row_cursor start = *cur;
+    rope_row_cursor start = *cur, end = *cur;
     for (size_t k = 0; k < job->n_streams; k++) {
         const rope_stream *st = &job->streams[k];
         for (size_t h = 0; h < st->heads; h++) {
@@ -117,21 +117,14 @@ static void run_tile(const rope_job *job, rope_rows_fn fn, rope_row_cursor *cur,
                 ptrdiff_t yo = (ptrdiff_t)q.b * st->y_batch + (ptrdiff_t)q.s * st->y_seq + (ptrdiff_t)h * st->y_head;
                 fn(&sh, (const char *)st->x + xo * es, st->x_seq, (char *)st->y + yo * es, st->y_seq, len, c, sn);
             }
+            end = rc; /* every head's walk ends n tokens on */
         }
     }
-    for (size_t i = 0; i < n; i++) rope_cursor_next(cur);
+    *cur = end;
 }
 
 /* Rotates the job's rows [u0, u1), numbering row (token t, head h) as t*H + h. A range may start
  * and end inside a token; a head vector is never cut. */
-static void run_span(const rope_job *job, rope_rows_fn fn, size_t H, size_t t0, size_t h0, size_t t1, size_t h1);
-
-static void run_rows(const rope_job *job, rope_rows_fn fn, size_t heads_per_token, size_t u0, size_t u1) {
-    size_t H = heads_per_token;
-    if (u0 >= u1) return;
-    run_span(job, fn, H, u0 / H, u0 % H, u1 / H, u1 % H);
-}
-
 /* Rows from head h0 of token t0 up to (not including) head h1 of token t1. */
 static void run_span(const rope_job *job, rope_rows_fn fn, size_t H, size_t t0, size_t h0, size_t t1, size_t h1) {
     rope_row_cursor cur;
@@ -156,6 +149,12 @@ static void run_span(const rope_job *job, rope_rows_fn fn, size_t H, size_t t0, 
         for (size_t t = t0; t < t1; t++, pos_next(job, &p)) run_token(job, fn, p, rope_cursor_next(&cur), 0, H);
     }
     if (h1) run_token(job, fn, p, rope_cursor_next(&cur), 0, h1);
+}
+
+void rope_engine_walk(const rope_job *job, rope_rows_fn fn, size_t heads_per_token, size_t u0, size_t u1) {
+    size_t H = heads_per_token;
+    if (u0 >= u1) return;
+    run_span(job, fn, H, u0 / H, u0 % H, u1 / H, u1 % H);
 }
 
 /*
@@ -220,7 +219,6 @@ size_t rope_engine_nontemporal_bytes(void) {
  * [1, 32, 16384, 128] 0.77 of a copy streaming vs 0.50.
  */
 static int wants_nontemporal(const rope_job *job, size_t out_total) {
-    if (out_total < 64ul * 1024 * 1024) return 0; /* cheap exit: below any plausible threshold */
     if (out_total < rope_engine_nontemporal_bytes()) return 0;
     for (size_t k = 0; k < job->n_streams; k++)
         for (size_t j = 0; j < job->n_streams; j++)
@@ -261,7 +259,8 @@ static void run_part(void *arg, size_t part, size_t parts) {
     uint64_t lo = n * part / parts, hi = n * (part + 1) / parts;
     if (w->tokens >= parts) lo *= h, hi *= h;
     if (w->rows) rope_rows_walk(w->rows, w->job, w->fn, h, (size_t)lo, (size_t)hi);
-    else run_rows(w->job, w->fn, h, (size_t)lo, (size_t)hi);
+    else if (parts == 1) run_span(w->job, w->fn, h, 0, 0, w->tokens, 0); /* the whole job: no divisions */
+    else rope_engine_walk(w->job, w->fn, h, (size_t)lo, (size_t)hi);
     if (w->fence) w->fence();
 }
 
@@ -298,11 +297,8 @@ rope_status rope_engine_run(rope_context *ctx, const rope_job *job_in) {
         rope_status st = rope_rows_begin(job, (size_t)helpers + 1, ctx->kernels->fly_values, &w.rows);
         if (st != ROPE_OK) return st;
     }
-    if (parts < 2 || !rope_pool_run(rope_context_pool(ctx), run_part, &w, parts, helpers)) {
-        if (w.rows) rope_rows_walk(w.rows, job, fn, heads, 0, tokens * heads);
-        else run_span(job, fn, heads, 0, 0, tokens, 0);
-        if (w.fence) w.fence();
-    }
+    if (parts < 2 || !rope_pool_run(rope_context_pool(ctx), run_part, &w, parts, helpers))
+        run_part(&w, 0, 1); /* on the calling thread, as one block */
     rope_rows_end(w.rows);
     return ROPE_OK;
 }
@@ -317,8 +313,5 @@ void rope_engine_parallel(rope_context *ctx, size_t bytes, size_t max_parts, rop
     for (size_t i = 0; i < parts; i++) fn(arg, i, parts);
 }
 
-void rope_engine_walk(const rope_job *job, rope_rows_fn fn, size_t heads_per_token, size_t u0, size_t u1) {
-    run_rows(job, fn, heads_per_token, u0, u1);
-}
 
 size_t rope_engine_tile_tokens(const rope_job *job) { return heads_far_apart(job) ? tile_tokens(job) : 0; }

@@ -21,7 +21,6 @@
 #include "rows.h"
 #include "cursor.h"
 
-#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +29,7 @@
 #include "../cache/round.h"
 #include "../core/convert.h"
 
-#include "../kernels/fly_values.h" /* SLACK: ROPE_FLY_SLACK, SLACK_ABS: ROPE_FLY_SLACK_ABS */
+#include "../kernels/fly_values.h"
 
 /* One running walk's memory: the chunk's rows and, on the fly, the current anchor. */
 typedef struct slot {
@@ -41,11 +40,10 @@ typedef struct slot {
     float *cf, *sf;              /* its f32 values */
     uint16_t *ch, *sh;           /* its f16 / bf16 values */
     uint32_t *bad;               /* pairs whose bracket did not decide the value */
-    rope_fly_values_fn values;   /* the scratch's value block */
+    rope_fly_values_fn values;   /* the value block, vectorized for the context's instruction set */
 } slot;
 
 struct rope_rows_scratch {
-    rope_fly_values_fn values; /* the value block, vectorized for the context's instruction set */
     size_t chunk, width, n_slots;
     slot *slots;
     atomic_int *busy;
@@ -59,7 +57,7 @@ ROPE_FLY_VALUES_FN(portable_values)
 
 rope_status rope_rows_begin(const rope_job *job, size_t slots, rope_fly_values_fn values, rope_rows_scratch **out) {
     const rope_cs_rows *pr = job->provider;
-    size_t cs = rope_dtype_size(job->shape.cs_dtype);
+    size_t cs = rope_dtype_bytes(job->shape.cs_dtype);
     size_t width = job->shape.cos_full ? job->shape.rot : job->shape.rot / 2;
     size_t tile = rope_engine_tile_tokens(job);
     size_t chunk = tile ? tile : ROPE_ROWS_CHUNK;
@@ -77,7 +75,6 @@ rope_status rope_rows_begin(const rope_job *job, size_t slots, rope_fly_values_f
     rope_rows_scratch *sc = (rope_rows_scratch *)mem;
     sc->mem = mem;
     sc->chunk = chunk;
-    sc->values = values ? values : portable_values;
     sc->width = width;
     sc->n_slots = slots;
     sc->slots = (slot *)(mem + round64(sizeof *sc));
@@ -98,7 +95,7 @@ rope_status rope_rows_begin(const rope_job *job, size_t slots, rope_fly_values_f
         q += round64(2 * half * sizeof(uint16_t));
         s->bad = (uint32_t *)q;
         s->anchor = -1;
-        s->values = sc->values;
+        s->values = values ? values : portable_values;
     }
     *out = sc;
     return ROPE_OK;
@@ -145,7 +142,7 @@ static void store_bits(void *p, rope_dtype dt, size_t i, uint32_t u) {
 /* Table row r, backward-transformed, into out_c / out_s. */
 static void table_row(const rope_job *job, size_t r, void *out_c, void *out_s, size_t width) {
     rope_dtype dt = job->shape.cs_dtype;
-    size_t cs = rope_dtype_size(dt);
+    size_t cs = rope_dtype_bytes(dt);
     size_t off = r * (size_t)job->cs_row_stride * cs;
     const char *c = (const char *)job->cos + off, *s = (const char *)job->sin + off;
     memcpy(out_c, c, width * cs);
@@ -240,8 +237,8 @@ void rope_rows_walk(rope_rows_scratch *sc, const rope_job *job, rope_rows_fn fn,
     if (u0 >= u1) return;
     size_t idx;
     slot *sl = claim(sc, &idx);
-    size_t cs = rope_dtype_size(job->shape.cs_dtype), row_bytes = sc->width * cs;
-    ptrdiff_t es = (ptrdiff_t)rope_dtype_size(job->shape.x_dtype);
+    size_t cs = rope_dtype_bytes(job->shape.cs_dtype), row_bytes = sc->width * cs;
+    ptrdiff_t es = (ptrdiff_t)rope_dtype_bytes(job->shape.x_dtype);
     size_t t = u0 / H, t_end = (u1 - 1) / H + 1;
     rope_row_cursor rows; /* table rows, or positions on the fly */
     rope_cursor_start(&rows, job, t);
