@@ -36,7 +36,6 @@ static rope_status atb_fly(const char *where, int backward, rope_context *ctx, c
     ROPE_TRY(rope_fly_check_positions(where, fly, 1, dims, per_token ? token_why : seq_why));
     p.cos_format = per_token ? 0 : 1; /* the seqlen values are read (and checked) only per sequence */
     ROPE_TRY(rope_atb_check_data(where, &p, q, k, NULL, NULL, seqlen, rq, rk, &p));
-    ROPE_TRY(rope_check_data(where, "fly->positions", &fly->positions));
     rope_region rp = rope_region_of(&fly->positions, 1, 1);
     rope_region r_rq = rope_region_of(rq, p.hidden_q, p.rq_stride), r_rk = rope_region_of(rk, p.hidden_k, p.rk_stride);
     ROPE_TRY(rope_check_disjoint(where, "ropeQ", &r_rq, "fly->positions", &rp));
@@ -55,9 +54,9 @@ static rope_status atb_fly(const char *where, int backward, rope_context *ctx, c
         rope_atb_job(&p, q, k, NULL, NULL, seqlen, rq, rk, &job);
         job.shape.cs_dtype = cs;
         const int64_t *v = (const int64_t *)fly->positions.data;
-        if (per_token) job.rows = ROPE_ROW_BY_ID64, job.row_data = v, job.row_dtype = ROPE_I64; /* positions */
-        else job.rows = ROPE_ROW_BY_SEQLEN, job.row_data = seqlen->data, job.row_dtype = seqlen->dtype,
-             job.row_starts = v;
+        /* rows are positions: per token, or the job's packed sequences (cos_format 1) plus a start */
+        if (per_token) job.rows = ROPE_ROW_BY_ID64, job.row_data = v, job.row_dtype = ROPE_I64;
+        else job.row_starts = v;
         rope_cs_rows rows = {where, backward, &su.freqs};
         job.provider = &rows;
         st = rope_engine_run(c, &job);

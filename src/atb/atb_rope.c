@@ -53,8 +53,8 @@ static rope_status plan(const char *where, const rope_atb_param *param_in, const
     const int fly = fly_d > 0;
     static const rope_dtype qk_types[] = {ROPE_F16, ROPE_BF16, ROPE_F32};
     static const rope_dtype seqlen_types[] = {ROPE_I32, ROPE_U32};
+    /* The callers checked the parameter (a one-shot first of all, an operation at its creation). */
     const rope_atb_param *param = param_in ? param_in : &default_param;
-    ROPE_TRY(rope_atb_check_param(where, param));
     ROPE_TRY(rope_check_tensor(where, "query", q));
     ROPE_TRY(rope_check_tensor(where, "key", k));
     if (!fly) {
@@ -145,6 +145,7 @@ rope_status rope_atb_infer(const rope_atb_param *param, const rope_tensor *query
     static const char where[] = "rope_atb_infer";
     if (!rope_q_out) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "rope_q_out is NULL");
     if (!rope_k_out) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "rope_k_out is NULL");
+    ROPE_TRY(rope_atb_check_param(where, param ? param : &default_param));
     rope_atb_plan p;
     ROPE_TRY(rope_atb_plan_shapes(where, param, query, key, cos, sin, seqlen, &p));
     rope_tensor rq = *query, rk = *key;

@@ -15,7 +15,8 @@ typedef struct rope_atb_plan {
 /* Checks the parameter alone (usable at operation creation). */
 rope_status rope_atb_check_param(const char *where, const rope_atb_param *param);
 
-/* Checks the input descriptors (no data read) and fills *p (all but the output strides). */
+/* Checks the input descriptors (no data read) and fills *p (all but the output strides). The caller
+ * has checked `param` (NULL: the defaults) with rope_atb_check_param. */
 rope_status rope_atb_plan_shapes(const char *where, const rope_atb_param *param, const rope_tensor *q,
                                  const rope_tensor *k, const rope_tensor *cos, const rope_tensor *sin,
                                  const rope_tensor *seqlen, rope_atb_plan *p);

@@ -37,7 +37,6 @@ static rope_status onnx_fly(const char *where, int backward, rope_context *ctx, 
     ROPE_TRY(rope_onnx_check_data(where, &p, x, NULL, NULL, NULL, y, &p));
     rope_region ry = rope_region_of(y, p.x_row, p.y_stride);
     rope_region rp = rope_region_of(&fly->positions, 1, 1);
-    ROPE_TRY(rope_check_data(where, "fly->positions", &fly->positions));
     ROPE_TRY(rope_check_disjoint(where, "Y", &ry, "fly->positions", &rp));
     int64_t max_pos;
     ROPE_TRY(rope_fly_max_position(where, fly, p.seq, NULL, &max_pos));
