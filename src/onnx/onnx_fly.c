@@ -5,14 +5,13 @@
 #include "../core/context.h"
 #include "../core/try.h"
 #include "../engine/fly.h"
-#include "../op/operation.h"
 #include "onnx_rotary.h"
 
 static rope_status onnx_fly(const char *where, int backward, rope_context *ctx, const rope_onnx_attrs *attrs,
                             const rope_tensor *x, const rope_fly *fly, const rope_tensor *y) {
     static const rope_onnx_attrs defaults = {0, 0, 0};
     if (!attrs) attrs = &defaults;
-    ROPE_TRY(rope_op_check_onnx_attrs(where, attrs));
+    ROPE_TRY(rope_onnx_check_attrs(where, attrs));
     static const char *const names[3] = {"X", "fly", "Y"};
     const void *const args[3] = {x, fly, y};
     ROPE_TRY(rope_check_args(where, 3, names, args));

@@ -9,6 +9,17 @@
 
 static const rope_dtype float_types[] = {ROPE_F32, ROPE_F16, ROPE_BF16};
 
+rope_status rope_onnx_check_attrs(const char *where, const rope_onnx_attrs *a) {
+    if (a->interleaved != 0 && a->interleaved != 1)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "interleaved: expected 0 or 1, found %lld", (long long)a->interleaved);
+    if (a->rotary_embedding_dim < 0 || a->rotary_embedding_dim % 2 != 0)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "rotary_embedding_dim: expected 0 or an even number > 0, found %lld",
+                         (long long)a->rotary_embedding_dim);
+    if (a->num_heads < 0)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "num_heads: expected >= 0, found %lld", (long long)a->num_heads);
+    return ROPE_OK;
+}
+
 /* The checks of plan_shapes; `fly` (on-the-fly mode: no caches, no ids) skips those of the caches. */
 static rope_status plan(const char *where, const rope_onnx_attrs *attrs_in, const rope_tensor *x,
                         const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *ids, int fly,

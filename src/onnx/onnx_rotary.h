@@ -27,6 +27,9 @@ rope_status rope_onnx_check_data(const char *where, const rope_onnx_plan *p, con
                                  const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *ids,
                                  const rope_tensor *y, rope_onnx_plan *out);
 
+/* The checks of the attributes alone (before any tensor is seen), as operation creation makes them. */
+rope_status rope_onnx_check_attrs(const char *where, const rope_onnx_attrs *attrs);
+
 /* The engine job of a fully checked call (cos and sin NULL on the fly: the caller sets the provider
  * and the cs dtype). */
 void rope_onnx_job(const rope_onnx_plan *p, const rope_tensor *x, const rope_tensor *cos, const rope_tensor *sin,

@@ -7,7 +7,8 @@
 #include "../core/internal.h"
 #include "../core/try.h"
 #include "../engine/rows.h"
-#include "operation.h"
+#include "../atb/atb_rope.h"
+#include "../onnx/onnx_rotary.h"
 
 /* ONNX with tables; names[]: X, cos_cache, sin_cache, Y as the messages call them. */
 static rope_status onnx_table(const char *where, const char *const names[4], int backward, rope_context *ctx,
@@ -15,7 +16,7 @@ static rope_status onnx_table(const char *where, const char *const names[4], int
                               const rope_tensor *sin, const rope_tensor *position_ids, const rope_tensor *y) {
     static const rope_onnx_attrs defaults = {0, 0, 0};
     if (!attrs) attrs = &defaults;
-    ROPE_TRY(rope_op_check_onnx_attrs(where, attrs));
+    ROPE_TRY(rope_onnx_check_attrs(where, attrs));
     const void *const args[4] = {x, cos, sin, y};
     ROPE_TRY(rope_check_args(where, 4, names, args));
     /* The lifecycle reads a rank-0 4th input as "absent"; here absence is a NULL pointer. */

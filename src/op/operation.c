@@ -1,32 +1,40 @@
 /* The operation lifecycle (create, infer shape, setup, execute, destroy) over both front ends. The
- * one-shot functions run the same steps on an operation that lives on their stack. */
+ * one-shot functions (oneshot.c) call the same front-end steps directly. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/check.h"
 #include "../core/context.h"
 #include "../core/try.h"
-#include "operation.h"
+#include "../atb/atb_rope.h"
+#include "../onnx/onnx_rotary.h"
 
-rope_status rope_op_init_onnx(const char *where, rope_operation *op, const rope_onnx_attrs *attrs) {
+enum { ROPE_OP_ONNX = 1, ROPE_OP_ATB = 2 };
+enum { ROPE_OP_MAX_INPUTS = 5, ROPE_OP_MAX_OUTPUTS = 2 };
+
+struct rope_operation {
+    int kind;
+    rope_onnx_attrs onnx;
+    rope_atb_param atb;
+    int ready; /* setup succeeded; in/out/plan describe that pack */
+    rope_tensor in[ROPE_OP_MAX_INPUTS];
+    size_t n_in;
+    rope_tensor out[ROPE_OP_MAX_OUTPUTS];
+    size_t n_out;
+    union {
+        rope_onnx_plan onnx;
+        rope_atb_plan atb;
+    } plan;
+};
+
+static rope_status op_init_onnx(const char *where, rope_operation *op, const rope_onnx_attrs *attrs) {
     memset(op, 0, sizeof *op);
     op->kind = ROPE_OP_ONNX;
     if (attrs) op->onnx = *attrs;
-    return rope_op_check_onnx_attrs(where, &op->onnx);
+    return rope_onnx_check_attrs(where, &op->onnx);
 }
 
-rope_status rope_op_check_onnx_attrs(const char *where, const rope_onnx_attrs *a) {
-    if (a->interleaved != 0 && a->interleaved != 1)
-        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "interleaved: expected 0 or 1, found %lld", (long long)a->interleaved);
-    if (a->rotary_embedding_dim < 0 || a->rotary_embedding_dim % 2 != 0)
-        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "rotary_embedding_dim: expected 0 or an even number > 0, found %lld",
-                         (long long)a->rotary_embedding_dim);
-    if (a->num_heads < 0)
-        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "num_heads: expected >= 0, found %lld", (long long)a->num_heads);
-    return ROPE_OK;
-}
-
-rope_status rope_op_init_atb(const char *where, rope_operation *op, const rope_atb_param *param) {
+static rope_status op_init_atb(const char *where, rope_operation *op, const rope_atb_param *param) {
     static const rope_atb_param defaults = ROPE_ATB_PARAM_INIT;
     memset(op, 0, sizeof *op);
     op->kind = ROPE_OP_ATB;
@@ -46,7 +54,7 @@ rope_status rope_operation_create_onnx(const rope_onnx_attrs *attrs, rope_operat
     static const char where[] = "rope_operation_create_onnx";
     if (!out) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "out is NULL");
     rope_operation tmp;
-    ROPE_TRY(rope_op_init_onnx(where, &tmp, attrs));
+    ROPE_TRY(op_init_onnx(where, &tmp, attrs));
     return create(&tmp, out);
 }
 
@@ -54,7 +62,7 @@ rope_status rope_operation_create_atb(const rope_atb_param *param, rope_operatio
     static const char where[] = "rope_operation_create_atb";
     if (!out) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "out is NULL");
     rope_operation tmp;
-    ROPE_TRY(rope_op_init_atb(where, &tmp, param));
+    ROPE_TRY(op_init_atb(where, &tmp, param));
     return create(&tmp, out);
 }
 
@@ -128,7 +136,7 @@ static rope_status validate(const char *where, rope_operation *op, const rope_va
     return rope_atb_check_data(where, &p, &in[0], &in[1], &in[2], &in[3], &in[4], &out[0], &out[1], &op->plan.atb);
 }
 
-rope_status rope_op_setup(const char *where, rope_operation *op, const rope_variant_pack *pack) {
+static rope_status op_setup(const char *where, rope_operation *op, const rope_variant_pack *pack) {
     op->ready = 0;
     ROPE_TRY(validate(where, op, pack));
     op->n_in = pack->n_inputs;
@@ -143,7 +151,7 @@ rope_status rope_operation_setup(rope_operation *op, const rope_variant_pack *pa
     static const char where[] = "rope_operation_setup";
     if (!op) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "op is NULL");
     if (!workspace_size) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "workspace_size is NULL");
-    ROPE_TRY(rope_op_setup(where, op, pack));
+    ROPE_TRY(op_setup(where, op, pack));
     *workspace_size = 0;
     return ROPE_OK;
 }
@@ -170,20 +178,19 @@ static rope_status check_same_pack(const char *where, const rope_operation *op, 
     return ROPE_OK;
 }
 
-rope_status rope_op_execute(const char *where, rope_operation *op, int recheck_data, rope_context *ctx) {
+/* Runs the pack of the last successful setup. Position ids and seqlen are data: they may have
+ * changed since setup, so their values are checked again. */
+static rope_status op_execute(const char *where, rope_operation *op, rope_context *ctx) {
     rope_context *c;
     ROPE_TRY(rope_context_resolve(ctx, where, &c));
     const rope_tensor *in = op->in, *out = op->out;
     if (op->kind == ROPE_OP_ONNX) {
         const rope_tensor *ids = onnx_ids(in, op->n_in);
-        /* Position ids are data: they may have changed since setup, so their range is checked again. */
-        if (recheck_data)
-            ROPE_TRY(rope_onnx_check_data(where, &op->plan.onnx, &in[0], &in[1], &in[2], ids, &out[0], &op->plan.onnx));
+        ROPE_TRY(rope_onnx_check_data(where, &op->plan.onnx, &in[0], &in[1], &in[2], ids, &out[0], &op->plan.onnx));
         return rope_onnx_run(c, &op->plan.onnx, &in[0], &in[1], &in[2], ids, &out[0], NULL);
     }
-    if (recheck_data)
-        ROPE_TRY(rope_atb_check_data(where, &op->plan.atb, &in[0], &in[1], &in[2], &in[3], &in[4], &out[0], &out[1],
-                                     &op->plan.atb));
+    ROPE_TRY(rope_atb_check_data(where, &op->plan.atb, &in[0], &in[1], &in[2], &in[3], &in[4], &out[0], &out[1],
+                                 &op->plan.atb));
     return rope_atb_run(c, &op->plan.atb, &in[0], &in[1], &in[2], &in[3], &in[4], &out[0], &out[1], NULL);
 }
 
@@ -195,5 +202,5 @@ rope_status rope_operation_execute(rope_operation *op, const rope_variant_pack *
     if (!op) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "op is NULL");
     if (!op->ready) return rope_fail(ROPE_ERROR_STATE, where, "execute before a successful setup");
     ROPE_TRY(check_same_pack(where, op, pack));
-    return rope_op_execute(where, op, 1, ctx);
+    return op_execute(where, op, ctx);
 }

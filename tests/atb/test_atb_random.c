@@ -10,12 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "contexts.h"
 #include "engine/engine.h"
 #include "harness.h"
 #include "reference.h"
 #include "rope.h"
 
-enum { CANARY = 32, MAX_CTX = 12, MAX_BATCH = 40, LIMIT = 8000 /* q + k elements of a case */ };
+enum { CANARY = 32, MAX_CTX = TU_MAX_CONTEXTS + 1, MAX_BATCH = 40, LIMIT = 8000 /* q + k elements of a case */ };
 
 static rope_context *ctxs[MAX_CTX];
 static char ctx_names[MAX_CTX][32];
@@ -297,18 +298,18 @@ static atb_case make_case(int64_t D, int ck, int rank, int fmt, int combo, int p
     return c;
 }
 
+static tu_contexts tcs;
 static void make_contexts(void) {
-    for (int isa = ROPE_ISA_SCALAR; isa <= ROPE_ISA_NEON; isa++)
-        for (int th = 1; th <= 2; th++) {
-            if (!rope_isa_available((rope_isa)isa)) continue;
-            rope_context_options o = {(rope_isa)isa, th};
-            rope_status st = rope_context_create(&o, &ctxs[n_ctx]);
-            CHECK(st == ROPE_OK, "%s x%d: %s", rope_isa_name((rope_isa)isa), th, rope_last_error());
-            if (st != ROPE_OK) continue;
-            CHECK(rope_context_isa(ctxs[n_ctx]) == (rope_isa)isa && rope_context_threads(ctxs[n_ctx]) == th,
-                  "context %s x%d", rope_isa_name((rope_isa)isa), th);
-            snprintf(ctx_names[n_ctx++], sizeof ctx_names[0], "%s x%d", rope_isa_name((rope_isa)isa), th);
-        }
+    tu_contexts_make(&tcs);
+    for (int i = 0; i < tcs.n; i++) { /* each context is the set and thread count its name says */
+        const char *isa = rope_isa_name(rope_context_isa(tcs.ctx[i])), *slash = strchr(tcs.name[i], '/');
+        CHECK(slash && strncmp(tcs.name[i], isa, (size_t)(slash - tcs.name[i])) == 0 && isa[slash - tcs.name[i]] == 0,
+              "context %s: instruction set %s", tcs.name[i], isa);
+        CHECK(slash && atoi(slash + 1) == rope_context_threads(tcs.ctx[i]), "context %s: %d threads", tcs.name[i],
+              rope_context_threads(tcs.ctx[i]));
+        ctxs[n_ctx] = tcs.ctx[i];
+        snprintf(ctx_names[n_ctx++], sizeof ctx_names[0], "%s", tcs.name[i]);
+    }
     ctxs[n_ctx] = NULL;
     snprintf(ctx_names[n_ctx++], sizeof ctx_names[0], "the default context");
 }
@@ -348,6 +349,6 @@ int main(void) {
         run(&c);
     }
     printf("%d cases on %d contexts\n", n_cases, n_ctx);
-    for (int k = 0; k < n_ctx; k++) rope_context_free(ctxs[k]);
+    tu_contexts_free(&tcs);
     return tu_finish();
 }

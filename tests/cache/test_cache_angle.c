@@ -19,6 +19,7 @@
 
 #include "cache/angle.h"
 #include "harness.h"
+#include "reference.h"
 #include "rope.h"
 
 /* ---- 512-bit fixed point: FRAC limbs of fraction, value = sum limb[i] * 2^(32*(i - FRAC)) ---- */
@@ -170,10 +171,7 @@ static void ref_sincos(int64_t pos, double theta, double *c, double *s) {
 
 /* |f - ref| in float32 ulps of ref. */
 static double ulp_err(float f, double ref) {
-    int e;
-    frexp(ref, &e);
-    double ulp = fabs(ref) < 0x1p-126 ? 0x1p-149 : ldexp(1.0, e - 24);
-    return fabs((double)f - ref) / ulp;
+    return fabs((double)f - ref) / ref_ulp(ROPE_F32, ref);
 }
 
 typedef struct {

@@ -28,6 +28,14 @@ static int run(int argc, const char *const *args) {
     for (int i = 0; i < argc; i++) argv[i] = (char *)args[i];
     return rope_cmd_cache(argc, argv);
 }
+/* run() on a whole array of arguments. */
+#define RUN(a) run((int)(sizeof a / sizeof *a), a)
+/* The arguments in a row of a table padded with NULLs. */
+static int argc_of(const char *const *row, int len) {
+    int n = 0;
+    while (n < len && row[n]) n++;
+    return n;
+}
 
 static void remove_outputs(const char *sub) {
     char d[256], f[300];
@@ -96,7 +104,7 @@ int main(int argc, char **argv) {
     /* default, half, f32 */
     snprintf(out, sizeof out, "%s/a", dir);
     const char *a1[] = {"cache", "--dim", "64", "--positions", "0:100", "--base", "500000", "-o", out};
-    CHECK(run(9, a1) == 0, "default run");
+    CHECK(RUN(a1) == 0, "default run");
     rope_freq_config c = cfg0(ROPE_SCALING_DEFAULT, 500000, 64);
     c.seq_len = 100;
     expect_files("default", "a", &c, 0, 100, ROPE_CACHE_HALF, 0, ROPE_F32);
@@ -106,7 +114,7 @@ int main(int argc, char **argv) {
     const char *a2[] = {"cache", "--dim", "32", "--positions", "1000000:1000050",
                         "--scaling", "yarn:factor=4,original_max_position_embeddings=4096,beta_fast=16,truncate=false",
                         "--layout", "full", "--coeff", "4", "--dtype", "bf16", "-o", out};
-    CHECK(run(15, a2) == 0, "yarn run");
+    CHECK(RUN(a2) == 0, "yarn run");
     c = cfg0(ROPE_SCALING_YARN, 10000, 32);
     c.factor = 4, c.original_max_position_embeddings = 4096, c.beta_fast = 16, c.no_truncate = 1;
     expect_files("yarn", "b", &c, 1000000, 50, ROPE_CACHE_FULL, 4, ROPE_BF16);
@@ -118,7 +126,7 @@ int main(int argc, char **argv) {
                         "longrope:short_factor=1/1.5/2/2.5,long_factor=4/5/6/7.25,factor=16,"
                         "original_max_position_embeddings=256",
                         "-o", out};
-    CHECK(run(9, a3) == 0, "longrope run");
+    CHECK(RUN(a3) == 0, "longrope run");
     double sf[4] = {1, 1.5, 2, 2.5}, lf[4] = {4, 5, 6, 7.25};
     c = cfg0(ROPE_SCALING_LONGROPE, 10000, 8);
     c.short_factor = sf, c.long_factor = lf, c.factor = 16, c.original_max_position_embeddings = 256, c.seq_len = 300;
@@ -130,7 +138,7 @@ int main(int argc, char **argv) {
                         "--scaling",
                         "llama3:factor=8,original_max_position_embeddings=64,low_freq_factor=1,high_freq_factor=4",
                         "--layout", "full", "--coeff", "16", "--dtype", "f16", "-o", out};
-    CHECK(run(15, a4) == 0, "llama3 run");
+    CHECK(RUN(a4) == 0, "llama3 run");
     c = cfg0(ROPE_SCALING_LLAMA3, 10000, 16);
     c.factor = 8, c.original_max_position_embeddings = 64, c.low_freq_factor = 1, c.high_freq_factor = 4;
     expect_files("llama3", "d", &c, 5, 64, ROPE_CACHE_FULL, 16, ROPE_F16);
@@ -138,14 +146,14 @@ int main(int argc, char **argv) {
     snprintf(out, sizeof out, "%s/e", dir);
     const char *a5[] = {"cache", "--dim", "16", "--positions", "0:40", "--seq-len", "9000",
                         "--scaling", "dynamic:factor=2,original_max_position_embeddings=2048", "-o", out};
-    CHECK(run(11, a5) == 0, "dynamic run");
+    CHECK(RUN(a5) == 0, "dynamic run");
     c = cfg0(ROPE_SCALING_DYNAMIC, 10000, 16);
     c.factor = 2, c.original_max_position_embeddings = 2048, c.seq_len = 9000;
     expect_files("dynamic", "e", &c, 0, 40, ROPE_CACHE_HALF, 0, ROPE_F32);
 
     /* --help, usage errors (2) and library rejections (1): nothing written */
     const char *h[] = {"cache", "--help"};
-    CHECK(run(2, h) == 0, "--help");
+    CHECK(RUN(h) == 0, "--help");
     snprintf(out, sizeof out, "%s/x", dir);
     const char *bad_usage[][12] = {
         {"cache", "--positions", "0:4", "-o", out},                                  /* no --dim */
@@ -160,9 +168,9 @@ int main(int argc, char **argv) {
         {"cache", "--dim", "8", "--positions", "0:4", "--scaling", "yarn:factor=2,factor=3", "-o", out},
         {"cache", "--dim", "8", "--positions", "0:4", "--scaling", "longrope:short_factor=1/2", "-o", out},
         {"cache", "--dim", "8", "--positions", "0:4", "--frobnicate", "1", "-o", out}};
-    int bad_argc[] = {5, 5, 5, 7, 7, 9, 9, 9, 9, 9, 9, 9};
-    for (int i = 0; i < 12; i++) {
-        int r = run(bad_argc[i], bad_usage[i]);
+    enum { N_BAD = sizeof bad_usage / sizeof *bad_usage, N_BAD_ARGS = sizeof *bad_usage / sizeof **bad_usage };
+    for (int i = 0; i < N_BAD; i++) {
+        int r = run(argc_of(bad_usage[i], N_BAD_ARGS), bad_usage[i]);
         CHECK(r == 2 && !exists("x"), "usage error %d: exit %d", i, r);
     }
     const char *rejected[][12] = {
@@ -171,9 +179,9 @@ int main(int argc, char **argv) {
         {"cache", "--dim", "8", "--positions", "0:4", "--scaling", "llama3:factor=8", "-o", out},
         {"cache", "--dim", "8", "--positions", "0:4", "--scaling", "longrope:factor=2", "-o", out},
         {"cache", "--dim", "8", "--positions", "0:4", "--layout", "full", "--coeff", "3", "-o", out}};
-    int rej_argc[] = {7, 9, 9, 9, 11};
-    for (int i = 0; i < 5; i++) {
-        int r = run(rej_argc[i], rejected[i]);
+    enum { N_REJ = sizeof rejected / sizeof *rejected, N_REJ_ARGS = sizeof *rejected / sizeof **rejected };
+    for (int i = 0; i < N_REJ; i++) {
+        int r = run(argc_of(rejected[i], N_REJ_ARGS), rejected[i]);
         CHECK(r == 1 && !exists("x"), "rejected %d: exit %d", i, r);
     }
 

@@ -10,6 +10,7 @@
 
 #include "cache/angle.h"
 #include "harness.h"
+#include "reference.h"
 #include "rope.h"
 
 enum { D = 16, H = D / 2, N = 40 };
@@ -30,9 +31,7 @@ static rope_tensor t2(void *data, rope_dtype dt, int64_t rows, int64_t cols) {
 
 /* |f - v| in float32 ulps of v. */
 static double ulp32(double f, double v) {
-    int e;
-    frexp(v, &e);
-    return fabs(f - v) / (fabs(v) < 0x1p-126 ? 0x1p-149 : ldexp(1.0, e - 24));
+    return fabs(f - v) / ref_ulp(ROPE_F32, v);
 }
 
 static void values_and_attention(void) {
@@ -113,16 +112,6 @@ static void layouts(void) {
     }
 }
 
-/* The float16 / bfloat16 nearest to v (ties to even), worked out by scaling, not by bit tricks. */
-static double nearest(double v, int mant_bits, int min_exp) {
-    if (v == 0) return 0;
-    int e;
-    frexp(v, &e); /* |v| in [2^(e-1), 2^e) */
-    int q = e - 1 < min_exp ? min_exp : e - 1;
-    double ulp = ldexp(1.0, q - mant_bits);
-    return nearbyint(v / ulp) * ulp;
-}
-
 static void narrow_dtypes(void) {
     rope_freq_config cfg = cfg_default(D);
     cfg.scaling = ROPE_SCALING_YARN, cfg.factor = 8, cfg.original_max_position_embeddings = 128;
@@ -139,10 +128,9 @@ static void narrow_dtypes(void) {
             for (int e = 0; e < D; e++) {
                 double cc, ss;
                 rope_angle_sincos(start + r, inv[e % H], &cc, &ss);
-                double wc = k == 0 ? nearest(att * cc, 10, -14) : nearest(att * cc, 7, -126);
-                double ws = k == 0 ? nearest(att * ss, 10, -14) : nearest(att * ss, 7, -126);
-                double gc = k == 0 ? rope_f16_to_f32(c[r][e]) : rope_bf16_to_f32(c[r][e]);
-                double gs = k == 0 ? rope_f16_to_f32(s[r][e]) : rope_bf16_to_f32(s[r][e]);
+                /* the float16 / bfloat16 nearest to the double value (ties to even) */
+                double wc = ref_round(dts[k], att * cc), ws = ref_round(dts[k], att * ss);
+                double gc = ref_load(dts[k], c[r], (size_t)e), gs = ref_load(dts[k], s[r], (size_t)e);
                 bad += gc != wc || gs != ws;
             }
         CHECK(bad == 0, "%s: %d values not the nearest", rope_dtype_name(dts[k]), bad);
@@ -161,7 +149,7 @@ static void narrow_dtypes(void) {
         y.attention_factor = once[k].att;
         rope_tensor C = t2(c, once[k].dt, 2, 4), S = t2(s, once[k].dt, 2, 4);
         CHECK(rope_cache_fill(&y, 0, 2, ROPE_CACHE_FULL, 4, &C, &S) == ROPE_OK, "%s", rope_last_error());
-        double got = once[k].dt == ROPE_F16 ? rope_f16_to_f32(c[0][0]) : rope_bf16_to_f32(c[0][0]);
+        double got = ref_load(once[k].dt, c[0], 0);
         CHECK(got == once[k].want, "%s: %a rounds to %a, expected %a", rope_dtype_name(once[k].dt), once[k].att, got,
               once[k].want);
         CHECK((float)once[k].att == (float)((1.0 + once[k].want) / 2), "the float32 of it is the midpoint");

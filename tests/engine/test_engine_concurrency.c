@@ -11,7 +11,7 @@
 #include "core/context.h"
 #include "engine/engine.h"
 #include "harness.h"
-#include "fill.h"
+#include "reference.h"
 
 enum { N_CASES = 12, N_USERS = 4 };
 
@@ -43,9 +43,9 @@ static void make_case(onnx_call *c, int i) {
     rope_tensor sn = cs;
     sn.data = malloc((size_t)(max_pos * H / 2) * es);
     rope_tensor ids = {malloc((size_t)(B * S) * sizeof(int64_t)), ROPE_I64, 2, {B, S}, 0};
-    fill(c->dt, x.data, n);
-    fill(c->dt, cs.data, (size_t)(max_pos * H / 2));
-    fill(c->dt, sn.data, (size_t)(max_pos * H / 2));
+    ref_fill(c->dt, x.data, NULL, n);
+    ref_fill(c->dt, cs.data, NULL, (size_t)(max_pos * H / 2));
+    ref_fill(c->dt, sn.data, NULL, (size_t)(max_pos * H / 2));
     for (int64_t k = 0; k < B * S; k++) ((int64_t *)ids.data)[k] = tu_int(0, max_pos - 1);
     c->x = x, c->cos = cs, c->sin = sn, c->ids = ids;
     c->want = malloc(c->bytes);

@@ -7,7 +7,7 @@
 #include "core/context.h"
 #include "engine/engine.h"
 #include "harness.h"
-#include "fill.h"
+#include "reference.h"
 
 /* ONNX [1, heads, seq, 128] f32 with position ids: a decode step when seq is 1. */
 static rope_status onnx_call(rope_context *ctx, int64_t heads, int64_t seq) {
@@ -16,8 +16,8 @@ static rope_status onnx_call(rope_context *ctx, int64_t heads, int64_t seq) {
     int64_t *ids = malloc((size_t)seq * sizeof *ids);
     rope_status st = ROPE_ERROR_OUT_OF_MEMORY;
     if (x && y && cs && ids) {
-        fill(ROPE_F32, x, n);
-        fill(ROPE_F32, cs, (size_t)seq * 64);
+        ref_fill(ROPE_F32, x, NULL, n);
+        ref_fill(ROPE_F32, cs, NULL, (size_t)seq * 64);
         for (int64_t i = 0; i < seq; i++) ids[i] = i;
         rope_tensor X = {x, ROPE_F32, 4, {1, heads, seq, 128}, 0}, Y = X, C = {cs, ROPE_F32, 2, {seq, 64}, 0};
         rope_tensor P = {ids, ROPE_I64, 2, {1, seq}, 0};
@@ -31,9 +31,9 @@ static rope_status onnx_call(rope_context *ctx, int64_t heads, int64_t seq) {
 /* ATB decode: q [1, 4096], k [1, 1024] f16, cos [1, 128] f16. */
 static rope_status atb_decode(rope_context *ctx) {
     static uint16_t q[4096], k[1024], rq[4096], rk[1024], cs[128];
-    fill(ROPE_F16, q, 4096);
-    fill(ROPE_F16, k, 1024);
-    fill(ROPE_F16, cs, 128);
+    ref_fill(ROPE_F16, q, NULL, 4096);
+    ref_fill(ROPE_F16, k, NULL, 1024);
+    ref_fill(ROPE_F16, cs, NULL, 128);
     int32_t seqlen = 1;
     rope_tensor Q = {q, ROPE_F16, 2, {1, 4096}, 0}, K = {k, ROPE_F16, 2, {1, 1024}, 0};
     rope_tensor RQ = Q, RK = K, C = {cs, ROPE_F16, 2, {1, 128}, 0}, L = {&seqlen, ROPE_I32, 1, {1}, 0};

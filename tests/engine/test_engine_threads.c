@@ -7,20 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "contexts.h"
+#include "core/context.h"
 #include "engine/engine.h"
 #include "harness.h"
-#include "fill.h"
+#include "reference.h"
 
 static const int counts[] = {2, 3, 4, 7};
 enum { N_COUNTS = sizeof counts / sizeof counts[0] };
 static rope_context *ctx1, *ctxn[N_COUNTS];
-
-/* Lowered thresholds: split everything, in small tiles, so block and tile edges fall everywhere. */
-static void split_everything(size_t tile) {
-    rope_engine_tune.parallel_min_bytes = 1;
-    rope_engine_tune.part_min_bytes = 1;
-    rope_engine_tune.tile_tokens = tile;
-}
 
 /* ---- the exact expected output ---------------------------------------------------------------- */
 
@@ -78,10 +73,10 @@ static void onnx_case(int iter) {
     char *x = calloc(n, es), *want = calloc(n, es), *y = calloc(n, es), *x0 = malloc(n * es);
     void *cs = malloc(cs_n * es), *sn = malloc(cs_n * es);
     int64_t *ids = malloc(B * S * sizeof *ids);
-    for (size_t i = 0; i < rows; i++) fill(dt, x + i * stride * es, row);
+    for (size_t i = 0; i < rows; i++) ref_fill(dt, x + i * stride * es, NULL, row);
     memcpy(x0, x, n * es);
-    fill(dt, cs, cs_n);
-    fill(dt, sn, cs_n);
+    ref_fill(dt, cs, NULL, cs_n);
+    ref_fill(dt, sn, NULL, cs_n);
     for (size_t i = 0; i < B * S; i++) ids[i] = with_ids ? tu_int(0, (int64_t)max_pos - 1) : 0;
 
     vec_shape v = {dt, dt, H, r, il ? 1 : r / 2, 0};
@@ -141,10 +136,10 @@ static void atb_case(int iter) {
     size_t nq = ntokens * hq, nk = ntokens * hk, ncs = max_seq * d;
     void *q = malloc(nq * es), *k = malloc(nk * es), *cs = malloc(ncs * cs_es), *sn = malloc(ncs * cs_es);
     char *wq = calloc(nq, es), *wk = calloc(nk, es), *rq = malloc(nq * es), *rk = malloc(nk * es);
-    fill(dt, q, nq);
-    fill(dt, k, nk);
-    fill(ct, cs, ncs);
-    fill(ct, sn, ncs);
+    ref_fill(dt, q, NULL, nq);
+    ref_fill(dt, k, NULL, nk);
+    ref_fill(ct, cs, NULL, ncs);
+    ref_fill(ct, sn, NULL, ncs);
 
     vec_shape v = {dt, ct, d, d, d / (size_t)coeff, 1};
     for (size_t b = 0, t = 0; b < batch; b++)
@@ -178,8 +173,8 @@ static void default_thresholds(void) {
     size_t n = (size_t)SEQ * HEADS * HS;
     float *x = malloc(n * 4), *y1 = malloc(n * 4), *yn = malloc(n * 4), *cs = malloc(SEQ * HS / 2 * 4);
     int64_t *ids = malloc(SEQ * sizeof *ids);
-    fill(ROPE_F32, x, n);
-    fill(ROPE_F32, cs, SEQ * HS / 2);
+    ref_fill(ROPE_F32, x, NULL, n);
+    ref_fill(ROPE_F32, cs, NULL, SEQ * HS / 2);
     for (int i = 0; i < SEQ; i++) ids[i] = SEQ - 1 - i;
     rope_tensor X = {x, ROPE_F32, 4, {1, HEADS, SEQ, HS}, 0}, Y = X, C = {cs, ROPE_F32, 2, {SEQ, HS / 2}, 0};
     rope_tensor P = {ids, ROPE_I64, 2, {1, SEQ}, 0};
@@ -188,8 +183,11 @@ static void default_thresholds(void) {
     for (int k = 0; k < N_COUNTS; k++) {
         Y.data = yn;
         memset(yn, 0, n * 4);
+        unsigned long long before = rope_pool_dispatches(ctxn[k]->pool);
         CHECK(rope_onnx_rotary_embedding(ctxn[k], NULL, &X, &C, &C, &P, &Y) == ROPE_OK && !memcmp(yn, y1, n * 4),
               "default thresholds, %d threads: output differs", counts[k]);
+        CHECK(rope_pool_dispatches(ctxn[k]->pool) > before, "default thresholds, %d threads: the pool never ran",
+              counts[k]);
     }
     free(x), free(y1), free(yn), free(cs), free(ids);
 }
@@ -206,11 +204,11 @@ int main(void) {
     rope_engine_tuning saved = rope_engine_tune;
     static const size_t tiles[] = {1, 3, 7, 64};
     for (int i = 0; i < 240; i++) {
-        split_everything(tiles[i % 4]);
+        tu_split_everything(tiles[i % 4]);
         onnx_case(i);
     }
     for (int i = 0; i < 160; i++) {
-        split_everything(tiles[i % 4]);
+        tu_split_everything(tiles[i % 4]);
         atb_case(i);
     }
     rope_engine_tune = saved;

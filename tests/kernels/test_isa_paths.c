@@ -143,13 +143,14 @@ int main(void) {
     rope_context *ref = NULL;
     CHECK(rope_context_create(&so, &ref) == ROPE_OK, "scalar context: %s", rope_last_error());
     if (!ref) return tu_finish();
-    int ran = 0;
+    int ran = 0, simd = 0; /* non-scalar sets compared with scalar, and available */
     for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
         rope_isa isa = isas[i];
         if (!rope_isa_available(isa)) {
             printf("isa %s: not available here\n", rope_isa_name(isa));
             continue;
         }
+        simd += isa != ROPE_ISA_SCALAR;
         rope_context_options o = {isa, 1};
         rope_context *ctx = NULL;
         CHECK(rope_context_create(&o, &ctx) == ROPE_OK && rope_context_isa(ctx) == isa, "context %s: %s",
@@ -169,11 +170,12 @@ int main(void) {
         rope_context_free(other);
         rope_context_free(ctx);
         printf("isa %s: public calls match scalar\n", rope_isa_name(isa));
-        ran++;
+        ran += isa != ROPE_ISA_SCALAR; /* scalar against itself proves nothing */
     }
     CHECK(rope_context_set_isa(NULL, ROPE_ISA_AUTO) == ROPE_OK && rope_context_isa(NULL) == rope_kernels_best(),
           "auto after set_isa: %s", rope_isa_name(rope_context_isa(NULL)));
-    CHECK(ran >= 1, "no instruction set ran");
+    if (simd) CHECK(ran >= 1, "no instruction set ran");
+    else printf("only scalar: nothing compared\n");
     rope_context_free(ref);
     return tu_finish();
 }

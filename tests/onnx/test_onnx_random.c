@@ -6,11 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "contexts.h"
 #include "harness.h"
 #include "reference.h"
 #include "rope.h"
 
-enum { CANARY = 64, MAX_CTX = 6 };
+enum { CANARY = 64, MAX_CTX = TU_MAX_CONTEXTS + 1 };
 static const unsigned char CANARY_BYTE = 0xa5;
 
 static rope_context *ctxs[MAX_CTX];
@@ -234,19 +235,10 @@ static void many_positions(void) {
     run_case(&c);
 }
 
-static void make_contexts(void) {
-    static const rope_isa isas[] = {ROPE_ISA_AVX512, ROPE_ISA_AVX2, ROPE_ISA_NEON, ROPE_ISA_SCALAR};
-    rope_context_options o = {ROPE_ISA_SCALAR, 1};
-    CHECK(rope_context_create(&o, &ctxs[0]) == ROPE_OK, "%s", rope_last_error());
-    ctx_names[n_ctx++] = "scalar, 1 thread";
-    int best = 1;
-    for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
-        if (!rope_isa_available(isas[i])) continue;
-        rope_context_options oi = {isas[i], best ? 2 : 1}; /* the best set also with a second thread */
-        CHECK(rope_context_create(&oi, &ctxs[n_ctx]) == ROPE_OK, "%s: %s", rope_isa_name(isas[i]), rope_last_error());
-        ctx_names[n_ctx++] = rope_isa_name(isas[i]);
-        best = 0;
-    }
+static tu_contexts tcs;
+static void make_contexts(void) { /* the scalar single-thread context first: the reference */
+    tu_contexts_make(&tcs);
+    for (int i = 0; i < tcs.n; i++) ctxs[n_ctx] = tcs.ctx[i], ctx_names[n_ctx++] = tcs.name[i];
     ctxs[n_ctx] = NULL;
     ctx_names[n_ctx++] = "the default context";
 }
@@ -262,6 +254,6 @@ int main(void) {
         onnx_case c = random_case();
         run_case(&c);
     }
-    for (int k = 0; k < n_ctx; k++) rope_context_free(ctxs[k]);
+    tu_contexts_free(&tcs);
     return tu_finish();
 }
