@@ -24,6 +24,8 @@
 #include <float.h>
 #include <math.h>
 
+#include "../core/internal.h"
+
 /* The error-free additions need every double operation rounded to double, not to a wider format. */
 #if FLT_EVAL_METHOD != 0 && FLT_EVAL_METHOD != 1 && FLT_EVAL_METHOD != -1
 #error "src/cache/angle.c needs double arithmetic evaluated in double (FLT_EVAL_METHOD 0)"
@@ -111,4 +113,12 @@ void rope_angle_sincos(int64_t pos, double theta, double *c, double *s) {
     case 2: *c = -cos_r, *s = -sin_r; break;
     default: *c = sin_r, *s = -cos_r; break;
     }
+}
+
+rope_status rope_angle_check(const char *where, const char *what, int64_t last, double max_inv) {
+    if ((double)last * max_inv < ROPE_ANGLE_LIMIT) return ROPE_OK;
+    return rope_fail(ROPE_ERROR_INDEX, where,
+                     "%sposition %lld: its largest angle %lld * %g = %g rad reaches 2^46, beyond the accurate "
+                     "argument reduction",
+                     what, (long long)last, (long long)last, max_inv, (double)last * max_inv);
 }

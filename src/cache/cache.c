@@ -23,7 +23,6 @@ static void store(void *data, rope_dtype dtype, size_t idx, double v) {
 static const rope_dtype cache_types[] = {ROPE_F32, ROPE_F16, ROPE_BF16};
 
 /* 2^53: positions beyond it are not exact in float64. */
-#define POS_LIMIT ((int64_t)1 << 53)
 
 static rope_status check_tensors(const char *where, int64_t count, int64_t width, const char *why,
                                  const rope_tensor *cos, const rope_tensor *sin) {
@@ -76,7 +75,7 @@ rope_status rope_cache_fill(const rope_freq_config *cfg, int64_t pos_start, int6
     if (count < 0) return rope_fail(ROPE_ERROR_SHAPE, where, "count: expected >= 0, found %lld", (long long)count);
     if (pos_start < 0)
         return rope_fail(ROPE_ERROR_INDEX, where, "pos_start: expected >= 0, found %lld", (long long)pos_start);
-    if (pos_start > POS_LIMIT - count)
+    if (pos_start > ROPE_POS_LIMIT - count)
         return rope_fail(ROPE_ERROR_INDEX, where,
                          "positions %lld + %lld: expected pos_start + count <= 2^53 (exact in float64)",
                          (long long)pos_start, (long long)count);
@@ -95,12 +94,10 @@ rope_status rope_cache_fill(const rope_freq_config *cfg, int64_t pos_start, int6
         return st;
     }
     int64_t last = pos_start + count - 1;
-    if ((double)last * max_inv >= ROPE_ANGLE_LIMIT) {
+    st = rope_angle_check(where, "", last, max_inv);
+    if (st != ROPE_OK) {
         free(inv);
-        return rope_fail(ROPE_ERROR_INDEX, where,
-                         "position %lld: its largest angle %lld * %g = %g rad reaches 2^46, beyond the accurate "
-                         "argument reduction",
-                         (long long)last, (long long)last, max_inv, (double)last * max_inv);
+        return st;
     }
 
     const double att = plan.attention;

@@ -129,7 +129,7 @@ rope_region rope_region_of(const rope_tensor *t, int64_t row_len, int64_t stride
     r.base = (const char *)t->data;
     if (rope_numel_checked(t) == 0) { /* empty: no bytes (and huge dims next to the 0 are allowed) */
         r.rows = 0;
-    } else if (row_len == t->dims[t->rank - 1]) { /* the usual row, the last dim: no division */
+    } else if (t->rank > 0 && row_len == t->dims[t->rank - 1]) { /* the usual row, the last dim: no division */
         int64_t rows = 1;
         for (int i = 0; i < t->rank - 1; i++) rows *= t->dims[i];
         r.rows = (size_t)rows;

@@ -21,7 +21,7 @@ int rope_isa_available(rope_isa isa) {
 
 static int online_cpus(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > 1024 ? 1024 : (int)n;
+    return n < 1 ? 1 : n > ROPE_MAX_THREADS ? ROPE_MAX_THREADS : (int)n;
 }
 
 /* Resolves `isa` (possibly AUTO, then ROPE_ISA decides) into a kernel set for `ctx`. */

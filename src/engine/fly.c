@@ -9,7 +9,6 @@
 #include "../core/try.h"
 
 /* 2^53: positions beyond it are not exact in float64 (as rope_cache_fill). */
-#define POS_LIMIT ((int64_t)1 << 53)
 
 rope_status rope_fly_check_positions(const char *where, const rope_fly *fly, int rank, const int64_t *dims,
                                      const char *const *whys) {
@@ -44,13 +43,13 @@ rope_status rope_fly_max_position(const char *where, const rope_fly *fly, int64_
             if (seqlen) m = seqlen->dtype == ROPE_U32 ? (int64_t)((const uint32_t *)seqlen->data)[i]
                                                       : (int64_t)((const int32_t *)seqlen->data)[i];
             if (m == 0) continue;
-            if (v[i] > POS_LIMIT - m)
+            if (v[i] > ROPE_POS_LIMIT - m)
                 return rope_fail(ROPE_ERROR_INDEX, where,
                                  "fly->positions[%lld] = %lld: its sequence of %lld tokens ends past 2^53 (positions "
                                  "must be exact in float64)",
                                  (long long)i, (long long)v[i], (long long)m);
             last = v[i] + m - 1;
-        } else if (v[i] >= POS_LIMIT) {
+        } else if (v[i] >= ROPE_POS_LIMIT) {
             return rope_fail(ROPE_ERROR_INDEX, where,
                              "fly->positions[%lld] = %lld: expected below 2^53 (exact in float64)", (long long)i,
                              (long long)v[i]);
@@ -81,11 +80,7 @@ rope_status rope_fly_setup_make(const char *where, const rope_freq_plan *plan, i
     if (!mem) return rope_fail(ROPE_ERROR_OUT_OF_MEMORY, where, "cannot allocate %zu frequency values", half);
     double max_inv = 0;
     rope_status st = rope_freq_plan_fill(where, plan, mem, &max_inv);
-    if (st == ROPE_OK && max_pos >= 0 && (double)max_pos * max_inv >= ROPE_ANGLE_LIMIT)
-        st = rope_fail(ROPE_ERROR_INDEX, where,
-                       "fly->positions: position %lld: its largest angle %lld * %g = %g rad reaches 2^46, beyond the "
-                       "accurate argument reduction",
-                       (long long)max_pos, (long long)max_pos, max_inv, (double)max_pos * max_inv);
+    if (st == ROPE_OK && max_pos >= 0) st = rope_angle_check(where, "fly->positions: ", max_pos, max_inv);
     if (st != ROPE_OK) {
         free(mem);
         return st;
