@@ -8,8 +8,10 @@
 #include <time.h>
 
 #include "bench_run.h"
-#include "core/context.h"
 #include "engine/engine.h"
+
+/* Values in a cos/sin row: ATB D (each pair's value in both places), ONNX r/2. */
+static size_t cs_width(const bench_case *c) { return c->op == BENCH_ATB ? c->rot : c->rot / 2; }
 
 struct bench_data {
     bench_case c;
@@ -25,7 +27,7 @@ struct bench_data {
 size_t bench_bytes(const bench_case *c) {
     size_t es = rope_dtype_size(c->x_dtype), cs = rope_dtype_size(c->cs_dtype);
     size_t heads = c->heads_q + (c->op == BENCH_ATB ? c->heads_k : 0);
-    size_t cs_len = c->op == BENCH_ATB ? c->rot : c->rot / 2; /* ATB: D values a row; ONNX: r/2 */
+    size_t cs_len = cs_width(c);
     return c->tokens * (2 * heads * c->head_size * es + 2 * cs_len * cs);
 }
 
@@ -70,7 +72,7 @@ bench_data *bench_data_create(const bench_case *c) {
     d->c = *c;
     size_t es = rope_dtype_size(c->x_dtype);
     size_t streams = c->op == BENCH_ATB ? 2 : 1;
-    size_t cs_len = c->op == BENCH_ATB ? c->rot : c->rot / 2;
+    size_t cs_len = cs_width(c);
     for (size_t i = 0; i < streams; i++) {
         size_t n = c->tokens * (i ? c->heads_k : c->heads_q) * c->head_size;
         d->x_bytes[i] = n * es;
@@ -120,7 +122,7 @@ static rope_status call_kernel(bench_data *d, rope_context *ctx) {
     fly.freq = &freq;
     fly.kind = ROPE_POSITIONS_PER_TOKEN;
     fly.cs_dtype = c->cs_dtype;
-    rope_tensor cos = tensor2(d->cos, c->cs_dtype, c->tokens, c->op == BENCH_ATB ? c->rot : c->rot / 2);
+    rope_tensor cos = tensor2(d->cos, c->cs_dtype, c->tokens, cs_width(c));
     rope_tensor sin = cos;
     sin.data = d->sin;
     if (c->op == BENCH_ONNX) {

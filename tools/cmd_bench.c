@@ -5,6 +5,7 @@
 
 #include "bench_run.h"
 #include "commands.h"
+#include "tensor_util.h"
 
 static const char usage_text[] =
     "usage: rope bench [--quick] [--csv] [--op onnx|atb] [--dtype f32|f16|bf16|f16-f32cos]\n"
@@ -163,9 +164,7 @@ static int finish_case(bench_opts *o) {
     if (c->op == BENCH_ONNX && o->heads_k > 0)
         return bad("%s", "--heads-k applies to --op atb only");
     const char *dt = o->dtype ? o->dtype : c->op == BENCH_ONNX ? "f32" : "f16";
-    if (!strcmp(dt, "f32")) c->x_dtype = c->cs_dtype = ROPE_F32;
-    else if (!strcmp(dt, "f16")) c->x_dtype = c->cs_dtype = ROPE_F16;
-    else if (!strcmp(dt, "bf16")) c->x_dtype = c->cs_dtype = ROPE_BF16;
+    if (float_dtype_named(dt) != ROPE_DTYPE_INVALID) c->x_dtype = c->cs_dtype = float_dtype_named(dt);
     else if (!strcmp(dt, "f16-f32cos") && c->op == BENCH_ATB) c->x_dtype = ROPE_F16, c->cs_dtype = ROPE_F32;
     else return bad("--dtype '%s': expected f32, f16, bf16 (onnx) or f16-f32cos (atb)", dt);
     c->rot = c->head_size;

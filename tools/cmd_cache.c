@@ -240,10 +240,7 @@ static int cache_parse_args(cache_args *a, int argc, char **argv) {
         else if (!strcmp(o, "--seq-len")) bad = cache_parse_i64(v, &a->seq_len) != 0, a->have_seq_len = 1;
         else if (!strcmp(o, "-o") || !strcmp(o, "--output")) a->out_dir = v;
         else if (!strcmp(o, "--dtype")) {
-            a->dtype = !strcmp(v, "f32")    ? ROPE_F32
-                       : !strcmp(v, "f16")  ? ROPE_F16
-                       : !strcmp(v, "bf16") ? ROPE_BF16
-                                            : ROPE_DTYPE_INVALID;
+            a->dtype = float_dtype_named(v);
             bad = a->dtype == ROPE_DTYPE_INVALID;
         } else if (!strcmp(o, "--layout")) {
             bad = strcmp(v, "half") && strcmp(v, "full");

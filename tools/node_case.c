@@ -20,7 +20,6 @@ void case_name_of(const char *dir, char *buf, size_t size) {
     snprintf(buf, size, "%.*s", (int)(end - start), dir + start);
 }
 
-static int is_default_domain(const char *domain) { return !domain[0] || !strcmp(domain, "ai.onnx"); }
 
 static const char *attribute_type_name(int32_t type) {
     static const char *const names[] = {"UNDEFINED", "FLOAT", "INT", "STRING", "TENSOR", "GRAPH", "FLOATS", "INTS",
@@ -32,7 +31,7 @@ static const char *attribute_type_name(int32_t type) {
 static case_status int_attribute(const char *model_path, const onnx_node *node, size_t index, int64_t *value,
                                  diag *why) {
     const onnx_attribute *a = &node->attrs[index];
-    if (a->type != 2 && !(a->type == 0 && a->has_i)) {
+    if (a->type != ONNX_ATTR_INT && !(a->type == ONNX_ATTR_UNDEFINED && a->has_i)) {
         diag_set(why, "%s: graph.node[0].attribute[%zu] '%s': type %s (%" PRId32 "), expected INT (2)", model_path,
                  index, a->name, attribute_type_name(a->type), a->type);
         return CASE_ERROR;
@@ -140,7 +139,7 @@ static case_status recognise(const char *model_path, const onnx_model *model, no
     }
     const onnx_node *node = &g->nodes[0];
     case_status st;
-    if (is_default_domain(node->domain) && !strcmp(node->op_type, "RotaryEmbedding")) {
+    if (onnx_is_default_domain(node->domain) && !strcmp(node->op_type, "RotaryEmbedding")) {
         int64_t opset = onnx_model_opset(model, "");
         if (opset >= 0 && opset < ONNX_ROTARY_OPSET) {
             diag_set(why, "RotaryEmbedding needs opset %d, the model imports ai.onnx %" PRId64, ONNX_ROTARY_OPSET,

@@ -275,11 +275,13 @@ void onnx_model_free(onnx_model *model) {
     memset(model, 0, sizeof *model);
 }
 
+int onnx_is_default_domain(const char *domain) { return !domain[0] || !strcmp(domain, "ai.onnx"); }
+
 int64_t onnx_model_opset(const onnx_model *model, const char *domain) {
-    int want_default = !domain[0] || !strcmp(domain, "ai.onnx");
+    int want_default = onnx_is_default_domain(domain);
     for (size_t i = 0; i < model->n_opsets; i++) {
         const char *d = model->opsets[i].domain;
-        int is_default = !d[0] || !strcmp(d, "ai.onnx");
+        int is_default = onnx_is_default_domain(d);
         if (want_default ? is_default : !strcmp(d, domain)) return model->opsets[i].version;
     }
     return -1;

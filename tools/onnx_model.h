@@ -79,6 +79,9 @@ void onnx_model_free(onnx_model *model);
 
 /* The version imported for `domain` ("" and "ai.onnx" are the same domain), or -1 when absent. */
 int64_t onnx_model_opset(const onnx_model *model, const char *domain);
+
+/* 1 for the default ONNX domain, spelled "" or "ai.onnx". */
+int onnx_is_default_domain(const char *domain);
 /* The attribute called `name`, or NULL. */
 const onnx_attribute *onnx_node_attribute(const onnx_node *node, const char *name);
 

@@ -74,3 +74,10 @@ int tensor_same_shape(const rope_tensor *a, const rope_tensor *b) {
         if (a->dims[d] != b->dims[d]) return 0;
     return 1;
 }
+
+rope_dtype float_dtype_named(const char *name) {
+    static const rope_dtype floats[] = {ROPE_F32, ROPE_F16, ROPE_BF16};
+    for (size_t i = 0; i < sizeof floats / sizeof floats[0]; i++)
+        if (!strcmp(name, rope_dtype_name(floats[i]))) return floats[i];
+    return ROPE_DTYPE_INVALID;
+}

@@ -15,4 +15,7 @@ double tensor_element(const rope_tensor *t, size_t flat);
 /* 1 when the tensors have the same rank and dims. */
 int tensor_same_shape(const rope_tensor *a, const rope_tensor *b);
 
+/* The floating dtype rope_dtype_name calls `name` ("f32", "f16", "bf16"), else ROPE_DTYPE_INVALID. */
+rope_dtype float_dtype_named(const char *name);
+
 #endif
