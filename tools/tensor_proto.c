@@ -145,9 +145,8 @@ static int host_is_little_endian(void) {
     return first == 1;
 }
 
-/* Copies n elements of `esize` bytes between little-endian storage and host order (either way). */
-static void copy_le(void *dst, const void *src, size_t n, size_t esize) {
-    memcpy(dst, src, n * esize);
+/* Turns n elements of `esize` bytes between little-endian storage and host order (either way). */
+static void swap_le(void *dst, size_t n, size_t esize) {
     if (host_is_little_endian()) return;
     unsigned char *p = dst;
     for (size_t i = 0; i < n; i++, p += esize)
@@ -156,6 +155,12 @@ static void copy_le(void *dst, const void *src, size_t n, size_t esize) {
             p[a] = p[b];
             p[b] = t;
         }
+}
+
+/* Copies n elements of `esize` bytes between little-endian storage and host order (either way). */
+static void copy_le(void *dst, const void *src, size_t n, size_t esize) {
+    memcpy(dst, src, n * esize);
+    swap_le(dst, n, esize);
 }
 
 /* Stores one typed value, range-checked for the dtype. */
@@ -284,15 +289,12 @@ int tensor_proto_encode(const rope_tensor *t, const char *name, pb_buf *out, dia
         return diag_set(err, "cannot write a tensor with row_stride %" PRId64 " (not dense)", t->row_stride);
     if (numel > 0 && !t->data) return diag_set(err, "cannot write a tensor without data");
     size_t esize = rope_dtype_size(t->dtype), n = (size_t)numel;
+    if (n > SIZE_MAX / esize) return diag_set(err, "cannot write a tensor of %zu elements: too large", n);
     for (int d = 0; d < t->rank; d++) pb_put_varint_field(out, TENSOR_DIMS, (uint64_t)t->dims[d]);
     pb_put_varint_field(out, TENSOR_DATA_TYPE, (uint64_t)code);
     if (name && name[0]) pb_put_bytes_field(out, TENSOR_NAME, name, strlen(name));
-    pb_put_tag(out, TENSOR_RAW_DATA, PB_LEN);
-    pb_put_varint(out, (uint64_t)(n * esize));
-    if (!out->failed && n && n * esize <= SIZE_MAX - out->len) {
-        pb_put_raw(out, t->data, n * esize); /* reserve the space, then store it in byte order */
-        if (!out->failed) copy_le(out->data + out->len - n * esize, t->data, n, esize);
-    }
+    pb_put_bytes_field(out, TENSOR_RAW_DATA, t->data, n * esize);
+    if (!out->failed) swap_le(out->data + out->len - n * esize, n, esize); /* raw_data is little-endian */
     return out->failed ? diag_set(err, "out of memory while encoding a tensor") : 0;
 }
 
