@@ -285,29 +285,10 @@ static int cache_parse_args(cache_args *a, int argc, char **argv) {
 }
 
 static int cache_write_pair(const cache_args *a, const rope_tensor *c, const rope_tensor *s) {
-    diag err;
-    if (make_directories(a->out_dir, &err)) {
-        fprintf(stderr, "rope cache: %s\n", err.text);
-        return 2;
-    }
     const rope_tensor *ts[2] = {c, s};
-    const char *files[2] = {"cos.pb", "sin.pb"};
-    const char *names[2][2] = {{"cos_cache", "sin_cache"}, {"cos", "sin"}}; /* ONNX / ATB input names */
-    for (int k = 0; k < 2; k++) {
-        char path[4096], shape[64];
-        if (path_join(path, sizeof path, a->out_dir, files[k])) {
-            fprintf(stderr, "rope cache: %s: path too long\n", a->out_dir);
-            return 2;
-        }
-        const char *name = names[a->layout == ROPE_CACHE_FULL][k];
-        if (tensor_proto_save(path, ts[k], name, &err)) {
-            fprintf(stderr, "rope cache: %s\n", err.text);
-            return 2;
-        }
-        printf("wrote %s (%s %s %s)\n", path, name, rope_dtype_name(ts[k]->dtype),
-               tensor_shape_str(ts[k], shape, sizeof shape));
-    }
-    return 0;
+    static const char *const files[2] = {"cos.pb", "sin.pb"};
+    static const char *const names[2][2] = {{"cos_cache", "sin_cache"}, {"cos", "sin"}}; /* ONNX / ATB inputs */
+    return tensor_files_save("cache", a->out_dir, 2, ts, files, names[a->layout == ROPE_CACHE_FULL]);
 }
 
 int rope_cmd_cache(int argc, char **argv) {

@@ -20,26 +20,11 @@ static void print_run_usage(FILE *f) {
 }
 
 static int write_outputs(const node_case *c, const rope_tensor out[CASE_MAX_OUTPUTS], const char *out_dir) {
-    diag err;
-    if (make_directories(out_dir, &err)) {
-        fprintf(stderr, "rope run: %s\n", err.text);
-        return 2;
-    }
-    for (int k = 0; k < c->n_outputs; k++) {
-        char path[CASE_PATH_MAX], leaf[32], shape[128];
-        snprintf(leaf, sizeof leaf, "output_%d.pb", k);
-        if (path_join(path, sizeof path, out_dir, leaf)) {
-            fprintf(stderr, "rope run: %s: path too long\n", out_dir);
-            return 2;
-        }
-        if (tensor_proto_save(path, &out[k], c->output_names[k], &err)) {
-            fprintf(stderr, "rope run: %s\n", err.text);
-            return 2;
-        }
-        printf("wrote %s (%s %s %s)\n", path, c->output_names[k], rope_dtype_name(out[k].dtype),
-               tensor_shape_str(&out[k], shape, sizeof shape));
-    }
-    return 0;
+    const rope_tensor *ts[CASE_MAX_OUTPUTS];
+    const char *leaves[CASE_MAX_OUTPUTS], *names[CASE_MAX_OUTPUTS];
+    static const char *const output_leaves[CASE_MAX_OUTPUTS] = {"output_0.pb", "output_1.pb"};
+    for (int k = 0; k < c->n_outputs; k++) ts[k] = &out[k], leaves[k] = output_leaves[k], names[k] = c->output_names[k];
+    return tensor_files_save("run", out_dir, c->n_outputs, ts, leaves, names);
 }
 
 static int run_case_dir(const char *dir, const char *out_dir) {

@@ -1,6 +1,7 @@
 #include "tensor_proto.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -308,4 +309,27 @@ int tensor_proto_save(const char *path, const rope_tensor *t, const char *name, 
         diag_set(err, "%s: %s", path, tmp.text);
     }
     return r;
+}
+
+int tensor_files_save(const char *cmd, const char *dir, int n, const rope_tensor *const ts[],
+                      const char *const leaves[], const char *const names[]) {
+    diag err;
+    if (make_directories(dir, &err)) {
+        fprintf(stderr, "rope %s: %s\n", cmd, err.text);
+        return 2;
+    }
+    for (int k = 0; k < n; k++) {
+        char path[4096], shape[128];
+        if (path_join(path, sizeof path, dir, leaves[k])) {
+            fprintf(stderr, "rope %s: %s: path too long\n", cmd, dir);
+            return 2;
+        }
+        if (tensor_proto_save(path, ts[k], names[k], &err)) {
+            fprintf(stderr, "rope %s: %s\n", cmd, err.text);
+            return 2;
+        }
+        printf("wrote %s (%s %s %s)\n", path, names[k], rope_dtype_name(ts[k]->dtype),
+               tensor_shape_str(ts[k], shape, sizeof shape));
+    }
+    return 0;
 }

@@ -53,4 +53,10 @@ int tensor_proto_encode(const rope_tensor *t, const char *name, pb_buf *out, dia
 /* Writes t as a TensorProto file. */
 int tensor_proto_save(const char *path, const rope_tensor *t, const char *name, diag *err);
 
+/* Writes tensor k of `n` to DIR/leaves[k] (DIR made if needed) named names[k], printing
+ * "wrote PATH (NAME DTYPE SHAPE)" for each. On failure prints "rope CMD: ..." to stderr and
+ * returns 2; else 0. */
+int tensor_files_save(const char *cmd, const char *dir, int n, const rope_tensor *const ts[],
+                      const char *const leaves[], const char *const names[]);
+
 #endif
