@@ -35,14 +35,8 @@ static rope_status plan(const char *where, const rope_onnx_attrs *attrs_in, cons
 
     ROPE_TRY(rope_check_dtype(where, "X", x, float_types, 3));
     ROPE_TRY(rope_check_rank(where, "X", x, 4, 3, "[batch, heads, seq, head_size] or [batch, seq, hidden]"));
-    if (attrs->interleaved != 0 && attrs->interleaved != 1)
-        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "interleaved: expected 0 or 1, found %lld",
-                         (long long)attrs->interleaved);
-
-    if (attrs->num_heads < 0)
-        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "num_heads: expected >= 0, found %lld",
-                         (long long)attrs->num_heads);
-
+    /* The attributes alone were checked by the caller (rope_onnx_check_attrs): here only what
+     * depends on X. */
     memset(p, 0, sizeof *p);
     p->batch = x->dims[0];
     if (x->rank == 4) {
@@ -63,12 +57,9 @@ static rope_status plan(const char *where, const rope_onnx_attrs *attrs_in, cons
     if (p->head_size % 2 != 0)
         return rope_fail(ROPE_ERROR_SHAPE, where, "head_size: expected an even number, found %lld",
                          (long long)p->head_size);
-    if (attrs->rotary_embedding_dim < 0 || attrs->rotary_embedding_dim > p->head_size)
+    if (attrs->rotary_embedding_dim > p->head_size)
         return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "rotary_embedding_dim: expected 0..%lld (head_size), found %lld",
                          (long long)p->head_size, (long long)attrs->rotary_embedding_dim);
-    if (attrs->rotary_embedding_dim % 2 != 0)
-        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "rotary_embedding_dim: expected an even number, found %lld",
-                         (long long)attrs->rotary_embedding_dim);
     p->rot = attrs->rotary_embedding_dim ? attrs->rotary_embedding_dim : p->head_size;
     p->interleaved = (int)attrs->interleaved;
 
@@ -116,6 +107,8 @@ rope_status rope_onnx_infer(const rope_onnx_attrs *attrs, const rope_tensor *x, 
                             const rope_tensor *sin, const rope_tensor *position_ids, rope_tensor *y_out) {
     static const char where[] = "rope_onnx_infer";
     if (!y_out) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "y_out is NULL");
+    static const rope_onnx_attrs defaults = {0, 0, 0};
+    ROPE_TRY(rope_onnx_check_attrs(where, attrs ? attrs : &defaults)); /* first, as the call does */
     rope_onnx_plan p;
     ROPE_TRY(rope_onnx_plan_shapes(where, attrs, x, cos, sin, position_ids, &p));
     rope_tensor y = *x;

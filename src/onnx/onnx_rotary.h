@@ -12,7 +12,8 @@ typedef struct rope_onnx_plan {
     int64_t x_row, x_stride, y_stride;
 } rope_onnx_plan;
 
-/* Checks the descriptors of the inputs (no data read) and fills *p (all but y_stride). */
+/* Checks the descriptors of the inputs (no data read) and fills *p (all but y_stride). The caller
+ * has checked `attrs` (NULL: the defaults) with rope_onnx_check_attrs. */
 rope_status rope_onnx_plan_shapes(const char *where, const rope_onnx_attrs *attrs, const rope_tensor *x,
                                   const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *ids,
                                   rope_onnx_plan *p);

@@ -198,6 +198,9 @@ static void attribute_errors(void) {
     rope_status inf = infer(&k, &out);
     CHECK(one == inf, "4-D X, num_heads -2: rope_onnx_rotary_embedding gives %d, rope_onnx_infer %d", (int)one,
           (int)inf);
+    /* The attributes are checked before any tensor, by inference as by the call. */
+    k = valid(), k.a.interleaved = 2, k.x.rank = 9;
+    expect("interleaved 2 with X rank 9", &k, ROPE_ERROR_ATTRIBUTE, ALSO_INFER, "interleaved", "found 2", NULL);
     k = valid(), k.a.rotary_embedding_dim = 3;
     expect("r odd", &k, ROPE_ERROR_ATTRIBUTE, ALSO_INFER, "rotary_embedding_dim", "found 3", NULL);
     k = valid(), k.a.rotary_embedding_dim = 10;
