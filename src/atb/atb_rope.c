@@ -161,8 +161,7 @@ rope_status rope_atb_infer(const rope_atb_param *param, const rope_tensor *query
 static rope_status check_seqlen_values(const char *where, const rope_atb_plan *p, const rope_tensor *seqlen) {
     uint64_t sum = 0;
     for (int64_t b = 0; b < seqlen->dims[0]; b++) {
-        int64_t v = seqlen->dtype == ROPE_U32 ? (int64_t)((const uint32_t *)seqlen->data)[b]
-                                              : (int64_t)((const int32_t *)seqlen->data)[b];
+        int64_t v = rope_seqlen_value(seqlen->data, seqlen->dtype, (size_t)b);
         if (p->cos_rows < 0) { /* on the fly: no cos rows bound a sequence */
             if (v < 0)
                 return rope_fail(ROPE_ERROR_INDEX, where, "seqlen[%lld] = %lld: expected >= 0", (long long)b,

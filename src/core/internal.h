@@ -43,6 +43,12 @@ static inline int64_t rope_dims_product(int64_t a, int64_t b) {
     return b > INT64_MAX / a ? INT64_MAX : a * b;
 }
 
+/* Value i of a seqlen tensor's data, int32 or uint32 (as ATB allows), widened. */
+static inline int64_t rope_seqlen_value(const void *data, rope_dtype dtype, size_t i) {
+    if (dtype == ROPE_U32) return (int64_t)((const uint32_t *)data)[i];
+    return (int64_t)((const int32_t *)data)[i];
+}
+
 /* Records "<where>: <formatted message>" as the calling thread's last error and returns `status`,
  * so validation code reads `return rope_fail(ROPE_ERROR_SHAPE, fn, "...", ...);`. */
 rope_status rope_fail(rope_status status, const char *where, const char *fmt, ...) ROPE_PRINTF(3, 4);

@@ -5,6 +5,7 @@
 #ifndef ROPE_ENGINE_CURSOR_H
 #define ROPE_ENGINE_CURSOR_H
 
+#include "../core/internal.h"
 #include "engine.h"
 
 typedef struct rope_row_cursor {
@@ -16,8 +17,7 @@ typedef struct rope_row_cursor {
 } rope_row_cursor;
 
 static inline size_t rope_cursor_seqlen(const rope_job *job, size_t i) {
-    if (job->row_dtype == ROPE_U32) return ((const uint32_t *)job->row_data)[i];
-    return (size_t)((const int32_t *)job->row_data)[i];
+    return (size_t)rope_seqlen_value(job->row_data, job->row_dtype, i); /* checked >= 0 */
 }
 
 static inline void rope_cursor_start(rope_row_cursor *c, const rope_job *job, size_t token) {

@@ -82,7 +82,7 @@ static int heads_far_apart(const rope_job *job) {
  * 1024 and more: 0.82-0.85 on f32 [1, 32, 16384, 128]). */
 static size_t tile_tokens(const rope_job *job) {
     if (rope_engine_tune.tile_tokens) return rope_engine_tune.tile_tokens;
-    size_t cs_len = job->shape.cos_full ? job->shape.rot : job->shape.rot / 2;
+    size_t cs_len = rope_cs_width(&job->shape);
     size_t row = 2 * cs_len * rope_dtype_bytes(job->shape.cs_dtype);
     size_t n = row ? (512u << 10) / row : 8192;
     return n < 64 ? 64 : n > 8192 ? 8192 : n;
@@ -180,7 +180,7 @@ static size_t token_bytes(const rope_job *job, size_t *out_bytes) {
     size_t es = rope_dtype_bytes(job->shape.x_dtype);
     size_t heads = 0;
     for (size_t k = 0; k < job->n_streams; k++) heads += job->streams[k].heads;
-    size_t cs_len = job->shape.cos_full ? job->shape.rot : job->shape.rot / 2;
+    size_t cs_len = rope_cs_width(&job->shape);
     *out_bytes = heads * job->shape.head_size * es;
     return 2 * *out_bytes + 2 * cs_len * rope_dtype_bytes(job->shape.cs_dtype);
 }

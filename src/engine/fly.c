@@ -40,8 +40,7 @@ rope_status rope_fly_max_position(const char *where, const rope_fly *fly, int64_
         int64_t last = v[i]; /* the position of the last token it gives */
         if (fly->kind == ROPE_POSITIONS_PER_SEQUENCE) {
             int64_t m = len;
-            if (seqlen) m = seqlen->dtype == ROPE_U32 ? (int64_t)((const uint32_t *)seqlen->data)[i]
-                                                      : (int64_t)((const int32_t *)seqlen->data)[i];
+            if (seqlen) m = rope_seqlen_value(seqlen->data, seqlen->dtype, (size_t)i);
             if (m == 0) continue;
             if (v[i] > ROPE_POS_LIMIT - m)
                 return rope_fail(ROPE_ERROR_INDEX, where,

@@ -58,7 +58,7 @@ ROPE_FLY_VALUES_FN(portable_values)
 rope_status rope_rows_begin(const rope_job *job, size_t slots, rope_fly_values_fn values, rope_rows_scratch **out) {
     const rope_cs_rows *pr = job->provider;
     size_t cs = rope_dtype_bytes(job->shape.cs_dtype);
-    size_t width = job->shape.cos_full ? job->shape.rot : job->shape.rot / 2;
+    size_t width = rope_cs_width(&job->shape);
     size_t tile = rope_engine_tile_tokens(job);
     size_t chunk = tile ? tile : ROPE_ROWS_CHUNK;
     if (chunk > job->seq) chunk = job->seq; /* chunks never cross a batch row */

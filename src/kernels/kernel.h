@@ -43,6 +43,11 @@ typedef struct rope_kernel_shape {
     ptrdiff_t cs_step;
 } rope_kernel_shape;
 
+/* Values in a cos/sin row: rot (element-indexed, cos_full) or rot/2 (one per pair). */
+static inline size_t rope_cs_width(const rope_kernel_shape *shape) {
+    return shape->cos_full ? shape->rot : shape->rot / 2;
+}
+
 typedef void (*rope_rows_fn)(const rope_kernel_shape *shape, const void *x, ptrdiff_t x_head_stride, void *y,
                              ptrdiff_t y_head_stride, size_t heads, const void *cos, const void *sin);
 
