@@ -128,16 +128,7 @@ static ROPE_ALWAYS_INLINE kvec k_pick(kvec ya, kvec yb, size_t rs) {
 
 #include "simd_paths.h"
 
-K_FAMILY(f32_f32, ROPE_F32, ROPE_F32);
-K_FAMILY(f16_f16, ROPE_F16, ROPE_F16);
-K_FAMILY(f16_f32, ROPE_F16, ROPE_F32);
-K_FAMILY(bf16_bf16, ROPE_BF16, ROPE_BF16);
-K_FAMILY(bf16_f32, ROPE_BF16, ROPE_F32);
-
-static rope_rows_fn neon_select(const rope_kernel_shape *sh) {
-    const k_family *f = k_family_of(sh, &f32_f32, &f16_f16, &f16_f32, &bf16_bf16, &bf16_f32);
-    return f ? k_pick_path(f, sh) : NULL;
-}
+K_ALL_FAMILIES(neon_select)
 
 static int neon_cpu_has(void) { return 1; }
 

@@ -348,4 +348,18 @@ static inline const k_family *k_family_of(const rope_kernel_shape *sh, const k_f
     }
 }
 
+
+/* Every dtype combination's family, and `select_name`, the function choosing among them (a
+ * rope_kernel_set's select): what an ISA file defines after including this header. */
+#define K_ALL_FAMILIES(select_name)                                                                          \
+    K_FAMILY(f32_f32, ROPE_F32, ROPE_F32);                                                                   \
+    K_FAMILY(f16_f16, ROPE_F16, ROPE_F16);                                                                   \
+    K_FAMILY(f16_f32, ROPE_F16, ROPE_F32);                                                                   \
+    K_FAMILY(bf16_bf16, ROPE_BF16, ROPE_BF16);                                                               \
+    K_FAMILY(bf16_f32, ROPE_BF16, ROPE_F32);                                                                 \
+    static rope_rows_fn select_name(const rope_kernel_shape *sh) {                                           \
+        const k_family *f = k_family_of(sh, &f32_f32, &f16_f16, &f16_f32, &bf16_bf16, &bf16_f32);            \
+        return f ? k_pick_path(f, sh) : NULL;                                                                \
+    }
+
 #endif
