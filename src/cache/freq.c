@@ -241,10 +241,11 @@ double rope_freq_plan_at(const rope_freq_plan *p, int64_t i) {
 rope_status rope_freq_plan_fill(const char *where, const rope_freq_plan *p, double *out, double *max_out) {
     int64_t half = p->dim / 2;
     double max = 0.0;
-    /* First pass only checks, so nothing is written when a value comes out unusable (an extreme base,
-     * factor or LongRoPE factor can overflow or underflow float64). */
+    /* An extreme base, factor or LongRoPE factor can overflow or underflow float64: each value is
+     * checked as it is written. */
     for (int64_t i = 0; i < half; i++) {
         double v = rope_freq_plan_at(p, i);
+        if (out) out[i] = v;
         if (!finite_gt(v, 0))
             return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
                              "inv_freq[%lld] comes out %g with this configuration: expected finite and > 0 "
@@ -252,8 +253,6 @@ rope_status rope_freq_plan_fill(const char *where, const rope_freq_plan *p, doub
                              (long long)i, v);
         if (v > max) max = v;
     }
-    if (out)
-        for (int64_t i = 0; i < half; i++) out[i] = rope_freq_plan_at(p, i);
     if (max_out) *max_out = max;
     return ROPE_OK;
 }
@@ -263,6 +262,7 @@ rope_status rope_freq_compute(const rope_freq_config *cfg, double *inv_freq, dou
     rope_freq_plan p;
     ROPE_TRY(rope_freq_plan_make(where, cfg, &p));
     if (!inv_freq) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "inv_freq is NULL");
+    ROPE_TRY(rope_freq_plan_fill(where, &p, NULL, NULL)); /* nothing of the caller's written on failure */
     ROPE_TRY(rope_freq_plan_fill(where, &p, inv_freq, NULL));
     if (attention_scale) *attention_scale = p.attention;
     return ROPE_OK;

@@ -32,9 +32,9 @@ rope_status rope_freq_plan_make(const char *where, const rope_freq_config *cfg, 
 /* inv_freq[i] of a plan, 0 <= i < dim/2. */
 double rope_freq_plan_at(const rope_freq_plan *plan, int64_t i);
 
-/* Writes the dim/2 inverse frequencies to out (unless out is NULL: check only), after checking that
- * every one of them is finite and positive (ATTRIBUTE otherwise, with nothing written). *max_out,
- * when not NULL, gets the largest. */
+/* Writes the dim/2 inverse frequencies to out (unless out is NULL: check only), checking that every
+ * one of them is finite and positive (ATTRIBUTE otherwise, with out partly written: pass NULL first
+ * where out is the caller's). *max_out, when not NULL, gets the largest. */
 rope_status rope_freq_plan_fill(const char *where, const rope_freq_plan *plan, double *out, double *max_out);
 
 #endif
