@@ -7,13 +7,6 @@
 #include "../engine/fly.h"
 #include "atb_rope.h"
 
-/* The cos dtypes rope_atb_rope takes with a query of dtype qt. */
-static rope_status check_cs(const char *where, rope_dtype qt, rope_dtype cs) {
-    if (cs == qt || (qt == ROPE_F16 && cs == ROPE_F32)) return ROPE_OK;
-    return rope_fail(ROPE_ERROR_DTYPE, where, "fly->cs_dtype: expected 0, %s (with %s query), found %s",
-                     qt == ROPE_F16 ? "f16 or f32" : rope_dtype_name(qt), rope_dtype_name(qt), rope_dtype_name(cs));
-}
-
 static rope_status atb_fly(const char *where, int backward, rope_context *ctx, const rope_atb_param *param,
                            const rope_tensor *q, const rope_tensor *k, const rope_fly *fly, const rope_tensor *seqlen,
                            const rope_tensor *rq, const rope_tensor *rk) {
@@ -29,7 +22,7 @@ static rope_status atb_fly(const char *where, int backward, rope_context *ctx, c
     rope_atb_plan p;
     ROPE_TRY(rope_atb_plan_fly(where, param, q, k, seqlen, fp.dim, &p));
     rope_dtype cs = fly->cs_dtype ? fly->cs_dtype : q->dtype;
-    ROPE_TRY(check_cs(where, q->dtype, cs));
+    ROPE_TRY(rope_atb_check_cos_dtype(where, "fly->cs_dtype", "0, ", q->dtype, cs));
     int per_token = fly->kind == ROPE_POSITIONS_PER_TOKEN;
     const int64_t dims[1] = {per_token ? p.ntokens : seqlen->dims[0]};
     static const char *const token_why[1] = {"ntokens of query"}, *const seq_why[1] = {"batch: seqlen's length"};

@@ -35,13 +35,11 @@ static void token_view(const rope_tensor *t, int64_t *ntokens, int64_t *hidden) 
     }
 }
 
-static rope_status check_cos_dtype(const char *where, const rope_tensor *q, const rope_tensor *cos) {
-    rope_dtype qt = q->dtype, ct = cos->dtype;
-    if ((qt == ROPE_F16 && (ct == ROPE_F16 || ct == ROPE_F32)) || (qt == ROPE_BF16 && ct == ROPE_BF16) ||
-        (qt == ROPE_F32 && ct == ROPE_F32))
-        return ROPE_OK;
-    const char *want = qt == ROPE_F16 ? "f16 or f32" : qt == ROPE_BF16 ? "bf16" : "f32";
-    return rope_fail(ROPE_ERROR_DTYPE, where, "cos dtype: expected %s (with %s query), found %s", want,
+rope_status rope_atb_check_cos_dtype(const char *where, const char *what, const char *also, rope_dtype qt,
+                                     rope_dtype ct) {
+    if (ct == qt || (qt == ROPE_F16 && ct == ROPE_F32)) return ROPE_OK; /* qt: f16, bf16 or f32 */
+    const char *want = qt == ROPE_F16 ? "f16 or f32" : rope_dtype_name(qt);
+    return rope_fail(ROPE_ERROR_DTYPE, where, "%s: expected %s%s (with %s query), found %s", what, also, want,
                      rope_dtype_name(qt), rope_dtype_name(ct));
 }
 
@@ -66,7 +64,7 @@ static rope_status plan(const char *where, const rope_atb_param *param_in, const
     ROPE_TRY(rope_check_dtype(where, "query", q, qk_types, 3));
     ROPE_TRY(rope_check_same_dtype(where, "key", k, q->dtype, "same as query"));
     if (!fly) {
-        ROPE_TRY(check_cos_dtype(where, q, cos));
+        ROPE_TRY(rope_atb_check_cos_dtype(where, "cos dtype", "", q->dtype, cos->dtype));
         ROPE_TRY(rope_check_same_dtype(where, "sin", sin, cos->dtype, "same as cos"));
     }
     ROPE_TRY(rope_check_dtype(where, "seqlen", seqlen, seqlen_types, 2));

@@ -12,6 +12,11 @@ typedef struct rope_atb_plan {
     int64_t q_stride, k_stride, rq_stride, rk_stride;
 } rope_atb_plan;
 
+/* The cos dtype `ct` goes with a query of dtype `qt` (f16, bf16 or f32): the same, or f32 with f16.
+ * The message reads "<what>: expected <also><dtypes> (with <qt> query), found <ct>". */
+rope_status rope_atb_check_cos_dtype(const char *where, const char *what, const char *also, rope_dtype qt,
+                                     rope_dtype ct);
+
 /* Checks the parameter alone (usable at operation creation). */
 rope_status rope_atb_check_param(const char *where, const rope_atb_param *param);
 
