@@ -38,7 +38,7 @@ static rope_status atb_fly(const char *where, int backward, rope_context *ctx, c
     rope_context *c;
     ROPE_TRY(rope_context_resolve(ctx, where, &c));
 
-    int empty = p.ntokens == 0 || p.hidden_q == 0;
+    int empty = rope_atb_plan_empty(&p);
     rope_fly_setup su;
     ROPE_TRY(rope_fly_setup_make(where, &fp, max_pos, empty ? 0 : (size_t)p.ntokens, &su));
     rope_status st = ROPE_OK;

@@ -12,6 +12,9 @@ typedef struct rope_atb_plan {
     int64_t q_stride, k_stride, rq_stride, rk_stride;
 } rope_atb_plan;
 
+/* 1 when the call has nothing to rotate (no tokens, or 0-wide rows). */
+static inline int rope_atb_plan_empty(const rope_atb_plan *p) { return p->ntokens == 0 || p->hidden_q == 0; }
+
 /* The cos dtype `ct` goes with a query of dtype `qt` (f16, bf16 or f32): the same, or f32 with f16.
  * The message reads "<what>: expected <also><dtypes> (with <qt> query), found <ct>". */
 rope_status rope_atb_check_cos_dtype(const char *where, const char *what, const char *also, rope_dtype qt,

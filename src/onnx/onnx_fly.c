@@ -42,7 +42,7 @@ static rope_status onnx_fly(const char *where, int backward, rope_context *ctx, 
     rope_context *c;
     ROPE_TRY(rope_context_resolve(ctx, where, &c));
 
-    int empty = p.batch == 0 || p.seq == 0 || p.heads == 0 || p.head_size == 0;
+    int empty = rope_onnx_plan_empty(&p);
     rope_fly_setup su;
     ROPE_TRY(rope_fly_setup_make(where, &fp, max_pos, empty ? 0 : (size_t)(p.batch * p.seq), &su));
     rope_status st = ROPE_OK;

@@ -195,7 +195,7 @@ void rope_onnx_job(const rope_onnx_plan *p, const rope_tensor *x, const rope_ten
 rope_status rope_onnx_run(rope_context *ctx, const rope_onnx_plan *p, const rope_tensor *x, const rope_tensor *cos,
                           const rope_tensor *sin, const rope_tensor *ids, const rope_tensor *y,
                           const struct rope_cs_rows *provider) {
-    if (p->batch == 0 || p->seq == 0 || p->heads == 0 || p->head_size == 0) return ROPE_OK;
+    if (rope_onnx_plan_empty(p)) return ROPE_OK;
     rope_job job;
     rope_onnx_job(p, x, cos, sin, ids, y, &job);
     job.provider = provider;

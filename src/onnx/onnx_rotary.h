@@ -28,6 +28,11 @@ rope_status rope_onnx_check_data(const char *where, const rope_onnx_plan *p, con
                                  const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *ids,
                                  const rope_tensor *y, rope_onnx_plan *out);
 
+/* 1 when the call has nothing to rotate (a 0 batch, seq, head count or head size). */
+static inline int rope_onnx_plan_empty(const rope_onnx_plan *p) {
+    return p->batch == 0 || p->seq == 0 || p->heads == 0 || p->head_size == 0;
+}
+
 /* The checks of the attributes alone (before any tensor is seen), as operation creation makes them. */
 rope_status rope_onnx_check_attrs(const char *where, const rope_onnx_attrs *attrs);
 
