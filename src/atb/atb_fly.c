@@ -38,24 +38,15 @@ static rope_status atb_fly(const char *where, int backward, rope_context *ctx, c
     rope_context *c;
     ROPE_TRY(rope_context_resolve(ctx, where, &c));
 
-    int empty = rope_atb_plan_empty(&p);
-    rope_fly_setup su;
-    ROPE_TRY(rope_fly_setup_make(where, &fp, max_pos, empty ? 0 : (size_t)p.ntokens, &su));
-    rope_status st = ROPE_OK;
-    if (!empty) {
-        rope_job job;
-        rope_atb_job(&p, q, k, NULL, NULL, seqlen, rq, rk, &job);
-        job.shape.cs_dtype = cs;
-        const int64_t *v = (const int64_t *)fly->positions.data;
-        /* rows are positions: per token, or the job's packed sequences (cos_format 1) plus a start */
-        if (per_token) job.rows = ROPE_ROW_BY_ID64, job.row_data = v, job.row_dtype = ROPE_I64;
-        else job.row_starts = v;
-        rope_cs_rows rows = {where, backward, &su.freqs};
-        job.provider = &rows;
-        st = rope_engine_run(c, &job);
-    }
-    rope_fly_setup_free(&su);
-    return st;
+    rope_job job;
+    if (rope_atb_plan_empty(&p)) return rope_fly_run(where, c, &fp, max_pos, NULL, backward);
+    rope_atb_job(&p, q, k, NULL, NULL, seqlen, rq, rk, &job);
+    job.shape.cs_dtype = cs;
+    const int64_t *v = (const int64_t *)fly->positions.data;
+    /* rows are positions: per token, or the job's packed sequences (cos_format 1) plus a start */
+    if (per_token) job.rows = ROPE_ROW_BY_ID64, job.row_data = v, job.row_dtype = ROPE_I64;
+    else job.row_starts = v;
+    return rope_fly_run(where, c, &fp, max_pos, &job, backward);
 }
 
 rope_status rope_atb_rope_fly(rope_context *ctx, const rope_atb_param *param, const rope_tensor *query,

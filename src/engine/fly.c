@@ -101,3 +101,17 @@ void rope_fly_setup_free(rope_fly_setup *s) {
     free(s->mem);
     s->mem = NULL;
 }
+
+rope_status rope_fly_run(const char *where, rope_context *ctx, const rope_freq_plan *plan, int64_t max_pos,
+                         rope_job *job, int backward) {
+    rope_fly_setup su;
+    ROPE_TRY(rope_fly_setup_make(where, plan, max_pos, job ? job->batch * job->seq : 0, &su));
+    rope_status st = ROPE_OK;
+    if (job) {
+        rope_cs_rows rows = {where, backward, &su.freqs};
+        job->provider = &rows;
+        st = rope_engine_run(ctx, job);
+    }
+    rope_fly_setup_free(&su);
+    return st;
+}

@@ -32,4 +32,10 @@ rope_status rope_fly_setup_make(const char *where, const rope_freq_plan *plan, i
                                 rope_fly_setup *out);
 void rope_fly_setup_free(rope_fly_setup *s);
 
+/* Runs a fully checked on-the-fly call: makes the tables (their errors are reported even when `job`
+ * is NULL, a call with nothing to rotate), then runs `job`, whose rows give each token's position,
+ * with the values computed per chunk (forward, or backward when `backward`). */
+rope_status rope_fly_run(const char *where, rope_context *ctx, const rope_freq_plan *plan, int64_t max_pos,
+                         rope_job *job, int backward);
+
 #endif

@@ -42,24 +42,15 @@ static rope_status onnx_fly(const char *where, int backward, rope_context *ctx, 
     rope_context *c;
     ROPE_TRY(rope_context_resolve(ctx, where, &c));
 
-    int empty = rope_onnx_plan_empty(&p);
-    rope_fly_setup su;
-    ROPE_TRY(rope_fly_setup_make(where, &fp, max_pos, empty ? 0 : (size_t)(p.batch * p.seq), &su));
-    rope_status st = ROPE_OK;
-    if (!empty) {
-        rope_job job;
-        rope_onnx_job(&p, x, NULL, NULL, NULL, y, &job);
-        job.shape.cs_dtype = cs;
-        const int64_t *v = (const int64_t *)fly->positions.data;
-        job.rows = per_token ? ROPE_ROW_BY_ID64 : ROPE_ROW_BY_BATCH; /* rows are positions */
-        job.row_data = per_token ? v : NULL, job.row_dtype = ROPE_I64;
-        job.row_starts = per_token ? NULL : v;
-        rope_cs_rows rows = {where, backward, &su.freqs};
-        job.provider = &rows;
-        st = rope_engine_run(c, &job);
-    }
-    rope_fly_setup_free(&su);
-    return st;
+    rope_job job;
+    if (rope_onnx_plan_empty(&p)) return rope_fly_run(where, c, &fp, max_pos, NULL, backward);
+    rope_onnx_job(&p, x, NULL, NULL, NULL, y, &job);
+    job.shape.cs_dtype = cs;
+    const int64_t *v = (const int64_t *)fly->positions.data;
+    job.rows = per_token ? ROPE_ROW_BY_ID64 : ROPE_ROW_BY_BATCH; /* rows are positions */
+    job.row_data = per_token ? v : NULL, job.row_dtype = ROPE_I64;
+    job.row_starts = per_token ? NULL : v;
+    return rope_fly_run(where, c, &fp, max_pos, &job, backward);
 }
 
 rope_status rope_onnx_rotary_embedding_fly(rope_context *ctx, const rope_onnx_attrs *attrs, const rope_tensor *x,
