@@ -127,15 +127,14 @@ rope_region rope_region_of(const rope_tensor *t, int64_t row_len, int64_t stride
     size_t es = rope_dtype_bytes(t->dtype);
     rope_region r;
     r.base = (const char *)t->data;
-    if (rope_numel_checked(t) == 0) { /* empty: no bytes (and huge dims next to the 0 are allowed) */
-        r.rows = 0;
-    } else if (t->rank > 0 && row_len == t->dims[t->rank - 1]) { /* the usual row, the last dim: no division */
-        int64_t rows = 1;
-        for (int i = 0; i < t->rank - 1; i++) rows *= t->dims[i];
-        r.rows = (size_t)rows;
-    } else {
-        r.rows = row_len > 0 ? (size_t)(rope_numel_checked(t) / row_len) : 0;
-    }
+    /* The rows before the last dim, in one pass: unsigned, since next to a 0 dim (an empty tensor,
+     * no bytes) the others may be huge. */
+    uint64_t lead = 1;
+    int zero = t->rank > 0 && t->dims[t->rank - 1] == 0;
+    for (int i = 0; i < t->rank - 1; i++) zero |= t->dims[i] == 0, lead *= (uint64_t)t->dims[i];
+    if (zero || row_len <= 0) r.rows = 0;
+    else if (t->rank > 0 && row_len == t->dims[t->rank - 1]) r.rows = (size_t)lead; /* the usual row: no division */
+    else r.rows = (size_t)(rope_numel_checked(t) / row_len);
     r.row_bytes = (size_t)row_len * es;
     r.stride_bytes = (size_t)stride * es;
     return r;

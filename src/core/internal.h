@@ -29,11 +29,10 @@ static inline size_t rope_dtype_bytes(rope_dtype dtype) {
 /* The element count of a tensor rope_check_tensor accepted (dims >= 0, count below 2^59). With a 0
  * dim the others may be anything up to INT64_MAX, so their product is never formed. */
 static inline int64_t rope_numel_checked(const rope_tensor *t) {
-    int64_t n = 1;
-    for (int i = 0; i < t->rank; i++)
-        if (t->dims[i] == 0) return 0;
-    for (int i = 0; i < t->rank; i++) n *= t->dims[i];
-    return n;
+    uint64_t n = 1; /* unsigned: wraps harmlessly when a 0 dim makes the count 0 anyway */
+    int zero = 0;
+    for (int i = 0; i < t->rank; i++) zero |= t->dims[i] == 0, n *= (uint64_t)t->dims[i];
+    return zero ? 0 : (int64_t)n;
 }
 
 /* a * b for dims a, b >= 0 of an accepted tensor, clamped to INT64_MAX: only an empty tensor's other

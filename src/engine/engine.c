@@ -255,12 +255,15 @@ typedef struct job_split {
 static void run_part(void *arg, size_t part, size_t parts) {
     const job_split *w = arg;
     size_t h = w->heads_per_token;
-    uint64_t n = w->tokens >= parts ? w->tokens : (uint64_t)w->tokens * h;
-    uint64_t lo = n * part / parts, hi = n * (part + 1) / parts;
-    if (w->tokens >= parts) lo *= h, hi *= h;
-    if (w->rows) rope_rows_walk(w->rows, w->job, w->fn, h, (size_t)lo, (size_t)hi);
-    else if (parts == 1) run_span(w->job, w->fn, h, 0, 0, w->tokens, 0); /* the whole job: no divisions */
-    else rope_engine_walk(w->job, w->fn, h, (size_t)lo, (size_t)hi);
+    if (parts == 1 && !w->rows) { /* the whole job (a decode step): no divisions to find a block */
+        run_span(w->job, w->fn, h, 0, 0, w->tokens, 0);
+    } else {
+        uint64_t n = w->tokens >= parts ? w->tokens : (uint64_t)w->tokens * h;
+        uint64_t lo = n * part / parts, hi = n * (part + 1) / parts;
+        if (w->tokens >= parts) lo *= h, hi *= h;
+        if (w->rows) rope_rows_walk(w->rows, w->job, w->fn, h, (size_t)lo, (size_t)hi);
+        else rope_engine_walk(w->job, w->fn, h, (size_t)lo, (size_t)hi);
+    }
     if (w->fence) w->fence();
 }
 
