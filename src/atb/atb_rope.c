@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "../core/check.h"
-#include "../core/context.h"
+#include "../engine/context.h"
 #include "../core/try.h"
 #include "../engine/engine.h"
 #include "atb_rope.h"

@@ -8,7 +8,7 @@
 #include "cursor.h"
 #include "rows.h"
 
-#include "../core/context.h"
+#include "context.h"
 
 /* A token's cos and sin rows. */
 static void token_rows(const rope_job *job, size_t row, const void **c, const void **sn) {

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "../kernels/kernel.h"
-#include "pool.h"
+#include "../core/pool.h"
 
 /* Where a token's head vectors live. Strides are in elements of the stream's dtype: token (b, s)
  * head n starts at x + b*x_batch + s*x_seq + n*x_head. */

@@ -2,7 +2,7 @@
  * checks them, the positions and frequencies by engine/fly.c, then the forward's job with rows
  * computed per chunk of tokens (engine/rows.h). */
 #include "../core/check.h"
-#include "../core/context.h"
+#include "../engine/context.h"
 #include "../core/try.h"
 #include "../engine/fly.h"
 #include "onnx_rotary.h"

@@ -3,7 +3,7 @@
 
 #include "../core/check.h"
 #include "../core/try.h"
-#include "../core/context.h"
+#include "../engine/context.h"
 #include "../engine/engine.h"
 #include "onnx_rotary.h"
 

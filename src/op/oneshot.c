@@ -3,7 +3,7 @@
  * less, and copying tensors into an operation and validating them twice cost it 15%. The backward
  * forms are the forward with the table rows transformed per chunk (engine/rows.h). */
 #include "../core/check.h"
-#include "../core/context.h"
+#include "../engine/context.h"
 #include "../core/internal.h"
 #include "../core/try.h"
 #include "../engine/rows.h"

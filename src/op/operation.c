@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "../core/check.h"
-#include "../core/context.h"
+#include "../engine/context.h"
 #include "../core/try.h"
 #include "../atb/atb_rope.h"
 #include "../onnx/onnx_rotary.h"

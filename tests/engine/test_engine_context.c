@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/context.h"
+#include "engine/context.h"
 #include "engine/engine.h"
 #include "harness.h"
 #include "reference.h"

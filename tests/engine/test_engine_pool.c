@@ -3,7 +3,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include "engine/pool.h"
+#include "core/pool.h"
 #include "harness.h"
 
 enum { MAX_PARTS = 200 };

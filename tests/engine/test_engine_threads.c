@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "contexts.h"
-#include "core/context.h"
+#include "engine/context.h"
 #include "engine/engine.h"
 #include "harness.h"
 #include "reference.h"

@@ -19,9 +19,9 @@
 #ifndef ROPE_CONTEXT_H
 #define ROPE_CONTEXT_H
 
-#include "../engine/pool.h"
+#include "../core/pool.h"
 #include "../kernels/kernel.h"
-#include "internal.h"
+#include "../core/internal.h"
 
 /* More threads than this is certainly a mistake (and would be refused by the system anyway). */
 #define ROPE_MAX_THREADS 1024

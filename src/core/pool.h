@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 
-#include "../core/internal.h"
+#include "internal.h"
 
 typedef struct rope_pool rope_pool;
 
