@@ -1,0 +1,157 @@
+/* Caches from a RoPE configuration: librope._core.cache_fill and .freq_compute. The configuration
+ * arrives as a dict of rope_freq_config's field names (the Python layer reads Hugging Face's config
+ * into it); factor arrays are lists of floats. */
+#include "core.h"
+
+#include <string.h>
+
+typedef struct rp_freq {
+    rope_freq_config cfg;
+    double *short_factor, *long_factor;
+} rp_freq;
+
+static int get_double(PyObject *d, const char *key, double *v) {
+    PyObject *o = PyDict_GetItemString(d, key); /* borrowed */
+    if (!o || o == Py_None) return 0;
+    double x = PyFloat_AsDouble(o);
+    if (x == -1.0 && PyErr_Occurred()) {
+        PyErr_Format(PyExc_TypeError, "librope: config %s must be a number", key);
+        return -1;
+    }
+    *v = x;
+    return 0;
+}
+
+static int get_i64(PyObject *d, const char *key, int64_t *v) {
+    PyObject *o = PyDict_GetItemString(d, key);
+    if (!o || o == Py_None) return 0;
+    long long x = PyLong_AsLongLong(o);
+    if (x == -1 && PyErr_Occurred()) {
+        PyErr_Format(PyExc_TypeError, "librope: config %s must be an integer", key);
+        return -1;
+    }
+    *v = (int64_t)x;
+    return 0;
+}
+
+static int get_array(PyObject *d, const char *key, double **out) {
+    PyObject *o = PyDict_GetItemString(d, key);
+    if (!o || o == Py_None) return 0;
+    PyObject *seq = PySequence_Fast(o, "librope: config factor arrays must be sequences of numbers");
+    if (!seq) return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    double *a = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(double));
+    if (!a) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        a[i] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(seq, i));
+        if (a[i] == -1.0 && PyErr_Occurred()) {
+            PyMem_Free(a);
+            Py_DECREF(seq);
+            return -1;
+        }
+    }
+    Py_DECREF(seq);
+    *out = a;
+    return 0;
+}
+
+static void freq_free(rp_freq *f) {
+    PyMem_Free(f->short_factor);
+    PyMem_Free(f->long_factor);
+}
+
+static int freq_from_dict(PyObject *d, rp_freq *f) {
+    memset(f, 0, sizeof *f);
+    if (!PyDict_Check(d)) {
+        PyErr_SetString(PyExc_TypeError, "librope: the frequency configuration must be a dict");
+        return -1;
+    }
+    rope_freq_config *c = &f->cfg;
+    int64_t scaling = 0, no_truncate = 0;
+    if (get_double(d, "base", &c->base) < 0 || get_i64(d, "rotary_dim", &c->rotary_dim) < 0 ||
+        get_i64(d, "scaling", &scaling) < 0 || get_double(d, "factor", &c->factor) < 0 ||
+        get_i64(d, "original_max_position_embeddings", &c->original_max_position_embeddings) < 0 ||
+        get_double(d, "low_freq_factor", &c->low_freq_factor) < 0 ||
+        get_double(d, "high_freq_factor", &c->high_freq_factor) < 0 || get_double(d, "beta_fast", &c->beta_fast) < 0 ||
+        get_double(d, "beta_slow", &c->beta_slow) < 0 || get_double(d, "mscale", &c->mscale) < 0 ||
+        get_double(d, "mscale_all_dim", &c->mscale_all_dim) < 0 || get_i64(d, "no_truncate", &no_truncate) < 0 ||
+        get_double(d, "attention_factor", &c->attention_factor) < 0 || get_i64(d, "seq_len", &c->seq_len) < 0 ||
+        get_array(d, "short_factor", &f->short_factor) < 0 || get_array(d, "long_factor", &f->long_factor) < 0) {
+        freq_free(f);
+        return -1;
+    }
+    c->scaling = (rope_scaling)scaling;
+    c->no_truncate = no_truncate ? 1 : 0;
+    c->short_factor = f->short_factor;
+    c->long_factor = f->long_factor;
+    return 0;
+}
+
+/* freq_compute(config) -> (inv_freq list, attention_scale) */
+static PyObject *freq_compute(PyObject *self, PyObject *arg) {
+    (void)self;
+    rp_freq f;
+    if (freq_from_dict(arg, &f) < 0) return NULL;
+    /* the factor arrays' length is checked by the library against rotary_dim / 2 */
+    int64_t half = f.cfg.rotary_dim > 0 && f.cfg.rotary_dim < (1 << 24) ? f.cfg.rotary_dim / 2 : 0;
+    double *inv = PyMem_Malloc((size_t)(half > 0 ? half : 1) * sizeof(double));
+    if (!inv) {
+        freq_free(&f);
+        return PyErr_NoMemory();
+    }
+    double scale = 0;
+    rope_status st = rope_freq_compute(&f.cfg, inv, &scale);
+    freq_free(&f);
+    if (st != ROPE_OK) {
+        PyMem_Free(inv);
+        return rp_raise(st);
+    }
+    PyObject *list = PyList_New(half);
+    for (int64_t i = 0; list && i < half; i++) PyList_SET_ITEM(list, i, PyFloat_FromDouble(inv[i]));
+    PyMem_Free(inv);
+    if (!list) return NULL;
+    return Py_BuildValue("(Nd)", list, scale);
+}
+
+/* cache_fill(config, pos_start, count, layout, rotary_coeff, cos, sin) */
+static PyObject *cache_fill(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 7) {
+        PyErr_Format(PyExc_TypeError, "librope._core.cache_fill takes 7 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    long long start = PyLong_AsLongLong(args[1]), count = PyLong_AsLongLong(args[2]);
+    long layout = PyLong_AsLong(args[3]), coeff = PyLong_AsLong(args[4]);
+    if (PyErr_Occurred()) return NULL;
+    rp_freq f;
+    if (freq_from_dict(args[0], &f) < 0) return NULL;
+    rp_arg cos, sin;
+    if (rp_import(args[5], "cos", RP_ROW_DENSE, 1, &cos) < 0) {
+        freq_free(&f);
+        return NULL;
+    }
+    if (rp_import(args[6], "sin", RP_ROW_DENSE, 1, &sin) < 0) {
+        rp_release(&cos);
+        freq_free(&f);
+        return NULL;
+    }
+    rope_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = rope_cache_fill(&f.cfg, start, count, (rope_cache_layout)layout, (int32_t)coeff, &cos.t, &sin.t);
+    Py_END_ALLOW_THREADS
+    rp_release(&cos);
+    rp_release(&sin);
+    freq_free(&f);
+    if (st != ROPE_OK) return rp_raise(st);
+    Py_RETURN_NONE;
+}
+
+PyMethodDef rp_cache_methods[] = {
+    {"freq_compute", freq_compute, METH_O, "freq_compute(config) -> (inv_freq, attention_scale)"},
+    {"cache_fill", (PyCFunction)(void (*)(void))cache_fill, METH_FASTCALL,
+     "cache_fill(config, pos_start, count, layout, rotary_coeff, cos, sin)"},
+    {NULL, NULL, 0, NULL}};

@@ -1,0 +1,51 @@
+/* Shared declarations of the extension librope._core: tensor import (dlpack_in.c), errors
+ * (errors.c), the context calls run on (module.c), and the method tables of ops.c and cache.c. */
+#ifndef LIBROPE_CORE_H
+#define LIBROPE_CORE_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "rope.h"
+#include "rope_dlpack.h"
+
+/* A tensor argument described without copying it. `keep` holds what keeps the description valid
+ * (a DLPack capsule or managed tensor, a buffer view); rp_release lets it go. */
+typedef struct rp_arg {
+    rope_tensor t;
+    PyObject *obj;          /* the argument (borrowed) */
+    DLManagedTensor *managed; /* from __dlpack__: its deleter runs on release */
+    Py_buffer view;         /* from the buffer protocol, when has_view */
+    int has_view;
+    PyObject *holder;       /* a view object made for the import (ml_dtypes bfloat16), or NULL */
+} rp_arg;
+
+/* Describes `obj` (argument `name`) as a rope_tensor whose trailing `row_rank` dims form a row
+ * (rope_tensor_from_dlpack). Tries the type's DLPack C exchange API, then __dlpack__, then the buffer
+ * protocol (`writable`: the call writes it). Never copies. Returns 0, or -1 with an exception set
+ * (TypeError: not a tensor; RopeError: a layout, device or dtype the library cannot take). */
+/* row_rank values resolved from the tensor's own rank: ATB's query/key (a 4-D one's row is heads x
+ * head_size), and "every dim after the first n" (the vLLM query after the positions' token dims). */
+#define RP_ROW_ATB (-1)
+#define RP_ROW_AFTER_TOKENS(n) (-100 - (n))
+#define RP_ROW_DENSE ROPE_MAX_RANK
+int rp_import(PyObject *obj, const char *name, int row_rank, int writable, rp_arg *out);
+/* Imports `obj` as `out` unless it is the same object as `same` (in place): then `out` copies
+ * `same`'s description and owns nothing. */
+int rp_import_or_same(PyObject *obj, const char *name, int row_rank, const rp_arg *same, rp_arg *out);
+void rp_release(rp_arg *a);
+
+/* Raises librope.RopeError for `status` with rope_last_error() as message; returns NULL. */
+PyObject *rp_raise(rope_status status);
+int rp_errors_init(PyObject *module);
+
+/* The context compute calls use (NULL: the library's default), pinned while in use so that
+ * set_num_threads from another thread cannot free it under a running call. Both need the GIL. */
+rope_context *rp_context_acquire(void);
+void rp_context_release(rope_context *ctx);
+
+extern PyMethodDef rp_ops_methods[];
+extern PyMethodDef rp_cache_methods[];
+extern PyMethodDef rp_bench_methods[];
+
+#endif

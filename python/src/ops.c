@@ -1,0 +1,187 @@
+/* The operators on Python arguments: librope._core.onnx, .atb and .vllm. Every tensor is imported
+ * without a copy (dlpack_in.c), the library runs without the GIL, and an output that is its input's
+ * own object (in place) reuses the input's description. The Python layer allocates outputs. */
+#include "core.h"
+
+/* Integer and truth arguments; -1 with an exception on a non-integer. */
+static int as_i64(PyObject *o, const char *name, int64_t *v) {
+    long long x = PyLong_AsLongLong(o);
+    if (x == -1 && PyErr_Occurred()) {
+        PyErr_Format(PyExc_TypeError, "librope: %s must be an integer", name);
+        return -1;
+    }
+    *v = (int64_t)x;
+    return 0;
+}
+
+static int expect_args(Py_ssize_t nargs, Py_ssize_t want, const char *fn) {
+    if (nargs == want) return 0;
+    PyErr_Format(PyExc_TypeError, "librope._core.%s takes %zd arguments (%zd given)", fn, want, nargs);
+    return -1;
+}
+
+static void release_all(rp_arg *a, int n) {
+    for (int i = 0; i < n; i++) rp_release(&a[i]);
+}
+
+/* onnx(x, cos, sin, position_ids or None, y, interleaved, rotary_embedding_dim, num_heads, backward) */
+static PyObject *onnx(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (expect_args(nargs, 9, "onnx") < 0) return NULL;
+    rope_onnx_attrs attrs;
+    if (as_i64(args[5], "interleaved", &attrs.interleaved) < 0 ||
+        as_i64(args[6], "rotary_embedding_dim", &attrs.rotary_embedding_dim) < 0 ||
+        as_i64(args[7], "num_heads", &attrs.num_heads) < 0)
+        return NULL;
+    int backward = PyObject_IsTrue(args[8]);
+    rp_arg a[5];
+    int n = 0, has_pos = args[3] != Py_None;
+    if (rp_import(args[0], backward ? "dy" : "x", 1, 0, &a[n]) < 0) goto fail;
+    n++;
+    if (rp_import(args[1], "cos_cache", RP_ROW_DENSE, 0, &a[n]) < 0) goto fail;
+    n++;
+    if (rp_import(args[2], "sin_cache", RP_ROW_DENSE, 0, &a[n]) < 0) goto fail;
+    n++;
+    if (rp_import_or_same(args[4], backward ? "dx" : "y", 1, &a[0], &a[n]) < 0) goto fail;
+    n++;
+    if (has_pos) {
+        if (rp_import(args[3], "position_ids", RP_ROW_DENSE, 0, &a[n]) < 0) goto fail;
+        n++;
+    }
+    rope_context *ctx = rp_context_acquire();
+    rope_status st;
+    Py_BEGIN_ALLOW_THREADS
+    if (backward)
+        st = rope_onnx_rotary_embedding_backward(ctx, &attrs, &a[0].t, &a[1].t, &a[2].t, has_pos ? &a[4].t : NULL,
+                                                 &a[3].t);
+    else
+        st = rope_onnx_rotary_embedding(ctx, &attrs, &a[0].t, &a[1].t, &a[2].t, has_pos ? &a[4].t : NULL, &a[3].t);
+    Py_END_ALLOW_THREADS
+    rp_context_release(ctx);
+    release_all(a, n);
+    if (st != ROPE_OK) return rp_raise(st);
+    Py_RETURN_NONE;
+fail:
+    release_all(a, n);
+    return NULL;
+}
+
+/* atb(query, key, cos, sin, seqlen, rope_q, rope_k, rotary_coeff, cos_format, backward) */
+static PyObject *atb(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (expect_args(nargs, 10, "atb") < 0) return NULL;
+    int64_t coeff, format;
+    if (as_i64(args[7], "rotary_coeff", &coeff) < 0 || as_i64(args[8], "cos_format", &format) < 0) return NULL;
+    if (coeff < INT32_MIN || coeff > INT32_MAX || format < INT32_MIN || format > INT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "librope: rotary_coeff and cos_format must fit in 32 bits");
+        return NULL;
+    }
+    rope_atb_param param = ROPE_ATB_PARAM_INIT;
+    param.rotary_coeff = (int32_t)coeff;
+    param.cos_format = (int32_t)format;
+    int backward = PyObject_IsTrue(args[9]);
+    static const char *const fwd_names[] = {"query", "key", "cos", "sin", "seqlen", "rope_q", "rope_k"};
+    static const char *const bwd_names[] = {"grad_q", "grad_k", "cos", "sin", "seqlen", "dq", "dk"};
+    const char *const *names = backward ? bwd_names : fwd_names;
+    static const int row_ranks[] = {RP_ROW_ATB, RP_ROW_ATB, RP_ROW_DENSE, RP_ROW_DENSE, RP_ROW_DENSE};
+    rp_arg a[7];
+    int n = 0;
+    for (; n < 5; n++)
+        if (rp_import(args[n], names[n], row_ranks[n], 0, &a[n]) < 0) goto fail;
+    if (rp_import_or_same(args[5], names[5], RP_ROW_ATB, &a[0], &a[5]) < 0) goto fail;
+    n++;
+    if (rp_import_or_same(args[6], names[6], RP_ROW_ATB, &a[1], &a[6]) < 0) goto fail;
+    n++;
+    rope_context *ctx = rp_context_acquire();
+    rope_status st;
+    Py_BEGIN_ALLOW_THREADS
+    if (backward)
+        st = rope_atb_rope_backward(ctx, &param, &a[0].t, &a[1].t, &a[2].t, &a[3].t, &a[4].t, &a[5].t, &a[6].t);
+    else
+        st = rope_atb_rope(ctx, &param, &a[0].t, &a[1].t, &a[2].t, &a[3].t, &a[4].t, &a[5].t, &a[6].t);
+    Py_END_ALLOW_THREADS
+    rp_context_release(ctx);
+    release_all(a, n);
+    if (st != ROPE_OK) return rp_raise(st);
+    Py_RETURN_NONE;
+fail:
+    release_all(a, n);
+    return NULL;
+}
+
+/* vllm(positions, query, key or None, head_size, cos_sin_cache, is_neox, mrope_section or None,
+ *      mrope_interleaved): in place, vLLM's rotary_embedding. Compiled against the library's
+ * vLLM-style operator where rope.h has it (ROPE_VLLM_ATTRS_INIT); NotImplementedError otherwise. */
+static PyObject *vllm(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (expect_args(nargs, 8, "vllm") < 0) return NULL;
+#ifdef ROPE_VLLM_ATTRS_INIT
+    rope_vllm_attrs attrs = ROPE_VLLM_ATTRS_INIT;
+    int64_t head_size;
+    if (as_i64(args[3], "head_size", &head_size) < 0) return NULL;
+    attrs.head_size = head_size;
+    attrs.is_neox = PyObject_IsTrue(args[5]) ? 1 : 0;
+    attrs.mrope_interleaved = PyObject_IsTrue(args[7]) ? 1 : 0;
+    if (args[6] != Py_None) {
+        PyObject *seq = PySequence_Fast(args[6], "librope: mrope_section must be a sequence of integers");
+        if (!seq) return NULL;
+        Py_ssize_t m = PySequence_Fast_GET_SIZE(seq);
+        if (m > 4) {
+            Py_DECREF(seq);
+            PyErr_Format(PyExc_ValueError, "librope: mrope_section has %zd entries, expected 3 or 4", m);
+            return NULL;
+        }
+        attrs.n_mrope_section = (int32_t)m;
+        for (Py_ssize_t i = 0; i < m; i++)
+            if (as_i64(PySequence_Fast_GET_ITEM(seq, i), "mrope_section[i]", &attrs.mrope_section[i]) < 0) {
+                Py_DECREF(seq);
+                return NULL;
+            }
+        Py_DECREF(seq);
+    }
+    int has_key = args[2] != Py_None;
+    rp_arg a[4];
+    int n = 0;
+    if (rp_import(args[0], "positions", RP_ROW_DENSE, 0, &a[n]) < 0) goto fail;
+    n++;
+    /* query's token dims are the positions' (less the MRoPE axis); the rest is one row */
+    int token_rank = a[0].t.rank - (attrs.n_mrope_section > 0 ? 1 : 0);
+    if (token_rank < 1) token_rank = 1;
+    if (rp_import(args[1], "query", RP_ROW_AFTER_TOKENS(token_rank), 1, &a[n]) < 0) goto fail;
+    n++;
+    if (rp_import(args[4], "cos_sin_cache", RP_ROW_DENSE, 0, &a[n]) < 0) goto fail;
+    n++;
+    if (has_key) {
+        if (rp_import(args[2], "key", RP_ROW_AFTER_TOKENS(token_rank), 1, &a[n]) < 0) goto fail;
+        n++;
+    }
+    rope_context *ctx = rp_context_acquire();
+    rope_status st;
+    const rope_tensor *key = has_key ? &a[3].t : NULL;
+    Py_BEGIN_ALLOW_THREADS
+    st = rope_vllm_rotary_embedding(ctx, &attrs, &a[0].t, &a[1].t, key, &a[2].t, &a[1].t, key);
+    Py_END_ALLOW_THREADS
+    rp_context_release(ctx);
+    release_all(a, n);
+    if (st != ROPE_OK) return rp_raise(st);
+    Py_RETURN_NONE;
+fail:
+    release_all(a, n);
+    return NULL;
+#else
+    (void)args;
+    PyErr_SetString(PyExc_NotImplementedError,
+                    "librope.rotary_embedding needs the C library's vLLM-style operator (issue 9: "
+                    "rope_vllm_rotary_embedding), which this build of librope does not have");
+    return NULL;
+#endif
+}
+
+PyMethodDef rp_ops_methods[] = {
+    {"onnx", (PyCFunction)(void (*)(void))onnx, METH_FASTCALL,
+     "onnx(x, cos, sin, position_ids, y, interleaved, rotary_embedding_dim, num_heads, backward)"},
+    {"atb", (PyCFunction)(void (*)(void))atb, METH_FASTCALL,
+     "atb(query, key, cos, sin, seqlen, rope_q, rope_k, rotary_coeff, cos_format, backward)"},
+    {"vllm", (PyCFunction)(void (*)(void))vllm, METH_FASTCALL,
+     "vllm(positions, query, key, head_size, cos_sin_cache, is_neox, mrope_section, mrope_interleaved)"},
+    {NULL, NULL, 0, NULL}};
