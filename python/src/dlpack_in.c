@@ -190,6 +190,10 @@ int rp_import(PyObject *obj, const char *name, int row_rank, int writable, rp_ar
 
 int rp_import_or_same(PyObject *obj, const char *name, int row_rank, const rp_arg *same, rp_arg *out) {
     if (same && obj == same->obj) {
+        if (same->has_view && same->view.readonly) {
+            raise_layout("read-only, and the call writes it", name, NULL);
+            return -1;
+        }
         memset(out, 0, sizeof *out);
         out->obj = obj;
         out->t = same->t;
