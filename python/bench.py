@@ -1,0 +1,144 @@
+"""librope's Python benchmark (not a test): prefill against Hugging Face style PyTorch, eager and
+torch.compile'd, and the per-call overhead of a decode step from Python over the C call.
+
+    PYTHONPATH=build/python python3 python/bench.py [--threads N] [--repeat R] [--no-compile]
+
+Prefill: q [1, 32, 2048, 128] (f32, bf16) rotated by position: HF's `q * cos + rotate_half(q) * sin`
+with cos/sin [1, 1, 2048, 128] (eager, and compiled by inductor), against librope's ONNX operator with
+its [2048, 64] cos/sin caches and position_ids, writing a new tensor (as HF does) and in place. Both
+sides use the same thread count. Times are medians of R runs, A and B runs interleaved.
+Decode: one token, query [1, 32*128], key [1, 8*128], f16, cos/sin [1, 128], ATB rotary_coeff 2, in
+place: librope.rope_atb from Python versus the same rope_atb C call timed in a C loop.
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+
+# python/ (this script's folder) holds the package's sources without the built extension: import the
+# built or installed librope instead
+sys.path = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
+
+import torch  # noqa: E402
+
+import librope  # noqa: E402
+from librope import _core  # noqa: E402
+
+
+def rotate_half(x):
+    x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2:]
+    return torch.cat((-x2, x1), dim=-1)
+
+
+def hf_rope(q, cos, sin):
+    return q * cos + rotate_half(q) * sin
+
+
+def median_time(fns, repeat):
+    """Runs each function `repeat` times, interleaved; the median seconds of each."""
+    times = [[] for _ in fns]
+    for _ in range(repeat):
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            fn()
+            times[i].append(time.perf_counter() - t0)
+    return [statistics.median(t) for t in times]
+
+
+def prefill(dtype, repeat, compile_):
+    b, h, s, d = 1, 32, 2048, 128
+    q = torch.randn(b, h, s, d).to(dtype)
+    cos_half, sin_half = librope.cos_sin({"rope_theta": 10000.0, "head_dim": d, "hidden_size": h * d,
+                                          "num_attention_heads": h}, 0, s, framework="torch",
+                                         dtype=str(dtype).split(".")[1])
+    cos = torch.cat((cos_half, cos_half), -1)[None, None]
+    sin = torch.cat((sin_half, sin_half), -1)[None, None]
+    ids = torch.arange(s)[None]
+    out = torch.empty_like(q)
+    qi = q.clone()
+    fns = {
+        "torch eager (HF)": lambda: hf_rope(q, cos, sin),
+        "librope, new output": lambda: librope.rotary_embedding_onnx(q, cos_half, sin_half, ids),
+        "librope, out=": lambda: librope.rotary_embedding_onnx(q, cos_half, sin_half, ids, out=out),
+        "librope, in place": lambda: librope.rotary_embedding_onnx(qi, cos_half, sin_half, ids, out=qi),
+    }
+    # the results agree (HF's formula in the tensor dtype rounds each op; librope rounds once)
+    err = (hf_rope(q.float(), cos.float(), sin.float()) - librope.rotary_embedding_onnx(q, cos_half, sin_half, ids)
+           .float()).abs().max().item()
+    if compile_:
+        compiled = torch.compile(hf_rope)
+        for _ in range(3):
+            compiled(q, cos, sin)  # compile and warm up
+        fns["torch.compile (inductor)"] = lambda: compiled(q, cos, sin)
+    for fn in fns.values():
+        fn()
+    names = list(fns)
+    secs = dict(zip(names, median_time([fns[n] for n in names], repeat)))
+    return secs, err, q.numel() * q.element_size()
+
+
+def decode(iterations):
+    q = torch.randn(1, 32 * 128).half()
+    k = torch.randn(1, 8 * 128).half()
+    cos = torch.randn(1, 128).half()
+    sin = torch.randn(1, 128).half()
+    seqlen = torch.tensor([1], dtype=torch.int32)
+    out = (q, k)
+
+    def py_loop():
+        for _ in range(iterations):
+            librope.rope_atb(q, k, cos, sin, seqlen, rotary_coeff=2, out=out)
+
+    def core_loop():
+        for _ in range(iterations):
+            _core.atb(q, k, cos, sin, seqlen, q, k, 2, 0, False)
+
+    res = {}
+    for _ in range(3):  # interleaved, best of 3
+        t0 = time.perf_counter()
+        py_loop()
+        res.setdefault("librope.rope_atb from Python", []).append((time.perf_counter() - t0) / iterations)
+        t0 = time.perf_counter()
+        core_loop()
+        res.setdefault("librope._core.atb (no Python wrapper)", []).append((time.perf_counter() - t0) / iterations)
+        res.setdefault("rope_atb C call (C loop)", []).append(_core.atb_c_seconds(q, k, cos, sin, seqlen, 2,
+                                                                                    iterations))
+    return {k: min(v) for k, v in res.items()}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=0, help="threads for both sides (0: all CPUs)")
+    ap.add_argument("--repeat", type=int, default=15)
+    ap.add_argument("--no-compile", action="store_true")
+    ap.add_argument("--decode-iterations", type=int, default=50000)
+    args = ap.parse_args()
+    librope.set_num_threads(args.threads)
+    threads = librope.get_num_threads()
+    torch.set_num_threads(threads)
+    print(f"librope {librope.__version__}, isa {librope.isa()}, torch {torch.__version__}, {threads} threads "
+          f"for both")
+    for dtype in (torch.float32, torch.bfloat16):
+        secs, err, nbytes = prefill(dtype, args.repeat, not args.no_compile)
+        eager = secs["torch eager (HF)"]
+        comp = secs.get("torch.compile (inductor)")
+        print(f"\nprefill q [1, 32, 2048, 128] {str(dtype).split('.')[1]} ({nbytes / 2**20:.0f} MiB), "
+              f"max |librope - HF f32| = {err:.2g}")
+        print(f"| {'what':28} | {'ms':>8} | {'x eager':>8} | {'x compiled':>10} |")
+        print(f"|{'-' * 30}|{'-' * 10}|{'-' * 10}|{'-' * 12}|")
+        for name, t in secs.items():
+            vs_c = f"{comp / t:10.2f}" if comp else f"{'-':>10}"
+            print(f"| {name:28} | {t * 1e3:8.3f} | {eager / t:8.2f} | {vs_c} |")
+    res = decode(args.decode_iterations)
+    c_call = res["rope_atb C call (C loop)"]
+    print("\ndecode: query [1, 4096], key [1, 1024] f16, in place (best of 3 runs of "
+          f"{args.decode_iterations} calls)")
+    print(f"| {'what':38} | {'us/call':>8} | {'over C':>8} |")
+    print(f"|{'-' * 40}|{'-' * 10}|{'-' * 10}|")
+    for name, t in res.items():
+        print(f"| {name:38} | {t * 1e6:8.3f} | {(t - c_call) * 1e6:8.3f} |")
+
+
+if __name__ == "__main__":
+    main()
