@@ -6,7 +6,9 @@ torch.compile'd, and the per-call overhead of a decode step from Python over the
 Prefill: q [1, 32, 2048, 128] (f32, bf16) rotated by position: HF's `q * cos + rotate_half(q) * sin`
 with cos/sin [1, 1, 2048, 128] (eager, and compiled by inductor), against librope's ONNX operator with
 its [2048, 64] cos/sin caches and position_ids, writing a new tensor (as HF does) and in place. Both
-sides use the same thread count. Times are medians of R runs, A and B runs interleaved.
+sides use the same thread count. Times are medians of R runs, A and B runs interleaved; q.clone()
+and out.copy_(q) give memcpy of the same bytes (a new tensor pays for fresh pages: so does any
+operator that returns one).
 Decode: one token, query [1, 32*128], key [1, 8*128], f16, cos/sin [1, 128], ATB rotary_coeff 2, in
 place: librope.rope_atb from Python versus the same rope_atb C call timed in a C loop.
 """
@@ -62,6 +64,10 @@ def prefill(dtype, repeat, compile_):
         "librope, new output": lambda: librope.rotary_embedding_onnx(q, cos_half, sin_half, ids),
         "librope, out=": lambda: librope.rotary_embedding_onnx(q, cos_half, sin_half, ids, out=out),
         "librope, in place": lambda: librope.rotary_embedding_onnx(qi, cos_half, sin_half, ids, out=qi),
+        # memcpy of the same bytes in the same run: into a new tensor (fresh pages, as a new output
+        # gets them) and into an existing one
+        "memcpy: q.clone()": lambda: q.clone(),
+        "memcpy: out.copy_(q)": lambda: out.copy_(q),
     }
     # the results agree (HF's formula in the tensor dtype rounds each op; librope rounds once)
     err = (hf_rope(q.float(), cos.float(), sin.float()) - librope.rotary_embedding_onnx(q, cos_half, sin_half, ids)
