@@ -18,6 +18,7 @@ typedef struct rp_arg {
     Py_buffer view;         /* from the buffer protocol, when has_view */
     int has_view;
     PyObject *holder;       /* a view object made for the import (ml_dtypes bfloat16), or NULL */
+    PyObject *why;          /* why the object's own DLPack export failed (a str), or NULL */
 } rp_arg;
 
 /* Describes `obj` (argument `name`) as a rope_tensor whose trailing `row_rank` dims form a row

@@ -77,6 +77,14 @@ static int from_dunder(PyObject *obj, const char *name, int row_rank, int as_bf1
     Py_DECREF(fn);
     if (!cap || !PyCapsule_IsValid(cap, "dltensor")) { /* e.g. a read-only NumPy array: BufferError */
         Py_XDECREF(cap);
+        if (PyErr_Occurred() && !out->why) { /* kept for the message if no other way works either */
+            PyObject *type, *value, *tb;
+            PyErr_Fetch(&type, &value, &tb);
+            out->why = value ? PyObject_Str(value) : NULL;
+            Py_XDECREF(type);
+            Py_XDECREF(value);
+            Py_XDECREF(tb);
+        }
         PyErr_Clear();
         return 0;
     }
@@ -179,8 +187,15 @@ int rp_import(PyObject *obj, const char *name, int row_rank, int writable, rp_ar
     int r = from_dunder(obj, name, row_rank, 0, out);
     if (r == 0) r = from_bf16_array(obj, name, row_rank, writable, out);
     if (r == 0) r = from_buffer(obj, name, row_rank, writable, 0, out);
-    if (r == 1) return 0;
-    if (r == 0)
+    if (r == 1) {
+        Py_CLEAR(out->why);
+        return 0;
+    }
+    if (r == 0 && out->why)
+        PyErr_Format(PyExc_TypeError,
+                     "librope: %s: %.100s could not be exported through DLPack (%U) and has no buffer interface",
+                     name, Py_TYPE(obj)->tp_name, out->why);
+    else if (r == 0)
         PyErr_Format(PyExc_TypeError,
                      "librope: %s: expected a tensor (DLPack's __dlpack__ or the buffer protocol), got %.100s", name,
                      Py_TYPE(obj)->tp_name);
@@ -208,4 +223,5 @@ void rp_release(rp_arg *a) {
     if (a->has_view) PyBuffer_Release(&a->view);
     a->has_view = 0;
     Py_CLEAR(a->holder);
+    Py_CLEAR(a->why);
 }

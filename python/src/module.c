@@ -78,7 +78,8 @@ static PyMethodDef module_methods[] = {
     {"set_num_threads", set_num_threads, METH_O,
      "set_num_threads(n): the threads librope's calls use from now on (0: every online CPU)."},
     {"get_num_threads", get_num_threads, METH_NOARGS, "get_num_threads() -> the threads librope's calls use."},
-    {"isa", isa, METH_NOARGS, "isa() -> the instruction set librope's kernels use: 'avx512', 'avx2', 'neon', 'scalar'."},
+    {"isa", isa, METH_NOARGS,
+     "isa() -> the instruction set librope's kernels use: 'avx512', 'avx2', 'neon', 'scalar'."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "librope._core",

@@ -120,6 +120,13 @@ def test_not_a_tensor_and_read_only(rng):
         librope.rotary_embedding_onnx(x, cos, sin, out=x)
 
 
+def test_a_tensor_dlpack_cannot_export(rng):
+    torch = pytest.importorskip("torch")
+    x = torch.empty(1, 1, 2, 4, device="meta")
+    with pytest.raises(TypeError, match="x: Tensor could not be exported through DLPack"):
+        librope.rotary_embedding_onnx(x, torch.ones(1, 2, 2), torch.zeros(1, 2, 2), out=torch.empty(1, 1, 2, 4))
+
+
 def test_threads_and_queries():
     assert librope.isa() in ("avx512", "avx2", "neon", "scalar")
     assert librope.__version__.count(".") == 2

@@ -66,8 +66,9 @@ rope_status rope_tensor_from_dlpack(const DLTensor *src, const char *name, int r
     if (!name) name = "tensor";
     if (!src || !out) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, fn, "%s is NULL", src ? "out" : name);
     if (src->device.device_type != kDLCPU)
-        return rope_fail(ROPE_ERROR_UNSUPPORTED, fn, "%s: device type %d, expected kDLCPU (%d): librope runs on the CPU",
-                         name, (int)src->device.device_type, (int)kDLCPU);
+        return rope_fail(ROPE_ERROR_UNSUPPORTED, fn,
+                         "%s: device type %d, expected kDLCPU (%d): librope runs on the CPU", name,
+                         (int)src->device.device_type, (int)kDLCPU);
     if (src->ndim < 0 || src->ndim > ROPE_MAX_RANK || (src->ndim > 0 && !src->shape))
         return rope_fail(ROPE_ERROR_RANK, fn, "%s: ndim %d%s, expected 0..%d", name, (int)src->ndim,
                          src->shape ? "" : " with a NULL shape", ROPE_MAX_RANK);
