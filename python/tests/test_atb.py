@@ -49,6 +49,11 @@ def test_random(framework, dtype, case, cos_format, rng):
     want_q, want_k = atb_ref(q, k, cos, sin, seqlen, coeff, cos_format)
     assert_close(rq, want_q, dtype, "ropeQ")
     assert_close(rk, want_k, dtype, "ropeK")
+    # out= a pair of the caller's tensors
+    oq, ok = make(framework, dtype, np.zeros(qs)), make(framework, dtype, np.zeros(ks))
+    got = librope.rope_atb(q, k, cos, sin, seqlen, rotary_coeff=coeff, cos_format=cos_format, out=(oq, ok))
+    assert got[0] is oq and got[1] is ok
+    assert np.array_equal(f64(oq), f64(rq)) and np.array_equal(f64(ok), f64(rk))
     # in place: out = the inputs
     out = librope.rope_atb(q, k, cos, sin, seqlen, rotary_coeff=coeff, cos_format=cos_format, out=(q, k))
     assert out[0] is q and out[1] is k

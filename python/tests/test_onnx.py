@@ -40,7 +40,11 @@ def test_random(framework, dtype, shape, interleaved, with_ids, rng):
     ref = onnx_ref(x, cos, sin, ids, interleaved, rdim, n)
     assert_close(y, ref, dtype, "out of place")
     assert np.array_equal(f64(x), before), "x changed by an out-of-place call"
-    # in place and out= give bitwise the same result
+    # out= a tensor of the caller's, in place: bitwise the same result
+    y3 = make(framework, dtype, np.zeros(xs))
+    assert librope.rotary_embedding_onnx(x, cos, sin, ids, interleaved=bool(interleaved), rotary_embedding_dim=rdim,
+                                         num_heads=n if rank == 3 else 0, out=y3) is y3
+    assert np.array_equal(f64(y3), f64(y)), "out= differs from a new output"
     y2 = librope.rotary_embedding_onnx(x, cos, sin, ids, interleaved=bool(interleaved), rotary_embedding_dim=rdim,
                                        num_heads=n if rank == 3 else 0, out=x)
     assert y2 is x
