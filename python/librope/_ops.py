@@ -9,12 +9,9 @@ def _torch():
     return sys.modules.get("torch")
 
 
-def _grad_wanted(*tensors):
-    """True when torch records gradients and one of the tensors requires one."""
+def _grad_enabled():
     torch = _torch()
-    if torch is None or not torch.is_grad_enabled():
-        return False
-    return any(getattr(t, "requires_grad", False) is True for t in tensors)
+    return torch is not None and torch.is_grad_enabled()
 
 
 def _empty_like(x):
@@ -37,7 +34,7 @@ def rotary_embedding_onnx(x, cos_cache, sin_cache, position_ids=None, *, interle
     Returns Y, of x's type. With a torch x that requires grad (and grad mode on), Y has a grad_fn whose
     backward is the library's exact transposed rotation (cos/sin get no gradient; out must be None).
     """
-    if _grad_wanted(x):
+    if getattr(x, "requires_grad", False) is True and _grad_enabled():
         if out is not None:
             raise ValueError("librope.rotary_embedding_onnx: out= is not supported when x requires grad")
         from ._autograd import onnx_autograd
@@ -59,7 +56,9 @@ def rope_atb(query, key, cos, sin, seqlen, *, rotary_coeff=4, cos_format=0, out=
     None allocates both. Returns the pair, of the inputs' type. With torch inputs that require grad,
     the results carry a grad_fn running the library's backward (out must then be None).
     """
-    if _grad_wanted(query, key):
+    # the requires_grad attributes first: a decode step pays for two attribute reads only
+    if (getattr(query, "requires_grad", False) is True or getattr(key, "requires_grad", False) is True) \
+            and _grad_enabled():
         if out is not None:
             raise ValueError("librope.rope_atb: out= is not supported when query or key requires grad")
         from ._autograd import atb_autograd
