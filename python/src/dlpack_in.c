@@ -95,7 +95,8 @@ static int from_dunder(PyObject *obj, const char *name, int row_rank, int as_bf1
     return describe(m->dl_tensor, name, row_rank, as_bf16, &out->t) == 0 ? 1 : -1;
 }
 
-static int buffer_dtype(const Py_buffer *v, int as_bf16, DLDataType *dt) {
+/* A buffer format of one native little-endian number as a DLPack type (bits from the item size). */
+static int buffer_dtype(const Py_buffer *v, DLDataType *dt) {
     const char *f = v->format ? v->format : "B";
     if (*f == '@' || *f == '=' || *f == '<') f++;
     if (f[0] == '\0' || f[1] != '\0') return -1;
@@ -107,7 +108,6 @@ static int buffer_dtype(const Py_buffer *v, int as_bf16, DLDataType *dt) {
     case 'B': case 'H': case 'I': case 'L': case 'Q': dt->code = kDLUInt; break;
     default: return -1;
     }
-    (void)as_bf16;
     return 0;
 }
 
@@ -132,7 +132,7 @@ static int from_buffer(PyObject *obj, const char *name, int row_rank, int writab
         raise_layout("more dimensions than librope takes", name, NULL);
         return -1;
     }
-    if (buffer_dtype(v, as_bf16, &dl.dtype) < 0) {
+    if (buffer_dtype(v, &dl.dtype) < 0) {
         PyErr_Format(PyExc_TypeError, "librope: %s: buffer format '%s' is not a number type librope takes", name,
                      v->format ? v->format : "B");
         return -1;
