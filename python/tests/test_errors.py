@@ -144,3 +144,18 @@ def test_rotary_embedding_unavailable_names_the_issue():
     with pytest.raises(NotImplementedError, match="issue 9"):
         librope.rotary_embedding(np.zeros(1, np.int64), np.zeros((1, 8), np.float32), None, 8,
                                  np.zeros((4, 8), np.float32))
+
+
+def test_buffer_protocol_objects(rng):
+    """Objects with only the buffer protocol (a memoryview, strided too) are read and written in place."""
+    x = uniform(rng, (1, 2, 3, 8)).astype(np.float32)
+    c, s = angles_cache(rng, 2 * 3, 4)
+    cos, sin = c.reshape(2, 3, 4).astype(np.float32), s.reshape(2, 3, 4).astype(np.float32)
+    xr = x.reshape(2, 3, 8)  # 3-D [batch, seq, heads*head_size] with one head
+    want = librope.rotary_embedding_onnx(xr, cos, sin, num_heads=1)
+    buf = np.zeros((2, 3, 16), np.float32)
+    buf[..., :8] = xr
+    view = memoryview(buf[..., :8])  # strided: rows 16 floats apart
+    assert not view.c_contiguous
+    librope.rotary_embedding_onnx(view, cos, sin, num_heads=1, out=view)
+    assert np.array_equal(buf[..., :8], want) and not buf[..., 8:].any()
