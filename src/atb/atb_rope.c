@@ -232,7 +232,7 @@ static void stream_of(rope_stream *st, const rope_tensor *x, const rope_tensor *
 void rope_atb_job(const rope_atb_plan *p, const rope_tensor *q, const rope_tensor *k, const rope_tensor *cos,
                   const rope_tensor *sin, const rope_tensor *seqlen, const rope_tensor *rq, const rope_tensor *rk,
                   rope_job *out) {
-    memset(out, 0, sizeof *out); /* built in place: copying a finished job cost a decode step 5% */
+    memset(out, 0, sizeof *out); /* built in place: a decode step pays for copying a finished job */
     out->shape.x_dtype = q->dtype;
     out->shape.cs_dtype = cos ? cos->dtype : q->dtype;
     out->shape.head_size = (size_t)p->d;

@@ -159,7 +159,7 @@ rope_status rope_onnx_check_data(const char *where, const rope_onnx_plan *p, con
 
 void rope_onnx_job(const rope_onnx_plan *p, const rope_tensor *x, const rope_tensor *cos, const rope_tensor *sin,
                    const rope_tensor *ids, const rope_tensor *y, rope_job *out) {
-    memset(out, 0, sizeof *out); /* built in place: copying a finished job cost a decode step 5% */
+    memset(out, 0, sizeof *out); /* built in place: a decode step pays for copying a finished job */
     out->shape.x_dtype = x->dtype;
     out->shape.cs_dtype = cos ? cos->dtype : x->dtype;
     out->shape.head_size = (size_t)p->head_size;

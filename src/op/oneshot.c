@@ -1,6 +1,6 @@
 /* The one-shot calls, forward and backward: the lifecycle's steps (plan the shapes, check the data,
  * run) called directly, without an operation object: a decode step is a few microseconds of work or
- * less, and copying tensors into an operation and validating them twice cost it 15%. The backward
+ * less, and copying tensors into an operation and validating them twice is a visible part of it. The backward
  * forms are the forward with the table rows transformed per chunk (cossin/source.h). */
 #include "../core/check.h"
 #include "../core/internal.h"
