@@ -76,8 +76,8 @@ static int heads_far_apart(const rope_job *job) {
  * runs per head measured better up to that size (docs/PERFORMANCE.md). */
 static size_t tile_tokens(const rope_job *job) {
     if (rope_engine_tune.tile_tokens) return rope_engine_tune.tile_tokens;
-    size_t cs_len = rope_cos_width(&job->shape);
-    size_t row = 2 * cs_len * rope_dtype_bytes(job->shape.cs_dtype);
+    size_t cos_width = rope_cos_width(&job->shape);
+    size_t row = 2 * cos_width * rope_dtype_bytes(job->shape.cs_dtype);
     size_t n = row ? (512u << 10) / row : 8192;
     return n < 64 ? 64 : n > 8192 ? 8192 : n;
 }
@@ -192,9 +192,9 @@ static size_t token_bytes(const rope_job *job, size_t *out_bytes) {
     size_t es = rope_dtype_bytes(job->shape.x_dtype);
     size_t heads = 0;
     for (size_t k = 0; k < job->n_streams; k++) heads += job->streams[k].heads;
-    size_t cs_len = rope_cos_width(&job->shape);
+    size_t cos_width = rope_cos_width(&job->shape);
     *out_bytes = heads * job->shape.head_size * es;
-    return 2 * *out_bytes + 2 * cs_len * rope_dtype_bytes(job->shape.cs_dtype);
+    return 2 * *out_bytes + 2 * cos_width * rope_dtype_bytes(job->shape.cs_dtype);
 }
 
 /* The last-level cache a thread can fill. Virtual machines sometimes report the whole host's (this
