@@ -112,8 +112,8 @@ static ROPE_ALWAYS_INLINE kvec k_load_dup_part(rope_dtype t, const void *p, size
 /* ---- stores ----------------------------------------------------------------------------------- */
 
 /* Streaming stores need an aligned address; an unaligned vector takes the ordinary store. 16-bit
- * results (16 bytes, a quarter of a cache line per store) are never streamed: on Zen 4 that ran
- * 15% slower than ordinary stores at 8192 tokens of [32 x 128] f16, while 32-byte f32 stores gain. */
+ * results (16 bytes, a quarter of a cache line per store) are never streamed: slower than ordinary
+ * stores, while 32-byte f32 stores gain (docs/PERFORMANCE.md, "Kernels"). */
 static ROPE_ALWAYS_INLINE void k_store(rope_dtype t, void *p, size_t i, kvec v, int nt) {
     if (t == ROPE_F32) {
         float *d = (float *)p + i;
@@ -137,30 +137,41 @@ static ROPE_ALWAYS_INLINE kvec k_mul(kvec a, kvec b) { return _mm256_mul_ps(a, b
 static ROPE_ALWAYS_INLINE kvec k_add(kvec a, kvec b) { return _mm256_add_ps(a, b); }
 static ROPE_ALWAYS_INLINE kvec k_sub(kvec a, kvec b) { return _mm256_sub_ps(a, b); }
 
-static ROPE_ALWAYS_INLINE kvec k_partner(kvec v, size_t rs) {
-    switch (rs) {
+static ROPE_ALWAYS_INLINE kvec k_partner(kvec v, size_t ps) {
+    switch (ps) {
     case 1: return _mm256_permute_ps(v, 0xb1);   /* swap neighbours */
     case 2: return _mm256_permute_ps(v, 0x4e);   /* swap pairs of two */
     default: return _mm256_permute2f128_ps(v, v, 1); /* swap 128-bit halves */
     }
 }
 
-static ROPE_ALWAYS_INLINE kvec k_pick(kvec ya, kvec yb, size_t rs) {
-    switch (rs) {
+static ROPE_ALWAYS_INLINE kvec k_pick(kvec ya, kvec yb, size_t ps) {
+    switch (ps) {
     case 1: return _mm256_blend_ps(ya, yb, 0xaa);
     case 2: return _mm256_blend_ps(ya, yb, 0xcc);
     default: return _mm256_blend_ps(ya, yb, 0xf0);
     }
 }
 
-#include "fly_values.h"
 #include "simd_paths.h"
 
-K_ALL_FAMILIES(avx2_select)
+K_FAMILY(f32_f32, ROPE_F32, ROPE_F32);    /* defines f32_f32: f32 x with f32 cos/sin */
+K_FAMILY(f16_f16, ROPE_F16, ROPE_F16);    /* defines f16_f16 */
+K_FAMILY(f16_f32, ROPE_F16, ROPE_F32);    /* defines f16_f32 */
+K_FAMILY(bf16_bf16, ROPE_BF16, ROPE_BF16); /* defines bf16_bf16 */
+K_FAMILY(bf16_f32, ROPE_BF16, ROPE_F32);  /* defines bf16_f32 */
+
+/* x dtype, cos dtype -> the family serving them; k_select then picks the layout's kernel. */
+static const k_entry avx2_table[] = {
+    {ROPE_F32, ROPE_F32, &f32_f32},
+    {ROPE_F16, ROPE_F16, &f16_f16},
+    {ROPE_F16, ROPE_F32, &f16_f32},
+    {ROPE_BF16, ROPE_BF16, &bf16_bf16},
+    {ROPE_BF16, ROPE_F32, &bf16_f32},
+};
+
+static rope_kernel_fn avx2_select(const rope_kernel_shape *sh) { return k_select(avx2_table, K_COUNT(avx2_table), sh); }
 
 static void avx2_fence(void) { _mm_sfence(); }
 
-ROPE_FLY_VALUES_FN(avx2_fly_values)
-
-const rope_kernel_set rope_kernels_avx2 = {ROPE_ISA_AVX2, rope_x86_has_avx2, avx2_select, avx2_fence,
-                                           avx2_fly_values};
+const rope_kernel_set rope_kernels_avx2 = {ROPE_ISA_AVX2, rope_x86_has_avx2, avx2_select, avx2_fence};

@@ -111,10 +111,8 @@ static ROPE_ALWAYS_INLINE kvec k_load_dup_part(rope_dtype t, const void *p, size
 /* ---- stores ----------------------------------------------------------------------------------- */
 
 /* Streaming stores need an aligned address; an unaligned vector takes the ordinary store. f16 /
- * bf16 results stream as half lines (32 bytes), which the write-combining buffers join: on a Xeon
- * (Sapphire Rapids class, 2 vCPU) ONNX [1, 32, 16384, 128] f16 went from 0.43 to 0.59 of a copy and
- * ATB f16 q [16384, 4096] k [16384, 1024] from 0.50 to 0.57; on Zen 4 such half-line streams had
- * measured 10-15% slower than ordinary stores (f32, whole lines: 5-15% faster on both). */
+ * bf16 results stream as half lines (32 bytes), which the write-combining buffers join (faster on
+ * the Xeon this was tuned on, slower on Zen 4: docs/PERFORMANCE.md, "Kernels"). */
 static ROPE_ALWAYS_INLINE void k_store(rope_dtype t, void *p, size_t i, kvec v, int nt) {
     if (t == ROPE_F32) {
         float *d = (float *)p + i;
@@ -140,8 +138,8 @@ static ROPE_ALWAYS_INLINE kvec k_mul(kvec a, kvec b) { return _mm512_mul_ps(a, b
 static ROPE_ALWAYS_INLINE kvec k_add(kvec a, kvec b) { return _mm512_add_ps(a, b); }
 static ROPE_ALWAYS_INLINE kvec k_sub(kvec a, kvec b) { return _mm512_sub_ps(a, b); }
 
-static ROPE_ALWAYS_INLINE kvec k_partner(kvec v, size_t rs) {
-    switch (rs) {
+static ROPE_ALWAYS_INLINE kvec k_partner(kvec v, size_t ps) {
+    switch (ps) {
     case 1: return _mm512_permute_ps(v, 0xb1);       /* swap neighbours */
     case 2: return _mm512_permute_ps(v, 0x4e);       /* swap pairs of two */
     case 4: return _mm512_shuffle_f32x4(v, v, 0xb1); /* swap 128-bit quarters */
@@ -149,12 +147,12 @@ static ROPE_ALWAYS_INLINE kvec k_partner(kvec v, size_t rs) {
     }
 }
 
-static ROPE_ALWAYS_INLINE kvec k_pick(kvec ya, kvec yb, size_t rs) {
-    __mmask16 b = rs == 1 ? 0xaaaa : rs == 2 ? 0xcccc : rs == 4 ? 0xf0f0 : 0xff00;
+static ROPE_ALWAYS_INLINE kvec k_pick(kvec ya, kvec yb, size_t ps) {
+    __mmask16 b = ps == 1 ? 0xaaaa : ps == 2 ? 0xcccc : ps == 4 ? 0xf0f0 : 0xff00;
     return _mm512_mask_blend_ps(b, ya, yb);
 }
 
 /* The bf16-output kernels built with vcvtneps2bf16 (avx512_bf16.c, when the compiler has it). */
-ROPE_HIDDEN rope_rows_fn rope_avx512bf16_select(const rope_kernel_shape *shape);
+ROPE_HIDDEN rope_kernel_fn rope_avx512bf16_select(const rope_kernel_shape *shape);
 
 #endif

@@ -1,10 +1,10 @@
 /* rope_onnx_rotary_embedding_fly (and its backward): X, Y and the attributes checked as the forward
- * checks them, the positions and frequencies by engine/fly.c, then the forward's job with rows
- * computed per chunk of tokens (engine/rows.h). */
+ * checks them, then the positions and frequencies, then the forward's job with rows computed per
+ * chunk of tokens (cossin/fly.h). */
 #include "../core/check.h"
-#include "../engine/context.h"
+#include "../core/check_positions.h"
 #include "../core/try.h"
-#include "../engine/fly.h"
+#include "../engine/engine.h"
 #include "onnx_rotary.h"
 
 static rope_status onnx_fly(const char *where, int backward, rope_context *ctx, const rope_onnx_attrs *attrs,
@@ -25,10 +25,10 @@ static rope_status onnx_fly(const char *where, int backward, rope_context *ctx, 
                          "fly->freq->rotary_dim: expected %lld (rotary_embedding_dim, or head_size when it is 0), "
                          "found %lld",
                          (long long)p.rot, (long long)fp.dim);
-    rope_dtype cs = fly->cs_dtype ? fly->cs_dtype : x->dtype;
-    if (cs != x->dtype)
+    rope_dtype cs_dtype = fly->cs_dtype ? fly->cs_dtype : x->dtype;
+    if (cs_dtype != x->dtype)
         return rope_fail(ROPE_ERROR_DTYPE, where, "fly->cs_dtype: expected 0 or %s (ONNX caches have X's dtype), found %s",
-                         rope_dtype_name(x->dtype), rope_dtype_name(cs));
+                         rope_dtype_name(x->dtype), rope_dtype_name(cs_dtype));
     int per_token = fly->kind == ROPE_POSITIONS_PER_TOKEN;
     const int64_t dims[2] = {p.batch, p.seq};
     static const char *const whys[2] = {"batch of X", "seq of X"};
@@ -43,14 +43,13 @@ static rope_status onnx_fly(const char *where, int backward, rope_context *ctx, 
     ROPE_TRY(rope_context_resolve(ctx, where, &c));
 
     rope_job job;
-    if (rope_onnx_plan_empty(&p)) return rope_fly_run(where, c, &fp, max_pos, NULL, backward);
+    if (rope_onnx_plan_empty(&p)) return rope_engine_run_fly(where, c, &fp, max_pos, NULL, backward);
     rope_onnx_job(&p, x, NULL, NULL, NULL, y, &job);
-    job.shape.cs_dtype = cs;
+    job.shape.cs_dtype = cs_dtype;
     const int64_t *v = (const int64_t *)fly->positions.data;
-    job.rows = per_token ? ROPE_ROW_BY_ID64 : ROPE_ROW_BY_BATCH; /* rows are positions */
-    job.row_data = per_token ? v : NULL, job.row_dtype = ROPE_I64;
-    job.row_starts = per_token ? NULL : v;
-    return rope_fly_run(where, c, &fp, max_pos, &job, backward);
+    if (per_token) job.cossin.positions.kind = ROPE_POS_LIST_I64, job.cossin.positions.values = v;
+    else job.cossin.positions.kind = ROPE_POS_BATCH_START, job.cossin.positions.starts = v;
+    return rope_engine_run_fly(where, c, &fp, max_pos, &job, backward);
 }
 
 rope_status rope_onnx_rotary_embedding_fly(rope_context *ctx, const rope_onnx_attrs *attrs, const rope_tensor *x,

@@ -57,8 +57,8 @@ static void run_table(const rope_kernel_set *set) {
                 size_t rss[8], nl = layouts(ws[w], full, rss);
                 sh.rot = ws[w];
                 for (size_t l = 0; l < nl; l++) {
-                    sh.cos_full = full[l], sh.rs = rss[l];
-                    rope_rows_fn fn = rope_kernels_select(set, &sh);
+                    sh.cos_full = full[l], sh.pair_stride = rss[l];
+                    rope_kernel_fn fn = rope_kernels_select(set, &sh);
                     size_t cn = sh.cos_full ? sh.rot : sh.rot / 2;
                     for (int at_end = 0; at_end < 2; at_end++)
                         for (int in_place = 0; in_place < 2; in_place++) {
@@ -152,7 +152,8 @@ int main(void) {
         printf("kernel table %s: no stray access\n", sets[i].name);
     }
 
-    static const rope_isa isas[] = {ROPE_ISA_SCALAR, ROPE_ISA_AVX2, ROPE_ISA_AVX512, ROPE_ISA_NEON};
+    rope_isa isas[ROPE_ISA_COUNT_ - 1]; /* every set, scalar first */
+    for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) isas[i] = (rope_isa)(ROPE_ISA_SCALAR + (int)i);
     for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
         if (!rope_isa_available(isas[i])) continue;
         rope_context_options o = {isas[i], 1};
