@@ -40,6 +40,7 @@ static inline size_t rope_cursor_next(rope_row_cursor *c) {
     const rope_job *job = c->job;
     switch (job->rows) {
     case ROPE_ROW_BY_ID64: return (size_t)((const int64_t *)job->row_data)[t];
+    case ROPE_ROW_BY_ID32: return (size_t)((const int32_t *)job->row_data)[t];
     case ROPE_ROW_BY_SEQLEN:
         while (t >= c->end) { /* skips empty sequences too */
             c->base = c->end;

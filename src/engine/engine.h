@@ -26,6 +26,7 @@ typedef struct rope_stream {
 typedef enum rope_row_source {
     ROPE_ROW_IS_TOKEN,  /* row t */
     ROPE_ROW_BY_ID64,   /* row ids[t] (int64) */
+    ROPE_ROW_BY_ID32,   /* row ids[t] (int32, checked >= 0: vLLM's positions) */
     ROPE_ROW_BY_SEQLEN, /* row t - (sum of seqlen before t's sequence), plus row_starts[sequence] when
                            given; seqlen i32 or u32 */
     ROPE_ROW_BY_BATCH,  /* row row_starts[b] + s (on the fly: a start position per batch row) */
@@ -39,7 +40,7 @@ typedef struct rope_job {
     const void *cos, *sin;
     ptrdiff_t cs_row_stride; /* elements of cs_dtype between consecutive cos/sin rows */
     rope_row_source rows;
-    const void *row_data;    /* ids (i64) or seqlen values */
+    const void *row_data;    /* ids (i64 / i32) or seqlen values */
     rope_dtype row_dtype;    /* ROPE_I64 for ids, ROPE_I32 / ROPE_U32 for seqlen */
     const int64_t *row_starts; /* BY_SEQLEN: added per sequence (NULL: none); BY_BATCH: per batch row */
     /* NULL: cos/sin rows are read from the tables above. Otherwise rows are made per chunk of

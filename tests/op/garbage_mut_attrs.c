@@ -41,7 +41,7 @@ int m_attr(gcase *g) {
         note(g, "param coeff %d format %d", (int)g->ap.rotary_coeff, (int)g->ap.cos_format);
     } else {
         if (v == 0) {
-            g->layout = (int)PICK(2, -1, 7);
+            g->layout = (int)PICK(3, -1, 7);
             expect(g, BIT(ROPE_ERROR_ATTRIBUTE), 0);
         } else {
             g->coeff = (int32_t)PICK(0, 3, 6, -2, 1 << 20, INT32_MIN);
