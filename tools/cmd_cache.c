@@ -14,7 +14,7 @@
 static void print_cache_usage(FILE *f) {
     fprintf(f,
             "usage: rope cache --dim R --positions START:END -o DIR [--base B] [--scaling TYPE[:KEY=VALUE,...]]\n"
-            "                  [--seq-len N] [--dtype f32|f16|bf16] [--layout half|full] [--coeff 2|4|R]\n\n"
+            "                  [--seq-len N] [--dtype f32|f16|bf16] [--layout half|full|vllm] [--coeff 2|4|R]\n\n"
             "Writes DIR/cos.pb and DIR/sin.pb (TensorProto, raw_data): row r holds the cos (sin) of position\n"
             "START + r for every rotated pair, as Hugging Face transformers computes them for the configuration,\n"
             "in float64 from the exact angle, rounded once to the dtype.\n\n"
@@ -32,6 +32,8 @@ static void print_cache_usage(FILE *f) {
             "  --dtype D          f32 (default), f16 or bf16\n"
             "  --layout L         half (default): [E-S, R/2], ONNX RotaryEmbedding's cos_cache/sin_cache;\n"
             "                     full: [E-S, R], each pair's value in both of its elements, ATB Rope's cos/sin\n"
+            "                     vllm: one file, DIR/cos_sin_cache.pb [E-S, R], rows [cos | sin], the serving\n"
+            "                     engines' (vLLM) cos_sin_cache\n"
             "  --coeff C          full layout only, required there: the ATB rotaryCoeff, 2, 4 or R\n"
             "  -o DIR             output directory (created if missing)\n\n"
             "Exit status: 0 written, 1 the library rejected the configuration, 2 bad usage or unwritable files.\n");
@@ -243,8 +245,8 @@ static int cache_parse_args(cache_args *a, int argc, char **argv) {
             a->dtype = float_dtype_named(v);
             bad = a->dtype == ROPE_DTYPE_INVALID;
         } else if (!strcmp(o, "--layout")) {
-            bad = strcmp(v, "half") && strcmp(v, "full");
-            a->layout = strcmp(v, "full") ? ROPE_CACHE_HALF : ROPE_CACHE_FULL;
+            bad = strcmp(v, "half") && strcmp(v, "full") && strcmp(v, "vllm");
+            a->layout = !strcmp(v, "full") ? ROPE_CACHE_FULL : !strcmp(v, "vllm") ? ROPE_CACHE_VLLM : ROPE_CACHE_HALF;
         } else if (!strcmp(o, "--coeff")) {
             int64_t c = 0;
             bad = cache_parse_i64(v, &c) || c <= 0 || c > INT32_MAX;
@@ -285,6 +287,10 @@ static int cache_parse_args(cache_args *a, int argc, char **argv) {
 }
 
 static int cache_write_pair(const cache_args *a, const rope_tensor *c, const rope_tensor *s) {
+    if (a->layout == ROPE_CACHE_VLLM) { /* one [count, R] file of [cos | sin] rows */
+        static const char *const file[1] = {"cos_sin_cache.pb"}, *const name[1] = {"cos_sin_cache"};
+        return tensor_files_save("cache", a->out_dir, 1, &c, file, name);
+    }
     const rope_tensor *ts[2] = {c, s};
     static const char *const files[2] = {"cos.pb", "sin.pb"};
     static const char *const names[2][2] = {{"cos_cache", "sin_cache"}, {"cos", "sin"}}; /* ONNX / ATB inputs */
@@ -301,7 +307,7 @@ int rope_cmd_cache(int argc, char **argv) {
         return st > 0 ? 0 : 2;
     }
     int64_t count = a.end - a.start;
-    int64_t width = a.layout == ROPE_CACHE_FULL ? a.cfg.rotary_dim : a.cfg.rotary_dim / 2;
+    int64_t width = a.layout != ROPE_CACHE_HALF ? a.cfg.rotary_dim : a.cfg.rotary_dim / 2;
     if (width < 0) width = 0; /* a negative --dim is the library's to report */
     size_t es = rope_dtype_size(a.dtype);
     size_t bytes = 0;
@@ -314,7 +320,8 @@ int rope_cmd_cache(int argc, char **argv) {
                 rope_dtype_name(a.dtype));
     } else {
         rope_tensor c = {cd, a.dtype, 2, {count, width}, 0}, s = {sd, a.dtype, 2, {count, width}, 0};
-        if (rope_cache_fill(&a.cfg, a.start, count, a.layout, a.coeff, &c, &s) != ROPE_OK) {
+        if (rope_cache_fill(&a.cfg, a.start, count, a.layout, a.coeff, &c,
+                            a.layout == ROPE_CACHE_VLLM ? NULL : &s) != ROPE_OK) {
             fprintf(stderr, "rope cache: %s\n", rope_last_error());
             status = 1;
         } else {
