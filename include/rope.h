@@ -149,7 +149,9 @@ typedef struct rope_context rope_context;
 
 typedef struct rope_context_options {
     rope_isa isa;   /* ROPE_ISA_AUTO: the environment variable ROPE_ISA if set, else the best */
-    int threads;    /* worker threads, 0..1024; 0: the number of online CPUs (at most 1024) */
+    int threads;    /* worker threads, 0..1024; 0: the number of online CPUs (at most 1024). A call
+                       moving less than 4 MiB (inputs, outputs and cos/sin rows) runs on the calling
+                       thread alone; a larger one on up to `threads` threads, each moving 2 MiB or more */
 } rope_context_options;
 
 /*

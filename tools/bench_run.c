@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "bench_run.h"
-#include "engine/engine.h"
+#include "copy_team.h"
 
 /* Values in a cos/sin row: ATB D (each pair's value in both places), ONNX r/2. */
 static size_t cs_width(const bench_case *c) { return c->op == BENCH_ATB ? c->rot : c->rot / 2; }
@@ -22,6 +22,7 @@ struct bench_data {
     int32_t seqlen;
     void *copy_src, *copy_dst;
     size_t copy_bytes;
+    copy_team *team; /* the copy's threads, while bench_measure runs */
 };
 
 size_t bench_bytes(const bench_case *c) {
@@ -157,19 +158,11 @@ static rope_status call_kernel(bench_data *d, rope_context *ctx) {
     return rope_atb_rope(ctx, &param, &q, &k, &cos, &sin, &seqlen, &rq, &rk);
 }
 
-/* Part `part` of the copy: a 64-byte aligned slice, so threads never share a cache line. */
-static void copy_part(void *arg, size_t part, size_t parts) {
-    bench_data *d = arg;
-    size_t lines = d->copy_bytes / 64;
-    size_t lo = (size_t)((uint64_t)lines * part / parts) * 64;
-    size_t hi = part + 1 == parts ? d->copy_bytes : (size_t)((uint64_t)lines * (part + 1) / parts) * 64;
-    memcpy((char *)d->copy_dst + lo, (const char *)d->copy_src + lo, hi - lo);
-}
-
-/* The copy runs through the engine's splitter: the same threshold, threads and number of blocks a
- * kernel call of these bytes gets, so call overhead is part of both sides of the ratio. */
+/* The copy runs on the threads a kernel call of these bytes gets (rope.h, rope_context_options), so
+ * the cost of waking threads is part of both sides of the ratio. */
 static rope_status call_copy(bench_data *d, rope_context *ctx) {
-    rope_engine_parallel(ctx, 2 * d->copy_bytes, d->copy_bytes / 64 ? d->copy_bytes / 64 : 1, copy_part, d);
+    (void)ctx;
+    copy_team_run(d->team, d->copy_dst, d->copy_src, d->copy_bytes, 2 * d->copy_bytes);
     return ROPE_OK;
 }
 
@@ -209,7 +202,21 @@ static double median(double *v, int n) {
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+static int measure(bench_data *d, rope_context *ctx, int reps, bench_result *out);
+
 int bench_measure(bench_data *d, rope_context *ctx, int reps, bench_result *out) {
+    d->team = copy_team_create(rope_context_threads(ctx));
+    if (!d->team) {
+        fprintf(stderr, "rope bench: cannot start the copy's threads\n");
+        return -1;
+    }
+    int r = measure(d, ctx, reps, out);
+    copy_team_free(d->team);
+    d->team = NULL;
+    return r;
+}
+
+static int measure(bench_data *d, rope_context *ctx, int reps, bench_result *out) {
     int nk = calibrate(call_kernel, d, ctx), nc = calibrate(call_copy, d, ctx);
     if (nk < 0 || nc < 0) goto fail;
     double *tk = malloc((size_t)reps * sizeof *tk), *tc = malloc((size_t)reps * sizeof *tc);

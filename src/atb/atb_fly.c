@@ -1,10 +1,10 @@
 /* rope_atb_rope_fly (and its backward): query, key, seqlen and outputs checked as the forward checks
- * them (with D = the frequencies' rotary_dim), the positions and frequencies by engine/fly.c, then
- * the forward's job with rows computed per chunk of tokens (engine/rows.h). */
+ * them (with D = the frequencies' rotary_dim), then the positions and frequencies, then the
+ * forward's job with rows computed per chunk of tokens (cossin/fly.h). */
 #include "../core/check.h"
-#include "../engine/context.h"
+#include "../core/check_positions.h"
 #include "../core/try.h"
-#include "../engine/fly.h"
+#include "../engine/engine.h"
 #include "atb_rope.h"
 
 static rope_status atb_fly(const char *where, int backward, rope_context *ctx, const rope_atb_param *param,
@@ -39,14 +39,14 @@ static rope_status atb_fly(const char *where, int backward, rope_context *ctx, c
     ROPE_TRY(rope_context_resolve(ctx, where, &c));
 
     rope_job job;
-    if (rope_atb_plan_empty(&p)) return rope_fly_run(where, c, &fp, max_pos, NULL, backward);
+    if (rope_atb_plan_empty(&p)) return rope_engine_run_fly(where, c, &fp, max_pos, NULL, backward);
     rope_atb_job(&p, q, k, NULL, NULL, seqlen, rq, rk, &job);
     job.shape.cs_dtype = cs;
     const int64_t *v = (const int64_t *)fly->positions.data;
-    /* rows are positions: per token, or the job's packed sequences (cos_format 1) plus a start */
-    if (per_token) job.rows = ROPE_ROW_BY_ID64, job.row_data = v, job.row_dtype = ROPE_I64;
-    else job.row_starts = v;
-    return rope_fly_run(where, c, &fp, max_pos, &job, backward);
+    /* per token, or the job's packed sequences (cos_format 1) each from its start */
+    if (per_token) job.cossin.positions.kind = ROPE_POS_LIST_I64, job.cossin.positions.values = v;
+    else job.cossin.positions.starts = v;
+    return rope_engine_run_fly(where, c, &fp, max_pos, &job, backward);
 }
 
 rope_status rope_atb_rope_fly(rope_context *ctx, const rope_atb_param *param, const rope_tensor *query,

@@ -108,7 +108,7 @@ static rope_status plan(const char *where, const rope_atb_param *param_in, const
         return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
                          "rotaryCoeff: expected 2, 4 or D = %lld dividing D, found %lld", (long long)p->d,
                          (long long)rc);
-    p->rs = p->d / rc;
+    p->pair_stride = p->d / rc;
     p->cos_rows = fly ? -1 : cos->dims[0];
     p->cos_format = param->cos_format;
     if (!fly && p->cos_format == 0 && p->cos_rows < p->ntokens)
@@ -237,31 +237,34 @@ void rope_atb_job(const rope_atb_plan *p, const rope_tensor *q, const rope_tenso
     out->shape.cs_dtype = cos ? cos->dtype : q->dtype;
     out->shape.head_size = (size_t)p->d;
     out->shape.rot = (size_t)p->d;
-    out->shape.rs = (size_t)p->rs;
+    out->shape.pair_stride = (size_t)p->pair_stride;
     out->shape.cos_full = 1;
     out->batch = 1;
     out->seq = (size_t)p->ntokens;
     out->n_streams = 2;
     stream_of(&out->streams[0], q, rq, p->hidden_q, p->d, p->q_stride, p->rq_stride);
     stream_of(&out->streams[1], k, rk, p->hidden_k, p->d, p->k_stride, p->rk_stride);
-    out->cos = cos ? cos->data : NULL;
-    out->sin = sin ? sin->data : NULL;
-    out->cs_row_stride = p->d;
+    rope_cossin_source *src = &out->cossin; /* the table's rows, by token or inside packed sequences */
+    src->kind = ROPE_COSSIN_TABLE;
+    src->cos = cos ? cos->data : NULL;
+    src->sin = sin ? sin->data : NULL;
+    src->table_stride = p->d;
     if (p->cos_format == 1) {
-        out->rows = ROPE_ROW_BY_SEQLEN;
-        out->row_data = seqlen->data;
-        out->row_dtype = seqlen->dtype;
+        src->positions.kind = ROPE_POS_PACKED;
+        src->positions.values = seqlen->data;
+        src->positions.values_dtype = seqlen->dtype;
     } else {
-        out->rows = ROPE_ROW_IS_TOKEN;
+        src->positions.kind = ROPE_POS_TOKEN;
     }
 }
 
 rope_status rope_atb_run(rope_context *ctx, const rope_atb_plan *p, const rope_tensor *q, const rope_tensor *k,
                          const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *seqlen,
-                         const rope_tensor *rq, const rope_tensor *rk, const struct rope_cs_rows *provider) {
+                         const rope_tensor *rq, const rope_tensor *rk, const char *where, int backward) {
     if (rope_atb_plan_empty(p)) return ROPE_OK;
     rope_job job;
     rope_atb_job(p, q, k, cos, sin, seqlen, rq, rk, &job);
-    job.provider = provider;
+    job.cossin.backward = backward;
+    job.cossin.where = where;
     return rope_engine_run(ctx, &job);
 }

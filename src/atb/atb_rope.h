@@ -7,7 +7,7 @@
 
 /* What validation learned about a call. Strides are in elements. */
 typedef struct rope_atb_plan {
-    int64_t ntokens, hidden_q, hidden_k, d, rs, cos_rows;
+    int64_t ntokens, hidden_q, hidden_k, d, pair_stride, cos_rows;
     int32_t cos_format;
     int64_t q_stride, k_stride, rq_stride, rk_stride;
 } rope_atb_plan;
@@ -41,16 +41,16 @@ rope_status rope_atb_check_data(const char *where, const rope_atb_plan *p, const
                                 const rope_tensor *seqlen, const rope_tensor *rq, const rope_tensor *rk,
                                 rope_atb_plan *out);
 
-/* The engine job of a fully checked call (cos and sin NULL on the fly: the caller sets the provider
- * and the cs dtype). */
+/* The engine job of a fully checked call: a forward table source (cos and sin NULL on the fly: the
+ * caller then sets the source and the cos dtype). */
 void rope_atb_job(const rope_atb_plan *p, const rope_tensor *q, const rope_tensor *k, const rope_tensor *cos,
                   const rope_tensor *sin, const rope_tensor *seqlen, const rope_tensor *rq, const rope_tensor *rk,
                   rope_job *out);
 
-/* Runs a fully checked call: q and k of each token in one pass; `provider` (NULL: none) transforms
- * the table rows (engine/rows.h). */
+/* Runs a fully checked call, q and k of each token in one pass, forward or backward (the table's rows
+ * transformed, cossin/source.h); `where` names the public function in an out-of-memory message. */
 rope_status rope_atb_run(rope_context *ctx, const rope_atb_plan *p, const rope_tensor *q, const rope_tensor *k,
                          const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *seqlen,
-                         const rope_tensor *rq, const rope_tensor *rk, const struct rope_cs_rows *provider);
+                         const rope_tensor *rq, const rope_tensor *rk, const char *where, int backward);
 
 #endif

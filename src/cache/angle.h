@@ -14,14 +14,12 @@
 
 #include <stdint.h>
 
-#include "rope.h"
+#include "../core/internal.h" /* ROPE_POS_LIMIT */
 
 /* The angles |pos * theta| below which rope_angle_sincos is accurate: the reduction's quotient
  * stays below 2^46 and the three-word pi/2 (about 164 bits) leaves an error under 2^-110 rad. */
 #define ROPE_ANGLE_LIMIT 0x1p46
 
-/* The positions the cache and the on-the-fly rows take: below 2^53, exact in a float64. */
-#define ROPE_POS_LIMIT ((int64_t)1 << 53)
 
 /* ROPE_ERROR_INDEX unless `last * max_inv`, the largest angle of positions up to `last`, is below
  * ROPE_ANGLE_LIMIT; `what` names the positions in the message ("fly->positions: " or ""). */

@@ -63,7 +63,7 @@ rope_status rope_cache_fill(const rope_freq_config *cfg, int64_t pos_start, int6
     ROPE_TRY(rope_freq_plan_make(where, cfg, &plan));
     const int64_t d = plan.dim, half = d / 2;
 
-    int64_t width, rs = 1;
+    int64_t width, ps = 1;
     const char *why;
     if (layout == ROPE_CACHE_HALF) {
         width = half;
@@ -78,7 +78,7 @@ rope_status rope_cache_fill(const rope_freq_config *cfg, int64_t pos_start, int6
                              "rotary_coeff %d: expected a divisor of rotary_dim, but rotary_dim is %lld",
                              (int)rotary_coeff, (long long)d);
         width = d;
-        rs = d / rotary_coeff;
+        ps = d / rotary_coeff;
         why = "rotary_dim for ROPE_CACHE_FULL";
     } else if (layout == ROPE_CACHE_VLLM) {
         width = d;
@@ -131,12 +131,12 @@ rope_status rope_cache_fill(const rope_freq_config *cfg, int64_t pos_start, int6
             } else if (layout == ROPE_CACHE_HALF) {
                 store(cos->data, cos->dtype, row + (size_t)p, c);
                 store(sin->data, sin->dtype, row + (size_t)p, s);
-            } else { /* pair p = g*rs + j owns elements g*2*rs + j and that + rs */
-                size_t a = row + (size_t)((p / rs) * 2 * rs + p % rs);
+            } else { /* pair p = g*ps + j owns elements g*2*ps + j and that + ps */
+                size_t a = row + (size_t)((p / ps) * 2 * ps + p % ps);
                 store(cos->data, cos->dtype, a, c);
-                store(cos->data, cos->dtype, a + (size_t)rs, c);
+                store(cos->data, cos->dtype, a + (size_t)ps, c);
                 store(sin->data, sin->dtype, a, s);
-                store(sin->data, sin->dtype, a + (size_t)rs, s);
+                store(sin->data, sin->dtype, a + (size_t)ps, s);
             }
         }
     }

@@ -42,6 +42,9 @@ static inline int64_t rope_dims_product(int64_t a, int64_t b) {
     return b > INT64_MAX / a ? INT64_MAX : a * b;
 }
 
+/* Positions stay below 2^53, where float64 holds every integer exactly (caches and on the fly). */
+#define ROPE_POS_LIMIT ((int64_t)1 << 53)
+
 /* Value i of a seqlen tensor's data, int32 or uint32 (as ATB allows), widened. */
 static inline int64_t rope_seqlen_value(const void *data, rope_dtype dtype, size_t i) {
     if (dtype == ROPE_U32) return (int64_t)((const uint32_t *)data)[i];

@@ -1,20 +1,17 @@
-/* Walks the tokens of a job, finds each token's cos/sin row, and hands its heads to the kernel. */
+/* Walks the tokens of a job, takes each token's cos/sin row from the job's source, and hands its
+ * heads to the kernel. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdatomic.h>
 #include <stdint.h>
 #include <unistd.h>
 
 #include "engine.h"
-#include "cursor.h"
-#include "rows.h"
 
-#include "context.h"
-
-/* A token's cos and sin rows. */
-static void token_rows(const rope_job *job, size_t row, const void **c, const void **sn) {
-    ptrdiff_t off = (ptrdiff_t)row * job->cs_row_stride * (ptrdiff_t)rope_dtype_bytes(job->shape.cs_dtype);
-    *c = (const char *)job->cos + off;
-    *sn = (const char *)job->sin + off;
+/* Row `row` of a view's cos and sin. */
+static void view_row(const rope_cossin_view *v, size_t row, const void **c, const void **sn) {
+    size_t off = row * v->row_bytes;
+    *c = v->cos + off;
+    *sn = v->sin + off;
 }
 
 /* A token as (batch, position), stepped along without a division per token. */
@@ -34,10 +31,11 @@ static void pos_next(const rope_job *job, token_pos *p) {
 
 /* Heads [h0, h1) of the token at p (numbered across the streams: stream 0's heads, then stream
  * 1's), with cos/sin row `row`. */
-static void run_token(const rope_job *job, rope_rows_fn fn, token_pos p, size_t row, size_t h0, size_t h1) {
+static void run_token(const rope_job *job, rope_kernel_fn fn, const rope_cossin_view *v, token_pos p, size_t row,
+                      size_t h0, size_t h1) {
     size_t es = rope_dtype_bytes(job->shape.x_dtype);
     const void *c, *sn;
-    token_rows(job, row, &c, &sn);
+    view_row(v, row, &c, &sn);
     size_t first = 0; /* the token's first head in stream k */
     for (size_t k = 0; k < job->n_streams; k++) {
         const rope_stream *st = &job->streams[k];
@@ -82,23 +80,24 @@ static int heads_far_apart(const rope_job *job) {
  * 1024 and more: 0.82-0.85 on f32 [1, 32, 16384, 128]). */
 static size_t tile_tokens(const rope_job *job) {
     if (rope_engine_tune.tile_tokens) return rope_engine_tune.tile_tokens;
-    size_t cs_len = rope_cs_width(&job->shape);
+    size_t cs_len = rope_cos_width(&job->shape);
     size_t row = 2 * cs_len * rope_dtype_bytes(job->shape.cs_dtype);
     size_t n = row ? (512u << 10) / row : 8192;
     return n < 64 ? 64 : n > 8192 ? 8192 : n;
 }
 
-/* n whole tokens from the one at p, head by head; cursor `cur` is at that token and is left
+/* n whole tokens from the one at p, head by head; the view's cursor is at that token and is left
  * n tokens further. */
-static void run_tile(const rope_job *job, rope_rows_fn fn, rope_row_cursor *cur, token_pos p0, size_t n) {
+static void run_tile(const rope_job *job, rope_kernel_fn fn, rope_cossin_view *v, token_pos p0, size_t n) {
     ptrdiff_t es = (ptrdiff_t)rope_dtype_bytes(job->shape.x_dtype);
     rope_kernel_shape sh = job->shape;
-    sh.cs_step = job->cs_row_stride; /* a call's "heads" are consecutive tokens, each with its own row */
-    rope_row_cursor start = *cur, end = *cur;
+    /* a call's "heads" are consecutive tokens, each with its own row */
+    sh.cs_step = (ptrdiff_t)(v->row_bytes / rope_dtype_bytes(job->shape.cs_dtype));
+    rope_position_cursor start = v->rows, end = v->rows;
     for (size_t k = 0; k < job->n_streams; k++) {
         const rope_stream *st = &job->streams[k];
         for (size_t h = 0; h < st->heads; h++) {
-            rope_row_cursor rc = start;
+            rope_position_cursor rc = start;
             token_pos p = p0;
             for (size_t i = 0; i < n;) {
                 /* A run: tokens of one batch row whose cos/sin rows follow each other. */
@@ -106,13 +105,13 @@ static void run_tile(const rope_job *job, rope_rows_fn fn, rope_row_cursor *cur,
                 size_t row0 = rope_cursor_next(&rc), len = 1;
                 pos_next(job, &p), i++;
                 while (i < n && p.b == q.b) {
-                    rope_row_cursor peek = rc;
+                    rope_position_cursor peek = rc;
                     if (rope_cursor_next(&peek) != row0 + len) break;
                     rc = peek, len++;
                     pos_next(job, &p), i++;
                 }
                 const void *c, *sn;
-                token_rows(job, row0, &c, &sn);
+                view_row(v, row0, &c, &sn);
                 ptrdiff_t xo = (ptrdiff_t)q.b * st->x_batch + (ptrdiff_t)q.s * st->x_seq + (ptrdiff_t)h * st->x_head;
                 ptrdiff_t yo = (ptrdiff_t)q.b * st->y_batch + (ptrdiff_t)q.s * st->y_seq + (ptrdiff_t)h * st->y_head;
                 fn(&sh, (const char *)st->x + xo * es, st->x_seq, (char *)st->y + yo * es, st->y_seq, len, c, sn);
@@ -120,41 +119,66 @@ static void run_tile(const rope_job *job, rope_rows_fn fn, rope_row_cursor *cur,
             end = rc; /* every head's walk ends n tokens on */
         }
     }
-    *cur = end;
+    v->rows = end;
 }
 
-/* Rotates the job's rows [u0, u1), numbering row (token t, head h) as t*H + h. A range may start
- * and end inside a token; a head vector is never cut. */
-/* Rows from head h0 of token t0 up to (not including) head h1 of token t1. */
-static void run_span(const rope_job *job, rope_rows_fn fn, size_t H, size_t t0, size_t h0, size_t t1, size_t h1) {
-    rope_row_cursor cur;
-    rope_cursor_start(&cur, job, t0);
+/* Head vectors from head h0 of token t0 up to (not including) head h1 of token t1, with the rows of
+ * view `v`, whose cursor is at token t0. */
+static void run_span(const rope_job *job, rope_kernel_fn fn, rope_cossin_view *v, size_t H, size_t t0, size_t h0,
+                     size_t t1, size_t h1) {
     token_pos p = pos_of(job, t0);
     if (t0 == t1) { /* inside one token */
-        run_token(job, fn, p, rope_cursor_next(&cur), h0, h1);
+        run_token(job, fn, v, p, rope_cursor_next(&v->rows), h0, h1);
         return;
     }
     if (h0) {
-        run_token(job, fn, p, rope_cursor_next(&cur), h0, H);
+        run_token(job, fn, v, p, rope_cursor_next(&v->rows), h0, H);
         t0++, pos_next(job, &p);
     }
     if (heads_far_apart(job)) {
         size_t tile = tile_tokens(job);
         for (size_t t = t0; t < t1; t += tile) {
             size_t n = t1 - t < tile ? t1 - t : tile;
-            run_tile(job, fn, &cur, p, n);
+            run_tile(job, fn, v, p, n);
             for (size_t i = 0; i < n; i++) pos_next(job, &p);
         }
     } else {
-        for (size_t t = t0; t < t1; t++, pos_next(job, &p)) run_token(job, fn, p, rope_cursor_next(&cur), 0, H);
+        for (size_t t = t0; t < t1; t++, pos_next(job, &p)) run_token(job, fn, v, p, rope_cursor_next(&v->rows), 0, H);
     }
-    if (h1) run_token(job, fn, p, rope_cursor_next(&cur), 0, h1);
+    if (h1) run_token(job, fn, v, p, rope_cursor_next(&v->rows), 0, h1);
 }
 
-void rope_engine_walk(const rope_job *job, rope_rows_fn fn, size_t heads_per_token, size_t u0, size_t u1) {
-    size_t H = heads_per_token;
-    if (u0 >= u1) return;
-    run_span(job, fn, H, u0 / H, u0 % H, u1 / H, u1 % H);
+typedef struct job_split {
+    const rope_job *job;
+    rope_kernel_fn fn;
+    size_t heads_per_token, tokens;
+    rope_cossin_scratch *scratch; /* sources that write their rows */
+    void (*fence)(void);          /* streaming jobs: orders a block's stores before the pool hears it is done */
+} job_split;
+
+/* Head vectors [v0, v1), numbered t * heads_per_token + h. A range may start and end inside a token;
+ * a head vector is never cut. */
+static void walk(const job_split *w, size_t v0, size_t v1) {
+    const rope_job *job = w->job;
+    size_t H = w->heads_per_token;
+    if (v0 >= v1) return;
+    rope_cossin_view view;
+    if (!w->scratch) {
+        rope_cossin_table_view(&job->cossin, &job->shape, job->seq, v0 / H, &view);
+        run_span(job, w->fn, &view, H, v0 / H, v0 % H, v1 / H, v1 % H);
+        return;
+    }
+    /* Chunk by chunk: the source writes a chunk's rows, then the chunk is walked on them. */
+    rope_cossin_slot *slot = rope_cossin_claim(w->scratch);
+    size_t chunk = rope_cossin_chunk_tokens(w->scratch);
+    for (size_t t = v0 / H, t_end = (v1 - 1) / H + 1; t < t_end;) {
+        size_t n = t_end - t < chunk ? t_end - t : chunk;
+        rope_cossin_fill(&job->cossin, &job->shape, job->seq, slot, t, n, &view);
+        size_t a = v0 > t * H ? v0 : t * H, b = v1 < (t + n) * H ? v1 : (t + n) * H;
+        run_span(job, w->fn, &view, H, a / H, a % H, b / H, b % H);
+        t += n;
+    }
+    rope_cossin_release(w->scratch, slot);
 }
 
 /*
@@ -180,7 +204,7 @@ static size_t token_bytes(const rope_job *job, size_t *out_bytes) {
     size_t es = rope_dtype_bytes(job->shape.x_dtype);
     size_t heads = 0;
     for (size_t k = 0; k < job->n_streams; k++) heads += job->streams[k].heads;
-    size_t cs_len = rope_cs_width(&job->shape);
+    size_t cs_len = rope_cos_width(&job->shape);
     *out_bytes = heads * job->shape.head_size * es;
     return 2 * *out_bytes + 2 * cs_len * rope_dtype_bytes(job->shape.cs_dtype);
 }
@@ -243,26 +267,19 @@ static size_t plan_parts(int threads, size_t bytes, size_t units, size_t min_uni
     return parts;
 }
 
-typedef struct job_split {
-    const rope_job *job;
-    rope_rows_fn fn;
-    size_t heads_per_token, tokens;
-    rope_rows_scratch *rows; /* jobs with a cos/sin row provider (rows.h) */
-    void (*fence)(void);     /* streaming jobs: orders a block's stores before the pool hears it is done */
-} job_split;
-
-/* Block `part` of `parts`: whole tokens when every block can have one, else rows. */
+/* Block `part` of `parts`: whole tokens when every block can have one, else head vectors. */
 static void run_part(void *arg, size_t part, size_t parts) {
     const job_split *w = arg;
     size_t h = w->heads_per_token;
-    if (parts == 1 && !w->rows) { /* the whole job (a decode step): no divisions to find a block */
-        run_span(w->job, w->fn, h, 0, 0, w->tokens, 0);
+    if (parts == 1 && !w->scratch) { /* the whole job (a decode step): no divisions to find a block */
+        rope_cossin_view view;
+        rope_cossin_table_view(&w->job->cossin, &w->job->shape, w->job->seq, 0, &view);
+        run_span(w->job, w->fn, &view, h, 0, 0, w->tokens, 0);
     } else {
         uint64_t n = w->tokens >= parts ? w->tokens : (uint64_t)w->tokens * h;
         uint64_t lo = n * part / parts, hi = n * (part + 1) / parts;
         if (w->tokens >= parts) lo *= h, hi *= h;
-        if (w->rows) rope_rows_walk(w->rows, w->job, w->fn, h, (size_t)lo, (size_t)hi);
-        else rope_engine_walk(w->job, w->fn, h, (size_t)lo, (size_t)hi);
+        walk(w, (size_t)lo, (size_t)hi);
     }
     if (w->fence) w->fence();
 }
@@ -285,36 +302,46 @@ rope_status rope_engine_run(rope_context *ctx, const rope_job *job_in) {
         hinted.shape.nontemporal = nt;
         job = &hinted;
     }
-    rope_rows_fn fn = rope_kernels_select(ctx->kernels, &job->shape);
+    rope_kernel_fn fn = rope_kernels_select(ctx->kernels, &job->shape);
 
     int helpers = 0;
     size_t parts = 1;
+    int tiled = heads_far_apart(job);
     if (ctx->threads > 1 && bytes >= rope_engine_tune.parallel_min_bytes) {
         /* Tiled jobs: a block shorter than a tile would cut its runs short (prefill [1, 32, 2048,
          * 128] f16 on 2 threads: 0.74 of a copy with 2 blocks, 0.62 with 8). */
-        size_t min_rows = heads_far_apart(job) ? tile_tokens(job) * heads : 1;
-        parts = plan_parts(ctx->threads, bytes, tokens * heads, min_rows, &helpers);
+        size_t min_vectors = tiled ? tile_tokens(job) * heads : 1;
+        parts = plan_parts(ctx->threads, bytes, tokens * heads, min_vectors, &helpers);
     }
     job_split w = {job, fn, heads, tokens, NULL, job->shape.nontemporal ? ctx->kernels->fence : NULL};
-    if (job->provider) { /* a scratch per thread that may run, allocated before anything is written */
-        rope_status st = rope_rows_begin(job, (size_t)helpers + 1, ctx->kernels->fly_values, &w.rows);
+    if (rope_cossin_needs_scratch(&job->cossin)) {
+        /* Chunks of a tile for tiled jobs (the scratch then holds what the tile's table rows would),
+         * else ROPE_COSSIN_CHUNK tokens (tens of KiB, still in L1 or L2 when the kernel reads them). */
+        size_t chunk = tiled ? tile_tokens(job) : ROPE_COSSIN_CHUNK;
+        if (chunk > tokens) chunk = tokens;
+        rope_status st =
+            rope_cossin_scratch_create(&job->cossin, &job->shape, chunk, (size_t)helpers + 1, ctx->isa, &w.scratch);
         if (st != ROPE_OK) return st;
     }
     if (parts < 2 || !rope_pool_run(rope_context_pool(ctx), run_part, &w, parts, helpers))
         run_part(&w, 0, 1); /* on the calling thread, as one block */
-    rope_rows_end(w.rows);
+    rope_cossin_scratch_free(w.scratch);
     return ROPE_OK;
 }
 
-void rope_engine_parallel(rope_context *ctx, size_t bytes, size_t max_parts, rope_pool_fn fn, void *arg) {
-    int helpers = 0;
-    size_t parts = 1;
-    if (max_parts == 0) return;
-    if (ctx->threads > 1 && bytes >= rope_engine_tune.parallel_min_bytes)
-        parts = plan_parts(ctx->threads, bytes, max_parts, 1, &helpers);
-    if (parts >= 2 && rope_pool_run(rope_context_pool(ctx), fn, arg, parts, helpers)) return;
-    for (size_t i = 0; i < parts; i++) fn(arg, i, parts);
+rope_status rope_engine_run_fly(const char *where, rope_context *ctx, const rope_freq_plan *plan, int64_t max_pos,
+                                rope_job *job, int backward) {
+    rope_fly_freqs freqs;
+    rope_status st = rope_fly_freqs_make(where, plan, max_pos, job ? job->batch * job->seq : 0, &freqs);
+    if (st != ROPE_OK || !job) {
+        if (st == ROPE_OK) rope_fly_freqs_free(&freqs);
+        return st;
+    }
+    job->cossin.kind = ROPE_COSSIN_FLY;
+    job->cossin.fly = &freqs;
+    job->cossin.backward = backward;
+    job->cossin.where = where;
+    st = rope_engine_run(ctx, job);
+    rope_fly_freqs_free(&freqs);
+    return st;
 }
-
-
-size_t rope_engine_tile_tokens(const rope_job *job) { return heads_far_apart(job) ? tile_tokens(job) : 0; }

@@ -1,7 +1,8 @@
 /*
- * The one engine both front ends drive. A job is a set of tokens (batch x seq), each carrying the
- * head vectors of one or two streams (ONNX: X; ATB: query and key), all rotated with the token's
- * cos/sin row. The front ends validate everything; the engine trusts the job.
+ * The one engine the front ends drive. A job is a set of tokens (batch x seq), each carrying the
+ * head vectors of one or two streams (ONNX: X; ATB and vLLM: query and key), all rotated with the
+ * token's cos/sin row, which the job's cos/sin source gives (cossin/source.h). The front ends
+ * validate everything, positions included; the engine trusts the job.
  */
 #ifndef ROPE_ENGINE_H
 #define ROPE_ENGINE_H
@@ -9,8 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../cossin/fly.h"
+#include "../cossin/source.h"
 #include "../kernels/kernel.h"
-#include "../core/pool.h"
+#include "context.h"
 
 /* Where a token's head vectors live. Strides are in elements of the stream's dtype: token (b, s)
  * head n starts at x + b*x_batch + s*x_seq + n*x_head. */
@@ -22,54 +25,32 @@ typedef struct rope_stream {
     size_t heads;
 } rope_stream;
 
-/* How token t = b*seq + s finds its cos/sin row. */
-typedef enum rope_row_source {
-    ROPE_ROW_IS_TOKEN,  /* row t */
-    ROPE_ROW_BY_ID64,   /* row ids[t] (int64) */
-    ROPE_ROW_BY_ID32,   /* row ids[t] (int32, checked >= 0: vLLM's positions) */
-    ROPE_ROW_BY_SEQLEN, /* row t - (sum of seqlen before t's sequence), plus row_starts[sequence] when
-                           given; seqlen i32 or u32 */
-    ROPE_ROW_BY_BATCH,  /* row row_starts[b] + s (on the fly: a start position per batch row) */
-} rope_row_source;
-
 typedef struct rope_job {
     rope_kernel_shape shape;
     size_t batch, seq;
     rope_stream streams[2];
     size_t n_streams;
-    const void *cos, *sin;
-    ptrdiff_t cs_row_stride; /* elements of cs_dtype between consecutive cos/sin rows */
-    rope_row_source rows;
-    const void *row_data;    /* ids (i64 / i32) or seqlen values */
-    rope_dtype row_dtype;    /* ROPE_I64 for ids, ROPE_I32 / ROPE_U32 for seqlen */
-    const int64_t *row_starts; /* BY_SEQLEN: added per sequence (NULL: none); BY_BATCH: per batch row */
-    /* NULL: cos/sin rows are read from the tables above. Otherwise rows are made per chunk of
-     * tokens, for the backward pass or on the fly (rows.h). */
-    const struct rope_cs_rows *provider;
+    rope_cossin_source cossin; /* where each token's cos/sin row comes from (cossin/source.h) */
 } rope_job;
 
 /*
- * Runs the job with ctx's kernels and threads. The work is the job's (token, head) rows, cut into
- * contiguous blocks (whole tokens when there are enough of them, else head ranges inside tokens);
+ * Runs the job with ctx's kernels and threads. The work is the job's head vectors (token t, head h
+ * numbered t * heads + h), cut into contiguous blocks (whole tokens when there are enough of them,
+ * else head ranges inside tokens);
  * a head vector is never split, so every thread count gives bitwise the same output. A job moving
  * fewer than rope_engine_tune.parallel_min_bytes runs on the calling thread without touching the
  * pool. Sets shape.nontemporal on its copy of the shape when the output is far beyond the
- * last-level cache and no output is its own input.
+ * last-level cache and no output is its own input. A source that writes its rows gets a scratch per
+ * thread, allocated before anything is written. Errors: OUT_OF_MEMORY (that scratch).
  */
 rope_status rope_engine_run(rope_context *ctx, const rope_job *job);
 
-/* Rotates the rows [u0, u1) of a table job (row = token * heads_per_token + head) on the calling
- * thread: the engine's own walk, for rows.c, which runs each chunk as a table job. */
-void rope_engine_walk(const rope_job *job, rope_rows_fn fn, size_t heads_per_token, size_t u0, size_t u1);
-
-/* The tokens of a tile when the engine walks `job` in tiles (heads far apart in memory), else 0. */
-size_t rope_engine_tile_tokens(const rope_job *job);
-
-/* Runs fn(arg, i, parts) for i in [0, parts) with the threads ctx would give a job moving `bytes`
- * bytes (on the calling thread alone when that is below the threshold); parts is at least 1 and at
- * most max_parts. For work outside jobs that must be split exactly like a job (the benchmark's copy
- * baseline). */
-void rope_engine_parallel(rope_context *ctx, size_t bytes, size_t max_parts, rope_pool_fn fn, void *arg);
+/* Runs a fully checked job whose cos/sin rows are computed on the fly from its positions: makes the
+ * call's frequency tables from `plan` (their errors are reported even when `job` is NULL, a call with
+ * nothing to rotate), sets the job's source (forward, or backward when `backward`) and runs it.
+ * Errors: those of rope_fly_freqs_make and rope_engine_run. */
+rope_status rope_engine_run_fly(const char *where, rope_context *ctx, const rope_freq_plan *plan, int64_t max_pos,
+                                rope_job *job, int backward);
 
 /* The engine's thresholds, in bytes; the defaults are measured (see engine.c). Internal: tests and
  * the benchmark may change them while no call is running. */

@@ -137,30 +137,26 @@ static ROPE_ALWAYS_INLINE kvec k_mul(kvec a, kvec b) { return _mm256_mul_ps(a, b
 static ROPE_ALWAYS_INLINE kvec k_add(kvec a, kvec b) { return _mm256_add_ps(a, b); }
 static ROPE_ALWAYS_INLINE kvec k_sub(kvec a, kvec b) { return _mm256_sub_ps(a, b); }
 
-static ROPE_ALWAYS_INLINE kvec k_partner(kvec v, size_t rs) {
-    switch (rs) {
+static ROPE_ALWAYS_INLINE kvec k_partner(kvec v, size_t ps) {
+    switch (ps) {
     case 1: return _mm256_permute_ps(v, 0xb1);   /* swap neighbours */
     case 2: return _mm256_permute_ps(v, 0x4e);   /* swap pairs of two */
     default: return _mm256_permute2f128_ps(v, v, 1); /* swap 128-bit halves */
     }
 }
 
-static ROPE_ALWAYS_INLINE kvec k_pick(kvec ya, kvec yb, size_t rs) {
-    switch (rs) {
+static ROPE_ALWAYS_INLINE kvec k_pick(kvec ya, kvec yb, size_t ps) {
+    switch (ps) {
     case 1: return _mm256_blend_ps(ya, yb, 0xaa);
     case 2: return _mm256_blend_ps(ya, yb, 0xcc);
     default: return _mm256_blend_ps(ya, yb, 0xf0);
     }
 }
 
-#include "fly_values.h"
 #include "simd_paths.h"
 
 K_ALL_FAMILIES(avx2_select)
 
 static void avx2_fence(void) { _mm_sfence(); }
 
-ROPE_FLY_VALUES_FN(avx2_fly_values)
-
-const rope_kernel_set rope_kernels_avx2 = {ROPE_ISA_AVX2, rope_x86_has_avx2, avx2_select, avx2_fence,
-                                           avx2_fly_values};
+const rope_kernel_set rope_kernels_avx2 = {ROPE_ISA_AVX2, rope_x86_has_avx2, avx2_select, avx2_fence};

@@ -7,7 +7,7 @@
 K_FAMILY(bf16_bf16, ROPE_BF16, ROPE_BF16);
 K_FAMILY(bf16_f32, ROPE_BF16, ROPE_F32);
 
-rope_rows_fn rope_avx512bf16_select(const rope_kernel_shape *sh) {
+rope_kernel_fn rope_avx512bf16_select(const rope_kernel_shape *sh) {
     const k_family *f = k_family_of(sh, NULL, NULL, NULL, &bf16_bf16, &bf16_f32);
     return f ? k_pick_path(f, sh) : NULL;
 }

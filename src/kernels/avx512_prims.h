@@ -140,8 +140,8 @@ static ROPE_ALWAYS_INLINE kvec k_mul(kvec a, kvec b) { return _mm512_mul_ps(a, b
 static ROPE_ALWAYS_INLINE kvec k_add(kvec a, kvec b) { return _mm512_add_ps(a, b); }
 static ROPE_ALWAYS_INLINE kvec k_sub(kvec a, kvec b) { return _mm512_sub_ps(a, b); }
 
-static ROPE_ALWAYS_INLINE kvec k_partner(kvec v, size_t rs) {
-    switch (rs) {
+static ROPE_ALWAYS_INLINE kvec k_partner(kvec v, size_t ps) {
+    switch (ps) {
     case 1: return _mm512_permute_ps(v, 0xb1);       /* swap neighbours */
     case 2: return _mm512_permute_ps(v, 0x4e);       /* swap pairs of two */
     case 4: return _mm512_shuffle_f32x4(v, v, 0xb1); /* swap 128-bit quarters */
@@ -149,12 +149,12 @@ static ROPE_ALWAYS_INLINE kvec k_partner(kvec v, size_t rs) {
     }
 }
 
-static ROPE_ALWAYS_INLINE kvec k_pick(kvec ya, kvec yb, size_t rs) {
-    __mmask16 b = rs == 1 ? 0xaaaa : rs == 2 ? 0xcccc : rs == 4 ? 0xf0f0 : 0xff00;
+static ROPE_ALWAYS_INLINE kvec k_pick(kvec ya, kvec yb, size_t ps) {
+    __mmask16 b = ps == 1 ? 0xaaaa : ps == 2 ? 0xcccc : ps == 4 ? 0xf0f0 : 0xff00;
     return _mm512_mask_blend_ps(b, ya, yb);
 }
 
 /* The bf16-output kernels built with vcvtneps2bf16 (avx512_bf16.c, when the compiler has it). */
-ROPE_HIDDEN rope_rows_fn rope_avx512bf16_select(const rope_kernel_shape *shape);
+ROPE_HIDDEN rope_kernel_fn rope_avx512bf16_select(const rope_kernel_shape *shape);
 
 #endif

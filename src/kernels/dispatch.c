@@ -38,7 +38,7 @@ rope_isa rope_kernels_best(void) {
     return ROPE_ISA_SCALAR;
 }
 
-rope_rows_fn rope_kernels_select(const rope_kernel_set *set, const rope_kernel_shape *shape) {
-    rope_rows_fn fn = set ? set->select(shape) : NULL;
+rope_kernel_fn rope_kernels_select(const rope_kernel_set *set, const rope_kernel_shape *shape) {
+    rope_kernel_fn fn = set ? set->select(shape) : NULL;
     return fn ? fn : rope_kernels_scalar.select(shape);
 }

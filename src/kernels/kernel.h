@@ -1,15 +1,17 @@
 /*
  * The contract between the engine and the per-instruction-set kernels.
  *
- * A kernel rotates the head vectors of one token: `heads` vectors of `head_size` elements, the
- * n-th at x + n*x_head_stride (elements of x_dtype), written to y + n*y_head_stride, all with the
- * same cos/sin row. Within the rotated prefix [0, rot), element g*2*rs + j (j < rs) pairs with
- * g*2*rs + j + rs; elements [rot, head_size) are copied. y may equal x (same stride): every pair is
- * read before it is written.
+ * A kernel call rotates `heads` head vectors of `head_size` elements: the n-th at x + n*x_head_stride
+ * (elements of x_dtype), written to y + n*y_head_stride. They are a token's heads, all with the same
+ * cos/sin row (shape.cs_step 0), or one head over a run of consecutive tokens, the n-th with the row
+ * cs_step elements further. Within the rotated prefix [0, rot), with ps the pair stride, element
+ * g*2*ps + j (j < ps) pairs with g*2*ps + j + ps; elements [rot, head_size) are copied. y may equal x
+ * (same stride): every pair is read before it is written.
  *
- *   cos_full = 0: cos/sin hold rot/2 values; the pair (a, b) with index p = g*rs + j uses c = cos[p],
- *                 s = sin[p]:  y[a] = x[a]*c - x[b]*s,  y[b] = x[a]*s + x[b]*c        (ONNX)
- *   cos_full = 1: cos/sin hold rot values; each element uses its own index:
+ *   cos_full = 0: a cos/sin row holds rot/2 values (the cos width); the pair (a, b) with index
+ *                 p = g*ps + j uses c = cos[p], s = sin[p]:
+ *                 y[a] = x[a]*c - x[b]*s,  y[b] = x[a]*s + x[b]*c                      (ONNX, vLLM)
+ *   cos_full = 1: a row holds rot values; each element uses its own index:
  *                 y[a] = x[a]*cos[a] - x[b]*sin[a],  y[b] = x[b]*cos[b] + x[a]*sin[b]  (ATB)
  *
  * Arithmetic: float32, each product rounded, then one add or subtract, rounded once to x_dtype.
@@ -28,8 +30,8 @@ typedef struct rope_kernel_shape {
     rope_dtype x_dtype;  /* x and y: f32, f16 or bf16 */
     rope_dtype cs_dtype; /* cos and sin: f32, f16 or bf16 */
     size_t head_size;
-    size_t rot; /* even, <= head_size, a multiple of 2*rs */
-    size_t rs;  /* >= 1 */
+    size_t rot;         /* the rotated width: even, <= head_size, a multiple of 2 * pair_stride */
+    size_t pair_stride; /* >= 1: the distance between the two elements of a pair */
     int cos_full;
     /* 1: y is far larger than the last-level cache and does not alias x, so a kernel may write it
      * with non-temporal (streaming) stores. Never changes results. Kernels do not order those
@@ -43,18 +45,13 @@ typedef struct rope_kernel_shape {
     ptrdiff_t cs_step;
 } rope_kernel_shape;
 
-/* Values in a cos/sin row: rot (element-indexed, cos_full) or rot/2 (one per pair). */
-static inline size_t rope_cs_width(const rope_kernel_shape *shape) {
+/* The cos width: values in a cos/sin row, rot (element-indexed, cos_full) or rot/2 (one per pair). */
+static inline size_t rope_cos_width(const rope_kernel_shape *shape) {
     return shape->cos_full ? shape->rot : shape->rot / 2;
 }
 
-typedef void (*rope_rows_fn)(const rope_kernel_shape *shape, const void *x, ptrdiff_t x_head_stride, void *y,
+typedef void (*rope_kernel_fn)(const rope_kernel_shape *shape, const void *x, ptrdiff_t x_head_stride, void *y,
                              ptrdiff_t y_head_stride, size_t heads, const void *cos, const void *sin);
-
-/* rope_fly_values_block (kernels/fly_values.h) built with an instruction set. */
-typedef uint32_t (*rope_fly_values_fn)(size_t half, double att, const double *ca, const double *sa, const double *ct,
-                                       const double *st, rope_dtype dt, float *lc, float *hc, float *ls, float *hs,
-                                       float *cf, float *sf, uint16_t *ch, uint16_t *sh, uint32_t *bad);
 
 /* One instruction set's kernels. Adding an ISA means one file defining such a table and one line in
  * kernels/dispatch.c. */
@@ -63,15 +60,12 @@ typedef struct rope_kernel_set {
     /* 1 when the running CPU (and OS) can execute this set. */
     int (*cpu_has)(void);
     /* The kernel for `shape`, or NULL when this set has none (the engine then uses the portable one). */
-    rope_rows_fn (*select)(const rope_kernel_shape *shape);
+    rope_kernel_fn (*select)(const rope_kernel_shape *shape);
     /* Orders the streaming stores of this set's kernels before later stores; NULL when its kernels
      * never stream. One fence per block instead of one per call: a fence waits for every
      * write-combining buffer to drain, and ATB calls write as little as 2 KiB (the key heads of a
      * token). */
     void (*fence)(void);
-    /* The on-the-fly values of a position (engine/rows.c) built with this set's instructions; NULL:
-     * the portable build of the same code. */
-    rope_fly_values_fn fly_values;
 } rope_kernel_set;
 
 /* The set for `isa` if this build has it, else NULL. */
@@ -81,7 +75,7 @@ const rope_kernel_set *rope_kernels_for(rope_isa isa);
 rope_isa rope_kernels_best(void);
 
 /* The kernel of `set` for `shape`, falling back to the portable kernel. Never NULL for a valid shape. */
-rope_rows_fn rope_kernels_select(const rope_kernel_set *set, const rope_kernel_shape *shape);
+rope_kernel_fn rope_kernels_select(const rope_kernel_set *set, const rope_kernel_shape *shape);
 
 extern const rope_kernel_set rope_kernels_scalar;
 

@@ -116,14 +116,14 @@ static ROPE_ALWAYS_INLINE kvec k_mul(kvec a, kvec b) { return vmulq_f32(a, b); }
 static ROPE_ALWAYS_INLINE kvec k_add(kvec a, kvec b) { return vaddq_f32(a, b); }
 static ROPE_ALWAYS_INLINE kvec k_sub(kvec a, kvec b) { return vsubq_f32(a, b); }
 
-static ROPE_ALWAYS_INLINE kvec k_partner(kvec v, size_t rs) {
-    if (rs == 1) return vrev64q_f32(v); /* swap neighbours */
+static ROPE_ALWAYS_INLINE kvec k_partner(kvec v, size_t ps) {
+    if (ps == 1) return vrev64q_f32(v); /* swap neighbours */
     return vextq_f32(v, v, 2);          /* swap halves */
 }
 
-static ROPE_ALWAYS_INLINE kvec k_pick(kvec ya, kvec yb, size_t rs) {
+static ROPE_ALWAYS_INLINE kvec k_pick(kvec ya, kvec yb, size_t ps) {
     static const uint32_t a1[4] = {~0u, 0, ~0u, 0}, a2[4] = {~0u, ~0u, 0, 0};
-    return vbslq_f32(vld1q_u32(rs == 1 ? a1 : a2), ya, yb);
+    return vbslq_f32(vld1q_u32(ps == 1 ? a1 : a2), ya, yb);
 }
 
 #include "simd_paths.h"
@@ -132,6 +132,5 @@ K_ALL_FAMILIES(neon_select)
 
 static int neon_cpu_has(void) { return 1; }
 
-/* No fence: these kernels never stream. fly_values: the portable build (aarch64 already vectorizes
- * it 2 doubles wide, as NEON would). */
-const rope_kernel_set rope_kernels_neon = {ROPE_ISA_NEON, neon_cpu_has, neon_select, NULL, NULL};
+/* No fence: these kernels never stream. */
+const rope_kernel_set rope_kernels_neon = {ROPE_ISA_NEON, neon_cpu_has, neon_select, NULL};

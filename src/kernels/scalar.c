@@ -29,7 +29,7 @@ static ROPE_ALWAYS_INLINE void rotate_rows(rope_dtype xt, rope_dtype ct, int cos
                                            const void *x, ptrdiff_t xhs, void *y, ptrdiff_t yhs, size_t heads,
                                            const void *cs, const void *sn) {
     size_t es = xt == ROPE_F32 ? 4 : 2;
-    size_t rs = sh->rs, rot = sh->rot;
+    size_t ps = sh->pair_stride, rot = sh->rot;
     ptrdiff_t cstep = sh->cs_step * (ptrdiff_t)(ct == ROPE_F32 ? 4 : 2);
     const void *cs0 = cs, *sn0 = sn;
     for (size_t h = 0; h < heads; h++) {
@@ -37,9 +37,9 @@ static ROPE_ALWAYS_INLINE void rotate_rows(rope_dtype xt, rope_dtype ct, int cos
         void *yh = (char *)y + (ptrdiff_t)h * yhs * (ptrdiff_t)es;
         cs = (const char *)cs0 + (ptrdiff_t)h * cstep;
         sn = (const char *)sn0 + (ptrdiff_t)h * cstep;
-        for (size_t g = 0; g < rot; g += 2 * rs) {
-            for (size_t j = 0; j < rs; j++) {
-                size_t a = g + j, b = a + rs;
+        for (size_t g = 0; g < rot; g += 2 * ps) {
+            for (size_t j = 0; j < ps; j++) {
+                size_t a = g + j, b = a + ps;
                 float xa = load(xt, xh, a), xb = load(xt, xh, b);
                 float ca, sa, cb, sb;
                 if (cos_full) {
@@ -77,7 +77,7 @@ ROPE_SCALAR_KERNEL(bf16_bf16_full, ROPE_BF16, ROPE_BF16, 1)
 ROPE_SCALAR_KERNEL(bf16_f32_half, ROPE_BF16, ROPE_F32, 0)
 ROPE_SCALAR_KERNEL(bf16_f32_full, ROPE_BF16, ROPE_F32, 1)
 
-static rope_rows_fn scalar_select(const rope_kernel_shape *sh) {
+static rope_kernel_fn scalar_select(const rope_kernel_shape *sh) {
     int full = sh->cos_full != 0;
     switch (sh->x_dtype) {
     case ROPE_F32:
@@ -98,4 +98,4 @@ static rope_rows_fn scalar_select(const rope_kernel_shape *sh) {
 
 static int scalar_cpu_has(void) { return 1; }
 
-const rope_kernel_set rope_kernels_scalar = {ROPE_ISA_SCALAR, scalar_cpu_has, scalar_select, NULL, NULL};
+const rope_kernel_set rope_kernels_scalar = {ROPE_ISA_SCALAR, scalar_cpu_has, scalar_select, NULL};

@@ -20,8 +20,8 @@
  *   void k_store(t, p, i, v, nt)       K_VL elements, rounded to t; streaming when nt and aligned
  *   void k_store_part(t, p, i, v, n)   n (1..K_VL-1) elements; nothing else is touched
  *   kvec k_mul / k_add / k_sub(a, b)   one IEEE operation per lane, operands in this order
- *   kvec k_partner(v, rs)      rs a power of two < K_VL: lane l gets lane l+rs (l%(2rs) < rs) or l-rs
- *   kvec k_pick(ya, yb, rs)    lanes with l%(2rs) < rs from ya, the others from yb
+ *   kvec k_partner(v, ps)      ps a power of two < K_VL: lane l gets lane l+ps (l%(2rs) < ps) or l-ps
+ *   kvec k_pick(ya, yb, ps)    lanes with l%(2rs) < ps from ya, the others from yb
  *   void k_prefetch(uintptr_t a)   hints that the line at address a will be read (never faults)
  *   K_REG                      the inline-asm constraint of a vector register ("x", "v", "w")
  */
@@ -36,7 +36,7 @@
 
 #define K_ES(t) ((t) == ROPE_F32 ? (size_t)4 : (size_t)2)
 
-/* The parameters of rope_rows_fn, and passing them on. */
+/* The parameters of rope_kernel_fn, and passing them on. */
 #define K_ARGS                                                                                               \
     const rope_kernel_shape *sh, const void *x, ptrdiff_t xhs, void *y, ptrdiff_t yhs, size_t heads,         \
         const void *cs, const void *sn
@@ -125,32 +125,32 @@ static ROPE_ALWAYS_INLINE void k_prefetch_ahead(const void *xh, size_t bytes) {
     const void *sn_h = (const char *)sn + (ptrdiff_t)(h) * sh->cs_step * (ptrdiff_t)K_ES(ct)
 
 /*
- * Any rs: each group [g, g + 2rs) is two runs of rs elements, a = g + j and b = g + rs + j, walked a
- * vector at a time with a partial vector for rs % K_VL. cos/sin run along with them: from index g
- * (cos_full, element-indexed) or g/2 (one value per pair, p = (g/2rs)*rs + j). Best for rs >= K_VL
- * (ONNX halves, ATB rotary_coeff 2 and 4); correct for every rs.
+ * Any ps: each group [g, g + 2rs) is two runs of ps elements, a = g + j and b = g + ps + j, walked a
+ * vector at a time with a partial vector for ps % K_VL. cos/sin run along with them: from index g
+ * (cos_full, element-indexed) or g/2 (one value per pair, p = (g/2rs)*ps + j). Best for ps >= K_VL
+ * (ONNX halves, ATB rotary_coeff 2 and 4); correct for every ps.
  */
 static ROPE_ALWAYS_INLINE void k_rows_blocked(rope_dtype xt, rope_dtype ct, int full, const rope_kernel_shape *sh,
                                               const void *x, ptrdiff_t xhs, void *y, ptrdiff_t yhs, size_t heads,
                                               const void *cs, const void *sn) {
-    const size_t rs = sh->rs, rot = sh->rot;
+    const size_t ps = sh->pair_stride, rot = sh->rot;
     const int nt = sh->nontemporal;
     for (size_t h = 0; h < heads; h++) {
         K_HEAD(h);
         if (nt) k_prefetch_ahead(xh, sh->head_size * K_ES(xt));
-        for (size_t g = 0; g < rot; g += 2 * rs) {
-            size_t c0 = full ? g : g / 2, c1 = full ? g + rs : g / 2;
+        for (size_t g = 0; g < rot; g += 2 * ps) {
+            size_t c0 = full ? g : g / 2, c1 = full ? g + ps : g / 2;
             size_t j = 0;
-            for (; j + K_VL <= rs; j += K_VL)
-                k_block(xt, ct, full, xh, yh, g + j, g + rs + j, cs_h, sn_h, c0 + j, c1 + j, K_VL, nt);
-            if (j < rs) k_block(xt, ct, full, xh, yh, g + j, g + rs + j, cs_h, sn_h, c0 + j, c1 + j, rs - j, 0);
+            for (; j + K_VL <= ps; j += K_VL)
+                k_block(xt, ct, full, xh, yh, g + j, g + ps + j, cs_h, sn_h, c0 + j, c1 + j, K_VL, nt);
+            if (j < ps) k_block(xt, ct, full, xh, yh, g + j, g + ps + j, cs_h, sn_h, c0 + j, c1 + j, ps - j, 0);
         }
     }
 }
 
 /*
  * k_rows_blocked when every head of the call shares one cos/sin row (cs_step 0, heads > 1: a
- * token's heads) and it fits in registers: one group (rot = 2 rs) of R whole vectors per half.
+ * token's heads) and it fits in registers: one group (rot = 2 ps) of R whole vectors per half.
  * The row's R cos and sin vectors are loaded once per call and every head is a straight run of
  * R blocks: the general loop paid, per head, a setup for only 4 iterations (f32 [32 x 128] on
  * AVX-512), a third of a decode step's kernel instructions. Heads stay in memory order (walking
@@ -163,25 +163,25 @@ static ROPE_ALWAYS_INLINE void k_rows_blocked_regs(rope_dtype xt, rope_dtype ct,
                                                    const rope_kernel_shape *sh, const void *x, ptrdiff_t xhs,
                                                    void *y, ptrdiff_t yhs, size_t heads, const void *cs,
                                                    const void *sn) {
-    const size_t rs = sh->rs;
+    const size_t ps = sh->pair_stride;
     const ptrdiff_t xstep = xhs * (ptrdiff_t)K_ES(xt), ystep = yhs * (ptrdiff_t)K_ES(xt);
     const int nt = sh->nontemporal;
     kvec ca[K_REG_MAX], sa[K_REG_MAX], cb[K_REG_MAX], sb[K_REG_MAX];
     for (size_t r = 0; r < R; r++) {
         ca[r] = k_load(ct, cs, r * K_VL), sa[r] = k_load(ct, sn, r * K_VL);
         cb[r] = ca[r], sb[r] = sa[r];
-        if (full) cb[r] = k_load(ct, cs, rs + r * K_VL), sb[r] = k_load(ct, sn, rs + r * K_VL);
+        if (full) cb[r] = k_load(ct, cs, ps + r * K_VL), sb[r] = k_load(ct, sn, ps + r * K_VL);
     }
     const char *xh = (const char *)x;
     char *yh = (char *)y;
     for (size_t h = 0; h < heads; h++, xh += xstep, yh += ystep) {
         if (nt) k_prefetch_ahead(xh, sh->head_size * K_ES(xt));
         for (size_t r = 0; r < R; r++) {
-            kvec xa = k_load(xt, xh, r * K_VL), xb = k_load(xt, xh, rs + r * K_VL);
+            kvec xa = k_load(xt, xh, r * K_VL), xb = k_load(xt, xh, ps + r * K_VL);
             kvec ya = k_sub(k_mul(xa, ca[r]), k_mul(xb, sa[r]));
             kvec yb = k_add(k_mul(xa, sb[r]), k_mul(xb, cb[r]));
             k_store(xt, yh, r * K_VL, ya, nt);
-            k_store(xt, yh, rs + r * K_VL, yb, nt);
+            k_store(xt, yh, ps + r * K_VL, yb, nt);
         }
     }
 }
@@ -191,8 +191,8 @@ static ROPE_ALWAYS_INLINE void k_rows_blocked_heads(rope_dtype xt, rope_dtype ct
                                                     const rope_kernel_shape *sh, const void *x, ptrdiff_t xhs,
                                                     void *y, ptrdiff_t yhs, size_t heads, const void *cs,
                                                     const void *sn) {
-    size_t rs = sh->rs, R = rs / K_VL;
-    if (heads > 1 && sh->cs_step == 0 && sh->rot == 2 * rs && rs % K_VL == 0) {
+    size_t ps = sh->pair_stride, R = ps / K_VL;
+    if (heads > 1 && sh->cs_step == 0 && sh->rot == 2 * ps && ps % K_VL == 0) {
         /* R as a constant, so that the vectors stay in registers */
         switch (R) {
         case 1: k_rows_blocked_regs(xt, ct, full, 1, K_PASS); return;
@@ -206,7 +206,7 @@ static ROPE_ALWAYS_INLINE void k_rows_blocked_heads(rope_dtype xt, rope_dtype ct
 }
 
 /* The element-indexed cos/sin vectors (c, s) of lanes [i, i + n) of a head: loaded (full), or one
- * value per pair duplicated onto both lanes (rs == 1). */
+ * value per pair duplicated onto both lanes (ps == 1). */
 static ROPE_ALWAYS_INLINE void k_pairs_cs(rope_dtype ct, int full, const void *cs, const void *sn, size_t i, size_t n,
                                           kvec *c, kvec *s) {
     if (n == K_VL) {
@@ -219,31 +219,31 @@ static ROPE_ALWAYS_INLINE void k_pairs_cs(rope_dtype ct, int full, const void *c
 }
 
 /* Lanes [i, i + n) of a head, given their cos/sin vectors. */
-static ROPE_ALWAYS_INLINE void k_pairs_rot(rope_dtype xt, size_t rs, const void *xh, void *yh, size_t i, kvec c,
+static ROPE_ALWAYS_INLINE void k_pairs_rot(rope_dtype xt, size_t ps, const void *xh, void *yh, size_t i, kvec c,
                                            kvec s, size_t n, int nt) {
     kvec xv = n == K_VL ? k_load(xt, xh, i) : k_load_part(xt, xh, i, n);
     /* Lane a: p = xa*ca, q = xb*sa, y = p - q.  Lane b: p = xb*cb (the scalar qb), q = xa*sb (the
      * scalar pb), y = q + p: the scalar pb + qb with its operands in order. */
-    kvec p = k_mul(xv, c), q = k_mul(k_partner(xv, rs), s);
+    kvec p = k_mul(xv, c), q = k_mul(k_partner(xv, ps), s);
     kvec ya = k_sub(p, q), yb = k_add(q, p);
     K_OPAQUE(ya);
     K_OPAQUE(yb);
-    kvec yv = k_pick(ya, yb, rs);
+    kvec yv = k_pick(ya, yb, ps);
     if (n == K_VL) k_store(xt, yh, i, yv, nt);
     else k_store_part(xt, yh, i, yv, n);
 }
 
-static ROPE_ALWAYS_INLINE void k_pairs_vec(rope_dtype xt, rope_dtype ct, int full, size_t rs, const void *xh,
+static ROPE_ALWAYS_INLINE void k_pairs_vec(rope_dtype xt, rope_dtype ct, int full, size_t ps, const void *xh,
                                            void *yh, size_t i, const void *cs, const void *sn, size_t n, int nt) {
     kvec c, s;
     k_pairs_cs(ct, full, cs, sn, i, n, &c, &s);
-    k_pairs_rot(xt, rs, xh, yh, i, c, s, n, nt);
+    k_pairs_rot(xt, ps, xh, yh, i, c, s, n, nt);
 }
 
-/* rs a power of two below K_VL (adjacent pairs rs = 1; ATB rotary_coeff 4 on narrow chunks):
+/* ps a power of two below K_VL (adjacent pairs ps = 1; ATB rotary_coeff 4 on narrow chunks):
  * vectors start at multiples of K_VL, which are multiples of 2rs, so no pair straddles two vectors;
  * the last, partial vector holds whole groups because rot is a multiple of 2rs. */
-static ROPE_ALWAYS_INLINE void k_rows_pairs(rope_dtype xt, rope_dtype ct, int full, size_t rs,
+static ROPE_ALWAYS_INLINE void k_rows_pairs(rope_dtype xt, rope_dtype ct, int full, size_t ps,
                                             const rope_kernel_shape *sh, const void *x, ptrdiff_t xhs, void *y,
                                             ptrdiff_t yhs, size_t heads, const void *cs, const void *sn) {
     const size_t rot = sh->rot;
@@ -252,15 +252,15 @@ static ROPE_ALWAYS_INLINE void k_rows_pairs(rope_dtype xt, rope_dtype ct, int fu
         K_HEAD(h);
         if (nt) k_prefetch_ahead(xh, sh->head_size * K_ES(xt));
         size_t i = 0;
-        for (; i + K_VL <= rot; i += K_VL) k_pairs_vec(xt, ct, full, rs, xh, yh, i, cs_h, sn_h, K_VL, nt);
-        if (i < rot) k_pairs_vec(xt, ct, full, rs, xh, yh, i, cs_h, sn_h, rot - i, 0);
+        for (; i + K_VL <= rot; i += K_VL) k_pairs_vec(xt, ct, full, ps, xh, yh, i, cs_h, sn_h, K_VL, nt);
+        if (i < rot) k_pairs_vec(xt, ct, full, ps, xh, yh, i, cs_h, sn_h, rot - i, 0);
     }
 }
 
 /*
  * When the heads of a call share one cos/sin row (cs_step 0), the row is turned
  * into float32 once per call, on the stack, instead of once per head: widened when it is f16 /
- * bf16, and for rs == 1 with one value per pair also duplicated onto both elements of the pair
+ * bf16, and for ps == 1 with one value per pair also duplicated onto both elements of the pair
  * (c0 c0 c1 c1 ...), which makes it an element-indexed row (cos_full) over the same values. The
  * conversions are exact, so the results are those of the direct path.
  */
@@ -290,21 +290,21 @@ static ROPE_ALWAYS_INLINE void k_run_blocked(rope_dtype xt, rope_dtype ct, int f
     }
 }
 
-static ROPE_ALWAYS_INLINE void k_run_pairs(rope_dtype xt, rope_dtype ct, int full, size_t rs, K_ARGS) {
+static ROPE_ALWAYS_INLINE void k_run_pairs(rope_dtype xt, rope_dtype ct, int full, size_t ps, K_ARGS) {
     if ((!full || ct != ROPE_F32) && heads > 1 && sh->rot <= K_PREP_MAX && sh->cs_step == 0) {
         float cb[K_PREP_MAX], sb[K_PREP_MAX];
         k_prep(ct, cs, cb, sh->rot, !full);
         k_prep(ct, sn, sb, sh->rot, !full);
-        k_rows_pairs(xt, ROPE_F32, 1, rs, K_ARGS_OF(cb, sb));
+        k_rows_pairs(xt, ROPE_F32, 1, ps, K_ARGS_OF(cb, sb));
     } else {
-        k_rows_pairs(xt, ct, full, rs, K_PASS);
+        k_rows_pairs(xt, ct, full, ps, K_PASS);
     }
 }
 
 /* The kernels of one (x dtype, cos dtype) combination. */
 typedef struct k_family {
-    rope_rows_fn blocked[2]; /* [cos_full] */
-    rope_rows_fn pairs[2];   /* [cos_full]: cos_full 0 only for rs == 1 */
+    rope_kernel_fn blocked[2]; /* [cos_full] */
+    rope_kernel_fn pairs[2];   /* [cos_full]: cos_full 0 only for ps == 1 */
 } k_family;
 
 #define K_FAMILY(name, xt, ct)                                                                               \
@@ -312,8 +312,8 @@ typedef struct k_family {
     K_NOINLINE static void name##_rot_blocked_full(K_ARGS) { k_run_blocked(xt, ct, 1, K_PASS); }             \
     K_NOINLINE static void name##_rot_pairs_half(K_ARGS) { k_run_pairs(xt, ct, 0, 1, K_PASS); }              \
     K_NOINLINE static void name##_rot_pairs_full(K_ARGS) {                                                   \
-        /* rs as a constant, so that k_partner / k_pick become single instructions */                        \
-        switch (sh->rs) {                                                                                    \
+        /* ps as a constant, so that k_partner / k_pick become single instructions */                        \
+        switch (sh->pair_stride) {                                                                                    \
         case 1: k_run_pairs(xt, ct, 1, 1, K_PASS); break;                                                    \
         case 2: k_run_pairs(xt, ct, 1, 2, K_PASS); break;                                                    \
         case 4: if (K_VL > 4) k_run_pairs(xt, ct, 1, 4, K_PASS); break;                                      \
@@ -328,11 +328,11 @@ typedef struct k_family {
                                   {name##_pairs_half, name##_pairs_full}}
 
 /* Which path of a family serves `sh`. */
-static inline rope_rows_fn k_pick_path(const k_family *f, const rope_kernel_shape *sh) {
-    size_t rs = sh->rs;
+static inline rope_kernel_fn k_pick_path(const k_family *f, const rope_kernel_shape *sh) {
+    size_t ps = sh->pair_stride;
     int full = sh->cos_full != 0;
-    int in_vector = rs < K_VL && (rs & (rs - 1)) == 0;
-    if (in_vector && (full || rs == 1)) return f->pairs[full];
+    int in_vector = ps < K_VL && (ps & (ps - 1)) == 0;
+    if (in_vector && (full || ps == 1)) return f->pairs[full];
     return f->blocked[full];
 }
 
@@ -357,7 +357,7 @@ static inline const k_family *k_family_of(const rope_kernel_shape *sh, const k_f
     K_FAMILY(f16_f32, ROPE_F16, ROPE_F32);                                                                   \
     K_FAMILY(bf16_bf16, ROPE_BF16, ROPE_BF16);                                                               \
     K_FAMILY(bf16_f32, ROPE_BF16, ROPE_F32);                                                                 \
-    static rope_rows_fn select_name(const rope_kernel_shape *sh) {                                           \
+    static rope_kernel_fn select_name(const rope_kernel_shape *sh) {                                           \
         const k_family *f = k_family_of(sh, &f32_f32, &f16_f16, &f16_f32, &bf16_bf16, &bf16_f32);            \
         return f ? k_pick_path(f, sh) : NULL;                                                                \
     }

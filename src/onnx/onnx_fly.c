@@ -1,10 +1,10 @@
 /* rope_onnx_rotary_embedding_fly (and its backward): X, Y and the attributes checked as the forward
- * checks them, the positions and frequencies by engine/fly.c, then the forward's job with rows
- * computed per chunk of tokens (engine/rows.h). */
+ * checks them, then the positions and frequencies, then the forward's job with rows computed per
+ * chunk of tokens (cossin/fly.h). */
 #include "../core/check.h"
-#include "../engine/context.h"
+#include "../core/check_positions.h"
 #include "../core/try.h"
-#include "../engine/fly.h"
+#include "../engine/engine.h"
 #include "onnx_rotary.h"
 
 static rope_status onnx_fly(const char *where, int backward, rope_context *ctx, const rope_onnx_attrs *attrs,
@@ -43,14 +43,13 @@ static rope_status onnx_fly(const char *where, int backward, rope_context *ctx, 
     ROPE_TRY(rope_context_resolve(ctx, where, &c));
 
     rope_job job;
-    if (rope_onnx_plan_empty(&p)) return rope_fly_run(where, c, &fp, max_pos, NULL, backward);
+    if (rope_onnx_plan_empty(&p)) return rope_engine_run_fly(where, c, &fp, max_pos, NULL, backward);
     rope_onnx_job(&p, x, NULL, NULL, NULL, y, &job);
     job.shape.cs_dtype = cs;
     const int64_t *v = (const int64_t *)fly->positions.data;
-    job.rows = per_token ? ROPE_ROW_BY_ID64 : ROPE_ROW_BY_BATCH; /* rows are positions */
-    job.row_data = per_token ? v : NULL, job.row_dtype = ROPE_I64;
-    job.row_starts = per_token ? NULL : v;
-    return rope_fly_run(where, c, &fp, max_pos, &job, backward);
+    if (per_token) job.cossin.positions.kind = ROPE_POS_LIST_I64, job.cossin.positions.values = v;
+    else job.cossin.positions.kind = ROPE_POS_BATCH_START, job.cossin.positions.starts = v;
+    return rope_engine_run_fly(where, c, &fp, max_pos, &job, backward);
 }
 
 rope_status rope_onnx_rotary_embedding_fly(rope_context *ctx, const rope_onnx_attrs *attrs, const rope_tensor *x,

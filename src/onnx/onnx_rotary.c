@@ -164,7 +164,7 @@ void rope_onnx_job(const rope_onnx_plan *p, const rope_tensor *x, const rope_ten
     out->shape.cs_dtype = cos ? cos->dtype : x->dtype;
     out->shape.head_size = (size_t)p->head_size;
     out->shape.rot = (size_t)p->rot;
-    out->shape.rs = p->interleaved ? 1 : (size_t)p->rot / 2;
+    out->shape.pair_stride = p->interleaved ? 1 : (size_t)p->rot / 2;
     out->shape.cos_full = 0;
     out->batch = (size_t)p->batch;
     out->seq = (size_t)p->seq;
@@ -180,24 +180,22 @@ void rope_onnx_job(const rope_onnx_plan *p, const rope_tensor *x, const rope_ten
         st->x_seq = p->x_stride, st->x_head = p->head_size, st->x_batch = p->seq * p->x_stride;
         st->y_seq = p->y_stride, st->y_head = p->head_size, st->y_batch = p->seq * p->y_stride;
     }
-    out->cos = cos ? cos->data : NULL;
-    out->sin = sin ? sin->data : NULL;
-    out->cs_row_stride = p->rot / 2;
-    if (ids) {
-        out->rows = ROPE_ROW_BY_ID64;
-        out->row_data = ids->data;
-        out->row_dtype = ROPE_I64;
-    } else {
-        out->rows = ROPE_ROW_IS_TOKEN;
-    }
+    rope_cossin_source *src = &out->cossin; /* the table's rows, at position_ids or the token's index */
+    src->kind = ROPE_COSSIN_TABLE;
+    src->cos = cos ? cos->data : NULL;
+    src->sin = sin ? sin->data : NULL;
+    src->table_stride = p->rot / 2;
+    if (ids) src->positions.kind = ROPE_POS_LIST_I64, src->positions.values = ids->data;
+    else src->positions.kind = ROPE_POS_TOKEN;
 }
 
 rope_status rope_onnx_run(rope_context *ctx, const rope_onnx_plan *p, const rope_tensor *x, const rope_tensor *cos,
-                          const rope_tensor *sin, const rope_tensor *ids, const rope_tensor *y,
-                          const struct rope_cs_rows *provider) {
+                          const rope_tensor *sin, const rope_tensor *ids, const rope_tensor *y, const char *where,
+                          int backward) {
     if (rope_onnx_plan_empty(p)) return ROPE_OK;
     rope_job job;
     rope_onnx_job(p, x, cos, sin, ids, y, &job);
-    job.provider = provider;
+    job.cossin.backward = backward;
+    job.cossin.where = where;
     return rope_engine_run(ctx, &job);
 }

@@ -36,14 +36,15 @@ static inline int rope_onnx_plan_empty(const rope_onnx_plan *p) {
 /* The checks of the attributes alone (before any tensor is seen), as operation creation makes them. */
 rope_status rope_onnx_check_attrs(const char *where, const rope_onnx_attrs *attrs);
 
-/* The engine job of a fully checked call (cos and sin NULL on the fly: the caller sets the provider
- * and the cs dtype). */
+/* The engine job of a fully checked call: a forward table source (cos and sin NULL on the fly: the
+ * caller then sets the source and the cos dtype). */
 void rope_onnx_job(const rope_onnx_plan *p, const rope_tensor *x, const rope_tensor *cos, const rope_tensor *sin,
                    const rope_tensor *ids, const rope_tensor *y, rope_job *out);
 
-/* Runs a fully checked call; `provider` (NULL: none) transforms the table rows (engine/rows.h). */
+/* Runs a fully checked call, forward or backward (the table's rows transformed, cossin/source.h);
+ * `where` names the public function in an out-of-memory message. */
 rope_status rope_onnx_run(rope_context *ctx, const rope_onnx_plan *p, const rope_tensor *x, const rope_tensor *cos,
-                          const rope_tensor *sin, const rope_tensor *ids, const rope_tensor *y,
-                          const struct rope_cs_rows *provider);
+                          const rope_tensor *sin, const rope_tensor *ids, const rope_tensor *y, const char *where,
+                          int backward);
 
 #endif

@@ -1,12 +1,11 @@
 /* The one-shot calls, forward and backward: the lifecycle's steps (plan the shapes, check the data,
  * run) called directly, without an operation object: a decode step is a few microseconds of work or
  * less, and copying tensors into an operation and validating them twice cost it 15%. The backward
- * forms are the forward with the table rows transformed per chunk (engine/rows.h). */
+ * forms are the forward with the table rows transformed per chunk (cossin/source.h). */
 #include "../core/check.h"
 #include "../engine/context.h"
 #include "../core/internal.h"
 #include "../core/try.h"
-#include "../engine/rows.h"
 #include "../atb/atb_rope.h"
 #include "../onnx/onnx_rotary.h"
 
@@ -27,8 +26,7 @@ static rope_status onnx_table(const char *where, const char *const names[4], int
     ROPE_TRY(rope_onnx_plan_shapes(where, attrs, x, cos, sin, position_ids, &p));
     ROPE_TRY(rope_onnx_check_data(where, &p, x, cos, sin, position_ids, y, &p));
     ROPE_TRY(rope_context_resolve(ctx, where, &c));
-    rope_cs_rows rows = {where, 1, NULL};
-    return rope_onnx_run(c, &p, x, cos, sin, position_ids, y, backward ? &rows : NULL);
+    return rope_onnx_run(c, &p, x, cos, sin, position_ids, y, where, backward);
 }
 
 /* ATB with tables; names[]: query, key, cos, sin, seqlen, ropeQ, ropeK as the messages call them. */
@@ -46,8 +44,7 @@ static rope_status atb_table(const char *where, const char *const names[7], int 
     ROPE_TRY(rope_atb_plan_shapes(where, param, q, k, cos, sin, seqlen, &p));
     ROPE_TRY(rope_atb_check_data(where, &p, q, k, cos, sin, seqlen, rq, rk, &p));
     ROPE_TRY(rope_context_resolve(ctx, where, &c));
-    rope_cs_rows rows = {where, 1, NULL};
-    return rope_atb_run(c, &p, q, k, cos, sin, seqlen, rq, rk, backward ? &rows : NULL);
+    return rope_atb_run(c, &p, q, k, cos, sin, seqlen, rq, rk, where, backward);
 }
 
 static const char *const onnx_names[4] = {"X", "cos_cache", "sin_cache", "Y"};

@@ -231,7 +231,7 @@ static rope_status op_execute(const char *where, rope_operation *op, rope_contex
     if (op->kind == ROPE_OP_ONNX) {
         const rope_tensor *ids = onnx_ids(in, op->n_in);
         ROPE_TRY(rope_onnx_check_data(where, &op->plan.onnx, &in[0], &in[1], &in[2], ids, &out[0], &op->plan.onnx));
-        return rope_onnx_run(c, &op->plan.onnx, &in[0], &in[1], &in[2], ids, &out[0], NULL);
+        return rope_onnx_run(c, &op->plan.onnx, &in[0], &in[1], &in[2], ids, &out[0], where, 0);
     }
     if (op->kind == ROPE_OP_VLLM) {
         vllm_inputs v = vllm_in(in, op->n_in);
@@ -241,7 +241,7 @@ static rope_status op_execute(const char *where, rope_operation *op, rope_contex
     }
     ROPE_TRY(rope_atb_check_data(where, &op->plan.atb, &in[0], &in[1], &in[2], &in[3], &in[4], &out[0], &out[1],
                                  &op->plan.atb));
-    return rope_atb_run(c, &op->plan.atb, &in[0], &in[1], &in[2], &in[3], &in[4], &out[0], &out[1], NULL);
+    return rope_atb_run(c, &op->plan.atb, &in[0], &in[1], &in[2], &in[3], &in[4], &out[0], &out[1], where, 0);
 }
 
 rope_status rope_operation_execute(rope_operation *op, const rope_variant_pack *pack, void *workspace,

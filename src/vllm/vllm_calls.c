@@ -4,7 +4,6 @@
 #include "../core/check.h"
 #include "../core/try.h"
 #include "../engine/context.h"
-#include "../engine/fly.h"
 #include "vllm_rope.h"
 
 rope_status rope_vllm_infer(const rope_vllm_attrs *attrs, const rope_tensor *positions, const rope_tensor *query,

@@ -1,11 +1,10 @@
 /* rope_vllm_rotary_embedding_fly (and its backward): attributes, query, key and outputs checked as
  * the cached call checks them (rot = the frequencies' rotary_dim), positions by the same rules with
- * no cache bound, then the cached call's job with rows computed per chunk of tokens (engine/rows.h):
+ * no cache bound, then the cached call's job with rows computed per chunk of tokens (cossin/source.h):
  * bitwise the result on a cache rope_cache_fill builds with ROPE_CACHE_VLLM. */
 #include "../core/check.h"
 #include "../core/try.h"
 #include "../engine/context.h"
-#include "../engine/fly.h"
 #include "vllm_rope.h"
 
 static rope_status vllm_fly(const char *where, int backward, rope_context *ctx, const rope_vllm_attrs *attrs,
@@ -31,12 +30,12 @@ static rope_status vllm_fly(const char *where, int backward, rope_context *ctx, 
     ROPE_TRY(rope_vllm_check_data(where, &p, &fly->positions, q, k, NULL, qo, ko, &p));
     rope_context *c;
     ROPE_TRY(rope_context_resolve(ctx, where, &c));
-    if (rope_vllm_plan_empty(&p)) return rope_fly_run(where, c, &fp, p.max_pos, NULL, backward);
+    if (rope_vllm_plan_empty(&p)) return rope_engine_run_fly(where, c, &fp, p.max_pos, NULL, backward);
     if (p.axes) return rope_fail(ROPE_ERROR_UNSUPPORTED, where, "MRoPE on the fly is not implemented yet");
     rope_job job;
     rope_vllm_job(&p, &fly->positions, q, k, NULL, qo, ko, &job);
     job.shape.cs_dtype = cs;
-    return rope_fly_run(where, c, &fp, p.max_pos, &job, backward);
+    return rope_engine_run_fly(where, c, &fp, p.max_pos, &job, backward);
 }
 
 rope_status rope_vllm_rotary_embedding_fly(rope_context *ctx, const rope_vllm_attrs *attrs, const rope_tensor *query,

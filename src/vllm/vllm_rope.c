@@ -6,7 +6,6 @@
 
 #include "../core/check.h"
 #include "../core/try.h"
-#include "../engine/rows.h"
 #include "vllm_rope.h"
 
 rope_status rope_vllm_check_attrs(const char *where, const rope_vllm_attrs *a) {
@@ -229,22 +228,23 @@ void rope_vllm_job(const rope_vllm_plan *p, const rope_tensor *pos, const rope_t
     out->shape.cs_dtype = cache ? cache->dtype : q->dtype;
     out->shape.head_size = (size_t)p->head_size;
     out->shape.rot = (size_t)p->rot;
-    out->shape.rs = p->is_neox ? (size_t)p->rot / 2 : 1; /* the ONNX pair layouts: halves or adjacent */
+    out->shape.pair_stride = p->is_neox ? (size_t)p->rot / 2 : 1; /* the ONNX pair layouts: halves or adjacent */
     out->shape.cos_full = 0;
     out->batch = 1;
     out->seq = (size_t)p->tokens;
     out->n_streams = p->has_key ? 2 : 1;
     stream_of(&out->streams[0], q, qo, p->hq, p->head_size, p->q_stride, p->qo_stride);
     if (p->has_key) stream_of(&out->streams[1], k, ko, p->hk, p->head_size, p->k_stride, p->ko_stride);
+    rope_cossin_source *src = &out->cossin; /* the cache's rows at each token's position */
+    src->kind = ROPE_COSSIN_TABLE;
     if (cache) { /* row p: cos in [0, rot/2), sin in [rot/2, rot) */
         size_t es = rope_dtype_bytes(cache->dtype);
-        out->cos = cache->data;
-        out->sin = (const char *)cache->data + (size_t)(p->rot / 2) * es;
+        src->cos = cache->data;
+        src->sin = (const char *)cache->data + (size_t)(p->rot / 2) * es;
     }
-    out->cs_row_stride = p->rot;
-    out->rows = p->pos_dtype == ROPE_I64 ? ROPE_ROW_BY_ID64 : ROPE_ROW_BY_ID32;
-    out->row_data = pos->data;
-    out->row_dtype = p->pos_dtype;
+    src->table_stride = p->rot;
+    src->positions.kind = p->pos_dtype == ROPE_I64 ? ROPE_POS_LIST_I64 : ROPE_POS_LIST_I32;
+    src->positions.values = pos->data;
 }
 
 rope_status rope_vllm_run(const char *where, rope_context *ctx, const rope_vllm_plan *p, const rope_tensor *pos,
@@ -254,7 +254,7 @@ rope_status rope_vllm_run(const char *where, rope_context *ctx, const rope_vllm_
     rope_job job;
     rope_vllm_job(p, pos, q, k, cache, qo, ko, &job);
     if (p->axes) return rope_fail(ROPE_ERROR_UNSUPPORTED, where, "MRoPE is not implemented yet");
-    rope_cs_rows rows = {where, 1, NULL};
-    job.provider = backward ? &rows : NULL;
+    job.cossin.backward = backward;
+    job.cossin.where = where;
     return rope_engine_run(ctx, &job);
 }

@@ -33,7 +33,7 @@ static void st(rope_dtype t, void *p, size_t i, float v) {
 
 typedef struct vec_shape {
     rope_dtype dt, ct;
-    size_t hs, rot, rs;
+    size_t hs, rot, pair_stride;
     int full; /* cos/sin rows of rot values (ATB) or rot/2 (ONNX) */
 } vec_shape;
 
@@ -42,9 +42,9 @@ typedef struct vec_shape {
 static void rotate(const vec_shape *v, const void *x, void *y, size_t base, const void *c, const void *s,
                    size_t row) {
     size_t w = v->full ? v->rot : v->rot / 2;
-    for (size_t g = 0; g < v->rot; g += 2 * v->rs)
-        for (size_t j = 0; j < v->rs; j++) {
-            size_t a = g + j, b = a + v->rs, pa = v->full ? a : g / 2 + j, pb = v->full ? b : pa;
+    for (size_t g = 0; g < v->rot; g += 2 * v->pair_stride)
+        for (size_t j = 0; j < v->pair_stride; j++) {
+            size_t a = g + j, b = a + v->pair_stride, pa = v->full ? a : g / 2 + j, pb = v->full ? b : pa;
             float xa = ld(v->dt, x, base + a), xb = ld(v->dt, x, base + b);
             float ca = ld(v->ct, c, row * w + pa), sa = ld(v->ct, s, row * w + pa);
             float cb = ld(v->ct, c, row * w + pb), sb = ld(v->ct, s, row * w + pb);

@@ -57,8 +57,8 @@ static void run_table(const rope_kernel_set *set) {
                 size_t rss[8], nl = layouts(ws[w], full, rss);
                 sh.rot = ws[w];
                 for (size_t l = 0; l < nl; l++) {
-                    sh.cos_full = full[l], sh.rs = rss[l];
-                    rope_rows_fn fn = rope_kernels_select(set, &sh);
+                    sh.cos_full = full[l], sh.pair_stride = rss[l];
+                    rope_kernel_fn fn = rope_kernels_select(set, &sh);
                     size_t cn = sh.cos_full ? sh.rot : sh.rot / 2;
                     for (int at_end = 0; at_end < 2; at_end++)
                         for (int in_place = 0; in_place < 2; in_place++) {

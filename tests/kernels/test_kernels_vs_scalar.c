@@ -33,7 +33,7 @@ enum { SENTINEL = 0xa5 };
 
 /* Runs `fn` on the case's x (a fresh copy) and returns the y buffer (of *bytes bytes). */
 /* `fence`: the set's, called after a streaming call as the engine does (NULL: none). */
-static unsigned char *run(rope_rows_fn fn, void (*fence)(void), const tk_case *c, const void *x, const void *cs,
+static unsigned char *run(rope_kernel_fn fn, void (*fence)(void), const tk_case *c, const void *x, const void *cs,
                           const void *sn, size_t *bytes) {
     size_t es = tk_es(c->shape.x_dtype);
     size_t xn = c->x_shift + (c->heads - 1) * c->x_stride + c->shape.head_size;
@@ -60,7 +60,7 @@ static unsigned char *run(rope_rows_fn fn, void (*fence)(void), const tk_case *c
 
 static void describe(const tk_case *c, const char *isa, char *buf, size_t n) {
     snprintf(buf, n, "%s %s cos_full=%d head_size=%zu rot=%zu rs=%zu heads=%zu strides=%zu/%zu cs_step=%td %s nt=%d",
-             isa, tk_combo_name(&c->shape), c->shape.cos_full, c->shape.head_size, c->shape.rot, c->shape.rs,
+             isa, tk_combo_name(&c->shape), c->shape.cos_full, c->shape.head_size, c->shape.rot, c->shape.pair_stride,
              c->heads, c->x_stride, c->y_stride, c->shape.cs_step, c->in_place ? "in-place" : "out-of-place",
              c->shape.nontemporal);
 }
@@ -104,8 +104,8 @@ static void plant_nans(const tk_case *c, void *x, void *cs, void *sn) {
             size_t base = c->x_shift + h * c->x_stride;
             for (size_t i = 0; i < sh->head_size; i++) {
                 if (tu_int(0, 5) != 0) continue;
-                size_t o = i % (2 * sh->rs);
-                size_t partner = i >= sh->rot ? i : o < sh->rs ? i + sh->rs : i - sh->rs;
+                size_t o = i % (2 * sh->pair_stride);
+                size_t partner = i >= sh->rot ? i : o < sh->pair_stride ? i + sh->pair_stride : i - sh->pair_stride;
                 if (partner == i || !is_nan(tk_es(sh->x_dtype), sh->x_dtype, x, base + partner))
                     put_nan(sh->x_dtype, x, base + i);
             }
@@ -132,7 +132,7 @@ static void check_case(const tk_set *set, const tk_case *c) {
 
     char what[224];
     describe(c, set->name, what, sizeof what);
-    rope_rows_fn fn = set->set->select(sh);
+    rope_kernel_fn fn = set->set->select(sh);
     CHECK(fn != NULL, "%s: no kernel (falls back to scalar)", what);
     if (fn) {
         size_t nb_ref, nb_got;
@@ -165,7 +165,7 @@ static tk_case random_case(size_t head_size, int combo, int cos_full) {
     c.shape.rot = head_size < 2 ? 0 : (size_t)tu_int(1, (int64_t)head_size / 2) * 2;
     if (tu_int(0, 2) == 0) c.shape.rot = head_size & ~(size_t)1; /* full rotation is the common case */
     c.shape.cos_full = cos_full;
-    c.shape.rs = tk_rs(c.shape.rot, cos_full);
+    c.shape.pair_stride = tk_rs(c.shape.rot, cos_full);
     c.heads = (size_t)tu_int(1, 5);
     if (tu_int(0, 1)) { /* a cos/sin row per head vector (the engine's runs of tokens) */
         size_t cn = cos_full ? c.shape.rot : c.shape.rot / 2;
@@ -216,7 +216,7 @@ int main(void) {
                     for (int full = 0; full < 2; full++) {
                         tk_case c = random_case(rot + (size_t)tu_int(0, 5), combo, full);
                         c.shape.rot = rot;
-                        c.shape.rs = rs;
+                        c.shape.pair_stride = rs;
                         check_case(&sets[s], &c);
                     }
             }
@@ -229,7 +229,7 @@ int main(void) {
                     for (int full = 0; full < 2; full++) {
                         tk_case c = random_case(common[k], combo, full);
                         c.shape.rot = common[k];
-                        c.shape.rs = tk_rs(c.shape.rot, full);
+                        c.shape.pair_stride = tk_rs(c.shape.rot, full);
                         if (rep % 2) c.shape.cs_step = 0, c.heads = 2 + (size_t)rep % 4; /* a token's heads */
                         check_case(&sets[s], &c);
                     }

@@ -1,20 +1,19 @@
 /*
- * The on-the-fly cos/sin values of one position, checked against the cache's rounding (see the
- * comment above fly_values in engine/rows.c for the argument). Written once, as plain C, and built
- * twice: into the portable engine and, through rope_kernel_set.fly_values, into each x86 kernel file
- * with its instruction set, where the compiler vectorizes these loops 4 or 8 doubles wide instead of
- * 2 (the value computation was 40% of an on-the-fly ONNX f16 prefill). Same C, every operation an
- * IEEE one with -ffp-contract=off: the same results on every path.
+ * The on-the-fly cos/sin values of one position, checked against the cache's rounding (the argument
+ * is in cossin/fly_rows.c). Written once, as plain C, and built once per instruction set by its own
+ * small file (fly_values.c: portable; fly_values_avx2.c, fly_values_avx512.c: with those flags),
+ * where the compiler vectorizes these loops 4 or 8 doubles wide instead of 2. Same C, every
+ * operation an IEEE one with -ffp-contract=off: the same results on every build.
  */
-#ifndef ROPE_KERNELS_FLY_VALUES_H
-#define ROPE_KERNELS_FLY_VALUES_H
+#ifndef ROPE_COSSIN_FLY_VALUES_H
+#define ROPE_COSSIN_FLY_VALUES_H
 
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "../core/convert.h"
-#include "kernel.h"
+#include "rope.h"
 
 #define ROPE_FLY_SLACK 0x1p-44
 #define ROPE_FLY_SLACK_ABS 0x1p-90 /* covers the angle reduction's absolute error (about 2^-110 rad) */
@@ -78,12 +77,33 @@ static inline uint32_t rope_fly_values_block(size_t half, double att, const doub
     return any;
 }
 
-/* Defines `name`, a rope_fly_values_fn, as this file's block built with the including file's flags. */
-#define ROPE_FLY_VALUES_FN(name)                                                                             \
-    static uint32_t name(size_t half, double att, const double *ca, const double *sa, const double *ct,       \
-                         const double *st, rope_dtype dt, float *lc, float *hc, float *ls, float *hs, float *cf,  \
-                         float *sf, uint16_t *ch, uint16_t *sh, uint32_t *bad) {                               \
-        return rope_fly_values_block(half, att, ca, sa, ct, st, dt, lc, hc, ls, hs, cf, sf, ch, sh, bad);     \
-    }
+/* One position's inputs and outputs, [half] values each. */
+typedef struct rope_fly_block {
+    size_t half;
+    double att;
+    const double *ca, *sa;   /* cos/sin(anchor * inv[i]) */
+    const double *ct, *st;   /* cos/sin(step * inv[i]) */
+    float *lc, *hc, *ls, *hs; /* the brackets */
+    float *cf, *sf;          /* f32 values */
+    uint16_t *ch, *sh;       /* f16 / bf16 values */
+    uint32_t *bad;           /* 1 where the bracket did not decide */
+} rope_fly_block;
+
+/* rope_fly_values_block built with one instruction set; returns 1 when any bad[i] is set. */
+typedef uint32_t (*rope_fly_values_fn)(const rope_fly_block *b, rope_dtype dt);
+
+/* The build for `isa` when this library has one, else the portable build. Never NULL. */
+rope_fly_values_fn rope_fly_values_for(rope_isa isa);
+
+/* The builds (fly_values*.c): each file is this header's block compiled with its own flags. */
+uint32_t rope_fly_values_portable(const rope_fly_block *b, rope_dtype dt);
+uint32_t rope_fly_values_avx2(const rope_fly_block *b, rope_dtype dt);
+uint32_t rope_fly_values_avx512(const rope_fly_block *b, rope_dtype dt);
+
+/* The body of each build: `static inline` here, so every file compiles its own copy. */
+static inline uint32_t rope_fly_values_of(const rope_fly_block *b, rope_dtype dt) {
+    return rope_fly_values_block(b->half, b->att, b->ca, b->sa, b->ct, b->st, dt, b->lc, b->hc, b->ls, b->hs, b->cf,
+                                 b->sf, b->ch, b->sh, b->bad);
+}
 
 #endif

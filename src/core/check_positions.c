@@ -1,14 +1,8 @@
-/* On-the-fly front ends' shared steps (fly.h). */
-#include "fly.h"
+/* Validation of rope_fly's positions (check_positions.h). */
+#include "check_positions.h"
 
-#include <math.h>
-#include <stdlib.h>
-
-#include "../cache/angle.h"
-#include "../core/check.h"
-#include "../core/try.h"
-
-/* 2^53: positions beyond it are not exact in float64 (as rope_cache_fill). */
+#include "check.h"
+#include "try.h"
 
 rope_status rope_fly_check_positions(const char *where, const rope_fly *fly, int rank, const int64_t *dims,
                                      const char *const *whys) {
@@ -57,61 +51,4 @@ rope_status rope_fly_max_position(const char *where, const rope_fly *fly, int64_
     }
     *max_pos = best;
     return ROPE_OK;
-}
-
-/* Positions per anchor block: the square root of the token count balances the table (block angles
- * per pair, once per call) against the anchors (one per block of consecutive positions), at a power
- * of two in [16, 128]. Few tokens: no table, each value computed as the cache computes it. */
-static size_t block_for(size_t tokens) {
-    if (tokens < 32) return 0;
-    size_t b = 16;
-    while (b < 128 && b * b < tokens) b *= 2;
-    return b;
-}
-
-rope_status rope_fly_setup_make(const char *where, const rope_freq_plan *plan, int64_t max_pos, size_t tokens,
-                                rope_fly_setup *out) {
-    size_t half = (size_t)(plan->dim / 2), block = block_for(tokens);
-    if (half > SIZE_MAX / sizeof(double) / (2 * block + 1))
-        return rope_fail(ROPE_ERROR_OUT_OF_MEMORY, where, "rotary_dim %lld: frequency tables too large",
-                         (long long)plan->dim);
-    double *mem = malloc(half * (2 * block + 1) * sizeof(double) + 1);
-    if (!mem) return rope_fail(ROPE_ERROR_OUT_OF_MEMORY, where, "cannot allocate %zu frequency values", half);
-    double max_inv = 0;
-    rope_status st = rope_freq_plan_fill(where, plan, mem, &max_inv);
-    if (st == ROPE_OK && max_pos >= 0) st = rope_angle_check(where, "fly->positions: ", max_pos, max_inv);
-    if (st != ROPE_OK) {
-        free(mem);
-        return st;
-    }
-    double *step = mem + half;
-    for (size_t j = 0; j < block; j++)
-        for (size_t i = 0; i < half; i++)
-            rope_angle_sincos((int64_t)j, mem[i], &step[j * 2 * half + i], &step[j * 2 * half + half + i]);
-    out->mem = mem;
-    out->freqs.half = (int64_t)half;
-    out->freqs.inv = mem;
-    out->freqs.attention = plan->attention;
-    out->freqs.block = block;
-    out->freqs.step = step;
-    return ROPE_OK;
-}
-
-void rope_fly_setup_free(rope_fly_setup *s) {
-    free(s->mem);
-    s->mem = NULL;
-}
-
-rope_status rope_fly_run(const char *where, rope_context *ctx, const rope_freq_plan *plan, int64_t max_pos,
-                         rope_job *job, int backward) {
-    rope_fly_setup su;
-    ROPE_TRY(rope_fly_setup_make(where, plan, max_pos, job ? job->batch * job->seq : 0, &su));
-    rope_status st = ROPE_OK;
-    if (job) {
-        rope_cs_rows rows = {where, backward, &su.freqs};
-        job->provider = &rows;
-        st = rope_engine_run(ctx, job);
-    }
-    rope_fly_setup_free(&su);
-    return st;
 }

@@ -1,0 +1,28 @@
+/* The frequency tables of one on-the-fly call, from which fly_rows.c computes each position's row. */
+#ifndef ROPE_COSSIN_FLY_H
+#define ROPE_COSSIN_FLY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../cache/freq.h"
+
+typedef struct rope_fly_freqs {
+    int64_t half;      /* pairs: rotary_dim / 2 */
+    const double *inv; /* [half] inverse frequencies */
+    double attention;  /* multiplies cos and sin */
+    /* Positions per anchor block, and the table of cos/sin(j * inv[i]) for j < block: [j][i] cos,
+     * [j][half + i] sin. block 0: no table, every value comes from rope_angle_sincos directly. */
+    size_t block;
+    const double *step;
+    double *mem;       /* owns inv and step */
+} rope_fly_freqs;
+
+/* Makes the tables for a call of `tokens` tokens whose positions reach max_pos (-1: no token).
+ * Errors: ATTRIBUTE (frequencies not finite and positive, as rope_freq_compute), INDEX (max_pos *
+ * max inv_freq reaching 2^46 rad, the limit of the accurate reduction), OUT_OF_MEMORY. */
+rope_status rope_fly_freqs_make(const char *where, const rope_freq_plan *plan, int64_t max_pos, size_t tokens,
+                                rope_fly_freqs *out);
+void rope_fly_freqs_free(rope_fly_freqs *f);
+
+#endif

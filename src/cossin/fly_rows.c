@@ -1,0 +1,138 @@
+/*
+ * Rows computed on the fly: attention * cos/sin(position * inv_freq[i]), rounded to the cos dtype
+ * exactly as rope_cache_fill rounds (cache/round.h), so results are bitwise the cached operator's.
+ *
+ * Fast and still bitwise the cache's. rope_cache_fill rounds w = rope_angle_sincos(p, inv) (about
+ * 30 ns each) once to the cos dtype. Evaluating that per (token, pair) would cost a prefill more than
+ * the rotation itself, so positions are split p = P + j with P a multiple of `block`: cos/sin(P * inv)
+ * (the anchor) comes from rope_angle_sincos once per block, cos/sin(j * inv) from a per-call table,
+ * and one complex product gives
+ *     v = ca*ct - sa*st   (cos),   sa*ct + ca*st   (sin).
+ * Both factors are within a few float64 ulps of the exact values, so |v - w| <= K * 2^-53 * T with
+ * T = |ca*ct| + |sa*st| (the size of the terms, which bounds the cancellation's absolute error) and
+ * K around 20 (3k + 2 for factors within k ulps; tests/cossin measure |v - w| / T below 2^-50).
+ * The rounding is monotone, so when v - SLACK*T and v + SLACK*T (SLACK = 2^-44, 16 times that bound)
+ * round to the same value, w rounds to it too: that value is the cache's, bit for bit. Otherwise (a
+ * value within 2^-44 relative of a float32 rounding boundary, a few in a million; for float16 /
+ * bfloat16 also a float32 result next to a narrow rounding decision, about 1 in 1,600 / 13,000, and
+ * float16 subnormals) the value is computed as the cache computes it: each costs one more
+ * rope_angle_sincos. For j = 0, v is the anchor itself, rope_angle_sincos(P) exactly.
+ *
+ * The check, in passes the compiler vectorizes (fly_values.h). lo = fl(fl(v - d) * att) and hi =
+ * fl(fl(v + d) * att) bracket the cache's u = fl(w * att). When lo and hi round to the same float32 g
+ * (same bit pattern, so zeros of both signs are told apart), float32 rounding of u gives g: that is
+ * the f32 result. The f16 / bf16 path first rounds u to odd in float32 (round.h), which then gives g
+ * or a neighbour of g; when g's low bits are not within one unit of a rounding decision of the narrow
+ * format, all three round to the same narrow value, which is then the cache's. Anything else (rare)
+ * is computed as the cache computes it.
+ */
+#include <stdlib.h>
+
+#include "../cache/angle.h"
+#include "../cache/round.h"
+#include "fly.h"
+#include "slot.h"
+
+/* Positions per anchor block: the square root of the token count balances the table (block angles
+ * per pair, once per call) against the anchors (one per block of consecutive positions), at a power
+ * of two in [16, 128]. Few tokens: no table, each value computed as the cache computes it. */
+static size_t block_for(size_t tokens) {
+    if (tokens < 32) return 0;
+    size_t b = 16;
+    while (b < 128 && b * b < tokens) b *= 2;
+    return b;
+}
+
+rope_status rope_fly_freqs_make(const char *where, const rope_freq_plan *plan, int64_t max_pos, size_t tokens,
+                                rope_fly_freqs *out) {
+    size_t half = (size_t)(plan->dim / 2), block = block_for(tokens);
+    if (half > SIZE_MAX / sizeof(double) / (2 * block + 1))
+        return rope_fail(ROPE_ERROR_OUT_OF_MEMORY, where, "rotary_dim %lld: frequency tables too large",
+                         (long long)plan->dim);
+    double *mem = malloc(half * (2 * block + 1) * sizeof(double) + 1);
+    if (!mem) return rope_fail(ROPE_ERROR_OUT_OF_MEMORY, where, "cannot allocate %zu frequency values", half);
+    double max_inv = 0;
+    rope_status st = rope_freq_plan_fill(where, plan, mem, &max_inv);
+    if (st == ROPE_OK && max_pos >= 0) st = rope_angle_check(where, "fly->positions: ", max_pos, max_inv);
+    if (st != ROPE_OK) {
+        free(mem);
+        return st;
+    }
+    double *step = mem + half;
+    for (size_t j = 0; j < block; j++)
+        for (size_t i = 0; i < half; i++)
+            rope_angle_sincos((int64_t)j, mem[i], &step[j * 2 * half + i], &step[j * 2 * half + half + i]);
+    out->mem = mem;
+    out->half = (int64_t)half;
+    out->inv = mem;
+    out->attention = plan->attention;
+    out->block = block;
+    out->step = step;
+    return ROPE_OK;
+}
+
+void rope_fly_freqs_free(rope_fly_freqs *f) {
+    free(f->mem);
+    f->mem = NULL;
+}
+
+/* The cos/sin of every pair at position p, rounded as rope_cache_fill rounds them, into the slot's
+ * block: cf / sf (f32) or ch / sh (f16, bf16 patterns). */
+static void fly_values(const rope_fly_freqs *f, rope_cossin_slot *sl, int64_t p, rope_dtype dt) {
+    const size_t half = (size_t)f->half;
+    const double att = f->attention;
+    rope_fly_block *b = &sl->block;
+    uint32_t any = 1;
+    if (!f->block) { /* no table: every value as the cache computes it */
+        for (size_t i = 0; i < half; i++) b->bad[i] = 1;
+    } else {
+        int64_t j = p % (int64_t)f->block, anchor = p - j;
+        if (anchor != sl->anchor) {
+            for (size_t i = 0; i < half; i++) rope_angle_sincos(anchor, f->inv[i], &sl->ca[i], &sl->sa[i]);
+            sl->anchor = anchor;
+        }
+        b->ct = f->step + (size_t)j * 2 * half;
+        b->st = b->ct + half;
+        any = sl->values(b, dt);
+    }
+    for (size_t i = 0; any && i < half; i++) {
+        if (!b->bad[i]) continue;
+        double c, s;
+        rope_angle_sincos(p, f->inv[i], &c, &s);
+        uint32_t bc = rope_round_cs(dt, c * att), bs = rope_round_cs(dt, s * att);
+        if (dt == ROPE_F32) b->cf[i] = rope_float_of(bc), b->sf[i] = rope_float_of(bs);
+        else b->ch[i] = (uint16_t)bc, b->sh[i] = (uint16_t)bs;
+    }
+}
+
+/* Position p's row, laid out as the kernel reads it: half width (value i at i) or full width (pair
+ * i = g*ps + j owns elements g*2*ps + j and that + ps, both with the pair's values). Backward negates
+ * sin, which for computed rows is also the partner swap: both elements of a pair share it. */
+void rope_fly_row(const rope_cossin_source *src, const rope_kernel_shape *shape, rope_cossin_slot *sl,
+                  int64_t p, void *out_c, void *out_s) {
+    const rope_fly_freqs *f = src->fly;
+    rope_dtype dt = shape->cs_dtype;
+    fly_values(f, sl, p, dt);
+    const rope_fly_block *b = &sl->block;
+    int neg = src->backward, full = shape->cos_full;
+    size_t half = (size_t)f->half, ps = full ? shape->pair_stride : half; /* half width: one run */
+    if (dt == ROPE_F32) {
+        float *oc = out_c, *os = out_s;
+        for (size_t g = 0; g < half; g += ps) {
+            float *c0 = oc + (full ? 2 * g : g), *s0 = os + (full ? 2 * g : g);
+            const float *cf = b->cf + g, *sf = b->sf + g;
+            for (size_t j = 0; j < ps; j++) c0[j] = cf[j], s0[j] = neg ? -sf[j] : sf[j];
+            if (full)
+                for (size_t j = 0; j < ps; j++) c0[ps + j] = c0[j], s0[ps + j] = s0[j];
+        }
+    } else {
+        uint16_t *oc = out_c, *os = out_s, sign = neg ? 0x8000u : 0u;
+        for (size_t g = 0; g < half; g += ps) {
+            uint16_t *c0 = oc + (full ? 2 * g : g), *s0 = os + (full ? 2 * g : g);
+            const uint16_t *ch = b->ch + g, *sh = b->sh + g;
+            for (size_t j = 0; j < ps; j++) c0[j] = ch[j], s0[j] = (uint16_t)(sh[j] ^ sign);
+            if (full)
+                for (size_t j = 0; j < ps; j++) c0[ps + j] = c0[j], s0[ps + j] = s0[j];
+        }
+    }
+}

@@ -1,0 +1,17 @@
+/* The portable build of the on-the-fly value block, and the choice of a build per instruction set. */
+#include "fly_values.h"
+
+uint32_t rope_fly_values_portable(const rope_fly_block *b, rope_dtype dt) { return rope_fly_values_of(b, dt); }
+
+rope_fly_values_fn rope_fly_values_for(rope_isa isa) {
+    switch (isa) {
+#if defined(ROPE_HAVE_AVX512)
+    case ROPE_ISA_AVX512: return rope_fly_values_avx512;
+#endif
+#if defined(ROPE_HAVE_AVX2)
+    case ROPE_ISA_AVX2: return rope_fly_values_avx2;
+#endif
+    default: break; /* aarch64 already vectorizes the portable build two doubles wide */
+    }
+    return rope_fly_values_portable;
+}

@@ -1,0 +1,4 @@
+/* The on-the-fly value block built with AVX2 (cmake/kernels.cmake gives this file the flags). */
+#include "fly_values.h"
+
+uint32_t rope_fly_values_avx2(const rope_fly_block *b, rope_dtype dt) { return rope_fly_values_of(b, dt); }

@@ -1,0 +1,25 @@
+/* One running walk's memory inside a source's scratch (source.c allocates, the row makers fill). */
+#ifndef ROPE_COSSIN_SLOT_H
+#define ROPE_COSSIN_SLOT_H
+
+#include <stdint.h>
+
+#include "fly_values.h"
+#include "source.h"
+
+struct rope_cossin_slot {
+    void *cos, *sin;            /* the chunk's rows: chunk x width values of the cos dtype */
+    /* On the fly: */
+    double *ca, *sa;            /* cos/sin(anchor * inv[i]) */
+    int64_t anchor;             /* the position ca/sa hold; -1: none */
+    rope_fly_block block;       /* one position's values (fly_values.h), pointing into this slot */
+    rope_fly_values_fn values;  /* the value block, built for the context's instruction set */
+};
+
+/* Row `i` of a slot's chunk (fly_rows.c, backward_rows.c). */
+void rope_fly_row(const struct rope_cossin_source *src, const rope_kernel_shape *shape, struct rope_cossin_slot *sl,
+                  int64_t position, void *out_cos, void *out_sin);
+void rope_backward_row(const struct rope_cossin_source *src, const rope_kernel_shape *shape, size_t row,
+                       void *out_cos, void *out_sin);
+
+#endif

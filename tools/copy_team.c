@@ -1,0 +1,93 @@
+/* The copy baseline's threads (copy_team.h): workers wait on a barrier, copy their slice, and meet
+ * again, so a round costs two barrier crossings, as a compute call's pool dispatch does. */
+#define _POSIX_C_SOURCE 200809L /* pthread barriers */
+#include "copy_team.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct copy_team {
+    int threads;
+    pthread_t *workers;
+    pthread_barrier_t start, done;
+    /* The round's copy, written by the caller before `start`. */
+    char *dst;
+    const char *src;
+    size_t bytes;
+    int parts; /* 0: stop */
+};
+
+typedef struct worker_arg {
+    copy_team *t;
+    int index;
+} worker_arg;
+
+static void copy_slice(const copy_team *t, int part) {
+    size_t lines = t->bytes / 64;
+    size_t lo = (size_t)((uint64_t)lines * (uint64_t)part / (uint64_t)t->parts) * 64;
+    size_t hi = part + 1 == t->parts ? t->bytes : (size_t)((uint64_t)lines * (uint64_t)(part + 1) / (uint64_t)t->parts) * 64;
+    memcpy(t->dst + lo, t->src + lo, hi - lo);
+}
+
+static void *worker(void *p) {
+    worker_arg *a = p;
+    copy_team *t = a->t;
+    for (;;) {
+        pthread_barrier_wait(&t->start);
+        if (t->parts == 0) break;
+        if (a->index < t->parts) copy_slice(t, a->index);
+        pthread_barrier_wait(&t->done);
+    }
+    free(a);
+    return NULL;
+}
+
+copy_team *copy_team_create(int threads) {
+    copy_team *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->threads = threads < 1 ? 1 : threads;
+    if (t->threads == 1) return t;
+    t->workers = calloc((size_t)t->threads - 1, sizeof *t->workers);
+    if (!t->workers || pthread_barrier_init(&t->start, NULL, (unsigned)t->threads) ||
+        pthread_barrier_init(&t->done, NULL, (unsigned)t->threads)) {
+        free(t->workers), free(t);
+        return NULL;
+    }
+    for (int i = 1; i < t->threads; i++) {
+        worker_arg *a = malloc(sizeof *a);
+        if (!a) abort(); /* a tool's few bytes at start-up */
+        a->t = t, a->index = i;
+        if (pthread_create(&t->workers[i - 1], NULL, worker, a)) abort();
+    }
+    return t;
+}
+
+void copy_team_free(copy_team *t) {
+    if (!t) return;
+    if (t->threads > 1) {
+        t->parts = 0;
+        pthread_barrier_wait(&t->start);
+        for (int i = 1; i < t->threads; i++) pthread_join(t->workers[i - 1], NULL);
+        pthread_barrier_destroy(&t->start);
+        pthread_barrier_destroy(&t->done);
+    }
+    free(t->workers);
+    free(t);
+}
+
+void copy_team_run(copy_team *t, void *dst, const void *src, size_t bytes, size_t moved) {
+    const size_t min_moved = (size_t)4 << 20, share = ((size_t)2 << 20) + 1;
+    size_t k = moved < min_moved ? 1 : moved / share;
+    if (k > (size_t)t->threads) k = (size_t)t->threads;
+    if (k > bytes / 64) k = bytes / 64 ? bytes / 64 : 1;
+    if (k <= 1) {
+        memcpy(dst, src, bytes);
+        return;
+    }
+    t->dst = dst, t->src = src, t->bytes = bytes, t->parts = (int)k;
+    pthread_barrier_wait(&t->start);
+    copy_slice(t, 0);
+    pthread_barrier_wait(&t->done);
+}

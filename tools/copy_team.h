@@ -1,0 +1,19 @@
+/* `rope bench`'s copy baseline on the threads a compute call moving the same bytes gets. */
+#ifndef ROPE_TOOL_COPY_TEAM_H
+#define ROPE_TOOL_COPY_TEAM_H
+
+#include <stddef.h>
+
+typedef struct copy_team copy_team;
+
+/* A team of `threads` (>= 1): the caller and threads - 1 workers, started now. NULL when threads
+ * could not be started. */
+copy_team *copy_team_create(int threads);
+void copy_team_free(copy_team *t);
+
+/* Copies `bytes` from src to dst, split as rope.h says a compute call moving `moved` bytes is: on the
+ * calling thread below 4 MiB, else on up to the team's threads with at least 2 MiB moved each, in
+ * 64-byte aligned slices. */
+void copy_team_run(copy_team *t, void *dst, const void *src, size_t bytes, size_t moved);
+
+#endif
