@@ -105,6 +105,10 @@ static void fly_values(const rope_fly_freqs *f, rope_cossin_slot *sl, int64_t p,
     }
 }
 
+void rope_fly_values_at(const rope_cossin_source *src, rope_cossin_slot *sl, int64_t p, rope_dtype dt) {
+    fly_values(src->fly, sl, p, dt);
+}
+
 /* Position p's row, laid out as the kernel reads it: half width (value i at i) or full width (pair
  * i = g*ps + j owns elements g*2*ps + j and that + ps, both with the pair's values). Backward negates
  * sin, which for computed rows is also the partner swap: both elements of a pair share it. */

@@ -87,7 +87,8 @@ void rope_cossin_fill(const rope_cossin_source *src, const rope_kernel_shape *sh
     size_t row_bytes = rope_cos_width(shape) * rope_dtype_bytes(shape->cs_dtype);
     rope_position_cursor at;
     rope_cursor_start(&at, &src->positions, seq, token);
-    for (size_t i = 0; i < n; i++) {
+    if (src->mrope) rope_mrope_rows(src, shape, seq, slot, token, n);
+    for (size_t i = 0; i < n && !src->mrope; i++) {
         size_t p = rope_cursor_next(&at);
         void *oc = (char *)slot->cos + i * row_bytes, *os = (char *)slot->sin + i * row_bytes;
         if (src->kind == ROPE_COSSIN_FLY) rope_fly_row(src, shape, slot, (int64_t)p, oc, os);

@@ -31,9 +31,10 @@ static rope_status vllm_fly(const char *where, int backward, rope_context *ctx, 
     rope_context *c;
     ROPE_TRY(rope_context_resolve(ctx, where, &c));
     if (rope_vllm_plan_empty(&p)) return rope_engine_run_fly(where, c, &fp, p.max_pos, NULL, backward);
-    if (p.axes) return rope_fail(ROPE_ERROR_UNSUPPORTED, where, "MRoPE on the fly is not implemented yet");
     rope_job job;
     rope_vllm_job(&p, &fly->positions, q, k, NULL, qo, ko, &job);
+    rope_mrope mrope; /* one position per axis per token */
+    if (p.axes) rope_vllm_mrope(&p, &fly->positions, &mrope), job.cossin.mrope = &mrope;
     job.shape.cs_dtype = cs;
     return rope_engine_run_fly(where, c, &fp, p.max_pos, &job, backward);
 }

@@ -247,13 +247,26 @@ void rope_vllm_job(const rope_vllm_plan *p, const rope_tensor *pos, const rope_t
     src->positions.values = pos->data;
 }
 
+void rope_vllm_mrope(const rope_vllm_plan *p, const rope_tensor *pos, rope_mrope *m) {
+    memset(m, 0, sizeof *m);
+    m->axes = p->axes;
+    m->interleaved = p->interleaved;
+    size_t es = rope_dtype_bytes(p->pos_dtype);
+    for (int a = 0; a < p->axes; a++) {
+        m->section[a] = p->section[a];
+        m->axis[a].kind = p->pos_dtype == ROPE_I64 ? ROPE_POS_LIST_I64 : ROPE_POS_LIST_I32;
+        m->axis[a].values = (const char *)pos->data + (size_t)a * (size_t)p->tokens * es; /* row a of [m, T] */
+    }
+}
+
 rope_status rope_vllm_run(const char *where, rope_context *ctx, const rope_vllm_plan *p, const rope_tensor *pos,
                           const rope_tensor *q, const rope_tensor *k, const rope_tensor *cache, const rope_tensor *qo,
                           const rope_tensor *ko, int backward) {
     if (rope_vllm_plan_empty(p)) return ROPE_OK;
     rope_job job;
     rope_vllm_job(p, pos, q, k, cache, qo, ko, &job);
-    if (p->axes) return rope_fail(ROPE_ERROR_UNSUPPORTED, where, "MRoPE is not implemented yet");
+    rope_mrope mrope;
+    if (p->axes) rope_vllm_mrope(p, pos, &mrope), job.cossin.mrope = &mrope;
     job.cossin.backward = backward;
     job.cossin.where = where;
     return rope_engine_run(ctx, &job);

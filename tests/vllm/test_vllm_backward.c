@@ -1,5 +1,5 @@
 /* The vLLM operator's backward on random cases (every layout, pairing, dtype pair, partial
- * rotation, key absent, MRoPE once the engine has it): (1) bitwise the forward run on a cache whose
+ * rotation, key absent, MRoPE contiguous and interleaved): (1) bitwise the forward run on a cache whose
  * sin halves are negated (the transposed rotation is the rotation by -angle), on every instruction
  * set and thread count; (2) the adjoint identity <backward(g), x> = <g, forward(x)> in float64,
  * within the rounding the two passes may each make. */
@@ -94,7 +94,7 @@ int main(void) {
     tu_seed(90091);
     tu_contexts_make(&ctxs);
     tu_split_everything(0);
-    for (int i = 0; i < 300; i++) one_case(0);
+    for (int i = 0; i < 300; i++) one_case(-1);
     tu_contexts_free(&ctxs);
     return tu_finish();
 }

@@ -1,7 +1,7 @@
 /* The vLLM operator on the fly against the cached operator on a cache rope_cache_fill built with
  * ROPE_CACHE_VLLM for the same configuration and dtype: bitwise equal outputs, forward and
  * backward, for random cases (every layout, pairing, dtype pair, partial rotation, key absent, i32
- * and i64 positions up to 40000, several scalings), on every instruction set and thread count;
+ * and i64 positions up to 40000, several scalings, MRoPE with one position per axis per token), on every instruction set and thread count;
  * also the on-the-fly rejections (kind, cs_dtype, rotary_dim, NULLs) with nothing written. */
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +119,7 @@ int main(void) {
     tu_seed(90092);
     tu_contexts_make(&ctxs);
     tu_split_everything(0);
-    for (int i = 0; i < 150; i++) one_case(0);
+    for (int i = 0; i < 200; i++) one_case(-1);
     rejections();
     tu_contexts_free(&ctxs);
     return tu_finish();

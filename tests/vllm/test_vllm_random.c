@@ -44,7 +44,7 @@ static void one_case(int index) {
     vllm_case c;
     vllm_bufs b;
     char desc[300], msg[300];
-    vc_draw(&c, 0); /* MRoPE: enabled once the engine has its source */
+    vc_draw(&c, -1);
     vc_build(&c, &b, 0);
     vc_str(&c, desc, sizeof desc);
     int has_k = c.hk >= 0;
