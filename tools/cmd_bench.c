@@ -8,21 +8,24 @@
 #include "tensor_util.h"
 
 static const char usage_text[] =
-    "usage: rope bench [--quick] [--csv] [--op onnx|atb] [--dtype f32|f16|bf16|f16-f32cos]\n"
-    "                  [--layout halves|interleaved|coeff2|coeff4|coeffD] [--tokens N] [--heads N]\n"
-    "                  [--heads-k N] [--head-size N] [--threads N] [--reps N] [--fly] [--backward]\n"
+    "usage: rope bench [--quick] [--csv] [--op onnx|atb|vllm] [--dtype f32|f16|bf16|f16-f32cos|bf16-f32cos]\n"
+    "                  [--layout halves|interleaved|coeff2|coeff4|coeffD|neox|gptj] [--tokens N] [--heads N]\n"
+    "                  [--heads-k N] [--head-size N] [--threads N] [--reps N] [--fly] [--backward] [--scatter]\n"
     "\n"
     "Without case options, runs the default suite with 1 and 2 threads: ONNX [1, 32, seq, 128] (f32, f16,\n"
     "bf16; halves and interleaved; position_ids 0..seq-1 into a 2-D cache) and ATB q [tokens, 4096],\n"
     "k [tokens, 1024], cos [tokens, 128] (f16, f16 with f32 cos, bf16; coefficient 2), each for decode\n"
-    "(1 token), prefill (2048) and huge (16384). --quick leaves out the huge shapes and repeats less.\n"
+    "(1 token), prefill (2048) and huge (16384), then vLLM rotary_embedding q [T, 32x128], k [T, 8x128]\n"
+    "(f16 and bf16 with an f32 cos_sin_cache; GPT-NeoX halves, out of place): batched decode (T = 64 and\n"
+    "256 tokens at positions scattered over [0, 32768), a cache of 32768 rows) and prefill (2048 tokens,\n"
+    "positions 0..2047). --quick leaves out the huge shapes and repeats less.\n"
     "Any of --op, --dtype, --layout, --tokens, --heads, --heads-k, --head-size selects one case instead\n"
     "(defaults: onnx f32 halves, or atb f16 coeff2; 2048 tokens, 32 heads, heads/4 key heads, 128).\n"
     "--threads N runs only N threads instead of 1 and 2; --reps N sets the repetitions (11, quick 5).\n"
     "--fly computes cos/sin from positions 0..tokens-1 and a default rope_freq_config (rope.h's on-the-fly\n"
     "mode) instead of reading tables; --backward runs the backward form. They mark the layout column\n"
     "(halves+fly, coeff2+bwd, ...). The default suite adds, for prefill, the fly, backward and fly backward\n"
-    "rows of ONNX halves and ATB coeff2.\n"
+    "rows of ONNX halves and ATB coeff2. --scatter (vLLM) draws the positions from [0, 32768) as above.\n"
     "\n"
     "gbps counts input read + output written + cos/sin rows read (fly rows count the rows they replace,\n"
     "so every row of a shape counts the same bytes); copy_gbps is a memcpy of half as many\n"
@@ -42,13 +45,16 @@ static const int widths[] = {4, 10, 19, 6, 7, 7, 9, 4, 7, 11, 8, 9, 6};
 enum { N_COLUMNS = sizeof columns / sizeof columns[0] };
 
 static const char *dtype_label(const bench_case *c) {
-    if (c->op == BENCH_ATB && c->x_dtype == ROPE_F16 && c->cs_dtype == ROPE_F32) return "f16-f32cos";
+    if (c->op != BENCH_ONNX && c->x_dtype != ROPE_F32 && c->cs_dtype == ROPE_F32)
+        return c->x_dtype == ROPE_F16 ? "f16-f32cos" : "bf16-f32cos";
     return rope_dtype_name(c->x_dtype);
 }
 
 static void layout_label(const bench_case *c, char *buf, size_t size) {
     const char *mode = c->fly && c->backward ? "+fly+bwd" : c->fly ? "+fly" : c->backward ? "+bwd" : "";
     if (c->op == BENCH_ONNX) snprintf(buf, size, "%s%s", c->layout ? "interleaved" : "halves", mode);
+    else if (c->op == BENCH_VLLM)
+        snprintf(buf, size, "%s%s%s", c->layout ? "gptj" : "neox", c->scatter ? "+scatter" : "", mode);
     else if ((size_t)c->layout == c->rot && c->layout != 2 && c->layout != 4) snprintf(buf, size, "coeffD%s", mode);
     else snprintf(buf, size, "coeff%d%s", c->layout, mode);
 }
@@ -64,7 +70,7 @@ static void print_header(int csv) {
 static void print_row(int csv, const bench_case *c, int threads, const bench_result *r) {
     char layout[32], cells[N_COLUMNS][32];
     layout_label(c, layout, sizeof layout);
-    snprintf(cells[0], sizeof cells[0], "%s", c->op == BENCH_ONNX ? "onnx" : "atb");
+    snprintf(cells[0], sizeof cells[0], "%s", c->op == BENCH_ONNX ? "onnx" : c->op == BENCH_ATB ? "atb" : "vllm");
     snprintf(cells[1], sizeof cells[1], "%s", dtype_label(c));
     snprintf(cells[2], sizeof cells[2], "%s", layout);
     snprintf(cells[3], sizeof cells[3], "%zu", c->tokens);
@@ -118,22 +124,30 @@ static int run_suite(const bench_opts *o) {
     for (size_t s = 0; s < n_shapes; s++)
         for (size_t t = 0; t < 3; t++)
             for (int layout = 0; layout < 2; layout++) {
-                bench_case c = {BENCH_ONNX, onnx_types[t], onnx_types[t], layout, shapes[s], 32, 0, 128, 128, 0, 0};
+                bench_case c = {BENCH_ONNX, onnx_types[t], onnx_types[t], layout, shapes[s], 32, 0, 128, 128, 0, 0, 0};
                 if (run_case(o, &c)) return 1;
             }
     for (size_t s = 0; s < n_shapes; s++)
         for (size_t t = 0; t < 3; t++) {
-            bench_case c = {BENCH_ATB, atb_types[t][0], atb_types[t][1], 2, shapes[s], 32, 8, 128, 128, 0, 0};
+            bench_case c = {BENCH_ATB, atb_types[t][0], atb_types[t][1], 2, shapes[s], 32, 8, 128, 128, 0, 0, 0};
+            if (run_case(o, &c)) return 1;
+        }
+    /* vLLM: batched decode (one token of each of 64 / 256 sequences, scattered positions), prefill. */
+    static const size_t vllm_tokens[] = {64, 256, 2048};
+    static const rope_dtype vllm_types[] = {ROPE_F16, ROPE_BF16};
+    for (size_t s = 0; s < 3; s++)
+        for (size_t t = 0; t < 2; t++) {
+            bench_case c = {BENCH_VLLM, vllm_types[t], ROPE_F32, 0, vllm_tokens[s], 32, 8, 128, 128, 0, 0, s < 2};
             if (run_case(o, &c)) return 1;
         }
     /* Prefill on the fly and backward, to compare with the table rows above. */
     for (int mode = 1; mode < 4; mode++) {
         for (size_t t = 0; t < 3; t++) {
-            bench_case c = {BENCH_ONNX, onnx_types[t], onnx_types[t], 0, 2048, 32, 0, 128, 128, mode & 1, mode >> 1};
+            bench_case c = {BENCH_ONNX, onnx_types[t], onnx_types[t], 0, 2048, 32, 0, 128, 128, mode & 1, mode >> 1, 0};
             if (run_case(o, &c)) return 1;
         }
         for (size_t t = 0; t < 3; t++) {
-            bench_case c = {BENCH_ATB, atb_types[t][0], atb_types[t][1], 2, 2048, 32, 8, 128, 128, mode & 1, mode >> 1};
+            bench_case c = {BENCH_ATB, atb_types[t][0], atb_types[t][1], 2, 2048, 32, 8, 128, 128, mode & 1, mode >> 1, 0};
             if (run_case(o, &c)) return 1;
         }
     }
@@ -162,12 +176,23 @@ static int parse_count(const char *name, const char *s, long lo, long hi, long *
 static int finish_case(bench_opts *o) {
     bench_case *c = &o->c;
     if (c->op == BENCH_ONNX && o->heads_k > 0)
-        return bad("%s", "--heads-k applies to --op atb only");
+        return bad("%s", "--heads-k applies to --op atb and vllm only");
+    if (c->scatter && c->op != BENCH_VLLM) return bad("%s", "--scatter applies to --op vllm only");
     const char *dt = o->dtype ? o->dtype : c->op == BENCH_ONNX ? "f32" : "f16";
     if (float_dtype_named(dt) != ROPE_DTYPE_INVALID) c->x_dtype = c->cs_dtype = float_dtype_named(dt);
-    else if (!strcmp(dt, "f16-f32cos") && c->op == BENCH_ATB) c->x_dtype = ROPE_F16, c->cs_dtype = ROPE_F32;
-    else return bad("--dtype '%s': expected f32, f16, bf16 (onnx) or f16-f32cos (atb)", dt);
+    else if (!strcmp(dt, "f16-f32cos") && c->op != BENCH_ONNX) c->x_dtype = ROPE_F16, c->cs_dtype = ROPE_F32;
+    else if (!strcmp(dt, "bf16-f32cos") && c->op == BENCH_VLLM) c->x_dtype = ROPE_BF16, c->cs_dtype = ROPE_F32;
+    else return bad("--dtype '%s': expected f32, f16, bf16, f16-f32cos (atb, vllm) or bf16-f32cos (vllm)", dt);
     c->rot = c->head_size;
+    if (c->op == BENCH_VLLM) {
+        const char *vl = o->layout ? o->layout : "neox";
+        if (!strcmp(vl, "neox")) c->layout = 0;
+        else if (!strcmp(vl, "gptj")) c->layout = 1;
+        else return bad("--layout '%s': expected neox or gptj with --op vllm", vl);
+        c->heads_k = o->heads_k > 0 ? (size_t)o->heads_k : c->heads_q >= 4 ? c->heads_q / 4 : 1;
+        if (c->head_size % 2 != 0) return bad("%s", "--head-size must be even");
+        return 0;
+    }
     const char *ly = o->layout ? o->layout : c->op == BENCH_ONNX ? "halves" : "coeff2";
     if (c->op == BENCH_ONNX) {
         if (!strcmp(ly, "halves")) c->layout = 0;
@@ -203,13 +228,15 @@ int rope_cmd_bench(int argc, char **argv) {
         if (!strcmp(a, "--quick")) { o.quick = 1; continue; }
         if (!strcmp(a, "--fly")) { o.c.fly = o.single = 1; continue; }
         if (!strcmp(a, "--backward")) { o.c.backward = o.single = 1; continue; }
+        if (!strcmp(a, "--scatter")) { o.c.scatter = o.single = 1; continue; }
         if (i + 1 >= argc) return bad("%s: expected a value (or unknown option)", a);
         const char *v = argv[++i];
         long n = 0;
         if (!strcmp(a, "--op")) {
             if (!strcmp(v, "onnx")) o.c.op = BENCH_ONNX;
             else if (!strcmp(v, "atb")) o.c.op = BENCH_ATB;
-            else return bad("--op '%s': expected onnx or atb", v);
+            else if (!strcmp(v, "vllm")) o.c.op = BENCH_VLLM;
+            else return bad("--op '%s': expected onnx, atb or vllm", v);
             op_given = o.single = 1;
         } else if (!strcmp(a, "--dtype")) o.dtype = v, o.single = 1;
         else if (!strcmp(a, "--layout")) o.layout = v, o.single = 1;

@@ -116,6 +116,22 @@ int main(int argc, char **argv) {
     static const char *const fb_cols[9] = {"atb", "f16-f32cos", "coeff4+fly+bwd", "33", "2", "1", "16", "16", "1"};
     check_csv("atb --fly --backward", out, 1, fb_cols);
 
+    /* vLLM rows: batched decode at scattered positions, GPT-J backward on the fly. */
+    CHECK(run("--csv --op vllm --dtype bf16-f32cos --tokens 6 --heads 4 --heads-k 2 --head-size 32 --threads 1 "
+              "--reps 1 --scatter",
+              out, sizeof out) == 0,
+          "vllm scatter: exit status");
+    static const char *const vs_cols[9] = {"vllm", "bf16-f32cos", "neox+scatter", "6", "4", "2", "32", "32", "1"};
+    check_csv("vllm --scatter", out, 1, vs_cols);
+    CHECK(run("--csv --op vllm --dtype f32 --layout gptj --tokens 9 --heads 2 --head-size 16 --threads 2 --reps 1 "
+              "--fly --backward",
+              out, sizeof out) == 0,
+          "vllm fly backward: exit status");
+    static const char *const vf_cols[9] = {"vllm", "f32", "gptj+fly+bwd", "9", "2", "1", "16", "16", "2"};
+    check_csv("vllm --fly --backward", out, 1, vf_cols);
+    CHECK(run("--op vllm --layout coeff2", out, sizeof out) == 2, "coeff2 accepted for vllm");
+    CHECK(run("--op atb --scatter", out, sizeof out) == 2, "--scatter accepted for atb");
+
     /* The table: a title line, then the same column names, space-aligned, then one row. */
     CHECK(run("--op atb --layout coeffD --tokens 1 --heads 2 --head-size 8 --threads 1 --reps 1", out, sizeof out) == 0,
           "table: exit status");
