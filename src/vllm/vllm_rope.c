@@ -146,14 +146,22 @@ static rope_status check_positions(const char *where, const char *name, const ro
     for (int64_t i = 0; i < n; i++) {
         int64_t v = p->pos_dtype == ROPE_I64 ? ((const int64_t *)pos->data)[i] : ((const int32_t *)pos->data)[i];
         if (v < 0 || v >= hi) {
-            char idx[48];
-            if (p->axes) snprintf(idx, sizeof idx, "[%lld][%lld]", (long long)(i / p->tokens), (long long)(i % p->tokens));
-            else snprintf(idx, sizeof idx, "[%lld]", (long long)i);
+            char idx[80] = ""; /* the element's index in the positions' own dims, e.g. [2][0][5] */
+            int64_t rest = i;
+            for (int d = pos->rank - 1, len = 0; d >= 0; d--) {
+                char one[24];
+                snprintf(one, sizeof one, "[%lld]", (long long)(rest % pos->dims[d]));
+                rest /= pos->dims[d];
+                int n = (int)strlen(one);
+                memmove(idx + n, idx, (size_t)len + 1);
+                memcpy(idx, one, (size_t)n);
+                len += n;
+            }
             if (p->cache_rows >= 0)
-                return rope_fail(ROPE_ERROR_INDEX, where, "%s%s (flat) = %lld: expected in [0, %lld) (cos_sin_cache rows)",
+                return rope_fail(ROPE_ERROR_INDEX, where, "%s%s = %lld: expected in [0, %lld) (cos_sin_cache rows)",
                                  name, idx, (long long)v, (long long)p->cache_rows);
-            return rope_fail(ROPE_ERROR_INDEX, where, "%s%s (flat) = %lld: expected in [0, 2^53) (exact in float64)", name,
-                             idx, (long long)v);
+            return rope_fail(ROPE_ERROR_INDEX, where, "%s%s = %lld: expected in [0, 2^53) (exact in float64)", name, idx,
+                             (long long)v);
         }
         if (v > best) best = v;
     }
