@@ -1,7 +1,7 @@
 /*
  * Garbage in: a randomized robustness test of every public entry point that takes tensors (the
- * one-shots of src/op/oneshot.c, the on-the-fly forms, shape inference, the operation lifecycle of
- * src/op/operation.c, rope_cache_fill and rope_freq_compute). Each iteration builds a valid random
+ * one-shots of src/op/oneshot.c and src/vllm/vllm_calls.c, the on-the-fly forms, shape inference, the
+ * operation lifecycle of src/op/operation.c, rope_cache_fill and rope_freq_compute). Each iteration builds a valid random
  * call with small shapes (garbage_gen.c), applies zero, one or two random mutations
  * (garbage_mutate.c, garbage_mut_*.c) and runs it:
  *   (a) the call returns: every tensor sits in its own exactly sized heap block (or in one block
@@ -46,6 +46,7 @@ static rope_status call(gcase *g, rope_context *ctx, rope_tensor io[2]) {
                       *y = P(g, T_Y), *rk = P(g, T_RK);
     const rope_onnx_attrs *oa = g->attrs_null ? NULL : &g->oa;
     const rope_atb_param *ap = g->attrs_null ? NULL : &g->ap;
+    const rope_vllm_attrs *va = g->attrs_null ? NULL : &g->va;
     const rope_freq_config *cfg = g->cfg_null ? NULL : &g->fc;
     g->fly.freq = cfg;
     g->fly.positions = g->s[T_POS].t;
@@ -63,6 +64,13 @@ static rope_status call(gcase *g, rope_context *ctx, rope_tensor io[2]) {
                               g->s[T_RK].null_ptr ? NULL : &io[1]);
     case E_ATB_FLY: return rope_atb_rope_fly(ctx, ap, x, k, fly, l, y, rk);
     case E_ATB_FLY_BWD: return rope_atb_rope_fly_backward(ctx, ap, x, k, fly, l, y, rk);
+    case E_VLLM: return rope_vllm_rotary_embedding(ctx, va, l, x, k, c, y, rk);
+    case E_VLLM_BWD: return rope_vllm_rotary_embedding_backward(ctx, va, l, x, k, c, y, rk);
+    case E_VLLM_INFER:
+        return rope_vllm_infer(va, l, x, k, c, g->s[T_Y].null_ptr ? NULL : &io[0],
+                               g->s[T_RK].used && !g->s[T_RK].null_ptr ? &io[1] : NULL);
+    case E_VLLM_FLY: return rope_vllm_rotary_embedding_fly(ctx, va, x, k, fly, y, rk);
+    case E_VLLM_FLY_BWD: return rope_vllm_rotary_embedding_fly_backward(ctx, va, x, k, fly, y, rk);
     case E_CACHE: return rope_cache_fill(cfg, g->pos_start, g->count, (rope_cache_layout)g->layout, g->coeff, c, s);
     case E_FREQ:
         return rope_freq_compute(cfg, g->s[T_Y].null_ptr ? NULL : (double *)g->s[T_Y].t.data,
@@ -103,6 +111,12 @@ static void one(int it, rope_context *ctx) {
         if (g->e == E_ATB_INFER)
             check(g, same_desc(&io[0], &g->s[T_X].t) && same_desc(&io[1], &g->s[T_K].t),
                   "rope_q_out / rope_k_out are not query's / key's descriptors");
+        if (g->e == E_VLLM_INFER) {
+            check(g, same_desc(&io[0], &g->s[T_X].t), "query_out is not query's descriptor");
+            if (g->s[T_K].used && !g->s[T_K].null_ptr)
+                check(g, same_desc(&io[1], &g->s[T_K].t), "key_out is not key's descriptor");
+            else check(g, memcmp(&io[1], &io0[1], sizeof io[1]) == 0, "key_out written without a key");
+        }
         if (infer_e(g->e)) check(g, unchanged(g), "shape inference wrote to a buffer");
         else verify_written(g);
     }
