@@ -41,7 +41,8 @@ static rope_status plan_positions(const char *where, const char *name, const rop
                                   const rope_tensor *pos, int *tok_rank, const int64_t **tok_dims) {
     static const rope_dtype pos_types[] = {ROPE_I64, ROPE_I32};
     ROPE_TRY(rope_check_tensor(where, name, pos));
-    ROPE_TRY(rope_check_dtype(where, name, pos, pos_types, 2));
+    if (pos->dtype != ROPE_I64 && pos->dtype != ROPE_I32) /* the check builds its message as it goes */
+        return rope_check_dtype(where, name, pos, pos_types, 2);
     int m = a->n_mrope_section;
     if (m) {
         ROPE_TRY(rope_check_rank(where, name, pos, 2, 3, "[m, T] or [m, B, S] with MRoPE"));
@@ -86,14 +87,15 @@ static rope_status plan_qk(const char *where, const char *name, const rope_tenso
 rope_status rope_vllm_plan_shapes(const char *where, const rope_vllm_attrs *a, const rope_tensor *pos,
                                   const rope_tensor *q, const rope_tensor *k, const rope_tensor *cache, int64_t fly_rot,
                                   rope_vllm_plan *p) {
-    static const rope_dtype qk_types[] = {ROPE_F32, ROPE_F16, ROPE_BF16};
+    static const rope_dtype qk_types[] = {ROPE_F16, ROPE_BF16, ROPE_F32};
     memset(p, 0, sizeof *p);
-    int tok_rank;
-    const int64_t *tok_dims;
+    int tok_rank = 0;
+    const int64_t *tok_dims = NULL;
     const char *pos_name = cache ? "positions" : "fly->positions";
     ROPE_TRY(plan_positions(where, pos_name, a, pos, &tok_rank, &tok_dims));
     ROPE_TRY(rope_check_tensor(where, "query", q));
-    ROPE_TRY(rope_check_dtype(where, "query", q, qk_types, 3));
+    if (q->dtype != ROPE_F16 && q->dtype != ROPE_BF16 && q->dtype != ROPE_F32)
+        return rope_check_dtype(where, "query", q, qk_types, 3); /* a decode step cannot afford its snprintf */
     if (k) {
         ROPE_TRY(rope_check_tensor(where, "key", k));
         ROPE_TRY(rope_check_same_dtype(where, "key", k, q->dtype, "same as query"));
