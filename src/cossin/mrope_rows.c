@@ -10,32 +10,48 @@
 #include "fly.h"
 #include "slot.h"
 
-/* The axis of pair j (source.h). */
-static int axis_of(const rope_mrope *m, size_t j) {
-    if (m->interleaved) {
-        if (j % 3 == 1 && (int64_t)j < 3 * m->section[1]) return 1;
-        if (j % 3 == 2 && (int64_t)j < 3 * m->section[2]) return 2;
-        return 0;
+/* Pairs lo, lo + step, ... below hi of one axis: cos and sin values (f32 or 16-bit patterns) copied
+ * from that axis's rows c / s to the token's rows oc / os, sin's sign flipped when `neg`. */
+static void copy_pairs(char *oc, char *os, const char *c, const char *s, size_t lo, size_t hi, size_t step, size_t es,
+                       int neg) {
+    if (es == 4) {
+        const uint32_t sign = neg ? 0x80000000u : 0u;
+        for (size_t j = lo; j < hi; j += step) {
+            uint32_t u, v;
+            memcpy(&u, c + 4 * j, 4), memcpy(&v, s + 4 * j, 4);
+            v ^= sign;
+            memcpy(oc + 4 * j, &u, 4), memcpy(os + 4 * j, &v, 4);
+        }
+    } else {
+        const uint16_t sign = (uint16_t)(neg ? 0x8000u : 0u);
+        for (size_t j = lo; j < hi; j += step) {
+            uint16_t u, v;
+            memcpy(&u, c + 2 * j, 2), memcpy(&v, s + 2 * j, 2);
+            v ^= sign;
+            memcpy(oc + 2 * j, &u, 2), memcpy(os + 2 * j, &v, 2);
+        }
     }
-    int64_t end = 0;
-    for (int a = 0; a < m->axes; a++)
-        if ((int64_t)j < (end += m->section[a])) return a;
-    return m->axes - 1; /* unreachable: the sections add up to the pairs */
 }
 
-/* Copies value j of src_row (f32 or 16-bit patterns) to out, its sign flipped when `neg`. */
-static void put(void *out, const void *src_row, size_t j, size_t es, int neg) {
-    if (es == 4) {
-        uint32_t u;
-        memcpy(&u, (const char *)src_row + 4 * j, 4);
-        u ^= neg ? 0x80000000u : 0u;
-        memcpy((char *)out + 4 * j, &u, 4);
-    } else {
-        uint16_t h;
-        memcpy(&h, (const char *)src_row + 2 * j, 2);
-        h ^= (uint16_t)(neg ? 0x8000u : 0u);
-        memcpy((char *)out + 2 * j, &h, 2);
+static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
+
+/* The pairs of axis a (source.h): contiguous, its section's range; interleaved, j = 1, 4, 7, ... below
+ * 3*s_1 for axis 1, j = 2, 5, 8, ... below 3*s_2 for axis 2, and every other pair for axis 0. */
+static void copy_axis(const rope_mrope *m, int a, size_t half, size_t es, int neg, const char *c, const char *s,
+                      char *oc, char *os) {
+    if (!m->interleaved) {
+        size_t lo = 0;
+        for (int b = 0; b < a; b++) lo += (size_t)m->section[b];
+        copy_pairs(oc, os, c, s, lo, min_size(lo + (size_t)m->section[a], half), 1, es, neg);
+        return;
     }
+    size_t end1 = min_size(3 * (size_t)m->section[1], half), end2 = min_size(3 * (size_t)m->section[2], half);
+    if (a == 1) copy_pairs(oc, os, c, s, 1, end1, 3, es, neg);
+    if (a == 2) copy_pairs(oc, os, c, s, 2, end2, 3, es, neg);
+    if (a != 0) return;
+    copy_pairs(oc, os, c, s, 0, half, 3, es, neg);
+    copy_pairs(oc, os, c, s, 3 * (size_t)m->section[1] + 1, half, 3, es, neg);
+    copy_pairs(oc, os, c, s, 3 * (size_t)m->section[2] + 2, half, 3, es, neg);
 }
 
 void rope_mrope_rows(const rope_cossin_source *src, const rope_kernel_shape *shape, size_t seq, rope_cossin_slot *sl,
@@ -50,30 +66,18 @@ void rope_mrope_rows(const rope_cossin_source *src, const rope_kernel_shape *sha
         size_t pos[4];
         for (int a = 0; a < m->axes; a++) pos[a] = rope_cursor_next(&cur[a]);
         char *oc = (char *)sl->cos + i * row_bytes, *os = (char *)sl->sin + i * row_bytes;
-        if (!fly) { /* table rows: pair j from the row at its axis's position */
-            const char *c[4], *s[4];
-            for (int a = 0; a < m->axes; a++) {
-                size_t off = pos[a] * (size_t)src->table_stride * es;
-                c[a] = (const char *)src->cos + off, s[a] = (const char *)src->sin + off;
-            }
-            for (size_t j = 0; j < half; j++) {
-                int a = axis_of(m, j);
-                put(oc, c[a], j, es, 0);
-                put(os, s[a], j, es, neg);
-            }
-            continue;
-        }
-        /* On the fly: one position's values per distinct axis position, its pairs copied out. */
-        int have = -1; /* the axis whose position the slot's block holds */
+        int have = -1; /* on the fly: the axis whose position the slot's block holds */
         for (int a = 0; a < m->axes; a++) {
-            if (have < 0 || pos[a] != pos[have]) rope_fly_values_at(src, sl, (int64_t)pos[a], dt), have = a;
-            const void *cv = dt == ROPE_F32 ? (const void *)sl->block.cf : (const void *)sl->block.ch;
-            const void *sv = dt == ROPE_F32 ? (const void *)sl->block.sf : (const void *)sl->block.sh;
-            for (size_t j = 0; j < half; j++) {
-                if (axis_of(m, j) != a) continue;
-                put(oc, cv, j, es, 0);
-                put(os, sv, j, es, neg);
+            const char *c, *s;
+            if (fly) { /* one position's values per distinct axis position */
+                if (have < 0 || pos[a] != pos[have]) rope_fly_values_at(src, sl, (int64_t)pos[a], dt), have = a;
+                c = dt == ROPE_F32 ? (const char *)sl->block.cf : (const char *)sl->block.ch;
+                s = dt == ROPE_F32 ? (const char *)sl->block.sf : (const char *)sl->block.sh;
+            } else { /* the table row at the axis's position */
+                size_t off = pos[a] * (size_t)src->table_stride * es;
+                c = (const char *)src->cos + off, s = (const char *)src->sin + off;
             }
+            copy_axis(m, a, half, es, neg, c, s, oc, os);
         }
     }
 }
