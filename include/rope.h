@@ -130,13 +130,15 @@ const char *rope_last_error(void);
 /* Execution contexts                                                                              */
 /* ---------------------------------------------------------------------------------------------- */
 
-/* Instruction sets with a kernel. ROPE_ISA_AUTO picks the best the CPU has. */
+/* Instruction sets with a kernel. ROPE_ISA_AUTO picks the best the CPU has. Every value from
+ * ROPE_ISA_SCALAR up to ROPE_ISA_COUNT_ (excluded) names a set, so a loop over them visits each. */
 typedef enum rope_isa {
     ROPE_ISA_AUTO = 0,
     ROPE_ISA_SCALAR = 1, /* portable C: the reference every other kernel is tested against */
     ROPE_ISA_AVX2 = 2,   /* x86-64 AVX2 + FMA + F16C */
     ROPE_ISA_AVX512 = 3, /* x86-64 AVX-512 F/BW/VL (+ AVX512_BF16 when present) */
-    ROPE_ISA_NEON = 4    /* aarch64 Advanced SIMD */
+    ROPE_ISA_NEON = 4,   /* aarch64 Advanced SIMD */
+    ROPE_ISA_COUNT_ = 5  /* not a set: the number of values above */
 } rope_isa;
 
 /* "auto", "scalar", "avx2", "avx512", "neon", or "invalid". Never NULL. */

@@ -7,6 +7,7 @@
 #include "context.h"
 
 static const char *const isa_names[] = {"auto", "scalar", "avx2", "avx512", "neon"};
+_Static_assert(sizeof isa_names / sizeof isa_names[0] == ROPE_ISA_COUNT_, "a name for every rope_isa");
 
 const char *rope_isa_name(rope_isa isa) {
     if ((unsigned)isa < sizeof isa_names / sizeof isa_names[0]) return isa_names[isa];

@@ -306,18 +306,17 @@ rope_status rope_engine_run(rope_context *ctx, const rope_job *job_in) {
 
     int helpers = 0;
     size_t parts = 1;
-    int tiled = heads_far_apart(job);
     if (ctx->threads > 1 && bytes >= rope_engine_tune.parallel_min_bytes) {
         /* Tiled jobs: a block shorter than a tile would cut its runs short (prefill [1, 32, 2048,
          * 128] f16 on 2 threads: 0.74 of a copy with 2 blocks, 0.62 with 8). */
-        size_t min_vectors = tiled ? tile_tokens(job) * heads : 1;
+        size_t min_vectors = heads_far_apart(job) ? tile_tokens(job) * heads : 1;
         parts = plan_parts(ctx->threads, bytes, tokens * heads, min_vectors, &helpers);
     }
     job_split w = {job, fn, heads, tokens, NULL, job->shape.nontemporal ? ctx->kernels->fence : NULL};
     if (rope_cossin_needs_scratch(&job->cossin)) {
         /* Chunks of a tile for tiled jobs (the scratch then holds what the tile's table rows would),
          * else ROPE_COSSIN_CHUNK tokens (tens of KiB, still in L1 or L2 when the kernel reads them). */
-        size_t chunk = tiled ? tile_tokens(job) : ROPE_COSSIN_CHUNK;
+        size_t chunk = heads_far_apart(job) ? tile_tokens(job) : ROPE_COSSIN_CHUNK;
         if (chunk > tokens) chunk = tokens;
         rope_status st =
             rope_cossin_scratch_create(&job->cossin, &job->shape, chunk, (size_t)helpers + 1, ctx->isa, &w.scratch);

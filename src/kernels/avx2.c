@@ -155,7 +155,22 @@ static ROPE_ALWAYS_INLINE kvec k_pick(kvec ya, kvec yb, size_t ps) {
 
 #include "simd_paths.h"
 
-K_ALL_FAMILIES(avx2_select)
+K_FAMILY(f32_f32, ROPE_F32, ROPE_F32);    /* defines f32_f32: f32 x with f32 cos/sin */
+K_FAMILY(f16_f16, ROPE_F16, ROPE_F16);    /* defines f16_f16 */
+K_FAMILY(f16_f32, ROPE_F16, ROPE_F32);    /* defines f16_f32 */
+K_FAMILY(bf16_bf16, ROPE_BF16, ROPE_BF16); /* defines bf16_bf16 */
+K_FAMILY(bf16_f32, ROPE_BF16, ROPE_F32);  /* defines bf16_f32 */
+
+/* x dtype, cos dtype -> the family serving them; k_select then picks the layout's kernel. */
+static const k_entry avx2_table[] = {
+    {ROPE_F32, ROPE_F32, &f32_f32},
+    {ROPE_F16, ROPE_F16, &f16_f16},
+    {ROPE_F16, ROPE_F32, &f16_f32},
+    {ROPE_BF16, ROPE_BF16, &bf16_bf16},
+    {ROPE_BF16, ROPE_F32, &bf16_f32},
+};
+
+static rope_kernel_fn avx2_select(const rope_kernel_shape *sh) { return k_select(avx2_table, K_COUNT(avx2_table), sh); }
 
 static void avx2_fence(void) { _mm_sfence(); }
 

@@ -4,10 +4,14 @@
 #include "avx512_prims.h"
 #include "simd_paths.h"
 
-K_FAMILY(bf16_bf16, ROPE_BF16, ROPE_BF16);
-K_FAMILY(bf16_f32, ROPE_BF16, ROPE_F32);
+K_FAMILY(bf16_bf16, ROPE_BF16, ROPE_BF16); /* defines bf16_bf16, with native bf16 rounding */
+K_FAMILY(bf16_f32, ROPE_BF16, ROPE_F32);   /* defines bf16_f32 */
+
+static const k_entry avx512bf16_table[] = {
+    {ROPE_BF16, ROPE_BF16, &bf16_bf16},
+    {ROPE_BF16, ROPE_F32, &bf16_f32},
+};
 
 rope_kernel_fn rope_avx512bf16_select(const rope_kernel_shape *sh) {
-    const k_family *f = k_family_of(sh, NULL, NULL, NULL, &bf16_bf16, &bf16_f32);
-    return f ? k_pick_path(f, sh) : NULL;
+    return k_select(avx512bf16_table, K_COUNT(avx512bf16_table), sh);
 }

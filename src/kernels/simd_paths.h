@@ -116,13 +116,23 @@ static ROPE_ALWAYS_INLINE void k_prefetch_ahead(const void *xh, size_t bytes) {
     for (size_t o = 0; o < bytes; o += 64) k_prefetch((uintptr_t)xh + K_PF_AHEAD + o);
 }
 
-/* Head vector h of a call: its input xh, output yh, and cos/sin rows cs_h, sn_h (the call's row, or
- * the h-th one cs_step elements apart). Uses the kernel parameters by name. */
-#define K_HEAD(h)                                                                                            \
-    const char *xh = (const char *)x + (ptrdiff_t)(h) * xhs * (ptrdiff_t)K_ES(xt);                          \
-    char *yh = (char *)y + (ptrdiff_t)(h) * yhs * (ptrdiff_t)K_ES(xt);                                      \
-    const void *cs_h = (const char *)cs + (ptrdiff_t)(h) * sh->cs_step * (ptrdiff_t)K_ES(ct);               \
-    const void *sn_h = (const char *)sn + (ptrdiff_t)(h) * sh->cs_step * (ptrdiff_t)K_ES(ct)
+/* Head vector h of a call: its input x, output y, and cos/sin rows cs, sn (the call's row, or the
+ * h-th one cs_step elements apart). */
+typedef struct k_head {
+    const char *x;
+    char *y;
+    const void *cs, *sn;
+} k_head;
+
+static ROPE_ALWAYS_INLINE k_head k_head_at(rope_dtype xt, rope_dtype ct, K_ARGS, size_t h) {
+    (void)heads;
+    k_head v;
+    v.x = (const char *)x + (ptrdiff_t)h * xhs * (ptrdiff_t)K_ES(xt);
+    v.y = (char *)y + (ptrdiff_t)h * yhs * (ptrdiff_t)K_ES(xt);
+    v.cs = (const char *)cs + (ptrdiff_t)h * sh->cs_step * (ptrdiff_t)K_ES(ct);
+    v.sn = (const char *)sn + (ptrdiff_t)h * sh->cs_step * (ptrdiff_t)K_ES(ct);
+    return v;
+}
 
 /*
  * Any ps: each group [g, g + 2rs) is two runs of ps elements, a = g + j and b = g + ps + j, walked a
@@ -136,14 +146,14 @@ static ROPE_ALWAYS_INLINE void k_rows_blocked(rope_dtype xt, rope_dtype ct, int 
     const size_t ps = sh->pair_stride, rot = sh->rot;
     const int nt = sh->nontemporal;
     for (size_t h = 0; h < heads; h++) {
-        K_HEAD(h);
-        if (nt) k_prefetch_ahead(xh, sh->head_size * K_ES(xt));
+        k_head v = k_head_at(xt, ct, K_PASS, h);
+        if (nt) k_prefetch_ahead(v.x, sh->head_size * K_ES(xt));
         for (size_t g = 0; g < rot; g += 2 * ps) {
             size_t c0 = full ? g : g / 2, c1 = full ? g + ps : g / 2;
             size_t j = 0;
             for (; j + K_VL <= ps; j += K_VL)
-                k_block(xt, ct, full, xh, yh, g + j, g + ps + j, cs_h, sn_h, c0 + j, c1 + j, K_VL, nt);
-            if (j < ps) k_block(xt, ct, full, xh, yh, g + j, g + ps + j, cs_h, sn_h, c0 + j, c1 + j, ps - j, 0);
+                k_block(xt, ct, full, v.x, v.y, g + j, g + ps + j, v.cs, v.sn, c0 + j, c1 + j, K_VL, nt);
+            if (j < ps) k_block(xt, ct, full, v.x, v.y, g + j, g + ps + j, v.cs, v.sn, c0 + j, c1 + j, ps - j, 0);
         }
     }
 }
@@ -249,11 +259,11 @@ static ROPE_ALWAYS_INLINE void k_rows_pairs(rope_dtype xt, rope_dtype ct, int fu
     const size_t rot = sh->rot;
     const int nt = sh->nontemporal;
     for (size_t h = 0; h < heads; h++) {
-        K_HEAD(h);
-        if (nt) k_prefetch_ahead(xh, sh->head_size * K_ES(xt));
+        k_head v = k_head_at(xt, ct, K_PASS, h);
+        if (nt) k_prefetch_ahead(v.x, sh->head_size * K_ES(xt));
         size_t i = 0;
-        for (; i + K_VL <= rot; i += K_VL) k_pairs_vec(xt, ct, full, ps, xh, yh, i, cs_h, sn_h, K_VL, nt);
-        if (i < rot) k_pairs_vec(xt, ct, full, ps, xh, yh, i, cs_h, sn_h, rot - i, 0);
+        for (; i + K_VL <= rot; i += K_VL) k_pairs_vec(xt, ct, full, ps, v.x, v.y, i, v.cs, v.sn, K_VL, nt);
+        if (i < rot) k_pairs_vec(xt, ct, full, ps, v.x, v.y, i, v.cs, v.sn, rot - i, 0);
     }
 }
 
@@ -301,65 +311,73 @@ static ROPE_ALWAYS_INLINE void k_run_pairs(rope_dtype xt, rope_dtype ct, int ful
     }
 }
 
-/* The kernels of one (x dtype, cos dtype) combination. */
+/* The paths of a family: blocked (any pair stride) and pairs (a pair stride that is a power of two
+ * below K_VL, as a constant so that k_partner / k_pick become single instructions), each for
+ * half-width (one cos per pair) and full-width (one cos per element) rows. */
+typedef enum k_layout {
+    K_BLOCKED_HALF,
+    K_BLOCKED_FULL,
+    K_PAIRS_HALF,     /* pair stride 1 (adjacent pairs) */
+    K_PAIRS_FULL_PS1, /* full width, pair stride 1, 2, 4, 8 */
+    K_PAIRS_FULL_PS2,
+    K_PAIRS_FULL_PS4,
+    K_PAIRS_FULL_PS8,
+    K_LAYOUT_COUNT
+} k_layout;
+
+/* The kernels of one (x dtype, cos dtype) combination, one per layout; NULL where the instruction
+ * set has none (a pair stride of K_VL or more never takes a pairs path). */
 typedef struct k_family {
-    rope_kernel_fn blocked[2]; /* [cos_full] */
-    rope_kernel_fn pairs[2];   /* [cos_full]: cos_full 0 only for ps == 1 */
+    rope_kernel_fn by_layout[K_LAYOUT_COUNT];
 } k_family;
 
+/* K_FAMILY(name, xt, ct) defines `name`, the k_family of x dtype xt and cos dtype ct, and its
+ * kernels name##_blocked_half, _blocked_full, _pairs_half and _pairs_full_ps1 .. _ps8. */
 #define K_FAMILY(name, xt, ct)                                                                               \
     K_NOINLINE static void name##_rot_blocked_half(K_ARGS) { k_run_blocked(xt, ct, 0, K_PASS); }             \
     K_NOINLINE static void name##_rot_blocked_full(K_ARGS) { k_run_blocked(xt, ct, 1, K_PASS); }             \
     K_NOINLINE static void name##_rot_pairs_half(K_ARGS) { k_run_pairs(xt, ct, 0, 1, K_PASS); }              \
-    K_NOINLINE static void name##_rot_pairs_full(K_ARGS) {                                                   \
-        /* ps as a constant, so that k_partner / k_pick become single instructions */                        \
-        switch (sh->pair_stride) {                                                                                    \
-        case 1: k_run_pairs(xt, ct, 1, 1, K_PASS); break;                                                    \
-        case 2: k_run_pairs(xt, ct, 1, 2, K_PASS); break;                                                    \
-        case 4: if (K_VL > 4) k_run_pairs(xt, ct, 1, 4, K_PASS); break;                                      \
-        default: if (K_VL > 8) k_run_pairs(xt, ct, 1, 8, K_PASS); break;                                     \
-        }                                                                                                    \
-    }                                                                                                        \
+    K_NOINLINE static void name##_rot_pairs_full_ps1(K_ARGS) { k_run_pairs(xt, ct, 1, 1, K_PASS); }          \
+    K_NOINLINE static void name##_rot_pairs_full_ps2(K_ARGS) { k_run_pairs(xt, ct, 1, 2, K_PASS); }          \
+    K_NOINLINE static void name##_rot_pairs_full_ps4(K_ARGS) { k_run_pairs(xt, ct, 1, 4, K_PASS); }          \
+    K_NOINLINE static void name##_rot_pairs_full_ps8(K_ARGS) { k_run_pairs(xt, ct, 1, 8, K_PASS); }          \
     static void name##_blocked_half(K_ARGS) { name##_rot_blocked_half(K_PASS), k_finish(K_ES(xt), K_PASS); } \
     static void name##_blocked_full(K_ARGS) { name##_rot_blocked_full(K_PASS), k_finish(K_ES(xt), K_PASS); } \
     static void name##_pairs_half(K_ARGS) { name##_rot_pairs_half(K_PASS), k_finish(K_ES(xt), K_PASS); }     \
-    static void name##_pairs_full(K_ARGS) { name##_rot_pairs_full(K_PASS), k_finish(K_ES(xt), K_PASS); }     \
-    static const k_family name = {{name##_blocked_half, name##_blocked_full},                               \
-                                  {name##_pairs_half, name##_pairs_full}}
+    static void name##_pairs_full_ps1(K_ARGS) { name##_rot_pairs_full_ps1(K_PASS), k_finish(K_ES(xt), K_PASS); } \
+    static void name##_pairs_full_ps2(K_ARGS) { name##_rot_pairs_full_ps2(K_PASS), k_finish(K_ES(xt), K_PASS); } \
+    static void name##_pairs_full_ps4(K_ARGS) { name##_rot_pairs_full_ps4(K_PASS), k_finish(K_ES(xt), K_PASS); } \
+    static void name##_pairs_full_ps8(K_ARGS) { name##_rot_pairs_full_ps8(K_PASS), k_finish(K_ES(xt), K_PASS); } \
+    static const k_family name = {{name##_blocked_half, name##_blocked_full, name##_pairs_half,             \
+                                   name##_pairs_full_ps1, name##_pairs_full_ps2,                           \
+                                   K_VL > 4 ? name##_pairs_full_ps4 : NULL,                                \
+                                   K_VL > 8 ? name##_pairs_full_ps8 : NULL}}
 
-/* Which path of a family serves `sh`. */
-static inline rope_kernel_fn k_pick_path(const k_family *f, const rope_kernel_shape *sh) {
+/* The layout that serves `sh`: a pairs path when the pair stride is a power of two below K_VL (for
+ * half-width rows only stride 1, adjacent pairs), else blocked. */
+static inline k_layout k_layout_of(const rope_kernel_shape *sh) {
     size_t ps = sh->pair_stride;
     int full = sh->cos_full != 0;
-    int in_vector = ps < K_VL && (ps & (ps - 1)) == 0;
-    if (in_vector && (full || ps == 1)) return f->pairs[full];
-    return f->blocked[full];
+    if (ps >= K_VL || (ps & (ps - 1)) != 0 || (!full && ps != 1)) return full ? K_BLOCKED_FULL : K_BLOCKED_HALF;
+    if (!full) return K_PAIRS_HALF;
+    return ps == 1 ? K_PAIRS_FULL_PS1 : ps == 2 ? K_PAIRS_FULL_PS2 : ps == 4 ? K_PAIRS_FULL_PS4 : K_PAIRS_FULL_PS8;
 }
 
-/* The family of a dtype combination the contract accepts, else NULL. */
-static inline const k_family *k_family_of(const rope_kernel_shape *sh, const k_family *f32_f32,
-                                          const k_family *f16_f16, const k_family *f16_f32,
-                                          const k_family *bf16_bf16, const k_family *bf16_f32) {
-    switch (sh->x_dtype) {
-    case ROPE_F32: return sh->cs_dtype == ROPE_F32 ? f32_f32 : NULL;
-    case ROPE_F16: return sh->cs_dtype == ROPE_F16 ? f16_f16 : sh->cs_dtype == ROPE_F32 ? f16_f32 : NULL;
-    case ROPE_BF16: return sh->cs_dtype == ROPE_BF16 ? bf16_bf16 : sh->cs_dtype == ROPE_F32 ? bf16_f32 : NULL;
-    default: return NULL;
-    }
+/* One row of an instruction set's selection table. */
+typedef struct k_entry {
+    rope_dtype x_dtype, cs_dtype;
+    const k_family *family;
+} k_entry;
+
+#define K_COUNT(table) (sizeof(table) / sizeof((table)[0]))
+
+/* The kernel of `table` for `sh`; NULL when the table has no row for its dtypes or no kernel for its
+ * layout (the caller then uses the portable kernel). */
+static inline rope_kernel_fn k_select(const k_entry *table, size_t n, const rope_kernel_shape *sh) {
+    for (size_t i = 0; i < n; i++)
+        if (table[i].x_dtype == sh->x_dtype && table[i].cs_dtype == sh->cs_dtype)
+            return table[i].family->by_layout[k_layout_of(sh)];
+    return NULL;
 }
-
-
-/* Every dtype combination's family, and `select_name`, the function choosing among them (a
- * rope_kernel_set's select): what an ISA file defines after including this header. */
-#define K_ALL_FAMILIES(select_name)                                                                          \
-    K_FAMILY(f32_f32, ROPE_F32, ROPE_F32);                                                                   \
-    K_FAMILY(f16_f16, ROPE_F16, ROPE_F16);                                                                   \
-    K_FAMILY(f16_f32, ROPE_F16, ROPE_F32);                                                                   \
-    K_FAMILY(bf16_bf16, ROPE_BF16, ROPE_BF16);                                                               \
-    K_FAMILY(bf16_f32, ROPE_BF16, ROPE_F32);                                                                 \
-    static rope_kernel_fn select_name(const rope_kernel_shape *sh) {                                           \
-        const k_family *f = k_family_of(sh, &f32_f32, &f16_f16, &f16_f32, &bf16_bf16, &bf16_f32);            \
-        return f ? k_pick_path(f, sh) : NULL;                                                                \
-    }
 
 #endif

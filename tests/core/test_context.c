@@ -140,7 +140,7 @@ static void create_options(void) {
                   strstr(rope_last_error(), found),
               "threads %d: %s", bad_threads[i], rope_last_error());
     }
-    const int bad_isas[] = {5, -1, 1000};
+    const int bad_isas[] = {ROPE_ISA_COUNT_, -1, 1000};
     for (int i = 0; i < 3; i++) {
         rope_context_options o = {(rope_isa)bad_isas[i], 1};
         CHECK(rope_context_create(&o, &keep) == ROPE_ERROR_ATTRIBUTE && strstr(rope_last_error(), "isa"),

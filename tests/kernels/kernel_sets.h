@@ -18,11 +18,10 @@ typedef struct tk_set {
 
 /* Fills `out` (room for 8) with the runnable SIMD sets; returns their count. */
 static inline int tk_sets(tk_set *out) {
-    static const rope_isa isas[] = {ROPE_ISA_AVX2, ROPE_ISA_AVX512, ROPE_ISA_NEON};
     int n = 0;
-    for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
-        const rope_kernel_set *s = rope_kernels_for(isas[i]);
-        if (s && s->cpu_has()) out[n].set = s, out[n++].name = rope_isa_name(isas[i]);
+    for (int isa = ROPE_ISA_SCALAR + 1; isa < ROPE_ISA_COUNT_; isa++) {
+        const rope_kernel_set *s = rope_kernels_for((rope_isa)isa);
+        if (s && s->cpu_has()) out[n].set = s, out[n++].name = rope_isa_name((rope_isa)isa);
     }
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     if (&rope_kernels_avx512_intbf16 && rope_kernels_avx512_intbf16.cpu_has())

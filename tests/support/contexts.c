@@ -6,7 +6,8 @@
 #include "engine/engine.h"
 
 void tu_contexts_make(tu_contexts *c) {
-    static const rope_isa isas[] = {ROPE_ISA_SCALAR, ROPE_ISA_AVX2, ROPE_ISA_AVX512, ROPE_ISA_NEON};
+    rope_isa isas[ROPE_ISA_COUNT_ - 1]; /* every set, scalar first */
+    for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) isas[i] = (rope_isa)(ROPE_ISA_SCALAR + (int)i);
     c->n = 0;
     for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
         if (!rope_isa_available(isas[i])) continue;
