@@ -277,7 +277,8 @@ typedef struct rope_operation rope_operation;
 
 /* The tensors of one execution: inputs in the operator's order (ONNX: X, cos_cache, sin_cache,
  * position_ids, where position_ids may be left out (n_inputs 3) or given with rank 0 to mean absent;
- * ATB: query, key, cos, sin, seqlen) and outputs (ONNX: Y; ATB: ropeQ, ropeK). */
+ * ATB: query, key, cos, sin, seqlen; vLLM: positions, query, key, cos_sin_cache, see
+ * rope_operation_create_vllm) and outputs (ONNX: Y; ATB: ropeQ, ropeK; vLLM: query_out, key_out). */
 typedef struct rope_variant_pack {
     const rope_tensor *inputs;
     size_t n_inputs;
@@ -293,7 +294,8 @@ rope_status rope_operation_create_atb(const rope_atb_param *param, rope_operatio
 /* Frees an operation. NULL is a no-op. */
 void rope_operation_destroy(rope_operation *op);
 
-/* Number of inputs (ONNX 4, the last optional; ATB 5) and outputs (ONNX 1; ATB 2). */
+/* Number of inputs (ONNX 4, the last optional; ATB 5; vLLM 4, key optional) and outputs (ONNX 1; ATB 2;
+ * vLLM 2). */
 size_t rope_operation_input_count(const rope_operation *op);
 size_t rope_operation_output_count(const rope_operation *op);
 
