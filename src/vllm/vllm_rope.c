@@ -118,13 +118,19 @@ rope_status rope_vllm_plan_shapes(const char *where, const rope_vllm_attrs *a, c
         return rope_fail(ROPE_ERROR_SHAPE, where, "%s: expected an even number in [2, %lld] (head_size), found %lld",
                          rot_name, (long long)a->head_size, (long long)p->rot);
     int m = a->n_mrope_section;
-    if (m) {
-        int64_t sum = 0;
-        for (int i = 0; i < m; i++) sum += a->mrope_section[i];
-        if (sum != p->rot / 2)
+    if (m) { /* each section is in [1, INT64_MAX]: capped at rot/2 + 1 so that the sum cannot overflow */
+        int64_t sum = 0, half = p->rot / 2;
+        for (int i = 0; i < m; i++) sum += a->mrope_section[i] <= half ? a->mrope_section[i] : half + 1;
+        if (sum != half) {
+            char list[96];
+            int len = 0;
+            for (int i = 0; i < m; i++)
+                len += snprintf(list + len, sizeof list - (size_t)len, "%s%lld", i ? ", " : "",
+                                (long long)a->mrope_section[i]);
             return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
-                             "mrope_section: expected %d sections summing to %lld (rot/2), found a sum of %lld", m,
-                             (long long)(p->rot / 2), (long long)sum);
+                             "mrope_section [%s]: expected %d sections summing to %lld (rot/2, from %s)", list, m,
+                             (long long)half, cache ? "cos_sin_cache dim 1" : "fly->freq->rotary_dim");
+        }
     }
     if (cache) ROPE_TRY(rope_check_dense(where, "cos_sin_cache", cache));
     p->tokens = tok_rank == 1 ? tok_dims[0] : rope_dims_product(tok_dims[0], tok_dims[1]);
@@ -154,10 +160,10 @@ static rope_status check_positions(const char *where, const char *name, const ro
                 char one[24];
                 snprintf(one, sizeof one, "[%lld]", (long long)(rest % pos->dims[d]));
                 rest /= pos->dims[d];
-                int n = (int)strlen(one);
-                memmove(idx + n, idx, (size_t)len + 1);
-                memcpy(idx, one, (size_t)n);
-                len += n;
+                int w = (int)strlen(one);
+                memmove(idx + w, idx, (size_t)len + 1);
+                memcpy(idx, one, (size_t)w);
+                len += w;
             }
             if (p->cache_rows >= 0)
                 return rope_fail(ROPE_ERROR_INDEX, where, "%s%s = %lld: expected in [0, %lld) (cos_sin_cache rows)",

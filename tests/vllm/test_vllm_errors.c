@@ -108,7 +108,9 @@ int main(void) {
     v = valid(), v.a.mrope_section[3] = 5, expect("stray section", &v, ROPE_ERROR_ATTRIBUTE, "mrope_section[3]", "5");
     v = valid(), v.a.n_mrope_section = 3, v.a.mrope_section[0] = 1, v.a.mrope_section[1] = 1, v.a.mrope_section[2] = 1;
     v.pos.rank = 2, v.pos.dims[0] = 3, v.pos.dims[1] = T;
-    expect("sections sum", &v, ROPE_ERROR_ATTRIBUTE, "summing to 4 (rot/2)", "sum of 3");
+    expect("sections sum", &v, ROPE_ERROR_ATTRIBUTE, "mrope_section [1, 1, 1]", "summing to 4 (rot/2");
+    v.a.mrope_section[1] = INT64_MAX; /* no overflow in the sum */
+    expect("huge section", &v, ROPE_ERROR_ATTRIBUTE, "9223372036854775807", "summing to 4");
 
     /* NULL pointers and data */
     v = valid();
