@@ -27,7 +27,7 @@ int m_attr(gcase *g) {
         if (v >= 2) {
             int n = a->n_mrope_section, w = (int)tu_int(0, 3);
             if (n == 0 && w < 2) a->n_mrope_section = (int32_t)PICK(1, 2, 5, -1);
-            else if (w < 3 && n > 0) a->mrope_section[tu_int(0, n - 1)] = PICK(0, -1, INT64_MIN);
+            else if (w < 3 && n > 0) a->mrope_section[tu_int(0, n - 1)] = PICK(0, -1, INT64_MIN, INT64_MAX);
             else if (n < 4) a->mrope_section[tu_int(n, 3)] = PICK(1, -1, 9);
             else a->n_mrope_section = 2;
         }
