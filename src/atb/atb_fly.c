@@ -21,8 +21,8 @@ static rope_status atb_fly(const char *where, int backward, rope_context *ctx, c
     ROPE_TRY(rope_freq_plan_make(where, fly->freq, &fp));
     rope_atb_plan p;
     ROPE_TRY(rope_atb_plan_fly(where, param, q, k, seqlen, fp.dim, &p));
-    rope_dtype cs = fly->cs_dtype ? fly->cs_dtype : q->dtype;
-    ROPE_TRY(rope_atb_check_cos_dtype(where, "fly->cs_dtype", "0, ", q->dtype, cs));
+    rope_dtype cs_dtype = fly->cs_dtype ? fly->cs_dtype : q->dtype;
+    ROPE_TRY(rope_atb_check_cos_dtype(where, "fly->cs_dtype", "0, ", q->dtype, cs_dtype));
     int per_token = fly->kind == ROPE_POSITIONS_PER_TOKEN;
     const int64_t dims[1] = {per_token ? p.ntokens : seqlen->dims[0]};
     static const char *const token_why[1] = {"ntokens of query"}, *const seq_why[1] = {"batch: seqlen's length"};
@@ -41,7 +41,7 @@ static rope_status atb_fly(const char *where, int backward, rope_context *ctx, c
     rope_job job;
     if (rope_atb_plan_empty(&p)) return rope_engine_run_fly(where, c, &fp, max_pos, NULL, backward);
     rope_atb_job(&p, q, k, NULL, NULL, seqlen, rq, rk, &job);
-    job.shape.cs_dtype = cs;
+    job.shape.cs_dtype = cs_dtype;
     const int64_t *v = (const int64_t *)fly->positions.data;
     /* per token, or the job's packed sequences (cos_format 1) each from its start */
     if (per_token) job.cossin.positions.kind = ROPE_POS_LIST_I64, job.cossin.positions.values = v;

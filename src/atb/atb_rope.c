@@ -232,7 +232,7 @@ static void stream_of(rope_stream *st, const rope_tensor *x, const rope_tensor *
 void rope_atb_job(const rope_atb_plan *p, const rope_tensor *q, const rope_tensor *k, const rope_tensor *cos,
                   const rope_tensor *sin, const rope_tensor *seqlen, const rope_tensor *rq, const rope_tensor *rk,
                   rope_job *out) {
-    memset(out, 0, sizeof *out); /* built in place: copying a finished job cost a decode step 5% */
+    memset(out, 0, sizeof *out); /* built in place: a decode step pays for copying a finished job */
     out->shape.x_dtype = q->dtype;
     out->shape.cs_dtype = cos ? cos->dtype : q->dtype;
     out->shape.head_size = (size_t)p->d;
@@ -261,10 +261,12 @@ void rope_atb_job(const rope_atb_plan *p, const rope_tensor *q, const rope_tenso
 rope_status rope_atb_run(rope_context *ctx, const rope_atb_plan *p, const rope_tensor *q, const rope_tensor *k,
                          const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *seqlen,
                          const rope_tensor *rq, const rope_tensor *rk, const char *where, int backward) {
+    rope_context *c;
+    ROPE_TRY(rope_context_resolve(ctx, where, &c));
     if (rope_atb_plan_empty(p)) return ROPE_OK;
     rope_job job;
     rope_atb_job(p, q, k, cos, sin, seqlen, rq, rk, &job);
     job.cossin.backward = backward;
     job.cossin.where = where;
-    return rope_engine_run(ctx, &job);
+    return rope_engine_run(c, &job);
 }

@@ -47,8 +47,9 @@ void rope_atb_job(const rope_atb_plan *p, const rope_tensor *q, const rope_tenso
                   const rope_tensor *sin, const rope_tensor *seqlen, const rope_tensor *rq, const rope_tensor *rk,
                   rope_job *out);
 
-/* Runs a fully checked call, q and k of each token in one pass, forward or backward (the table's rows
- * transformed, cossin/source.h); `where` names the public function in an out-of-memory message. */
+/* Runs a fully checked call on ctx (NULL: the default context), q and k of each token in one pass,
+ * forward or backward (the table's rows transformed, cossin/source.h); `where` names the public
+ * function in error messages. */
 rope_status rope_atb_run(rope_context *ctx, const rope_atb_plan *p, const rope_tensor *q, const rope_tensor *k,
                          const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *seqlen,
                          const rope_tensor *rq, const rope_tensor *rk, const char *where, int backward);

@@ -54,15 +54,12 @@ static void run_token(const rope_job *job, rope_kernel_fn fn, const rope_cossin_
 /*
  * Heads far apart in memory (ONNX 4-D X, [batch, heads, seq, head_size], where a token's heads are
  * seq rows apart): a token-by-token walk handing the kernel all 32 heads of a token touches 64
- * streams (32 heads in, 32 out), more than the hardware prefetchers follow (0.55 / 0.30 of a copy
- * for f32 / f16 [1, 32, 16384, 128] on Zen). Such jobs are walked in tiles of tokens: for each head,
- * the tile's tokens in runs whose cos/sin rows follow each other (all of them for position ids
- * 0, 1, ... or no ids), each run one kernel call with the tokens as its "heads" (shape.cs_step
- * moves the cos/sin row along). The kernel sees two sequential streams (the head in and out) plus
- * the tile's cos/sin rows, which stay in L2. Against the earlier walk of two heads per call for
- * each token (a call per 256-512 bytes, half of whose instructions were call overhead under
- * callgrind), on a Xeon at [1, 32, 2048, 128], 1 thread: f32 0.79 -> 0.84, f16 0.63 -> 0.66, bf16
- * 0.58 -> 0.63 (medians of interleaved runs). The arithmetic per element is the same: same results.
+ * streams (32 heads in, 32 out), more than the hardware prefetchers follow. Such jobs are walked in
+ * tiles of tokens: for each head, the tile's tokens in runs whose cos/sin rows follow each other (all
+ * of them for positions 0, 1, ...), each run one kernel call with the tokens as its "heads"
+ * (shape.cs_step moves the cos/sin row along). The kernel sees two sequential streams (the head in
+ * and out) plus the tile's cos/sin rows, which stay in L2. The arithmetic per element is the same:
+ * same results. Measurements: docs/PERFORMANCE.md, "Tiles".
  */
 static int heads_far_apart(const rope_job *job) {
     size_t es = rope_dtype_bytes(job->shape.x_dtype);
@@ -75,13 +72,12 @@ static int heads_far_apart(const rope_job *job) {
     return 0;
 }
 
-/* Tokens per tile: as many as keep the tile's cos and sin rows within 512 KiB (half of L2). Longer
- * runs per head measured better up to that size (tiles of 64 tokens: 0.67 of a copy, 256: 0.76,
- * 1024 and more: 0.82-0.85 on f32 [1, 32, 16384, 128]). */
+/* Tokens per tile: as many as keep the tile's cos and sin rows within 512 KiB (half of L2); longer
+ * runs per head measured better up to that size (docs/PERFORMANCE.md). */
 static size_t tile_tokens(const rope_job *job) {
     if (rope_engine_tune.tile_tokens) return rope_engine_tune.tile_tokens;
-    size_t cs_len = rope_cos_width(&job->shape);
-    size_t row = 2 * cs_len * rope_dtype_bytes(job->shape.cs_dtype);
+    size_t cos_width = rope_cos_width(&job->shape);
+    size_t row = 2 * cos_width * rope_dtype_bytes(job->shape.cs_dtype);
     size_t n = row ? (512u << 10) / row : 8192;
     return n < 64 ? 64 : n > 8192 ? 8192 : n;
 }
@@ -182,18 +178,10 @@ static void walk(const job_split *w, size_t v0, size_t v1) {
 }
 
 /*
- * Thresholds, measured on the 2-vCPU AMD EPYC virtual machine this project targets (medians of
- * interleaved runs, 2 threads against 1, as ratios to a copy of the same bytes):
- *   - Waking a sleeping worker takes 4 us when the caller is idle and 13 us when it is busy (futex
- *     wake of a halted vCPU), and the two vCPUs behave like the two threads of one core: compute
- *     that is not waiting on memory does not go faster on both (an AVX-512 FMA loop takes 1.8x as
- *     long when both run it). Two threads therefore only win once the data comes from DRAM.
- *   - ATB f16 q [T, 4096] k [T, 1024]: 1 thread / 2 threads at T = 16 (328 KiB) 1.01 / 0.34, T = 64
- *     (1.3 MiB) 1.01 / 0.60, T = 256 (5.2 MiB) 0.64 / 0.62, T = 512 (10.5 MiB) 0.71 / 0.76,
- *     T = 1024 (21 MiB) 0.68 / 1.04. ONNX f32 [1, 32, T, 128]: T = 8 (260 KiB) 0.86 / 0.28, T = 64
- *     (2 MiB) 0.46 / 0.44, T = 128 (4 MiB) 0.43 / 0.46, T = 1024 (33 MiB) 0.45 / 0.72.
- * Break-even is about 4 MiB moved, the threshold; each thread then gets at least 2 MiB. A decode
- * step (1 token x 32 heads x 128: 33 KiB in f32) is far below: it never touches the pool.
+ * Thresholds. Waking a sleeping worker costs microseconds, and two vCPUs behave like the two threads
+ * of one core, so two threads only win once the data comes from DRAM: break-even was about 4 MiB
+ * moved, the threshold; each thread then gets at least 2 MiB (docs/PERFORMANCE.md, "Threads"). A
+ * decode step (1 token x 32 heads x 128: 33 KiB in f32) is far below: it never touches the pool.
  * Blocks: 4 per thread (claimed dynamically, so a thread whose vCPU is taken by another process
  * does fewer), at least 64 KiB each, and at least a tile for tiled jobs (see run_part's caller).
  */
@@ -204,9 +192,9 @@ static size_t token_bytes(const rope_job *job, size_t *out_bytes) {
     size_t es = rope_dtype_bytes(job->shape.x_dtype);
     size_t heads = 0;
     for (size_t k = 0; k < job->n_streams; k++) heads += job->streams[k].heads;
-    size_t cs_len = rope_cos_width(&job->shape);
+    size_t cos_width = rope_cos_width(&job->shape);
     *out_bytes = heads * job->shape.head_size * es;
-    return 2 * *out_bytes + 2 * cs_len * rope_dtype_bytes(job->shape.cs_dtype);
+    return 2 * *out_bytes + 2 * cos_width * rope_dtype_bytes(job->shape.cs_dtype);
 }
 
 /* The last-level cache a thread can fill. Virtual machines sometimes report the whole host's (this
@@ -235,12 +223,8 @@ size_t rope_engine_nontemporal_bytes(void) {
 /*
  * Streaming stores pay off only when the output would be evicted before anyone reads it again, and
  * never when an output is also an input (its lines are in the cache already). The kernels do not
- * fence; the engine fences once per block (a fence waits for every write-combining buffer to drain:
- * fenced after every call, ATB f16 [16384, 4096] + [16384, 1024], whose key calls write 2 KiB, ran
- * at 0.55 of a copy, fenced per block 0.65-0.72, on a Xeon with 1 thread). Measured on a Zen
- * machine (2 vCPU, 32 MiB L3 per core complex), 1 thread, 160 MiB and more of output: ATB f32
- * q [8192, 4096] k [8192, 1024] 40 GB/s streaming vs 34 without. On the Xeon: ONNX 4-D tiles f32
- * [1, 32, 16384, 128] 0.77 of a copy streaming vs 0.50.
+ * fence; the engine fences once per block, since a fence waits for every write-combining buffer to
+ * drain and ATB key calls write as little as 2 KiB (docs/PERFORMANCE.md, "Streaming stores").
  */
 static int wants_nontemporal(const rope_job *job, size_t out_total) {
     if (out_total < rope_engine_nontemporal_bytes()) return 0;
@@ -293,7 +277,7 @@ rope_status rope_engine_run(rope_context *ctx, const rope_job *job_in) {
     size_t per_token = token_bytes(job_in, &out_per_token);
     size_t bytes = per_token * tokens, out_total = out_per_token * tokens;
     /* The job is copied only to change its store hint: a decode step skips the copy (a rep movs of
-     * 200 bytes was 5% of its time). */
+     * a few hundred bytes is a visible part of its time). */
     const rope_job *job = job_in;
     rope_job hinted;
     int nt = wants_nontemporal(job_in, out_total);
@@ -307,8 +291,7 @@ rope_status rope_engine_run(rope_context *ctx, const rope_job *job_in) {
     int helpers = 0;
     size_t parts = 1;
     if (ctx->threads > 1 && bytes >= rope_engine_tune.parallel_min_bytes) {
-        /* Tiled jobs: a block shorter than a tile would cut its runs short (prefill [1, 32, 2048,
-         * 128] f16 on 2 threads: 0.74 of a copy with 2 blocks, 0.62 with 8). */
+        /* Tiled jobs: a block shorter than a tile would cut its runs short. */
         size_t min_vectors = heads_far_apart(job) ? tile_tokens(job) * heads : 1;
         parts = plan_parts(ctx->threads, bytes, tokens * heads, min_vectors, &helpers);
     }

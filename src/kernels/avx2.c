@@ -112,8 +112,8 @@ static ROPE_ALWAYS_INLINE kvec k_load_dup_part(rope_dtype t, const void *p, size
 /* ---- stores ----------------------------------------------------------------------------------- */
 
 /* Streaming stores need an aligned address; an unaligned vector takes the ordinary store. 16-bit
- * results (16 bytes, a quarter of a cache line per store) are never streamed: on Zen 4 that ran
- * 15% slower than ordinary stores at 8192 tokens of [32 x 128] f16, while 32-byte f32 stores gain. */
+ * results (16 bytes, a quarter of a cache line per store) are never streamed: slower than ordinary
+ * stores, while 32-byte f32 stores gain (docs/PERFORMANCE.md, "Kernels"). */
 static ROPE_ALWAYS_INLINE void k_store(rope_dtype t, void *p, size_t i, kvec v, int nt) {
     if (t == ROPE_F32) {
         float *d = (float *)p + i;

@@ -111,10 +111,8 @@ static ROPE_ALWAYS_INLINE kvec k_load_dup_part(rope_dtype t, const void *p, size
 /* ---- stores ----------------------------------------------------------------------------------- */
 
 /* Streaming stores need an aligned address; an unaligned vector takes the ordinary store. f16 /
- * bf16 results stream as half lines (32 bytes), which the write-combining buffers join: on a Xeon
- * (Sapphire Rapids class, 2 vCPU) ONNX [1, 32, 16384, 128] f16 went from 0.43 to 0.59 of a copy and
- * ATB f16 q [16384, 4096] k [16384, 1024] from 0.50 to 0.57; on Zen 4 such half-line streams had
- * measured 10-15% slower than ordinary stores (f32, whole lines: 5-15% faster on both). */
+ * bf16 results stream as half lines (32 bytes), which the write-combining buffers join (faster on
+ * the Xeon this was tuned on, slower on Zen 4: docs/PERFORMANCE.md, "Kernels"). */
 static ROPE_ALWAYS_INLINE void k_store(rope_dtype t, void *p, size_t i, kvec v, int nt) {
     if (t == ROPE_F32) {
         float *d = (float *)p + i;

@@ -1,18 +1,8 @@
 /* The one registration point of instruction-set kernels. */
 #include "kernel.h"
 
-/* Each table below is defined in its own kernel file, compiled only where its ISA exists. */
-#if defined(ROPE_HAVE_AVX2)
-extern const rope_kernel_set rope_kernels_avx2;
-#endif
-#if defined(ROPE_HAVE_AVX512)
-extern const rope_kernel_set rope_kernels_avx512;
-#endif
-#if defined(ROPE_HAVE_NEON)
-extern const rope_kernel_set rope_kernels_neon;
-#endif
-
-/* Best first. */
+/* Best first: one entry per instruction set, each defined in its own kernel file and compiled only
+ * where cmake/kernels.cmake builds that file (ROPE_HAVE_<ISA>). */
 static const rope_kernel_set *const registry[] = {
 #if defined(ROPE_HAVE_AVX512)
     &rope_kernels_avx512,

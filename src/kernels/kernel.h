@@ -77,6 +77,11 @@ rope_isa rope_kernels_best(void);
 /* The kernel of `set` for `shape`, falling back to the portable kernel. Never NULL for a valid shape. */
 rope_kernel_fn rope_kernels_select(const rope_kernel_set *set, const rope_kernel_shape *shape);
 
+/* The sets, one per kernel file; only those the build compiles are defined (and registered in
+ * dispatch.c). */
 extern const rope_kernel_set rope_kernels_scalar;
+extern const rope_kernel_set rope_kernels_avx2;
+extern const rope_kernel_set rope_kernels_avx512;
+extern const rope_kernel_set rope_kernels_neon;
 
 #endif

@@ -82,10 +82,9 @@ static ROPE_ALWAYS_INLINE void k_block(rope_dtype xt, rope_dtype ct, int full, c
 }
 
 /* Elements [rot, head_size) of every head are copied bit for bit (NaN payloads included), as the
- * portable kernel does, after the rotation, which runs in a
- * separate leaf function (K_FAMILY). With a library call in the same function, the rotation loop
- * ran 10-15% slower on Zen 4 at 2048 tokens of [32 x 128] f32 (the loop state moves to the stack
- * and the frame is realigned), while its inner loop was instruction for instruction the same. */
+ * portable kernel does, after the rotation, which runs in a separate leaf function (K_FAMILY): with
+ * a library call in the same function the rotation loop's state moves to the stack and its frame is
+ * realigned, and it ran slower (docs/PERFORMANCE.md, "Kernels"). */
 static void k_finish(size_t es, K_ARGS) {
     (void)cs, (void)sn;
     size_t rot = sh->rot, n = sh->head_size - rot;
@@ -103,9 +102,8 @@ static void k_finish(size_t es, K_ARGS) {
 
 /*
  * Streaming jobs (nontemporal: outputs far beyond the last-level cache) read their input from DRAM,
- * where the hardware prefetchers alone kept one thread at 0.74 of a copy (a minimal f16 rotation
- * loop over 128 MiB with streaming stores, on a Xeon); prefetching the input 4 KiB ahead of each
- * head vector brought that loop to 0.92. The inputs of these jobs run on linearly in memory past
+ * where the hardware prefetchers alone do not keep a thread busy; the input is prefetched 4 KiB
+ * ahead of each head vector (docs/PERFORMANCE.md, "Kernels"). The inputs of these jobs run on linearly in memory past
  * the call (the next token's rows, the next tokens of a head), so the address ahead is the data
  * of a later call; it is computed as an integer because it may lie outside the call's tensors, and
  * a prefetch never faults nor changes results.
@@ -162,10 +160,9 @@ static ROPE_ALWAYS_INLINE void k_rows_blocked(rope_dtype xt, rope_dtype ct, int 
  * k_rows_blocked when every head of the call shares one cos/sin row (cs_step 0, heads > 1: a
  * token's heads) and it fits in registers: one group (rot = 2 ps) of R whole vectors per half.
  * The row's R cos and sin vectors are loaded once per call and every head is a straight run of
- * R blocks: the general loop paid, per head, a setup for only 4 iterations (f32 [32 x 128] on
- * AVX-512), a third of a decode step's kernel instructions. Heads stay in memory order (walking
- * heads innermost instead cost 30% on ATB prefill, whose rows come from L3). The arithmetic per
- * element is k_block's, in the same order.
+ * R blocks: the general loop paid, per head, a setup for only a few iterations. Heads stay in
+ * memory order (walking heads innermost was slower on ATB prefill, whose rows come from L3;
+ * docs/PERFORMANCE.md, "Kernels"). The arithmetic per element is k_block's, in the same order.
  */
 #define K_REG_MAX 4 /* vectors per half held in registers (x2 for cos and sin, x2 again when full) */
 

@@ -25,10 +25,10 @@ static rope_status onnx_fly(const char *where, int backward, rope_context *ctx, 
                          "fly->freq->rotary_dim: expected %lld (rotary_embedding_dim, or head_size when it is 0), "
                          "found %lld",
                          (long long)p.rot, (long long)fp.dim);
-    rope_dtype cs = fly->cs_dtype ? fly->cs_dtype : x->dtype;
-    if (cs != x->dtype)
+    rope_dtype cs_dtype = fly->cs_dtype ? fly->cs_dtype : x->dtype;
+    if (cs_dtype != x->dtype)
         return rope_fail(ROPE_ERROR_DTYPE, where, "fly->cs_dtype: expected 0 or %s (ONNX caches have X's dtype), found %s",
-                         rope_dtype_name(x->dtype), rope_dtype_name(cs));
+                         rope_dtype_name(x->dtype), rope_dtype_name(cs_dtype));
     int per_token = fly->kind == ROPE_POSITIONS_PER_TOKEN;
     const int64_t dims[2] = {p.batch, p.seq};
     static const char *const whys[2] = {"batch of X", "seq of X"};
@@ -45,7 +45,7 @@ static rope_status onnx_fly(const char *where, int backward, rope_context *ctx, 
     rope_job job;
     if (rope_onnx_plan_empty(&p)) return rope_engine_run_fly(where, c, &fp, max_pos, NULL, backward);
     rope_onnx_job(&p, x, NULL, NULL, NULL, y, &job);
-    job.shape.cs_dtype = cs;
+    job.shape.cs_dtype = cs_dtype;
     const int64_t *v = (const int64_t *)fly->positions.data;
     if (per_token) job.cossin.positions.kind = ROPE_POS_LIST_I64, job.cossin.positions.values = v;
     else job.cossin.positions.kind = ROPE_POS_BATCH_START, job.cossin.positions.starts = v;

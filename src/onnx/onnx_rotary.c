@@ -159,7 +159,7 @@ rope_status rope_onnx_check_data(const char *where, const rope_onnx_plan *p, con
 
 void rope_onnx_job(const rope_onnx_plan *p, const rope_tensor *x, const rope_tensor *cos, const rope_tensor *sin,
                    const rope_tensor *ids, const rope_tensor *y, rope_job *out) {
-    memset(out, 0, sizeof *out); /* built in place: copying a finished job cost a decode step 5% */
+    memset(out, 0, sizeof *out); /* built in place: a decode step pays for copying a finished job */
     out->shape.x_dtype = x->dtype;
     out->shape.cs_dtype = cos ? cos->dtype : x->dtype;
     out->shape.head_size = (size_t)p->head_size;
@@ -192,10 +192,12 @@ void rope_onnx_job(const rope_onnx_plan *p, const rope_tensor *x, const rope_ten
 rope_status rope_onnx_run(rope_context *ctx, const rope_onnx_plan *p, const rope_tensor *x, const rope_tensor *cos,
                           const rope_tensor *sin, const rope_tensor *ids, const rope_tensor *y, const char *where,
                           int backward) {
+    rope_context *c;
+    ROPE_TRY(rope_context_resolve(ctx, where, &c));
     if (rope_onnx_plan_empty(p)) return ROPE_OK;
     rope_job job;
     rope_onnx_job(p, x, cos, sin, ids, y, &job);
     job.cossin.backward = backward;
     job.cossin.where = where;
-    return rope_engine_run(ctx, &job);
+    return rope_engine_run(c, &job);
 }

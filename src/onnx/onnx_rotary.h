@@ -41,8 +41,8 @@ rope_status rope_onnx_check_attrs(const char *where, const rope_onnx_attrs *attr
 void rope_onnx_job(const rope_onnx_plan *p, const rope_tensor *x, const rope_tensor *cos, const rope_tensor *sin,
                    const rope_tensor *ids, const rope_tensor *y, rope_job *out);
 
-/* Runs a fully checked call, forward or backward (the table's rows transformed, cossin/source.h);
- * `where` names the public function in an out-of-memory message. */
+/* Runs a fully checked call on ctx (NULL: the default context), forward or backward (the table's rows
+ * transformed, cossin/source.h); `where` names the public function in error messages. */
 rope_status rope_onnx_run(rope_context *ctx, const rope_onnx_plan *p, const rope_tensor *x, const rope_tensor *cos,
                           const rope_tensor *sin, const rope_tensor *ids, const rope_tensor *y, const char *where,
                           int backward);

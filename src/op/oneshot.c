@@ -1,9 +1,8 @@
 /* The one-shot calls, forward and backward: the lifecycle's steps (plan the shapes, check the data,
  * run) called directly, without an operation object: a decode step is a few microseconds of work or
- * less, and copying tensors into an operation and validating them twice cost it 15%. The backward
+ * less, and copying tensors into an operation and validating them twice is a visible part of it. The backward
  * forms are the forward with the table rows transformed per chunk (cossin/source.h). */
 #include "../core/check.h"
-#include "../engine/context.h"
 #include "../core/internal.h"
 #include "../core/try.h"
 #include "../atb/atb_rope.h"
@@ -22,11 +21,9 @@ static rope_status onnx_table(const char *where, const char *const names[4], int
     if (position_ids && position_ids->rank == 0)
         return rope_fail(ROPE_ERROR_RANK, where, "position_ids rank: expected 2 ([batch, seq]), found 0");
     rope_onnx_plan p;
-    rope_context *c;
     ROPE_TRY(rope_onnx_plan_shapes(where, attrs, x, cos, sin, position_ids, &p));
     ROPE_TRY(rope_onnx_check_data(where, &p, x, cos, sin, position_ids, y, &p));
-    ROPE_TRY(rope_context_resolve(ctx, where, &c));
-    return rope_onnx_run(c, &p, x, cos, sin, position_ids, y, where, backward);
+    return rope_onnx_run(ctx, &p, x, cos, sin, position_ids, y, where, backward);
 }
 
 /* ATB with tables; names[]: query, key, cos, sin, seqlen, ropeQ, ropeK as the messages call them. */
@@ -40,11 +37,9 @@ static rope_status atb_table(const char *where, const char *const names[7], int 
     const void *const args[7] = {q, k, cos, sin, seqlen, rq, rk};
     ROPE_TRY(rope_check_args(where, 7, names, args));
     rope_atb_plan p;
-    rope_context *c;
     ROPE_TRY(rope_atb_plan_shapes(where, param, q, k, cos, sin, seqlen, &p));
     ROPE_TRY(rope_atb_check_data(where, &p, q, k, cos, sin, seqlen, rq, rk, &p));
-    ROPE_TRY(rope_context_resolve(ctx, where, &c));
-    return rope_atb_run(c, &p, q, k, cos, sin, seqlen, rq, rk, where, backward);
+    return rope_atb_run(ctx, &p, q, k, cos, sin, seqlen, rq, rk, where, backward);
 }
 
 static const char *const onnx_names[4] = {"X", "cos_cache", "sin_cache", "Y"};

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "../core/check.h"
-#include "../engine/context.h"
 #include "../core/try.h"
 #include "../atb/atb_rope.h"
 #include "../onnx/onnx_rotary.h"
@@ -225,23 +224,21 @@ static rope_status check_same_pack(const char *where, const rope_operation *op, 
 /* Runs the pack of the last successful setup. Position ids and seqlen are data: they may have
  * changed since setup, so their values are checked again. */
 static rope_status op_execute(const char *where, rope_operation *op, rope_context *ctx) {
-    rope_context *c;
-    ROPE_TRY(rope_context_resolve(ctx, where, &c));
     const rope_tensor *in = op->in, *out = op->out;
     if (op->kind == ROPE_OP_ONNX) {
         const rope_tensor *ids = onnx_ids(in, op->n_in);
         ROPE_TRY(rope_onnx_check_data(where, &op->plan.onnx, &in[0], &in[1], &in[2], ids, &out[0], &op->plan.onnx));
-        return rope_onnx_run(c, &op->plan.onnx, &in[0], &in[1], &in[2], ids, &out[0], where, 0);
+        return rope_onnx_run(ctx, &op->plan.onnx, &in[0], &in[1], &in[2], ids, &out[0], where, 0);
     }
     if (op->kind == ROPE_OP_VLLM) {
         vllm_inputs v = vllm_in(in, op->n_in);
         const rope_tensor *ko = v.k ? &out[1] : NULL;
         ROPE_TRY(rope_vllm_check_data(where, &op->plan.vllm, v.pos, v.q, v.k, v.cache, &out[0], ko, &op->plan.vllm));
-        return rope_vllm_run(where, c, &op->plan.vllm, v.pos, v.q, v.k, v.cache, &out[0], ko, 0);
+        return rope_vllm_run(where, ctx, &op->plan.vllm, v.pos, v.q, v.k, v.cache, &out[0], ko, 0);
     }
     ROPE_TRY(rope_atb_check_data(where, &op->plan.atb, &in[0], &in[1], &in[2], &in[3], &in[4], &out[0], &out[1],
                                  &op->plan.atb));
-    return rope_atb_run(c, &op->plan.atb, &in[0], &in[1], &in[2], &in[3], &in[4], &out[0], &out[1], where, 0);
+    return rope_atb_run(ctx, &op->plan.atb, &in[0], &in[1], &in[2], &in[3], &in[4], &out[0], &out[1], where, 0);
 }
 
 rope_status rope_operation_execute(rope_operation *op, const rope_variant_pack *pack, void *workspace,

@@ -3,7 +3,6 @@
  * the lifecycle's steps (check attributes, plan shapes, check data, run) called directly. */
 #include "../core/check.h"
 #include "../core/try.h"
-#include "../engine/context.h"
 #include "vllm_rope.h"
 
 rope_status rope_vllm_infer(const rope_vllm_attrs *attrs, const rope_tensor *positions, const rope_tensor *query,
@@ -40,11 +39,9 @@ static rope_status table_call(const char *where, const char *const names[4], int
     const char *const arg_names[4] = {names[0], names[1], names[3], "query_out"};
     ROPE_TRY(rope_check_args(where, 4, arg_names, args));
     rope_vllm_plan p;
-    rope_context *c;
     ROPE_TRY(rope_vllm_plan_shapes(where, attrs, pos, q, k, cache, 0, &p));
     ROPE_TRY(rope_vllm_check_data(where, &p, pos, q, k, cache, qo, ko, &p));
-    ROPE_TRY(rope_context_resolve(ctx, where, &c));
-    return rope_vllm_run(where, c, &p, pos, q, k, cache, qo, ko, backward);
+    return rope_vllm_run(where, ctx, &p, pos, q, k, cache, qo, ko, backward);
 }
 
 static const char *const fwd_names[4] = {"positions", "query", "key", "cos_sin_cache"};

@@ -46,7 +46,8 @@ void rope_vllm_job(const rope_vllm_plan *p, const rope_tensor *positions, const 
 /* The MRoPE description of a checked plan with axes (the positions tensor's axis rows). */
 void rope_vllm_mrope(const rope_vllm_plan *p, const rope_tensor *positions, rope_mrope *out);
 
-/* Runs a fully checked table call (plain or MRoPE), forward or backward. */
+/* Runs a fully checked table call (plain or MRoPE), forward or backward, on ctx (NULL: the default
+ * context, resolved here). */
 rope_status rope_vllm_run(const char *where, rope_context *ctx, const rope_vllm_plan *p, const rope_tensor *positions,
                           const rope_tensor *q, const rope_tensor *k, const rope_tensor *cache, const rope_tensor *qo,
                           const rope_tensor *ko, int backward);

@@ -62,18 +62,26 @@ static void expect(const char *what, const call *a, rope_status want, const char
     CHECK(si == want, "%s: rope_atb_infer gave %d, expected %d", what, (int)si, (int)want);
 }
 
-int main(void) {
+/* Varied finite values in the inputs (query, key, and cos/sin in f16 and f32). */
+static void fill_inputs(void) {
     for (size_t i = 0; i < T * HQ; i++) q[i] = rope_f32_to_f16(0.5f + (float)(i % 3));
     for (size_t i = 0; i < T * HK; i++) k[i] = rope_f32_to_f16(-0.25f - (float)(i % 5));
     for (size_t i = 0; i < ROWS * D; i++) {
         c16[i] = rope_f32_to_f16(c32[i] = 0.125f * (float)(i % 7));
         s16[i] = rope_f32_to_f16(s32[i] = -0.0625f * (float)(i % 11));
     }
+}
+
+/* The valid call succeeds, so each rejection below is caused by its one change. */
+static void valid_call(void) {
     call a = valid();
     for (size_t i = 0; i < T * HQ; i++) rq[i] = 0;
     CHECK(run(&a) == ROPE_OK, "the valid call fails: %s", rope_last_error());
+}
 
-    /* parameters */
+/* rotaryCoeff, cosFormat and the reserved bytes of the parameter block. */
+static void parameters(void) {
+    call a;
     a = valid(), a.p.rotary_coeff = 3;
     expect("coeff 3", &a, ROPE_ERROR_ATTRIBUTE, "rotaryCoeff", "found 3");
     a = valid(), a.p.rotary_coeff = 6;
@@ -87,8 +95,11 @@ int main(void) {
     expect("cosFormat -1", &a, ROPE_ERROR_ATTRIBUTE, "cosFormat", "found -1");
     a = valid(), a.p.rsv[7] = 9;
     expect("reserved byte", &a, ROPE_ERROR_ATTRIBUTE, "rsv[7]", "found 9");
+}
 
-    /* dtypes */
+/* Each tensor's dtype, and the pairings of query, key, cos/sin and output dtypes. */
+static void dtypes(void) {
+    call a;
     a = valid(), a.q.dtype = a.rq.dtype = ROPE_I32;
     expect("query i32", &a, ROPE_ERROR_DTYPE, "query dtype", "found i32");
     a = valid(), a.k.dtype = ROPE_BF16;
@@ -106,8 +117,11 @@ int main(void) {
     expect("seqlen i64", &a, ROPE_ERROR_DTYPE, "seqlen dtype", "found i64");
     a = valid(), a.rq.dtype = ROPE_BF16;
     expect("output ropeQ dtype", &a, ROPE_ERROR_DTYPE, "ropeQ dtype", "found bf16");
+}
 
-    /* ranks and shapes */
+/* Ranks, dims and shapes: mismatches between tensors, D and hidden sizes, too few cos rows. */
+static void ranks_and_shapes(void) {
+    call a;
     a = valid(), a.q.rank = 3, a.q.dims[2] = 1;
     expect("query rank 3", &a, ROPE_ERROR_RANK, "query rank", "found 3");
     a = valid(), a.k.rank = 4, a.k.dims[0] = 1, a.k.dims[1] = T, a.k.dims[2] = 2, a.k.dims[3] = 8;
@@ -134,8 +148,11 @@ int main(void) {
     expect("negative dim", &a, ROPE_ERROR_SHAPE, "query dim 0", "found -1");
     a = valid(), a.rk.dims[1] = 8;
     expect("output ropeK shape", &a, ROPE_ERROR_SHAPE, "ropeK shape", "[4,16]");
+}
 
-    /* seqlen values with cosFormat 1 */
+/* seqlen values with cosFormat 1: their sum, negative and too large values (restored after). */
+static void seqlen_values(void) {
+    call a;
     a = valid(), a.p.cos_format = 1, seqlen[0] = 3, seqlen[1] = 2;
     expect("sum(seqlen) != ntokens", &a, ROPE_ERROR_INDEX, "sum of seqlen", "expected 4");
     seqlen[0] = -1, seqlen[1] = 5;
@@ -149,8 +166,11 @@ int main(void) {
         expect("huge u32 seqlen", &a, ROPE_ERROR_INDEX, "seqlen[0] = 2147483648", NULL);
     }
     seqlen[0] = 2, seqlen[1] = 2;
+}
 
-    /* pointers */
+/* NULL tensors and NULL data pointers. */
+static void null_pointers(void) {
+    call a;
     a = valid(), a.q.data = NULL;
     expect("NULL query data", &a, ROPE_ERROR_NULL_ARGUMENT, "query data is NULL", NULL);
     a = valid(), a.rk.data = NULL;
@@ -162,8 +182,11 @@ int main(void) {
     CHECK(rope_atb_rope(NULL, &a.p, &a.q, &a.k, &a.c, &a.s, NULL, &a.rq, &a.rk) == ROPE_ERROR_NULL_ARGUMENT &&
               strstr(rope_last_error(), "seqlen is NULL"),
           "%s", rope_last_error());
+}
 
-    /* strides and aliasing */
+/* Row strides, and outputs overlapping an input or each other. */
+static void strides_and_aliasing(void) {
+    call a;
     a = valid(), a.q.row_stride = 16;
     expect("row_stride below the row", &a, ROPE_ERROR_STRIDE, "query row_stride", "found 16");
     a = valid(), a.c.row_stride = 16;
@@ -176,5 +199,16 @@ int main(void) {
     expect("ropeK overlaps query", &a, ROPE_ERROR_ALIASING, "ropeK overlaps query", NULL);
     a = valid(), a.rk.data = c16, a.rk.dims[0] = 2, a.k.dims[0] = 2, a.q.dims[0] = 2, a.rq.dims[0] = 2;
     expect("ropeK overlaps cos", &a, ROPE_ERROR_ALIASING, "ropeK overlaps cos", NULL);
+}
+
+int main(void) {
+    fill_inputs();
+    valid_call();
+    parameters();
+    dtypes();
+    ranks_and_shapes();
+    seqlen_values();
+    null_pointers();
+    strides_and_aliasing();
     return tu_finish();
 }

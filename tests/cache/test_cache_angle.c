@@ -198,20 +198,20 @@ static void report(const char *what, const errs *m) {
     CHECK(m->naive > 2.0, "%s: the naive angle passes too (%.3g ulp): the check cannot fail", what, m->naive);
 }
 
-int main(void) {
-    make_two_pi();
-    /* The reference's 2*pi against a float64 one: a sanity check of the Machin sum. */
+enum { N_THETAS = 192 };
+
+/* The reference's 2*pi against a float64 one (a sanity check of the Machin sum), and one easy angle. */
+static void reference_sanity(void) {
     double hi = 0;
     for (int i = NL - 1; i >= 0; i--) hi += ldexp((double)TWO_PI.l[i], 32 * (i - FRAC));
     CHECK(hi == 6.283185307179586, "Machin 2*pi = %.17g", hi);
-    {
-        double c, s;
-        ref_sincos(3, 0.5, &c, &s);
-        CHECK(fabs(c - cos(1.5)) < 1e-15 && fabs(s - sin(1.5)) < 1e-15, "ref(1.5) = %g %g", c, s);
-    }
+    double c, s;
+    ref_sincos(3, 0.5, &c, &s);
+    CHECK(fabs(c - cos(1.5)) < 1e-15 && fabs(s - sin(1.5)) < 1e-15, "ref(1.5) = %g %g", c, s);
+}
 
-    /* Frequencies of real models: base 10000 and 500000, rotary_dim 128. */
-    double thetas[192];
+/* Frequencies of real models (base 10000 and 500000, rotary_dim 128), then random ones in (1e-7, 1]. */
+static void model_and_random_frequencies(double thetas[N_THETAS]) {
     int nt = 0;
     double bases[2] = {10000.0, 500000.0};
     for (int b = 0; b < 2; b++) {
@@ -223,77 +223,102 @@ int main(void) {
         nt += 64;
     }
     tu_seed(2024);
-    while (nt < 192) thetas[nt++] = exp(tu_uniform(log(1e-7), 0.0)); /* random in (1e-7, 1] */
+    while (nt < N_THETAS) thetas[nt++] = exp(tu_uniform(log(1e-7), 0.0)); /* random in (1e-7, 1] */
+}
 
-    errs m20 = {0, 0}, m24 = {0, 0}, mr = {0, 0}, mh = {0, 0};
-    for (int t = 0; t < nt; t++)
+/* Every frequency at every position around 2^20 and just below 2^24. */
+static void positions_near_powers_of_two(const double thetas[N_THETAS]) {
+    errs m20 = {0, 0}, m24 = {0, 0};
+    for (int t = 0; t < N_THETAS; t++)
         for (int64_t p = (1 << 20) - 64; p <= (1 << 20) + 64; p++) measure(p, thetas[t], &m20);
     report("positions 2^20 +- 64, 192 frequencies", &m20);
-    for (int t = 0; t < nt; t++)
+    for (int t = 0; t < N_THETAS; t++)
         for (int64_t p = (1 << 24) - 128; p <= (1 << 24); p++) measure(p, thetas[t], &m24);
     report("positions 2^24 - 128 .. 2^24, 192 frequencies", &m24);
-    for (int i = 0; i < 200000; i++) measure(tu_int(0, 1 << 24), thetas[tu_int(0, nt - 1)], &mr);
+}
+
+/* Random positions below 2^24 and below 2^31, each with a random one of the frequencies. */
+static void random_positions(const double thetas[N_THETAS]) {
+    errs mr = {0, 0};
+    for (int i = 0; i < 200000; i++) measure(tu_int(0, 1 << 24), thetas[tu_int(0, N_THETAS - 1)], &mr);
     report("200000 random positions below 2^24", &mr);
     errs m31 = {0, 0};
-    for (int i = 0; i < 20000; i++) measure(tu_int(0, INT32_MAX), thetas[tu_int(0, nt - 1)], &m31);
+    for (int i = 0; i < 20000; i++) measure(tu_int(0, INT32_MAX), thetas[tu_int(0, N_THETAS - 1)], &m31);
     report("20000 random positions below 2^31", &m31);
-    /* Angles within ~2^-29 of a multiple of pi/2: theta = RN(k*pi/2 / p), so cos or sin is tiny and
-     * only an accurate reduction gets its float32 ulps right. */
+}
+
+/* Angles within ~2^-29 of a multiple of pi/2: theta = RN(k*pi/2 / p), so cos or sin is tiny and
+ * only an accurate reduction gets its float32 ulps right. */
+static void angles_next_to_multiples_of_half_pi(void) {
+    errs mh = {0, 0};
     for (int i = 0; i < 100000; i++) {
         int64_t p = tu_int(1 << 10, 1 << 24);
         double k = (double)tu_int(1, p); /* theta in (0, pi/2] */
         measure(p, k * 1.5707963267948966 / (double)p, &mh);
     }
     report("100000 angles next to multiples of pi/2", &mh);
+}
 
-    /* The same through the public cache builder, at its float32 output. */
-    {
-        enum { D = 128, H = D / 2, N = 64 };
-        static float cs[N][H], sn[N][H];
-        rope_freq_config cfg;
-        memset(&cfg, 0, sizeof cfg);
-        cfg.rotary_dim = D;
-        double inv[H];
-        CHECK(rope_freq_compute(&cfg, inv, NULL) == ROPE_OK, "%s", rope_last_error());
-        rope_tensor C = {cs, ROPE_F32, 2, {N, H}, 0}, S = {sn, ROPE_F32, 2, {N, H}, 0};
-        int64_t start = (1 << 24) - N + 1;
-        CHECK(rope_cache_fill(&cfg, start, N, ROPE_CACHE_HALF, 0, &C, &S) == ROPE_OK, "%s", rope_last_error());
-        double worst = 0;
-        for (int r = 0; r < N; r++)
-            for (int i = 0; i < H; i++) {
-                double rc, rs;
-                ref_sincos(start + r, inv[i], &rc, &rs);
-                worst = fmax(worst, fmax(ulp_err(cs[r][i], rc), ulp_err(sn[r][i], rs)));
-            }
-        printf("%-44s max error %.6f ulp\n", "rope_cache_fill f32, positions to 2^24", worst);
-        CHECK(worst <= 2.0, "rope_cache_fill: %.4f ulp", worst);
-    }
-
-    /* Edge values: position 0, theta exactly representable angles, negative positions. */
-    {
-        double c, s;
-        rope_angle_sincos(0, 0.25, &c, &s);
-        CHECK(c == 1.0 && s == 0.0, "angle 0: %a %a", c, s);
-        rope_angle_sincos(-5, 0.3, &c, &s);
-        CHECK(fabs(c - cos(-1.5)) < 1e-15 && fabs(s - sin(-1.5)) < 1e-15, "negative position: %g %g", c, s);
-        rope_angle_sincos(1, INFINITY, &c, &s);
-        CHECK(isnan(c) && isnan(s), "infinite theta: %g %g", c, s);
-        rope_angle_sincos(1, 0x1p50, &c, &s); /* beyond the limit: still a valid cos/sin pair */
-        CHECK(fabs(c * c + s * s - 1.0) < 1e-12, "beyond the limit: %g %g", c, s);
-    }
-
-    /* Speed, for information. */
-    {
-        clock_t t0 = clock();
-        double acc = 0;
-        int n = 4000000;
-        for (int i = 0; i < n; i++) {
-            double c, s;
-            rope_angle_sincos(i, thetas[i & 127], &c, &s);
-            acc += c + s;
+/* The same through the public cache builder, at its float32 output. */
+static void cache_fill_f32(void) {
+    enum { D = 128, H = D / 2, N = 64 };
+    static float cs[N][H], sn[N][H];
+    rope_freq_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.rotary_dim = D;
+    double inv[H];
+    CHECK(rope_freq_compute(&cfg, inv, NULL) == ROPE_OK, "%s", rope_last_error());
+    rope_tensor C = {cs, ROPE_F32, 2, {N, H}, 0}, S = {sn, ROPE_F32, 2, {N, H}, 0};
+    int64_t start = (1 << 24) - N + 1;
+    CHECK(rope_cache_fill(&cfg, start, N, ROPE_CACHE_HALF, 0, &C, &S) == ROPE_OK, "%s", rope_last_error());
+    double worst = 0;
+    for (int r = 0; r < N; r++)
+        for (int i = 0; i < H; i++) {
+            double rc, rs;
+            ref_sincos(start + r, inv[i], &rc, &rs);
+            worst = fmax(worst, fmax(ulp_err(cs[r][i], rc), ulp_err(sn[r][i], rs)));
         }
-        double ns = (double)(clock() - t0) / CLOCKS_PER_SEC * 1e9 / n;
-        printf("rope_angle_sincos: %.1f ns per call (checksum %g)\n", ns, acc);
+    printf("%-44s max error %.6f ulp\n", "rope_cache_fill f32, positions to 2^24", worst);
+    CHECK(worst <= 2.0, "rope_cache_fill: %.4f ulp", worst);
+}
+
+/* Edge values: position 0, theta exactly representable angles, negative positions. */
+static void edge_values(void) {
+    double c, s;
+    rope_angle_sincos(0, 0.25, &c, &s);
+    CHECK(c == 1.0 && s == 0.0, "angle 0: %a %a", c, s);
+    rope_angle_sincos(-5, 0.3, &c, &s);
+    CHECK(fabs(c - cos(-1.5)) < 1e-15 && fabs(s - sin(-1.5)) < 1e-15, "negative position: %g %g", c, s);
+    rope_angle_sincos(1, INFINITY, &c, &s);
+    CHECK(isnan(c) && isnan(s), "infinite theta: %g %g", c, s);
+    rope_angle_sincos(1, 0x1p50, &c, &s); /* beyond the limit: still a valid cos/sin pair */
+    CHECK(fabs(c * c + s * s - 1.0) < 1e-12, "beyond the limit: %g %g", c, s);
+}
+
+/* Speed, for information (no check). */
+static void speed(const double thetas[N_THETAS]) {
+    clock_t t0 = clock();
+    double acc = 0;
+    int n = 4000000;
+    for (int i = 0; i < n; i++) {
+        double c, s;
+        rope_angle_sincos(i, thetas[i & 127], &c, &s);
+        acc += c + s;
     }
+    double ns = (double)(clock() - t0) / CLOCKS_PER_SEC * 1e9 / n;
+    printf("rope_angle_sincos: %.1f ns per call (checksum %g)\n", ns, acc);
+}
+
+int main(void) {
+    make_two_pi();
+    reference_sanity();
+    double thetas[N_THETAS];
+    model_and_random_frequencies(thetas);
+    positions_near_powers_of_two(thetas);
+    random_positions(thetas);
+    angles_next_to_multiples_of_half_pi();
+    cache_fill_f32();
+    edge_values();
+    speed(thetas);
     return tu_finish();
 }

@@ -187,6 +187,49 @@ static tk_case random_case(size_t head_size, int combo, int cos_full) {
     return c;
 }
 
+/* Every head size from 2 to 300, every dtype combination and cos mode, with a random rot / rs / stride. */
+static void every_head_size(const tk_set *set) {
+    for (size_t hs = 2; hs <= 300; hs++)
+        for (int combo = 0; combo < 5; combo++)
+            for (int full = 0; full < 2; full++) {
+                tk_case c = random_case(hs, combo, full);
+                check_case(set, &c);
+            }
+}
+
+/* Every rs that divides rot/2, for every even rot up to 64 and some wider ones. */
+static void every_pair_stride(const tk_set *set) {
+    static const size_t wide[] = {72, 96, 120, 128, 160, 192, 256, 288};
+    for (size_t k = 0; k < 32 + sizeof wide / sizeof wide[0]; k++) {
+        size_t rot = k < 32 ? 2 * (k + 1) : wide[k - 32];
+        for (size_t rs = 1; rs <= rot / 2; rs++) {
+            if ((rot / 2) % rs != 0) continue;
+            for (int combo = 0; combo < 5; combo++)
+                for (int full = 0; full < 2; full++) {
+                    tk_case c = random_case(rot + (size_t)tu_int(0, 5), combo, full);
+                    c.shape.rot = rot;
+                    c.shape.pair_stride = rs;
+                    check_case(set, &c);
+                }
+        }
+    }
+}
+
+/* The shapes that matter for speed, with every rs of the front ends, many times over. */
+static void common_shapes_repeated(const tk_set *set) {
+    static const size_t common[] = {64, 80, 96, 128, 256};
+    for (int rep = 0; rep < 40; rep++)
+        for (size_t k = 0; k < sizeof common / sizeof common[0]; k++)
+            for (int combo = 0; combo < 5; combo++)
+                for (int full = 0; full < 2; full++) {
+                    tk_case c = random_case(common[k], combo, full);
+                    c.shape.rot = common[k];
+                    c.shape.pair_stride = tk_rs(c.shape.rot, full);
+                    if (rep % 2) c.shape.cs_step = 0, c.heads = 2 + (size_t)rep % 4; /* a token's heads */
+                    check_case(set, &c);
+                }
+}
+
 int main(void) {
     tk_set sets[8];
     int n = tk_sets(sets);
@@ -199,40 +242,9 @@ int main(void) {
     }
     for (int s = 0; s < n; s++) {
         tu_seed(0x5eed0000u + (uint64_t)s);
-        /* every head size, every combination and cos mode, with a random rot / rs / stride choice */
-        for (size_t hs = 2; hs <= 300; hs++)
-            for (int combo = 0; combo < 5; combo++)
-                for (int full = 0; full < 2; full++) {
-                    tk_case c = random_case(hs, combo, full);
-                    check_case(&sets[s], &c);
-                }
-        /* every rs that divides rot/2, for every even rot up to 64 and some wider ones */
-        static const size_t wide[] = {72, 96, 120, 128, 160, 192, 256, 288};
-        for (size_t k = 0; k < 32 + sizeof wide / sizeof wide[0]; k++) {
-            size_t rot = k < 32 ? 2 * (k + 1) : wide[k - 32];
-            for (size_t rs = 1; rs <= rot / 2; rs++) {
-                if ((rot / 2) % rs != 0) continue;
-                for (int combo = 0; combo < 5; combo++)
-                    for (int full = 0; full < 2; full++) {
-                        tk_case c = random_case(rot + (size_t)tu_int(0, 5), combo, full);
-                        c.shape.rot = rot;
-                        c.shape.pair_stride = rs;
-                        check_case(&sets[s], &c);
-                    }
-            }
-        }
-        /* the shapes that matter for speed, with every rs of the front ends, many times over */
-        static const size_t common[] = {64, 80, 96, 128, 256};
-        for (int rep = 0; rep < 40; rep++)
-            for (size_t k = 0; k < sizeof common / sizeof common[0]; k++)
-                for (int combo = 0; combo < 5; combo++)
-                    for (int full = 0; full < 2; full++) {
-                        tk_case c = random_case(common[k], combo, full);
-                        c.shape.rot = common[k];
-                        c.shape.pair_stride = tk_rs(c.shape.rot, full);
-                        if (rep % 2) c.shape.cs_step = 0, c.heads = 2 + (size_t)rep % 4; /* a token's heads */
-                        check_case(&sets[s], &c);
-                    }
+        every_head_size(&sets[s]);
+        every_pair_stride(&sets[s]);
+        common_shapes_repeated(&sets[s]);
     }
     return tu_finish();
 }

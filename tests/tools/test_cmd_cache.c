@@ -123,24 +123,20 @@ static rope_freq_config cfg0(rope_scaling sc, double base, int64_t dim) {
     return c;
 }
 
-int main(int argc, char **argv) {
-    (void)argc;
-    strcpy(dir, "/tmp/rope_cache_cli_XXXXXX");
-    if (!mkdtemp(dir)) {
-        fprintf(stderr, "cannot create a temporary directory\n");
-        return 77;
-    }
+/* Default scaling, half layout, f32. */
+static void default_half_f32(void) {
     char out[128];
-
-    /* default, half, f32 */
     snprintf(out, sizeof out, "%s/a", dir);
     const char *a1[] = {"cache", "--dim", "64", "--positions", "0:100", "--base", "500000", "-o", out};
     CHECK(RUN(a1) == 0, "default run");
     rope_freq_config c = cfg0(ROPE_SCALING_DEFAULT, 500000, 64);
     c.seq_len = 100;
     expect_files("default", "a", &c, 0, 100, ROPE_CACHE_HALF, 0, ROPE_F32);
+}
 
-    /* vllm: one [count, R] file of [cos | sin] rows, the HALF tables side by side */
+/* vllm: one [count, R] file of [cos | sin] rows, the HALF tables side by side. */
+static void vllm_layout_bf16(void) {
+    char out[128];
     snprintf(out, sizeof out, "%s/v", dir);
     const char *v1[] = {"cache", "--dim", "48", "--positions", "7:60", "--layout", "vllm", "--dtype", "bf16",
                         "--scaling", "linear:factor=2", "-o", out};
@@ -152,18 +148,24 @@ int main(int argc, char **argv) {
     remove(out);
     snprintf(out, sizeof out, "%s/v", dir);
     rmdir(out);
+}
 
-    /* yarn, full coeff 4, bf16, at far positions; seq-len default END is unused by yarn */
+/* yarn, full coeff 4, bf16, at far positions; seq-len default END is unused by yarn. */
+static void yarn_full_bf16_far_positions(void) {
+    char out[128];
     snprintf(out, sizeof out, "%s/b", dir);
     const char *a2[] = {"cache", "--dim", "32", "--positions", "1000000:1000050",
                         "--scaling", "yarn:factor=4,original_max_position_embeddings=4096,beta_fast=16,truncate=false",
                         "--layout", "full", "--coeff", "4", "--dtype", "bf16", "-o", out};
     CHECK(RUN(a2) == 0, "yarn run");
-    c = cfg0(ROPE_SCALING_YARN, 10000, 32);
+    rope_freq_config c = cfg0(ROPE_SCALING_YARN, 10000, 32);
     c.factor = 4, c.original_max_position_embeddings = 4096, c.beta_fast = 16, c.no_truncate = 1;
     expect_files("yarn", "b", &c, 1000000, 50, ROPE_CACHE_FULL, 4, ROPE_BF16);
+}
 
-    /* longrope with lists; seq-len defaults to END = 300 > orig 256: long factors */
+/* longrope with lists; seq-len defaults to END = 300 > orig 256: long factors. */
+static void longrope_lists_long_factors(void) {
+    char out[128];
     snprintf(out, sizeof out, "%s/c", dir);
     const char *a3[] = {"cache", "--dim", "8", "--positions", "300",
                         "--scaling",
@@ -172,30 +174,40 @@ int main(int argc, char **argv) {
                         "-o", out};
     CHECK(RUN(a3) == 0, "longrope run");
     double sf[4] = {1, 1.5, 2, 2.5}, lf[4] = {4, 5, 6, 7.25};
-    c = cfg0(ROPE_SCALING_LONGROPE, 10000, 8);
+    rope_freq_config c = cfg0(ROPE_SCALING_LONGROPE, 10000, 8);
     c.short_factor = sf, c.long_factor = lf, c.factor = 16, c.original_max_position_embeddings = 256, c.seq_len = 300;
     expect_files("longrope", "c", &c, 0, 300, ROPE_CACHE_HALF, 0, ROPE_F32);
+}
 
-    /* llama3, f16, full coeff R (adjacent pairs); dynamic with an explicit --seq-len */
+/* llama3, f16, full coeff R (adjacent pairs). */
+static void llama3_full_f16(void) {
+    char out[128];
     snprintf(out, sizeof out, "%s/d", dir);
     const char *a4[] = {"cache", "--dim", "16", "--positions", "5:69",
                         "--scaling",
                         "llama3:factor=8,original_max_position_embeddings=64,low_freq_factor=1,high_freq_factor=4",
                         "--layout", "full", "--coeff", "16", "--dtype", "f16", "-o", out};
     CHECK(RUN(a4) == 0, "llama3 run");
-    c = cfg0(ROPE_SCALING_LLAMA3, 10000, 16);
+    rope_freq_config c = cfg0(ROPE_SCALING_LLAMA3, 10000, 16);
     c.factor = 8, c.original_max_position_embeddings = 64, c.low_freq_factor = 1, c.high_freq_factor = 4;
     expect_files("llama3", "d", &c, 5, 64, ROPE_CACHE_FULL, 16, ROPE_F16);
+}
 
+/* dynamic with an explicit --seq-len. */
+static void dynamic_explicit_seq_len(void) {
+    char out[128];
     snprintf(out, sizeof out, "%s/e", dir);
     const char *a5[] = {"cache", "--dim", "16", "--positions", "0:40", "--seq-len", "9000",
                         "--scaling", "dynamic:factor=2,original_max_position_embeddings=2048", "-o", out};
     CHECK(RUN(a5) == 0, "dynamic run");
-    c = cfg0(ROPE_SCALING_DYNAMIC, 10000, 16);
+    rope_freq_config c = cfg0(ROPE_SCALING_DYNAMIC, 10000, 16);
     c.factor = 2, c.original_max_position_embeddings = 2048, c.seq_len = 9000;
     expect_files("dynamic", "e", &c, 0, 40, ROPE_CACHE_HALF, 0, ROPE_F32);
+}
 
-    /* --help, usage errors (2) and library rejections (1): nothing written */
+/* --help, usage errors (exit 2) and library rejections (exit 1): nothing written. */
+static void help_usage_errors_and_rejections(void) {
+    char out[128];
     const char *h[] = {"cache", "--help"};
     CHECK(RUN(h) == 0, "--help");
     snprintf(out, sizeof out, "%s/x", dir);
@@ -228,35 +240,49 @@ int main(int argc, char **argv) {
         int r = run(argc_of(rejected[i], N_REJ_ARGS), rejected[i]);
         CHECK(r == 1 && !exists("x"), "rejected %d: exit %d", i, r);
     }
+}
 
-    /* The binary, through main's command table, when built next to this test (build/tests/..). */
+/* The binary, through main's command table, when built next to this test (build/tests/..). */
+static void rope_binary(void) {
     char self[4096];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 16);
-    if (n > 0) {
-        self[n] = '\0';
-        char *slash = strrchr(self, '/');
-        if (slash) {
-            *slash = '\0';
-            slash = strrchr(self, '/');
-        }
-        if (slash) {
-            strcpy(slash, "/rope");
-            if (access(self, X_OK) == 0) {
-                char cmd[8192];
-                const char *emu = getenv("ROPE_EMULATOR"); /* a cross build's qemu */
-                snprintf(cmd, sizeof cmd,
-                         "%s '%s' cache --dim 64 --positions 0:100 --base 500000 -o '%s/f' >/dev/null",
-                         emu ? emu : "", self, dir);
-                CHECK(system(cmd) == 0, "%s", cmd);
-                c = cfg0(ROPE_SCALING_DEFAULT, 500000, 64);
-                expect_files("binary", "f", &c, 0, 100, ROPE_CACHE_HALF, 0, ROPE_F32);
-                remove_outputs("f");
-            } else {
-                printf("(no rope binary at %s: binary check skipped)\n", self);
-            }
-        }
+    if (n <= 0) return;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash) {
+        *slash = '\0';
+        slash = strrchr(self, '/');
     }
-    (void)argv;
+    if (!slash) return;
+    strcpy(slash, "/rope");
+    if (access(self, X_OK) != 0) {
+        printf("(no rope binary at %s: binary check skipped)\n", self);
+        return;
+    }
+    char cmd[8192];
+    const char *emu = getenv("ROPE_EMULATOR"); /* a cross build's qemu */
+    snprintf(cmd, sizeof cmd, "%s '%s' cache --dim 64 --positions 0:100 --base 500000 -o '%s/f' >/dev/null",
+             emu ? emu : "", self, dir);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    rope_freq_config c = cfg0(ROPE_SCALING_DEFAULT, 500000, 64);
+    expect_files("binary", "f", &c, 0, 100, ROPE_CACHE_HALF, 0, ROPE_F32);
+    remove_outputs("f");
+}
+
+int main(void) {
+    strcpy(dir, "/tmp/rope_cache_cli_XXXXXX");
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "cannot create a temporary directory\n");
+        return 77;
+    }
+    default_half_f32();
+    vllm_layout_bf16();
+    yarn_full_bf16_far_positions();
+    longrope_lists_long_factors();
+    llama3_full_f16();
+    dynamic_explicit_seq_len();
+    help_usage_errors_and_rejections();
+    rope_binary();
 
     const char *subs[] = {"a", "b", "c", "d", "e"};
     for (int i = 0; i < 5; i++) remove_outputs(subs[i]);

@@ -67,25 +67,18 @@ static void check_csv(const char *what, char *out, int rows, const char *const f
     CHECK(n == rows, "%s: %d rows, expected %d", what, n, rows);
 }
 
-int main(int argc, char **argv) {
-    (void)argc;
-    char self[4096];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len <= 0) snprintf(self, sizeof self, "%s", argv[0]);
-    else self[len] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash) *slash = '\0';
-    snprintf(rope, sizeof rope, "%s/../rope", slash ? self : ".");
-    if (access(rope, X_OK) != 0) {
-        printf("skipped: %s is not built\n", rope);
-        return 77;
-    }
-    static char out[1 << 16];
+/* The CSV output (shared by the sections; large enough for every run). */
+static char out[1 << 16];
 
+/* `--quick --op onnx --tokens 4`: the header, then two rows with the expected fixed columns. */
+static void quick_onnx_sweep(void) {
     CHECK(run("--quick --csv --op onnx --tokens 4", out, sizeof out) == 0, "onnx 4 tokens: exit status");
     static const char *const onnx_cols[9] = {"onnx", "f32", "halves", "4", "32", "0", "128", "128", "*"};
     check_csv("--op onnx --tokens 4", out, 2, onnx_cols);
+}
 
+/* One case chosen by every option: ATB with f32 cos and coeff 4, and ONNX interleaved bf16. */
+static void single_cases(void) {
     CHECK(run("--csv --op atb --dtype f16-f32cos --layout coeff4 --tokens 3 --heads 8 --heads-k 2 --head-size 64 "
               "--threads 3 --reps 2",
               out, sizeof out) == 0,
@@ -98,8 +91,10 @@ int main(int argc, char **argv) {
           "onnx interleaved: exit status");
     static const char *const il_cols[9] = {"onnx", "bf16", "interleaved", "2", "4", "0", "16", "16", "1"};
     check_csv("onnx interleaved", out, 1, il_cols);
+}
 
-    /* On-the-fly and backward rows: the mode is marked in the layout column. */
+/* On-the-fly and backward rows: the mode is marked in the layout column. */
+static void fly_and_backward_rows(void) {
     CHECK(run("--csv --op onnx --tokens 5 --heads 2 --head-size 32 --threads 1 --reps 1 --fly", out, sizeof out) == 0,
           "onnx fly: exit status");
     static const char *const fly_cols[9] = {"onnx", "f32", "halves+fly", "5", "2", "0", "32", "32", "1"};
@@ -115,7 +110,10 @@ int main(int argc, char **argv) {
           "atb fly backward: exit status");
     static const char *const fb_cols[9] = {"atb", "f16-f32cos", "coeff4+fly+bwd", "33", "2", "1", "16", "16", "1"};
     check_csv("atb --fly --backward", out, 1, fb_cols);
+}
 
+/* vLLM rows: batched decode at scattered positions, GPT-J backward on the fly, and their usage errors. */
+static void vllm_rows(void) {
     /* vLLM rows: batched decode at scattered positions, GPT-J backward on the fly. */
     CHECK(run("--csv --op vllm --dtype bf16-f32cos --tokens 6 --heads 4 --heads-k 2 --head-size 32 --threads 1 "
               "--reps 1 --scatter",
@@ -131,17 +129,48 @@ int main(int argc, char **argv) {
     check_csv("vllm --fly --backward", out, 1, vf_cols);
     CHECK(run("--op vllm --layout coeff2", out, sizeof out) == 2, "coeff2 accepted for vllm");
     CHECK(run("--op atb --scatter", out, sizeof out) == 2, "--scatter accepted for atb");
+}
 
-    /* The table: a title line, then the same column names, space-aligned, then one row. */
+/* The table: a title line, then the same column names, space-aligned, then one row. */
+static void table_form(void) {
     CHECK(run("--op atb --layout coeffD --tokens 1 --heads 2 --head-size 8 --threads 1 --reps 1", out, sizeof out) == 0,
           "table: exit status");
     CHECK(strstr(out, "op   dtype") && strstr(out, "copy_gbps") && strstr(out, "coeffD") && !strchr(out, ','),
           "table output:\n%s", out);
+}
 
+/* Usage errors exit 2; --help exits 0 with the usage text. */
+static void usage_errors_and_help(void) {
     CHECK(run("--op nope", out, sizeof out) == 2, "unknown op accepted");
     CHECK(run("--op onnx --dtype f16-f32cos", out, sizeof out) == 2, "f16-f32cos accepted for onnx");
     CHECK(run("--tokens 0", out, sizeof out) == 2, "0 tokens accepted");
     CHECK(run("--frobnicate", out, sizeof out) == 2, "unknown option accepted");
     CHECK(run("--help", out, sizeof out) == 0 && strstr(out, "usage: rope bench"), "--help");
+}
+
+/* Points `rope` at the binary beside the tests directory; 0 when it is not built. */
+static int find_rope(const char *argv0) {
+    char self[4096];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len <= 0) snprintf(self, sizeof self, "%s", argv0);
+    else self[len] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash) *slash = '\0';
+    snprintf(rope, sizeof rope, "%s/../rope", slash ? self : ".");
+    return access(rope, X_OK) == 0;
+}
+
+int main(int argc, char **argv) {
+    (void)argc;
+    if (!find_rope(argv[0])) {
+        printf("skipped: %s is not built\n", rope);
+        return 77;
+    }
+    quick_onnx_sweep();
+    single_cases();
+    fly_and_backward_rows();
+    vllm_rows();
+    table_form();
+    usage_errors_and_help();
     return tu_finish();
 }
