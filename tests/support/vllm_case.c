@@ -28,7 +28,9 @@ void vc_draw(vllm_case *c, int mrope) {
     static const rope_dtype xts[] = {ROPE_F32, ROPE_F16, ROPE_BF16};
     for (;;) {
         memset(c, 0, sizeof *c);
-        int64_t hs = pick(sizes, 15);
+        /* 1 in 16: heads of 4 KiB and more, which the engine walks in tiles (heads far apart) */
+        int big = tu_int(0, 15) == 0;
+        int64_t hs = big ? (tu_int(0, 1) ? 1024 : 2048) : pick(sizes, 15);
         c->rot = 2 * tu_int(1, hs / 2);
         if (tu_int(0, 2)) c->rot = hs - hs % 2; /* full rotation most often */
         c->attrs.head_size = hs;
@@ -48,7 +50,7 @@ void vc_draw(vllm_case *c, int mrope) {
         c->hq = tu_int(0, 6);
         c->hk = tu_int(0, 3) == 0 ? -1 : tu_int(0, 4);
         int64_t heads = c->hq + (c->hk > 0 ? c->hk : 0);
-        if (c->tokens * heads * hs > VC_LIMIT) continue;
+        if (c->tokens * heads * hs > (big ? 24 * VC_LIMIT : VC_LIMIT)) continue;
         c->cache_rows = tu_int(1, 60);
         c->xt = xts[tu_int(0, 2)];
         c->ct = tu_int(0, 1) ? c->xt : ROPE_F32;
