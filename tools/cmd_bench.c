@@ -147,7 +147,8 @@ static int run_suite(const bench_opts *o) {
             if (run_case(o, &c)) return 1;
         }
         for (size_t t = 0; t < 3; t++) {
-            bench_case c = {BENCH_ATB, atb_types[t][0], atb_types[t][1], 2, 2048, 32, 8, 128, 128, mode & 1, mode >> 1, 0};
+            bench_case c = {BENCH_ATB, atb_types[t][0], atb_types[t][1], 2, 2048, 32, 8, 128, 128, mode & 1, mode >> 1,
+                            0};
             if (run_case(o, &c)) return 1;
         }
     }

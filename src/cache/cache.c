@@ -46,7 +46,8 @@ static rope_status check_tensors(const char *where, int64_t count, int64_t width
 /* The vLLM layout: one [count, d] tensor of [cos | sin] rows, given as cos; sin is NULL. */
 static rope_status check_vllm_tensor(const char *where, int64_t count, int64_t width, const char *why,
                                      const rope_tensor *cos, const rope_tensor *sin) {
-    if (sin) return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "sin: expected NULL with ROPE_CACHE_VLLM (cos holds [cos | sin] rows)");
+    if (sin)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "sin: expected NULL with ROPE_CACHE_VLLM (cos holds [cos | sin] rows)");
     ROPE_TRY(rope_check_tensor(where, "cos", cos));
     ROPE_TRY(rope_check_dtype(where, "cos", cos, cache_types, 3));
     ROPE_TRY(rope_check_rank(where, "cos", cos, 2, 0, "[count, width]"));
@@ -85,7 +86,8 @@ rope_status rope_cache_fill(const rope_freq_config *cfg, int64_t pos_start, int6
         why = "rotary_dim for ROPE_CACHE_VLLM ([cos | sin] rows)";
     } else {
         return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
-                         "layout: expected ROPE_CACHE_HALF (0), ROPE_CACHE_FULL (1) or ROPE_CACHE_VLLM (2), found %d", (int)layout);
+                         "layout: expected ROPE_CACHE_HALF (0), ROPE_CACHE_FULL (1) or ROPE_CACHE_VLLM (2), found %d",
+                         (int)layout);
     }
 
     if (count < 0) return rope_fail(ROPE_ERROR_SHAPE, where, "count: expected >= 0, found %lld", (long long)count);

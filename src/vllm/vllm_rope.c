@@ -103,7 +103,8 @@ rope_status rope_vllm_plan_shapes(const char *where, const rope_vllm_attrs *a, c
     if (cache) {
         ROPE_TRY(rope_check_tensor(where, "cos_sin_cache", cache));
         if (cache->dtype != q->dtype && cache->dtype != ROPE_F32)
-            return rope_fail(ROPE_ERROR_DTYPE, where, "cos_sin_cache: expected %s or f32 (the query's dtype or f32), found %s",
+            return rope_fail(ROPE_ERROR_DTYPE, where,
+                             "cos_sin_cache: expected %s or f32 (the query's dtype or f32), found %s",
                              rope_dtype_name(q->dtype), rope_dtype_name(cache->dtype));
         ROPE_TRY(rope_check_rank(where, "cos_sin_cache", cache, 2, 0, "[P, rot]"));
     }
@@ -168,8 +169,8 @@ static rope_status check_positions(const char *where, const char *name, const ro
             if (p->cache_rows >= 0)
                 return rope_fail(ROPE_ERROR_INDEX, where, "%s%s = %lld: expected in [0, %lld) (cos_sin_cache rows)",
                                  name, idx, (long long)v, (long long)p->cache_rows);
-            return rope_fail(ROPE_ERROR_INDEX, where, "%s%s = %lld: expected in [0, 2^53) (exact in float64)", name, idx,
-                             (long long)v);
+            return rope_fail(ROPE_ERROR_INDEX, where, "%s%s = %lld: expected in [0, 2^53) (exact in float64)", name,
+                             idx, (long long)v);
         }
         if (v > best) best = v;
     }

@@ -124,7 +124,8 @@ static void gen_vllm(gcase *g) {
     g->va = a;
     int bs = (int)tu_int(0, 1), r3 = !bs && tu_int(0, 1);
     /* at least one head each: the row-stride mutations assume rows of at least one element */
-    int64_t B = small(2), S = small(3), T = bs ? B * S : small(5), hq = tu_int(1, 3), hk = tu_int(0, 3) ? tu_int(1, 2) : -1;
+    int64_t B = small(2), S = small(3), T = bs ? B * S : small(5);
+    int64_t hq = tu_int(1, 3), hk = tu_int(0, 3) ? tu_int(1, 2) : -1;
     int64_t pd[3], np = 0;
     if (m) pd[np++] = m;
     if (bs) pd[np++] = B, pd[np++] = S;

@@ -13,7 +13,8 @@ int m_lifecycle(gcase *g) {
         L = L_EXEC_OTHER;
     g->life = L;
     if (L == L_COUNT_IN) g->bad_count = (size_t)(onnx || vllm ? PICK(0, 1, 2, 5, 6, -1) : PICK(0, 3, 4, 6, -1));
-    if (L == L_COUNT_OUT) g->bad_count = (size_t)(onnx ? PICK(0, 2, 3) : vllm && g->s[T_K].used ? PICK(0, 1, 3) : PICK(0, 3));
+    if (L == L_COUNT_OUT) /* vLLM without key: 1 or 2 outputs */
+        g->bad_count = (size_t)(onnx ? PICK(0, 2, 3) : vllm && !g->s[T_K].used ? PICK(0, 3) : PICK(0, 1, 3));
     note(g, "lifecycle %d", L);
     if (L == L_DATA_CHANGED) expect(g, BIT(ROPE_ERROR_INDEX), 0);
     else if (L == L_COUNT_IN || L == L_COUNT_OUT) expect(g, BIT(ROPE_ERROR_SHAPE), 0);
@@ -57,7 +58,9 @@ static rope_status exec(rope_operation *op, const rope_variant_pack *pack, rope_
  * *shown gets the one to tally: the disturbed step's when that does not decide the case. */
 rope_status run_op(gcase *g, rope_context *ctx, rope_status *shown) {
     const int onnx = g->e == E_ONNX_OP, vllm = g->e == E_VLLM_OP, L = g->life;
-    const char *fc = onnx ? "rope_operation_create_onnx" : vllm ? "rope_operation_create_vllm" : "rope_operation_create_atb";
+    const char *fc = onnx   ? "rope_operation_create_onnx"
+                     : vllm ? "rope_operation_create_vllm"
+                            : "rope_operation_create_atb";
     const char *fi = "rope_operation_infer_shape", *fs = "rope_operation_setup", *fe = "rope_operation_execute";
     rope_operation *const sentinel = (rope_operation *)(void *)g;
     rope_operation *op = sentinel;
@@ -108,7 +111,8 @@ rope_status run_op(gcase *g, rope_context *ctx, rope_status *shown) {
         for (size_t i = 0; i < n_out; i++) {
             int s = vllm ? (i ? T_K : T_X) : -1; /* vLLM: query_out, key_out from query, key */
             if (vllm && !g->s[s].used) continue;
-            check(g, same_desc(&inf[i], vllm ? &g->s[s].t : &in[i]), "infer_shape output %zu is not its input's descriptor", i);
+            const rope_tensor *want = vllm ? &g->s[s].t : &in[i];
+            check(g, same_desc(&inf[i], want), "infer_shape output %zu is not its input's descriptor", i);
         }
     }
     if (st != ROPE_OK) {

@@ -1,7 +1,8 @@
 /* The vLLM operator on the fly against the cached operator on a cache rope_cache_fill built with
  * ROPE_CACHE_VLLM for the same configuration and dtype: bitwise equal outputs, forward and
  * backward, for random cases (every layout, pairing, dtype pair, partial rotation, key absent, i32
- * and i64 positions up to 40000, several scalings, MRoPE with one position per axis per token), on every instruction set and thread count;
+ * and i64 positions up to 40000, several scalings, MRoPE with one position per axis per token), on
+ * every instruction set and thread count;
  * also the on-the-fly rejections (kind, cs_dtype, rotary_dim, NULLs) with nothing written. */
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,8 @@ static void one_case(int mrope) {
     vllm_bufs b;
     char desc[300];
     vc_draw(&c, mrope);
-    if (tu_int(0, 3) == 0) c.cache_rows = tu_int(1000, c.rot <= 32 ? 40000 : 4000); /* far positions, a cache that fills fast */
+    /* far positions, with a cache that fills fast */
+    if (tu_int(0, 3) == 0) c.cache_rows = tu_int(1000, c.rot <= 32 ? 40000 : 4000);
     vc_build(&c, &b, 0);
     vc_str(&c, desc, sizeof desc);
     rope_freq_config cfg;
@@ -54,8 +56,9 @@ static void one_case(int mrope) {
             if (b.mem[i]) want[i] = tu_xmalloc(b.bytes[i]), memcpy(want[i], b.mem[i], b.bytes[i]);
         for (int x = 0; x < ctxs.n; x++) {
             vc_restore(&b);
-            st = bwd ? rope_vllm_rotary_embedding_fly_backward(ctxs.ctx[x], &c.attrs, &b.query, k, &fly, &b.query_out, ko)
-                     : rope_vllm_rotary_embedding_fly(ctxs.ctx[x], &c.attrs, &b.query, k, &fly, &b.query_out, ko);
+            rope_context *cx = ctxs.ctx[x];
+            st = bwd ? rope_vllm_rotary_embedding_fly_backward(cx, &c.attrs, &b.query, k, &fly, &b.query_out, ko)
+                     : rope_vllm_rotary_embedding_fly(cx, &c.attrs, &b.query, k, &fly, &b.query_out, ko);
             CHECK(st == ROPE_OK, "fly%s on %s, %s: %s", bwd ? " backward" : "", ctxs.name[x], desc, rope_last_error());
             CHECK(same(&b, want), "fly%s on %s, %s: not bitwise the cached result", bwd ? " backward" : "",
                   ctxs.name[x], desc);
@@ -112,7 +115,8 @@ static void rejections(void) {
         for (int e = 0; e < T * HS; e++) untouched &= qo[e] == 0xabcd;
         CHECK(untouched, "%s: output written", cases[i].what);
     }
-    CHECK(rope_vllm_rotary_embedding_fly(NULL, &a, &tq, NULL, NULL, &tqo, NULL) == ROPE_ERROR_NULL_ARGUMENT, "NULL fly");
+    CHECK(rope_vllm_rotary_embedding_fly(NULL, &a, &tq, NULL, NULL, &tqo, NULL) == ROPE_ERROR_NULL_ARGUMENT,
+          "NULL fly");
 }
 
 int main(void) {

@@ -1,11 +1,12 @@
 /* The vLLM operator on random cases against the float64 reference (reference_vllm.c): head sizes
- * from 2 to 256 (and 1024 / 2048, walked in tiles), full and partial rotation, both pairings, positions [T] / [B, S] (i64 and i32,
- * scattered and repeated), query/key [T, H*hs] / [T, H, hs] / [B, S, H*hs], key absent, 0 heads,
- * MRoPE with 3 and 4 contiguous sections and the interleaved form (sections of every size), every
- * dtype pair, out of place, in place, strided rows and q/k inside one fused QKV buffer. Each case
- * runs on every instruction set with 1 and 2 threads (small jobs split too) and the default
- * context: the first result against the reference (no byte outside the outputs touched), the
- * others bit for bit against it; every other case also through the operation lifecycle. */
+ * from 2 to 256 (and 1024 / 2048, walked in tiles), full and partial rotation, both pairings,
+ * positions [T] / [B, S] (i64 and i32, scattered and repeated), query/key [T, H*hs] / [T, H, hs] /
+ * [B, S, H*hs], key absent, 0 heads, MRoPE with 3 and 4 contiguous sections and the interleaved form
+ * (sections of every size), every dtype pair, out of place, in place, strided rows and q/k inside one
+ * fused QKV buffer. Each case runs on every instruction set with 1 and 2 threads (small jobs split
+ * too) and the default context: the first result against the reference (no byte outside the outputs
+ * touched), the others bit for bit against it; every other case also through the operation
+ * lifecycle. */
 #include <stdlib.h>
 #include <string.h>
 
