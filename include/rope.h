@@ -529,10 +529,11 @@ typedef struct rope_fly {
                                      is the rotated width: ONNX r (rotary_embedding_dim, or head_size
                                      when that is 0), ATB the chunk width D */
     rope_positions_kind kind;
-    rope_tensor positions;        /* i64, dense, shaped as `kind` says; every value >= 0 */
+    rope_tensor positions;        /* i64 (vLLM: or i32), dense, shaped as `kind` says; every value >= 0 */
     rope_dtype cs_dtype;          /* the dtype cos/sin are rounded to, as a cache of that dtype would
                                      be: 0 means the data's dtype. ONNX: the data's dtype only; ATB:
-                                     as rope_atb_rope's cos (f16 data may take ROPE_F32) */
+                                     as rope_atb_rope's cos (f16 data may take ROPE_F32);
+                                     vLLM: the query's or ROPE_F32 */
 } rope_fly;
 
 /*
