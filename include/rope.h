@@ -527,7 +527,7 @@ typedef enum rope_positions_kind {
 typedef struct rope_fly {
     const rope_freq_config *freq; /* the frequencies (rope_freq_config above); required. Its rotary_dim
                                      is the rotated width: ONNX r (rotary_embedding_dim, or head_size
-                                     when that is 0), ATB the chunk width D */
+                                     when that is 0), ATB the chunk width D, vLLM rot */
     rope_positions_kind kind;
     rope_tensor positions;        /* i64 (vLLM: or i32), dense, shaped as `kind` says; every value >= 0 */
     rope_dtype cs_dtype;          /* the dtype cos/sin are rounded to, as a cache of that dtype would
