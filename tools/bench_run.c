@@ -95,12 +95,14 @@ bench_data *bench_data_create(const bench_case *c) {
     fill(d->cos, c->cs_dtype, cs_bytes / rope_dtype_size(c->cs_dtype));
     fill(d->sin, c->cs_dtype, cs_bytes / rope_dtype_size(c->cs_dtype));
     if (c->op != BENCH_ATB || c->fly) { /* position_ids (or positions) 0..seq-1, or scattered */
-        d->ids = malloc(c->tokens * sizeof *d->ids);
+        size_t axes = c->mrope ? 3 : 1; /* MRoPE: height and width positions below the time one */
+        d->ids = malloc(axes * c->tokens * sizeof *d->ids);
         if (!d->ids) goto oom;
-        for (size_t t = 0; t < c->tokens; t++) d->ids[t] = (int64_t)t;
+        for (size_t t = 0; t < axes * c->tokens; t++) d->ids[t] = (int64_t)((t % c->tokens) / (1 + t / c->tokens));
         for (size_t t = 0; c->scatter && t < c->tokens; t++) {
             rng_state ^= rng_state << 13, rng_state ^= rng_state >> 7, rng_state ^= rng_state << 17;
             d->ids[t] = (int64_t)(rng_state % BENCH_SCATTER_POSITIONS);
+            for (size_t a = 1; a < axes; a++) d->ids[a * c->tokens + t] = d->ids[t] / (int64_t)(1 + a);
         }
     }
     d->seqlen = (int32_t)c->tokens;
@@ -159,6 +161,13 @@ static rope_status call_kernel(bench_data *d, rope_context *ctx) {
         qo.data = d->y[0];
         ko.data = d->y[1];
         rope_tensor pos = {d->ids, ROPE_I64, 1, {(int64_t)c->tokens}, 0};
+        if (c->mrope) {
+            int64_t s0 = (int64_t)c->rot / 8, s1 = 3 * (int64_t)c->rot / 16;
+            attrs.n_mrope_section = 3, attrs.mrope_interleaved = c->mrope == 2;
+            attrs.mrope_section[0] = s0, attrs.mrope_section[1] = s1;
+            attrs.mrope_section[2] = (int64_t)c->rot / 2 - s0 - s1;
+            pos.rank = 2, pos.dims[0] = 3, pos.dims[1] = (int64_t)c->tokens;
+        }
         if (c->fly) {
             fly.positions = pos;
             return c->backward ? rope_vllm_rotary_embedding_fly_backward(ctx, &attrs, &q, &k, &fly, &qo, &ko)

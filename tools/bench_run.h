@@ -21,6 +21,10 @@ typedef struct bench_case {
     /* vLLM: positions random in [0, BENCH_SCATTER_POSITIONS) (a batched decode step: one token of each
      * running sequence) into a cache of that many rows; 0: positions 0..tokens-1 (prefill). */
     int scatter;
+    /* vLLM: MRoPE, positions [3, tokens] (time, height, width; the three axes differ), sections
+     * [rot/8, 3*rot/16, rot/2 - rot/8 - 3*rot/16] (Qwen2-VL's [16, 24, 24] at rot 128); 2: interleaved
+     * (Qwen3-VL). 0: plain. */
+    int mrope;
 } bench_case;
 
 enum { BENCH_SCATTER_POSITIONS = 32768 };

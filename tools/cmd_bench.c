@@ -11,6 +11,7 @@ static const char usage_text[] =
     "usage: rope bench [--quick] [--csv] [--op onnx|atb|vllm] [--dtype f32|f16|bf16|f16-f32cos|bf16-f32cos]\n"
     "                  [--layout halves|interleaved|coeff2|coeff4|coeffD|neox|gptj] [--tokens N] [--heads N]\n"
     "                  [--heads-k N] [--head-size N] [--threads N] [--reps N] [--fly] [--backward] [--scatter]\n"
+    "                  [--mrope contiguous|interleaved]\n"
     "\n"
     "Without case options, runs the default suite with 1 and 2 threads: ONNX [1, 32, seq, 128] (f32, f16,\n"
     "bf16; halves and interleaved; position_ids 0..seq-1 into a 2-D cache) and ATB q [tokens, 4096],\n"
@@ -25,7 +26,9 @@ static const char usage_text[] =
     "--fly computes cos/sin from positions 0..tokens-1 and a default rope_freq_config (rope.h's on-the-fly\n"
     "mode) instead of reading tables; --backward runs the backward form. They mark the layout column\n"
     "(halves+fly, coeff2+bwd, ...). The default suite adds, for prefill, the fly, backward and fly backward\n"
-    "rows of ONNX halves and ATB coeff2. --scatter (vLLM) draws the positions from [0, 32768) as above.\n"
+    "rows of ONNX halves and ATB coeff2. --scatter (vLLM) draws the positions from [0, 32768) as above;\n"
+    "--mrope (vLLM) gives each token three positions (time, height, width) and splits the pairs among\n"
+    "them as Qwen2-VL (contiguous, [16, 24, 24] at rot 128) or Qwen3-VL (interleaved) does.\n"
     "\n"
     "gbps counts input read + output written + cos/sin rows read (fly rows count the rows they replace,\n"
     "so every row of a shape counts the same bytes); copy_gbps is a memcpy of half as many\n"
@@ -54,7 +57,8 @@ static void layout_label(const bench_case *c, char *buf, size_t size) {
     const char *mode = c->fly && c->backward ? "+fly+bwd" : c->fly ? "+fly" : c->backward ? "+bwd" : "";
     if (c->op == BENCH_ONNX) snprintf(buf, size, "%s%s", c->layout ? "interleaved" : "halves", mode);
     else if (c->op == BENCH_VLLM)
-        snprintf(buf, size, "%s%s%s", c->layout ? "gptj" : "neox", c->scatter ? "+scatter" : "", mode);
+        snprintf(buf, size, "%s%s%s%s", c->layout ? "gptj" : "neox", c->scatter ? "+scatter" : "",
+                 c->mrope ? (c->mrope == 2 ? "+mrope-i" : "+mrope") : "", mode);
     else if ((size_t)c->layout == c->rot && c->layout != 2 && c->layout != 4) snprintf(buf, size, "coeffD%s", mode);
     else snprintf(buf, size, "coeff%d%s", c->layout, mode);
 }
@@ -116,6 +120,15 @@ static int run_case(const bench_opts *o, const bench_case *c) {
     return status;
 }
 
+/* A case of the default suite: 32 query heads of 128, full rotation, tables, forward. */
+static bench_case suite_case(bench_op op, rope_dtype x, rope_dtype cs, int layout, size_t tokens, size_t heads_k) {
+    bench_case c;
+    memset(&c, 0, sizeof c);
+    c.op = op, c.x_dtype = x, c.cs_dtype = cs, c.layout = layout, c.tokens = tokens;
+    c.heads_q = 32, c.heads_k = heads_k, c.head_size = c.rot = 128;
+    return c;
+}
+
 static int run_suite(const bench_opts *o) {
     static const size_t shapes[] = {1, 2048, 16384};
     static const rope_dtype onnx_types[] = {ROPE_F32, ROPE_F16, ROPE_BF16};
@@ -124,12 +137,12 @@ static int run_suite(const bench_opts *o) {
     for (size_t s = 0; s < n_shapes; s++)
         for (size_t t = 0; t < 3; t++)
             for (int layout = 0; layout < 2; layout++) {
-                bench_case c = {BENCH_ONNX, onnx_types[t], onnx_types[t], layout, shapes[s], 32, 0, 128, 128, 0, 0, 0};
+                bench_case c = suite_case(BENCH_ONNX, onnx_types[t], onnx_types[t], layout, shapes[s], 0);
                 if (run_case(o, &c)) return 1;
             }
     for (size_t s = 0; s < n_shapes; s++)
         for (size_t t = 0; t < 3; t++) {
-            bench_case c = {BENCH_ATB, atb_types[t][0], atb_types[t][1], 2, shapes[s], 32, 8, 128, 128, 0, 0, 0};
+            bench_case c = suite_case(BENCH_ATB, atb_types[t][0], atb_types[t][1], 2, shapes[s], 8);
             if (run_case(o, &c)) return 1;
         }
     /* vLLM: batched decode (one token of each of 64 / 256 sequences, scattered positions), prefill. */
@@ -137,18 +150,20 @@ static int run_suite(const bench_opts *o) {
     static const rope_dtype vllm_types[] = {ROPE_F16, ROPE_BF16};
     for (size_t s = 0; s < 3; s++)
         for (size_t t = 0; t < 2; t++) {
-            bench_case c = {BENCH_VLLM, vllm_types[t], ROPE_F32, 0, vllm_tokens[s], 32, 8, 128, 128, 0, 0, s < 2};
+            bench_case c = suite_case(BENCH_VLLM, vllm_types[t], ROPE_F32, 0, vllm_tokens[s], 8);
+            c.scatter = s < 2;
             if (run_case(o, &c)) return 1;
         }
     /* Prefill on the fly and backward, to compare with the table rows above. */
     for (int mode = 1; mode < 4; mode++) {
         for (size_t t = 0; t < 3; t++) {
-            bench_case c = {BENCH_ONNX, onnx_types[t], onnx_types[t], 0, 2048, 32, 0, 128, 128, mode & 1, mode >> 1, 0};
+            bench_case c = suite_case(BENCH_ONNX, onnx_types[t], onnx_types[t], 0, 2048, 0);
+            c.fly = mode & 1, c.backward = mode >> 1;
             if (run_case(o, &c)) return 1;
         }
         for (size_t t = 0; t < 3; t++) {
-            bench_case c = {BENCH_ATB, atb_types[t][0], atb_types[t][1], 2, 2048, 32, 8, 128, 128, mode & 1, mode >> 1,
-                            0};
+            bench_case c = suite_case(BENCH_ATB, atb_types[t][0], atb_types[t][1], 2, 2048, 8);
+            c.fly = mode & 1, c.backward = mode >> 1;
             if (run_case(o, &c)) return 1;
         }
     }
@@ -179,6 +194,8 @@ static int finish_case(bench_opts *o) {
     if (c->op == BENCH_ONNX && o->heads_k > 0)
         return bad("%s", "--heads-k applies to --op atb and vllm only");
     if (c->scatter && c->op != BENCH_VLLM) return bad("%s", "--scatter applies to --op vllm only");
+    if (c->mrope && c->op != BENCH_VLLM) return bad("%s", "--mrope applies to --op vllm only");
+    if (c->mrope && c->head_size < 16) return bad("%s", "--mrope needs --head-size 16 or more (3 sections)");
     const char *dt = o->dtype ? o->dtype : c->op == BENCH_ONNX ? "f32" : "f16";
     if (float_dtype_named(dt) != ROPE_DTYPE_INVALID) c->x_dtype = c->cs_dtype = float_dtype_named(dt);
     else if (!strcmp(dt, "f16-f32cos") && c->op != BENCH_ONNX) c->x_dtype = ROPE_F16, c->cs_dtype = ROPE_F32;
@@ -233,7 +250,12 @@ int rope_cmd_bench(int argc, char **argv) {
         if (i + 1 >= argc) return bad("%s: expected a value (or unknown option)", a);
         const char *v = argv[++i];
         long n = 0;
-        if (!strcmp(a, "--op")) {
+        if (!strcmp(a, "--mrope")) {
+            if (!strcmp(v, "contiguous")) o.c.mrope = 1;
+            else if (!strcmp(v, "interleaved")) o.c.mrope = 2;
+            else return bad("--mrope '%s': expected contiguous or interleaved", v);
+            o.single = 1;
+        } else if (!strcmp(a, "--op")) {
             if (!strcmp(v, "onnx")) o.c.op = BENCH_ONNX;
             else if (!strcmp(v, "atb")) o.c.op = BENCH_ATB;
             else if (!strcmp(v, "vllm")) o.c.op = BENCH_VLLM;

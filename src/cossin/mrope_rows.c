@@ -60,24 +60,24 @@ void rope_mrope_rows(const rope_cossin_source *src, const rope_kernel_shape *sha
     const rope_dtype dt = shape->cs_dtype;
     const size_t es = rope_dtype_bytes(dt), half = shape->rot / 2, row_bytes = half * es;
     const int neg = src->backward, fly = src->kind == ROPE_COSSIN_FLY;
-    rope_position_cursor cur[4];
-    for (int a = 0; a < m->axes; a++) rope_cursor_start(&cur[a], &m->axis[a], seq, token);
-    for (size_t i = 0; i < n; i++) {
-        size_t pos[4];
-        for (int a = 0; a < m->axes; a++) pos[a] = rope_cursor_next(&cur[a]);
-        char *oc = (char *)sl->cos + i * row_bytes, *os = (char *)sl->sin + i * row_bytes;
-        int have = -1; /* on the fly: the axis whose position the slot's block holds */
-        for (int a = 0; a < m->axes; a++) {
+    /* Axis by axis, then token by token: on the fly, consecutive tokens' positions on one axis share
+     * the slot's anchor (fly_rows.c), which alternating axes per token would recompute every time
+     * (rope bench --op vllm --tokens 64 --mrope contiguous --fly: 370 us token by token, 101 us so). */
+    for (int a = 0; a < m->axes; a++) {
+        rope_position_cursor cur;
+        rope_cursor_start(&cur, &m->axis[a], seq, token);
+        for (size_t i = 0; i < n; i++) {
+            size_t pos = rope_cursor_next(&cur);
             const char *c, *s;
-            if (fly) { /* one position's values per distinct axis position */
-                if (have < 0 || pos[a] != pos[have]) rope_fly_values_at(src, sl, (int64_t)pos[a], dt), have = a;
+            if (fly) {
+                rope_fly_values_at(src, sl, (int64_t)pos, dt);
                 c = dt == ROPE_F32 ? (const char *)sl->block.cf : (const char *)sl->block.ch;
                 s = dt == ROPE_F32 ? (const char *)sl->block.sf : (const char *)sl->block.sh;
             } else { /* the table row at the axis's position */
-                size_t off = pos[a] * (size_t)src->table_stride * es;
+                size_t off = pos * (size_t)src->table_stride * es;
                 c = (const char *)src->cos + off, s = (const char *)src->sin + off;
             }
-            copy_axis(m, a, half, es, neg, c, s, oc, os);
+            copy_axis(m, a, half, es, neg, c, s, (char *)sl->cos + i * row_bytes, (char *)sl->sin + i * row_bytes);
         }
     }
 }

@@ -127,6 +127,14 @@ static void vllm_rows(void) {
           "vllm fly backward: exit status");
     static const char *const vf_cols[9] = {"vllm", "f32", "gptj+fly+bwd", "9", "2", "1", "16", "16", "2"};
     check_csv("vllm --fly --backward", out, 1, vf_cols);
+    CHECK(run("--csv --op vllm --dtype f16 --tokens 5 --heads 2 --head-size 32 --threads 1 --reps 1 --scatter "
+              "--mrope interleaved",
+              out, sizeof out) == 0,
+          "vllm mrope: exit status");
+    static const char *const vm_cols[9] = {"vllm", "f16", "neox+scatter+mrope-i", "5", "2", "1", "32", "32", "1"};
+    check_csv("vllm --mrope", out, 1, vm_cols);
+    CHECK(run("--op vllm --mrope sideways", out, sizeof out) == 2, "--mrope sideways accepted");
+    CHECK(run("--op onnx --mrope contiguous", out, sizeof out) == 2, "--mrope accepted for onnx");
     CHECK(run("--op vllm --layout coeff2", out, sizeof out) == 2, "coeff2 accepted for vllm");
     CHECK(run("--op atb --scatter", out, sizeof out) == 2, "--scatter accepted for atb");
 }
