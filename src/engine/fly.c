@@ -1,4 +1,5 @@
 /* On-the-fly front ends' shared steps (fly.h). */
+#include "../core/alloc.h"
 #include "fly.h"
 
 #include <math.h>
@@ -75,13 +76,13 @@ rope_status rope_fly_setup_make(const char *where, const rope_freq_plan *plan, i
     if (half > SIZE_MAX / sizeof(double) / (2 * block + 1))
         return rope_fail(ROPE_ERROR_OUT_OF_MEMORY, where, "rotary_dim %lld: frequency tables too large",
                          (long long)plan->dim);
-    double *mem = malloc(half * (2 * block + 1) * sizeof(double) + 1);
+    double *mem = rope_malloc(half * (2 * block + 1) * sizeof(double) + 1);
     if (!mem) return rope_fail(ROPE_ERROR_OUT_OF_MEMORY, where, "cannot allocate %zu frequency values", half);
     double max_inv = 0;
     rope_status st = rope_freq_plan_fill(where, plan, mem, &max_inv);
     if (st == ROPE_OK && max_pos >= 0) st = rope_angle_check(where, "fly->positions: ", max_pos, max_inv);
     if (st != ROPE_OK) {
-        free(mem);
+        rope_free(mem);
         return st;
     }
     double *step = mem + half;
@@ -98,7 +99,7 @@ rope_status rope_fly_setup_make(const char *where, const rope_freq_plan *plan, i
 }
 
 void rope_fly_setup_free(rope_fly_setup *s) {
-    free(s->mem);
+    rope_free(s->mem);
     s->mem = NULL;
 }
 

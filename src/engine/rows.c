@@ -18,6 +18,7 @@
  * float16 subnormals) the value is computed as the cache computes it: each costs one more
  * rope_angle_sincos. For j = 0, v is the anchor itself, rope_angle_sincos(P) exactly.
  */
+#include "../core/alloc.h"
 #include "rows.h"
 #include "cursor.h"
 
@@ -70,7 +71,7 @@ rope_status rope_rows_begin(const rope_job *job, size_t slots, rope_fly_values_f
     size_t head = round64(sizeof(rope_rows_scratch)) + round64(slots * sizeof(slot)) +
                   round64(slots * sizeof(atomic_int));
     if (slots == 0 || per_slot > (SIZE_MAX - head) / slots) goto oom;
-    char *mem = malloc(head + slots * per_slot);
+    char *mem = rope_malloc(head + slots * per_slot);
     if (!mem) goto oom;
     rope_rows_scratch *sc = (rope_rows_scratch *)mem;
     sc->mem = mem;
@@ -104,7 +105,7 @@ oom:
 }
 
 void rope_rows_end(rope_rows_scratch *sc) {
-    if (sc) free(sc->mem);
+    if (sc) rope_free(sc->mem);
 }
 
 /* A free slot. At most n_slots walks run at once (one per thread of the run), so one is free. */
