@@ -5,13 +5,13 @@
 # timeout or violated property stops that target, leaves its reproducer in
 # tests/fuzz/corpus/<target>/ (commit it: `make test` then replays it forever) and fails the script.
 # Prints executions, coverage (edges: cov, features: ft) and the corpus size per target.
-#   usage: scripts/fuzz.sh [SECONDS] [TARGET...]      (targets: tensor_proto onnx_model cli_args api)
+#   usage: scripts/fuzz.sh [SECONDS] [TARGET...]      (targets: tensor_proto onnx_model cli_args api ops)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(tensor_proto onnx_model cli_args api)
+[ ${#targets[@]} -gt 0 ] || targets=(tensor_proto onnx_model cli_args api ops)
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 build=${FUZZ_BUILD:-build-fuzz}
 

@@ -96,3 +96,9 @@ rng = random.Random(12)
 for e in range(14):
     for j in range(3):
         put("api", "seed-entry%02d-%d" % (e, j), bytes([e, j & 1]) + bytes(rng.randrange(256) for _ in range(64 + 192 * j)))
+
+# ops (the table-driven API fuzzer): byte 0 the row of ops_table[] (11 of them), byte 1 the context
+rng = random.Random(13)
+for e in range(11):
+    for j in range(3):
+        put("ops", "seed-entry%02d-%d" % (e, j), bytes([e, j & 1]) + bytes(rng.randrange(256) for _ in range(48 + 160 * j)))
