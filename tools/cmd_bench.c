@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_args.h"
 #include "bench_run.h"
 #include "commands.h"
 #include "tensor_util.h"
@@ -35,12 +36,6 @@ static const char usage_text[] =
     "bytes (so the same bytes move) on the same threads, timed alternately with the kernel; ratio is\n"
     "gbps / copy_gbps. --csv prints one header line and one row per case.\n";
 
-typedef struct bench_opts {
-    int csv, quick, single, reps, threads;
-    bench_case c;
-    const char *dtype, *layout;
-    long heads_k;
-} bench_opts;
 
 static const char *const columns[] = {"op",   "dtype",   "layout", "tokens",    "heads_q", "heads_k", "head_size",
                                       "rot",  "threads", "median_us", "gbps",   "copy_gbps", "ratio"};
@@ -170,124 +165,13 @@ static int run_suite(const bench_opts *o) {
     return 0;
 }
 
-static int bad(const char *fmt, const char *arg) {
-    fprintf(stderr, "rope bench: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n%s", usage_text);
-    return 2;
-}
-
-static int parse_count(const char *name, const char *s, long lo, long hi, long *out) {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < lo || v > hi) {
-        fprintf(stderr, "rope bench: %s: expected an integer in [%ld, %ld], found '%s'\n", name, lo, hi, s);
-        return 0;
-    }
-    *out = v;
-    return 1;
-}
-
-/* Builds the single case from the options (dtype and layout names were kept until the op is known). */
-static int finish_case(bench_opts *o) {
-    bench_case *c = &o->c;
-    if (c->op == BENCH_ONNX && o->heads_k > 0)
-        return bad("%s", "--heads-k applies to --op atb and vllm only");
-    if (c->scatter && c->op != BENCH_VLLM) return bad("%s", "--scatter applies to --op vllm only");
-    if (c->mrope && c->op != BENCH_VLLM) return bad("%s", "--mrope applies to --op vllm only");
-    if (c->mrope && c->head_size < 16) return bad("%s", "--mrope needs --head-size 16 or more (3 sections)");
-    const char *dt = o->dtype ? o->dtype : c->op == BENCH_ONNX ? "f32" : "f16";
-    if (float_dtype_named(dt) != ROPE_DTYPE_INVALID) c->x_dtype = c->cs_dtype = float_dtype_named(dt);
-    else if (!strcmp(dt, "f16-f32cos") && c->op != BENCH_ONNX) c->x_dtype = ROPE_F16, c->cs_dtype = ROPE_F32;
-    else if (!strcmp(dt, "bf16-f32cos") && c->op == BENCH_VLLM) c->x_dtype = ROPE_BF16, c->cs_dtype = ROPE_F32;
-    else return bad("--dtype '%s': expected f32, f16, bf16, f16-f32cos (atb, vllm) or bf16-f32cos (vllm)", dt);
-    c->rot = c->head_size;
-    if (c->op == BENCH_VLLM) {
-        const char *vl = o->layout ? o->layout : "neox";
-        if (!strcmp(vl, "neox")) c->layout = 0;
-        else if (!strcmp(vl, "gptj")) c->layout = 1;
-        else return bad("--layout '%s': expected neox or gptj with --op vllm", vl);
-        c->heads_k = o->heads_k > 0 ? (size_t)o->heads_k : c->heads_q >= 4 ? c->heads_q / 4 : 1;
-        if (c->head_size % 2 != 0) return bad("%s", "--head-size must be even");
-        return 0;
-    }
-    const char *ly = o->layout ? o->layout : c->op == BENCH_ONNX ? "halves" : "coeff2";
-    if (c->op == BENCH_ONNX) {
-        if (!strcmp(ly, "halves")) c->layout = 0;
-        else if (!strcmp(ly, "interleaved")) c->layout = 1;
-        else return bad("--layout '%s': expected halves or interleaved with --op onnx", ly);
-        c->heads_k = 0;
-    } else {
-        if (!strcmp(ly, "coeff2")) c->layout = 2;
-        else if (!strcmp(ly, "coeff4")) c->layout = 4;
-        else if (!strcmp(ly, "coeffD")) c->layout = (int)c->head_size;
-        else return bad("--layout '%s': expected coeff2, coeff4 or coeffD with --op atb", ly);
-        if (c->head_size % (size_t)c->layout != 0) return bad("--layout %s: head size must be a multiple", ly);
-        c->heads_k = o->heads_k > 0 ? (size_t)o->heads_k : c->heads_q >= 4 ? c->heads_q / 4 : 1;
-        if (c->heads_q % c->heads_k != 0) return bad("%s", "--heads must be a multiple of --heads-k");
-    }
-    if (c->head_size % 2 != 0) return bad("%s", "--head-size must be even");
-    return 0;
-}
-
 int rope_cmd_bench(int argc, char **argv) {
     bench_opts o;
-    memset(&o, 0, sizeof o);
-    o.c.op = BENCH_ONNX;
-    o.c.tokens = 2048, o.c.heads_q = 32, o.c.head_size = 128;
-    int op_given = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(usage_text, stdout);
-            return 0;
-        }
-        if (!strcmp(a, "--csv")) { o.csv = 1; continue; }
-        if (!strcmp(a, "--quick")) { o.quick = 1; continue; }
-        if (!strcmp(a, "--fly")) { o.c.fly = o.single = 1; continue; }
-        if (!strcmp(a, "--backward")) { o.c.backward = o.single = 1; continue; }
-        if (!strcmp(a, "--scatter")) { o.c.scatter = o.single = 1; continue; }
-        if (i + 1 >= argc) return bad("%s: expected a value (or unknown option)", a);
-        const char *v = argv[++i];
-        long n = 0;
-        if (!strcmp(a, "--mrope")) {
-            if (!strcmp(v, "contiguous")) o.c.mrope = 1;
-            else if (!strcmp(v, "interleaved")) o.c.mrope = 2;
-            else return bad("--mrope '%s': expected contiguous or interleaved", v);
-            o.single = 1;
-        } else if (!strcmp(a, "--op")) {
-            if (!strcmp(v, "onnx")) o.c.op = BENCH_ONNX;
-            else if (!strcmp(v, "atb")) o.c.op = BENCH_ATB;
-            else if (!strcmp(v, "vllm")) o.c.op = BENCH_VLLM;
-            else return bad("--op '%s': expected onnx, atb or vllm", v);
-            op_given = o.single = 1;
-        } else if (!strcmp(a, "--dtype")) o.dtype = v, o.single = 1;
-        else if (!strcmp(a, "--layout")) o.layout = v, o.single = 1;
-        else if (!strcmp(a, "--tokens") || !strcmp(a, "--heads") || !strcmp(a, "--heads-k") ||
-                 !strcmp(a, "--head-size")) {
-            if (!parse_count(a, v, 1, 1l << 24, &n)) return 2;
-            if (!strcmp(a, "--tokens")) o.c.tokens = (size_t)n;
-            else if (!strcmp(a, "--heads")) o.c.heads_q = (size_t)n;
-            else if (!strcmp(a, "--heads-k")) o.heads_k = n;
-            else o.c.head_size = (size_t)n;
-            o.single = 1;
-        } else if (!strcmp(a, "--threads")) {
-            if (!parse_count(a, v, 1, 1024, &n)) return 2;
-            o.threads = (int)n;
-        } else if (!strcmp(a, "--reps")) {
-            if (!parse_count(a, v, 1, 100000, &n)) return 2;
-            o.reps = (int)n;
-        } else {
-            return bad("unknown option '%s'", a);
-        }
-    }
-    if (!o.reps) o.reps = o.quick ? 5 : 11;
-    /* A coefficient layout names the ATB operation even without --op. */
-    if (!op_given && o.layout && !strncmp(o.layout, "coeff", 5)) o.c.op = BENCH_ATB;
-    if (o.single) {
-        int st = finish_case(&o);
-        if (st) return st;
-    }
+    diag err;
+    int st = bench_args_parse(&o, argc, argv, &err);
+    if (st > 0) fputs(usage_text, stdout);
+    if (st < 0) fprintf(stderr, "rope bench: %s\n%s", err.text, o.usage ? usage_text : "");
+    if (st != 0) return st > 0 ? 0 : 2;
     if (!o.csv)
         printf("rope bench: isa %s; %s; medians of %d repetitions\n", rope_isa_name(rope_context_isa(NULL)),
                o.single ? "one case" : o.quick ? "quick suite" : "full suite", o.reps);

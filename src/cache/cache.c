@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/alloc.h"
 #include "../core/check.h"
 #include "../core/try.h"
 #include "angle.h"
@@ -103,19 +104,19 @@ rope_status rope_cache_fill(const rope_freq_config *cfg, int64_t pos_start, int6
     if (count == 0) return rope_freq_plan_fill(where, &plan, NULL, NULL); /* still reports a bad config */
     if ((uint64_t)half > SIZE_MAX / sizeof(double))
         return rope_fail(ROPE_ERROR_OUT_OF_MEMORY, where, "rotary_dim %lld: frequency table too large", (long long)d);
-    double *inv = (double *)malloc((size_t)half * sizeof(double));
+    double *inv = (double *)rope_malloc((size_t)half * sizeof(double));
     if (!inv)
         return rope_fail(ROPE_ERROR_OUT_OF_MEMORY, where, "cannot allocate %lld inverse frequencies", (long long)half);
     double max_inv = 0.0;
     rope_status st = rope_freq_plan_fill(where, &plan, inv, &max_inv);
     if (st != ROPE_OK) {
-        free(inv);
+        rope_free(inv);
         return st;
     }
     int64_t last = pos_start + count - 1;
     st = rope_angle_check(where, "", last, max_inv);
     if (st != ROPE_OK) {
-        free(inv);
+        rope_free(inv);
         return st;
     }
 
@@ -142,6 +143,6 @@ rope_status rope_cache_fill(const rope_freq_config *cfg, int64_t pos_start, int6
             }
         }
     }
-    free(inv);
+    rope_free(inv);
     return ROPE_OK;
 }

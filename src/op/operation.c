@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/alloc.h"
 #include "../core/check.h"
 #include "../core/try.h"
 #include "../atb/atb_rope.h"
@@ -45,7 +46,7 @@ static rope_status op_init_atb(const char *where, rope_operation *op, const rope
 }
 
 static rope_status create(rope_operation *tmp, rope_operation **out) {
-    rope_operation *op = malloc(sizeof *op);
+    rope_operation *op = rope_malloc(sizeof *op);
     if (!op) return rope_fail(ROPE_ERROR_OUT_OF_MEMORY, "rope_operation_create", "operation of %zu bytes", sizeof *op);
     *op = *tmp;
     *out = op;
@@ -79,7 +80,7 @@ rope_status rope_operation_create_vllm(const rope_vllm_attrs *attrs, rope_operat
     return create(&tmp, out);
 }
 
-void rope_operation_destroy(rope_operation *op) { free(op); }
+void rope_operation_destroy(rope_operation *op) { rope_free(op); }
 
 size_t rope_operation_input_count(const rope_operation *op) {
     return !op ? 0 : op->kind == ROPE_OP_ATB ? 5 : 4;

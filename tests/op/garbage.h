@@ -173,6 +173,12 @@ void failed_step(gcase *g, const char *fn, rope_status st);
 void verify_written(gcase *g);
 int same_desc(const rope_tensor *a, const rope_tensor *want);
 
+/* garbage_run.c: builds, runs and checks case `it` of entry point e; the tallies test_garbage prints */
+void garbage_one(int it, int e, rope_context *ctx);
+extern long garbage_seen[N_KIND][ROPE_STATUS_COUNT_ + 1], garbage_cover[N_ENTRY][N_KIND];
+/* garbage_check.c: set by the fuzzer, a failed check aborts (after its message) */
+extern int garbage_fatal;
+
 /* garbage_lifecycle.c */
 rope_status run_op(gcase *g, rope_context *ctx, rope_status *shown);
 
