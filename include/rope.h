@@ -10,7 +10,8 @@
  *   6. cos/sin caches from a model's RoPE configuration;
  *   7. the backward (training) form of both operators;
  *   8. on-the-fly mode: positions and frequencies instead of cos/sin tensors;
- *   9. scalar f16 / bf16 conversions.
+ *   9. the serving engines' rotary_embedding (vLLM, SGLang, FlashInfer, CANN), with MRoPE;
+ *  10. scalar f16 / bf16 conversions.
  *
  * Conventions that hold for every function below unless its comment says otherwise:
  *   - Every function that can fail returns a rope_status. On failure it writes nothing to any output
@@ -276,7 +277,8 @@ typedef struct rope_operation rope_operation;
 
 /* The tensors of one execution: inputs in the operator's order (ONNX: X, cos_cache, sin_cache,
  * position_ids, where position_ids may be left out (n_inputs 3) or given with rank 0 to mean absent;
- * ATB: query, key, cos, sin, seqlen) and outputs (ONNX: Y; ATB: ropeQ, ropeK). */
+ * ATB: query, key, cos, sin, seqlen; vLLM: positions, query, key, cos_sin_cache, see
+ * rope_operation_create_vllm) and outputs (ONNX: Y; ATB: ropeQ, ropeK; vLLM: query_out, key_out). */
 typedef struct rope_variant_pack {
     const rope_tensor *inputs;
     size_t n_inputs;
@@ -292,7 +294,8 @@ rope_status rope_operation_create_atb(const rope_atb_param *param, rope_operatio
 /* Frees an operation. NULL is a no-op. */
 void rope_operation_destroy(rope_operation *op);
 
-/* Number of inputs (ONNX 4, the last optional; ATB 5) and outputs (ONNX 1; ATB 2). */
+/* Number of inputs (ONNX 4, the last optional; ATB 5; vLLM 4, key optional) and outputs (ONNX 1; ATB 2;
+ * vLLM 2). */
 size_t rope_operation_input_count(const rope_operation *op);
 size_t rope_operation_output_count(const rope_operation *op);
 
@@ -426,7 +429,10 @@ typedef enum rope_cache_layout {
      * rotary_coeff 2: [c0 .. c(d/2-1), c0 .. c(d/2-1)] (rotate-half);
      * rotary_coeff d: [c0, c0, c1, c1, ...] (adjacent pairs);
      * rotary_coeff 4: [c0 .. c(d/4-1), c0 .. c(d/4-1), c(d/4) .. c(d/2-1), c(d/4) .. c(d/2-1)]. */
-    ROPE_CACHE_FULL = 1
+    ROPE_CACHE_FULL = 1,
+    /* [count, d]: vLLM's cos_sin_cache, row = [cos of the d/2 pairs | sin of the d/2 pairs], written
+     * to the `cos` tensor alone (`sin` must be NULL). */
+    ROPE_CACHE_VLLM = 2
 } rope_cache_layout;
 
 /*
@@ -434,7 +440,8 @@ typedef enum rope_cache_layout {
  * attention * cos((pos_start + r) * inv_freq[p]) (and sin) for every pair p, laid out as `layout`
  * says, each value rounded once from float64 to the tensors' dtype (nearest even).
  *   cos, sin: 2-D, [count, d/2] (HALF) or [count, d] (FULL); f32, f16 or bf16, the same for both;
- *             dense (row_stride 0 or the row length); not overlapping each other.
+ *             dense (row_stride 0 or the row length); not overlapping each other. VLLM: cos is the
+ *             [count, d] cos_sin_cache (f32, f16 or bf16, dense) and sin must be NULL.
  *   rotary_coeff: FULL only (ignored for HALF): 2, 4 or d, with d % rotary_coeff == 0.
  *   Positions: pos_start >= 0 and pos_start + count <= 2^53; the largest angle
  *             (pos_start + count - 1) * max(inv_freq) must stay below 2^46 rad, the range of the
@@ -520,12 +527,13 @@ typedef enum rope_positions_kind {
 typedef struct rope_fly {
     const rope_freq_config *freq; /* the frequencies (rope_freq_config above); required. Its rotary_dim
                                      is the rotated width: ONNX r (rotary_embedding_dim, or head_size
-                                     when that is 0), ATB the chunk width D */
+                                     when that is 0), ATB the chunk width D, vLLM rot */
     rope_positions_kind kind;
-    rope_tensor positions;        /* i64, dense, shaped as `kind` says; every value >= 0 */
+    rope_tensor positions;        /* i64 (vLLM: or i32), dense, shaped as `kind` says; every value >= 0 */
     rope_dtype cs_dtype;          /* the dtype cos/sin are rounded to, as a cache of that dtype would
                                      be: 0 means the data's dtype. ONNX: the data's dtype only; ATB:
-                                     as rope_atb_rope's cos (f16 data may take ROPE_F32) */
+                                     as rope_atb_rope's cos (f16 data may take ROPE_F32);
+                                     vLLM: the query's or ROPE_F32 */
 } rope_fly;
 
 /*
@@ -567,6 +575,120 @@ rope_status rope_atb_rope_fly(rope_context *ctx, const rope_atb_param *param, co
 rope_status rope_atb_rope_fly_backward(rope_context *ctx, const rope_atb_param *param, const rope_tensor *grad_q,
                                        const rope_tensor *grad_k, const rope_fly *fly, const rope_tensor *seqlen,
                                        const rope_tensor *dq, const rope_tensor *dk);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* The serving engines' rotary_embedding (vLLM)                                                    */
+/* ---------------------------------------------------------------------------------------------- */
+
+/*
+ * The third way LLM stacks call RoPE: one cache of [cos | sin] rows indexed by each token's
+ * position, query and key rotated together (usually in place). It is vLLM's
+ * rotary_embedding(positions, query, key, head_size, cos_sin_cache, is_neox), SGLang's and
+ * FlashInfer's apply_rope_with_cos_sin_cache_inplace, and Ascend CANN's RopeWithSinCosCache, with the
+ * multimodal RoPE (MRoPE) of Qwen2-VL / Qwen2.5-VL (contiguous sections) and Qwen3-VL (interleaved).
+ *
+ * Tensors (T tokens; "token dims" are [T] or [B, S] with T = B*S):
+ *   positions:     i64 or i32, the token dims ([T] or [B, S]); with MRoPE (n_mrope_section = m > 0)
+ *                  [m, T] or [m, B, S]: one position per axis (time, height, width, ...) per token.
+ *                  Dense. Every value must lie in [0, P).
+ *   query:         f32, f16 or bf16: [T, Hq*head_size] or [T, Hq, head_size] with positions [T] (or
+ *                  [m, T]); [B, S, Hq*head_size] with positions [B, S] (or [m, B, S]).
+ *                  A *row* here is one token's Hq*head_size elements in every layout: row_stride is
+ *                  the distance between consecutive tokens' rows (0: dense), so q and k can be
+ *                  rotated inside a fused QKV buffer. Hq may be 0 (nothing to rotate).
+ *   key:           NULL (absent: query only), or as query with Hk heads (any Hk, same dtype).
+ *   cos_sin_cache: [P, rot], the query's dtype or f32, dense; rot even, 2 <= rot <= head_size.
+ *                  Row p is [cos(p, 0 .. rot/2) | sin(p, 0 .. rot/2)].
+ *   query_out, key_out: the dtypes and dims of query / key (any row_stride); each may be its own
+ *                  input (in place, vLLM's usage) and must not otherwise overlap any input or each
+ *                  other.
+ * For each token t and each head, with half = rot/2 and pair j < half taking row r(j, t):
+ *   is_neox 1 (GPT-NeoX, halves):      (x[j], x[half + j])
+ *   is_neox 0 (GPT-J, adjacent pairs): (x[2j], x[2j + 1])
+ *   -> (x1*c - x2*s, x2*c + x1*s), c = cache[r][j], s = cache[r][half + j]; elements [rot, head_size)
+ *   of every head are copied.
+ *   Plain: r(j, t) = positions[t].
+ *   MRoPE, sections s_0 .. s_{m-1} (m = 3 or 4, each > 0, summing to half):
+ *     contiguous (mrope_interleaved 0): pair j in section a (s_0+..+s_{a-1} <= j < s_0+..+s_a) takes
+ *       r = positions[a][t];
+ *     interleaved (mrope_interleaved 1, m = 3; Qwen3-VL): axis 1 when j % 3 == 1 and j < 3*s_1,
+ *       axis 2 when j % 3 == 2 and j < 3*s_2, else axis 0.
+ *   With all axes' positions equal, MRoPE is bitwise the plain operator.
+ * Arithmetic as everywhere (header comment): bitwise identical across instruction sets and threads.
+ */
+typedef struct rope_vllm_attrs {
+    int64_t head_size;          /* required, > 0 (vLLM's head_size argument / the node's attribute) */
+    int32_t is_neox;            /* 1: halves (GPT-NeoX, x[j] with x[rot/2 + j]); 0: adjacent pairs (GPT-J) */
+    int32_t mrope_interleaved;  /* 0: contiguous MRoPE sections; 1: Qwen3-VL's interleaved form (3 sections) */
+    int32_t n_mrope_section;    /* 0: plain RoPE; 3 or 4: MRoPE with mrope_section[0..n) summing to rot/2 */
+    int64_t mrope_section[4];   /* entries past n_mrope_section must be 0 */
+} rope_vllm_attrs;
+#define ROPE_VLLM_ATTRS_INIT {0, 1, 0, 0, {0, 0, 0, 0}}   /* NULL attrs is refused: head_size is required */
+
+/*
+ * Output descriptors from the inputs (data not read): query_out gets query's dtype and dims, key_out
+ * (not touched when key is NULL; may then be NULL) key's, both dense with NULL data.
+ * Errors: NULL_ARGUMENT (attrs, positions, query, cos_sin_cache, query_out; key_out with a key),
+ * ATTRIBUTE (head_size <= 0, is_neox or mrope_interleaved not 0/1, n_mrope_section not 0, 3 or 4,
+ * interleaved without 3 sections, a section <= 0, a nonzero entry past n, sections not summing to
+ * rot/2), DTYPE (positions not i64/i32; query not f32/f16/bf16; key not query's; cache not query's
+ * or f32), RANK, SHAPE (token dims disagree with positions', MRoPE axes not n_mrope_section, hidden
+ * not a multiple of head_size, [T, H, hs] with hs != head_size, rot odd, 0 or above head_size),
+ * STRIDE (positions or cache not dense; a row_stride below its row). Thread-safe.
+ */
+rope_status rope_vllm_infer(const rope_vllm_attrs *attrs, const rope_tensor *positions, const rope_tensor *query,
+                            const rope_tensor *key /* NULL: absent */, const rope_tensor *cos_sin_cache,
+                            rope_tensor *query_out, rope_tensor *key_out /* may be NULL when key is NULL */);
+
+/*
+ * query_out, key_out = rotary_embedding(positions, query, key, cos_sin_cache) as above; q and k of a
+ * token in one pass. key and key_out NULL: query only (key_out must be NULL exactly when key is).
+ * Errors: those of rope_vllm_infer; NULL_ARGUMENT (an output, or data of a non-empty tensor);
+ * SHAPE/DTYPE/STRIDE of the outputs; ALIASING (an output partly overlapping its input, or
+ * overlapping another tensor); INDEX (a position outside [0, P), every one checked before anything
+ * is written). Nothing is written on error. Threading: ctx's threads; concurrent calls are safe.
+ * The `_backward` form takes the gradients of query_out / key_out in query's / key's places and
+ * writes those of query / key in the outputs' places: the exact transposed rotation (the forward
+ * with sin negated, bitwise), with the same validation, plus OUT_OF_MEMORY (a scratch of a few KiB
+ * per thread).
+ */
+rope_status rope_vllm_rotary_embedding(rope_context *ctx, const rope_vllm_attrs *attrs,
+                                       const rope_tensor *positions, const rope_tensor *query, const rope_tensor *key,
+                                       const rope_tensor *cos_sin_cache, const rope_tensor *query_out,
+                                       const rope_tensor *key_out);
+rope_status rope_vllm_rotary_embedding_backward(rope_context *ctx, const rope_vllm_attrs *attrs,
+                                                const rope_tensor *positions, const rope_tensor *grad_query,
+                                                const rope_tensor *grad_key, const rope_tensor *cos_sin_cache,
+                                                const rope_tensor *dquery, const rope_tensor *dkey);
+
+/*
+ * The same with cos/sin computed from fly instead of read from a cache: bitwise the result of
+ * rope_vllm_rotary_embedding on a cache that rope_cache_fill built with fly->freq, layout
+ * ROPE_CACHE_VLLM and dtype fly->cs_dtype (0: the query's; else the query's or f32).
+ * fly->positions is the operator's positions tensor ([T], [B, S], or [m, T] / [m, B, S] with MRoPE;
+ * i64 or i32; every value >= 0, the angles below 2^46 rad as rope_cache_fill requires), fly->kind
+ * ROPE_POSITIONS_PER_TOKEN, fly->freq->rotary_dim = rot (even, <= head_size).
+ * Errors: as rope_vllm_rotary_embedding for attrs, query, key and outputs; NULL_ARGUMENT (fly,
+ * fly->freq); ATTRIBUTE (fly->freq as rope_freq_compute, fly->kind); DTYPE (cs_dtype); INDEX;
+ * ALIASING (outputs and positions); OUT_OF_MEMORY. Nothing is written on error. Threading: ctx's.
+ * The `_backward` form is rope_vllm_rotary_embedding_backward with those values.
+ */
+rope_status rope_vllm_rotary_embedding_fly(rope_context *ctx, const rope_vllm_attrs *attrs, const rope_tensor *query,
+                                           const rope_tensor *key, const rope_fly *fly, const rope_tensor *query_out,
+                                           const rope_tensor *key_out);
+rope_status rope_vllm_rotary_embedding_fly_backward(rope_context *ctx, const rope_vllm_attrs *attrs,
+                                                    const rope_tensor *grad_query, const rope_tensor *grad_key,
+                                                    const rope_fly *fly, const rope_tensor *dquery,
+                                                    const rope_tensor *dkey);
+
+/*
+ * The operation lifecycle (rope_operation_* above) for this operator. Inputs: positions, query, key,
+ * cos_sin_cache, where key is absent when given with rank 0, or when n_inputs is 3 (then the inputs
+ * are positions, query, cos_sin_cache). Outputs: query_out, key_out (n_outputs 2; 1 is accepted when
+ * key is absent). Errors: NULL_ARGUMENT (attrs or out), ATTRIBUTE (attrs alone, as rope_vllm_infer
+ * checks them before seeing a tensor), OUT_OF_MEMORY.
+ */
+rope_status rope_operation_create_vllm(const rope_vllm_attrs *attrs, rope_operation **out);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Scalar conversions                                                                              */

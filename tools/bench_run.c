@@ -10,8 +10,12 @@
 #include "bench_run.h"
 #include "copy_team.h"
 
-/* Values in a cos/sin row: ATB D (each pair's value in both places), ONNX r/2. */
+/* Values in a cos/sin row: ATB D (each pair's value in both places), ONNX and vLLM r/2 (vLLM's cache
+ * row holds the r/2 cos then the r/2 sin). */
 static size_t cs_width(const bench_case *c) { return c->op == BENCH_ATB ? c->rot : c->rot / 2; }
+
+/* Rows of the vLLM cache: the scattered positions' range, or one per token. */
+static size_t cache_rows(const bench_case *c) { return c->scatter ? BENCH_SCATTER_POSITIONS : c->tokens; }
 
 struct bench_data {
     bench_case c;
@@ -72,7 +76,7 @@ bench_data *bench_data_create(const bench_case *c) {
     if (!d) goto oom;
     d->c = *c;
     size_t es = rope_dtype_size(c->x_dtype);
-    size_t streams = c->op == BENCH_ATB ? 2 : 1;
+    size_t streams = c->op == BENCH_ONNX ? 1 : 2;
     size_t cs_len = cs_width(c);
     for (size_t i = 0; i < streams; i++) {
         size_t n = c->tokens * (i ? c->heads_k : c->heads_q) * c->head_size;
@@ -83,16 +87,23 @@ bench_data *bench_data_create(const bench_case *c) {
         fill(d->x[i], c->x_dtype, n);
         memset(d->y[i], 0, n * es);
     }
-    size_t cs_bytes = c->tokens * cs_len * rope_dtype_size(c->cs_dtype);
+    size_t cs_rows = c->op == BENCH_VLLM ? cache_rows(c) : c->tokens; /* vLLM: cos = the [P, rot] cache */
+    size_t cs_bytes = cs_rows * cs_len * rope_dtype_size(c->cs_dtype) * (c->op == BENCH_VLLM ? 2 : 1);
     d->cos = big_alloc(cs_bytes);
     d->sin = big_alloc(cs_bytes);
     if (!d->cos || !d->sin) goto oom;
-    fill(d->cos, c->cs_dtype, c->tokens * cs_len);
-    fill(d->sin, c->cs_dtype, c->tokens * cs_len);
-    if (c->op == BENCH_ONNX || c->fly) { /* position_ids (or fly positions) 0..seq-1 */
-        d->ids = malloc(c->tokens * sizeof *d->ids);
+    fill(d->cos, c->cs_dtype, cs_bytes / rope_dtype_size(c->cs_dtype));
+    fill(d->sin, c->cs_dtype, cs_bytes / rope_dtype_size(c->cs_dtype));
+    if (c->op != BENCH_ATB || c->fly) { /* position_ids (or positions) 0..seq-1, or scattered */
+        size_t axes = c->mrope ? 3 : 1; /* MRoPE: height and width positions below the time one */
+        d->ids = malloc(axes * c->tokens * sizeof *d->ids);
         if (!d->ids) goto oom;
-        for (size_t t = 0; t < c->tokens; t++) d->ids[t] = (int64_t)t;
+        for (size_t t = 0; t < axes * c->tokens; t++) d->ids[t] = (int64_t)((t % c->tokens) / (1 + t / c->tokens));
+        for (size_t t = 0; c->scatter && t < c->tokens; t++) {
+            rng_state ^= rng_state << 13, rng_state ^= rng_state >> 7, rng_state ^= rng_state << 17;
+            d->ids[t] = (int64_t)(rng_state % BENCH_SCATTER_POSITIONS);
+            for (size_t a = 1; a < axes; a++) d->ids[a * c->tokens + t] = d->ids[t] / (int64_t)(1 + a);
+        }
     }
     d->seqlen = (int32_t)c->tokens;
     d->copy_bytes = bench_bytes(c) / 2;
@@ -139,6 +150,32 @@ static rope_status call_kernel(bench_data *d, rope_context *ctx) {
         }
         if (c->backward) return rope_onnx_rotary_embedding_backward(ctx, &attrs, &x, &cos, &sin, &ids, &y);
         return rope_onnx_rotary_embedding(ctx, &attrs, &x, &cos, &sin, &ids, &y);
+    }
+    if (c->op == BENCH_VLLM) {
+        rope_vllm_attrs attrs = ROPE_VLLM_ATTRS_INIT;
+        attrs.head_size = (int64_t)c->head_size;
+        attrs.is_neox = c->layout == 0;
+        rope_tensor q = tensor2(d->x[0], c->x_dtype, c->tokens, c->heads_q * c->head_size);
+        rope_tensor k = tensor2(d->x[1], c->x_dtype, c->tokens, c->heads_k * c->head_size);
+        rope_tensor qo = q, ko = k;
+        qo.data = d->y[0];
+        ko.data = d->y[1];
+        rope_tensor pos = {d->ids, ROPE_I64, 1, {(int64_t)c->tokens}, 0};
+        if (c->mrope) {
+            int64_t s0 = (int64_t)c->rot / 8, s1 = 3 * (int64_t)c->rot / 16;
+            attrs.n_mrope_section = 3, attrs.mrope_interleaved = c->mrope == 2;
+            attrs.mrope_section[0] = s0, attrs.mrope_section[1] = s1;
+            attrs.mrope_section[2] = (int64_t)c->rot / 2 - s0 - s1;
+            pos.rank = 2, pos.dims[0] = 3, pos.dims[1] = (int64_t)c->tokens;
+        }
+        if (c->fly) {
+            fly.positions = pos;
+            return c->backward ? rope_vllm_rotary_embedding_fly_backward(ctx, &attrs, &q, &k, &fly, &qo, &ko)
+                               : rope_vllm_rotary_embedding_fly(ctx, &attrs, &q, &k, &fly, &qo, &ko);
+        }
+        rope_tensor cache = tensor2(d->cos, c->cs_dtype, cache_rows(c), c->rot);
+        if (c->backward) return rope_vllm_rotary_embedding_backward(ctx, &attrs, &pos, &q, &k, &cache, &qo, &ko);
+        return rope_vllm_rotary_embedding(ctx, &attrs, &pos, &q, &k, &cache, &qo, &ko);
     }
     rope_atb_param param = ROPE_ATB_PARAM_INIT;
     param.rotary_coeff = c->layout;

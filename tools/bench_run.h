@@ -6,18 +6,28 @@
 
 #include "rope.h"
 
-typedef enum bench_op { BENCH_ONNX, BENCH_ATB } bench_op;
+typedef enum bench_op { BENCH_ONNX, BENCH_ATB, BENCH_VLLM } bench_op;
 
 typedef struct bench_case {
     bench_op op;
     rope_dtype x_dtype, cs_dtype;
-    /* ONNX: 0 halves, 1 interleaved. ATB: the rotary coefficient (2, 4, or head_size for "D"). */
+    /* ONNX: 0 halves, 1 interleaved. ATB: the rotary coefficient (2, 4, or head_size for "D").
+     * vLLM: 0 GPT-NeoX halves (is_neox 1), 1 GPT-J adjacent pairs. */
     int layout;
     size_t tokens, heads_q, heads_k, head_size, rot; /* ONNX: heads_k 0, rot = head_size */
     /* fly: cos/sin computed from positions 0..tokens-1 and a default rope_freq_config (rope.h's
      * on-the-fly mode) instead of read from tables; backward: the operator's backward form. */
     int fly, backward;
+    /* vLLM: positions random in [0, BENCH_SCATTER_POSITIONS) (a batched decode step: one token of each
+     * running sequence) into a cache of that many rows; 0: positions 0..tokens-1 (prefill). */
+    int scatter;
+    /* vLLM: MRoPE, positions [3, tokens] (time, height, width; the three axes differ), sections
+     * [rot/8, 3*rot/16, rot/2 - rot/8 - 3*rot/16] (Qwen2-VL's [16, 24, 24] at rot 128); 2: interleaved
+     * (Qwen3-VL). 0: plain. */
+    int mrope;
 } bench_case;
+
+enum { BENCH_SCATTER_POSITIONS = 32768 };
 
 typedef struct bench_result {
     size_t bytes;     /* input read + output written + cos/sin rows read, per call */

@@ -12,7 +12,8 @@
 static void print_run_usage(FILE *f) {
     fprintf(f,
             "usage: rope run DIR [-o OUTDIR]\n\n"
-            "Runs the single ONNX RotaryEmbedding or atb Rope node of DIR/model.onnx on the inputs in\n"
+            "Runs the single ONNX RotaryEmbedding, atb Rope or vllm RotaryEmbedding node of DIR/model.onnx on\n"
+            "the inputs in\n"
             "DIR/test_data_set_0/input_K.pb and writes output_K.pb (TensorProto, raw_data, named after the\n"
             "graph outputs) into OUTDIR (default: the current directory; created if missing).\n\n"
             "Exit status: 0 written, 1 the library rejected the inputs, 2 bad usage, unreadable input or\n"

@@ -84,6 +84,47 @@ static case_status atb_attributes(const char *model_path, const onnx_node *node,
     return CASE_READY;
 }
 
+/* head_size (required), is_neox, mrope_section (INTS: 3 or 4 entries), mrope_interleaved. */
+static case_status vllm_attributes(const char *model_path, const onnx_node *node, node_case *c, diag *why) {
+    const rope_vllm_attrs defaults = ROPE_VLLM_ATTRS_INIT;
+    c->vllm = defaults;
+    for (size_t i = 0; i < node->n_attrs; i++) {
+        const onnx_attribute *a = &node->attrs[i];
+        int64_t v = 0;
+        if (!strcmp(a->name, "mrope_section")) {
+            if (a->type != ONNX_ATTR_INTS || a->n_ints > 4) {
+                diag_set(why, "%s: graph.node[0].attribute[%zu] 'mrope_section': expected INTS (7) of at most 4 "
+                         "entries, found type %s with %zu", model_path, i, attribute_type_name(a->type), a->n_ints);
+                return CASE_ERROR;
+            }
+            c->vllm.n_mrope_section = (int32_t)a->n_ints;
+            for (size_t k = 0; k < a->n_ints; k++) c->vllm.mrope_section[k] = a->ints[k];
+            continue;
+        }
+        int known = !strcmp(a->name, "head_size") || !strcmp(a->name, "is_neox") ||
+                    !strcmp(a->name, "mrope_interleaved");
+        if (!known) {
+            diag_set(why, "%s: graph.node[0].attribute[%zu]: vllm RotaryEmbedding has no attribute '%s'", model_path, i,
+                     a->name);
+            return CASE_ERROR;
+        }
+        case_status st = int_attribute(model_path, node, i, &v, why);
+        if (st != CASE_READY) return st;
+        if (!strcmp(a->name, "head_size")) c->vllm.head_size = v;
+        else if (v < INT32_MIN || v > INT32_MAX) {
+            diag_set(why, "%s: graph.node[0].attribute[%zu] '%s': %" PRId64 " does not fit int32", model_path, i,
+                     a->name, v);
+            return CASE_ERROR;
+        } else if (!strcmp(a->name, "is_neox")) c->vllm.is_neox = (int32_t)v;
+        else c->vllm.mrope_interleaved = (int32_t)v;
+    }
+    if (!onnx_node_attribute(node, "head_size")) {
+        diag_set(why, "%s: vllm RotaryEmbedding: attribute 'head_size' is required", model_path);
+        return CASE_ERROR;
+    }
+    return CASE_READY;
+}
+
 /* Maps node inputs to slots and files; omitted ("") inputs take no file. */
 static case_status bind_inputs(const char *model_path, const onnx_model *model, const onnx_node *node,
                                int required, node_case *c, diag *why) {
@@ -159,7 +200,18 @@ static case_status recognise(const char *model_path, const onnx_model *model, no
         if ((st = bind_inputs(model_path, model, node, 5, c, why)) != CASE_READY) return st;
         return bind_outputs(model_path, model, node, 2, c, why);
     }
-    diag_set(why, "node is %s%s%s, not ONNX RotaryEmbedding or atb Rope", node->domain,
+    if (!strcmp(node->domain, "vllm") && !strcmp(node->op_type, "RotaryEmbedding")) {
+        c->op = CASE_VLLM_ROTARY_EMBEDDING;
+        c->n_slots = 4; /* positions, query, key (may be ""), cos_sin_cache */
+        if ((st = vllm_attributes(model_path, node, c, why)) != CASE_READY) return st;
+        if ((st = bind_inputs(model_path, model, node, 2, c, why)) != CASE_READY) return st;
+        if (c->file_of_slot[3] < 0) {
+            diag_set(why, "%s: the vllm RotaryEmbedding node has no cos_sin_cache (input 3)", model_path);
+            return CASE_ERROR;
+        }
+        return bind_outputs(model_path, model, node, c->file_of_slot[2] >= 0 ? 2 : 1, c, why);
+    }
+    diag_set(why, "node is %s%s%s, not ONNX RotaryEmbedding, atb Rope or vllm RotaryEmbedding", node->domain,
              node->domain[0] ? "::" : "", node->op_type);
     return CASE_SKIP;
 }
@@ -240,6 +292,19 @@ int case_run(const node_case *c, const tensor_proto in[CASE_MAX_SLOTS], rope_ten
         if (rope_onnx_rotary_embedding(NULL, &c->onnx, &in[0].t, &in[1].t, &in[2].t, ids, &out[0]) == ROPE_OK)
             return 0;
         library_error("rope_onnx_rotary_embedding", err);
+    } else if (c->op == CASE_VLLM_ROTARY_EMBEDDING) {
+        const rope_tensor *key = c->file_of_slot[2] >= 0 ? &in[2].t : NULL;
+        rope_tensor *ko = key ? &out[1] : NULL;
+        if (rope_vllm_infer(&c->vllm, &in[0].t, &in[1].t, key, &in[3].t, &out[0], ko) != ROPE_OK)
+            return library_error("rope_vllm_infer", err);
+        if (alloc_like(&out[0], err) || (ko && alloc_like(ko, err))) {
+            free(out[0].data);
+            out[0].data = NULL;
+            return -1;
+        }
+        if (rope_vllm_rotary_embedding(NULL, &c->vllm, &in[0].t, &in[1].t, key, &in[3].t, &out[0], ko) == ROPE_OK)
+            return 0;
+        library_error("rope_vllm_rotary_embedding", err);
     } else {
         if (rope_atb_infer(&c->atb, &in[0].t, &in[1].t, &in[2].t, &in[3].t, &in[4].t, &out[0], &out[1]) != ROPE_OK)
             return library_error("rope_atb_infer", err);

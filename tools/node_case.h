@@ -3,7 +3,8 @@
  * node, and test_data_set_N/ directories with input_K.pb (the K-th node input that is not an
  * omitted "") and output_K.pb (the K-th node output).
  *
- * Supported nodes: ONNX RotaryEmbedding (domain "" or "ai.onnx") and ATB Rope (domain "atb").
+ * Supported nodes: ONNX RotaryEmbedding (domain "" or "ai.onnx"), ATB Rope (domain "atb") and the
+ * serving engines' rotary_embedding (RotaryEmbedding in domain "vllm"; key optional).
  * Anything else is skipped with a reason rather than failed: the directory may test other ops.
  */
 #ifndef ROPE_TOOL_NODE_CASE_H
@@ -19,7 +20,8 @@
 
 typedef enum case_op {
     CASE_ONNX_ROTARY_EMBEDDING,
-    CASE_ATB_ROPE
+    CASE_ATB_ROPE,
+    CASE_VLLM_ROTARY_EMBEDDING
 } case_op;
 
 typedef enum case_status {
@@ -34,7 +36,8 @@ typedef struct node_case {
     case_op op;
     rope_onnx_attrs onnx;
     rope_atb_param atb;
-    int n_slots;                     /* operator inputs: 4 for ONNX (position_ids optional), 5 for ATB */
+    rope_vllm_attrs vllm;
+    int n_slots; /* operator inputs: 4 for ONNX (position_ids optional), 5 for ATB, 4 for vLLM (key optional) */
     int file_of_slot[CASE_MAX_SLOTS]; /* input_K.pb feeding each slot, or -1 for an omitted input */
     int n_files;
     int n_outputs;

@@ -137,15 +137,23 @@ rope_status rope_atb_plan_fly(const char *where, const rope_atb_param *param, co
     return plan(where, param, q, k, NULL, NULL, seqlen, d, p);
 }
 
+rope_status rope_atb_check_descriptors(const char *where, const char *const names[7], const rope_atb_param *param,
+                                       const rope_tensor *q, const rope_tensor *k, const rope_tensor *cos,
+                                       const rope_tensor *sin, const rope_tensor *seqlen, const void *out_q,
+                                       const void *out_k, rope_atb_plan *p) {
+    ROPE_TRY(rope_atb_check_param(where, param ? param : &default_param));
+    const void *const args[7] = {q, k, cos, sin, seqlen, out_q, out_k};
+    ROPE_TRY(rope_check_args(where, 7, names, args));
+    return rope_atb_plan_shapes(where, param, q, k, cos, sin, seqlen, p);
+}
+
 rope_status rope_atb_infer(const rope_atb_param *param, const rope_tensor *query, const rope_tensor *key,
                            const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *seqlen,
                            rope_tensor *rope_q_out, rope_tensor *rope_k_out) {
-    static const char where[] = "rope_atb_infer";
-    if (!rope_q_out) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "rope_q_out is NULL");
-    if (!rope_k_out) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "rope_k_out is NULL");
-    ROPE_TRY(rope_atb_check_param(where, param ? param : &default_param));
+    static const char *const names[7] = {"query", "key", "cos", "sin", "seqlen", "rope_q_out", "rope_k_out"};
     rope_atb_plan p;
-    ROPE_TRY(rope_atb_plan_shapes(where, param, query, key, cos, sin, seqlen, &p));
+    ROPE_TRY(rope_atb_check_descriptors("rope_atb_infer", names, param, query, key, cos, sin, seqlen, rope_q_out,
+                                        rope_k_out, &p));
     rope_tensor rq = *query, rk = *key;
     rq.data = rk.data = NULL;
     rq.row_stride = rk.row_stride = 0;

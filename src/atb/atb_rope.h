@@ -29,6 +29,15 @@ rope_status rope_atb_plan_shapes(const char *where, const rope_atb_param *param,
                                  const rope_tensor *k, const rope_tensor *cos, const rope_tensor *sin,
                                  const rope_tensor *seqlen, rope_atb_plan *p);
 
+/* Every check of a call that reads descriptors only, in the one order the call and rope_atb_infer
+ * share: the parameter (NULL: the defaults), the NULL pointers (names[]: query, key, cos, sin,
+ * seqlen and the two outputs, whose pointers are the call's ropeQ / ropeK or infer's *_out), then
+ * plan_shapes. */
+rope_status rope_atb_check_descriptors(const char *where, const char *const names[7], const rope_atb_param *param,
+                                       const rope_tensor *q, const rope_tensor *k, const rope_tensor *cos,
+                                       const rope_tensor *sin, const rope_tensor *seqlen, const void *out_q,
+                                       const void *out_k, rope_atb_plan *p);
+
 /* plan_shapes for the on-the-fly mode: no cos / sin, the chunk width D given (the frequencies'
  * rotary_dim). cos_rows is -1 in the plan: seqlen values then only need to be >= 0. */
 rope_status rope_atb_plan_fly(const char *where, const rope_atb_param *param, const rope_tensor *q,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/alloc.h"
 #include "../core/check.h"
 #include "../core/try.h"
 #include "angle.h"
@@ -43,6 +44,20 @@ static rope_status check_tensors(const char *where, int64_t count, int64_t width
     return rope_check_disjoint(where, "sin", &rsn, "cos", &rc);
 }
 
+/* The vLLM layout: one [count, d] tensor of [cos | sin] rows, given as cos; sin is NULL. */
+static rope_status check_vllm_tensor(const char *where, int64_t count, int64_t width, const char *why,
+                                     const rope_tensor *cos, const rope_tensor *sin) {
+    if (sin)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "sin: expected NULL with ROPE_CACHE_VLLM (cos holds [cos | sin] rows)");
+    ROPE_TRY(rope_check_tensor(where, "cos", cos));
+    ROPE_TRY(rope_check_dtype(where, "cos", cos, cache_types, 3));
+    ROPE_TRY(rope_check_rank(where, "cos", cos, 2, 0, "[count, width]"));
+    ROPE_TRY(rope_check_dim(where, "cos", cos, 0, count, "count"));
+    ROPE_TRY(rope_check_dim(where, "cos", cos, 1, width, why));
+    ROPE_TRY(rope_check_dense(where, "cos", cos));
+    return rope_check_data(where, "cos", cos);
+}
+
 rope_status rope_cache_fill(const rope_freq_config *cfg, int64_t pos_start, int64_t count, rope_cache_layout layout,
                             int32_t rotary_coeff, const rope_tensor *cos, const rope_tensor *sin) {
     static const char where[] = "rope_cache_fill";
@@ -67,9 +82,13 @@ rope_status rope_cache_fill(const rope_freq_config *cfg, int64_t pos_start, int6
         width = d;
         ps = d / rotary_coeff;
         why = "rotary_dim for ROPE_CACHE_FULL";
+    } else if (layout == ROPE_CACHE_VLLM) {
+        width = d;
+        why = "rotary_dim for ROPE_CACHE_VLLM ([cos | sin] rows)";
     } else {
         return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
-                         "layout: expected ROPE_CACHE_HALF (0) or ROPE_CACHE_FULL (1), found %d", (int)layout);
+                         "layout: expected ROPE_CACHE_HALF (0), ROPE_CACHE_FULL (1) or ROPE_CACHE_VLLM (2), found %d",
+                         (int)layout);
     }
 
     if (count < 0) return rope_fail(ROPE_ERROR_SHAPE, where, "count: expected >= 0, found %lld", (long long)count);
@@ -79,24 +98,25 @@ rope_status rope_cache_fill(const rope_freq_config *cfg, int64_t pos_start, int6
         return rope_fail(ROPE_ERROR_INDEX, where,
                          "positions %lld + %lld: expected pos_start + count <= 2^53 (exact in float64)",
                          (long long)pos_start, (long long)count);
-    ROPE_TRY(check_tensors(where, count, width, why, cos, sin));
+    if (layout == ROPE_CACHE_VLLM) ROPE_TRY(check_vllm_tensor(where, count, width, why, cos, sin));
+    else ROPE_TRY(check_tensors(where, count, width, why, cos, sin));
 
     if (count == 0) return rope_freq_plan_fill(where, &plan, NULL, NULL); /* still reports a bad config */
     if ((uint64_t)half > SIZE_MAX / sizeof(double))
         return rope_fail(ROPE_ERROR_OUT_OF_MEMORY, where, "rotary_dim %lld: frequency table too large", (long long)d);
-    double *inv = (double *)malloc((size_t)half * sizeof(double));
+    double *inv = (double *)rope_malloc((size_t)half * sizeof(double));
     if (!inv)
         return rope_fail(ROPE_ERROR_OUT_OF_MEMORY, where, "cannot allocate %lld inverse frequencies", (long long)half);
     double max_inv = 0.0;
     rope_status st = rope_freq_plan_fill(where, &plan, inv, &max_inv);
     if (st != ROPE_OK) {
-        free(inv);
+        rope_free(inv);
         return st;
     }
     int64_t last = pos_start + count - 1;
     st = rope_angle_check(where, "", last, max_inv);
     if (st != ROPE_OK) {
-        free(inv);
+        rope_free(inv);
         return st;
     }
 
@@ -108,7 +128,10 @@ rope_status rope_cache_fill(const rope_freq_config *cfg, int64_t pos_start, int6
             rope_angle_sincos(pos_start + r, inv[p], &c, &s);
             c *= att;
             s *= att;
-            if (layout == ROPE_CACHE_HALF) {
+            if (layout == ROPE_CACHE_VLLM) { /* [cos | sin] in one row */
+                store(cos->data, cos->dtype, row + (size_t)p, c);
+                store(cos->data, cos->dtype, row + (size_t)(half + p), s);
+            } else if (layout == ROPE_CACHE_HALF) {
                 store(cos->data, cos->dtype, row + (size_t)p, c);
                 store(sin->data, sin->dtype, row + (size_t)p, s);
             } else { /* pair p = g*ps + j owns elements g*2*ps + j and that + ps */
@@ -120,6 +143,6 @@ rope_status rope_cache_fill(const rope_freq_config *cfg, int64_t pos_start, int6
             }
         }
     }
-    free(inv);
+    rope_free(inv);
     return ROPE_OK;
 }

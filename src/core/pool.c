@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "pool.h"
 
 /* The claim counter gets a cache line of its own: every thread hits it once per part, and sharing a
@@ -78,8 +79,8 @@ static void teardown(rope_pool *pool, int sync) {
         pthread_mutex_destroy(&pool->m);
         pthread_mutex_destroy(&pool->use);
     }
-    free(pool->threads);
-    free(pool);
+    rope_free(pool->threads);
+    rope_free(pool);
 }
 
 /* Creates the four synchronisation objects, undoing the ones made if one fails. */
@@ -102,14 +103,14 @@ rope_status rope_pool_create(int workers, rope_pool **out) {
     static const char where[] = "rope_context_create";
     if (workers < 1) return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "pool of %d workers", workers);
     size_t size = (sizeof(rope_pool) + ROPE_LINE - 1) / ROPE_LINE * ROPE_LINE;
-    rope_pool *pool = aligned_alloc(ROPE_LINE, size);
+    rope_pool *pool = rope_aligned_alloc(ROPE_LINE, size);
     if (!pool) return rope_fail(ROPE_ERROR_OUT_OF_MEMORY, where, "thread pool of %zu bytes", size);
     memset(pool, 0, size);
     atomic_init(&pool->next, 0);
     atomic_init(&pool->dispatches, 0);
-    pool->threads = calloc((size_t)workers, sizeof *pool->threads);
+    pool->threads = rope_calloc((size_t)workers, sizeof *pool->threads);
     if (!pool->threads) {
-        free(pool);
+        rope_free(pool);
         return rope_fail(ROPE_ERROR_OUT_OF_MEMORY, where, "%d thread handles", workers);
     }
     if (!init_sync(pool)) {
@@ -124,7 +125,7 @@ rope_status rope_pool_create(int workers, rope_pool **out) {
     int err = 0;
     for (; pool->n_workers < workers; pool->n_workers++) {
         err = pool->n_workers == rope_pool_fail_start ? EAGAIN
-                                                      : pthread_create(&pool->threads[pool->n_workers], NULL, worker_main, pool);
+                                                      : rope_thread_create(&pool->threads[pool->n_workers], worker_main, pool);
         if (err != 0) break;
     }
     if (masked) pthread_sigmask(SIG_SETMASK, &old, NULL);

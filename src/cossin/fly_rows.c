@@ -29,6 +29,7 @@
 #include <stdlib.h>
 
 #include "../cache/angle.h"
+#include "../core/alloc.h"
 #include "../cache/round.h"
 #include "fly.h"
 #include "slot.h"
@@ -49,13 +50,13 @@ rope_status rope_fly_freqs_make(const char *where, const rope_freq_plan *plan, i
     if (half > SIZE_MAX / sizeof(double) / (2 * block + 1))
         return rope_fail(ROPE_ERROR_OUT_OF_MEMORY, where, "rotary_dim %lld: frequency tables too large",
                          (long long)plan->dim);
-    double *mem = malloc(half * (2 * block + 1) * sizeof(double) + 1);
+    double *mem = rope_malloc(half * (2 * block + 1) * sizeof(double) + 1);
     if (!mem) return rope_fail(ROPE_ERROR_OUT_OF_MEMORY, where, "cannot allocate %zu frequency values", half);
     double max_inv = 0;
     rope_status st = rope_freq_plan_fill(where, plan, mem, &max_inv);
     if (st == ROPE_OK && max_pos >= 0) st = rope_angle_check(where, "fly->positions: ", max_pos, max_inv);
     if (st != ROPE_OK) {
-        free(mem);
+        rope_free(mem);
         return st;
     }
     double *step = mem + half;
@@ -72,7 +73,7 @@ rope_status rope_fly_freqs_make(const char *where, const rope_freq_plan *plan, i
 }
 
 void rope_fly_freqs_free(rope_fly_freqs *f) {
-    free(f->mem);
+    rope_free(f->mem);
     f->mem = NULL;
 }
 
@@ -103,6 +104,10 @@ static void fly_values(const rope_fly_freqs *f, rope_cossin_slot *sl, int64_t p,
         if (dt == ROPE_F32) b->cf[i] = rope_float_of(bc), b->sf[i] = rope_float_of(bs);
         else b->ch[i] = (uint16_t)bc, b->sh[i] = (uint16_t)bs;
     }
+}
+
+void rope_fly_values_at(const rope_cossin_source *src, rope_cossin_slot *sl, int64_t p, rope_dtype dt) {
+    fly_values(src->fly, sl, p, dt);
 }
 
 /* Position p's row, laid out as the kernel reads it: half width (value i at i) or full width (pair

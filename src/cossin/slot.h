@@ -22,4 +22,12 @@ void rope_fly_row(const struct rope_cossin_source *src, const rope_kernel_shape 
 void rope_backward_row(const struct rope_cossin_source *src, const rope_kernel_shape *shape, size_t row,
                        void *out_cos, void *out_sin);
 
+/* The slot's chunk rows of tokens [token, token + n) of an MRoPE source (mrope_rows.c). */
+void rope_mrope_rows(const struct rope_cossin_source *src, const rope_kernel_shape *shape, size_t seq,
+                     struct rope_cossin_slot *sl, size_t token, size_t n);
+/* The rounded cos/sin of every pair at `position` into the slot's block (fly_rows.c): block.cf / sf
+ * (f32) or block.ch / sh (f16, bf16 patterns). */
+void rope_fly_values_at(const struct rope_cossin_source *src, struct rope_cossin_slot *sl, int64_t position,
+                        rope_dtype dt);
+
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/alloc.h"
 #include "fly.h"
 #include "slot.h"
 
@@ -29,7 +30,7 @@ rope_status rope_cossin_scratch_create(const rope_cossin_source *src, const rope
     size_t head = round64(sizeof(rope_cossin_scratch)) + round64(slots * sizeof(rope_cossin_slot)) +
                   round64(slots * sizeof(atomic_int));
     if (slots == 0 || per_slot > (SIZE_MAX - head) / slots) goto oom;
-    char *mem = malloc(head + slots * per_slot);
+    char *mem = rope_malloc(head + slots * per_slot);
     if (!mem) goto oom;
     rope_cossin_scratch *sc = (rope_cossin_scratch *)mem;
     sc->mem = mem;
@@ -68,7 +69,7 @@ oom:
 }
 
 void rope_cossin_scratch_free(rope_cossin_scratch *sc) {
-    if (sc) free(sc->mem);
+    if (sc) rope_free(sc->mem);
 }
 
 size_t rope_cossin_chunk_tokens(const rope_cossin_scratch *sc) { return sc->chunk; }
@@ -87,7 +88,8 @@ void rope_cossin_fill(const rope_cossin_source *src, const rope_kernel_shape *sh
     size_t row_bytes = rope_cos_width(shape) * rope_dtype_bytes(shape->cs_dtype);
     rope_position_cursor at;
     rope_cursor_start(&at, &src->positions, seq, token);
-    for (size_t i = 0; i < n; i++) {
+    if (src->mrope) rope_mrope_rows(src, shape, seq, slot, token, n);
+    for (size_t i = 0; i < n && !src->mrope; i++) {
         size_t p = rope_cursor_next(&at);
         void *oc = (char *)slot->cos + i * row_bytes, *os = (char *)slot->sin + i * row_bytes;
         if (src->kind == ROPE_COSSIN_FLY) rope_fly_row(src, shape, slot, (int64_t)p, oc, os);

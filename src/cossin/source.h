@@ -27,6 +27,18 @@ typedef enum rope_cossin_kind {
 
 struct rope_fly_freqs;
 
+/* Multimodal RoPE (MRoPE, mrope_rows.c): the rotary pairs are split among `axes` position axes
+ * (time, height, width, ...), and pair j reads its values at the position its axis gives the token.
+ * Contiguous sections: pairs [s_0 + .. + s_{a-1}, s_0 + .. + s_a) belong to axis a. Interleaved
+ * (Qwen3-VL, 3 axes): axis 1 when j % 3 == 1 and j < 3*s_1, axis 2 when j % 3 == 2 and j < 3*s_2,
+ * else axis 0. Half-width rows only (one value per pair). */
+typedef struct rope_mrope {
+    int axes;                /* 3 or 4 */
+    int interleaved;
+    int64_t section[4];      /* summing to rot / 2 */
+    rope_positions axis[4];  /* each axis's positions of the job's tokens */
+} rope_mrope;
+
 typedef struct rope_cossin_source {
     rope_cossin_kind kind;
     rope_positions positions;     /* each token's position */
@@ -35,6 +47,8 @@ typedef struct rope_cossin_source {
     ptrdiff_t table_stride;       /* TABLE: elements between the starts of consecutive table rows */
     const struct rope_fly_freqs *fly; /* FLY: the call's frequencies */
     const char *where;            /* the public function, for the out-of-memory message */
+    const rope_mrope *mrope;      /* NULL, or MRoPE: each pair's row at its axis's position (a table or
+                                     on the fly; `positions` is then not read) */
 } rope_cossin_source;
 
 /* The rows of a chunk of tokens: token i's row index comes from `rows`, its cos row starts at
@@ -48,7 +62,7 @@ typedef struct rope_cossin_view {
 
 /* 1 when the source writes its rows into a scratch (anything but the forward table source). */
 static inline int rope_cossin_needs_scratch(const rope_cossin_source *src) {
-    return src->kind != ROPE_COSSIN_TABLE || src->backward;
+    return src->kind != ROPE_COSSIN_TABLE || src->backward || src->mrope;
 }
 
 /* The table view at token `token` of a job with `seq` tokens per batch row: the forward table source

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/alloc.h"
 #include "context.h"
 
 static const char *const isa_names[] = {"auto", "scalar", "avx2", "avx512", "neon"};
@@ -68,12 +69,12 @@ rope_status rope_context_create(const rope_context_options *options, rope_contex
     rope_status st = choose_isa(&tmp, opt.isa, where);
     if (st != ROPE_OK) return st;
     tmp.threads = opt.threads ? opt.threads : online_cpus();
-    rope_context *ctx = malloc(sizeof *ctx);
+    rope_context *ctx = rope_malloc(sizeof *ctx);
     if (!ctx) return rope_fail(ROPE_ERROR_OUT_OF_MEMORY, where, "context of %zu bytes", sizeof *ctx);
     if (tmp.threads > 1) {
         st = rope_pool_create(tmp.threads - 1, &tmp.pool);
         if (st != ROPE_OK) {
-            free(ctx);
+            rope_free(ctx);
             return st;
         }
     }
@@ -85,7 +86,7 @@ rope_status rope_context_create(const rope_context_options *options, rope_contex
 void rope_context_free(rope_context *ctx) {
     if (!ctx) return;
     rope_pool_free(ctx->pool);
-    free(ctx);
+    rope_free(ctx);
 }
 
 static rope_context default_ctx;

@@ -103,14 +103,24 @@ rope_status rope_onnx_plan_fly(const char *where, const rope_onnx_attrs *attrs, 
     return plan(where, attrs, x, NULL, NULL, NULL, 1, p);
 }
 
+rope_status rope_onnx_check_descriptors(const char *where, const char *const names[4], const rope_onnx_attrs *attrs,
+                                        const rope_tensor *x, const rope_tensor *cos, const rope_tensor *sin,
+                                        const rope_tensor *ids, const void *out, rope_onnx_plan *p) {
+    static const rope_onnx_attrs defaults = {0, 0, 0};
+    ROPE_TRY(rope_onnx_check_attrs(where, attrs ? attrs : &defaults));
+    const void *const args[4] = {x, cos, sin, out};
+    ROPE_TRY(rope_check_args(where, 4, names, args));
+    /* The lifecycle reads a rank-0 4th input as "absent"; here absence is a NULL pointer. */
+    if (ids && ids->rank == 0)
+        return rope_fail(ROPE_ERROR_RANK, where, "position_ids rank: expected 2 ([batch, seq]), found 0");
+    return plan(where, attrs, x, cos, sin, ids, 0, p);
+}
+
 rope_status rope_onnx_infer(const rope_onnx_attrs *attrs, const rope_tensor *x, const rope_tensor *cos,
                             const rope_tensor *sin, const rope_tensor *position_ids, rope_tensor *y_out) {
-    static const char where[] = "rope_onnx_infer";
-    if (!y_out) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "y_out is NULL");
-    static const rope_onnx_attrs defaults = {0, 0, 0};
-    ROPE_TRY(rope_onnx_check_attrs(where, attrs ? attrs : &defaults)); /* first, as the call does */
+    static const char *const names[4] = {"X", "cos_cache", "sin_cache", "y_out"};
     rope_onnx_plan p;
-    ROPE_TRY(rope_onnx_plan_shapes(where, attrs, x, cos, sin, position_ids, &p));
+    ROPE_TRY(rope_onnx_check_descriptors("rope_onnx_infer", names, attrs, x, cos, sin, position_ids, y_out, &p));
     rope_tensor y = *x;
     y.data = NULL;
     y.row_stride = 0;

@@ -18,6 +18,14 @@ rope_status rope_onnx_plan_shapes(const char *where, const rope_onnx_attrs *attr
                                   const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *ids,
                                   rope_onnx_plan *p);
 
+/* Every check of a call that reads descriptors only, in the one order the call and rope_onnx_infer
+ * share (so both report the same first fault): the attributes (NULL: the defaults), the NULL
+ * pointers (names[]: X, the caches, the output, whose pointer `out` is Y or infer's y_out), a
+ * rank-0 position_ids, then plan_shapes. */
+rope_status rope_onnx_check_descriptors(const char *where, const char *const names[4], const rope_onnx_attrs *attrs,
+                                        const rope_tensor *x, const rope_tensor *cos, const rope_tensor *sin,
+                                        const rope_tensor *ids, const void *out, rope_onnx_plan *p);
+
 /* plan_shapes for the on-the-fly mode: X and the attributes only (no caches, no position ids). */
 rope_status rope_onnx_plan_fly(const char *where, const rope_onnx_attrs *attrs, const rope_tensor *x,
                                rope_onnx_plan *p);

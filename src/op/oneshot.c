@@ -12,16 +12,8 @@
 static rope_status onnx_table(const char *where, const char *const names[4], int backward, rope_context *ctx,
                               const rope_onnx_attrs *attrs, const rope_tensor *x, const rope_tensor *cos,
                               const rope_tensor *sin, const rope_tensor *position_ids, const rope_tensor *y) {
-    static const rope_onnx_attrs defaults = {0, 0, 0};
-    if (!attrs) attrs = &defaults;
-    ROPE_TRY(rope_onnx_check_attrs(where, attrs));
-    const void *const args[4] = {x, cos, sin, y};
-    ROPE_TRY(rope_check_args(where, 4, names, args));
-    /* The lifecycle reads a rank-0 4th input as "absent"; here absence is a NULL pointer. */
-    if (position_ids && position_ids->rank == 0)
-        return rope_fail(ROPE_ERROR_RANK, where, "position_ids rank: expected 2 ([batch, seq]), found 0");
     rope_onnx_plan p;
-    ROPE_TRY(rope_onnx_plan_shapes(where, attrs, x, cos, sin, position_ids, &p));
+    ROPE_TRY(rope_onnx_check_descriptors(where, names, attrs, x, cos, sin, position_ids, y, &p));
     ROPE_TRY(rope_onnx_check_data(where, &p, x, cos, sin, position_ids, y, &p));
     return rope_onnx_run(ctx, &p, x, cos, sin, position_ids, y, where, backward);
 }
@@ -31,13 +23,8 @@ static rope_status atb_table(const char *where, const char *const names[7], int 
                              const rope_atb_param *param, const rope_tensor *q, const rope_tensor *k,
                              const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *seqlen,
                              const rope_tensor *rq, const rope_tensor *rk) {
-    static const rope_atb_param defaults = ROPE_ATB_PARAM_INIT;
-    if (!param) param = &defaults;
-    ROPE_TRY(rope_atb_check_param(where, param));
-    const void *const args[7] = {q, k, cos, sin, seqlen, rq, rk};
-    ROPE_TRY(rope_check_args(where, 7, names, args));
     rope_atb_plan p;
-    ROPE_TRY(rope_atb_plan_shapes(where, param, q, k, cos, sin, seqlen, &p));
+    ROPE_TRY(rope_atb_check_descriptors(where, names, param, q, k, cos, sin, seqlen, rq, rk, &p));
     ROPE_TRY(rope_atb_check_data(where, &p, q, k, cos, sin, seqlen, rq, rk, &p));
     return rope_atb_run(ctx, &p, q, k, cos, sin, seqlen, rq, rk, where, backward);
 }

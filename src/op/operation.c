@@ -3,18 +3,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/alloc.h"
 #include "../core/check.h"
 #include "../core/try.h"
 #include "../atb/atb_rope.h"
 #include "../onnx/onnx_rotary.h"
+#include "../vllm/vllm_rope.h"
 
-enum { ROPE_OP_ONNX = 1, ROPE_OP_ATB = 2 };
+enum { ROPE_OP_ONNX = 1, ROPE_OP_ATB = 2, ROPE_OP_VLLM = 3 };
 enum { ROPE_OP_MAX_INPUTS = 5, ROPE_OP_MAX_OUTPUTS = 2 };
 
 struct rope_operation {
     int kind;
     rope_onnx_attrs onnx;
     rope_atb_param atb;
+    rope_vllm_attrs vllm;
     int ready; /* setup succeeded; in/out/plan describe that pack */
     rope_tensor in[ROPE_OP_MAX_INPUTS];
     size_t n_in;
@@ -23,6 +26,7 @@ struct rope_operation {
     union {
         rope_onnx_plan onnx;
         rope_atb_plan atb;
+        rope_vllm_plan vllm;
     } plan;
 };
 
@@ -42,7 +46,7 @@ static rope_status op_init_atb(const char *where, rope_operation *op, const rope
 }
 
 static rope_status create(rope_operation *tmp, rope_operation **out) {
-    rope_operation *op = malloc(sizeof *op);
+    rope_operation *op = rope_malloc(sizeof *op);
     if (!op) return rope_fail(ROPE_ERROR_OUT_OF_MEMORY, "rope_operation_create", "operation of %zu bytes", sizeof *op);
     *op = *tmp;
     *out = op;
@@ -65,14 +69,36 @@ rope_status rope_operation_create_atb(const rope_atb_param *param, rope_operatio
     return create(&tmp, out);
 }
 
-void rope_operation_destroy(rope_operation *op) { free(op); }
+rope_status rope_operation_create_vllm(const rope_vllm_attrs *attrs, rope_operation **out) {
+    static const char where[] = "rope_operation_create_vllm";
+    if (!out) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "out is NULL");
+    ROPE_TRY(rope_vllm_check_attrs(where, attrs));
+    rope_operation tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.kind = ROPE_OP_VLLM;
+    tmp.vllm = *attrs;
+    return create(&tmp, out);
+}
+
+void rope_operation_destroy(rope_operation *op) { rope_free(op); }
 
 size_t rope_operation_input_count(const rope_operation *op) {
-    return !op ? 0 : op->kind == ROPE_OP_ONNX ? 4 : 5;
+    return !op ? 0 : op->kind == ROPE_OP_ATB ? 5 : 4;
 }
 
 size_t rope_operation_output_count(const rope_operation *op) {
     return !op ? 0 : op->kind == ROPE_OP_ONNX ? 1 : 2;
+}
+
+/* The vLLM inputs: positions, query, key (absent: rank 0, or left out with n 3), cos_sin_cache. */
+typedef struct vllm_inputs {
+    const rope_tensor *pos, *q, *k, *cache;
+} vllm_inputs;
+
+static vllm_inputs vllm_in(const rope_tensor *in, size_t n) {
+    vllm_inputs v = {&in[0], &in[1], NULL, &in[2]};
+    if (n >= 4) v.k = in[2].rank != 0 ? &in[2] : NULL, v.cache = &in[3];
+    return v;
 }
 
 /* ONNX's optional 4th input is absent when left out or given with rank 0. */
@@ -82,11 +108,12 @@ static const rope_tensor *onnx_ids(const rope_tensor *in, size_t n) {
 
 static rope_status check_counts(const char *where, const rope_operation *op, const rope_tensor *in, size_t n_in,
                                 size_t n_out) {
-    size_t lo = op->kind == ROPE_OP_ONNX ? 3 : 5, hi = rope_operation_input_count(op);
+    size_t lo = op->kind == ROPE_OP_ATB ? 5 : 3, hi = rope_operation_input_count(op);
     if (!in) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "inputs is NULL");
     if (n_in < lo || n_in > hi)
         return rope_fail(ROPE_ERROR_SHAPE, where, "number of inputs: expected %zu%s, found %zu", lo,
                          lo == hi ? "" : " or 4", n_in);
+    if (op->kind == ROPE_OP_VLLM && n_out == 1 && vllm_in(in, n_in).k == NULL) return ROPE_OK; /* no key_out */
     if (n_out != rope_operation_output_count(op))
         return rope_fail(ROPE_ERROR_SHAPE, where, "number of outputs: expected %zu, found %zu",
                          rope_operation_output_count(op), n_out);
@@ -106,6 +133,17 @@ rope_status rope_operation_infer_shape(const rope_operation *op, const rope_tens
         outputs[0] = inputs[0];
         outputs[0].data = NULL;
         outputs[0].row_stride = 0;
+        return ROPE_OK;
+    }
+    if (op->kind == ROPE_OP_VLLM) {
+        vllm_inputs v = vllm_in(inputs, n_inputs);
+        rope_vllm_plan p;
+        ROPE_TRY(rope_vllm_plan_shapes(where, &op->vllm, v.pos, v.q, v.k, v.cache, 0, &p));
+        for (size_t i = 0; i < n_outputs; i++) {
+            outputs[i] = i == 0 ? *v.q : v.k ? *v.k : (rope_tensor){0};
+            outputs[i].data = NULL;
+            outputs[i].row_stride = 0;
+        }
         return ROPE_OK;
     }
     rope_atb_plan p;
@@ -129,6 +167,13 @@ static rope_status validate(const char *where, rope_operation *op, const rope_va
         rope_onnx_plan p;
         ROPE_TRY(rope_onnx_plan_shapes(where, &op->onnx, &in[0], &in[1], &in[2], ids, &p));
         return rope_onnx_check_data(where, &p, &in[0], &in[1], &in[2], ids, &out[0], &op->plan.onnx);
+    }
+    if (op->kind == ROPE_OP_VLLM) {
+        vllm_inputs v = vllm_in(in, pack->n_inputs);
+        rope_vllm_plan p;
+        ROPE_TRY(rope_vllm_plan_shapes(where, &op->vllm, v.pos, v.q, v.k, v.cache, 0, &p));
+        return rope_vllm_check_data(where, &p, v.pos, v.q, v.k, v.cache, &out[0], v.k ? &out[1] : NULL,
+                                    &op->plan.vllm);
     }
     rope_atb_plan p;
     ROPE_TRY(rope_atb_plan_shapes(where, &op->atb, &in[0], &in[1], &in[2], &in[3], &in[4], &p));
@@ -185,6 +230,12 @@ static rope_status op_execute(const char *where, rope_operation *op, rope_contex
         const rope_tensor *ids = onnx_ids(in, op->n_in);
         ROPE_TRY(rope_onnx_check_data(where, &op->plan.onnx, &in[0], &in[1], &in[2], ids, &out[0], &op->plan.onnx));
         return rope_onnx_run(ctx, &op->plan.onnx, &in[0], &in[1], &in[2], ids, &out[0], where, 0);
+    }
+    if (op->kind == ROPE_OP_VLLM) {
+        vllm_inputs v = vllm_in(in, op->n_in);
+        const rope_tensor *ko = v.k ? &out[1] : NULL;
+        ROPE_TRY(rope_vllm_check_data(where, &op->plan.vllm, v.pos, v.q, v.k, v.cache, &out[0], ko, &op->plan.vllm));
+        return rope_vllm_run(where, ctx, &op->plan.vllm, v.pos, v.q, v.k, v.cache, &out[0], ko, 0);
     }
     ROPE_TRY(rope_atb_check_data(where, &op->plan.atb, &in[0], &in[1], &in[2], &in[3], &in[4], &out[0], &out[1],
                                  &op->plan.atb));

@@ -253,7 +253,7 @@ static void errors(void) {
     rope_tensor Z0 = t2(NULL, ROPE_F32, 0, H); /* count 0 still reports a bad configuration */
     E(ROPE_ERROR_ATTRIBUTE, "inv_freq[0]", &bad, 0, 0, ROPE_CACHE_HALF, 0, &Z0, &Z0);
 
-    E(ROPE_ERROR_ATTRIBUTE, "layout", &cfg, 0, 4, (rope_cache_layout)2, 0, &C, &S);
+    E(ROPE_ERROR_ATTRIBUTE, "layout", &cfg, 0, 4, (rope_cache_layout)3, 0, &C, &S);
     E(ROPE_ERROR_ATTRIBUTE, "rotary_coeff: expected 2, 4 or 16", &cfg, 0, 4, ROPE_CACHE_FULL, 3, &CF, &SF);
     E(ROPE_ERROR_ATTRIBUTE, "rotary_coeff", &cfg, 0, 4, ROPE_CACHE_FULL, 0, &CF, &SF);
     E(ROPE_ERROR_ATTRIBUTE, "rotary_coeff", &cfg, 0, 4, ROPE_CACHE_FULL, 8, &CF, &SF);

@@ -5,7 +5,8 @@
  * dtype combination and pair layout, in place and not:
  *   1. through the kernel tables (scalar, then each SIMD set the CPU has);
  *   2. through the public calls, rope_onnx_rotary_embedding and rope_atb_rope, with a context forced
- *      to each instruction set.
+ *      to each instruction set; and the vLLM calls (table, backward, on the fly, plain and MRoPE, key
+ *      present or absent, positions and the cos_sin_cache guarded too, every head size 2..300).
  * A stray access faults and the crashed test fails.
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
@@ -19,7 +20,7 @@
 
 enum { MAXH = 300, HEADS = 3, REGION = 64 * 1024 };
 
-static tg_region rx, ry, rk, ryk, rc, rsn;
+static tg_region rx, ry, rk, ryk, rc, rsn, rpos;
 
 /* Every even partial width of head size hs (rotary width 2..hs). */
 static size_t widths(size_t hs, size_t *out) {
@@ -137,10 +138,67 @@ static void run_atb(rope_context *ctx, const char *isa) {
         }
 }
 
+/* vLLM: two tokens at the cache's last and first rows, q [2, hq*hs], k [2, hs] or absent, the
+ * [P, rot] cache, the positions (i64 or i32; [3, 2] with MRoPE): table, backward and on the fly. */
+static void run_vllm(rope_context *ctx, const char *isa) {
+    static const rope_dtype combos[5][2] = {{ROPE_F32, ROPE_F32}, {ROPE_F16, ROPE_F16}, {ROPE_F16, ROPE_F32},
+                                            {ROPE_BF16, ROPE_BF16}, {ROPE_BF16, ROPE_F32}};
+    enum { T = 2, P = 3 };
+    for (int64_t hs = 2; hs <= MAXH; hs++) {
+        int64_t rots[3] = {hs - hs % 2, 2, 2 * tu_int(1, hs / 2)};
+        for (int r = 0; r < 3; r++)
+            for (int c = 0; c < 5; c++) {
+                int64_t rot = rots[r];
+                int at_end = (int)tu_int(0, 1), in_place = (int)tu_int(0, 1), no_key = tu_int(0, 3) == 0;
+                int mrope = rot >= 6 && tu_int(0, 1), i32 = (int)tu_int(0, 1);
+                int64_t hq = tu_int(1, HEADS);
+                size_t es = tk_es(combos[c][0]), ces = tk_es(combos[c][1]);
+                rope_vllm_attrs a = ROPE_VLLM_ATTRS_INIT;
+                a.head_size = hs;
+                a.is_neox = (int32_t)tu_int(0, 1);
+                if (mrope) {
+                    a.n_mrope_section = 3, a.mrope_interleaved = (int32_t)tu_int(0, 1);
+                    a.mrope_section[0] = rot / 2 - 2, a.mrope_section[1] = a.mrope_section[2] = 1;
+                }
+                int64_t n_pos = mrope ? 3 * T : T;
+                size_t pb = (size_t)n_pos * (i32 ? 4 : 8);
+                void *pd = tg_place(&rpos, pb, at_end);
+                for (int64_t i = 0; i < n_pos; i++) { /* the cache's last and first rows */
+                    int64_t v = i % 2 ? 0 : P - 1;
+                    if (i32) ((int32_t *)pd)[i] = (int32_t)v;
+                    else ((int64_t *)pd)[i] = v;
+                }
+                rope_tensor pos = {pd, i32 ? ROPE_I32 : ROPE_I64, mrope ? 2 : 1, {mrope ? 3 : T, T}, 0};
+                if (!mrope) pos.dims[1] = 0;
+                rope_tensor Q = {tg_place(&rx, (size_t)(T * hq * hs) * es, at_end), combos[c][0], 2, {T, hq * hs}, 0};
+                rope_tensor K = {tg_place(&rk, (size_t)(T * hs) * es, !at_end), combos[c][0], 2, {T, hs}, 0};
+                rope_tensor OQ = Q, OK = K;
+                if (!in_place) {
+                    OQ.data = tg_place(&ry, (size_t)(T * hq * hs) * es, !at_end);
+                    OK.data = tg_place(&ryk, (size_t)(T * hs) * es, at_end);
+                }
+                rope_tensor C = {tg_place(&rc, (size_t)(P * rot) * ces, at_end), combos[c][1], 2, {P, rot}, 0};
+                const rope_tensor *k = no_key ? NULL : &K, *ok = no_key ? NULL : &OK;
+                rope_freq_config cfg;
+                memset(&cfg, 0, sizeof cfg);
+                cfg.rotary_dim = rot;
+                rope_fly fly = {&cfg, ROPE_POSITIONS_PER_TOKEN, pos, combos[c][1]};
+                for (int mode = 0; mode < 3; mode++) {
+                    rope_status st = mode == 0   ? rope_vllm_rotary_embedding(ctx, &a, &pos, &Q, k, &C, &OQ, ok)
+                                     : mode == 1 ? rope_vllm_rotary_embedding_backward(ctx, &a, &pos, &Q, k, &C, &OQ, ok)
+                                                 : rope_vllm_rotary_embedding_fly(ctx, &a, &Q, k, &fly, &OQ, ok);
+                    CHECK(st == ROPE_OK, "%s vllm mode %d q %s cache %s hs %lld rot %lld mrope %d: %s", isa, mode,
+                          rope_dtype_name(combos[c][0]), rope_dtype_name(combos[c][1]), (long long)hs,
+                          (long long)rot, mrope, rope_last_error());
+                }
+            }
+    }
+}
+
 int main(void) {
     tu_seed(0x9a7d);
     rx = tg_map(REGION), ry = tg_map(REGION), rk = tg_map(REGION), ryk = tg_map(REGION);
-    rc = tg_map(REGION), rsn = tg_map(REGION);
+    rc = tg_map(REGION), rsn = tg_map(REGION), rpos = tg_map(4096);
 
     tk_set sets[8];
     int n = tk_sets(sets);
@@ -164,6 +222,7 @@ int main(void) {
         CHECK(rope_context_isa(ctx) == isas[i], "context isa %s", rope_isa_name(rope_context_isa(ctx)));
         run_onnx(ctx, rope_isa_name(isas[i]));
         run_atb(ctx, rope_isa_name(isas[i]));
+        run_vllm(ctx, rope_isa_name(isas[i]));
         printf("public calls with isa %s: no stray access\n", rope_isa_name(isas[i]));
         rope_context_free(ctx);
     }

@@ -34,17 +34,22 @@
 /* One of the listed values, uniformly. */
 #define PICK(...) pick64((const int64_t[]){__VA_ARGS__}, sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
 
-/* The entry points (entry_name) and their families: ONNX, ATB, on the fly, inference, lifecycle. */
+/* The entry points (entry_name) and their families: ONNX, ATB, vLLM, on the fly, inference, lifecycle. */
 enum entry { E_ONNX, E_ONNX_BWD, E_ONNX_INFER, E_ONNX_OP, E_ONNX_FLY, E_ONNX_FLY_BWD, E_ATB, E_ATB_BWD, E_ATB_INFER,
-             E_ATB_OP, E_ATB_FLY, E_ATB_FLY_BWD, E_CACHE, E_FREQ, N_ENTRY };
+             E_ATB_OP, E_ATB_FLY, E_ATB_FLY_BWD, E_VLLM, E_VLLM_BWD, E_VLLM_INFER, E_VLLM_OP, E_VLLM_FLY,
+             E_VLLM_FLY_BWD, E_CACHE, E_FREQ, N_ENTRY };
 static inline int onnx_e(int e) { return e <= E_ONNX_FLY_BWD; }
 static inline int atb_e(int e) { return e >= E_ATB && e <= E_ATB_FLY_BWD; }
+/* vLLM slots: query X, key K (unused when absent), cos_sin_cache COS, positions SEQ (tables) or POS
+ * (on the fly), query_out Y, key_out RK. */
+static inline int vllm_e(int e) { return e >= E_VLLM && e <= E_VLLM_FLY_BWD; }
 static inline int fly_e(int e) {
-    return e == E_ONNX_FLY || e == E_ONNX_FLY_BWD || e == E_ATB_FLY || e == E_ATB_FLY_BWD;
+    return e == E_ONNX_FLY || e == E_ONNX_FLY_BWD || e == E_ATB_FLY || e == E_ATB_FLY_BWD || e == E_VLLM_FLY ||
+           e == E_VLLM_FLY_BWD;
 }
-static inline int infer_e(int e) { return e == E_ONNX_INFER || e == E_ATB_INFER; }
-static inline int op_e(int e) { return e == E_ONNX_OP || e == E_ATB_OP; }
-static inline int table_e(int e) { return (onnx_e(e) || atb_e(e)) && !fly_e(e); }
+static inline int infer_e(int e) { return e == E_ONNX_INFER || e == E_ATB_INFER || e == E_VLLM_INFER; }
+static inline int op_e(int e) { return e == E_ONNX_OP || e == E_ATB_OP || e == E_VLLM_OP; }
+static inline int table_e(int e) { return (onnx_e(e) || atb_e(e) || vllm_e(e)) && !fly_e(e); }
 static inline int cfg_e(int e) { return fly_e(e) || e == E_CACHE || e == E_FREQ; }
 
 /* The mutation kinds (kind_name; K_VALID: none). */
@@ -76,6 +81,7 @@ typedef struct gcase {
     slot s[N_T];
     rope_onnx_attrs oa;
     rope_atb_param ap;
+    rope_vllm_attrs va;
     rope_freq_config fc;
     double sf[16], lf[16];
     rope_fly fly;
@@ -102,6 +108,8 @@ int has_dims(const gcase *g, int i);
 int has_data(const gcase *g, int i);
 int not_ids(const gcase *g, int i);
 int is_atb_seq(const gcase *g, int i);
+int not_vllm_cache(const gcase *g, int i);
+void set_pos(gcase *g, int i, int64_t k, int64_t v);
 int shares(const gcase *g, int i);
 
 /* garbage_expect.c: what the contract allows */
@@ -164,6 +172,12 @@ void check(gcase *g, int cond, const char *fmt, ...) ROPE_TEST_PRINTF(3, 4);
 void failed_step(gcase *g, const char *fn, rope_status st);
 void verify_written(gcase *g);
 int same_desc(const rope_tensor *a, const rope_tensor *want);
+
+/* garbage_run.c: builds, runs and checks case `it` of entry point e; the tallies test_garbage prints */
+void garbage_one(int it, int e, rope_context *ctx);
+extern long garbage_seen[N_KIND][ROPE_STATUS_COUNT_ + 1], garbage_cover[N_ENTRY][N_KIND];
+/* garbage_check.c: set by the fuzzer, a failed check aborts (after its message) */
+extern int garbage_fatal;
 
 /* garbage_lifecycle.c */
 rope_status run_op(gcase *g, rope_context *ctx, rope_status *shown);

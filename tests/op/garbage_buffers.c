@@ -27,6 +27,15 @@ int is_canary(const unsigned char *p, size_t o, size_t n) {
 /* Values in a slot's memory: 8-byte ids and positions, 4-byte seqlen (i32 or u32). */
 static void *at(gcase *g, int i) { return g->mem[g->s[i].home] + g->s[i].off; }
 void set64(gcase *g, int i, int64_t k, int64_t v) { memcpy((char *)at(g, i) + 8 * k, &v, 8); }
+/* vLLM positions: i64 or i32 (a value outside int32 is stored truncated). */
+void set_pos(gcase *g, int i, int64_t k, int64_t v) {
+    if (g->s[i].t.dtype != ROPE_I32) {
+        set64(g, i, k, v);
+        return;
+    }
+    int32_t w = (int32_t)(uint32_t)(uint64_t)v;
+    memcpy((char *)at(g, i) + 4 * k, &w, 4);
+}
 int64_t get_seq(gcase *g, int64_t k) {
     int32_t v;
     memcpy(&v, (char *)at(g, T_SEQ) + 4 * k, 4);
@@ -46,7 +55,8 @@ static void fill(gcase *g, int i) {
         return;
     }
     for (size_t k = 0; k < n; k++) {
-        if (i == T_POS) set64(g, i, (int64_t)k, tu_int(0, 3) ? tu_int(0, 64) : tu_int(0, 1000000));
+        if (i == T_POS) set_pos(g, i, (int64_t)k, tu_int(0, 3) ? tu_int(0, 64) : tu_int(0, 1000000));
+        else if (vllm_e(g->e)) set_pos(g, i, (int64_t)k, tu_int(0, g->maxpos - 1));
         else if (onnx_e(g->e)) set64(g, i, (int64_t)k, tu_int(0, g->maxpos - 1));
         else set_seq(g, (int64_t)k, seq_read(g) ? g->seql[k] : (int64_t)tu_u64());
     }

@@ -10,7 +10,9 @@ const char *const entry_name[N_ENTRY] = {
     "rope_onnx_rotary_embedding", "rope_onnx_rotary_embedding_backward", "rope_onnx_infer", "onnx lifecycle",
     "rope_onnx_rotary_embedding_fly", "rope_onnx_rotary_embedding_fly_backward", "rope_atb_rope",
     "rope_atb_rope_backward", "rope_atb_infer", "atb lifecycle", "rope_atb_rope_fly", "rope_atb_rope_fly_backward",
-    "rope_cache_fill", "rope_freq_compute"};
+    "rope_vllm_rotary_embedding", "rope_vllm_rotary_embedding_backward", "rope_vllm_infer", "vllm lifecycle",
+    "rope_vllm_rotary_embedding_fly", "rope_vllm_rotary_embedding_fly_backward", "rope_cache_fill",
+    "rope_freq_compute"};
 const char *const kind_name[N_KIND] = {
     "valid", "null-pointer", "null-data", "null-attrs", "dtype", "rank", "dim<0", "dim-huge", "dim+-1",
     "empty-huge", "stride-bad", "stride-huge", "stride-legal", "in-place", "shared-in", "overlap", "index",
@@ -79,6 +81,9 @@ int has_dims(const gcase *g, int i) { return g->s[i].t.rank >= 1 && g->s[i].t.ra
 int has_data(const gcase *g, int i) { return g->s[i].t.data != NULL; }
 int not_ids(const gcase *g, int i) { return !(onnx_e(g->e) && i == T_SEQ); }
 int is_atb_seq(const gcase *g, int i) { return atb_e(g->e) && i == T_SEQ; }
+/* vLLM's cache claims more rows or a wider row than its block holds, and the call may still be valid
+ * (positions below the old row count, a rot still <= head_size): its dims are not mutated. */
+int not_vllm_cache(const gcase *g, int i) { return has_dims(g, i) && !(vllm_e(g->e) && i == T_COS); }
 
 /* Whether slot i shares its block with another slot (in place, overlap, shared inputs). */
 int shares(const gcase *g, int i) {

@@ -8,6 +8,7 @@
 #include "garbage.h"
 
 static int printed;
+int garbage_fatal;
 
 /* Records one check; prints the first failures with the iteration's description. */
 void check(gcase *g, int cond, const char *fmt, ...) {
@@ -16,13 +17,14 @@ void check(gcase *g, int cond, const char *fmt, ...) {
         return;
     }
     tu_failed++;
-    if (++printed > 40) return;
+    if (++printed > 40 && !garbage_fatal) return;
     va_list ap;
     va_start(ap, fmt);
     fprintf(stderr, "iteration %d, %s [%s]: ", g->it, entry_name[g->e], g->desc);
     vfprintf(stderr, fmt, ap);
     fprintf(stderr, " (last error: \"%s\")\n", rope_last_error());
     va_end(ap);
+    if (garbage_fatal) abort();
 }
 
 /* A failing step: a known status, the function's name first in the message, nothing written. */

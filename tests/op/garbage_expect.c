@@ -8,8 +8,9 @@
 /* Which kinds an entry point can take at all (a case may still decline one). */
 int applicable_kind(int e, int k) {
     switch (k) {
-    case K_NULL_ATTRS: case K_EMPTY_HUGE: return onnx_e(e) || atb_e(e);
-    case K_IN_PLACE: return (onnx_e(e) || atb_e(e)) && !infer_e(e);
+    case K_NULL_ATTRS: return onnx_e(e) || atb_e(e) || vllm_e(e);
+    case K_EMPTY_HUGE: return onnx_e(e) || atb_e(e);
+    case K_IN_PLACE: return (onnx_e(e) || atb_e(e) || vllm_e(e)) && !infer_e(e);
     case K_SHARED_IN: return table_e(e);
     case K_OVERLAP: return !infer_e(e) && e != E_FREQ;
     case K_POS_HUGE: return fly_e(e) || e == E_CACHE;
@@ -46,13 +47,19 @@ int coeff_valid(int64_t rc, int64_t d) { return (rc == 2 || rc == 4 || rc == d) 
 /* The tensor another one must equal in shape (so a rank change may read as SHAPE). ONNX compares
  * sin_cache with cos_cache before it checks cos_cache's rank, so a wrong cos rank reads as SHAPE. */
 int partner(const gcase *g, int i) {
-    return (i == T_Y || i == T_SIN || (atb_e(g->e) && i == T_RK) || (onnx_e(g->e) && i == T_COS)) &&
+    return (i == T_Y || i == T_SIN || ((atb_e(g->e) || vllm_e(g->e)) && i == T_RK) || (onnx_e(g->e) && i == T_COS)) &&
            g->e != E_CACHE;
 }
 
 int rank_accepted(const gcase *g, int i, int r) {
     if (g->e == E_CACHE) return r == 2;
-    if (onnx_e(g->e)) {
+    if (vllm_e(g->e)) {
+        int m = g->va.n_mrope_section > 0, pos = g->s[g->s[T_SEQ].used ? T_SEQ : T_POS].t.rank - m;
+        if (i == T_SEQ || i == T_POS) return r == 1 + m || r == 2 + m;
+        if (i == T_X) return pos == 1 ? r == 2 || r == 3 : r == 3;
+        if (i == T_K) return r == g->s[T_X].t.rank;
+        if (i == T_COS) return r == 2;
+    } else if (onnx_e(g->e)) {
         if (i == T_X) return r == 3 || r == 4;
         if (i == T_COS) return r == (g->s[T_SEQ].used ? 2 : 3);
         if (i == T_SEQ) return r == 2;
@@ -68,7 +75,16 @@ int rank_accepted(const gcase *g, int i, int r) {
 
 int dtype_accepted(const gcase *g, int i, rope_dtype d) {
     rope_dtype x = g->s[T_X].t.dtype;
+    if (g->e == E_CACHE && g->layout == ROPE_CACHE_VLLM) return d == ROPE_F32 || d == ROPE_F16 || d == ROPE_BF16;
     if (g->e == E_CACHE) return d == g->s[i == T_COS ? T_SIN : T_COS].t.dtype;
+    if (vllm_e(g->e)) {
+        if (i < 0) return d == ROPE_DTYPE_INVALID || d == x || d == ROPE_F32; /* fly->cs_dtype */
+        if (i == T_SEQ || i == T_POS) return d == ROPE_I64 || d == ROPE_I32;
+        if (i == T_X) return d == ROPE_F32 || d == ROPE_F16 || d == ROPE_BF16;
+        if (i == T_COS) return d == x || d == ROPE_F32;
+        if (i == T_RK) return d == g->s[T_K].t.dtype;
+        return d == x;
+    }
     if (i == T_POS) return d == ROPE_I64;
     if (i < 0) /* fly->cs_dtype */
         return d == ROPE_DTYPE_INVALID || d == x || (atb_e(g->e) && x == ROPE_F16 && d == ROPE_F32);

@@ -105,11 +105,65 @@ static void gen_atb(gcase *g) {
     }
 }
 
+/* vLLM: positions [T] / [B, S] (or [m, ...] with MRoPE, i64 or i32), query [T, H*hs], [T, H, hs] or
+ * [B, S, H*hs], key likewise or absent, cache [P, rot] in the query's dtype or f32. */
+static void gen_vllm(gcase *g) {
+    rope_dtype dt = float_dt(), ct = tu_int(0, 1) ? ROPE_F32 : dt;
+    int64_t hs = tu_int(2, 10), rot = 2 * tu_int(1, hs / 2);
+    rope_vllm_attrs a = ROPE_VLLM_ATTRS_INIT;
+    a.head_size = hs, a.is_neox = (int32_t)tu_int(0, 1);
+    int m = rot / 2 >= 3 && tu_int(0, 2) == 0 ? (int)tu_int(3, rot / 2 >= 4 ? 4 : 3) : 0;
+    if (m) {
+        a.n_mrope_section = m, a.mrope_interleaved = m == 3 ? (int32_t)tu_int(0, 1) : 0;
+        int64_t left = rot / 2 - m;
+        for (int i = 0; i < m; i++) {
+            int64_t extra = i + 1 == m ? left : tu_int(0, left);
+            a.mrope_section[i] = 1 + extra, left -= extra;
+        }
+    }
+    g->va = a;
+    int bs = (int)tu_int(0, 1), r3 = !bs && tu_int(0, 1);
+    /* at least one head each: the row-stride mutations assume rows of at least one element */
+    int64_t B = small(2), S = small(3), T = bs ? B * S : small(5);
+    int64_t hq = tu_int(1, 3), hk = tu_int(0, 3) ? tu_int(1, 2) : -1;
+    int64_t pd[3], np = 0;
+    if (m) pd[np++] = m;
+    if (bs) pd[np++] = B, pd[np++] = S;
+    else pd[np++] = T;
+    for (int k = 0; k < 2; k++) {
+        int64_t h = k ? hk : hq;
+        if (h < 0) continue;
+        int64_t d2[2] = {T, h * hs}, d3[3] = {T, h, hs}, b3[3] = {B, S, h * hs};
+        put(g, k ? T_K : T_X, dt, bs || r3 ? 3 : 2, bs ? b3 : r3 ? d3 : d2, h * hs, 0, 1);
+        copy_slot(g, k ? T_RK : T_Y, k ? T_K : T_X, 1);
+    }
+    rope_dtype pt = tu_int(0, 1) ? ROPE_I64 : ROPE_I32;
+    g->ntok = T;
+    g->n_in = hk >= 0 ? 4 : (int)tu_int(3, 4);
+    note(g, "%s/%s T %lld%s%s hq %lld hk %lld hs %lld rot %lld neox %d mrope %d%s %s", rope_dtype_name(dt),
+         rope_dtype_name(ct), (long long)T, bs ? " [B,S]" : "", r3 ? " [T,H,hs]" : "", (long long)hq, (long long)hk,
+         (long long)hs, (long long)rot, (int)a.is_neox, m, a.mrope_interleaved ? "i" : "", rope_dtype_name(pt));
+    if (!fly_e(g->e)) {
+        g->maxpos = tu_int(1, 8);
+        int64_t c2[2] = {g->maxpos, rot};
+        put(g, T_COS, ct, 2, c2, rot, 0, 0);
+        put(g, T_SEQ, pt, (int)np, pd, pd[np - 1], 0, 0);
+        note(g, "P %lld", (long long)g->maxpos);
+    } else {
+        set_cfg(g, rot);
+        g->fly.kind = g->pkind = ROPE_POSITIONS_PER_TOKEN;
+        put(g, T_POS, pt, (int)np, pd, pd[np - 1], 0, 0);
+        g->fly.cs_dtype = (rope_dtype)PICK(ROPE_DTYPE_INVALID, dt, ROPE_F32);
+        note(g, "cs %s", rope_dtype_name(g->fly.cs_dtype));
+    }
+}
+
 void generate(gcase *g) {
     g->ok = 1;
-    if (onnx_e(g->e) || atb_e(g->e)) {
+    if (onnx_e(g->e) || atb_e(g->e) || vllm_e(g->e)) {
         if (onnx_e(g->e)) gen_onnx(g);
-        else gen_atb(g);
+        else if (atb_e(g->e)) gen_atb(g);
+        else gen_vllm(g);
         return;
     }
     int64_t d = 2 * tu_int(1, 8), half = d / 2;
@@ -120,13 +174,13 @@ void generate(gcase *g) {
         if (tu_int(0, 1)) put(g, T_RK, ROPE_I64, 1, &one, 1, 1, 0);
         return;
     }
-    g->layout = (int)tu_int(0, 1);
-    g->coeff = g->layout ? (int32_t)PICK(2, d % 4 == 0 ? 4 : 2, d) : (int32_t)tu_u64(); /* HALF ignores it */
+    g->layout = (int)tu_int(0, 2);
+    g->coeff = g->layout == ROPE_CACHE_FULL ? (int32_t)PICK(2, d % 4 == 0 ? 4 : 2, d) : (int32_t)tu_u64(); /* ignored */
     g->count = small(5), g->pos_start = tu_int(0, 1000);
-    int64_t w = g->layout ? d : half, dims[2] = {g->count, w};
+    int64_t w = g->layout != ROPE_CACHE_HALF ? d : half, dims[2] = {g->count, w};
     rope_dtype dt = float_dt();
     put(g, T_COS, dt, 2, dims, w, 1, 0);
-    copy_slot(g, T_SIN, T_COS, 1);
+    if (g->layout != ROPE_CACHE_VLLM) copy_slot(g, T_SIN, T_COS, 1); /* VLLM: one [cos | sin] table, sin NULL */
     note(g, "%s layout %d coeff %d pos %lld count %lld", rope_dtype_name(dt), g->layout, (int)g->coeff,
          (long long)g->pos_start, (long long)g->count);
 }

@@ -7,13 +7,14 @@
 #include "garbage.h"
 
 int m_lifecycle(gcase *g) {
-    int L = (int)tu_int(L_EXEC_FIRST, L_COUNT_OUT), onnx = g->e == E_ONNX_OP;
-    if (L == L_DATA_CHANGED && !(onnx ? g->s[T_SEQ].used && numel(&g->s[T_SEQ].t) > 0
-                                      : g->ap.cos_format == 1 && g->nseq > 0 && !g->s[T_SEQ].nodata))
+    int L = (int)tu_int(L_EXEC_FIRST, L_COUNT_OUT), onnx = g->e == E_ONNX_OP, vllm = g->e == E_VLLM_OP;
+    if (L == L_DATA_CHANGED && !(onnx || vllm ? g->s[T_SEQ].used && numel(&g->s[T_SEQ].t) > 0
+                                              : g->ap.cos_format == 1 && g->nseq > 0 && !g->s[T_SEQ].nodata))
         L = L_EXEC_OTHER;
     g->life = L;
-    if (L == L_COUNT_IN) g->bad_count = (size_t)(onnx ? PICK(0, 1, 2, 5, 6, -1) : PICK(0, 3, 4, 6, -1));
-    if (L == L_COUNT_OUT) g->bad_count = (size_t)(onnx ? PICK(0, 2, 3) : PICK(0, 1, 3));
+    if (L == L_COUNT_IN) g->bad_count = (size_t)(onnx || vllm ? PICK(0, 1, 2, 5, 6, -1) : PICK(0, 3, 4, 6, -1));
+    if (L == L_COUNT_OUT) /* vLLM without key: 1 or 2 outputs */
+        g->bad_count = (size_t)(onnx ? PICK(0, 2, 3) : vllm && !g->s[T_K].used ? PICK(0, 3) : PICK(0, 1, 3));
     note(g, "lifecycle %d", L);
     if (L == L_DATA_CHANGED) expect(g, BIT(ROPE_ERROR_INDEX), 0);
     else if (L == L_COUNT_IN || L == L_COUNT_OUT) expect(g, BIT(ROPE_ERROR_SHAPE), 0);
@@ -25,6 +26,7 @@ int m_lifecycle(gcase *g) {
 /* After setup, position ids or seqlen values changed to invalid ones. */
 static void break_data(gcase *g) {
     if (g->e == E_ONNX_OP) set64(g, T_SEQ, 0, g->maxpos), note(g, "ids[0] = max_pos after setup");
+    else if (g->e == E_VLLM_OP) set_pos(g, T_SEQ, 0, g->maxpos), note(g, "positions[0] = P after setup");
     else break_seqlen(g);
     int b = g->s[T_SEQ].home;
     memcpy(g->snap[b], g->mem[b], g->size[b]);
@@ -55,13 +57,17 @@ static rope_status exec(rope_operation *op, const rope_variant_pack *pack, rope_
  * status the case's expectation is about (create's or setup's failure, else the last execute's);
  * *shown gets the one to tally: the disturbed step's when that does not decide the case. */
 rope_status run_op(gcase *g, rope_context *ctx, rope_status *shown) {
-    const int onnx = g->e == E_ONNX_OP, L = g->life;
-    const char *fc = onnx ? "rope_operation_create_onnx" : "rope_operation_create_atb";
+    const int onnx = g->e == E_ONNX_OP, vllm = g->e == E_VLLM_OP, L = g->life;
+    const char *fc = onnx   ? "rope_operation_create_onnx"
+                     : vllm ? "rope_operation_create_vllm"
+                            : "rope_operation_create_atb";
     const char *fi = "rope_operation_infer_shape", *fs = "rope_operation_setup", *fe = "rope_operation_execute";
     rope_operation *const sentinel = (rope_operation *)(void *)g;
     rope_operation *op = sentinel;
-    rope_status st = onnx ? rope_operation_create_onnx(g->attrs_null ? NULL : &g->oa, L == L_CREATE_NULL ? NULL : &op)
-                          : rope_operation_create_atb(g->attrs_null ? NULL : &g->ap, L == L_CREATE_NULL ? NULL : &op);
+    rope_operation **out_op = L == L_CREATE_NULL ? NULL : &op;
+    rope_status st = onnx   ? rope_operation_create_onnx(g->attrs_null ? NULL : &g->oa, out_op)
+                     : vllm ? rope_operation_create_vllm(g->attrs_null ? NULL : &g->va, out_op)
+                            : rope_operation_create_atb(g->attrs_null ? NULL : &g->ap, out_op);
     *shown = st;
     if (st != ROPE_OK || L == L_CREATE_NULL) {
         check(g, st == ROPE_ERROR_NULL_ARGUMENT || L != L_CREATE_NULL, "create with a NULL out gave %s",
@@ -71,16 +77,20 @@ rope_status run_op(gcase *g, rope_context *ctx, rope_status *shown) {
         check(g, op == sentinel, "%s failed but wrote *out", fc);
         return st;
     }
-    const size_t n_in = onnx ? (size_t)g->n_in : 5, n_out = onnx ? 1 : 2;
+    const size_t n_in = onnx || vllm ? (size_t)g->n_in : 5, n_out = onnx ? 1 : 2;
     static const int onnx_in[4] = {T_X, T_COS, T_SIN, T_SEQ}, atb_in[5] = {T_X, T_K, T_COS, T_SIN, T_SEQ};
+    static const int vllm_in[4] = {T_SEQ, T_X, T_K, T_COS}, vllm_in3[3] = {T_SEQ, T_X, T_COS}; /* 3: no key */
     rope_tensor *in = tu_xmalloc(n_in * sizeof *in), *out = tu_xmalloc(n_out * sizeof *out);
     for (size_t i = 0; i < n_in; i++) {
-        int s = onnx ? onnx_in[i] : atb_in[i];
+        int s = onnx ? onnx_in[i] : !vllm ? atb_in[i] : n_in == 3 ? vllm_in3[i] : vllm_in[i];
         if (g->s[s].used) in[i] = g->s[s].t;
-        else memset(&in[i], 0, sizeof in[i]), in[i].dtype = ROPE_I64; /* rank 0: position_ids absent */
+        else memset(&in[i], 0, sizeof in[i]), in[i].dtype = ROPE_I64; /* rank 0: position_ids / key absent */
     }
     out[0] = g->s[T_Y].t;
-    if (!onnx) out[1] = g->s[T_RK].t;
+    if (!onnx) {
+        if (g->s[T_RK].used) out[1] = g->s[T_RK].t;
+        else memset(&out[1], 0, sizeof out[1]); /* vLLM without key: key_out is not read */
+    }
     const size_t nin = L == L_COUNT_IN ? g->bad_count : n_in, nout = L == L_COUNT_OUT ? g->bad_count : n_out;
     int side = -1; /* the status of a disturbed step that does not decide the case */
 
@@ -98,8 +108,12 @@ rope_status run_op(gcase *g, rope_context *ctx, rope_status *shown) {
         check(g, in_mask(allowed(g), st), "infer_shape gave %s, not among %s", status_name(st),
               mask_str(allowed(g)));
     } else {
-        for (size_t i = 0; i < n_out; i++)
-            check(g, same_desc(&inf[i], &in[i]), "infer_shape output %zu is not input %zu's descriptor", i, i);
+        for (size_t i = 0; i < n_out; i++) {
+            int s = vllm ? (i ? T_K : T_X) : -1; /* vLLM: query_out, key_out from query, key */
+            if (vllm && !g->s[s].used) continue;
+            const rope_tensor *want = vllm ? &g->s[s].t : &in[i];
+            check(g, same_desc(&inf[i], want), "infer_shape output %zu is not its input's descriptor", i);
+        }
     }
     if (st != ROPE_OK) {
         failed_step(g, fi, st);

@@ -23,6 +23,11 @@ int m_null_ptr(gcase *g) {
     else if (i == N_T) g->fly_null = 1;
     else g->cfg_null = 1;
     note(g, "NULL %s", i < N_T ? slot_name[i] : i == N_T ? "fly" : "cfg");
+    if (g->e == E_VLLM_INFER && i == T_K) { /* key NULL: absent, key_out then not touched */
+        expect(g, 0, 1);
+        if (g->nk == 2) g->wild = 1; /* the other mutation may have been the key's, now moot */
+        return 1;
+    }
     expect(g, BIT(ROPE_ERROR_NULL_ARGUMENT), 0);
     return 1;
 }
@@ -43,6 +48,12 @@ int m_null_data(gcase *g) {
 
 int m_null_attrs(gcase *g) {
     int same;
+    if (vllm_e(g->e)) { /* head_size is required: no defaults */
+        g->attrs_null = 1;
+        note(g, "attrs NULL");
+        expect(g, BIT(ROPE_ERROR_NULL_ARGUMENT), 0);
+        return 1;
+    }
     if (onnx_e(g->e)) {
         int64_t h = g->s[T_X].t.dims[3], r = g->oa.rotary_embedding_dim;
         same = g->s[T_X].t.rank == 4 && g->oa.interleaved == 0 && (r == 0 || r == h);
@@ -74,7 +85,7 @@ int m_rank(gcase *g) {
     int i = pick_slot(g, NULL), r;
     if (i < 0) return 0;
     do r = (int)PICK(INT_MIN, -7, -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 64, INT_MAX);
-    while (rank_accepted(g, i, r));
+    while (rank_accepted(g, i, r) || (g->e == E_VLLM_OP && i == T_K && r == 0)); /* rank 0: key absent */
     rope_tensor *t = &g->s[i].t;
     for (int d = t->rank < 0 ? 0 : t->rank; d < r && d < ROPE_MAX_RANK; d++) t->dims[d] = tu_int(1, 3);
     t->rank = r;

@@ -20,6 +20,21 @@ int m_attr(gcase *g) {
         g->fly.kind = (rope_positions_kind)PICK(2, -1, 7);
         note(g, "fly kind %d", (int)g->fly.kind);
         expect(g, BIT(ROPE_ERROR_ATTRIBUTE), 0);
+    } else if (vllm_e(g->e)) {
+        rope_vllm_attrs *a = &g->va;
+        if (v == 0) a->head_size = PICK(0, -1, INT64_MIN);
+        if (v == 1) *(tu_int(0, 1) ? &a->is_neox : &a->mrope_interleaved) = (int32_t)PICK(2, -1, INT32_MIN);
+        if (v >= 2) {
+            int n = a->n_mrope_section, w = (int)tu_int(0, 3);
+            if (n == 0 && w < 2) a->n_mrope_section = (int32_t)PICK(1, 2, 5, -1);
+            else if (w < 3 && n > 0) a->mrope_section[tu_int(0, n - 1)] = PICK(0, -1, INT64_MIN, INT64_MAX);
+            else if (n < 4) a->mrope_section[tu_int(n, 3)] = PICK(1, -1, 9);
+            else a->n_mrope_section = 2;
+        }
+        note(g, "attrs hs %lld neox %d inter %d n %d [%lld,%lld,%lld,%lld]", (long long)a->head_size, (int)a->is_neox,
+             (int)a->mrope_interleaved, (int)a->n_mrope_section, (long long)a->mrope_section[0],
+             (long long)a->mrope_section[1], (long long)a->mrope_section[2], (long long)a->mrope_section[3]);
+        expect(g, BIT(ROPE_ERROR_ATTRIBUTE), 0);
     } else if (onnx_e(g->e)) {
         int64_t h = onnx_head(g);
         if (v == 0) g->oa.interleaved = PICK(2, -1, INT64_MAX, INT64_MIN);
@@ -41,11 +56,11 @@ int m_attr(gcase *g) {
         note(g, "param coeff %d format %d", (int)g->ap.rotary_coeff, (int)g->ap.cos_format);
     } else {
         if (v == 0) {
-            g->layout = (int)PICK(2, -1, 7);
+            g->layout = (int)PICK(3, -1, 7);
             expect(g, BIT(ROPE_ERROR_ATTRIBUTE), 0);
         } else {
             g->coeff = (int32_t)PICK(0, 3, 6, -2, 1 << 20, INT32_MIN);
-            int fine = g->layout == ROPE_CACHE_HALF || coeff_valid(g->coeff, g->fc.rotary_dim);
+            int fine = g->layout != ROPE_CACHE_FULL || coeff_valid(g->coeff, g->fc.rotary_dim);
             expect(g, fine ? 0 : BIT(ROPE_ERROR_ATTRIBUTE), fine);
         }
         note(g, "layout %d coeff %d", g->layout, (int)g->coeff);
@@ -59,6 +74,9 @@ int m_attr_sem(gcase *g) {
     g->wild = 1;
     if (fly_e(g->e) && v == 2) {
         g->fly.kind = (rope_positions_kind)!g->fly.kind;
+    } else if (vllm_e(g->e)) {
+        if (v == 0) g->va.is_neox = !g->va.is_neox;
+        else g->va.head_size = tu_int(1, 12);
     } else if (onnx_e(g->e)) {
         int64_t h = onnx_head(g);
         if (v == 0) g->oa.num_heads = tu_int(1, 6);
@@ -67,7 +85,7 @@ int m_attr_sem(gcase *g) {
         if (v == 0) g->ap.cos_format = !g->ap.cos_format;
         else g->ap.rotary_coeff = (int32_t)PICK(2, 4, atb_d(g));
     } else {
-        g->layout = !g->layout;
+        g->layout = g->layout == ROPE_CACHE_VLLM ? ROPE_CACHE_VLLM : !g->layout; /* VLLM has no sin table */
     }
     note(g, "legal attribute change %d", v);
     return 1;

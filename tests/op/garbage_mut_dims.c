@@ -35,7 +35,7 @@ int m_dim_neg(gcase *g) {
 }
 
 int m_dim_huge(gcase *g) {
-    int i = pick_slot(g, has_dims);
+    int i = pick_slot(g, not_vllm_cache);
     if (i < 0) return 0;
     rope_tensor *t = &g->s[i].t;
     int d = (int)tu_int(0, t->rank - 1), both = t->rank >= 2 && tu_int(0, 2) == 0;
@@ -58,7 +58,7 @@ int m_dim_off(gcase *g) {
         expect(g, BIT(ROPE_ERROR_SHAPE) | BIT(ROPE_ERROR_INDEX), 0); /* positions are checked first */
         return 1;
     }
-    int i = pick_slot(g, has_dims);
+    int i = pick_slot(g, not_vllm_cache);
     if (i < 0) return 0;
     rope_tensor *t = &g->s[i].t;
     int d = (int)tu_int(0, t->rank - 1);

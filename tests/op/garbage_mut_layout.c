@@ -19,7 +19,7 @@ static void share(gcase *g, int out, int in) {
 }
 
 int m_in_place(gcase *g) {
-    int which = atb_e(g->e) ? (int)tu_int(1, 3) : 1;
+    int which = atb_e(g->e) || (vllm_e(g->e) && g->s[T_K].used) ? (int)tu_int(1, 3) : 1;
     if (tu_int(0, 1)) g->s[T_X].t.row_stride = g->s[T_X].row + tu_int(1, 2);
     if (which & 1) share(g, T_Y, T_X);
     if (which & 2) share(g, T_RK, T_K);
@@ -29,6 +29,16 @@ int m_in_place(gcase *g) {
 }
 
 int m_shared_in(gcase *g) {
+    if (vllm_e(g->e)) { /* key on query's memory: inputs may overlap (outputs are apart) */
+        const rope_tensor *q = &g->s[T_X].t, *k = &g->s[T_K].t;
+        int same = g->s[T_K].used && q->rank == k->rank && q->row_stride == k->row_stride;
+        for (int d = 0; same && d < q->rank; d++) same = q->dims[d] == k->dims[d];
+        if (!same) return 0;
+        g->s[T_K].home = T_X;
+        note(g, "key shares query's memory");
+        expect(g, 0, 1);
+        return 1;
+    }
     int qk = atb_e(g->e) && g->s[T_X].t.rank == 2 && g->s[T_X].t.dims[1] == g->s[T_K].t.dims[1] && tu_int(0, 1);
     if (qk) g->s[T_K].home = T_X;
     else g->s[T_SIN].home = T_COS;
@@ -42,11 +52,12 @@ int m_overlap(gcase *g) {
 #define PAIR(a, b) (g->s[a].used && g->s[b].used && !g->s[b].nodata ? (pairs[n][0] = (a), pairs[n][1] = (b), n++) : 0)
     if (g->e == E_CACHE) PAIR(T_SIN, T_COS);
     PAIR(T_Y, T_X), PAIR(T_Y, T_COS), PAIR(T_Y, T_SIN), PAIR(T_Y, T_SEQ), PAIR(T_Y, T_POS);
-    if (atb_e(g->e)) {
+    if (atb_e(g->e) || vllm_e(g->e)) {
         PAIR(T_RK, T_K), PAIR(T_Y, T_K), PAIR(T_RK, T_X), PAIR(T_RK, T_Y);
         PAIR(T_RK, T_COS), PAIR(T_RK, T_SIN), PAIR(T_RK, T_SEQ), PAIR(T_RK, T_POS);
     }
 #undef PAIR
+    if (n == 0) return 0; /* rope_cache_fill's VLLM layout: a single output */
     int j = (int)tu_int(0, n - 1), a = pairs[j][0], v = pairs[j][1];
     int twin = (a == T_Y && v == T_X) || (a == T_RK && v == T_K); /* exactly equal is in place */
     slot *sa = &g->s[a], *sv = &g->s[v];

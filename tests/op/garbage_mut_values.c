@@ -25,11 +25,14 @@ int m_index(gcase *g) {
     }
     int pos = g->s[T_POS].used && numel(&g->s[T_POS].t) > 0;
     int seq = atb_e(g->e) && g->nseq > 0 && !g->s[T_SEQ].nodata;
-    int ids = onnx_e(g->e) && g->s[T_SEQ].used && numel(&g->s[T_SEQ].t) > 0;
+    int ids = (onnx_e(g->e) || vllm_e(g->e)) && g->s[T_SEQ].used && numel(&g->s[T_SEQ].t) > 0;
     if (!pos && !seq && !ids) return 0;
+    int i32 = g->s[pos ? T_POS : T_SEQ].t.dtype == ROPE_I32; /* vLLM positions may be int32 */
     if (ids) {
         int64_t k = tu_int(0, numel(&g->s[T_SEQ].t) - 1), v = PICK(-1, g->maxpos, g->maxpos + 3, INT64_MIN, INT64_MAX);
-        set64(g, T_SEQ, k, v);
+        if (i32) v = PICK(-1, g->maxpos, g->maxpos + 3, INT32_MIN, INT32_MAX);
+        if (vllm_e(g->e)) set_pos(g, T_SEQ, k, v);
+        else set64(g, T_SEQ, k, v);
         note(g, "ids[%lld] = %lld", (long long)k, (long long)v);
     } else if (seq && (!pos || tu_int(0, 1))) {
         if (!seq_read(g)) { /* values nobody reads: anything goes */
@@ -40,8 +43,8 @@ int m_index(gcase *g) {
         }
         break_seqlen(g);
     } else {
-        int64_t k = tu_int(0, numel(&g->s[T_POS].t) - 1), v = PICK(-1, -P2(40), INT64_MIN);
-        set64(g, T_POS, k, v);
+        int64_t k = tu_int(0, numel(&g->s[T_POS].t) - 1), v = i32 ? PICK(-1, INT32_MIN) : PICK(-1, -P2(40), INT64_MIN);
+        set_pos(g, T_POS, k, v);
         note(g, "positions[%lld] = %lld", (long long)k, (long long)v);
     }
     expect(g, BIT(ROPE_ERROR_INDEX), infer_e(g->e));
@@ -67,7 +70,7 @@ int m_pos_huge(gcase *g) {
         return 1;
     }
     int64_t n = numel(&g->s[T_POS].t);
-    if (n <= 0) return 0;
+    if (n <= 0 || g->s[T_POS].t.dtype == ROPE_I32) return 0; /* int32 positions cannot reach 2^46 / inv */
     int64_t k = tu_int(0, n - 1), len = 1, v;
     if (g->pkind) len = atb_e(g->e) ? get_seq(g, k) : onnx_seq(g);
     if (len <= 0) {

@@ -14,7 +14,22 @@ static uint64_t state = 0x9e3779b97f4a7c15ull;
 
 void tu_seed(uint64_t seed) { state = seed ^ 0x9e3779b97f4a7c15ull; }
 
+static const uint8_t *src;
+static size_t src_left;
+
+void tu_source(const uint8_t *data, size_t size) {
+    src = data;
+    src_left = data ? size : 0;
+}
+
 uint64_t tu_u64(void) { /* splitmix64 */
+    if (src_left) {
+        uint64_t v = 0;
+        size_t n = src_left < 8 ? src_left : 8;
+        for (size_t i = 0; i < n; i++) v |= (uint64_t)src[i] << (8 * i);
+        src += n, src_left -= n;
+        return v;
+    }
     uint64_t z = (state += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;

@@ -27,6 +27,10 @@ int tu_finish(void);
 /* Deterministic random numbers (xoshiro-style); seed with tu_seed. */
 void tu_seed(uint64_t seed);
 uint64_t tu_u64(void);
+/* Makes tu_u64 read its values from data (8 bytes each, little endian, the last one zero-padded)
+ * until they run out, then from the seeded sequence: a fuzzer's bytes drive the choices of a
+ * randomized test (tests/fuzz/fuzz_api.c). NULL returns to the seeded sequence only. */
+void tu_source(const uint8_t *data, size_t size);
 /* Uniform integer in [lo, hi]. */
 int64_t tu_int(int64_t lo, int64_t hi);
 /* Uniform float in [lo, hi), never exactly 0 for lo < 0 < hi ranges used as data. */

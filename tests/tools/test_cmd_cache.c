@@ -77,6 +77,37 @@ static void expect_files(const char *what, const char *sub, const rope_freq_conf
     free(wc), free(ws);
 }
 
+/* sub/cos_sin_cache.pb (--layout vllm) holds, row by row, the ROPE_CACHE_HALF cos then sin rows. */
+static void expect_vllm_file(const char *what, const char *sub, const rope_freq_config *cfg, int64_t start,
+                             int64_t count, rope_dtype dtype) {
+    int64_t half = cfg->rotary_dim / 2;
+    size_t es = rope_dtype_size(dtype), bytes = (size_t)(count * half) * es;
+    unsigned char *wc = malloc(bytes + 1), *ws = malloc(bytes + 1);
+    rope_tensor C = {wc, dtype, 2, {count, half}, 0}, S = {ws, dtype, 2, {count, half}, 0};
+    CHECK(rope_cache_fill(cfg, start, count, ROPE_CACHE_HALF, 0, &C, &S) == ROPE_OK, "%s: %s", what,
+          rope_last_error());
+    char path[300];
+    snprintf(path, sizeof path, "%s/%s/cos_sin_cache.pb", dir, sub);
+    tensor_proto tp;
+    diag err;
+    int r = tensor_proto_load(path, &tp, &err);
+    CHECK(r == 0, "%s: %s", what, err.text);
+    if (r == 0) {
+        int shaped = tp.t.dtype == dtype && tp.t.rank == 2 && tp.t.dims[0] == count && tp.t.dims[1] == 2 * half;
+        CHECK(shaped, "%s: cos_sin_cache.pb is %s rank %d", what, rope_dtype_name(tp.t.dtype), tp.t.rank);
+        CHECK(!strcmp(tp.name, "cos_sin_cache"), "%s: name %s", what, tp.name);
+        for (int64_t row = 0; shaped && row < count; row++) {
+            const unsigned char *got = (const unsigned char *)tp.t.data + (size_t)(row * 2 * half) * es;
+            CHECK(!memcmp(got, wc + (size_t)(row * half) * es, (size_t)half * es), "%s: row %lld cos", what,
+                  (long long)row);
+            CHECK(!memcmp(got + (size_t)half * es, ws + (size_t)(row * half) * es, (size_t)half * es),
+                  "%s: row %lld sin", what, (long long)row);
+        }
+        tensor_proto_free(&tp);
+    }
+    free(wc), free(ws);
+}
+
 static int exists(const char *sub) {
     char path[300];
     snprintf(path, sizeof path, "%s/%s/cos.pb", dir, sub);
@@ -101,6 +132,22 @@ static void default_half_f32(void) {
     rope_freq_config c = cfg0(ROPE_SCALING_DEFAULT, 500000, 64);
     c.seq_len = 100;
     expect_files("default", "a", &c, 0, 100, ROPE_CACHE_HALF, 0, ROPE_F32);
+}
+
+/* vllm: one [count, R] file of [cos | sin] rows, the HALF tables side by side. */
+static void vllm_layout_bf16(void) {
+    char out[128];
+    snprintf(out, sizeof out, "%s/v", dir);
+    const char *v1[] = {"cache", "--dim", "48", "--positions", "7:60", "--layout", "vllm", "--dtype", "bf16",
+                        "--scaling", "linear:factor=2", "-o", out};
+    CHECK(RUN(v1) == 0, "vllm run");
+    rope_freq_config cv = cfg0(ROPE_SCALING_LINEAR, 10000, 48);
+    cv.factor = 2, cv.seq_len = 60;
+    expect_vllm_file("vllm", "v", &cv, 7, 53, ROPE_BF16);
+    snprintf(out, sizeof out, "%s/v/cos_sin_cache.pb", dir);
+    remove(out);
+    snprintf(out, sizeof out, "%s/v", dir);
+    rmdir(out);
 }
 
 /* yarn, full coeff 4, bf16, at far positions; seq-len default END is unused by yarn. */
@@ -229,6 +276,7 @@ int main(void) {
         return 77;
     }
     default_half_f32();
+    vllm_layout_bf16();
     yarn_full_bf16_far_positions();
     longrope_lists_long_factors();
     llama3_full_f16();

@@ -14,6 +14,7 @@
 #include "file_io.h"
 #include "tensor_proto.h"
 #include "onnx_builder.h"
+#include "reference_vllm.h"
 
 static char root[64];
 static diag err;
@@ -200,6 +201,42 @@ static void write_atb_case(const char *name) {
     write_tensor(name, 0, "output_1.pb", "ropeK", 10, qd, 2, expect, sizeof expect);
 }
 
+/* vLLM RotaryEmbedding (domain "vllm"): interleaved MRoPE sections [2, 1, 1], GPT-J pairs, key absent
+ * (input ""), query f32 [3, 2x8], cache [5, 8], positions [3, 3] i64; query_out from the float64
+ * reference. `bad_pos` puts a position past the cache (the library rejects the call). */
+enum { VT = 3, VH = 2, VHS = 8, VP = 5 };
+static float VQ[VT * VH * VHS], VCACHE[VP * VHS], VOUT[VT * VH * VHS];
+
+static void write_vllm_case(const char *name, int bad_pos) {
+    const char *in[4] = {"positions", "query", "", "cos_sin_cache"}, *out[1] = {"query_out"};
+    int64_t pos[3 * VT] = {4, 0, 2, /* h */ 1, 3, 2, /* w */ 0, 4, 2};
+    const int64_t sections[3] = {2, 1, 1}, pd[2] = {3, VT}, qd[2] = {VT, VH * VHS}, cd[2] = {VP, VHS};
+    double x[VT * VH * VHS], c[VP * VHS], want[VT * VH * VHS], perr[VT * VH * VHS];
+    for (int i = 0; i < VT * VH * VHS; i++) x[i] = VQ[i] = (float)tu_uniform(-2, 2);
+    for (int i = 0; i < VP * VHS; i++) c[i] = VCACHE[i] = (float)tu_uniform(-1, 1);
+    ref_vllm_case rc = {VT, VH, VHS, VHS, VP, 0, 3, 1, {2, 1, 1, 0}};
+    CHECK(ref_vllm_rotate(&rc, x, c, pos, want, perr) == 0, "vllm reference refused the case");
+    for (int i = 0; i < VT * VH * VHS; i++) VOUT[i] = (float)want[i];
+    if (bad_pos) pos[0] = VP;
+    make_case_dir(name, 1);
+    msg node = node_proto("RotaryEmbedding", "vllm", in, 4, out, 1), g = {0}, a = {0};
+    node_int_attr(&node, "head_size", VHS);
+    node_int_attr(&node, "is_neox", 0);
+    node_int_attr(&node, "mrope_interleaved", 1);
+    msg_str(&a, 1, "mrope_section"); /* INTS: name=1, ints=8, type=20 (7) */
+    for (int i = 0; i < 3; i++) msg_int(&a, 8, (uint64_t)sections[i]);
+    msg_int(&a, 20, 7);
+    msg_sub(&node, 5, &a);
+    msg_sub(&g, 1, &node);
+    graph_value_info(&g, 12, "query_out");
+    msg m = model_proto(&g, "vllm", 1);
+    write_file(case_path(name), "model.onnx", &m);
+    write_tensor(name, 0, "input_0.pb", "positions", 7, pd, 2, pos, sizeof pos);
+    write_tensor(name, 0, "input_1.pb", "query", 1, qd, 2, VQ, sizeof VQ);
+    write_tensor(name, 0, "input_2.pb", "cos_sin_cache", 1, cd, 2, VCACHE, sizeof VCACHE);
+    write_tensor(name, 0, "output_0.pb", "query_out", 1, qd, 2, VOUT, sizeof VOUT);
+}
+
 static void remove_tree(const char *path) {
     struct stat st;
     if (lstat(path, &st) != 0) return;
@@ -242,6 +279,10 @@ static void test_pass_fail_skip(void) {
               strstr(c.out, "PASS two_sets (2 data sets, max abs err 0)") &&
               strstr(c.out, "PASS atb (1 data set, max abs err 0)") && last_is(&c, "3 passed, 0 failed, 1 skipped"),
           "status %d:\n%s%s", c.status, c.out, c.err);
+
+    c = rope_test(case_path("vllm"), NULL);
+    CHECK(c.status == 0 && strstr(c.out, "PASS vllm (1 data set, max abs err ") && last_is(&c, "1 passed, 0 failed"),
+          "vllm: status %d:\n%s%s", c.status, c.out, c.err);
 
     /* A suite's own files caught by a glob (MANIFEST.md) are ignored, not counted. */
     FILE *manifest = fopen(case_path("MANIFEST.md"), "w");
@@ -335,6 +376,15 @@ static void test_run(void) {
     snprintf(file, sizeof file, "%s/output_1.pb", out);
     expect_written(file, "ropeK", ROPE_F16, expect, sizeof expect);
 
+    snprintf(out, sizeof out, "%s/vllm_out", root);
+    c = rope_run(case_path("vllm"), "-o", out, NULL);
+    CHECK(c.status == 0 && strstr(c.out, "output_0.pb (query_out f32 [3,16])"), "run vllm:\n%s%s", c.out, c.err);
+    snprintf(file, sizeof file, "%s/output_1.pb", out);
+    CHECK(access(file, F_OK) != 0, "run vllm wrote a key_out without a key");
+    c = rope_run(case_path("vllm_rejected"), "-o", out, NULL);
+    CHECK(c.status == 1 && strstr(c.err, "rope_vllm_rotary_embedding: positions[0][0] = 5: expected in [0, 5)"),
+          "run vllm rejected:\n%s", c.err);
+
     c = rope_run(case_path("multi"), "-o", out, NULL);
     CHECK(c.status == 2 && strstr(c.err, "cannot run: graph has 2 nodes"), "run multi:\n%s", c.err);
     c = rope_run(case_path("rejected"), "-o", out, NULL);
@@ -348,6 +398,8 @@ static void write_cases(void) {
     write_onnx_case("bad", 1, 0.5f);
     write_onnx_case("two_sets", 2, 0.0f);
     write_atb_case("atb");
+    write_vllm_case("vllm", 0);
+    write_vllm_case("vllm_rejected", 1);
 
     make_case_dir("multi", 1);
     write_onnx_model("multi", 2, 23, NULL);

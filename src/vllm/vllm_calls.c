@@ -1,0 +1,63 @@
+/* The vLLM operator's public calls: shape inference, the one-shot forward and backward with a
+ * cos_sin_cache, and the on-the-fly forms (cos/sin computed from positions and frequencies). Each is
+ * the lifecycle's steps (check attributes, plan shapes, check data, run) called directly. */
+#include "../core/check.h"
+#include "../core/try.h"
+#include "vllm_rope.h"
+
+rope_status rope_vllm_infer(const rope_vllm_attrs *attrs, const rope_tensor *positions, const rope_tensor *query,
+                            const rope_tensor *key, const rope_tensor *cos_sin_cache, rope_tensor *query_out,
+                            rope_tensor *key_out) {
+    static const char where[] = "rope_vllm_infer";
+    ROPE_TRY(rope_vllm_check_attrs(where, attrs));
+    static const char *const names[4] = {"positions", "query", "cos_sin_cache", "query_out"};
+    const void *const args[4] = {positions, query, cos_sin_cache, query_out};
+    ROPE_TRY(rope_check_args(where, 4, names, args));
+    if (key && !key_out) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "key_out is NULL (key is given)");
+    rope_vllm_plan p;
+    ROPE_TRY(rope_vllm_plan_shapes(where, attrs, positions, query, key, cos_sin_cache, 0, &p));
+    rope_tensor qo = *query;
+    qo.data = NULL;
+    qo.row_stride = 0;
+    *query_out = qo;
+    if (key) {
+        rope_tensor ko = *key;
+        ko.data = NULL;
+        ko.row_stride = 0;
+        *key_out = ko;
+    }
+    return ROPE_OK;
+}
+
+/* With a cache; names[]: positions, query, key, cos_sin_cache as the messages call them. */
+static rope_status table_call(const char *where, const char *const names[4], int backward, rope_context *ctx,
+                              const rope_vllm_attrs *attrs, const rope_tensor *pos, const rope_tensor *q,
+                              const rope_tensor *k, const rope_tensor *cache, const rope_tensor *qo,
+                              const rope_tensor *ko) {
+    ROPE_TRY(rope_vllm_check_attrs(where, attrs));
+    const void *const args[4] = {pos, q, cache, qo};
+    const char *const arg_names[4] = {names[0], names[1], names[3], "query_out"};
+    ROPE_TRY(rope_check_args(where, 4, arg_names, args));
+    rope_vllm_plan p;
+    ROPE_TRY(rope_vllm_plan_shapes(where, attrs, pos, q, k, cache, 0, &p));
+    ROPE_TRY(rope_vllm_check_data(where, &p, pos, q, k, cache, qo, ko, &p));
+    return rope_vllm_run(where, ctx, &p, pos, q, k, cache, qo, ko, backward);
+}
+
+static const char *const fwd_names[4] = {"positions", "query", "key", "cos_sin_cache"};
+
+rope_status rope_vllm_rotary_embedding(rope_context *ctx, const rope_vllm_attrs *attrs, const rope_tensor *positions,
+                                       const rope_tensor *query, const rope_tensor *key,
+                                       const rope_tensor *cos_sin_cache, const rope_tensor *query_out,
+                                       const rope_tensor *key_out) {
+    return table_call("rope_vllm_rotary_embedding", fwd_names, 0, ctx, attrs, positions, query, key, cos_sin_cache,
+                      query_out, key_out);
+}
+
+rope_status rope_vllm_rotary_embedding_backward(rope_context *ctx, const rope_vllm_attrs *attrs,
+                                                const rope_tensor *positions, const rope_tensor *grad_query,
+                                                const rope_tensor *grad_key, const rope_tensor *cos_sin_cache,
+                                                const rope_tensor *dquery, const rope_tensor *dkey) {
+    return table_call("rope_vllm_rotary_embedding_backward", fwd_names, 1, ctx, attrs, positions, grad_query,
+                      grad_key, cos_sin_cache, dquery, dkey);
+}

@@ -1,0 +1,55 @@
+/* The vLLM front end's steps (rotary_embedding with a positions-indexed [cos | sin] cache, and
+ * MRoPE), shared by the one-shot calls, the on-the-fly calls and the operation lifecycle. */
+#ifndef ROPE_VLLM_ROPE_H
+#define ROPE_VLLM_ROPE_H
+
+#include "rope.h"
+#include "../engine/engine.h"
+
+/* What validation learned about a call. Strides are in elements. */
+typedef struct rope_vllm_plan {
+    int64_t tokens;       /* T: the product of the positions' token dims */
+    int64_t head_size, rot, hq, hk; /* hk 0 when key is absent */
+    int64_t cache_rows;   /* P; -1 on the fly (positions only need to be >= 0) */
+    int has_key, is_neox;
+    int axes;             /* MRoPE: positions' leading dim (3 or 4); 0: plain */
+    int interleaved;      /* MRoPE: Qwen3-VL's interleaved sections */
+    int64_t section[4];
+    rope_dtype pos_dtype; /* i64 or i32 */
+    int64_t q_stride, k_stride, qo_stride, ko_stride;
+    int64_t max_pos;      /* set by check_data: the largest position (-1: none) */
+} rope_vllm_plan;
+
+/* 1 when the call has nothing to rotate (no tokens, or no heads). */
+static inline int rope_vllm_plan_empty(const rope_vllm_plan *p) { return p->tokens == 0 || p->hq + p->hk == 0; }
+
+/* The checks of the attributes alone (before any tensor is seen), as operation creation makes them. */
+rope_status rope_vllm_check_attrs(const char *where, const rope_vllm_attrs *attrs);
+
+/* Checks the input descriptors (no data read) and fills *p (all but the output strides). The caller
+ * has checked attrs. key may be NULL (absent). cache NULL: the on-the-fly mode, with rot given. */
+rope_status rope_vllm_plan_shapes(const char *where, const rope_vllm_attrs *attrs, const rope_tensor *positions,
+                                  const rope_tensor *q, const rope_tensor *k, const rope_tensor *cache, int64_t fly_rot,
+                                  rope_vllm_plan *p);
+
+/* Checks the outputs (ko NULL exactly when k is), data pointers, aliasing and every position value;
+ * on success stores the completed plan. cache NULL on the fly. */
+rope_status rope_vllm_check_data(const char *where, const rope_vllm_plan *p, const rope_tensor *positions,
+                                 const rope_tensor *q, const rope_tensor *k, const rope_tensor *cache,
+                                 const rope_tensor *qo, const rope_tensor *ko, rope_vllm_plan *out);
+
+/* The engine job of a fully checked plain (non-MRoPE) call. cache NULL on the fly: the caller sets
+ * the provider and the cs dtype. */
+void rope_vllm_job(const rope_vllm_plan *p, const rope_tensor *positions, const rope_tensor *q, const rope_tensor *k,
+                   const rope_tensor *cache, const rope_tensor *qo, const rope_tensor *ko, rope_job *out);
+
+/* The MRoPE description of a checked plan with axes (the positions tensor's axis rows). */
+void rope_vllm_mrope(const rope_vllm_plan *p, const rope_tensor *positions, rope_mrope *out);
+
+/* Runs a fully checked table call (plain or MRoPE), forward or backward, on ctx (NULL: the default
+ * context, resolved here). */
+rope_status rope_vllm_run(const char *where, rope_context *ctx, const rope_vllm_plan *p, const rope_tensor *positions,
+                          const rope_tensor *q, const rope_tensor *k, const rope_tensor *cache, const rope_tensor *qo,
+                          const rope_tensor *ko, int backward);
+
+#endif

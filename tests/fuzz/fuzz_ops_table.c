@@ -1,0 +1,278 @@
+/*
+ * The rows of the table-driven API fuzzer (fuzz_ops.h): each public entry point that takes
+ * tensors, with a builder of a valid call and thin wrappers. A builder draws its choices with
+ * tu_int (the fuzz input's bytes) and keeps shapes small; the harness mutates what it built.
+ */
+#include <string.h>
+
+#include "fuzz_ops.h"
+#include "harness.h"
+
+void fz_tensor(fz_call *c, int i, rope_dtype dt, int rank, int64_t d0, int64_t d1, int64_t d2, int64_t d3) {
+    rope_tensor t = {NULL, dt, rank, {d0, d1, d2, d3}, 0};
+    c->t[i] = t;
+}
+
+rope_fly fz_fly(const fz_call *c, const rope_tensor *const *in) {
+    rope_fly f;
+    memset(&f, 0, sizeof f);
+    f.freq = c->freq_null ? NULL : &c->freq;
+    f.kind = c->kind;
+    if (in[c->pos_slot]) f.positions = *in[c->pos_slot];
+    f.cs_dtype = c->cs_dtype;
+    return f;
+}
+
+static rope_dtype float_dtype(void) { return (rope_dtype)tu_int(ROPE_F32, ROPE_BF16); }
+
+/* A frequency configuration of rotary dim d: plain, linear or YaRN. */
+static void freq_of(fz_call *c, int64_t d) {
+    memset(&c->freq, 0, sizeof c->freq);
+    c->freq.rotary_dim = d;
+    switch (tu_int(0, 2)) {
+    case 1: c->freq.scaling = ROPE_SCALING_LINEAR, c->freq.factor = 2; break;
+    case 2:
+        c->freq.scaling = ROPE_SCALING_YARN, c->freq.factor = 8, c->freq.original_max_position_embeddings = 256;
+        break;
+    default: break;
+    }
+}
+
+/* ---- ONNX: slots X, cos_cache, sin_cache, position_ids | Y; on the fly X, positions | Y ---------- */
+
+/* X and Y (slot y) of a valid ONNX call; returns r and sets batch and seq. */
+static int64_t onnx_x(fz_call *c, int y, int64_t *batch, int64_t *seq) {
+    rope_dtype dt = float_dtype();
+    int64_t B = tu_int(1, 3), S = tu_int(1, 6), N = tu_int(1, 4), H = 2 * tu_int(1, 8);
+    rope_onnx_attrs a = {tu_int(0, 1), tu_int(0, 1) ? 2 * tu_int(1, H / 2) : 0, 0};
+    if (tu_int(0, 1)) {
+        fz_tensor(c, 0, dt, 4, B, N, S, H);
+    } else {
+        a.num_heads = N;
+        fz_tensor(c, 0, dt, 3, B, S, N * H, 0);
+    }
+    c->t[y] = c->t[0];
+    memcpy(c->attrs, &a, sizeof a);
+    *batch = B, *seq = S;
+    return a.rotary_embedding_dim ? a.rotary_embedding_dim : H;
+}
+
+static void b_onnx(fz_call *c) {
+    int64_t B, S, r = onnx_x(c, 4, &B, &S), P = S + tu_int(0, 8);
+    rope_dtype dt = c->t[0].dtype;
+    if (tu_int(0, 1)) {
+        fz_tensor(c, 1, dt, 2, P, r / 2, 0, 0);
+        fz_tensor(c, 3, ROPE_I64, 2, B, S, 0, 0);
+        c->lo[3] = 0, c->hi[3] = P - 1;
+    } else {
+        fz_tensor(c, 1, dt, 3, B, S, r / 2, 0);
+        c->null_t[3] = 1;
+    }
+    c->t[2] = c->t[1];
+}
+
+static void b_onnx_fly(fz_call *c) {
+    int64_t B, S, r = onnx_x(c, 2, &B, &S);
+    freq_of(c, r);
+    c->pos_slot = 1;
+    c->kind = (rope_positions_kind)tu_int(0, 1);
+    if (c->kind == ROPE_POSITIONS_PER_TOKEN) fz_tensor(c, 1, ROPE_I64, 2, B, S, 0, 0);
+    else fz_tensor(c, 1, ROPE_I64, 1, B, 0, 0, 0);
+    c->lo[1] = 0, c->hi[1] = 5000;
+}
+
+#define ONNX_ATTRS(c) ((c)->attrs_null ? NULL : (const rope_onnx_attrs *)(const void *)(c)->attrs)
+
+static rope_status c_onnx(rope_context *x, const fz_call *c, const rope_tensor *const *in, const rope_tensor *const *out) {
+    return rope_onnx_rotary_embedding(x, ONNX_ATTRS(c), in[0], in[1], in[2], in[3], out[0]);
+}
+static rope_status c_onnx_bwd(rope_context *x, const fz_call *c, const rope_tensor *const *in,
+                              const rope_tensor *const *out) {
+    return rope_onnx_rotary_embedding_backward(x, ONNX_ATTRS(c), in[0], in[1], in[2], in[3], out[0]);
+}
+static rope_status i_onnx(const fz_call *c, const rope_tensor *const *in, rope_tensor *out) {
+    return rope_onnx_infer(ONNX_ATTRS(c), in[0], in[1], in[2], in[3], &out[0]);
+}
+static rope_status c_onnx_fly(rope_context *x, const fz_call *c, const rope_tensor *const *in,
+                              const rope_tensor *const *out) {
+    rope_fly f = fz_fly(c, in);
+    return rope_onnx_rotary_embedding_fly(x, ONNX_ATTRS(c), in[0], c->fly_null ? NULL : &f, out[0]);
+}
+static rope_status c_onnx_fly_bwd(rope_context *x, const fz_call *c, const rope_tensor *const *in,
+                                  const rope_tensor *const *out) {
+    rope_fly f = fz_fly(c, in);
+    return rope_onnx_rotary_embedding_fly_backward(x, ONNX_ATTRS(c), in[0], c->fly_null ? NULL : &f, out[0]);
+}
+
+/* The lifecycle as one call: create, setup, execute, destroy (the first failure is the result). A
+ * NULL argument cannot be put in a pack: position_ids is then left out, another input is zeroed. */
+static rope_status lifecycle(rope_context *x, rope_operation *op, rope_status st, int n_in, int n_out,
+                             const rope_tensor *const *in, const rope_tensor *const *out, int infer_only,
+                             rope_tensor *inferred) {
+    if (st != ROPE_OK) return st;
+    rope_tensor ins[FZ_MAX_T], outs[2];
+    memset(ins, 0, sizeof ins), memset(outs, 0, sizeof outs);
+    int n = 0;
+    for (int i = 0; i < n_in; i++)
+        if (in[i]) ins[n++] = *in[i];
+        else if (!(i == 3 && n_in == 4)) n++; /* a zeroed descriptor: rejected */
+    for (int i = 0; i < n_out; i++)
+        if (out[i]) outs[i] = *out[i];
+    if (infer_only) st = rope_operation_infer_shape(op, ins, (size_t)n, inferred, (size_t)n_out);
+    else {
+        rope_variant_pack pack = {ins, (size_t)n, outs, (size_t)n_out};
+        size_t ws = 0;
+        st = rope_operation_setup(op, &pack, &ws);
+        if (st == ROPE_OK) st = rope_operation_execute(op, &pack, NULL, ws, x);
+    }
+    rope_operation_destroy(op);
+    return st;
+}
+static rope_status c_op_onnx(rope_context *x, const fz_call *c, const rope_tensor *const *in,
+                             const rope_tensor *const *out) {
+    rope_operation *op = NULL;
+    rope_status st = rope_operation_create_onnx(ONNX_ATTRS(c), &op);
+    return lifecycle(x, op, st, 4, 1, in, out, 0, NULL);
+}
+static rope_status i_op_onnx(const fz_call *c, const rope_tensor *const *in, rope_tensor *out) {
+    rope_operation *op = NULL;
+    rope_status st = rope_operation_create_onnx(ONNX_ATTRS(c), &op);
+    const rope_tensor *none[1] = {NULL};
+    return lifecycle(NULL, op, st, 4, 1, in, none, 1, out);
+}
+
+/* ---- ATB: slots query, key, cos, sin, seqlen | ropeQ, ropeK; on the fly query, key, seqlen,
+ * positions | ropeQ, ropeK ------------------------------------------------------------------------ */
+
+/* query, key, seqlen (slot l) and outputs (slots o, o+1) of a valid ATB call; returns D and sets
+ * the token count, batch and longest sequence. */
+static int64_t atb_qk(fz_call *c, int l, int o, int64_t *ntok, int64_t *batch, int64_t *longest) {
+    rope_dtype dt = float_dtype();
+    int64_t d = 2 * tu_int(1, 8), hk = d * tu_int(1, 2), hq = hk * tu_int(1, 3), nb = tu_int(1, 3);
+    int32_t coeff = (int32_t)(tu_int(0, 2) == 0 ? d : d % 4 == 0 && tu_int(0, 1) ? 4 : 2);
+    rope_atb_param p = {coeff, (int32_t)tu_int(0, 1), {0}};
+    memcpy(c->attrs, &p, sizeof p);
+    int64_t n = 0, mx = 0;
+    c->n_vals[l] = (int)nb;
+    if (tu_int(0, 3) == 0) { /* 4-D [batch, seq, heads, head_size]: equal sequences */
+        int64_t S = tu_int(1, 4);
+        fz_tensor(c, 0, dt, 4, nb, S, hq / d, d);
+        fz_tensor(c, 1, dt, 4, nb, S, hk / d, d);
+        c->head_rows[0] = c->head_rows[1] = c->head_rows[o] = c->head_rows[o + 1] = 1;
+        for (int64_t b = 0; b < nb; b++) c->vals[l][b] = S;
+        n = nb * S, mx = S;
+    } else {
+        for (int64_t b = 0; b < nb; b++) {
+            c->vals[l][b] = tu_int(0, 4);
+            n += c->vals[l][b];
+            if (c->vals[l][b] > mx) mx = c->vals[l][b];
+        }
+        fz_tensor(c, 0, dt, 2, n, hq, 0, 0);
+        fz_tensor(c, 1, dt, 2, n, hk, 0, 0);
+    }
+    fz_tensor(c, l, tu_int(0, 1) ? ROPE_I32 : ROPE_U32, 1, nb, 0, 0, 0);
+    c->t[o] = c->t[0], c->t[o + 1] = c->t[1];
+    *ntok = n, *batch = nb, *longest = mx;
+    return d;
+}
+
+static void b_atb(fz_call *c) {
+    int64_t n, nb, mx, d = atb_qk(c, 4, 5, &n, &nb, &mx);
+    const rope_atb_param *p = (const rope_atb_param *)(const void *)c->attrs;
+    rope_dtype cs = c->t[0].dtype == ROPE_F16 && tu_int(0, 1) ? ROPE_F32 : c->t[0].dtype;
+    fz_tensor(c, 2, cs, 2, (p->cos_format ? mx : n) + tu_int(0, 3), d, 0, 0);
+    c->t[3] = c->t[2];
+}
+
+static void b_atb_fly(fz_call *c) {
+    int64_t n, nb, mx, d = atb_qk(c, 2, 4, &n, &nb, &mx);
+    freq_of(c, d);
+    c->pos_slot = 3;
+    c->kind = (rope_positions_kind)tu_int(0, 1);
+    fz_tensor(c, 3, ROPE_I64, 1, c->kind == ROPE_POSITIONS_PER_TOKEN ? n : nb, 0, 0, 0);
+    c->lo[3] = 0, c->hi[3] = 5000;
+    c->cs_dtype = c->t[0].dtype == ROPE_F16 && tu_int(0, 1) ? ROPE_F32 : ROPE_DTYPE_INVALID;
+}
+
+#define ATB_PARAM(c) ((c)->attrs_null ? NULL : (const rope_atb_param *)(const void *)(c)->attrs)
+
+static rope_status c_atb(rope_context *x, const fz_call *c, const rope_tensor *const *in, const rope_tensor *const *out) {
+    return rope_atb_rope(x, ATB_PARAM(c), in[0], in[1], in[2], in[3], in[4], out[0], out[1]);
+}
+static rope_status c_atb_bwd(rope_context *x, const fz_call *c, const rope_tensor *const *in,
+                             const rope_tensor *const *out) {
+    return rope_atb_rope_backward(x, ATB_PARAM(c), in[0], in[1], in[2], in[3], in[4], out[0], out[1]);
+}
+static rope_status i_atb(const fz_call *c, const rope_tensor *const *in, rope_tensor *out) {
+    return rope_atb_infer(ATB_PARAM(c), in[0], in[1], in[2], in[3], in[4], &out[0], &out[1]);
+}
+static rope_status c_atb_fly(rope_context *x, const fz_call *c, const rope_tensor *const *in,
+                             const rope_tensor *const *out) {
+    rope_fly f = fz_fly(c, in);
+    return rope_atb_rope_fly(x, ATB_PARAM(c), in[0], in[1], c->fly_null ? NULL : &f, in[2], out[0], out[1]);
+}
+static rope_status c_atb_fly_bwd(rope_context *x, const fz_call *c, const rope_tensor *const *in,
+                                 const rope_tensor *const *out) {
+    rope_fly f = fz_fly(c, in);
+    return rope_atb_rope_fly_backward(x, ATB_PARAM(c), in[0], in[1], c->fly_null ? NULL : &f, in[2], out[0], out[1]);
+}
+static rope_status c_op_atb(rope_context *x, const fz_call *c, const rope_tensor *const *in,
+                            const rope_tensor *const *out) {
+    rope_operation *op = NULL;
+    rope_status st = rope_operation_create_atb(ATB_PARAM(c), &op);
+    return lifecycle(x, op, st, 5, 2, in, out, 0, NULL);
+}
+static rope_status i_op_atb(const fz_call *c, const rope_tensor *const *in, rope_tensor *out) {
+    rope_operation *op = NULL;
+    rope_status st = rope_operation_create_atb(ATB_PARAM(c), &op);
+    const rope_tensor *none[2] = {NULL, NULL};
+    return lifecycle(NULL, op, st, 5, 2, in, none, 1, out);
+}
+
+/* ---- rope_cache_fill: no inputs | cos, sin; the attributes are its scalar arguments ----------- */
+
+typedef struct cache_attrs {
+    int64_t pos_start, count;
+    int32_t layout, coeff;
+} cache_attrs;
+
+static void b_cache(fz_call *c) {
+    int64_t d = 2 * tu_int(1, 8);
+    cache_attrs a = {tu_int(0, 1000), tu_int(0, 6), (int32_t)tu_int(0, 1), 0};
+    if (a.layout == ROPE_CACHE_FULL) a.coeff = (int32_t)(tu_int(0, 1) ? d : d % 4 == 0 && tu_int(0, 1) ? 4 : 2);
+    memcpy(c->attrs, &a, sizeof a);
+    freq_of(c, d);
+    fz_tensor(c, 0, float_dtype(), 2, a.count, a.layout == ROPE_CACHE_FULL ? d : d / 2, 0, 0);
+    c->t[1] = c->t[0];
+}
+static rope_status c_cache(rope_context *x, const fz_call *c, const rope_tensor *const *in,
+                           const rope_tensor *const *out) {
+    (void)x, (void)in;
+    const cache_attrs *a = (const cache_attrs *)(const void *)c->attrs;
+    return rope_cache_fill(c->freq_null ? NULL : &c->freq, a->pos_start, a->count, (rope_cache_layout)a->layout,
+                           a->coeff, out[0], out[1]);
+}
+
+/*
+ * One row per entry point: name, inputs, outputs, attribute bytes, builder, call, inference.
+ * The vLLM operator (rope_vllm_*, on its own branch) goes here after the merge: a builder like
+ * b_onnx (positions [T] i64 in [0, P), query [T, H*head_size], key [T, K*head_size] or NULL,
+ * cos_sin_cache [P, rot]; outputs query_out, key_out, dense or in place; a rope_vllm_attrs in
+ * c->attrs) and rows for rope_vllm_rotary_embedding (+ rope_vllm_infer), _backward, the
+ * lifecycle through rope_operation_create_vllm, and the on-the-fly pair (positions slot as in
+ * b_onnx_fly).
+ */
+const fz_entry ops_table[] = {
+    {"rope_onnx_rotary_embedding", 4, 1, sizeof(rope_onnx_attrs), b_onnx, c_onnx, i_onnx},
+    {"rope_onnx_rotary_embedding_backward", 4, 1, sizeof(rope_onnx_attrs), b_onnx, c_onnx_bwd, NULL},
+    {"rope_onnx_rotary_embedding_fly", 2, 1, sizeof(rope_onnx_attrs), b_onnx_fly, c_onnx_fly, NULL},
+    {"rope_onnx_rotary_embedding_fly_backward", 2, 1, sizeof(rope_onnx_attrs), b_onnx_fly, c_onnx_fly_bwd, NULL},
+    {"rope_operation_", 4, 1, sizeof(rope_onnx_attrs), b_onnx, c_op_onnx, i_op_onnx},
+    {"rope_atb_rope", 5, 2, sizeof(rope_atb_param), b_atb, c_atb, i_atb},
+    {"rope_atb_rope_backward", 5, 2, sizeof(rope_atb_param), b_atb, c_atb_bwd, NULL},
+    {"rope_atb_rope_fly", 4, 2, sizeof(rope_atb_param), b_atb_fly, c_atb_fly, NULL},
+    {"rope_atb_rope_fly_backward", 4, 2, sizeof(rope_atb_param), b_atb_fly, c_atb_fly_bwd, NULL},
+    {"rope_operation_", 5, 2, sizeof(rope_atb_param), b_atb, c_op_atb, i_op_atb},
+    {"rope_cache_fill", 0, 2, sizeof(cache_attrs), b_cache, c_cache, NULL},
+};
+const size_t ops_table_size = sizeof ops_table / sizeof ops_table[0];

@@ -1,0 +1,21 @@
+/* `rope bench`'s command line, parsed without printing or exiting (tests/fuzz/fuzz_cli_args.c calls
+ * it on arbitrary arguments). */
+#ifndef ROPE_TOOL_BENCH_ARGS_H
+#define ROPE_TOOL_BENCH_ARGS_H
+
+#include "bench_run.h"
+#include "diag.h"
+
+typedef struct bench_opts {
+    int csv, quick, single, reps, threads;
+    bench_case c;
+    const char *dtype, *layout;
+    long heads_k;
+    int usage; /* on failure: the usage text belongs after the message */
+} bench_opts;
+
+/* Parses argv[1..argc) into *o (reset first). Returns 0 when complete, 1 for --help, -1 with the
+ * message in *err (without the "rope bench: " prefix). */
+int bench_args_parse(bench_opts *o, int argc, char **argv, diag *err);
+
+#endif

@@ -1,0 +1,224 @@
+/* `rope cache`'s argument parser (cache_args.h): --dim, --positions, --scaling TYPE:KEY=VALUE lists and
+ * the rest, into a rope_freq_config. Messages go to a diag, never to a stream. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache_args.h"
+#include "tensor_util.h"
+
+/* The rope_scaling keys, and which methods read each (bit i: rope_scaling i), for the warning
+ * about keys a method ignores. */
+enum { CK_FACTOR, CK_ORIG, CK_LOW, CK_HIGH, CK_FAST, CK_SLOW, CK_ATT, CK_MSCALE, CK_MSCALE_ALL, CK_TRUNCATE,
+       CK_SHORT, CK_LONG, CK_COUNT };
+static const char *const cache_key_names[CK_COUNT] = {
+    "factor",           "original_max_position_embeddings", "low_freq_factor", "high_freq_factor",
+    "beta_fast",        "beta_slow",                        "attention_factor", "mscale",
+    "mscale_all_dim",   "truncate",                         "short_factor",     "long_factor"};
+#define CACHE_BIT(s) (1u << (s))
+#define U_LIN CACHE_BIT(ROPE_SCALING_LINEAR)
+#define U_DYN CACHE_BIT(ROPE_SCALING_DYNAMIC)
+#define U_YARN CACHE_BIT(ROPE_SCALING_YARN)
+#define U_L3 CACHE_BIT(ROPE_SCALING_LLAMA3)
+#define U_LONG CACHE_BIT(ROPE_SCALING_LONGROPE)
+static const unsigned cache_key_users[CK_COUNT] = {
+    U_LIN | U_DYN | U_YARN | U_L3 | U_LONG, /* factor */
+    U_DYN | U_YARN | U_L3 | U_LONG,         /* original_max_position_embeddings */
+    U_L3, U_L3,                             /* low/high_freq_factor */
+    U_YARN, U_YARN,                         /* beta_fast, beta_slow */
+    U_YARN | U_LONG,                        /* attention_factor */
+    U_YARN, U_YARN, U_YARN,                 /* mscale, mscale_all_dim, truncate */
+    U_LONG, U_LONG};                        /* short_factor, long_factor */
+static const char *const cache_type_names[] = {"default", "linear", "dynamic", "yarn", "llama3", "longrope"};
+
+static int cache_parse_i64(const char *s, int64_t *out) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || errno) return -1;
+    *out = (int64_t)v;
+    return 0;
+}
+
+static int cache_parse_f64(const char *s, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno == ERANGE) return -1;
+    *out = v;
+    return 0;
+}
+
+/* "a/b/c" into a malloc'd array. */
+static int cache_parse_list(const char *s, double **out, size_t *n) {
+    size_t count = 1;
+    for (const char *p = s; *p; p++) count += *p == '/';
+    double *v = malloc(count * sizeof *v);
+    char *copy = malloc(strlen(s) + 1);
+    if (!v || !copy) {
+        free(v), free(copy);
+        return -1;
+    }
+    strcpy(copy, s);
+    size_t i = 0;
+    char *item = copy;
+    for (;;) {
+        char *slash = strchr(item, '/');
+        if (slash) *slash = '\0';
+        if (cache_parse_f64(item, &v[i++])) {
+            free(v), free(copy);
+            return -1;
+        }
+        if (!slash) break;
+        item = slash + 1;
+    }
+    free(copy);
+    *out = v;
+    *n = count;
+    return 0;
+}
+
+/* Applies one KEY=VALUE of --scaling. */
+static int cache_parse_key(cache_args *a, char *kv, diag *err) {
+    char *eq = strchr(kv, '=');
+    if (!eq) return diag_set(err, "--scaling: '%s': expected KEY=VALUE", kv);
+    *eq = '\0';
+    const char *val = eq + 1;
+    int k = 0;
+    while (k < CK_COUNT && strcmp(kv, cache_key_names[k]) != 0) k++;
+    if (k == CK_COUNT) return diag_set(err, "--scaling: unknown key '%s'", kv);
+    if (a->keys & (1u << k)) return diag_set(err, "--scaling: key '%s' given twice", kv);
+    a->keys |= 1u << k;
+    rope_freq_config *c = &a->cfg;
+    int bad = 0;
+    switch (k) {
+    case CK_FACTOR: bad = cache_parse_f64(val, &c->factor); break;
+    case CK_ORIG: bad = cache_parse_i64(val, &c->original_max_position_embeddings); break;
+    case CK_LOW: bad = cache_parse_f64(val, &c->low_freq_factor); break;
+    case CK_HIGH: bad = cache_parse_f64(val, &c->high_freq_factor); break;
+    case CK_FAST: bad = cache_parse_f64(val, &c->beta_fast); break;
+    case CK_SLOW: bad = cache_parse_f64(val, &c->beta_slow); break;
+    case CK_ATT: bad = cache_parse_f64(val, &c->attention_factor); break;
+    case CK_MSCALE: bad = cache_parse_f64(val, &c->mscale); break;
+    case CK_MSCALE_ALL: bad = cache_parse_f64(val, &c->mscale_all_dim); break;
+    case CK_TRUNCATE:
+        if (!strcmp(val, "true") || !strcmp(val, "1")) c->no_truncate = 0;
+        else if (!strcmp(val, "false") || !strcmp(val, "0")) c->no_truncate = 1;
+        else bad = 1;
+        break;
+    default: bad = cache_parse_list(val, &a->list[k - CK_SHORT], &a->list_len[k - CK_SHORT]); break;
+    }
+    return bad ? diag_set(err, "--scaling: %s: cannot read '%s'", cache_key_names[k], val) : 0;
+}
+
+/* TYPE[:KEY=VALUE,...] */
+static int cache_parse_scaling(cache_args *a, const char *spec, diag *err) {
+    char *s = malloc(strlen(spec) + 1);
+    if (!s) return diag_set(err, "--scaling: out of memory");
+    strcpy(s, spec);
+    char *colon = strchr(s, ':');
+    if (colon) *colon = '\0';
+    int t = 0, n = (int)(sizeof cache_type_names / sizeof cache_type_names[0]);
+    while (t < n && strcmp(s, cache_type_names[t]) != 0) t++;
+    int st = 0;
+    if (t == n) {
+        st = diag_set(err, "--scaling: unknown type '%s' (default, linear, dynamic, yarn, llama3, longrope)", s);
+    } else {
+        a->cfg.scaling = (rope_scaling)t;
+    }
+    for (char *kv = colon ? colon + 1 : NULL; st == 0 && kv && *kv;) {
+        char *comma = strchr(kv, ',');
+        if (comma) *comma = '\0';
+        st = cache_parse_key(a, kv, err);
+        kv = comma ? comma + 1 : NULL;
+    }
+    free(s);
+    return st;
+}
+
+static int cache_parse_positions(cache_args *a, const char *s, diag *err) {
+    const char *colon = strchr(s, ':');
+    char first[32];
+    int ok;
+    if (colon) {
+        size_t n = (size_t)(colon - s);
+        ok = n < sizeof first;
+        if (ok) {
+            memcpy(first, s, n);
+            first[n] = '\0';
+            ok = !cache_parse_i64(first, &a->start) && !cache_parse_i64(colon + 1, &a->end);
+        }
+    } else {
+        a->start = 0;
+        ok = !cache_parse_i64(s, &a->end);
+    }
+    if (!ok || a->start < 0 || a->end < a->start)
+        return diag_set(err, "--positions '%s': expected START:END with 0 <= START <= END", s);
+    a->have_positions = 1;
+    return 0;
+}
+
+int cache_args_parse(cache_args *a, int argc, char **argv, diag *err) {
+    memset(a, 0, sizeof *a);
+    a->dtype = ROPE_F32;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        if (!strcmp(o, "-h") || !strcmp(o, "--help")) return 1;
+        if (o[0] != '-') return diag_set(err, "unexpected argument '%s'", o);
+        if (i + 1 >= argc) return diag_set(err, "%s needs a value", o);
+        const char *v = argv[++i];
+        int bad = 0;
+        /* bad: 1 unreadable value (reported below), 2 reported already */
+        if (!strcmp(o, "--dim")) bad = cache_parse_i64(v, &a->cfg.rotary_dim) != 0, a->have_dim = 1;
+        else if (!strcmp(o, "--base")) bad = cache_parse_f64(v, &a->cfg.base) != 0;
+        else if (!strcmp(o, "--positions")) bad = cache_parse_positions(a, v, err) ? 2 : 0;
+        else if (!strcmp(o, "--scaling")) bad = cache_parse_scaling(a, v, err) ? 2 : 0;
+        else if (!strcmp(o, "--seq-len")) bad = cache_parse_i64(v, &a->seq_len) != 0, a->have_seq_len = 1;
+        else if (!strcmp(o, "-o") || !strcmp(o, "--output")) a->out_dir = v;
+        else if (!strcmp(o, "--dtype")) {
+            a->dtype = float_dtype_named(v);
+            bad = a->dtype == ROPE_DTYPE_INVALID;
+        } else if (!strcmp(o, "--layout")) {
+            bad = strcmp(v, "half") && strcmp(v, "full") && strcmp(v, "vllm");
+            a->layout = !strcmp(v, "full") ? ROPE_CACHE_FULL : !strcmp(v, "vllm") ? ROPE_CACHE_VLLM : ROPE_CACHE_HALF;
+        } else if (!strcmp(o, "--coeff")) {
+            int64_t c = 0;
+            bad = cache_parse_i64(v, &c) || c <= 0 || c > INT32_MAX;
+            a->coeff = (int32_t)c, a->have_coeff = 1;
+        } else {
+            a->usage = 1;
+            return diag_set(err, "unknown option '%s'", o);
+        }
+        if (bad == 1) return diag_set(err, "%s: cannot read '%s'", o, v);
+        if (bad) return -1;
+    }
+    const char *missing = !a->have_dim ? "--dim" : !a->have_positions ? "--positions" : !a->out_dir ? "-o DIR" : NULL;
+    if (missing) {
+        a->usage = 1;
+        return diag_set(err, "%s is required", missing);
+    }
+    if (a->layout == ROPE_CACHE_FULL && !a->have_coeff)
+        return diag_set(err, "--layout full needs --coeff (2, 4 or %lld: the rotaryCoeff ATB will use)",
+                        (long long)a->cfg.rotary_dim);
+    for (int k = 0; k < 2; k++)
+        if (a->list[k] && (int64_t)a->list_len[k] != a->cfg.rotary_dim / 2)
+            return diag_set(err, "%s has %zu values, expected %lld (dim/2)", cache_key_names[CK_SHORT + k],
+                            a->list_len[k], (long long)(a->cfg.rotary_dim / 2));
+    a->cfg.short_factor = a->list[0];
+    a->cfg.long_factor = a->list[1];
+    a->cfg.seq_len = a->have_seq_len ? a->seq_len : a->end;
+    return 0;
+}
+
+void cache_args_warn(const cache_args *a, FILE *f) {
+    for (int k = 0; k < CK_COUNT; k++)
+        if ((a->keys & (1u << k)) && !(cache_key_users[k] & CACHE_BIT(a->cfg.scaling)))
+            fprintf(f, "rope cache: warning: %s scaling does not use %s (ignored)\n", cache_type_names[a->cfg.scaling],
+                    cache_key_names[k]);
+}
+
+void cache_args_free(cache_args *a) {
+    free(a->list[0]), free(a->list[1]);
+    a->list[0] = a->list[1] = NULL;
+}
