@@ -49,14 +49,13 @@ rope_status rope_check_tensor(const char *where, const char *name, const rope_te
 
 rope_status rope_check_dtype(const char *where, const char *name, const rope_tensor *t, const rope_dtype *allowed,
                              size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (t->dtype == allowed[i]) return ROPE_OK; /* the passing path builds no message */
     char list[64] = "";
     size_t len = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (t->dtype == allowed[i]) return ROPE_OK;
+    for (size_t i = 0; i < n && len < sizeof list; i++)
         len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ",
                                 rope_dtype_name(allowed[i]));
-        if (len >= sizeof list) break;
-    }
     return rope_fail(ROPE_ERROR_DTYPE, where, "%s dtype: expected %s, found %s", name, list,
                      rope_dtype_name(t->dtype));
 }
