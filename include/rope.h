@@ -160,17 +160,55 @@ ROPE_API int rope_isa_available(rope_isa isa);
 
 typedef struct rope_context rope_context;
 
+/*
+ * The host's own threads. An engine that owns its threads (ONNX Runtime's intra-op pool, OpenMP, a
+ * serving engine's workers) gives a context its parallel-for; the context then starts no thread.
+ * A call large enough to be split calls parallel_for(user, n_tasks, task, arg) once, with
+ * 2 <= n_tasks <= the context's threads; the host must call task(arg, i) once for every i in
+ * [0, n_tasks), on any threads, possibly at once, and return when all have returned. Each task takes
+ * blocks of the call's work from a shared counter, so the host may run the tasks in any order and
+ * on fewer threads (even one) than n_tasks. Smaller calls run on the calling thread alone.
+ */
+typedef void (*rope_task_fn)(void *arg, int64_t i);
+typedef void (*rope_parallel_for_fn)(void *user, int64_t n_tasks, rope_task_fn task, void *arg);
+
+/*
+ * Context options. Versioned: start from ROPE_CONTEXT_OPTIONS_INIT, which sets struct_size to the
+ * size this header knows, then set fields. A library reads only the fields the caller's struct_size
+ * covers (later fields keep their defaults), so programs built against an older header keep working
+ * when options are added. An options struct without struct_size (zero-initialised, or written for
+ * the first release's {isa, threads} layout) is refused with ROPE_ERROR_ATTRIBUTE naming the field.
+ */
 typedef struct rope_context_options {
-    rope_isa isa;   /* ROPE_ISA_AUTO: the environment variable ROPE_ISA if set, else the best */
-    int threads;    /* worker threads, 0..1024; 0: the number of online CPUs (at most 1024) */
+    size_t struct_size; /* sizeof(rope_context_options), as ROPE_CONTEXT_OPTIONS_INIT sets it */
+    rope_isa isa;       /* ROPE_ISA_AUTO: the environment variable ROPE_ISA if valid, else the best */
+    int threads;        /* 0..1024. Own pool: worker threads (0: the number of online CPUs). With
+                           parallel_for: the most tasks a call hands the host (0: online CPUs) */
+    rope_parallel_for_fn parallel_for; /* NULL: the library's own pool; else the host's (see above) */
+    void *parallel_user;               /* passed to parallel_for as `user` */
+    /* Work split, for engines that call every worker with the same arguments (ggml's ith / nth):
+     * split_parts > 0 makes this context do part split_part (0 <= split_part < split_parts) of every
+     * call and start no thread. split_parts contexts, one per part, called at once with the same
+     * arguments, together do the whole call; each call returns when its own part is done, so the
+     * host waits for all of them (its barrier) before reading the outputs. Every part validates the
+     * whole call and gets the same status. Small calls are done by part 0 alone (the others return
+     * ROPE_OK at once). threads must be 0 and parallel_for NULL. */
+    int split_part;
+    int split_parts; /* 0: no split; else 1..1024 */
 } rope_context_options;
+
+#define ROPE_CONTEXT_OPTIONS_INIT {sizeof(rope_context_options), ROPE_ISA_AUTO, 0, NULL, NULL, 0, 0}
 
 /*
  * Creates an execution context. `options` may be NULL (all defaults).
- * Errors: ROPE_ERROR_NULL_ARGUMENT (out is NULL), ROPE_ERROR_ATTRIBUTE (threads outside 0..1024 or isa unknown,
- * or ROPE_ISA names an unknown set), ROPE_ERROR_UNSUPPORTED (the requested ISA is not available),
- * ROPE_ERROR_OUT_OF_MEMORY. On failure *out is left unchanged.
- * A context may be used by several threads at once; every call on it is thread-safe.
+ * Errors: ROPE_ERROR_NULL_ARGUMENT (out is NULL), ROPE_ERROR_ATTRIBUTE (struct_size not that of a
+ * known version, threads outside 0..1024, isa unknown, split_part outside 0..split_parts-1,
+ * split_parts outside 0..1024, split_parts with threads or parallel_for), ROPE_ERROR_UNSUPPORTED
+ * (the requested ISA is not available), ROPE_ERROR_OUT_OF_MEMORY. On failure *out is left unchanged.
+ * An invalid or unavailable ROPE_ISA environment variable never fails: it is ignored (the choice is
+ * automatic) and rope_context_isa_reason says so.
+ * A context may be used by several threads at once; every call on it is thread-safe (a split
+ * context: one call at a time, from its part's worker).
  */
 ROPE_API rope_status rope_context_create(const rope_context_options *options, rope_context **out);
 
@@ -185,7 +223,14 @@ ROPE_API rope_status rope_context_set_isa(rope_context *ctx, rope_isa isa);
 /* The instruction set compute calls on `ctx` (NULL: the default context) actually use. */
 ROPE_API rope_isa rope_context_isa(const rope_context *ctx);
 
-/* The number of threads compute calls on `ctx` (NULL: the default context) may use (>= 1). */
+/* Which instruction set `ctx` (NULL: the default context) uses and why, e.g. "avx512 (auto)",
+ * "scalar (ROPE_ISA=scalar)", "avx2 (requested)", "avx512 (ROPE_ISA=foo ignored: unknown)",
+ * "avx512 (ROPE_ISA=neon ignored: not compiled into this build)". Never NULL; valid while the
+ * context lives and its ISA is not changed. */
+ROPE_API const char *rope_context_isa_reason(const rope_context *ctx);
+
+/* The number of threads compute calls on `ctx` (NULL: the default context) may use (>= 1): the
+ * caller plus the own pool's workers, the host's task count with parallel_for, or split_parts. */
 ROPE_API int rope_context_threads(const rope_context *ctx);
 
 /* ---------------------------------------------------------------------------------------------- */

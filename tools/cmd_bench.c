@@ -93,7 +93,7 @@ static int run_case(const bench_opts *o, const bench_case *c) {
     if (o->threads > 0) counts[0] = o->threads, n = 1;
     int status = 0;
     for (int i = 0; i < n && !status; i++) {
-        rope_context_options copt = {ROPE_ISA_AUTO, counts[i]};
+        rope_context_options copt = {sizeof(rope_context_options), ROPE_ISA_AUTO, counts[i], NULL, NULL, 0, 0};
         rope_context *ctx = NULL;
         rope_status st = rope_context_create(&copt, &ctx);
         if (st != ROPE_OK) {

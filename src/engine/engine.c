@@ -300,8 +300,7 @@ rope_status rope_engine_run(rope_context *ctx, const rope_job *job_in) {
         rope_status st = rope_rows_begin(job, (size_t)helpers + 1, ctx->kernels->fly_values, &w.rows);
         if (st != ROPE_OK) return st;
     }
-    if (parts < 2 || !rope_pool_run(rope_context_pool(ctx), run_part, &w, parts, helpers))
-        run_part(&w, 0, 1); /* on the calling thread, as one block */
+    rope_context_run_parts(ctx, run_part, &w, parts, helpers); /* own pool, host's threads or split part */
     rope_rows_end(w.rows);
     return ROPE_OK;
 }
@@ -312,8 +311,7 @@ void rope_engine_parallel(rope_context *ctx, size_t bytes, size_t max_parts, rop
     if (max_parts == 0) return;
     if (ctx->threads > 1 && bytes >= rope_engine_tune.parallel_min_bytes)
         parts = plan_parts(ctx->threads, bytes, max_parts, 1, &helpers);
-    if (parts >= 2 && rope_pool_run(rope_context_pool(ctx), fn, arg, parts, helpers)) return;
-    for (size_t i = 0; i < parts; i++) fn(arg, i, parts);
+    rope_context_run_parts(ctx, fn, arg, parts, helpers);
 }
 
 

@@ -193,7 +193,7 @@ static void default_thresholds(void) {
 }
 
 int main(void) {
-    rope_context_options o = {ROPE_ISA_AUTO, 1};
+    rope_context_options o = {sizeof(rope_context_options), ROPE_ISA_AUTO, 1, NULL, NULL, 0, 0};
     CHECK(rope_context_create(&o, &ctx1) == ROPE_OK, "%s", rope_last_error());
     for (int k = 0; k < N_COUNTS; k++) {
         o.threads = counts[k];

@@ -155,7 +155,7 @@ int main(void) {
     static const rope_isa isas[] = {ROPE_ISA_SCALAR, ROPE_ISA_AVX2, ROPE_ISA_AVX512, ROPE_ISA_NEON};
     for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
         if (!rope_isa_available(isas[i])) continue;
-        rope_context_options o = {isas[i], 1};
+        rope_context_options o = {sizeof(rope_context_options), isas[i], 1, NULL, NULL, 0, 0};
         rope_context *ctx = NULL;
         rope_status st = rope_context_create(&o, &ctx);
         CHECK(st == ROPE_OK, "context %s: %s", rope_isa_name(isas[i]), rope_last_error());
