@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_args.h"
 #include "commands.h"
 #include "file_io.h"
 #include "tensor_proto.h"
@@ -14,13 +15,13 @@
 static void print_cache_usage(FILE *f) {
     fprintf(f,
             "usage: rope cache --dim R --positions START:END -o DIR [--base B] [--scaling TYPE[:KEY=VALUE,...]]\n"
-            "                  [--seq-len N] [--dtype f32|f16|bf16] [--layout half|full] [--coeff 2|4|R]\n\n"
+            "                  [--seq-len N] [--dtype f32|f16|bf16] [--layout halves|interleaved|coeff2|coeff4|coeffD]\n\n"
             "Writes DIR/cos.pb and DIR/sin.pb (TensorProto, raw_data): row r holds the cos (sin) of position\n"
             "START + r for every rotated pair, as Hugging Face transformers computes them for the configuration,\n"
             "in float64 from the exact angle, rounded once to the dtype.\n\n"
-            "  --dim R            rotary dimension (even): head_dim * partial_rotary_factor\n"
-            "  --positions S:E    positions S .. E-1 (\"E\" alone means 0:E)\n"
-            "  --base B           rope_theta (default 10000)\n"
+            "  --dim R            rotary dimension (even, 2..65536): head_dim * partial_rotary_factor\n"
+            "  --positions S:E    positions S .. E-1 (\"E\" alone means 0:E), 0 <= S <= E <= 2^53\n"
+            "  --base B           rope_theta, > 1 (default 10000 when --base is not given)\n"
             "  --scaling TYPE:... rope_scaling type: default, linear, dynamic, yarn, llama3, longrope, with\n"
             "                     keys as in Hugging Face: factor, original_max_position_embeddings,\n"
             "                     low_freq_factor, high_freq_factor, beta_fast, beta_slow, attention_factor,\n"
@@ -30,10 +31,12 @@ static void print_cache_usage(FILE *f) {
             "  --seq-len N        sequence length for dynamic and longrope (default E, as Hugging Face's\n"
             "                     forward over positions 0..E-1; 0 means as at initialisation)\n"
             "  --dtype D          f32 (default), f16 or bf16\n"
-            "  --layout L         half (default): [E-S, R/2], ONNX RotaryEmbedding's cos_cache/sin_cache;\n"
-            "                     full: [E-S, R], each pair's value in both of its elements, ATB Rope's cos/sin\n"
-            "  --coeff C          full layout only, required there: the ATB rotaryCoeff, 2, 4 or R\n"
-            "  -o DIR             output directory (created if missing)\n\n"
+            "  --layout L         the pairing of the operator that reads the tables (the same words as rope\n"
+            "                     bench): halves (default) or interleaved: [E-S, R/2], ONNX RotaryEmbedding's\n"
+            "                     cos_cache/sin_cache; coeff2, coeff4 or coeffD: [E-S, R], each pair's value in\n"
+            "                     both of its elements, ATB Rope's cos/sin for rotaryCoeff 2, 4 or R\n"
+            "  -o DIR             output directory (created if missing)\n"
+            "Options take --opt VALUE or --opt=VALUE. A --scaling key the type does not use is refused.\n\n"
             "Exit status: 0 written, 1 the library rejected the configuration, 2 bad usage or unwritable files.\n");
 }
 
@@ -191,33 +194,44 @@ static int cache_parse_scaling(cache_args *a, const char *spec) {
     return st;
 }
 
+/* S:E (or E alone): each bound read whole, overflow reported as such. */
 static int cache_parse_positions(cache_args *a, const char *s) {
     const char *colon = strchr(s, ':');
-    char first[32];
-    int ok;
+    char first[64];
+    const int64_t max = (int64_t)1 << 53;
+    a->start = 0;
     if (colon) {
         size_t n = (size_t)(colon - s);
-        ok = n < sizeof first;
-        if (ok) {
-            memcpy(first, s, n);
-            first[n] = '\0';
-            ok = !cache_parse_i64(first, &a->start) && !cache_parse_i64(colon + 1, &a->end);
+        if (n == 0 || n >= sizeof first) {
+            fprintf(stderr, "rope cache: --positions '%s': expected START:END\n", s);
+            return -1;
         }
-    } else {
-        a->start = 0;
-        ok = !cache_parse_i64(s, &a->end);
+        memcpy(first, s, n);
+        first[n] = '\0';
+        if (cli_i64("cache", "--positions START", first, 0, max, &a->start)) return -1;
     }
-    if (!ok || a->start < 0 || a->end < a->start) {
-        fprintf(stderr, "rope cache: --positions '%s': expected START:END with 0 <= START <= END\n", s);
+    if (cli_i64("cache", "--positions END", colon ? colon + 1 : s, 0, max, &a->end)) return -1;
+    if (a->end < a->start) {
+        fprintf(stderr, "rope cache: --positions '%s': END (%lld) is below START (%lld)\n", s, (long long)a->end,
+                (long long)a->start);
         return -1;
     }
     a->have_positions = 1;
     return 0;
 }
 
+/* Applies --layout: the table the named operator pairing reads. */
+static int cache_set_layout(cache_args *a, const char *v) {
+    cli_layout l;
+    if (cli_layout_named("cache", v, &l)) return -1;
+    a->layout = cli_layout_is_atb(l) ? ROPE_CACHE_FULL : ROPE_CACHE_HALF;
+    a->coeff = l == CLI_COEFF2 ? 2 : l == CLI_COEFF4 ? 4 : l == CLI_COEFFD ? -1 /* the rotary dim, below */ : 0;
+    return 0;
+}
+
 static int cache_parse_args(cache_args *a, int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
+        const char *o = argv[i], *v = NULL;
         if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
             print_cache_usage(stdout);
             return 1;
@@ -226,35 +240,38 @@ static int cache_parse_args(cache_args *a, int argc, char **argv) {
             fprintf(stderr, "rope cache: unexpected argument '%s'\n", o);
             return -1;
         }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "rope cache: %s needs a value\n", o);
-            return -1;
-        }
-        const char *v = argv[++i];
-        int bad = 0;
-        /* bad: 1 unreadable value (reported below), 2 reported already */
-        if (!strcmp(o, "--dim")) bad = cache_parse_i64(v, &a->cfg.rotary_dim) != 0, a->have_dim = 1;
-        else if (!strcmp(o, "--base")) bad = cache_parse_f64(v, &a->cfg.base) != 0;
-        else if (!strcmp(o, "--positions")) bad = cache_parse_positions(a, v) ? 2 : 0;
-        else if (!strcmp(o, "--scaling")) bad = cache_parse_scaling(a, v) ? 2 : 0;
-        else if (!strcmp(o, "--seq-len")) bad = cache_parse_i64(v, &a->seq_len) != 0, a->have_seq_len = 1;
-        else if (!strcmp(o, "-o") || !strcmp(o, "--output")) a->out_dir = v;
-        else if (!strcmp(o, "--dtype")) {
-            a->dtype = float_dtype_named(v);
-            bad = a->dtype == ROPE_DTYPE_INVALID;
-        } else if (!strcmp(o, "--layout")) {
-            bad = strcmp(v, "half") && strcmp(v, "full");
-            a->layout = strcmp(v, "full") ? ROPE_CACHE_HALF : ROPE_CACHE_FULL;
-        } else if (!strcmp(o, "--coeff")) {
-            int64_t c = 0;
-            bad = cache_parse_i64(v, &c) || c <= 0 || c > INT32_MAX;
-            a->coeff = (int32_t)c, a->have_coeff = 1;
-        } else {
-            fprintf(stderr, "rope cache: unknown option '%s'\n", o);
+        static const char *const names[] = {"--dim", "--base", "--positions", "--scaling", "--seq-len", "-o",
+                                            "--output", "--dtype", "--layout"};
+        int k = 0, m = 0;
+        for (; k < (int)(sizeof names / sizeof names[0]); k++)
+            if ((m = cli_value("cache", argc, argv, &i, names[k], &v)) != 0) break;
+        if (m < 0) return -1;
+        if (m == 0) {
+            if (!strncmp(o, "--coeff", 7))
+                fprintf(stderr, "rope cache: %s: the coefficient is part of the layout: --layout coeff2, coeff4 or coeffD\n", o);
+            else
+                fprintf(stderr, "rope cache: unknown option '%s'\n", o);
             print_cache_usage(stderr);
             return -1;
         }
-        if (bad == 1) fprintf(stderr, "rope cache: %s: cannot read '%s'\n", o, v);
+        const char *name = names[k];
+        int bad = 0;
+        if (!strcmp(name, "--dim")) bad = cli_i64("cache", name, v, 2, 65536, &a->cfg.rotary_dim), a->have_dim = 1;
+        else if (!strcmp(name, "--base")) {
+            bad = cli_f64("cache", name, v, &a->cfg.base);
+            if (!bad && a->cfg.base == 0) { /* the library reads 0 as "default": never silently */
+                fprintf(stderr, "rope cache: --base 0: expected a value > 1 (leave --base out for 10000)\n");
+                bad = 1;
+            }
+        } else if (!strcmp(name, "--positions")) bad = cache_parse_positions(a, v);
+        else if (!strcmp(name, "--scaling")) bad = cache_parse_scaling(a, v);
+        else if (!strcmp(name, "--seq-len")) bad = cli_i64("cache", name, v, 0, INT64_MAX, &a->seq_len), a->have_seq_len = 1;
+        else if (!strcmp(name, "-o") || !strcmp(name, "--output")) a->out_dir = v;
+        else if (!strcmp(name, "--dtype")) {
+            a->dtype = float_dtype_named(v);
+            if (a->dtype == ROPE_DTYPE_INVALID) fprintf(stderr, "rope cache: --dtype '%s': expected f32, f16 or bf16\n", v);
+            bad = a->dtype == ROPE_DTYPE_INVALID;
+        } else bad = cache_set_layout(a, v);
         if (bad) return -1;
     }
     const char *missing = !a->have_dim ? "--dim" : !a->have_positions ? "--positions" : !a->out_dir ? "-o DIR" : NULL;
@@ -263,11 +280,7 @@ static int cache_parse_args(cache_args *a, int argc, char **argv) {
         print_cache_usage(stderr);
         return -1;
     }
-    if (a->layout == ROPE_CACHE_FULL && !a->have_coeff) {
-        fprintf(stderr, "rope cache: --layout full needs --coeff (2, 4 or %lld: the rotaryCoeff ATB will use)\n",
-                (long long)a->cfg.rotary_dim);
-        return -1;
-    }
+    if (a->coeff < 0) a->coeff = (int32_t)a->cfg.rotary_dim; /* coeffD */
     for (int k = 0; k < 2; k++)
         if (a->list[k] && (int64_t)a->list_len[k] != a->cfg.rotary_dim / 2) {
             fprintf(stderr, "rope cache: %s has %zu values, expected %lld (dim/2)\n", cache_key_names[CK_SHORT + k],
@@ -275,9 +288,11 @@ static int cache_parse_args(cache_args *a, int argc, char **argv) {
             return -1;
         }
     for (int k = 0; k < CK_COUNT; k++)
-        if ((a->keys & (1u << k)) && !(cache_key_users[k] & CACHE_BIT(a->cfg.scaling)))
-            fprintf(stderr, "rope cache: warning: %s scaling does not use %s (ignored)\n",
+        if ((a->keys & (1u << k)) && !(cache_key_users[k] & CACHE_BIT(a->cfg.scaling))) {
+            fprintf(stderr, "rope cache: --scaling: %s scaling does not use %s (refused rather than ignored)\n",
                     cache_type_names[a->cfg.scaling], cache_key_names[k]);
+            return -1;
+        }
     a->cfg.short_factor = a->list[0];
     a->cfg.long_factor = a->list[1];
     a->cfg.seq_len = a->have_seq_len ? a->seq_len : a->end;
