@@ -68,7 +68,7 @@ def generate(header_path):
     text = open(header_path, encoding="utf-8").read()
     lines = text.split("\n")
     # The header's opening comment is the introduction.
-    start = next(i for i, ln in enumerate(lines) if ln.startswith("/*"))
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("/*") and "SPDX-License-Identifier" not in ln)
     end = next(i for i in range(start, len(lines)) if "*/" in lines[i])
     intro = comment_text(lines[start:end + 1])
     rel = os.path.relpath(header_path, ROOT) if header_path.startswith(ROOT) else os.path.basename(header_path)

@@ -109,9 +109,10 @@ static int write_files(const bench_plot *p, const char *dat, const char *gp, con
     f = fopen(gp, "w");
     if (bad || !f) goto done;
     size_t title_len = strcspn(title, "\n\"\\");
-    double width = 360 + 26.0 * (double)(ng * (ns + 1));
+    double width = 300 + 15.0 * (double)(ng * (ns + 1));
     fprintf(f,
-            "set terminal pngcairo size %d,560 font 'sans,9'\n"
+            "set terminal pngcairo size %d,620 font 'sans,8'\n"
+            "set bmargin 12\n"
             "set output \"%s\"\n"
             "set title \"%.*s\" noenhanced\n"
             "set datafile separator '\\t'\n"
@@ -122,11 +123,11 @@ static int write_files(const bench_plot *p, const char *dat, const char *gp, con
             "set ylabel 'throughput / memcpy of the same bytes'\n"
             "set yrange [0:*]\n"
             "set grid ytics\n"
-            "set xtics rotate by -40 noenhanced\n"
+            "set xtics rotate by -60 noenhanced\n"
             "set key top left noenhanced\n"
             "set arrow from graph 0, first 1 to graph 1, first 1 nohead dashtype 2 lc rgb '#555555'\n"
             "plot for [i=2:%zu] '%s' using i:xtic(1) title columnheader(i)\n",
-            width > 4000 ? 4000 : (int)width, png, (int)title_len, title, ns + 1, dat);
+            width > 2400 ? 2400 : (int)width, png, (int)title_len, title, ns + 1, dat);
     st = fclose(f) != 0 ? -1 : 0;
 done:
     free(groups), free(series), free(cell);
