@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * librope: rotary position embedding (RoPE) on CPUs.
  *

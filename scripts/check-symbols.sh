@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The shared library must export exactly the functions include/rope.h declares, no more, no less.
 # The header is parsed (every declaration line starting at column 0 that names a rope_ function), so
 # a new declaration is checked without editing this script. Usage: check-symbols.sh LIBROPE.so HEADER

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Draws the benchmark's ratios (bench_plot.h): a data file and a gnuplot script in a temporary
  * directory, gnuplot started with posix_spawnp (no shell, so no quoting of the user's path). */
 #define _POSIX_C_SOURCE 200809L

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `rope bench --plot FILE.png`: the measured ratios to memcpy drawn with gnuplot, one group of bars
  * per case (operator, dtype, layout, tokens) and one bar per thread count and pool. */
 #ifndef ROPE_TOOL_BENCH_PLOT_H

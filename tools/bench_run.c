@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `rope bench` internals: buffers of one case and its timing against a memory copy of the same bytes. */
 #define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
 #include <stdatomic.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `rope bench` internals: one benchmark case's buffers, and its interleaved kernel/copy timing. */
 #ifndef ROPE_TOOL_BENCH_RUN_H
 #define ROPE_TOOL_BENCH_RUN_H

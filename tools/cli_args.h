@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Command-line parsing shared by every `rope` subcommand, so they all behave alike: "--opt=value"
  * and "--opt value" are the same, numbers are read whole and range-checked (an overflow says so),
  * and one vocabulary names the layouts. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `rope bench`: throughput of the ONNX and ATB calls against a memory copy of the same bytes. */
 #include <stdio.h>
 #include <stdlib.h>

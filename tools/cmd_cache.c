@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `rope cache`: writes the cos/sin cache of a RoPE configuration (Hugging Face's rope_theta and
  * rope_scaling) as two TensorProto files, ready to be inputs of an ONNX or ATB node. The values
  * come from rope_cache_fill; this file only parses the command line and writes the files. */

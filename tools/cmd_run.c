@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `rope run DIR -o OUTDIR`: runs a conformance directory's node on test_data_set_0 and writes its
  * outputs as TensorProto files, e.g. to produce expected outputs or to inspect a failure. */
 #include <stdio.h>

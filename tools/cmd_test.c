@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `rope test DIR...`: runs conformance directories and compares with their expected outputs. */
 #include <math.h>
 #include <stdio.h>

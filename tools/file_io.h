@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Whole-file reads and writes and directory helpers for the CLI, with errors naming the path. */
 #ifndef ROPE_TOOL_FILE_IO_H
 #define ROPE_TOOL_FILE_IO_H

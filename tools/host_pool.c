@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The benchmark's stand-in for a host's thread pool (host_pool.h): workers sleep on a condition
  * variable, a call publishes the job under the mutex and everyone claims task indices. */
 #define _POSIX_C_SOURCE 200809L

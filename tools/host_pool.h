@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A plain persistent pthread pool playing "the host's threads" for `rope bench --pool host|split`:
  * what an engine that owns its threads would hand librope (rope_context_options.parallel_for), so
  * the benchmark can show what going through it costs against the library's own pool. */

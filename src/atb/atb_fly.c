@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rope_atb_rope_fly (and its backward): query, key, seqlen and outputs checked as the forward checks
  * them (with D = the frequencies' rotary_dim), the positions and frequencies by engine/fly.c, then
  * the forward's job with rows computed per chunk of tokens (engine/rows.h). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Execution contexts: instruction-set choice (ROPE_ISA or explicit), thread count and the thread pool. */
 #include <pthread.h>
 #include <stdatomic.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The execution context's internals, shared by the context functions and the engine.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The row of consecutive tokens of a job, walked from a starting token: the cos/sin table row, or,
  * for a job whose rows are made on the fly (rows.h), the token's position. Packed sequences are
  * followed incrementally, so a token costs O(1) however many sequences there are. Shared by the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Walks the tokens of a job, finds each token's cos/sin row, and hands its heads to the kernel. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdatomic.h>

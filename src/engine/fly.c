@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* On-the-fly front ends' shared steps (fly.h). */
 #include "fly.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The steps both on-the-fly front ends share: checking rope_fly's positions, and making the
  * frequency tables a job's rows are computed from (rows.h). */
 #ifndef ROPE_ENGINE_FLY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Rows made per chunk of tokens (rows.h): table rows transformed for the backward pass, or rows
  * computed from positions.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Cos/sin rows made while a job runs, instead of read from the caller's tables: the backward pass
  * (the tables' rows transformed) and the on-the-fly mode (rows computed from positions and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The on-the-fly cos/sin values of one position, checked against the cache's rounding (see the
  * comment above fly_values in engine/rows.c for the argument). Written once, as plain C, and built

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * `rope cache` end to end: the command writes cos.pb / sin.pb into a temporary directory, the tool's
  * own TensorProto reader loads them back, and they must equal rope_cache_fill's tables for the same

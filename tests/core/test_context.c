@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Execution contexts: creation options, instruction-set choice (explicit, ROPE_ISA, automatic),
  * thread counts, the default context, and identical results whatever the context. */
 /* setenv, unsetenv, fork */

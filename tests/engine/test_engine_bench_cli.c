@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `rope bench` end to end, as a user runs it: the CSV header, the shape of every row (not the
  * timings), the single-case options (with --fly and --backward), the table form and usage errors. The `rope` binary is found
  * beside the tests directory of the build (exit 77, skipped, when it is not there). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Four user threads hammer one context (and the default one) with different shapes at once: every
  * result matches the one-thread result. Thresholds are lowered so nearly every call wants the pool
  * and the callers keep colliding on it (the losers run inline on their own thread). */

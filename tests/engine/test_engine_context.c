@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Contexts and their pools: create/free many times (ASan sees any leak or thread left behind), the
  * thread count limits, the default context's lazy pool, and the small-call path: a decode step never
  * wakes a worker, a prefill does. */

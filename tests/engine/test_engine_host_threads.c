@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The host's threads: a context given the host's parallel-for (a pthread host and, when the compiler
  * has it, an OpenMP host) or a work split (part i of n, every worker called with the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Every thread count gives bitwise the output of one thread: ONNX (3-D and 4-D, with and without
  * position_ids, padded rows, in place) and ATB (cosFormat 1 with random packed sequences, so blocks
  * start in the middle of a sequence and of a token). The engine's thresholds are lowered so these

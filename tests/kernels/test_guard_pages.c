@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * No kernel touches memory outside its buffers. Every input and output buffer sits between two
  * inaccessible pages, flush against the trailing guard and, separately, against the leading one,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Garbage in: a randomized robustness test of every public entry point that takes tensors (the
  * one-shots of src/op/oneshot.c, the on-the-fly forms, shape inference, the operation lifecycle of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "contexts.h"
 
 #include <stdio.h>

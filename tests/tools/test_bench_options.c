@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `rope bench` never surprises: --opt=value, the one layout vocabulary, the pool column (own, host,
  * split), the header naming the ISA actually run and why, no partial table before a failure, and
  * --plot writing a PNG. The `rope` binary beside the tests directory is run (exit 77 when absent). */

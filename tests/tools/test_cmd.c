@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `rope test` and `rope run` end to end, on conformance directories the test writes itself:
  * PASS / FAIL / SKIP lines, the closing line, exit statuses, options, and written outputs. */
 #define _POSIX_C_SOURCE 200809L
