@@ -212,7 +212,10 @@ static rope_status run_split_openmp(const onnx_case *c, rope_context **parts, in
 
 static rope_context *own, *pthread_ctx, *serial_ctx, *openmp_ctx;
 static rope_context *split_ctx[MAX_PARTS][MAX_PARTS]; /* [n - 1][part] */
-static host_stats pthread_stats, serial_stats, openmp_stats;
+static host_stats pthread_stats, serial_stats;
+#ifdef ROPE_TEST_OPENMP
+static host_stats openmp_stats;
+#endif
 
 static void poison(const onnx_case *c, void *y) { memset(y, 0x7f, c->n * rope_dtype_size(c->dt)); }
 
