@@ -218,21 +218,21 @@ static void host_task(void *arg, int64_t i) {
 void rope_context_run_parts(rope_context *ctx, rope_pool_fn fn, void *arg, size_t parts, int helpers) {
     if (ctx->split_parts) { /* this worker's share of the blocks; part 0 does a call that is not split */
         size_t n = (size_t)ctx->split_parts, me = (size_t)ctx->split_part;
-        if (parts < 2) {
+        if (parts < 2 || helpers < 1) {
             if (me == 0) fn(arg, 0, 1);
             return;
         }
         for (size_t i = parts * me / n; i < parts * (me + 1) / n; i++) fn(arg, i, parts);
         return;
     }
-    if (parts < 2) {
+    if (parts < 2 || helpers < 1) { /* one thread's worth of work: on the calling thread */
         fn(arg, 0, 1);
         return;
     }
     if (ctx->parallel_for) {
         host_run h = {fn, arg, parts, 0};
         atomic_init(&h.next, 0);
-        size_t tasks = (size_t)helpers + 1 < parts ? (size_t)helpers + 1 : parts;
+        size_t tasks = (size_t)helpers + 1 < parts ? (size_t)helpers + 1 : parts; /* >= 2 */
         ctx->parallel_for(ctx->parallel_user, (int64_t)tasks, host_task, &h);
         return;
     }

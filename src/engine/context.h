@@ -53,8 +53,9 @@ rope_pool *rope_context_pool(rope_context *ctx);
  * `helpers` threads besides the caller at most (the engine's plan for ctx->threads). Own pool: its
  * workers and the caller (or the caller alone, as one block, when the pool is busy). Host
  * parallel-for: helpers + 1 tasks, each claiming blocks. Split context: only part split_part's share
- * of the blocks (all of a single block for part 0). Blocks never overlap and every thread count gives
- * bitwise the same output, so all three give the same result.
+ * of the blocks (part 0 runs a job planned for one thread whole). A plan for one thread runs on the
+ * calling thread in every mode. Blocks never overlap and every thread count gives bitwise the same
+ * output, so all three give the same result.
  */
 void rope_context_run_parts(rope_context *ctx, rope_pool_fn fn, void *arg, size_t parts, int helpers);
 
