@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: MIT */
 /* `rope bench` internals: buffers of one case and its timing against a memory copy of the same bytes. */
 #define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +10,12 @@
 #include <time.h>
 
 #include "bench_run.h"
+<<<<<<< HEAD
 #include "copy_team.h"
+=======
+#include "engine/engine.h"
+#include "host_pool.h"
+>>>>>>> adopt
 
 /* Values in a cos/sin row: ATB D (each pair's value in both places), ONNX and vLLM r/2 (vLLM's cache
  * row holds the r/2 cos then the r/2 sin). */
@@ -26,8 +33,19 @@ struct bench_data {
     int32_t seqlen;
     void *copy_src, *copy_dst;
     size_t copy_bytes;
+<<<<<<< HEAD
     copy_team *team; /* the copy's threads, while bench_measure runs */
+=======
+    /* --pool split: the host's workers each call with their part's context (bench_set_split). */
+    rope_context **split;
+    int n_split;
+    host_pool *host;
+>>>>>>> adopt
 };
+
+void bench_set_split(bench_data *d, rope_context **parts, int n, host_pool *host) {
+    d->split = parts, d->n_split = n, d->host = host;
+}
 
 size_t bench_bytes(const bench_case *c) {
     size_t es = rope_dtype_size(c->x_dtype), cs = rope_dtype_size(c->cs_dtype);
@@ -203,6 +221,38 @@ static rope_status call_copy(bench_data *d, rope_context *ctx) {
     return ROPE_OK;
 }
 
+/* Split: every host worker calls with the same arguments and its own part's context, as a ggml
+ * engine does; the host's barrier (host_pool_for returning) ends the call. */
+typedef struct split_call {
+    bench_data *d;
+    atomic_int failed;
+} split_call;
+
+static void split_task(void *arg, int64_t i) {
+    split_call *s = arg;
+    if (call_kernel(s->d, s->d->split[i]) != ROPE_OK) atomic_store(&s->failed, 1);
+}
+
+static rope_status call_kernel_split(bench_data *d, rope_context *ctx) {
+    (void)ctx;
+    split_call s = {d, 0};
+    atomic_init(&s.failed, 0);
+    host_pool_for(d->host, d->n_split, split_task, &s);
+    return atomic_load(&s.failed) ? ROPE_ERROR_STATE : ROPE_OK;
+}
+
+/* The copy on the same workers: worker i copies part i of n. */
+static void copy_task(void *arg, int64_t i) {
+    bench_data *d = arg;
+    copy_part(d, (size_t)i, (size_t)d->n_split);
+}
+
+static rope_status call_copy_split(bench_data *d, rope_context *ctx) {
+    (void)ctx;
+    host_pool_for(d->host, d->n_split, copy_task, d);
+    return ROPE_OK;
+}
+
 typedef rope_status (*bench_fn)(bench_data *d, rope_context *ctx);
 
 static double now_us(void) {
@@ -242,6 +292,7 @@ static double median(double *v, int n) {
 static int measure(bench_data *d, rope_context *ctx, int reps, bench_result *out);
 
 int bench_measure(bench_data *d, rope_context *ctx, int reps, bench_result *out) {
+<<<<<<< HEAD
     d->team = copy_team_create(rope_context_threads(ctx));
     if (!d->team) {
         fprintf(stderr, "rope bench: cannot start the copy's threads\n");
@@ -255,6 +306,10 @@ int bench_measure(bench_data *d, rope_context *ctx, int reps, bench_result *out)
 
 static int measure(bench_data *d, rope_context *ctx, int reps, bench_result *out) {
     int nk = calibrate(call_kernel, d, ctx), nc = calibrate(call_copy, d, ctx);
+=======
+    bench_fn kernel = d->n_split ? call_kernel_split : call_kernel, copy = d->n_split ? call_copy_split : call_copy;
+    int nk = calibrate(kernel, d, ctx), nc = calibrate(copy, d, ctx);
+>>>>>>> adopt
     if (nk < 0 || nc < 0) goto fail;
     double *tk = malloc((size_t)reps * sizeof *tk), *tc = malloc((size_t)reps * sizeof *tc);
     if (!tk || !tc) {
@@ -264,8 +319,8 @@ static int measure(bench_data *d, rope_context *ctx, int reps, bench_result *out
     }
     /* Alternating kernel and copy batches exposes both to the same moments of a noisy machine. */
     for (int r = 0; r < reps; r++) {
-        tk[r] = time_batch(call_kernel, d, ctx, nk);
-        tc[r] = time_batch(call_copy, d, ctx, nc);
+        tk[r] = time_batch(kernel, d, ctx, nk);
+        tc[r] = time_batch(copy, d, ctx, nc);
         if (tk[r] < 0) {
             free(tk), free(tc);
             goto fail;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `rope bench` internals: one benchmark case's buffers, and its interleaved kernel/copy timing. */
 #ifndef ROPE_TOOL_BENCH_RUN_H
 #define ROPE_TOOL_BENCH_RUN_H
@@ -50,5 +51,10 @@ void bench_data_free(bench_data *d);
  * copies of bytes/2 (same threads), batches long enough for the clock; medians per call.
  * Returns 0, or -1 after printing the library's error on stderr. */
 int bench_measure(bench_data *d, rope_context *ctx, int reps, bench_result *out);
+
+/* Makes bench_measure run the case split: the n workers of `host` each call with parts[i] (contexts
+ * made with split_part i of n), and the copy is split over the same workers. */
+struct host_pool;
+void bench_set_split(bench_data *d, rope_context **parts, int n, struct host_pool *host);
 
 #endif

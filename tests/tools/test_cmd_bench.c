@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `rope bench` end to end, as a user runs it: the CSV header, the shape of every row (not the
  * timings), the single-case options (with --fly and --backward), the table form and usage errors. The `rope` binary is found
  * beside the tests directory of the build (exit 77, skipped, when it is not there). */
@@ -10,7 +11,7 @@
 
 #include "harness.h"
 
-static const char header[] = "op,dtype,layout,tokens,heads_q,heads_k,head_size,rot,threads,median_us,gbps,copy_gbps,ratio";
+static const char header[] = "op,dtype,layout,tokens,heads_q,heads_k,head_size,rot,threads,pool,median_us,gbps,copy_gbps,ratio";
 static char rope[4200];
 
 /* Runs `rope bench ARGS`, stdout into out; returns the exit status (-1 if it did not exit). */
@@ -46,7 +47,7 @@ static int split(char *line, char **f, int max) {
 }
 
 /* Checks the CSV output: the header, then `rows` rows whose fixed columns are `fixed` (the first
- * nine, "*" for any integer) and whose last four are positive numbers. */
+ * nine, "*" for any integer), whose pool column is "own", and whose last four are positive numbers. */
 static void check_csv(const char *what, char *out, int rows, const char *const fixed[9]) {
     char *save = NULL, *line = strtok_r(out, "\n", &save);
     CHECK(line && !strcmp(line, header), "%s: header line '%s'", what, line ? line : "(none)");
@@ -55,14 +56,15 @@ static void check_csv(const char *what, char *out, int rows, const char *const f
         char copy[512], *f[16];
         snprintf(copy, sizeof copy, "%s", line);
         int k = split(copy, f, 16);
-        CHECK(k == 13, "%s: row %d has %d fields: %s", what, n, k, line);
-        if (k != 13) continue;
+        CHECK(k == 14, "%s: row %d has %d fields: %s", what, n, k, line);
+        if (k != 14) continue;
+        CHECK(!strcmp(f[9], "own"), "%s: row %d pool '%s'", what, n, f[9]);
         for (int i = 0; i < 9; i++) {
             int ok = !strcmp(fixed[i], "*") ? strspn(f[i], "0123456789") == strlen(f[i]) && *f[i]
                                             : !strcmp(fixed[i], f[i]);
             CHECK(ok, "%s: row %d column %d: '%s', expected '%s'", what, n, i, f[i], fixed[i]);
         }
-        for (int i = 9; i < 13; i++) CHECK(is_number(f[i], 1), "%s: row %d column %d: '%s'", what, n, i, f[i]);
+        for (int i = 10; i < 14; i++) CHECK(is_number(f[i], 1), "%s: row %d column %d: '%s'", what, n, i, f[i]);
     }
     CHECK(n == rows, "%s: %d rows, expected %d", what, n, rows);
 }
