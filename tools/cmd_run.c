@@ -13,14 +13,9 @@
 
 static void print_run_usage(FILE *f) {
     fprintf(f,
-<<<<<<< HEAD
-            "usage: rope run DIR [-o OUTDIR]\n\n"
+            "usage: rope run DIR -o OUTDIR [--max-input BYTES]\n\n"
             "Runs the single ONNX RotaryEmbedding, atb Rope or vllm RotaryEmbedding node of DIR/model.onnx on\n"
             "the inputs in\n"
-=======
-            "usage: rope run DIR -o OUTDIR [--max-input BYTES]\n\n"
-            "Runs the single ONNX RotaryEmbedding or atb Rope node of DIR/model.onnx on the inputs in\n"
->>>>>>> adopt
             "DIR/test_data_set_0/input_K.pb and writes output_K.pb (TensorProto, raw_data, named after the\n"
             "graph outputs) into OUTDIR, which is required (created if missing): nothing is written anywhere\n"
             "else. Inputs that are not regular files, or larger than --max-input (default 4G; suffixes K, M,\n"
@@ -72,6 +67,7 @@ static int run_case_dir(const char *dir, const char *out_dir) {
 int rope_cmd_run(int argc, char **argv) {
     const char *dir = NULL, *out_dir = NULL, *v = NULL;
     int options_done = 0;
+    diag err;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int m = 0;
@@ -81,12 +77,13 @@ int rope_cmd_run(int argc, char **argv) {
         }
         if (!options_done && !strcmp(a, "--")) {
             options_done = 1;
-        } else if (!options_done && ((m = cli_value("run", argc, argv, &i, "-o", &v)) != 0 ||
-                                     (m = cli_value("run", argc, argv, &i, "--output", &v)) != 0)) {
-            if (m < 0) return 2;
+        } else if (!options_done && ((m = cli_value(argc, argv, &i, "-o", &v, &err)) != 0 ||
+                                     (m = cli_value(argc, argv, &i, "--output", &v, &err)) != 0)) {
+            if (m < 0) return fprintf(stderr, "rope run: %s\n", err.text), 2;
             out_dir = v;
-        } else if (!options_done && (m = cli_value("run", argc, argv, &i, "--max-input", &v)) != 0) {
-            if (m < 0 || cli_bytes("run", "--max-input", v, &file_max_bytes)) return 2;
+        } else if (!options_done && (m = cli_value(argc, argv, &i, "--max-input", &v, &err)) != 0) {
+            if (m < 0 || cli_bytes("--max-input", v, &file_max_bytes, &err))
+                return fprintf(stderr, "rope run: %s\n", err.text), 2;
         } else if (!options_done && a[0] == '-') {
             fprintf(stderr, "rope run: unknown option '%s'\n", a);
             print_run_usage(stderr);

@@ -195,8 +195,10 @@ int rope_cmd_test(int argc, char **argv) {
             }
         } else if (!strncmp(a, "--max-input", 11) && (a[11] == '=' || a[11] == '\0')) {
             const char *v = NULL;
-            if (cli_value("test", argc, argv, &i, "--max-input", &v) < 0 ||
-                cli_bytes("test", "--max-input", v, &file_max_bytes)) {
+            diag err;
+            if (cli_value(argc, argv, &i, "--max-input", &v, &err) < 0 ||
+                cli_bytes("--max-input", v, &file_max_bytes, &err)) {
+                fprintf(stderr, "rope test: %s\n", err.text);
                 free(dirs);
                 return 2;
             }

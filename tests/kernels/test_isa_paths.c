@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The public calls run every instruction set this machine has, and each gives the portable
  * kernel's bits:

@@ -88,6 +88,12 @@ int main(void) {
           "onnx coeff2: %s", err);
     CHECK(run(NULL, "--layout half --tokens 1") == 2 && strstr(err, "expected halves, interleaved, coeff2"),
           "old word 'half': %s", err);
+    CHECK(run(NULL, "--op vllm --layout neox --tokens 1") == 2 && strstr(err, "halves (is_neox=True)") && !out[0],
+          "vLLM's neox: %s", err);
+    snprintf(args, sizeof args, "--csv --op=vllm --layout=interleaved %s --threads=2 --pool=all --scatter", small);
+    CHECK(run(NULL, args) == 0 && rows_with_pool("own") == 1 && rows_with_pool("host") == 1 &&
+              rows_with_pool("split") == 1,
+          "vllm --pool=all: %s%s", out, err);
     CHECK(run(NULL, "--csv=yes") == 2 && strstr(err, "takes no value"), "--csv=yes: %s", err);
     CHECK(run(NULL, "--tokens=") == 2 && strstr(err, "needs a value"), "--tokens=: %s", err);
     CHECK(run(NULL, "--tokens 99999999999999999999") == 2 && strstr(err, "overflows"), "overflow: %s", err);

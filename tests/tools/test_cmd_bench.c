@@ -114,30 +114,32 @@ static void fly_and_backward_rows(void) {
     check_csv("atb --fly --backward", out, 1, fb_cols);
 }
 
-/* vLLM rows: batched decode at scattered positions, GPT-J backward on the fly, and their usage errors. */
+/* vLLM rows: batched decode at scattered positions, GPT-J (is_neox=False: the interleaved layout)
+ * backward on the fly, and their usage errors. */
 static void vllm_rows(void) {
-    /* vLLM rows: batched decode at scattered positions, GPT-J backward on the fly. */
     CHECK(run("--csv --op vllm --dtype bf16-f32cos --tokens 6 --heads 4 --heads-k 2 --head-size 32 --threads 1 "
               "--reps 1 --scatter",
               out, sizeof out) == 0,
           "vllm scatter: exit status");
-    static const char *const vs_cols[9] = {"vllm", "bf16-f32cos", "neox+scatter", "6", "4", "2", "32", "32", "1"};
+    static const char *const vs_cols[9] = {"vllm", "bf16-f32cos", "halves+scatter", "6", "4", "2", "32", "32", "1"};
     check_csv("vllm --scatter", out, 1, vs_cols);
-    CHECK(run("--csv --op vllm --dtype f32 --layout gptj --tokens 9 --heads 2 --head-size 16 --threads 2 --reps 1 "
+    CHECK(run("--csv --op vllm --dtype f32 --layout interleaved --tokens 9 --heads 2 --head-size 16 --threads 2 --reps 1 "
               "--fly --backward",
               out, sizeof out) == 0,
           "vllm fly backward: exit status");
-    static const char *const vf_cols[9] = {"vllm", "f32", "gptj+fly+bwd", "9", "2", "1", "16", "16", "2"};
+    static const char *const vf_cols[9] = {"vllm", "f32", "interleaved+fly+bwd", "9", "2", "1", "16", "16", "2"};
     check_csv("vllm --fly --backward", out, 1, vf_cols);
     CHECK(run("--csv --op vllm --dtype f16 --tokens 5 --heads 2 --head-size 32 --threads 1 --reps 1 --scatter "
               "--mrope interleaved",
               out, sizeof out) == 0,
           "vllm mrope: exit status");
-    static const char *const vm_cols[9] = {"vllm", "f16", "neox+scatter+mrope-i", "5", "2", "1", "32", "32", "1"};
+    static const char *const vm_cols[9] = {"vllm", "f16", "halves+scatter+mrope-i", "5", "2", "1", "32", "32", "1"};
     check_csv("vllm --mrope", out, 1, vm_cols);
     CHECK(run("--op vllm --mrope sideways", out, sizeof out) == 2, "--mrope sideways accepted");
     CHECK(run("--op onnx --mrope contiguous", out, sizeof out) == 2, "--mrope accepted for onnx");
     CHECK(run("--op vllm --layout coeff2", out, sizeof out) == 2, "coeff2 accepted for vllm");
+    CHECK(run("--op vllm --layout neox", out, sizeof out) == 2, "vLLM's own word neox accepted (one vocabulary)");
+    CHECK(run("--op vllm --layout vllm", out, sizeof out) == 2, "the cache word vllm accepted as a pairing");
     CHECK(run("--op atb --scatter", out, sizeof out) == 2, "--scatter accepted for atb");
 }
 

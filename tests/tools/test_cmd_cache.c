@@ -135,7 +135,6 @@ static void default_half_f32(void) {
     expect_files("default", "a", &c, 0, 100, ROPE_CACHE_HALF, 0, ROPE_F32);
 }
 
-<<<<<<< HEAD:tests/tools/test_cmd_cache.c
 /* vllm: one [count, R] file of [cos | sin] rows, the HALF tables side by side. */
 static void vllm_layout_bf16(void) {
     char out[128];
@@ -152,12 +151,9 @@ static void vllm_layout_bf16(void) {
     rmdir(out);
 }
 
-/* yarn, full coeff 4, bf16, at far positions; seq-len default END is unused by yarn. */
+/* yarn, ATB coeff 4 table, bf16, at far positions; seq-len default END is unused by yarn. */
 static void yarn_full_bf16_far_positions(void) {
     char out[128];
-=======
-    /* yarn, ATB coeff 4 table, bf16, at far positions; seq-len default END is unused by yarn */
->>>>>>> adopt:tests/cache/test_cache_cli.c
     snprintf(out, sizeof out, "%s/b", dir);
     const char *a2[] = {"cache", "--dim", "32", "--positions", "1000000:1000050",
                         "--scaling", "yarn:factor=4,original_max_position_embeddings=4096,beta_fast=16,truncate=false",
@@ -184,13 +180,9 @@ static void longrope_lists_long_factors(void) {
     expect_files("longrope", "c", &c, 0, 300, ROPE_CACHE_HALF, 0, ROPE_F32);
 }
 
-<<<<<<< HEAD:tests/tools/test_cmd_cache.c
-/* llama3, f16, full coeff R (adjacent pairs). */
+/* llama3, f16, ATB coeff R table (adjacent pairs), written with --opt=value. */
 static void llama3_full_f16(void) {
     char out[128];
-=======
-    /* llama3, f16, ATB coeff R table (adjacent pairs), written with --opt=value; dynamic with an explicit --seq-len */
->>>>>>> adopt:tests/cache/test_cache_cli.c
     snprintf(out, sizeof out, "%s/d", dir);
     const char *a4[] = {"cache", "--dim", "16", "--positions", "5:69",
                         "--scaling",
@@ -228,6 +220,7 @@ static void help_usage_errors_and_rejections(void) {
         {"cache", "--dim", "8x", "--positions", "0:4", "-o", out},                   /* not a number */
         {"cache", "--dim", "8", "--positions", "0:4", "--dtype", "f64", "-o", out},  /* dtype */
         {"cache", "--dim", "8", "--positions", "0:4", "--layout", "full", "-o", out}, /* not a layout word */
+        {"cache", "--dim", "8", "--positions", "0:4", "--layout", "neox", "-o", out}, /* vLLM's: halves */
         {"cache", "--dim", "8", "--positions", "0:4", "--coeff", "4", "-o", out},    /* coefficient: a layout */
         {"cache", "--dim", "8", "--positions", "0:4", "--base", "0", "-o", out},     /* 0 is not 10000 */
         {"cache", "--dim", "4294967424", "--positions", "0:4", "-o", out},          /* past 65536 */
