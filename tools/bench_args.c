@@ -21,7 +21,7 @@ static int set_layout(bench_opts *o, diag *err) {
     bench_case *c = &o->c;
     const char *ly = o->layout ? o->layout : c->op == BENCH_ATB ? "coeff2" : "halves";
     cli_layout l;
-    if (cli_layout_named(ly, &l, err)) return o->usage = 1, -1;
+    if (cli_layout_named(ly, &l, err)) return -1;
     if (c->op != BENCH_ATB) {
         if (l != CLI_HALVES && l != CLI_INTERLEAVED)
             return bad(o, err, "--layout '%s': expected halves or interleaved with --op onnx and vllm", ly);

@@ -45,7 +45,8 @@ static const char usage_text[] =
     "contexts for part i of n, every host worker calling with the same arguments (ggml style); all:\n"
     "the three, one after the other for each case. The copy runs on the same threads.\n"
     "--plot FILE.png draws the ratio per case, dtype and thread count with gnuplot (after the table).\n"
-    "Options take --opt VALUE or --opt=VALUE; the layout words are those of rope cache --layout.\n";
+    "Options take --opt VALUE or --opt=VALUE; the layout words are those of rope cache --layout (whose\n"
+    "vllm names vLLM's cache, read by either pairing).\n";
 
 static const char *const pool_names[] = {"", "own", "host", "", "split"};
 
