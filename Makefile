@@ -1,8 +1,12 @@
+# SPDX-License-Identifier: MIT
 # Thin wrapper over CMake. The build goes to build/; the CLI is build/rope.
 BUILD ?= build
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
+# CMake's generated makefiles call make recursively; without this every step prints
+# "Entering/Leaving directory" lines.
+MAKEFLAGS += --no-print-directory
 
 .PHONY: all configure demo test install clean
 
@@ -11,9 +15,11 @@ all: configure
 
 configure:
 	@./scripts/ensure-tools.sh
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) > /dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) > /dev/null
 
-demo: all
+# Only the libraries, the tool and the examples: the tests are built by `make test`.
+demo: configure
+	cmake --build $(BUILD) -j $(JOBS) --target rope_demo_programs
 	./$(BUILD)/onnx_demo
 	./$(BUILD)/atb_demo
 

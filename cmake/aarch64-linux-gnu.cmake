@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Cross-compiling for aarch64 Linux with the Debian/Ubuntu cross toolchain (gcc-aarch64-linux-gnu),
 # running the tests under user-mode QEMU (qemu-user):
 #   cmake -S . -B build-arm -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Instruction-set kernels: each file is compiled with its own flags, and registered in
 # src/kernels/dispatch.c under ROPE_HAVE_<ISA>. The library itself stays runnable on any CPU of the
 # architecture: the dispatcher only calls a kernel the running CPU supports, and the CPU test itself

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ATB's RopeOperation demo ported to librope: the same sizes (ntokens 4, hidden 16, head size 8,
  * batch 1, seqlen {4}), every input 1.0 in fp16, default parameters (rotaryCoeff 4, cosFormat 0), and
  * the lifecycle calls in ATB's order: context, operation, tensors, setup, workspace, execute, destroy. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A worked ONNX RotaryEmbedding call: X [batch 1, heads 2, seq 3, head_size 4] rotated with a cos/sin
  * cache of base 10000 at positions {0, 1, 5}, printed as tables. `make demo` runs it. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A serving engine's decode step with librope's vLLM-style rotary_embedding: one token of each of 4
  * running sequences, at scattered positions, q and k rotated in place inside a fused QKV buffer,
  * with the [P, rot] cos_sin_cache a model keeps (built by rope_cache_fill). Then the same step for a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * librope: rotary position embedding (RoPE) on CPUs.
  *
@@ -35,6 +36,20 @@
 extern "C" {
 #endif
 
+/* ROPE_API marks what the shared library exports; everything else in it is hidden. Define
+ * ROPE_STATIC when linking the static library on Windows. */
+#if defined(_WIN32) && !defined(ROPE_STATIC)
+#ifdef ROPE_BUILDING
+#define ROPE_API __declspec(dllexport)
+#else
+#define ROPE_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__) || defined(__clang__)
+#define ROPE_API __attribute__((visibility("default")))
+#else
+#define ROPE_API
+#endif
+
 /* ---------------------------------------------------------------------------------------------- */
 /* Versions                                                                                        */
 /* ---------------------------------------------------------------------------------------------- */
@@ -47,8 +62,8 @@ extern "C" {
 
 /* The version of the library actually linked, as ROPE_VERSION_NUMBER / ROPE_VERSION_STRING would
  * give it. Compare with the macros to detect a header / library mismatch. Thread-safe. */
-unsigned rope_version_number(void);
-const char *rope_version_string(void);
+ROPE_API unsigned rope_version_number(void);
+ROPE_API const char *rope_version_string(void);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Tensors                                                                                         */
@@ -65,9 +80,9 @@ typedef enum rope_dtype {
 } rope_dtype;
 
 /* Size in bytes of one element, or 0 for a value that is not a rope_dtype. */
-size_t rope_dtype_size(rope_dtype dtype);
+ROPE_API size_t rope_dtype_size(rope_dtype dtype);
 /* "f32", "f16", "bf16", "i32", "u32", "i64", or "invalid". Never NULL. */
-const char *rope_dtype_name(rope_dtype dtype);
+ROPE_API const char *rope_dtype_name(rope_dtype dtype);
 
 #define ROPE_MAX_RANK 8
 
@@ -93,7 +108,7 @@ typedef struct rope_tensor {
 
 /* Number of elements (product of dims), or -1 if rank is out of [0, ROPE_MAX_RANK], a dim is
  * negative, or the product overflows int64. */
-int64_t rope_tensor_numel(const rope_tensor *t);
+ROPE_API int64_t rope_tensor_numel(const rope_tensor *t);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Status and errors                                                                               */
@@ -118,20 +133,21 @@ typedef enum rope_status {
 
 /* A short readable name for a status ("ROPE_ERROR_SHAPE: tensor dimension mismatch"), never NULL;
  * an unknown value gives "unknown rope_status". Thread-safe. */
-const char *rope_status_string(rope_status status);
+ROPE_API const char *rope_status_string(rope_status status);
 
 /* The message of the last failure of a librope call on the calling thread, such as
  * "rope_onnx_rotary_embedding: cos_cache dim 1: expected 4 (rotary_embedding_dim/2), found 3".
  * Successful calls leave it unchanged. Empty string if nothing failed yet. The pointer stays valid
  * until the thread's next failing call. Thread-safe (per-thread storage). */
-const char *rope_last_error(void);
+ROPE_API const char *rope_last_error(void);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Execution contexts                                                                              */
 /* ---------------------------------------------------------------------------------------------- */
 
-/* Instruction sets with a kernel. ROPE_ISA_AUTO picks the best the CPU has. Every value from
- * ROPE_ISA_SCALAR up to ROPE_ISA_COUNT_ (excluded) names a set, so a loop over them visits each. */
+/* Instruction sets with a kernel. ROPE_ISA_AUTO picks the best the CPU has: of the sets available,
+ * the one with the largest value. Every value from ROPE_ISA_SCALAR up to ROPE_ISA_COUNT_ (excluded)
+ * names a set, so a loop over them visits each. */
 typedef enum rope_isa {
     ROPE_ISA_AUTO = 0,
     ROPE_ISA_SCALAR = 1, /* portable C: the reference every other kernel is tested against */
@@ -142,42 +158,87 @@ typedef enum rope_isa {
 } rope_isa;
 
 /* "auto", "scalar", "avx2", "avx512", "neon", or "invalid". Never NULL. */
-const char *rope_isa_name(rope_isa isa);
+ROPE_API const char *rope_isa_name(rope_isa isa);
 /* 1 when this build has a kernel for `isa` and the running CPU can execute it, else 0.
  * ROPE_ISA_AUTO and ROPE_ISA_SCALAR are always available. Thread-safe. */
-int rope_isa_available(rope_isa isa);
+ROPE_API int rope_isa_available(rope_isa isa);
 
 typedef struct rope_context rope_context;
 
+/*
+ * The host's own threads. An engine that owns its threads (ONNX Runtime's intra-op pool, OpenMP, a
+ * serving engine's workers) gives a context its parallel-for; the context then starts no thread.
+ * A call large enough to be split calls parallel_for(user, n_tasks, task, arg) once, with
+ * 2 <= n_tasks <= the context's threads; the host must call task(arg, i) once for every i in
+ * [0, n_tasks), on any threads, possibly at once, and return when all have returned. Each task takes
+ * blocks of the call's work from a shared counter, so the host may run the tasks in any order and
+ * on fewer threads (even one) than n_tasks. Smaller calls run on the calling thread alone.
+ */
+typedef void (*rope_task_fn)(void *arg, int64_t i);
+typedef void (*rope_parallel_for_fn)(void *user, int64_t n_tasks, rope_task_fn task, void *arg);
+
+/*
+ * Context options. Versioned: start from ROPE_CONTEXT_OPTIONS_INIT, which sets struct_size to the
+ * size this header knows, then set fields. A library reads only the fields the caller's struct_size
+ * covers (later fields keep their defaults), so programs built against an older header keep working
+ * when options are added. An options struct without struct_size (zero-initialised, or written for
+ * the first release's {isa, threads} layout) is refused with ROPE_ERROR_ATTRIBUTE naming the field.
+ */
 typedef struct rope_context_options {
-    rope_isa isa;   /* ROPE_ISA_AUTO: the environment variable ROPE_ISA if set, else the best */
-    int threads;    /* worker threads, 0..1024; 0: the number of online CPUs (at most 1024). A call
-                       moving less than 4 MiB (inputs, outputs and cos/sin rows) runs on the calling
-                       thread alone; a larger one on up to `threads` threads, each moving 2 MiB or more */
+    size_t struct_size; /* sizeof(rope_context_options), as ROPE_CONTEXT_OPTIONS_INIT sets it */
+    rope_isa isa;       /* ROPE_ISA_AUTO: the environment variable ROPE_ISA if valid, else the best */
+    int threads;        /* 0..1024. Own pool: worker threads (0: the number of online CPUs). With
+                           parallel_for: the most tasks a call hands the host (0: online CPUs). A call
+                           moving less than 4 MiB (inputs, outputs and cos/sin rows) runs on the calling
+                           thread alone; a larger one on up to `threads` threads, each moving 2 MiB or more */
+    rope_parallel_for_fn parallel_for; /* NULL: the library's own pool; else the host's (see above) */
+    void *parallel_user;               /* passed to parallel_for as `user` */
+    /* Work split, for engines that call every worker with the same arguments (ggml's ith / nth):
+     * split_parts > 0 makes this context do part split_part (0 <= split_part < split_parts) of every
+     * call and start no thread. split_parts contexts, one per part, called at once with the same
+     * arguments, together do the whole call; each call returns when its own part is done, so the
+     * host waits for all of them (its barrier) before reading the outputs. Every part validates the
+     * whole call and gets the same status. Small calls are done by part 0 alone (the others return
+     * ROPE_OK at once). threads must be 0 and parallel_for NULL. */
+    int split_part;
+    int split_parts; /* 0: no split; else 1..1024 */
 } rope_context_options;
+
+#define ROPE_CONTEXT_OPTIONS_INIT {sizeof(rope_context_options), ROPE_ISA_AUTO, 0, NULL, NULL, 0, 0}
 
 /*
  * Creates an execution context. `options` may be NULL (all defaults).
- * Errors: ROPE_ERROR_NULL_ARGUMENT (out is NULL), ROPE_ERROR_ATTRIBUTE (threads outside 0..1024 or isa unknown,
- * or ROPE_ISA names an unknown set), ROPE_ERROR_UNSUPPORTED (the requested ISA is not available),
- * ROPE_ERROR_OUT_OF_MEMORY. On failure *out is left unchanged.
- * A context may be used by several threads at once; every call on it is thread-safe.
+ * Errors: ROPE_ERROR_NULL_ARGUMENT (out is NULL), ROPE_ERROR_ATTRIBUTE (struct_size not that of a
+ * known version, threads outside 0..1024, isa unknown, split_part outside 0..split_parts-1,
+ * split_parts outside 0..1024, split_parts with threads or parallel_for), ROPE_ERROR_UNSUPPORTED
+ * (the requested ISA is not available), ROPE_ERROR_OUT_OF_MEMORY. On failure *out is left unchanged.
+ * An invalid or unavailable ROPE_ISA environment variable never fails: it is ignored (the choice is
+ * automatic) and rope_context_isa_reason says so.
+ * A context may be used by several threads at once; every call on it is thread-safe (a split
+ * context: one call at a time, from its part's worker).
  */
-rope_status rope_context_create(const rope_context_options *options, rope_context **out);
+ROPE_API rope_status rope_context_create(const rope_context_options *options, rope_context **out);
 
 /* Frees a context and its resources. NULL is a no-op. No call may be using it. */
-void rope_context_free(rope_context *ctx);
+ROPE_API void rope_context_free(rope_context *ctx);
 
 /* Forces the instruction set of `ctx` (NULL: the default context). ROPE_ISA_AUTO restores the
  * automatic choice. Errors: ROPE_ERROR_ATTRIBUTE (unknown value), ROPE_ERROR_UNSUPPORTED (not
  * available here). Must not race with compute calls on the same context. */
-rope_status rope_context_set_isa(rope_context *ctx, rope_isa isa);
+ROPE_API rope_status rope_context_set_isa(rope_context *ctx, rope_isa isa);
 
 /* The instruction set compute calls on `ctx` (NULL: the default context) actually use. */
-rope_isa rope_context_isa(const rope_context *ctx);
+ROPE_API rope_isa rope_context_isa(const rope_context *ctx);
 
-/* The number of threads compute calls on `ctx` (NULL: the default context) may use (>= 1). */
-int rope_context_threads(const rope_context *ctx);
+/* Which instruction set `ctx` (NULL: the default context) uses and why, e.g. "avx512 (auto)",
+ * "scalar (ROPE_ISA=scalar)", "avx2 (requested)", "avx512 (ROPE_ISA=foo ignored: unknown)",
+ * "avx512 (ROPE_ISA=neon ignored: not compiled into this build)". Never NULL; valid while the
+ * context lives and its ISA is not changed. */
+ROPE_API const char *rope_context_isa_reason(const rope_context *ctx);
+
+/* The number of threads compute calls on `ctx` (NULL: the default context) may use (>= 1): the
+ * caller plus the own pool's workers, the host's task count with parallel_for, or split_parts. */
+ROPE_API int rope_context_threads(const rope_context *ctx);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* ONNX RotaryEmbedding (ai.onnx, opset 23)                                                        */
@@ -202,7 +263,7 @@ typedef struct rope_onnx_attrs {
  * Data pointers are not read. Errors are exactly those rope_onnx_rotary_embedding reports for the
  * same descriptors (excluding checks that need data: position id values, aliasing, NULL data).
  */
-rope_status rope_onnx_infer(const rope_onnx_attrs *attrs, const rope_tensor *x, const rope_tensor *cos,
+ROPE_API rope_status rope_onnx_infer(const rope_onnx_attrs *attrs, const rope_tensor *x, const rope_tensor *cos,
                             const rope_tensor *sin, const rope_tensor *position_ids, rope_tensor *y_out);
 
 /*
@@ -219,7 +280,7 @@ rope_status rope_onnx_infer(const rope_onnx_attrs *attrs, const rope_tensor *x, 
  * sin and position_ids must be dense), ALIASING. Batch, seq or heads of 0 is valid and writes nothing.
  * Threading: uses ctx's threads; concurrent calls with one context are safe.
  */
-rope_status rope_onnx_rotary_embedding(rope_context *ctx, const rope_onnx_attrs *attrs, const rope_tensor *x,
+ROPE_API rope_status rope_onnx_rotary_embedding(rope_context *ctx, const rope_onnx_attrs *attrs, const rope_tensor *x,
                                        const rope_tensor *cos, const rope_tensor *sin,
                                        const rope_tensor *position_ids, const rope_tensor *y);
 
@@ -241,7 +302,7 @@ typedef struct rope_atb_param {
  * Shape inference for ATB Rope: ropeQ and ropeK get query's and key's dtype, rank and dims (data
  * NULL, row_stride 0). Checks everything rope_atb_rope checks that does not need data.
  */
-rope_status rope_atb_infer(const rope_atb_param *param, const rope_tensor *query, const rope_tensor *key,
+ROPE_API rope_status rope_atb_infer(const rope_atb_param *param, const rope_tensor *query, const rope_tensor *key,
                            const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *seqlen,
                            rope_tensor *rope_q_out, rope_tensor *rope_k_out);
 
@@ -265,7 +326,7 @@ rope_status rope_atb_infer(const rope_atb_param *param, const rope_tensor *query
  * seqlen value negative or above the cos rows, or seqlen not adding up to ntokens), STRIDE, ALIASING.
  * The seqlen values are read only with cos_format 1 (its data may then be NULL otherwise).
  */
-rope_status rope_atb_rope(rope_context *ctx, const rope_atb_param *param, const rope_tensor *query,
+ROPE_API rope_status rope_atb_rope(rope_context *ctx, const rope_atb_param *param, const rope_tensor *query,
                           const rope_tensor *key, const rope_tensor *cos, const rope_tensor *sin,
                           const rope_tensor *seqlen, const rope_tensor *rope_q, const rope_tensor *rope_k);
 
@@ -288,34 +349,34 @@ typedef struct rope_variant_pack {
 
 /* Creates an operation from its parameters, validated now (ATTRIBUTE on a bad value).
  * Errors: NULL_ARGUMENT, ATTRIBUTE, OUT_OF_MEMORY. The parameters are copied. */
-rope_status rope_operation_create_onnx(const rope_onnx_attrs *attrs, rope_operation **out);
-rope_status rope_operation_create_atb(const rope_atb_param *param, rope_operation **out);
+ROPE_API rope_status rope_operation_create_onnx(const rope_onnx_attrs *attrs, rope_operation **out);
+ROPE_API rope_status rope_operation_create_atb(const rope_atb_param *param, rope_operation **out);
 
 /* Frees an operation. NULL is a no-op. */
-void rope_operation_destroy(rope_operation *op);
+ROPE_API void rope_operation_destroy(rope_operation *op);
 
 /* Number of inputs (ONNX 4, the last optional; ATB 5; vLLM 4, key optional) and outputs (ONNX 1; ATB 2;
  * vLLM 2). */
-size_t rope_operation_input_count(const rope_operation *op);
-size_t rope_operation_output_count(const rope_operation *op);
+ROPE_API size_t rope_operation_input_count(const rope_operation *op);
+ROPE_API size_t rope_operation_output_count(const rope_operation *op);
 
 /* Infers the output descriptors from input descriptors (data not read). `outputs` must have room
  * for rope_operation_output_count(op) descriptors. Errors: as the operator's infer function, and
  * SHAPE when n_inputs is not a count the operator takes. */
-rope_status rope_operation_infer_shape(const rope_operation *op, const rope_tensor *inputs, size_t n_inputs,
+ROPE_API rope_status rope_operation_infer_shape(const rope_operation *op, const rope_tensor *inputs, size_t n_inputs,
                                        rope_tensor *outputs, size_t n_outputs);
 
 /* Validates every tensor of `pack` (shapes, dtypes, data values, aliasing) and remembers it for
  * execute. *workspace_size receives the bytes execute needs (0 for these operators).
  * An operation holds one setup at a time: a failed setup also forgets the previous one (execute then
  * fails with ROPE_ERROR_STATE until a setup succeeds). Not thread-safe: one operation per thread. */
-rope_status rope_operation_setup(rope_operation *op, const rope_variant_pack *pack, size_t *workspace_size);
+ROPE_API rope_status rope_operation_setup(rope_operation *op, const rope_variant_pack *pack, size_t *workspace_size);
 
 /* Runs the operation on the pack given to setup, which must be the same pack (same descriptors and
  * data pointers; the data may have changed). Errors: STATE (no setup, or a different pack),
  * WORKSPACE (workspace_size below what setup reported), and INDEX if data values changed to invalid
  * ones since setup. */
-rope_status rope_operation_execute(rope_operation *op, const rope_variant_pack *pack, void *workspace,
+ROPE_API rope_status rope_operation_execute(rope_operation *op, const rope_variant_pack *pack, void *workspace,
                                    size_t workspace_size, rope_context *ctx);
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -417,7 +478,7 @@ typedef struct rope_freq_config {
  * whose frequencies come out non-finite or not positive; the message names the field, the expected
  * domain and the value found). Nothing is written on failure. Thread-safe.
  */
-rope_status rope_freq_compute(const rope_freq_config *cfg, double *inv_freq, double *attention_scale);
+ROPE_API rope_status rope_freq_compute(const rope_freq_config *cfg, double *inv_freq, double *attention_scale);
 
 /* How rope_cache_fill lays a position's cos (or sin) values out in a row. */
 typedef enum rope_cache_layout {
@@ -452,7 +513,7 @@ typedef enum rope_cache_layout {
  * SHAPE (count < 0, dims), STRIDE, ALIASING, INDEX (positions), OUT_OF_MEMORY. Nothing is written on
  * failure. count 0 is valid and writes nothing. Thread-safe.
  */
-rope_status rope_cache_fill(const rope_freq_config *cfg, int64_t pos_start, int64_t count,
+ROPE_API rope_status rope_cache_fill(const rope_freq_config *cfg, int64_t pos_start, int64_t count,
                             rope_cache_layout layout, int32_t rotary_coeff, const rope_tensor *cos,
                             const rope_tensor *sin);
 
@@ -483,7 +544,7 @@ rope_status rope_cache_fill(const rope_freq_config *cfg, int64_t pos_start, int6
  * concurrent calls are safe. Errors also include OUT_OF_MEMORY (a scratch of a few KiB per thread for
  * the transformed cos/sin rows; up to 512 KiB for 4-D X, whose tokens are walked in tiles).
  */
-rope_status rope_onnx_rotary_embedding_backward(rope_context *ctx, const rope_onnx_attrs *attrs,
+ROPE_API rope_status rope_onnx_rotary_embedding_backward(rope_context *ctx, const rope_onnx_attrs *attrs,
                                                 const rope_tensor *dy, const rope_tensor *cos,
                                                 const rope_tensor *sin, const rope_tensor *position_ids,
                                                 const rope_tensor *dx);
@@ -495,7 +556,7 @@ rope_status rope_onnx_rotary_embedding_backward(rope_context *ctx, const rope_on
  * validation and errors, plus OUT_OF_MEMORY (a scratch of a few KiB per thread). dq may be grad_q
  * and dk grad_k (in place). Nothing is written on error. Threading: as rope_atb_rope.
  */
-rope_status rope_atb_rope_backward(rope_context *ctx, const rope_atb_param *param, const rope_tensor *grad_q,
+ROPE_API rope_status rope_atb_rope_backward(rope_context *ctx, const rope_atb_param *param, const rope_tensor *grad_q,
                                    const rope_tensor *grad_k, const rope_tensor *cos, const rope_tensor *sin,
                                    const rope_tensor *seqlen, const rope_tensor *dq, const rope_tensor *dk);
 
@@ -550,9 +611,9 @@ typedef struct rope_fly {
  * are safe. The `_backward` form computes dX from dY (dY in X's place, dX in Y's), as
  * rope_onnx_rotary_embedding_backward does with the same values.
  */
-rope_status rope_onnx_rotary_embedding_fly(rope_context *ctx, const rope_onnx_attrs *attrs, const rope_tensor *x,
+ROPE_API rope_status rope_onnx_rotary_embedding_fly(rope_context *ctx, const rope_onnx_attrs *attrs, const rope_tensor *x,
                                            const rope_fly *fly, const rope_tensor *y);
-rope_status rope_onnx_rotary_embedding_fly_backward(rope_context *ctx, const rope_onnx_attrs *attrs,
+ROPE_API rope_status rope_onnx_rotary_embedding_fly_backward(rope_context *ctx, const rope_onnx_attrs *attrs,
                                                     const rope_tensor *dy, const rope_fly *fly,
                                                     const rope_tensor *dx);
 
@@ -569,10 +630,10 @@ rope_status rope_onnx_rotary_embedding_fly_backward(rope_context *ctx, const rop
  * `_backward` form computes (dq, dk) from the gradients of ropeQ and ropeK, as
  * rope_atb_rope_backward does with the same values.
  */
-rope_status rope_atb_rope_fly(rope_context *ctx, const rope_atb_param *param, const rope_tensor *query,
+ROPE_API rope_status rope_atb_rope_fly(rope_context *ctx, const rope_atb_param *param, const rope_tensor *query,
                               const rope_tensor *key, const rope_fly *fly, const rope_tensor *seqlen,
                               const rope_tensor *rope_q, const rope_tensor *rope_k);
-rope_status rope_atb_rope_fly_backward(rope_context *ctx, const rope_atb_param *param, const rope_tensor *grad_q,
+ROPE_API rope_status rope_atb_rope_fly_backward(rope_context *ctx, const rope_atb_param *param, const rope_tensor *grad_q,
                                        const rope_tensor *grad_k, const rope_fly *fly, const rope_tensor *seqlen,
                                        const rope_tensor *dq, const rope_tensor *dk);
 
@@ -636,7 +697,7 @@ typedef struct rope_vllm_attrs {
  * not a multiple of head_size, [T, H, hs] with hs != head_size, rot odd, 0 or above head_size),
  * STRIDE (positions or cache not dense; a row_stride below its row). Thread-safe.
  */
-rope_status rope_vllm_infer(const rope_vllm_attrs *attrs, const rope_tensor *positions, const rope_tensor *query,
+ROPE_API rope_status rope_vllm_infer(const rope_vllm_attrs *attrs, const rope_tensor *positions, const rope_tensor *query,
                             const rope_tensor *key /* NULL: absent */, const rope_tensor *cos_sin_cache,
                             rope_tensor *query_out, rope_tensor *key_out /* may be NULL when key is NULL */);
 
@@ -652,11 +713,11 @@ rope_status rope_vllm_infer(const rope_vllm_attrs *attrs, const rope_tensor *pos
  * with sin negated, bitwise), with the same validation, plus OUT_OF_MEMORY (a scratch of a few KiB
  * per thread).
  */
-rope_status rope_vllm_rotary_embedding(rope_context *ctx, const rope_vllm_attrs *attrs,
+ROPE_API rope_status rope_vllm_rotary_embedding(rope_context *ctx, const rope_vllm_attrs *attrs,
                                        const rope_tensor *positions, const rope_tensor *query, const rope_tensor *key,
                                        const rope_tensor *cos_sin_cache, const rope_tensor *query_out,
                                        const rope_tensor *key_out);
-rope_status rope_vllm_rotary_embedding_backward(rope_context *ctx, const rope_vllm_attrs *attrs,
+ROPE_API rope_status rope_vllm_rotary_embedding_backward(rope_context *ctx, const rope_vllm_attrs *attrs,
                                                 const rope_tensor *positions, const rope_tensor *grad_query,
                                                 const rope_tensor *grad_key, const rope_tensor *cos_sin_cache,
                                                 const rope_tensor *dquery, const rope_tensor *dkey);
@@ -673,10 +734,10 @@ rope_status rope_vllm_rotary_embedding_backward(rope_context *ctx, const rope_vl
  * ALIASING (outputs and positions); OUT_OF_MEMORY. Nothing is written on error. Threading: ctx's.
  * The `_backward` form is rope_vllm_rotary_embedding_backward with those values.
  */
-rope_status rope_vllm_rotary_embedding_fly(rope_context *ctx, const rope_vllm_attrs *attrs, const rope_tensor *query,
+ROPE_API rope_status rope_vllm_rotary_embedding_fly(rope_context *ctx, const rope_vllm_attrs *attrs, const rope_tensor *query,
                                            const rope_tensor *key, const rope_fly *fly, const rope_tensor *query_out,
                                            const rope_tensor *key_out);
-rope_status rope_vllm_rotary_embedding_fly_backward(rope_context *ctx, const rope_vllm_attrs *attrs,
+ROPE_API rope_status rope_vllm_rotary_embedding_fly_backward(rope_context *ctx, const rope_vllm_attrs *attrs,
                                                     const rope_tensor *grad_query, const rope_tensor *grad_key,
                                                     const rope_fly *fly, const rope_tensor *dquery,
                                                     const rope_tensor *dkey);
@@ -688,7 +749,7 @@ rope_status rope_vllm_rotary_embedding_fly_backward(rope_context *ctx, const rop
  * key is absent). Errors: NULL_ARGUMENT (attrs or out), ATTRIBUTE (attrs alone, as rope_vllm_infer
  * checks them before seeing a tensor), OUT_OF_MEMORY.
  */
-rope_status rope_operation_create_vllm(const rope_vllm_attrs *attrs, rope_operation **out);
+ROPE_API rope_status rope_operation_create_vllm(const rope_vllm_attrs *attrs, rope_operation **out);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Scalar conversions                                                                              */
@@ -697,10 +758,10 @@ rope_status rope_operation_create_vllm(const rope_vllm_attrs *attrs, rope_operat
 /* IEEE binary16 and bfloat16 conversions, exact in the widening direction and rounded to nearest
  * even in the narrowing one. Infinities and NaN are kept (a NaN stays a NaN, made quiet); float16
  * subnormals are produced and read. Thread-safe, no errors. */
-float rope_f16_to_f32(uint16_t h);
-uint16_t rope_f32_to_f16(float f);
-float rope_bf16_to_f32(uint16_t b);
-uint16_t rope_f32_to_bf16(float f);
+ROPE_API float rope_f16_to_f32(uint16_t h);
+ROPE_API uint16_t rope_f32_to_f16(float f);
+ROPE_API float rope_bf16_to_f32(uint16_t b);
+ROPE_API uint16_t rope_f32_to_bf16(float f);
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Checks that src/ is layered: every #include "..." of a file under src/ points to a file of the same
 folder or of a folder below it, and no files include each other in a cycle.
 

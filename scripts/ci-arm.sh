@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Cross-builds librope for aarch64 (NEON kernels) with -Werror and runs the whole test suite under
 # user-mode QEMU: ctest starts every test through the toolchain file's emulator, and the conformance
 # suites start the CLI through it as well (ROPE_EMULATOR, see tests/CMakeLists.txt).

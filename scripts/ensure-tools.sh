@@ -1,7 +1,11 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installs what building and testing librope needs when it is missing, so that on a fresh Debian
 # machine `make demo` and `make test` are the whole set-up: a C compiler, cmake, make; DLPack's header
-# and Python's development headers (the Python package); the Python packages its tests import.
+# and Python's development headers (the Python package); the Python packages its tests import. Also,
+# when it can, the tools some tests and features use: pkg-config (the install check), gnuplot
+# (`rope bench --plot`) and python3 (the docs/API.md and layering checks); without them those still
+# run, and say what is missing.
 # `ensure-tools.sh fuzz` also makes sure clang can build libFuzzer and sanitizer targets (clang and
 # its compiler runtime, libclang-rt-<version>-dev), for scripts/fuzz.sh and the TSan run of .ci/run.
 need=""
@@ -12,6 +16,10 @@ py=$(command -v python3 || true)
 if [ -n "$py" ] && ! "$py" -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' 2>/dev/null; then
   need="$need python3-dev"
 fi
+want=""
+command -v pkg-config >/dev/null 2>&1 || want="$want pkg-config"
+command -v gnuplot >/dev/null 2>&1 || want="$want gnuplot-nox"
+[ -n "$py" ] || want="$want python3"
 if [ "${1:-}" = fuzz ]; then
   probe=$(mktemp -d)
   printf '#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n' >"$probe/f.c"
@@ -28,18 +36,24 @@ C
   fi
   rm -rf "$probe"
 fi
-if [ -n "$need" ]; then
+if [ -n "$need$want" ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "librope needs:$need (install them, then run make again)" >&2
-    exit 1
+    [ -n "$want" ] && echo "note: optional tools missing:$want (rope bench --plot, the install and API-doc checks need them)" >&2
+    if [ -n "$need" ]; then
+      echo "librope needs:$need (install them, then run make again)" >&2
+      exit 1
+    fi
+  else
+    echo "installing:$need$want" >&2
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need $want >/dev/null || [ -z "$need" ] || exit 1
   fi
-  echo "installing:$need" >&2
-  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null || exit 1
 fi
+[ "${1:-}" = fuzz ] && exit 0
 
 # The Python tests' packages (PyPI), pinned. torch only ever as 2.13.0: the CPU build this machine kind
 # keeps on disk (an unpinned torch pulls a CUDA build of several GB). transformers 4.57 has the rope
 # init functions with rope_scaling configs, Llama's and Qwen2-VL's apply_*_pos_emb, and Qwen3-VL.
+py=$(command -v python3 || true)
 [ -n "$py" ] || exit 0
 missing=$("$py" -c '
 import importlib.util as u

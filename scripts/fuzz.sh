@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs every libFuzzer target of tests/fuzz for SECONDS each (default 60), FUZZ_JOBS at a time
 # (default: the number of CPUs), starting from the committed corpus tests/fuzz/corpus/<target>/.
 # New coverage goes to a working corpus in the build directory (not committed); a crash, leak,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs `rope test` over a conformance directory and requires its exact closing line.
 # Usage: conformance.sh ROPE_BINARY SUITE_DIR "N passed, N failed[, N skipped]"
 # ROPE_EMULATOR (a cross build's emulator command, e.g. "qemu-aarch64 -L /usr/aarch64-linux-gnu") runs the binary.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `rope bench`'s argument parser (bench_args.h): options into one case or the suite's settings.
  * Messages go to a diag, never to a stream. */
 #include <stdio.h>
@@ -5,6 +6,7 @@
 #include <string.h>
 
 #include "bench_args.h"
+#include "cli_args.h"
 #include "tensor_util.h"
 
 /* A message the usage text follows. */
@@ -13,15 +15,23 @@ static int bad(bench_opts *o, diag *err, const char *fmt, const char *arg) {
     return diag_set(err, fmt, arg);
 }
 
-static int parse_count(diag *err, const char *name, const char *s, long lo, long hi, long *out) {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < lo || v > hi) {
-        diag_set(err, "%s: expected an integer in [%ld, %ld], found '%s'", name, lo, hi, s);
+/* The layout word for the case's operator: ONNX and vLLM pair halves or interleaved (vLLM's
+ * is_neox True or False), ATB takes a coefficient. */
+static int set_layout(bench_opts *o, diag *err) {
+    bench_case *c = &o->c;
+    const char *ly = o->layout ? o->layout : c->op == BENCH_ATB ? "coeff2" : "halves";
+    cli_layout l;
+    if (cli_layout_named(ly, &l, err)) return -1;
+    if (c->op != BENCH_ATB) {
+        if (l != CLI_HALVES && l != CLI_INTERLEAVED)
+            return bad(o, err, "--layout '%s': expected halves or interleaved with --op onnx and vllm", ly);
+        c->layout = l == CLI_INTERLEAVED;
         return 0;
     }
-    *out = v;
-    return 1;
+    if (!cli_layout_is_atb(l)) return bad(o, err, "--layout '%s': expected coeff2, coeff4 or coeffD with --op atb", ly);
+    c->layout = l == CLI_COEFF2 ? 2 : l == CLI_COEFF4 ? 4 : (int)c->head_size;
+    if (c->head_size % (size_t)c->layout != 0) return bad(o, err, "--layout %s: head size must be a multiple", ly);
+    return 0;
 }
 
 /* Builds the single case from the options (dtype and layout names were kept until the op is known). */
@@ -32,37 +42,69 @@ static int finish_case(bench_opts *o, diag *err) {
     if (c->scatter && c->op != BENCH_VLLM) return bad(o, err, "%s", "--scatter applies to --op vllm only");
     if (c->mrope && c->op != BENCH_VLLM) return bad(o, err, "%s", "--mrope applies to --op vllm only");
     if (c->mrope && c->head_size < 16) return bad(o, err, "%s", "--mrope needs --head-size 16 or more (3 sections)");
+    if (c->head_size % 2 != 0) return bad(o, err, "%s", "--head-size must be even");
     const char *dt = o->dtype ? o->dtype : c->op == BENCH_ONNX ? "f32" : "f16";
     if (float_dtype_named(dt) != ROPE_DTYPE_INVALID) c->x_dtype = c->cs_dtype = float_dtype_named(dt);
     else if (!strcmp(dt, "f16-f32cos") && c->op != BENCH_ONNX) c->x_dtype = ROPE_F16, c->cs_dtype = ROPE_F32;
     else if (!strcmp(dt, "bf16-f32cos") && c->op == BENCH_VLLM) c->x_dtype = ROPE_BF16, c->cs_dtype = ROPE_F32;
     else return bad(o, err, "--dtype '%s': expected f32, f16, bf16, f16-f32cos (atb, vllm) or bf16-f32cos (vllm)", dt);
     c->rot = c->head_size;
-    if (c->op == BENCH_VLLM) {
-        const char *vl = o->layout ? o->layout : "neox";
-        if (!strcmp(vl, "neox")) c->layout = 0;
-        else if (!strcmp(vl, "gptj")) c->layout = 1;
-        else return bad(o, err, "--layout '%s': expected neox or gptj with --op vllm", vl);
-        c->heads_k = o->heads_k > 0 ? (size_t)o->heads_k : c->heads_q >= 4 ? c->heads_q / 4 : 1;
-        if (c->head_size % 2 != 0) return bad(o, err, "%s", "--head-size must be even");
+    if (set_layout(o, err)) return -1;
+    if (c->op == BENCH_ONNX) {
+        c->heads_k = 0;
         return 0;
     }
-    const char *ly = o->layout ? o->layout : c->op == BENCH_ONNX ? "halves" : "coeff2";
-    if (c->op == BENCH_ONNX) {
-        if (!strcmp(ly, "halves")) c->layout = 0;
-        else if (!strcmp(ly, "interleaved")) c->layout = 1;
-        else return bad(o, err, "--layout '%s': expected halves or interleaved with --op onnx", ly);
-        c->heads_k = 0;
+    c->heads_k = o->heads_k > 0 ? (size_t)o->heads_k : c->heads_q >= 4 ? c->heads_q / 4 : 1;
+    if (c->op == BENCH_ATB && c->heads_q % c->heads_k != 0)
+        return bad(o, err, "%s", "--heads must be a multiple of --heads-k");
+    return 0;
+}
+
+/* The value options. */
+static const char *const value_options[] = {"--op",      "--dtype",   "--layout", "--tokens", "--heads",
+                                            "--heads-k", "--head-size", "--threads", "--reps",  "--pool",
+                                            "--plot",    "--mrope"};
+
+static int set_option(bench_opts *o, const char *a, const char *v, int *op_given, diag *err) {
+    int64_t n = 0;
+    if (!strcmp(a, "--op")) {
+        if (!strcmp(v, "onnx")) o->c.op = BENCH_ONNX;
+        else if (!strcmp(v, "atb")) o->c.op = BENCH_ATB;
+        else if (!strcmp(v, "vllm")) o->c.op = BENCH_VLLM;
+        else return bad(o, err, "--op '%s': expected onnx, atb or vllm", v);
+        *op_given = o->single = 1;
+    } else if (!strcmp(a, "--mrope")) {
+        if (!strcmp(v, "contiguous")) o->c.mrope = 1;
+        else if (!strcmp(v, "interleaved")) o->c.mrope = 2;
+        else return bad(o, err, "--mrope '%s': expected contiguous or interleaved", v);
+        o->single = 1;
+    } else if (!strcmp(a, "--dtype")) o->dtype = v, o->single = 1;
+    else if (!strcmp(a, "--layout")) o->layout = v, o->single = 1;
+    else if (!strcmp(a, "--tokens") || !strcmp(a, "--heads") || !strcmp(a, "--heads-k") || !strcmp(a, "--head-size")) {
+        if (cli_i64(a, v, 1, 1l << 24, &n, err)) return -1;
+        if (!strcmp(a, "--tokens")) o->c.tokens = (size_t)n;
+        else if (!strcmp(a, "--heads")) o->c.heads_q = (size_t)n;
+        else if (!strcmp(a, "--heads-k")) o->heads_k = (long)n;
+        else o->c.head_size = (size_t)n;
+        o->single = 1;
+    } else if (!strcmp(a, "--threads")) {
+        if (cli_i64(a, v, 1, 1024, &n, err)) return -1;
+        o->threads = (int)n;
+    } else if (!strcmp(a, "--reps")) {
+        if (cli_i64(a, v, 1, 100000, &n, err)) return -1;
+        o->reps = (int)n;
+    } else if (!strcmp(a, "--pool")) {
+        o->pools = !strcmp(v, "own")     ? BENCH_POOL_OWN
+                   : !strcmp(v, "host")  ? BENCH_POOL_HOST
+                   : !strcmp(v, "split") ? BENCH_POOL_SPLIT
+                   : !strcmp(v, "all")   ? BENCH_POOL_OWN | BENCH_POOL_HOST | BENCH_POOL_SPLIT
+                                         : 0;
+        if (!o->pools) return bad(o, err, "--pool '%s': expected own, host, split or all", v);
     } else {
-        if (!strcmp(ly, "coeff2")) c->layout = 2;
-        else if (!strcmp(ly, "coeff4")) c->layout = 4;
-        else if (!strcmp(ly, "coeffD")) c->layout = (int)c->head_size;
-        else return bad(o, err, "--layout '%s': expected coeff2, coeff4 or coeffD with --op atb", ly);
-        if (c->head_size % (size_t)c->layout != 0) return bad(o, err, "--layout %s: head size must be a multiple", ly);
-        c->heads_k = o->heads_k > 0 ? (size_t)o->heads_k : c->heads_q >= 4 ? c->heads_q / 4 : 1;
-        if (c->heads_q % c->heads_k != 0) return bad(o, err, "%s", "--heads must be a multiple of --heads-k");
+        size_t len = strlen(v);
+        if (len < 5 || strcmp(v + len - 4, ".png")) return bad(o, err, "--plot '%s': expected a FILE.png", v);
+        o->plot = v;
     }
-    if (c->head_size % 2 != 0) return bad(o, err, "%s", "--head-size must be even");
     return 0;
 }
 
@@ -70,55 +112,28 @@ int bench_args_parse(bench_opts *o, int argc, char **argv, diag *err) {
     memset(o, 0, sizeof *o);
     o->c.op = BENCH_ONNX;
     o->c.tokens = 2048, o->c.heads_q = 32, o->c.head_size = 128;
+    o->pools = BENCH_POOL_OWN;
     int op_given = 0;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
+        const char *a = argv[i], *v = NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) return 1;
-        if (!strcmp(a, "--csv")) { o->csv = 1; continue; }
-        if (!strcmp(a, "--quick")) { o->quick = 1; continue; }
-        if (!strcmp(a, "--fly")) { o->c.fly = o->single = 1; continue; }
-        if (!strcmp(a, "--backward")) { o->c.backward = o->single = 1; continue; }
-        if (!strcmp(a, "--scatter")) { o->c.scatter = o->single = 1; continue; }
-        if (i + 1 >= argc) return bad(o, err, "%s: expected a value (or unknown option)", a);
-        const char *v = argv[++i];
-        long n = 0;
-        if (!strcmp(a, "--mrope")) {
-            if (!strcmp(v, "contiguous")) o->c.mrope = 1;
-            else if (!strcmp(v, "interleaved")) o->c.mrope = 2;
-            else return bad(o, err, "--mrope '%s': expected contiguous or interleaved", v);
-            o->single = 1;
-        } else if (!strcmp(a, "--op")) {
-            if (!strcmp(v, "onnx")) o->c.op = BENCH_ONNX;
-            else if (!strcmp(v, "atb")) o->c.op = BENCH_ATB;
-            else if (!strcmp(v, "vllm")) o->c.op = BENCH_VLLM;
-            else return bad(o, err, "--op '%s': expected onnx, atb or vllm", v);
-            op_given = o->single = 1;
-        } else if (!strcmp(a, "--dtype")) o->dtype = v, o->single = 1;
-        else if (!strcmp(a, "--layout")) o->layout = v, o->single = 1;
-        else if (!strcmp(a, "--tokens") || !strcmp(a, "--heads") || !strcmp(a, "--heads-k") ||
-                 !strcmp(a, "--head-size")) {
-            if (!parse_count(err, a, v, 1, 1l << 24, &n)) return -1;
-            if (!strcmp(a, "--tokens")) o->c.tokens = (size_t)n;
-            else if (!strcmp(a, "--heads")) o->c.heads_q = (size_t)n;
-            else if (!strcmp(a, "--heads-k")) o->heads_k = n;
-            else o->c.head_size = (size_t)n;
-            o->single = 1;
-        } else if (!strcmp(a, "--threads")) {
-            if (!parse_count(err, a, v, 1, 1024, &n)) return -1;
-            o->threads = (int)n;
-        } else if (!strcmp(a, "--reps")) {
-            if (!parse_count(err, a, v, 1, 100000, &n)) return -1;
-            o->reps = (int)n;
-        } else {
-            return bad(o, err, "unknown option '%s'", a);
-        }
+        int f;
+        if ((f = cli_flag(a, "--csv", err)) != 0) { if (f < 0) return -1; o->csv = 1; continue; }
+        if ((f = cli_flag(a, "--quick", err)) != 0) { if (f < 0) return -1; o->quick = 1; continue; }
+        if ((f = cli_flag(a, "--fly", err)) != 0) { if (f < 0) return -1; o->c.fly = o->single = 1; continue; }
+        if ((f = cli_flag(a, "--backward", err)) != 0) { if (f < 0) return -1; o->c.backward = o->single = 1; continue; }
+        if ((f = cli_flag(a, "--scatter", err)) != 0) { if (f < 0) return -1; o->c.scatter = o->single = 1; continue; }
+        size_t k = 0;
+        int m = 0;
+        for (; k < sizeof value_options / sizeof value_options[0]; k++)
+            if ((m = cli_value(argc, argv, &i, value_options[k], &v, err)) != 0) break;
+        if (m < 0) return -1;
+        if (m == 0) return bad(o, err, "unknown option '%s'", a);
+        if (set_option(o, value_options[k], v, &op_given, err)) return -1;
     }
     if (!o->reps) o->reps = o->quick ? 5 : 11;
     /* A coefficient layout names the ATB operation even without --op. */
     if (!op_given && o->layout && !strncmp(o->layout, "coeff", 5)) o->c.op = BENCH_ATB;
-    if (o->single) {
-        int st = finish_case(o, err);
-        if (st) return st;
-    }
+    if (o->single && finish_case(o, err)) return -1;
     return 0;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `rope bench`'s command line, parsed without printing or exiting (tests/fuzz/fuzz_cli_args.c calls
  * it on arbitrary arguments). */
 #ifndef ROPE_TOOL_BENCH_ARGS_H
@@ -6,16 +7,21 @@
 #include "bench_run.h"
 #include "diag.h"
 
+/* Who runs the threads (--pool, bit set): the library's own pool, a host's parallel-for, or split
+ * contexts called by every host worker. */
+enum { BENCH_POOL_OWN = 1, BENCH_POOL_HOST = 2, BENCH_POOL_SPLIT = 4 };
+
 typedef struct bench_opts {
-    int csv, quick, single, reps, threads;
+    int csv, quick, single, reps, threads, pools;
     bench_case c;
-    const char *dtype, *layout;
+    const char *dtype, *layout, *plot;
     long heads_k;
     int usage; /* on failure: the usage text belongs after the message */
 } bench_opts;
 
 /* Parses argv[1..argc) into *o (reset first). Returns 0 when complete, 1 for --help, -1 with the
- * message in *err (without the "rope bench: " prefix). */
+ * message in *err (without the "rope bench: " prefix). Options take --opt VALUE or --opt=VALUE;
+ * --layout takes the words of cli_args.h (vLLM's is_neox True/False are halves/interleaved). */
 int bench_args_parse(bench_opts *o, int argc, char **argv, diag *err);
 
 #endif

@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: MIT */
 /* `rope bench` internals: buffers of one case and its timing against a memory copy of the same bytes. */
 #define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 
 #include "bench_run.h"
 #include "copy_team.h"
+#include "host_pool.h"
 
 /* Values in a cos/sin row: ATB D (each pair's value in both places), ONNX and vLLM r/2 (vLLM's cache
  * row holds the r/2 cos then the r/2 sin). */
@@ -26,8 +29,17 @@ struct bench_data {
     int32_t seqlen;
     void *copy_src, *copy_dst;
     size_t copy_bytes;
-    copy_team *team; /* the copy's threads, while bench_measure runs */
+    copy_team *team; /* the copy's threads, while bench_measure runs (own pool) */
+    /* --pool host: the copy runs on `host` too; --pool split: the host's workers each call with
+     * their part's context (bench_set_split). */
+    rope_context **split;
+    int n_split;
+    host_pool *host;
 };
+
+void bench_set_split(bench_data *d, rope_context **parts, int n, host_pool *host) {
+    d->split = parts, d->n_split = n, d->host = host;
+}
 
 size_t bench_bytes(const bench_case *c) {
     size_t es = rope_dtype_size(c->x_dtype), cs = rope_dtype_size(c->cs_dtype);
@@ -195,11 +207,67 @@ static rope_status call_kernel(bench_data *d, rope_context *ctx) {
     return rope_atb_rope(ctx, &param, &q, &k, &cos, &sin, &seqlen, &rq, &rk);
 }
 
+/* Part `part` of `parts` of the copy, in 64-byte aligned slices. */
+static void copy_part(bench_data *d, size_t part, size_t parts) {
+    size_t lines = d->copy_bytes / 64;
+    size_t lo = (size_t)((uint64_t)lines * part / parts) * 64;
+    size_t hi = part + 1 == parts ? d->copy_bytes : (size_t)((uint64_t)lines * (part + 1) / parts) * 64;
+    memcpy((char *)d->copy_dst + lo, (const char *)d->copy_src + lo, hi - lo);
+}
+
+typedef struct host_copy {
+    bench_data *d;
+    size_t parts;
+} host_copy;
+
+static void host_copy_task(void *arg, int64_t i) {
+    host_copy *h = arg;
+    copy_part(h->d, (size_t)i, h->parts);
+}
+
 /* The copy runs on the threads a kernel call of these bytes gets (rope.h, rope_context_options), so
- * the cost of waking threads is part of both sides of the ratio. */
+ * the cost of waking threads is part of both sides of the ratio: the tool's own team for the
+ * library's pool, the host's parallel-for (split by the same rule) for --pool host. */
 static rope_status call_copy(bench_data *d, rope_context *ctx) {
-    (void)ctx;
+    if (d->host) {
+        host_copy h = {d, copy_split_parts(rope_context_threads(ctx), d->copy_bytes, 2 * d->copy_bytes)};
+        if (h.parts <= 1) memcpy(d->copy_dst, d->copy_src, d->copy_bytes);
+        else host_pool_for(d->host, (int64_t)h.parts, host_copy_task, &h);
+        return ROPE_OK;
+    }
     copy_team_run(d->team, d->copy_dst, d->copy_src, d->copy_bytes, 2 * d->copy_bytes);
+    return ROPE_OK;
+}
+
+/* Split: every host worker calls with the same arguments and its own part's context, as a ggml
+ * engine does; the host's barrier (host_pool_for returning) ends the call. */
+typedef struct split_call {
+    bench_data *d;
+    atomic_int failed;
+} split_call;
+
+static void split_task(void *arg, int64_t i) {
+    split_call *s = arg;
+    if (call_kernel(s->d, s->d->split[i]) != ROPE_OK) atomic_store(&s->failed, 1);
+}
+
+static rope_status call_kernel_split(bench_data *d, rope_context *ctx) {
+    (void)ctx;
+    split_call s = {d, 0};
+    atomic_init(&s.failed, 0);
+    host_pool_for(d->host, d->n_split, split_task, &s);
+    return atomic_load(&s.failed) ? ROPE_ERROR_STATE : ROPE_OK;
+}
+
+/* The copy on the same workers: worker i copies part i of n. */
+static void copy_task(void *arg, int64_t i) {
+    bench_data *d = arg;
+    copy_part(d, (size_t)i, (size_t)d->n_split);
+}
+
+static rope_status call_copy_split(bench_data *d, rope_context *ctx) {
+    (void)ctx;
+    host_pool_for(d->host, d->n_split, copy_task, d);
     return ROPE_OK;
 }
 
@@ -242,8 +310,9 @@ static double median(double *v, int n) {
 static int measure(bench_data *d, rope_context *ctx, int reps, bench_result *out);
 
 int bench_measure(bench_data *d, rope_context *ctx, int reps, bench_result *out) {
-    d->team = copy_team_create(rope_context_threads(ctx));
-    if (!d->team) {
+    int team = !d->host; /* the host's workers run the copy for --pool host and split */
+    d->team = team ? copy_team_create(rope_context_threads(ctx)) : NULL;
+    if (team && !d->team) {
         fprintf(stderr, "rope bench: cannot start the copy's threads\n");
         return -1;
     }
@@ -254,7 +323,8 @@ int bench_measure(bench_data *d, rope_context *ctx, int reps, bench_result *out)
 }
 
 static int measure(bench_data *d, rope_context *ctx, int reps, bench_result *out) {
-    int nk = calibrate(call_kernel, d, ctx), nc = calibrate(call_copy, d, ctx);
+    bench_fn kernel = d->n_split ? call_kernel_split : call_kernel, copy = d->n_split ? call_copy_split : call_copy;
+    int nk = calibrate(kernel, d, ctx), nc = calibrate(copy, d, ctx);
     if (nk < 0 || nc < 0) goto fail;
     double *tk = malloc((size_t)reps * sizeof *tk), *tc = malloc((size_t)reps * sizeof *tc);
     if (!tk || !tc) {
@@ -264,8 +334,8 @@ static int measure(bench_data *d, rope_context *ctx, int reps, bench_result *out
     }
     /* Alternating kernel and copy batches exposes both to the same moments of a noisy machine. */
     for (int r = 0; r < reps; r++) {
-        tk[r] = time_batch(call_kernel, d, ctx, nk);
-        tc[r] = time_batch(call_copy, d, ctx, nc);
+        tk[r] = time_batch(kernel, d, ctx, nk);
+        tc[r] = time_batch(copy, d, ctx, nc);
         if (tk[r] < 0) {
             free(tk), free(tc);
             goto fail;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `rope bench` internals: one benchmark case's buffers, and its interleaved kernel/copy timing. */
 #ifndef ROPE_TOOL_BENCH_RUN_H
 #define ROPE_TOOL_BENCH_RUN_H
@@ -12,7 +13,7 @@ typedef struct bench_case {
     bench_op op;
     rope_dtype x_dtype, cs_dtype;
     /* ONNX: 0 halves, 1 interleaved. ATB: the rotary coefficient (2, 4, or head_size for "D").
-     * vLLM: 0 GPT-NeoX halves (is_neox 1), 1 GPT-J adjacent pairs. */
+     * vLLM: 0 halves (GPT-NeoX, is_neox 1), 1 interleaved (GPT-J adjacent pairs, is_neox 0). */
     int layout;
     size_t tokens, heads_q, heads_k, head_size, rot; /* ONNX: heads_k 0, rot = head_size */
     /* fly: cos/sin computed from positions 0..tokens-1 and a default rope_freq_config (rope.h's
@@ -50,5 +51,12 @@ void bench_data_free(bench_data *d);
  * copies of bytes/2 (same threads), batches long enough for the clock; medians per call.
  * Returns 0, or -1 after printing the library's error on stderr. */
 int bench_measure(bench_data *d, rope_context *ctx, int reps, bench_result *out);
+
+/* Makes bench_measure run the case split: the n workers of `host` each call with parts[i] (contexts
+ * made with split_part i of n), and the copy is split over the same workers. With n 0 and a host
+ * (--pool host), the kernel runs on the context given and the copy on the host's workers, split by
+ * the rule rope.h gives for compute calls. (NULL, 0, NULL): the copy on the tool's own copy_team. */
+struct host_pool;
+void bench_set_split(bench_data *d, rope_context **parts, int n, struct host_pool *host);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `rope cache`'s argument parser (cache_args.h): --dim, --positions, --scaling TYPE:KEY=VALUE lists and
  * the rest, into a rope_freq_config. Messages go to a diag, never to a stream. */
 #include <errno.h>
@@ -6,10 +7,11 @@
 #include <string.h>
 
 #include "cache_args.h"
+#include "cli_args.h"
 #include "tensor_util.h"
 
-/* The rope_scaling keys, and which methods read each (bit i: rope_scaling i), for the warning
- * about keys a method ignores. */
+/* The rope_scaling keys, and which methods read each (bit i: rope_scaling i), to refuse a key the
+ * method would ignore. */
 enum { CK_FACTOR, CK_ORIG, CK_LOW, CK_HIGH, CK_FAST, CK_SLOW, CK_ATT, CK_MSCALE, CK_MSCALE_ALL, CK_TRUNCATE,
        CK_SHORT, CK_LONG, CK_COUNT };
 static const char *const cache_key_names[CK_COUNT] = {
@@ -137,85 +139,106 @@ static int cache_parse_scaling(cache_args *a, const char *spec, diag *err) {
     return st;
 }
 
+/* S:E (or E alone): each bound read whole, overflow reported as such. */
 static int cache_parse_positions(cache_args *a, const char *s, diag *err) {
     const char *colon = strchr(s, ':');
-    char first[32];
-    int ok;
+    char first[64];
+    const int64_t max = (int64_t)1 << 53;
+    a->start = 0;
     if (colon) {
         size_t n = (size_t)(colon - s);
-        ok = n < sizeof first;
-        if (ok) {
-            memcpy(first, s, n);
-            first[n] = '\0';
-            ok = !cache_parse_i64(first, &a->start) && !cache_parse_i64(colon + 1, &a->end);
-        }
-    } else {
-        a->start = 0;
-        ok = !cache_parse_i64(s, &a->end);
+        if (n == 0 || n >= sizeof first) return diag_set(err, "--positions '%s': expected START:END", s);
+        memcpy(first, s, n);
+        first[n] = '\0';
+        if (cli_i64("--positions START", first, 0, max, &a->start, err)) return -1;
     }
-    if (!ok || a->start < 0 || a->end < a->start)
-        return diag_set(err, "--positions '%s': expected START:END with 0 <= START <= END", s);
+    if (cli_i64("--positions END", colon ? colon + 1 : s, 0, max, &a->end, err)) return -1;
+    if (a->end < a->start)
+        return diag_set(err, "--positions '%s': END (%lld) is below START (%lld)", s, (long long)a->end,
+                        (long long)a->start);
     a->have_positions = 1;
     return 0;
+}
+
+/* Applies --layout: the table the named operator pairing (or vLLM's cache) reads. */
+static int cache_set_layout(cache_args *a, const char *v, diag *err) {
+    cli_layout l;
+    if (cli_layout_named(v, &l, err)) return -1;
+    a->layout = l == CLI_VLLM ? ROPE_CACHE_VLLM : cli_layout_is_atb(l) ? ROPE_CACHE_FULL : ROPE_CACHE_HALF;
+    a->coeff = l == CLI_COEFF2 ? 2 : l == CLI_COEFF4 ? 4 : l == CLI_COEFFD ? -1 /* the rotary dim, below */ : 0;
+    return 0;
+}
+
+static const char *const cache_value_options[] = {"--dim",    "--base",  "--positions", "--scaling", "--seq-len",
+                                                  "-o",       "--output", "--dtype",    "--layout"};
+
+/* Applies option `name` with its value `v`. */
+static int cache_set_option(cache_args *a, const char *name, const char *v, diag *err) {
+    if (!strcmp(name, "--dim")) {
+        a->have_dim = 1;
+        return cli_i64(name, v, 2, 65536, &a->cfg.rotary_dim, err);
+    }
+    if (!strcmp(name, "--base")) {
+        if (cli_f64(name, v, &a->cfg.base, err)) return -1;
+        if (a->cfg.base == 0) /* the library reads 0 as "default": never silently */
+            return diag_set(err, "--base 0: expected a value > 1 (leave --base out for 10000)");
+        return 0;
+    }
+    if (!strcmp(name, "--positions")) return cache_parse_positions(a, v, err);
+    if (!strcmp(name, "--scaling")) return cache_parse_scaling(a, v, err);
+    if (!strcmp(name, "--seq-len")) {
+        a->have_seq_len = 1;
+        return cli_i64(name, v, 0, INT64_MAX, &a->seq_len, err);
+    }
+    if (!strcmp(name, "-o") || !strcmp(name, "--output")) {
+        a->out_dir = v;
+        return 0;
+    }
+    if (!strcmp(name, "--dtype")) {
+        a->dtype = float_dtype_named(v);
+        if (a->dtype == ROPE_DTYPE_INVALID) return diag_set(err, "--dtype '%s': expected f32, f16 or bf16", v);
+        return 0;
+    }
+    return cache_set_layout(a, v, err);
 }
 
 int cache_args_parse(cache_args *a, int argc, char **argv, diag *err) {
     memset(a, 0, sizeof *a);
     a->dtype = ROPE_F32;
     for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
+        const char *o = argv[i], *v = NULL;
         if (!strcmp(o, "-h") || !strcmp(o, "--help")) return 1;
         if (o[0] != '-') return diag_set(err, "unexpected argument '%s'", o);
-        if (i + 1 >= argc) return diag_set(err, "%s needs a value", o);
-        const char *v = argv[++i];
-        int bad = 0;
-        /* bad: 1 unreadable value (reported below), 2 reported already */
-        if (!strcmp(o, "--dim")) bad = cache_parse_i64(v, &a->cfg.rotary_dim) != 0, a->have_dim = 1;
-        else if (!strcmp(o, "--base")) bad = cache_parse_f64(v, &a->cfg.base) != 0;
-        else if (!strcmp(o, "--positions")) bad = cache_parse_positions(a, v, err) ? 2 : 0;
-        else if (!strcmp(o, "--scaling")) bad = cache_parse_scaling(a, v, err) ? 2 : 0;
-        else if (!strcmp(o, "--seq-len")) bad = cache_parse_i64(v, &a->seq_len) != 0, a->have_seq_len = 1;
-        else if (!strcmp(o, "-o") || !strcmp(o, "--output")) a->out_dir = v;
-        else if (!strcmp(o, "--dtype")) {
-            a->dtype = float_dtype_named(v);
-            bad = a->dtype == ROPE_DTYPE_INVALID;
-        } else if (!strcmp(o, "--layout")) {
-            bad = strcmp(v, "half") && strcmp(v, "full") && strcmp(v, "vllm");
-            a->layout = !strcmp(v, "full") ? ROPE_CACHE_FULL : !strcmp(v, "vllm") ? ROPE_CACHE_VLLM : ROPE_CACHE_HALF;
-        } else if (!strcmp(o, "--coeff")) {
-            int64_t c = 0;
-            bad = cache_parse_i64(v, &c) || c <= 0 || c > INT32_MAX;
-            a->coeff = (int32_t)c, a->have_coeff = 1;
-        } else {
+        int k = 0, m = 0, n = (int)(sizeof cache_value_options / sizeof cache_value_options[0]);
+        for (; k < n; k++)
+            if ((m = cli_value(argc, argv, &i, cache_value_options[k], &v, err)) != 0) break;
+        if (m < 0) return -1;
+        if (m == 0) {
             a->usage = 1;
+            if (!strncmp(o, "--coeff", 7))
+                return diag_set(err, "%s: the coefficient is part of the layout: --layout coeff2, coeff4 or coeffD", o);
             return diag_set(err, "unknown option '%s'", o);
         }
-        if (bad == 1) return diag_set(err, "%s: cannot read '%s'", o, v);
-        if (bad) return -1;
+        if (cache_set_option(a, cache_value_options[k], v, err)) return -1;
     }
     const char *missing = !a->have_dim ? "--dim" : !a->have_positions ? "--positions" : !a->out_dir ? "-o DIR" : NULL;
     if (missing) {
         a->usage = 1;
         return diag_set(err, "%s is required", missing);
     }
-    if (a->layout == ROPE_CACHE_FULL && !a->have_coeff)
-        return diag_set(err, "--layout full needs --coeff (2, 4 or %lld: the rotaryCoeff ATB will use)",
-                        (long long)a->cfg.rotary_dim);
+    if (a->coeff < 0) a->coeff = (int32_t)a->cfg.rotary_dim; /* coeffD */
     for (int k = 0; k < 2; k++)
         if (a->list[k] && (int64_t)a->list_len[k] != a->cfg.rotary_dim / 2)
             return diag_set(err, "%s has %zu values, expected %lld (dim/2)", cache_key_names[CK_SHORT + k],
                             a->list_len[k], (long long)(a->cfg.rotary_dim / 2));
+    for (int k = 0; k < CK_COUNT; k++)
+        if ((a->keys & (1u << k)) && !(cache_key_users[k] & CACHE_BIT(a->cfg.scaling)))
+            return diag_set(err, "--scaling: %s scaling does not use %s (refused rather than ignored)",
+                            cache_type_names[a->cfg.scaling], cache_key_names[k]);
     a->cfg.short_factor = a->list[0];
     a->cfg.long_factor = a->list[1];
     a->cfg.seq_len = a->have_seq_len ? a->seq_len : a->end;
     return 0;
-}
-
-void cache_args_warn(const cache_args *a, FILE *f) {
-    for (int k = 0; k < CK_COUNT; k++)
-        if ((a->keys & (1u << k)) && !(cache_key_users[k] & CACHE_BIT(a->cfg.scaling)))
-            fprintf(f, "rope cache: warning: %s scaling does not use %s (ignored)\n", cache_type_names[a->cfg.scaling],
-                    cache_key_names[k]);
 }
 
 void cache_args_free(cache_args *a) {

@@ -1,28 +1,32 @@
+/* SPDX-License-Identifier: MIT */
 /* `rope bench`: throughput of the ONNX and ATB calls against a memory copy of the same bytes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bench_args.h"
+#include "bench_plot.h"
 #include "bench_run.h"
+#include "host_pool.h"
 #include "commands.h"
 #include "tensor_util.h"
 
 static const char usage_text[] =
     "usage: rope bench [--quick] [--csv] [--op onnx|atb|vllm] [--dtype f32|f16|bf16|f16-f32cos|bf16-f32cos]\n"
-    "                  [--layout halves|interleaved|coeff2|coeff4|coeffD|neox|gptj] [--tokens N] [--heads N]\n"
+    "                  [--layout halves|interleaved|coeff2|coeff4|coeffD] [--tokens N] [--heads N]\n"
     "                  [--heads-k N] [--head-size N] [--threads N] [--reps N] [--fly] [--backward] [--scatter]\n"
-    "                  [--mrope contiguous|interleaved]\n"
+    "                  [--mrope contiguous|interleaved] [--pool own|host|split|all] [--plot FILE.png]\n"
     "\n"
     "Without case options, runs the default suite with 1 and 2 threads: ONNX [1, 32, seq, 128] (f32, f16,\n"
     "bf16; halves and interleaved; position_ids 0..seq-1 into a 2-D cache) and ATB q [tokens, 4096],\n"
     "k [tokens, 1024], cos [tokens, 128] (f16, f16 with f32 cos, bf16; coefficient 2), each for decode\n"
     "(1 token), prefill (2048) and huge (16384), then vLLM rotary_embedding q [T, 32x128], k [T, 8x128]\n"
-    "(f16 and bf16 with an f32 cos_sin_cache; GPT-NeoX halves, out of place): batched decode (T = 64 and\n"
+    "(f16 and bf16 with an f32 cos_sin_cache; halves, is_neox=True, out of place): batched decode (T = 64 and\n"
     "256 tokens at positions scattered over [0, 32768), a cache of 32768 rows) and prefill (2048 tokens,\n"
     "positions 0..2047). --quick leaves out the huge shapes and repeats less.\n"
     "Any of --op, --dtype, --layout, --tokens, --heads, --heads-k, --head-size selects one case instead\n"
-    "(defaults: onnx f32 halves, or atb f16 coeff2; 2048 tokens, 32 heads, heads/4 key heads, 128).\n"
+    "(defaults: onnx f32 halves, atb f16 coeff2 or vllm f16 halves; 2048 tokens, 32 heads, heads/4 key\n"
+    "heads, 128). vLLM's is_neox=True is --layout halves, is_neox=False (GPT-J) interleaved.\n"
     "--threads N runs only N threads instead of 1 and 2; --reps N sets the repetitions (11, quick 5).\n"
     "--fly computes cos/sin from positions 0..tokens-1 and a default rope_freq_config (rope.h's on-the-fly\n"
     "mode) instead of reading tables; --backward runs the backward form. They mark the layout column\n"
@@ -34,12 +38,23 @@ static const char usage_text[] =
     "gbps counts input read + output written + cos/sin rows read (fly rows count the rows they replace,\n"
     "so every row of a shape counts the same bytes); copy_gbps is a memcpy of half as many\n"
     "bytes (so the same bytes move) on the same threads, timed alternately with the kernel; ratio is\n"
-    "gbps / copy_gbps. --csv prints one header line and one row per case.\n";
+    "gbps / copy_gbps. --csv prints one header line and one row per case.\n"
+    "\n"
+    "--pool picks who runs the threads (the pool column): own (default) the library's pool; host a\n"
+    "context given a host's parallel-for (a plain pthread pool standing in for the engine's); split\n"
+    "contexts for part i of n, every host worker calling with the same arguments (ggml style); all:\n"
+    "the three, one after the other for each case. The copy runs on the same threads.\n"
+    "--plot FILE.png draws the ratio per case, dtype and thread count with gnuplot (after the table).\n"
+    "Options take --opt VALUE or --opt=VALUE; the layout words are those of rope cache --layout (whose\n"
+    "vllm names vLLM's cache, read by either pairing).\n";
 
+static const char *const pool_names[] = {"", "own", "host", "", "split"};
 
-static const char *const columns[] = {"op",   "dtype",   "layout", "tokens",    "heads_q", "heads_k", "head_size",
-                                      "rot",  "threads", "median_us", "gbps",   "copy_gbps", "ratio"};
-static const int widths[] = {4, 10, 19, 6, 7, 7, 9, 4, 7, 11, 8, 9, 6};
+static bench_plot *plot_rows; /* rows kept for --plot */
+
+static const char *const columns[] = {"op",      "dtype", "layout",    "tokens", "heads_q",   "heads_k", "head_size",
+                                      "rot",     "threads", "pool",    "median_us", "gbps",  "copy_gbps", "ratio"};
+static const int widths[] = {4, 11, 22, 6, 7, 7, 9, 4, 7, 5, 11, 8, 9, 6};
 enum { N_COLUMNS = sizeof columns / sizeof columns[0] };
 
 static const char *dtype_label(const bench_case *c) {
@@ -52,7 +67,7 @@ static void layout_label(const bench_case *c, char *buf, size_t size) {
     const char *mode = c->fly && c->backward ? "+fly+bwd" : c->fly ? "+fly" : c->backward ? "+bwd" : "";
     if (c->op == BENCH_ONNX) snprintf(buf, size, "%s%s", c->layout ? "interleaved" : "halves", mode);
     else if (c->op == BENCH_VLLM)
-        snprintf(buf, size, "%s%s%s%s", c->layout ? "gptj" : "neox", c->scatter ? "+scatter" : "",
+        snprintf(buf, size, "%s%s%s%s", c->layout ? "interleaved" : "halves", c->scatter ? "+scatter" : "",
                  c->mrope ? (c->mrope == 2 ? "+mrope-i" : "+mrope") : "", mode);
     else if ((size_t)c->layout == c->rot && c->layout != 2 && c->layout != 4) snprintf(buf, size, "coeffD%s", mode);
     else snprintf(buf, size, "coeff%d%s", c->layout, mode);
@@ -66,8 +81,17 @@ static void print_header(int csv) {
     printf("\n");
 }
 
-static void print_row(int csv, const bench_case *c, int threads, const bench_result *r) {
-    char layout[32], cells[N_COLUMNS][32];
+/* The header goes out with the first row, so a case that fails first prints no partial table. */
+static const char *preamble;
+static int header_done;
+
+static void print_row(int csv, const bench_case *c, int threads, int pool, const bench_result *r) {
+    char layout[48], cells[N_COLUMNS][48];
+    if (!header_done) {
+        if (!csv) printf("%s", preamble);
+        print_header(csv);
+        header_done = 1;
+    }
     layout_label(c, layout, sizeof layout);
     snprintf(cells[0], sizeof cells[0], "%s", c->op == BENCH_ONNX ? "onnx" : c->op == BENCH_ATB ? "atb" : "vllm");
     snprintf(cells[1], sizeof cells[1], "%s", dtype_label(c));
@@ -78,10 +102,11 @@ static void print_row(int csv, const bench_case *c, int threads, const bench_res
     snprintf(cells[6], sizeof cells[6], "%zu", c->head_size);
     snprintf(cells[7], sizeof cells[7], "%zu", c->rot);
     snprintf(cells[8], sizeof cells[8], "%d", threads);
-    snprintf(cells[9], sizeof cells[9], "%.3f", r->median_us);
-    snprintf(cells[10], sizeof cells[10], "%.2f", r->gbps);
-    snprintf(cells[11], sizeof cells[11], "%.2f", r->copy_gbps);
-    snprintf(cells[12], sizeof cells[12], "%.3f", r->ratio);
+    snprintf(cells[9], sizeof cells[9], "%s", pool_names[pool]);
+    snprintf(cells[10], sizeof cells[10], "%.3f", r->median_us);
+    snprintf(cells[11], sizeof cells[11], "%.2f", r->gbps);
+    snprintf(cells[12], sizeof cells[12], "%.2f", r->copy_gbps);
+    snprintf(cells[13], sizeof cells[13], "%.3f", r->ratio);
     for (int i = 0; i < N_COLUMNS; i++) {
         if (csv) printf("%s%s", i ? "," : "", cells[i]);
         else printf("%s%*s", i ? " " : "", i < 3 ? -widths[i] : widths[i], cells[i]);
@@ -90,27 +115,63 @@ static void print_row(int csv, const bench_case *c, int threads, const bench_res
     fflush(stdout);
 }
 
-/* Runs one case for each thread count; buffers are made once for all of them. */
+/* One measurement of the case on `threads` threads run by `pool`. */
+static int run_one(const bench_opts *o, const bench_case *c, bench_data *d, int threads, int pool) {
+    rope_context *ctx = NULL, *parts[1024] = {0};
+    host_pool *host = NULL;
+    rope_context_options copt = ROPE_CONTEXT_OPTIONS_INIT;
+    copt.threads = threads;
+    int status = 0;
+    if (pool != BENCH_POOL_OWN) {
+        host = host_pool_create(threads);
+        if (!host) {
+            fprintf(stderr, "rope bench: cannot start %d host threads\n", threads);
+            return 1;
+        }
+        copt.parallel_for = pool == BENCH_POOL_HOST ? host_pool_for : NULL;
+        copt.parallel_user = pool == BENCH_POOL_HOST ? host : NULL;
+    }
+    if (pool == BENCH_POOL_SPLIT) {
+        copt.threads = 0, copt.split_parts = threads;
+        for (int i = 0; i < threads && !status; i++) {
+            copt.split_part = i;
+            if (rope_context_create(&copt, &parts[i]) != ROPE_OK) status = 1;
+        }
+        bench_set_split(d, parts, threads, host);
+        ctx = parts[0];
+    } else if (rope_context_create(&copt, &ctx) != ROPE_OK) {
+        status = 1;
+    }
+    if (pool == BENCH_POOL_HOST) bench_set_split(d, NULL, 0, host); /* the copy on the host's threads */
+    if (status) fprintf(stderr, "rope bench: %s\n", rope_last_error());
+    bench_result r;
+    if (!status && bench_measure(d, ctx, o->reps, &r) != 0) status = 1;
+    if (!status) {
+        print_row(o->csv, c, threads, pool, &r);
+        char layout[48];
+        layout_label(c, layout, sizeof layout);
+        if (plot_rows)
+            bench_plot_add(plot_rows, c->op == BENCH_ONNX ? "onnx" : c->op == BENCH_ATB ? "atb" : "vllm", dtype_label(c),
+                           layout, c->tokens, threads, pool_names[pool], r.ratio);
+    }
+    bench_set_split(d, NULL, 0, NULL);
+    if (pool == BENCH_POOL_SPLIT)
+        for (int i = 0; i < threads; i++) rope_context_free(parts[i]);
+    else rope_context_free(ctx);
+    host_pool_free(host);
+    return status;
+}
+
+/* Runs one case for each thread count and pool; buffers are made once for all of them. */
 static int run_case(const bench_opts *o, const bench_case *c) {
     bench_data *d = bench_data_create(c);
     if (!d) return 1;
     int counts[2] = {1, 2}, n = 2;
     if (o->threads > 0) counts[0] = o->threads, n = 1;
     int status = 0;
-    for (int i = 0; i < n && !status; i++) {
-        rope_context_options copt = {ROPE_ISA_AUTO, counts[i]};
-        rope_context *ctx = NULL;
-        rope_status st = rope_context_create(&copt, &ctx);
-        if (st != ROPE_OK) {
-            fprintf(stderr, "rope bench: %s\n", rope_last_error());
-            status = 1;
-            break;
-        }
-        bench_result r;
-        if (bench_measure(d, ctx, o->reps, &r) != 0) status = 1;
-        else print_row(o->csv, c, counts[i], &r);
-        rope_context_free(ctx);
-    }
+    for (int i = 0; i < n && !status; i++)
+        for (int pool = BENCH_POOL_OWN; pool <= BENCH_POOL_SPLIT && !status; pool <<= 1)
+            if (o->pools & pool) status = run_one(o, c, d, counts[i], pool);
     bench_data_free(d);
     return status;
 }
@@ -172,9 +233,20 @@ int rope_cmd_bench(int argc, char **argv) {
     if (st > 0) fputs(usage_text, stdout);
     if (st < 0) fprintf(stderr, "rope bench: %s\n%s", err.text, o.usage ? usage_text : "");
     if (st != 0) return st > 0 ? 0 : 2;
-    if (!o.csv)
-        printf("rope bench: isa %s; %s; medians of %d repetitions\n", rope_isa_name(rope_context_isa(NULL)),
-               o.single ? "one case" : o.quick ? "quick suite" : "full suite", o.reps);
-    print_header(o.csv);
-    return o.single ? run_case(&o, &o.c) : run_suite(&o);
+    if (o.plot && bench_plot_check(o.plot)) return 2;
+    if (o.plot && !(plot_rows = bench_plot_new())) {
+        fprintf(stderr, "rope bench: out of memory\n");
+        return 2;
+    }
+    static char pre[256];
+    snprintf(pre, sizeof pre, "rope bench: isa %s; %s; medians of %d repetitions\n", rope_context_isa_reason(NULL),
+             o.single ? "one case" : o.quick ? "quick suite" : "full suite", o.reps);
+    preamble = pre;
+    int status = o.single ? run_case(&o, &o.c) : run_suite(&o);
+    if (plot_rows) {
+        if (status == 0) status = bench_plot_write(plot_rows, o.plot, pre) ? 1 : 0;
+        bench_plot_free(plot_rows);
+        plot_rows = NULL;
+    }
+    return status;
 }

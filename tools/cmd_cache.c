@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `rope cache`: writes the cos/sin cache of a RoPE configuration (Hugging Face's rope_theta and
  * rope_scaling) as two TensorProto files, ready to be inputs of an ONNX or ATB node. The values
  * come from rope_cache_fill; this file only parses the command line and writes the files. */
@@ -14,13 +15,14 @@
 static void print_cache_usage(FILE *f) {
     fprintf(f,
             "usage: rope cache --dim R --positions START:END -o DIR [--base B] [--scaling TYPE[:KEY=VALUE,...]]\n"
-            "                  [--seq-len N] [--dtype f32|f16|bf16] [--layout half|full|vllm] [--coeff 2|4|R]\n\n"
+            "                  [--seq-len N] [--dtype f32|f16|bf16]\n"
+            "                  [--layout halves|interleaved|coeff2|coeff4|coeffD|vllm]\n\n"
             "Writes DIR/cos.pb and DIR/sin.pb (TensorProto, raw_data): row r holds the cos (sin) of position\n"
             "START + r for every rotated pair, as Hugging Face transformers computes them for the configuration,\n"
             "in float64 from the exact angle, rounded once to the dtype.\n\n"
-            "  --dim R            rotary dimension (even): head_dim * partial_rotary_factor\n"
-            "  --positions S:E    positions S .. E-1 (\"E\" alone means 0:E)\n"
-            "  --base B           rope_theta (default 10000)\n"
+            "  --dim R            rotary dimension (even, 2..65536): head_dim * partial_rotary_factor\n"
+            "  --positions S:E    positions S .. E-1 (\"E\" alone means 0:E), 0 <= S <= E <= 2^53\n"
+            "  --base B           rope_theta, > 1 (default 10000 when --base is not given)\n"
             "  --scaling TYPE:... rope_scaling type: default, linear, dynamic, yarn, llama3, longrope, with\n"
             "                     keys as in Hugging Face: factor, original_max_position_embeddings,\n"
             "                     low_freq_factor, high_freq_factor, beta_fast, beta_slow, attention_factor,\n"
@@ -30,12 +32,14 @@ static void print_cache_usage(FILE *f) {
             "  --seq-len N        sequence length for dynamic and longrope (default E, as Hugging Face's\n"
             "                     forward over positions 0..E-1; 0 means as at initialisation)\n"
             "  --dtype D          f32 (default), f16 or bf16\n"
-            "  --layout L         half (default): [E-S, R/2], ONNX RotaryEmbedding's cos_cache/sin_cache;\n"
-            "                     full: [E-S, R], each pair's value in both of its elements, ATB Rope's cos/sin\n"
-            "                     vllm: one file, DIR/cos_sin_cache.pb [E-S, R], rows [cos | sin], the serving\n"
-            "                     engines' (vLLM) cos_sin_cache\n"
-            "  --coeff C          full layout only, required there: the ATB rotaryCoeff, 2, 4 or R\n"
-            "  -o DIR             output directory (created if missing)\n\n"
+            "  --layout L         the pairing of the operator that reads the tables (the same words as rope\n"
+            "                     bench): halves (default) or interleaved: [E-S, R/2], ONNX RotaryEmbedding's\n"
+            "                     cos_cache/sin_cache; coeff2, coeff4 or coeffD: [E-S, R], each pair's value in\n"
+            "                     both of its elements, ATB Rope's cos/sin for rotaryCoeff 2, 4 or R;\n"
+            "                     vllm: one file, DIR/cos_sin_cache.pb [E-S, R], rows [cos | sin], vLLM's\n"
+            "                     cos_sin_cache (for is_neox True or False alike)\n"
+            "  -o DIR             output directory (created if missing)\n"
+            "Options take --opt VALUE or --opt=VALUE. A --scaling key the type does not use is refused.\n\n"
             "Exit status: 0 written, 1 the library rejected the configuration, 2 bad usage or unwritable files.\n");
 }
 
@@ -63,7 +67,6 @@ int rope_cmd_cache(int argc, char **argv) {
         cache_args_free(&a);
         return st > 0 ? 0 : 2;
     }
-    cache_args_warn(&a, stderr);
     int64_t count = a.end - a.start;
     int64_t width = a.layout != ROPE_CACHE_HALF ? a.cfg.rotary_dim : a.cfg.rotary_dim / 2;
     if (width < 0) width = 0; /* a negative --dim is the library's to report */

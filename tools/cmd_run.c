@@ -1,9 +1,11 @@
-/* `rope run DIR [-o OUTDIR]`: runs a conformance directory's node on test_data_set_0 and writes its
+/* SPDX-License-Identifier: MIT */
+/* `rope run DIR -o OUTDIR`: runs a conformance directory's node on test_data_set_0 and writes its
  * outputs as TensorProto files, e.g. to produce expected outputs or to inspect a failure. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_args.h"
 #include "commands.h"
 #include "file_io.h"
 #include "node_case.h"
@@ -11,11 +13,13 @@
 
 static void print_run_usage(FILE *f) {
     fprintf(f,
-            "usage: rope run DIR [-o OUTDIR]\n\n"
+            "usage: rope run DIR -o OUTDIR [--max-input BYTES]\n\n"
             "Runs the single ONNX RotaryEmbedding, atb Rope or vllm RotaryEmbedding node of DIR/model.onnx on\n"
             "the inputs in\n"
             "DIR/test_data_set_0/input_K.pb and writes output_K.pb (TensorProto, raw_data, named after the\n"
-            "graph outputs) into OUTDIR (default: the current directory; created if missing).\n\n"
+            "graph outputs) into OUTDIR, which is required (created if missing): nothing is written anywhere\n"
+            "else. Inputs that are not regular files, or larger than --max-input (default 4G; suffixes K, M,\n"
+            "G, T), are refused before being read. Options take --opt VALUE or --opt=VALUE.\n\n"
             "Exit status: 0 written, 1 the library rejected the inputs, 2 bad usage, unreadable input or\n"
             "an unsupported model.\n");
 }
@@ -61,22 +65,25 @@ static int run_case_dir(const char *dir, const char *out_dir) {
 }
 
 int rope_cmd_run(int argc, char **argv) {
-    const char *dir = NULL, *out_dir = ".";
+    const char *dir = NULL, *out_dir = NULL, *v = NULL;
     int options_done = 0;
+    diag err;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        int m = 0;
         if (!options_done && (!strcmp(a, "-h") || !strcmp(a, "--help"))) {
             print_run_usage(stdout);
             return 0;
         }
         if (!options_done && !strcmp(a, "--")) {
             options_done = 1;
-        } else if (!options_done && (!strcmp(a, "-o") || !strcmp(a, "--output"))) {
-            if (i + 1 >= argc || !argv[i + 1][0]) {
-                fprintf(stderr, "rope run: %s needs a directory\n", a);
-                return 2;
-            }
-            out_dir = argv[++i];
+        } else if (!options_done && ((m = cli_value(argc, argv, &i, "-o", &v, &err)) != 0 ||
+                                     (m = cli_value(argc, argv, &i, "--output", &v, &err)) != 0)) {
+            if (m < 0) return fprintf(stderr, "rope run: %s\n", err.text), 2;
+            out_dir = v;
+        } else if (!options_done && (m = cli_value(argc, argv, &i, "--max-input", &v, &err)) != 0) {
+            if (m < 0 || cli_bytes("--max-input", v, &file_max_bytes, &err))
+                return fprintf(stderr, "rope run: %s\n", err.text), 2;
         } else if (!options_done && a[0] == '-') {
             fprintf(stderr, "rope run: unknown option '%s'\n", a);
             print_run_usage(stderr);
@@ -88,8 +95,8 @@ int rope_cmd_run(int argc, char **argv) {
             dir = a;
         }
     }
-    if (!dir) {
-        fprintf(stderr, "rope run: no directory given\n");
+    if (!dir || !out_dir) {
+        fprintf(stderr, "rope run: %s\n", !dir ? "no directory given" : "-o OUTDIR is required (rope run writes only there)");
         print_run_usage(stderr);
         return 2;
     }

@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: MIT */
 /* `rope test DIR...`: runs conformance directories and compares with their expected outputs. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_args.h"
 #include "commands.h"
 #include "file_io.h"
 #include "node_case.h"
@@ -12,13 +14,15 @@
 
 static void print_test_usage(FILE *f) {
     fprintf(f,
-            "usage: rope test [--rtol X] [--atol X] DIR...\n\n"
+            "usage: rope test [--rtol X] [--atol X] [--max-input BYTES] DIR...\n\n"
             "Runs each conformance directory (model.onnx + test_data_set_N/ with input_K.pb and output_K.pb, as\n"
             "in ONNX backend node tests) whose graph is one ONNX RotaryEmbedding, atb Rope or vllm\n"
             "RotaryEmbedding node, and compares\n"
             "every output with |got - expected| <= atol + rtol*|expected|.\n\n"
             "  --rtol X   relative tolerance for every dtype (default f32 1e-5, f16 1e-3, bf16 8e-3)\n"
-            "  --atol X   absolute tolerance for every dtype (default f32 1e-6, f16 1e-3, bf16 8e-3)\n\n"
+            "  --atol X   absolute tolerance for every dtype (default f32 1e-6, f16 1e-3, bf16 8e-3)\n"
+            "  --max-input BYTES  largest input file read (default 4G; suffixes K, M, G, T); files past it,\n"
+            "             and files that are not regular files, are refused before being read\n\n"
             "Prints PASS, FAIL or SKIP per directory, then \"N passed, N failed[, N skipped]\". Plain files\n"
             "among the arguments (a suite's MANIFEST.md caught by a glob) are ignored.\n"
             "Exit status: 0 all passed or skipped, 1 a test failed, 2 bad usage or unreadable input.\n");
@@ -186,6 +190,15 @@ int rope_cmd_test(int argc, char **argv) {
             memcpy(opt, a, 6);
             opt[6] = '\0';
             if (set_tolerance(&o, opt, a + 7)) {
+                free(dirs);
+                return 2;
+            }
+        } else if (!strncmp(a, "--max-input", 11) && (a[11] == '=' || a[11] == '\0')) {
+            const char *v = NULL;
+            diag err;
+            if (cli_value(argc, argv, &i, "--max-input", &v, &err) < 0 ||
+                cli_bytes("--max-input", v, &file_max_bytes, &err)) {
+                fprintf(stderr, "rope test: %s\n", err.text);
                 free(dirs);
                 return 2;
             }

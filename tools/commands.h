@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The subcommands of the `rope` tool; each lives in its own tools/cmd_*.c file. argv[0] is the
  * subcommand's name. Each returns the process exit status. */
 #ifndef ROPE_TOOL_COMMANDS_H

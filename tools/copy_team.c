@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The copy baseline's threads (copy_team.h): workers wait on a barrier, copy their slice, and meet
  * again, so a round costs two barrier crossings, as a compute call's pool dispatch does. */
 #define _POSIX_C_SOURCE 200809L /* pthread barriers */
@@ -77,11 +78,16 @@ void copy_team_free(copy_team *t) {
     free(t);
 }
 
-void copy_team_run(copy_team *t, void *dst, const void *src, size_t bytes, size_t moved) {
+size_t copy_split_parts(int threads, size_t bytes, size_t moved) {
     const size_t min_moved = (size_t)4 << 20, share = ((size_t)2 << 20) + 1;
     size_t k = moved < min_moved ? 1 : moved / share;
-    if (k > (size_t)t->threads) k = (size_t)t->threads;
+    if (k > (size_t)(threads < 1 ? 1 : threads)) k = (size_t)(threads < 1 ? 1 : threads);
     if (k > bytes / 64) k = bytes / 64 ? bytes / 64 : 1;
+    return k;
+}
+
+void copy_team_run(copy_team *t, void *dst, const void *src, size_t bytes, size_t moved) {
+    size_t k = copy_split_parts(t->threads, bytes, moved);
     if (k <= 1) {
         memcpy(dst, src, bytes);
         return;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `rope bench`'s copy baseline on the threads a compute call moving the same bytes gets. */
 #ifndef ROPE_TOOL_COPY_TEAM_H
 #define ROPE_TOOL_COPY_TEAM_H
@@ -15,5 +16,9 @@ void copy_team_free(copy_team *t);
  * calling thread below 4 MiB, else on up to the team's threads with at least 2 MiB moved each, in
  * 64-byte aligned slices. */
 void copy_team_run(copy_team *t, void *dst, const void *src, size_t bytes, size_t moved);
+
+/* The number of parts copy_team_run splits `bytes` into on `threads` threads (the rule above), for a
+ * copy run on other threads (a host's parallel-for). */
+size_t copy_split_parts(int threads, size_t bytes, size_t moved);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One error message travelling up from the readers to the command that prints it. */
 #ifndef ROPE_TOOL_DIAG_H
 #define ROPE_TOOL_DIAG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -9,35 +10,52 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+uint64_t file_max_bytes = FILE_DEFAULT_MAX_BYTES;
 
 int file_read_all(const char *path, uint8_t **data, size_t *size, diag *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return diag_set(err, "%s: cannot open: %s", path, strerror(errno));
-    size_t len = 0, cap = 4096;
+    /* Refused before anything is read: a FIFO would block, a device (/dev/zero) never ends. The file
+     * is opened without blocking and checked again on the descriptor, in case it changed. */
+    struct stat st;
+    if (stat(path, &st) != 0) return diag_set(err, "%s: cannot open: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode)) return diag_set(err, "%s: not a regular file (refused before reading)", path);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return diag_set(err, "%s: cannot open: %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return diag_set(err, "%s: not a regular file (refused before reading)", path);
+    }
+    if ((uint64_t)st.st_size > file_max_bytes || (uint64_t)st.st_size > SIZE_MAX - 1) {
+        close(fd);
+        return diag_set(err, "%s: %llu bytes, past the input limit of %llu bytes (--max-input)", path,
+                        (unsigned long long)st.st_size, (unsigned long long)file_max_bytes);
+    }
+    size_t cap = (size_t)st.st_size + 1, len = 0; /* one byte more: a file that grew is noticed */
     uint8_t *buf = malloc(cap);
-    while (buf) {
-        len += fread(buf + len, 1, cap - len, f);
-        if (len < cap) break;
-        uint8_t *bigger = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
-        if (!bigger) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = bigger;
-        cap *= 2;
-    }
     if (!buf) {
-        fclose(f);
-        return diag_set(err, "%s: out of memory while reading", path);
+        close(fd);
+        return diag_set(err, "%s: out of memory for %zu bytes", path, cap - 1);
     }
-    if (ferror(f)) {
-        int e = errno;
-        free(buf);
-        fclose(f);
-        return diag_set(err, "%s: read failed: %s", path, strerror(e));
+    for (;;) {
+        ssize_t r = read(fd, buf + len, cap - len);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            int e = errno;
+            free(buf);
+            close(fd);
+            return diag_set(err, "%s: read failed: %s", path, strerror(e));
+        }
+        if (r == 0) break;
+        len += (size_t)r;
+        if (len == cap) {
+            free(buf);
+            close(fd);
+            return diag_set(err, "%s: grew while being read (refused)", path);
+        }
     }
-    fclose(f);
+    close(fd);
     *data = buf;
     *size = len;
     return 0;

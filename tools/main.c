@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `rope`: the command-line front of librope. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * One conformance directory in the ONNX backend node-test layout: model.onnx holding a single
  * node, and test_data_set_N/ directories with input_K.pb (the K-th node input that is not an

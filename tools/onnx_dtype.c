@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "onnx_dtype.h"
 
 static const char *const dtype_names[] = {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ONNX TensorProto.DataType codes and their mapping onto rope_dtype. */
 #ifndef ROPE_TOOL_ONNX_DTYPE_H
 #define ROPE_TOOL_ONNX_DTYPE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "onnx_model.h"
 
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The parts of an ONNX ModelProto a node-test runner needs: the opset imports and the main graph's
  * nodes (with their attributes), initializer names, and input / output names. Fields this tool does

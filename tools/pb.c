@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "pb.h"
 
 #include <inttypes.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A protobuf wire-format decoder for files read whole into memory.
  *

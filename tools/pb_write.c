@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "pb_write.h"
 
 #include <stdlib.h>

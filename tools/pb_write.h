@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A protobuf wire-format encoder into a growing memory buffer. */
 #ifndef ROPE_TOOL_PB_WRITE_H
 #define ROPE_TOOL_PB_WRITE_H

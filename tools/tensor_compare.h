@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Element-wise comparison of a computed tensor with an expected one, numpy-allclose style. */
 #ifndef ROPE_TOOL_TENSOR_COMPARE_H
 #define ROPE_TOOL_TENSOR_COMPARE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ONNX TensorProto <-> dense rope_tensor.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Small helpers over dense rope tensors for printing and comparing. */
 #ifndef ROPE_TOOL_TENSOR_UTIL_H
 #define ROPE_TOOL_TENSOR_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rope_atb_rope_fly (and its backward): query, key, seqlen and outputs checked as the forward checks
  * them (with D = the frequencies' rotary_dim), then the positions and frequencies, then the
  * forward's job with rows computed per chunk of tokens (cossin/fly.h). */

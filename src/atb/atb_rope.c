@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ATB RopeOperation front end: validates query/key/cos/sin/seqlen and maps them onto one engine job
  * with two streams, so a token's q and k rows are rotated together with one cos/sin row. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The ATB front end's steps, shared by the one-shot call and the operation lifecycle. */
 #ifndef ROPE_ATB_ROPE_H
 #define ROPE_ATB_ROPE_H

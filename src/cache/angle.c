@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cos/sin(pos * theta) from the exact angle; see angle.h for the contract.
  *

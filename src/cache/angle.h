@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Accurate cos/sin of a RoPE angle pos * theta, for the cache builder and the on-the-fly kernels.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rope_cache_fill: cos/sin tables for consecutive positions, in the ONNX (half) or ATB (full) layout.
  *

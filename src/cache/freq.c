@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rope_freq_compute and the per-method inverse frequencies (formulas in rope.h, "Cos/sin caches").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Inverse frequencies of a rope_freq_config, split into a validating step (the plan) and a per-pair
  * evaluation, so the cache builder and rope_freq_compute share one implementation of every scaling

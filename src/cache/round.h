@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The one rounding of a float64 cos/sin value to a cache dtype, shared by rope_cache_fill and the
  * on-the-fly rows (engine/rows.c), so a value computed inside an operator is bitwise the value the

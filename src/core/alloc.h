@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The library's one door to the heap and to new threads. Normal builds compile these to malloc,
  * calloc, aligned_alloc, free and pthread_create (inline: zero cost). A fault-injection build
  * (CMake ROPE_FAULT_INJECTION, tests/core/test_fault_injection.c) counts every allocation and thread

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Validation helpers shared by the front ends: each returns ROPE_OK or records a precise message
  * prefixed by `where` (the public function's name) and returns the failing status. The checks a
  * call makes a dozen times have their passing case inline (a decode step is a few hundred

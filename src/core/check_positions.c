@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Validation of rope_fly's positions (check_positions.h). */
 #include "check_positions.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Validation of rope_fly's positions, shared by the on-the-fly front ends (check.h's conventions:
  * each returns ROPE_OK or records a precise message and returns the status). */
 #ifndef ROPE_CORE_CHECK_POSITIONS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Software float16 / bfloat16 conversions, inline so the portable kernel can use them per element.
  * Narrowing rounds to nearest even; NaN stays NaN (made quiet); infinities and subnormals are kept. */
 #ifndef ROPE_CONVERT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "internal.h"
 
 size_t rope_dtype_size(rope_dtype dtype) { return rope_dtype_bytes(dtype); }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fault injection (see alloc.h): compiled only into ROPE_FAULT_INJECTION test builds. */
 #include "alloc.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared internals of the library: failure reporting and attribute portability. Not installed. */
 #ifndef ROPE_INTERNAL_H
 #define ROPE_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The context's worker threads: sleeping on a condition variable, woken per job (see pool.h). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A persistent pool of worker threads owned by an execution context.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Status names and the per-thread message of the last failure. */
 #include <stdarg.h>
 #include <stdio.h>

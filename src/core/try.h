@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Early return on failure, for validation sequences. */
 #ifndef ROPE_TRY_H
 #define ROPE_TRY_H

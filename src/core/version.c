@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "rope.h"
 
 unsigned rope_version_number(void) { return ROPE_VERSION_NUMBER; }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Table rows transformed for the backward pass (the vector-Jacobian product of the forward rotation:
  * given dy it yields dx):

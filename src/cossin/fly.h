@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The frequency tables of one on-the-fly call, from which fly_rows.c computes each position's row. */
 #ifndef ROPE_COSSIN_FLY_H
 #define ROPE_COSSIN_FLY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Rows computed on the fly: attention * cos/sin(position * inv_freq[i]), rounded to the cos dtype
  * exactly as rope_cache_fill rounds (cache/round.h), so results are bitwise the cached operator's.

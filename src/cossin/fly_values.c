@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The portable build of the on-the-fly value block, and the choice of a build per instruction set. */
 #include "fly_values.h"
 

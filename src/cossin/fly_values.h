@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The on-the-fly cos/sin values of one position, checked against the cache's rounding (the argument
  * is in cossin/fly_rows.c). Written once, as plain C, and built once per instruction set by its own

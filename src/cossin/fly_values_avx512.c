@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The on-the-fly value block built with AVX-512 (cmake/kernels.cmake gives this file the flags). */
 #include "fly_values.h"
 

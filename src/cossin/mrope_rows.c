@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * MRoPE rows (source.h): a token's half-width row assembled pair by pair, each pair's cos and sin
  * taken at the position its axis gives the token, from the caller's table or computed on the fly

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Each token's position: the cos/sin table row it reads, or, on the fly, the position its angles are
  * computed from. Tokens are numbered t = b*seq + s across a job's batch rows; a cursor walks

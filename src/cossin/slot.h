@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One running walk's memory inside a source's scratch (source.c allocates, the row makers fill). */
 #ifndef ROPE_COSSIN_SLOT_H
 #define ROPE_COSSIN_SLOT_H

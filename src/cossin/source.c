@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The scratch of the sources that write their rows (source.h), and the walk over a chunk's tokens. */
 #include "source.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The one answer to "where do these tokens' cos/sin rows come from".
  *

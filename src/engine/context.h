@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The execution context's internals, shared by the context functions and the engine.
  *
@@ -31,16 +32,31 @@ struct rope_context {
     const rope_kernel_set *kernels;
     int threads;     /* >= 1: the caller plus the pool's workers */
     rope_pool *pool; /* threads - 1 workers; NULL when threads is 1 (or, for the default context,
-                        until rope_context_pool first needs it) */
+                        until rope_context_pool first needs it), and with the host's threads */
+    rope_parallel_for_fn parallel_for; /* the host's parallel-for, or NULL */
+    void *parallel_user;
+    int split_part, split_parts; /* split_parts > 0: this context does part split_part of each call */
+    char isa_reason[96];         /* rope_context_isa_reason */
 };
 
-/* The context a compute call uses: `ctx`, or the default one when NULL. Fails (with the message
- * prefixed by `where`) only when the default context could not honour the ROPE_ISA variable. */
+/* The context a compute call uses: `ctx`, or the default one when NULL. Never fails (an invalid
+ * ROPE_ISA leaves the automatic choice); the status is kept for the callers. */
 rope_status rope_context_resolve(rope_context *ctx, const char *where, rope_context **out);
 
 /* The pool of a resolved context, starting the default context's on first use. NULL when the
  * context has a single thread, or when the default context could not start its threads (its calls
  * then run on the calling thread: a compute call never fails for want of threads). */
 rope_pool *rope_context_pool(rope_context *ctx);
+
+/*
+ * The one place that decides who runs a call's blocks: fn(arg, i, parts) for i in [0, parts), with
+ * `helpers` threads besides the caller at most (the engine's plan for ctx->threads). Own pool: its
+ * workers and the caller (or the caller alone, as one block, when the pool is busy). Host
+ * parallel-for: helpers + 1 tasks, each claiming blocks. Split context: only part split_part's share
+ * of the blocks (part 0 runs a job planned for one thread whole). A plan for one thread runs on the
+ * calling thread in every mode. Blocks never overlap and every thread count gives bitwise the same
+ * output, so all three give the same result.
+ */
+void rope_context_run_parts(rope_context *ctx, rope_pool_fn fn, void *arg, size_t parts, int helpers);
 
 #endif

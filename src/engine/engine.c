@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Walks the tokens of a job, takes each token's cos/sin row from the job's source, and hands its
  * heads to the kernel. */
 #define _POSIX_C_SOURCE 200809L
@@ -305,8 +306,7 @@ rope_status rope_engine_run(rope_context *ctx, const rope_job *job_in) {
             rope_cossin_scratch_create(&job->cossin, &job->shape, chunk, (size_t)helpers + 1, ctx->isa, &w.scratch);
         if (st != ROPE_OK) return st;
     }
-    if (parts < 2 || !rope_pool_run(rope_context_pool(ctx), run_part, &w, parts, helpers))
-        run_part(&w, 0, 1); /* on the calling thread, as one block */
+    rope_context_run_parts(ctx, run_part, &w, parts, helpers); /* own pool, host's threads or split part */
     rope_cossin_scratch_free(w.scratch);
     return ROPE_OK;
 }

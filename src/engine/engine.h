@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The one engine the front ends drive. A job is a set of tokens (batch x seq), each carrying the
  * head vectors of one or two streams (ONNX: X; ATB and vLLM: query and key), all rotated with the

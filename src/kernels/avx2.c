@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * AVX2 + F16C kernels: 8 float32 lanes; f16 / bf16 travel as 8 x 16 bits in an xmm.
  *

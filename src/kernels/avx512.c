@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* AVX-512 F/BW/VL/DQ kernels: 16 lanes, masked partial vectors (see avx512_prims.h). bf16 output
  * goes through avx512_bf16.c's kernels when the CPU has AVX512_BF16 and the compiler could build
  * them, else through the integer rounding here. */

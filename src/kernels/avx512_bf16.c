@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The bf16-output AVX-512 kernels with vcvtneps2bf16 (AVX512_BF16). Built only when the compiler
  * accepts -mavx512bf16 (cmake/kernels.cmake) and called only when the CPU has it (avx512.c). */
 #define K_NATIVE_BF16 1

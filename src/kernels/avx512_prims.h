@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The AVX-512 primitives of simd_paths.h: 16 float32 lanes; f16 / bf16 travel as 16 x 16 bits in a
  * ymm. Partial vectors use masked loads and stores, which never touch (nor fault on) the masked-off

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The one registration point of instruction-set kernels. */
 #include "kernel.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * aarch64 Advanced SIMD kernels: 4 float32 lanes per vector. NEON is part of the aarch64 baseline,
  * so the file needs no flags and cpu_has is always true.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The portable kernel: the reference every instruction-set kernel is compared with, bit for bit. */
 #include "../core/convert.h"
 #include "../core/internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The pair layouts of kernel.h, written once for every SIMD instruction set.
  *

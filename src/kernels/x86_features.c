@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* CPUID + XGETBV feature tests (see x86_features.h for why this file has no ISA flags). */
 #include "x86_features.h"
 

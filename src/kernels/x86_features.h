@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the running x86 CPU and OS can execute, for the cpu_has() entries of the x86 kernel tables.
  * Lives in its own file, compiled without instruction-set flags: the kernel files are compiled with
  * -mavx2 / -mavx512*, so any code in them (even a feature test) may contain instructions an older CPU

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rope_onnx_rotary_embedding_fly (and its backward): X, Y and the attributes checked as the forward
  * checks them, then the positions and frequencies, then the forward's job with rows computed per
  * chunk of tokens (cossin/fly.h). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ONNX RotaryEmbedding-23 front end: validates the node's tensors and maps them onto an engine job. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The ONNX front end's steps, shared by the one-shot call and the operation lifecycle. */
 #ifndef ROPE_ONNX_ROTARY_H
 #define ROPE_ONNX_ROTARY_H

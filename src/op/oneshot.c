@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The one-shot calls, forward and backward: the lifecycle's steps (plan the shapes, check the data,
  * run) called directly, without an operation object: a decode step is a few microseconds of work or
  * less, and copying tensors into an operation and validating them twice is a visible part of it. The backward

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The operation lifecycle (create, infer shape, setup, execute, destroy) over both front ends. The
  * one-shot functions (oneshot.c) call the same front-end steps directly. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The vLLM operator's public calls: shape inference, the one-shot forward and backward with a
  * cos_sin_cache, and the on-the-fly forms (cos/sin computed from positions and frequencies). Each is
  * the lifecycle's steps (check attributes, plan shapes, check data, run) called directly. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rope_vllm_rotary_embedding_fly (and its backward): attributes, query, key and outputs checked as
  * the cached call checks them (rot = the frequencies' rotary_dim), positions by the same rules with
  * no cache bound, then the cached call's job with rows computed per chunk of tokens (cossin/source.h):

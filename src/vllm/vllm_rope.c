@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* vLLM rotary_embedding front end: validates positions / query / key / cos_sin_cache and maps them
  * onto one engine job: q and k as its two streams, the cache's rows as half-width cos (the row's
  * first half) and sin (its second half), found by each token's position. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The vLLM front end's steps (rotary_embedding with a positions-indexed [cos | sin] cache, and
  * MRoPE), shared by the one-shot calls, the on-the-fly calls and the operation lifecycle. */
 #ifndef ROPE_VLLM_ROPE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rope_atb_rope_backward on random cases (f32, f16, bf16 and f16 with f32 cos; coefficients 2, 4 and
  * D; cosFormat 0 and 1 with packed sequences; grouped-query key; in place), on every instruction set

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One test per rejection of the ATB operator (spec R4 and this project's additions): the distinct
  * status, a message naming the argument, and outputs left untouched. */
 #include <string.h>

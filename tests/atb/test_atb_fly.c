@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rope_atb_rope_fly against the table operator: for every scaling method, dtype pair (f32, f16, bf16,
  * f16 with f32 cos), coefficient (2, 4, D) and positions mode, the on-the-fly result must be bitwise

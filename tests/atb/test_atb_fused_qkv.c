@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Strided rows: q and k rotated in place where they sit inside one fused QKV buffer, for both
  * operators. The strided result must equal, bit for bit, the dense call on packed copies (which the
  * float64-reference tests check), and V and the gaps must stay untouched. */

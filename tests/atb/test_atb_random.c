@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ATB RopeOperation on about a thousand random cases against the float64 reference (atb-rope.md):
  * every cos width D from 2 to 256 with every coefficient (2, 4, D), 2-D and 4-D query/key (a head
  * of D, of 2D as with cos [.., head_size/2], or of D/2 so that a chunk spans two heads), GQA and

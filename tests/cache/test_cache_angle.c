@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Accuracy of the angles: cos/sin(pos * theta) from src/cache/angle.c (and through rope_cache_fill)
  * against a reference that shares nothing with it:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rope_cache_fill: values (against libm at small positions), the attention factor, the half layout
  * and the full layout for rotary_coeff 2, 4 and d, float16 / bfloat16 rounded once (including values

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rope_freq_compute: every scaling method against a float64 model written here from the formulas
  * (in a different shape from src/cache/freq.c: exp/log instead of pow, blends rearranged), values

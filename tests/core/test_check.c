@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The validation helpers of src/core/check.h: the overlap test against a byte-marking oracle, the
  * in-place rule, and the exact wording of every message (the public errors are built from them). */
 #include <string.h>

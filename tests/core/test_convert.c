@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The scalar f16 / bf16 conversions against the references of tests/support/reference.c, which
  * compute values from the bit fields with ldexp and round by searching the ordered patterns. Loops
  * over many values count their mismatches and make one check, printing the first few. */

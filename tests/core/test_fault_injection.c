@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fault injection (issue 12): in a ROPE_FAULT_INJECTION build every allocation and thread start of
  * the library goes through src/core/alloc.h, which can make the n-th one fail. For a representative
@@ -57,7 +58,8 @@ static rope_fly fly_atb(void) {
 static int outarg_ok = 1;
 
 static rope_status c_context(void) {
-    rope_context_options o = {ROPE_ISA_AUTO, 5};
+    rope_context_options o = ROPE_CONTEXT_OPTIONS_INIT;
+    o.isa = ROPE_ISA_AUTO, o.threads = 5;
     rope_context *c = (rope_context *)&outarg_ok;
     rope_status st = rope_context_create(&o, &c);
     if (st != ROPE_OK) outarg_ok &= c == (rope_context *)&outarg_ok;
@@ -185,7 +187,8 @@ int main(void) {
 
     /* The default context's pool starts with its first call: with its thread start failing, that
      * call runs on fewer threads (rope.h) and gives the result of a context that has them all. */
-    rope_context_options o = {ROPE_ISA_AUTO, 3};
+    rope_context_options o = ROPE_CONTEXT_OPTIONS_INIT;
+    o.isa = ROPE_ISA_AUTO, o.threads = 3;
     CHECK(rope_context_create(&o, &own) == ROPE_OK, "%s", rope_last_error());
     memset(out, CANARY, sizeof out);
     use = own;

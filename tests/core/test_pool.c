@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The thread pool on its own: every part runs exactly once, the caller sees every write, a busy pool
  * refuses (so nested and concurrent callers run inline), dispatches are counted, bad sizes fail. */
 #include <stdatomic.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The test references themselves (tests/support/reference.c), on cases worked out by hand from the
  * specs, so a wrong reference cannot hide a wrong library; then one cross-check of the ATB
  * reference with the library on random data. */

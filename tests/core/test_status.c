@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Statuses, per-thread error messages, versions, dtypes and element counts. */
 #include <pthread.h>
 #include <stdio.h>

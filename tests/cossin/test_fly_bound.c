@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The error bound engine/rows.c relies on to make on-the-fly values bitwise the cache's: a value
  * v = ca*ct -+ sa*st built from the anchor cos/sin(P * inv) and the step cos/sin(j * inv) (both from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Execution contexts: creation options, instruction-set choice (explicit, ROPE_ISA, automatic),
  * thread counts, the default context, and identical results whatever the context. */
 /* setenv, unsetenv, fork */
@@ -50,24 +51,68 @@ static int in_child(const char *value, int (*fn)(void)) {
 
 static int child_scalar(void) {
     if (rope_context_isa(NULL) != ROPE_ISA_SCALAR) return 1;
+    if (strcmp(rope_context_isa_reason(NULL), "scalar (ROPE_ISA=scalar)") != 0) return 3;
     return small_call(NULL) == ROPE_OK ? 0 : 2;
 }
 
-static int child_bogus(void) {
-    if (small_call(NULL) != ROPE_ERROR_ATTRIBUTE) return 1;
-    if (!strstr(rope_last_error(), "ROPE_ISA") || !strstr(rope_last_error(), "bogus")) return 2;
-    /* Forcing a set repairs the default context. */
-    if (rope_context_set_isa(NULL, ROPE_ISA_SCALAR) != ROPE_OK) return 3;
-    return small_call(NULL) == ROPE_OK ? 0 : 4;
+/* The reason an ignored ROPE_ISA leaves: "<best> (ROPE_ISA=<value> ignored: <why>)". */
+static int ignored_reason(const char *reason, const char *value, const char *why) {
+    char want[160];
+    snprintf(want, sizeof want, "%s (ROPE_ISA=%s ignored: %s)", rope_isa_name(best_isa()), value, why);
+    return strcmp(reason, want) == 0;
 }
 
-static int child_unavailable(void) { return small_call(NULL) == ROPE_ERROR_UNSUPPORTED ? 0 : 1; }
+/* A host program must not break because of a stray variable: the default context and AUTO contexts
+ * keep the automatic choice, every call works, and the reason tells the variable was ignored. */
+static int child_bogus(void) {
+    if (small_call(NULL) != ROPE_OK) return 1;
+    if (rope_context_isa(NULL) != best_isa()) return 2;
+    if (!ignored_reason(rope_context_isa_reason(NULL), "bogus", "unknown")) return 3;
+    rope_context *c = NULL;
+    if (rope_context_create(NULL, &c) != ROPE_OK || rope_context_isa(c) != best_isa()) return 4;
+    int bad = small_call(c) != ROPE_OK || !ignored_reason(rope_context_isa_reason(c), "bogus", "unknown");
+    rope_context_free(c);
+    if (bad) return 5;
+    /* An explicit request still wins, and says so. */
+    if (rope_context_set_isa(NULL, ROPE_ISA_SCALAR) != ROPE_OK) return 6;
+    if (strcmp(rope_context_isa_reason(NULL), "scalar (requested)") != 0) return 7;
+    return small_call(NULL) == ROPE_OK ? 0 : 8;
+}
 
-static const char *unavailable_name(void) {
-    static const char *const names[] = {"avx2", "avx512", "neon"};
-    for (int i = 0; i < 3; i++)
-        if (!rope_isa_available(real_isas[i + 1])) return names[i];
-    return NULL;
+static const char *unavailable_why(rope_isa isa) {
+    /* This build compiles every set of its architecture in; the others are not compiled. */
+#if defined(__x86_64__) || defined(_M_X64)
+    return isa == ROPE_ISA_NEON ? "not compiled into this build" : "this CPU cannot execute it";
+#elif defined(__aarch64__)
+    return isa == ROPE_ISA_NEON ? "this CPU cannot execute it" : "not compiled into this build";
+#else
+    (void)isa;
+    return "not compiled into this build";
+#endif
+}
+
+static rope_isa unavailable_isa(void) {
+    for (int i = 1; i < 4; i++)
+        if (!rope_isa_available(real_isas[i])) return real_isas[i];
+    return ROPE_ISA_AUTO;
+}
+
+static int child_unavailable(void) {
+    rope_isa isa = unavailable_isa();
+    if (small_call(NULL) != ROPE_OK || rope_context_isa(NULL) != best_isa()) return 1;
+    return ignored_reason(rope_context_isa_reason(NULL), rope_isa_name(isa), unavailable_why(isa)) ? 0 : 2;
+}
+
+/* Unprintable bytes in the variable are not copied into the reason. */
+static int child_unprintable(void) {
+    if (small_call(NULL) != ROPE_OK) return 1;
+    return ignored_reason(rope_context_isa_reason(NULL), "a?b", "unknown") ? 0 : 2;
+}
+
+static int child_auto(void) {
+    char want[64];
+    snprintf(want, sizeof want, "%s (auto)", rope_isa_name(best_isa()));
+    return rope_context_isa(NULL) == best_isa() && strcmp(rope_context_isa_reason(NULL), want) == 0 ? 0 : 1;
 }
 
 static void default_context_env(void) {
@@ -75,11 +120,15 @@ static void default_context_env(void) {
     CHECK(code == 0, "ROPE_ISA=scalar: default context check %d failed", code);
     code = in_child("bogus", child_bogus);
     CHECK(code == 0, "ROPE_ISA=bogus: default context check %d failed", code);
-    const char *name = unavailable_name();
-    if (name) {
-        code = in_child(name, child_unavailable);
-        CHECK(code == 0, "ROPE_ISA=%s (not available here): the default context did not refuse it", name);
+    rope_isa un = unavailable_isa();
+    if (un != ROPE_ISA_AUTO) {
+        code = in_child(rope_isa_name(un), child_unavailable);
+        CHECK(code == 0, "ROPE_ISA=%s (not available here): default context check %d failed", rope_isa_name(un), code);
     }
+    code = in_child("a\tb", child_unprintable);
+    CHECK(code == 0, "ROPE_ISA with a tab: check %d failed", code);
+    code = in_child("auto", child_auto);
+    CHECK(code == 0, "ROPE_ISA=auto: check %d failed", code);
 }
 
 /* ---- rope_context_create ------------------------------------------------------------------------ */
@@ -96,7 +145,7 @@ static void names_and_availability(void) {
         rope_isa isa = real_isas[i];
         int avail = rope_isa_available(isa);
         CHECK(avail == 0 || avail == 1, "%s: available %d", rope_isa_name(isa), avail);
-        rope_context_options o = {isa, 1};
+        rope_context_options o = {sizeof(rope_context_options), isa, 1, NULL, NULL, 0, 0};
         rope_context *ctx = NULL;
         rope_status st = rope_context_create(&o, &ctx);
         if (avail) {
@@ -122,7 +171,7 @@ static void create_options(void) {
 
     const int counts[] = {1, 2, 3, 7};
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
-        rope_context_options o = {ROPE_ISA_AUTO, counts[i]};
+        rope_context_options o = {sizeof(rope_context_options), ROPE_ISA_AUTO, counts[i], NULL, NULL, 0, 0};
         ctx = NULL;
         CHECK(rope_context_create(&o, &ctx) == ROPE_OK && rope_context_threads(ctx) == counts[i],
               "%d threads: got %d (%s)", counts[i], ctx ? rope_context_threads(ctx) : -1, rope_last_error());
@@ -133,7 +182,7 @@ static void create_options(void) {
     rope_context *keep = (rope_context *)&keep; /* must survive every failure untouched */
     const int bad_threads[] = {-1, INT_MIN};
     for (int i = 0; i < 2; i++) {
-        rope_context_options o = {ROPE_ISA_AUTO, bad_threads[i]};
+        rope_context_options o = {sizeof(rope_context_options), ROPE_ISA_AUTO, bad_threads[i], NULL, NULL, 0, 0};
         char found[32];
         snprintf(found, sizeof found, "found %d", bad_threads[i]);
         CHECK(rope_context_create(&o, &keep) == ROPE_ERROR_ATTRIBUTE && strstr(rope_last_error(), "threads") &&
@@ -142,7 +191,7 @@ static void create_options(void) {
     }
     const int bad_isas[] = {ROPE_ISA_COUNT_, -1, 1000};
     for (int i = 0; i < 3; i++) {
-        rope_context_options o = {(rope_isa)bad_isas[i], 1};
+        rope_context_options o = {sizeof(rope_context_options), (rope_isa)bad_isas[i], 1, NULL, NULL, 0, 0};
         CHECK(rope_context_create(&o, &keep) == ROPE_ERROR_ATTRIBUTE && strstr(rope_last_error(), "isa"),
               "isa %d: %s", bad_isas[i], rope_last_error());
     }
@@ -160,7 +209,7 @@ static void create_env(void) {
     CHECK(rope_context_create(NULL, &ctx) == ROPE_OK && rope_context_isa(ctx) == ROPE_ISA_SCALAR,
           "ROPE_ISA=scalar: %s", rope_last_error());
     rope_context_free(ctx), ctx = NULL;
-    rope_context_options o = {ROPE_ISA_AUTO, 1};
+    rope_context_options o = {sizeof(rope_context_options), ROPE_ISA_AUTO, 1, NULL, NULL, 0, 0};
     CHECK(rope_context_create(&o, &ctx) == ROPE_OK && rope_context_isa(ctx) == ROPE_ISA_SCALAR, "AUTO option");
     CHECK(ctx && rope_context_set_isa(ctx, ROPE_ISA_AUTO) == ROPE_OK && rope_context_isa(ctx) == ROPE_ISA_SCALAR,
           "set_isa(AUTO) follows ROPE_ISA");
@@ -174,34 +223,46 @@ static void create_env(void) {
         rope_context_free(ctx), ctx = NULL;
     }
 
-    rope_context *keep = (rope_context *)&keep;
+    /* Invalid values are ignored (the automatic choice), never a failure; a long value is cut in
+     * the reason. */
     setenv("ROPE_ISA", "bogus", 1);
-    CHECK(rope_context_create(NULL, &keep) == ROPE_ERROR_ATTRIBUTE && strstr(rope_last_error(), "ROPE_ISA") &&
-              strstr(rope_last_error(), "bogus"),
-          "ROPE_ISA=bogus: %s", rope_last_error());
+    CHECK(rope_context_create(NULL, &ctx) == ROPE_OK && rope_context_isa(ctx) == best_isa() &&
+              ignored_reason(rope_context_isa_reason(ctx), "bogus", "unknown"),
+          "ROPE_ISA=bogus: %s", ctx ? rope_context_isa_reason(ctx) : rope_last_error());
+    rope_context_free(ctx), ctx = NULL;
     char longval[1000];
     memset(longval, 'x', sizeof longval - 1), longval[sizeof longval - 1] = '\0';
     setenv("ROPE_ISA", longval, 1);
-    CHECK(rope_context_create(NULL, &keep) == ROPE_ERROR_ATTRIBUTE && strlen(rope_last_error()) < 500,
-          "a 999-character ROPE_ISA: %s", rope_last_error());
-    CHECK(keep == (rope_context *)&keep, "*out written on failure");
+    CHECK(rope_context_create(NULL, &ctx) == ROPE_OK && strlen(rope_context_isa_reason(ctx)) < 96 &&
+              strstr(rope_context_isa_reason(ctx), "xxxxxxxx ignored: unknown"),
+          "a 999-character ROPE_ISA: %s", ctx ? rope_context_isa_reason(ctx) : "-");
+    rope_context_free(ctx), ctx = NULL;
     /* An explicit set is not overridden by the variable. */
     setenv("ROPE_ISA", "bogus", 1);
-    rope_context_options sc = {ROPE_ISA_SCALAR, 1};
-    CHECK(rope_context_create(&sc, &ctx) == ROPE_OK && rope_context_isa(ctx) == ROPE_ISA_SCALAR,
+    rope_context_options sc = {sizeof(rope_context_options), ROPE_ISA_SCALAR, 1, NULL, NULL, 0, 0};
+    CHECK(rope_context_create(&sc, &ctx) == ROPE_OK && rope_context_isa(ctx) == ROPE_ISA_SCALAR &&
+              strcmp(rope_context_isa_reason(ctx), "scalar (requested)") == 0,
           "explicit scalar with ROPE_ISA=bogus: %s", rope_last_error());
     rope_context_free(ctx), ctx = NULL;
-    const char *name = unavailable_name();
-    if (name) {
-        setenv("ROPE_ISA", name, 1);
-        CHECK(rope_context_create(NULL, &keep) == ROPE_ERROR_UNSUPPORTED && strstr(rope_last_error(), name),
-              "ROPE_ISA=%s: %s", name, rope_last_error());
+    rope_isa un = unavailable_isa();
+    if (un != ROPE_ISA_AUTO) {
+        setenv("ROPE_ISA", rope_isa_name(un), 1);
+        CHECK(rope_context_create(NULL, &ctx) == ROPE_OK && rope_context_isa(ctx) == best_isa() &&
+                  ignored_reason(rope_context_isa_reason(ctx), rope_isa_name(un), unavailable_why(un)),
+              "ROPE_ISA=%s: %s", rope_isa_name(un), ctx ? rope_context_isa_reason(ctx) : rope_last_error());
+        rope_context_free(ctx), ctx = NULL;
+        /* Asked for explicitly, it is refused. */
+        rope_context_options uo = {sizeof(rope_context_options), un, 1, NULL, NULL, 0, 0};
+        rope_context *keep = (rope_context *)&keep;
+        CHECK(rope_context_create(&uo, &keep) == ROPE_ERROR_UNSUPPORTED && keep == (rope_context *)&keep &&
+                  strstr(rope_last_error(), rope_isa_name(un)),
+              "explicit %s: %s", rope_isa_name(un), rope_last_error());
     }
     unsetenv("ROPE_ISA");
 }
 
 static void set_isa(void) {
-    rope_context_options o = {ROPE_ISA_AUTO, 3};
+    rope_context_options o = {sizeof(rope_context_options), ROPE_ISA_AUTO, 3, NULL, NULL, 0, 0};
     rope_context *ctx = NULL;
     CHECK(rope_context_create(&o, &ctx) == ROPE_OK, "%s", rope_last_error());
     if (!ctx) return;
@@ -265,7 +326,7 @@ static void same_results(void) {
     const int counts[] = {1, 2, 3};
     rope_context *shared = NULL;
     for (int i = 0; i < 3; i++) {
-        rope_context_options o = {ROPE_ISA_SCALAR, counts[i]};
+        rope_context_options o = {sizeof(rope_context_options), ROPE_ISA_SCALAR, counts[i], NULL, NULL, 0, 0};
         rope_context *ctx = NULL;
         CHECK(rope_context_create(&o, &ctx) == ROPE_OK, "%s", rope_last_error());
         memset(y, 0, sizeof y);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Contexts and their pools: create/free many times (ASan sees any leak or thread left behind), the
  * thread count limits, the default context's lazy pool, and the small-call path: a decode step never
  * wakes a worker, a prefill does. */
@@ -45,7 +46,7 @@ static rope_status atb_decode(rope_context *ctx) {
 static void lifecycle(void) {
     int bad = 0;
     for (int i = 0; i < 300; i++) {
-        rope_context_options o = {ROPE_ISA_AUTO, 1 + i % 8};
+        rope_context_options o = {sizeof(rope_context_options), ROPE_ISA_AUTO, 1 + i % 8, NULL, NULL, 0, 0};
         rope_context *ctx = NULL;
         if (rope_context_create(&o, &ctx) != ROPE_OK || rope_context_threads(ctx) != o.threads ||
             rope_pool_workers(ctx->pool) != o.threads - 1)
@@ -58,16 +59,16 @@ static void lifecycle(void) {
     rope_context_free(NULL);
 
     rope_context *keep = (rope_context *)&keep;
-    rope_context_options over = {ROPE_ISA_AUTO, ROPE_MAX_THREADS + 1};
+    rope_context_options over = {sizeof(rope_context_options), ROPE_ISA_AUTO, ROPE_MAX_THREADS + 1, NULL, NULL, 0, 0};
     CHECK(rope_context_create(&over, &keep) == ROPE_ERROR_ATTRIBUTE && keep == (rope_context *)&keep,
           "threads %d accepted", over.threads);
-    rope_context_options one = {ROPE_ISA_AUTO, 1};
+    rope_context_options one = {sizeof(rope_context_options), ROPE_ISA_AUTO, 1, NULL, NULL, 0, 0};
     rope_context *ctx = NULL;
     CHECK(rope_context_create(&one, &ctx) == ROPE_OK && ctx->pool == NULL, "1 thread: a pool was made");
     rope_context_free(ctx);
 
     /* Changing the instruction set keeps the threads and the pool. */
-    rope_context_options three = {ROPE_ISA_AUTO, 3};
+    rope_context_options three = {sizeof(rope_context_options), ROPE_ISA_AUTO, 3, NULL, NULL, 0, 0};
     CHECK(rope_context_create(&three, &ctx) == ROPE_OK, "%s", rope_last_error());
     rope_pool *pool = ctx->pool;
     CHECK(rope_context_set_isa(ctx, ROPE_ISA_SCALAR) == ROPE_OK && ctx->pool == pool && rope_context_threads(ctx) == 3,
@@ -77,7 +78,7 @@ static void lifecycle(void) {
 }
 
 static void small_calls(void) {
-    rope_context_options two = {ROPE_ISA_AUTO, 2};
+    rope_context_options two = {sizeof(rope_context_options), ROPE_ISA_AUTO, 2, NULL, NULL, 0, 0};
     rope_context *ctx = NULL;
     CHECK(rope_context_create(&two, &ctx) == ROPE_OK, "%s", rope_last_error());
     if (!ctx) return;
@@ -116,7 +117,7 @@ static void thread_refused(void) {
     static const int fail_at[] = {0, 1, 4};
     for (int i = 0; i < 3; i++) {
         rope_pool_fail_start = fail_at[i];
-        rope_context_options six = {ROPE_ISA_AUTO, 6};
+        rope_context_options six = {sizeof(rope_context_options), ROPE_ISA_AUTO, 6, NULL, NULL, 0, 0};
         rope_context *keep = (rope_context *)&keep;
         rope_status st = rope_context_create(&six, &keep);
         CHECK(st == ROPE_ERROR_OUT_OF_MEMORY && keep == (rope_context *)&keep &&
@@ -124,7 +125,7 @@ static void thread_refused(void) {
               "refused thread %d: status %d, %s", fail_at[i], (int)st, rope_last_error());
     }
     rope_pool_fail_start = -1;
-    rope_context_options two = {ROPE_ISA_AUTO, 2};
+    rope_context_options two = {sizeof(rope_context_options), ROPE_ISA_AUTO, 2, NULL, NULL, 0, 0};
     rope_context *ctx = NULL;
     CHECK(rope_context_create(&two, &ctx) == ROPE_OK, "after refusals: %s", rope_last_error());
     rope_context_free(ctx);

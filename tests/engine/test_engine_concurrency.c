@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Four user threads hammer one context (and the default one) with different shapes at once: every
  * result matches the one-thread result. Thresholds are lowered so nearly every call wants the pool
  * and the callers keep colliding on it (the losers run inline on their own thread). */
@@ -83,7 +84,7 @@ static void *user(void *arg) {
 
 int main(void) {
     tu_seed(77);
-    rope_context_options one = {ROPE_ISA_AUTO, 1}, two = {ROPE_ISA_AUTO, 2};
+    rope_context_options one = {sizeof(rope_context_options), ROPE_ISA_AUTO, 1, NULL, NULL, 0, 0}, two = {sizeof(rope_context_options), ROPE_ISA_AUTO, 2, NULL, NULL, 0, 0};
     rope_context *ctx1 = NULL;
     CHECK(rope_context_create(&one, &ctx1) == ROPE_OK, "%s", rope_last_error());
     CHECK(rope_context_create(&two, &shared) == ROPE_OK, "%s", rope_last_error());

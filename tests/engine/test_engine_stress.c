@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Stress (issue 12, run under ThreadSanitizer by .ci/run): 8 user threads call every operator at
  * once (ONNX and ATB forward and backward, with tables and on the fly, shape inference, the
@@ -131,7 +132,8 @@ static atomic_long calls, mismatches, failures;
 
 static void *user(void *arg) {
     int id = (int)(intptr_t)arg;
-    rope_context_options o = {ROPE_ISA_AUTO, 2};
+    rope_context_options o = ROPE_CONTEXT_OPTIONS_INIT;
+    o.isa = ROPE_ISA_AUTO, o.threads = 2;
     rope_context *mine = NULL;
     if (rope_context_create(&o, &mine) != ROPE_OK) {
         atomic_fetch_add(&failures, 1);
@@ -172,7 +174,8 @@ int main(int argc, char **argv) {
     cfg_yarn.original_max_position_embeddings = 2048;
 
     /* the expected results: each call once, on one thread, with the portable kernel */
-    rope_context_options one = {ROPE_ISA_SCALAR, 1}, three = {ROPE_ISA_AUTO, 3};
+    rope_context_options one = ROPE_CONTEXT_OPTIONS_INIT, three = ROPE_CONTEXT_OPTIONS_INIT;
+    one.isa = ROPE_ISA_SCALAR, one.threads = 1; three.isa = ROPE_ISA_AUTO, three.threads = 3;
     rope_context *ref = NULL;
     CHECK(rope_context_create(&one, &ref) == ROPE_OK && rope_context_create(&three, &shared) == ROPE_OK, "%s",
           rope_last_error());

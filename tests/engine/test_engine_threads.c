@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Every thread count gives bitwise the output of one thread: ONNX (3-D and 4-D, with and without
  * position_ids, padded rows, in place) and ATB (cosFormat 1 with random packed sequences, so blocks
  * start in the middle of a sequence and of a token). The engine's thresholds are lowered so these
@@ -193,7 +194,7 @@ static void default_thresholds(void) {
 }
 
 int main(void) {
-    rope_context_options o = {ROPE_ISA_AUTO, 1};
+    rope_context_options o = {sizeof(rope_context_options), ROPE_ISA_AUTO, 1, NULL, NULL, 0, 0};
     CHECK(rope_context_create(&o, &ctx1) == ROPE_OK, "%s", rope_last_error());
     for (int k = 0; k < N_COUNTS; k++) {
         o.threads = counts[k];

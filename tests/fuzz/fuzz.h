@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The fuzz targets (tests/fuzz/fuzz_*.c). Each defines libFuzzer's entry point; a violated property
  * prints why and aborts, which libFuzzer reports as a crash (and saves the input) and which fails

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz target: every public entry point that takes tensors (compute, backward, on the fly, shape
  * inference, the operation lifecycle, rope_cache_fill, rope_freq_compute), through test_garbage's
@@ -21,7 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static int it;
     if (!two) {
         garbage_fatal = 1;
-        rope_context_options o = {ROPE_ISA_AUTO, 2};
+        rope_context_options o = ROPE_CONTEXT_OPTIONS_INIT;
+        o.isa = ROPE_ISA_AUTO, o.threads = 2;
         FUZZ_ASSERT(rope_context_create(&o, &two) == ROPE_OK, "%s", rope_last_error());
     }
     if (size < 2) return 0;

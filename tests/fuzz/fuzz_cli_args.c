@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz target: the `rope` CLI's argument parsers (tools/cache_args.c with its --scaling
  * TYPE:KEY=VALUE lists, tools/bench_args.c). The input's first byte picks the parser; the rest,
@@ -20,7 +21,7 @@ enum { MAX_ARGS = 64 };
 static void run_cache_config(const cache_args *a) {
     int64_t d = a->cfg.rotary_dim, count = a->end - a->start;
     if (d <= 0 || d > 512 || count > 64) return;
-    int64_t width = a->layout == ROPE_CACHE_FULL ? d : d / 2;
+    int64_t width = a->layout != ROPE_CACHE_HALF ? d : d / 2; /* FULL and VLLM: [count, R] */
     size_t half = (size_t)(d / 2), es = rope_dtype_size(a->dtype);
     double *inv = malloc(half * sizeof *inv + 1), att = -7.0;
     size_t bytes = (size_t)(count * width) * es;
@@ -35,7 +36,7 @@ static void run_cache_config(const cache_args *a) {
             FUZZ_ASSERT(((unsigned char *)inv)[i] == 0xA5, "rope_freq_compute failed but wrote inv_freq");
     }
     rope_tensor tc = {c, a->dtype, 2, {count, width}, 0}, ts = {s, a->dtype, 2, {count, width}, 0};
-    st = rope_cache_fill(&a->cfg, a->start, count, a->layout, a->coeff, &tc, &ts);
+    st = rope_cache_fill(&a->cfg, a->start, count, a->layout, a->coeff, &tc, a->layout == ROPE_CACHE_VLLM ? NULL : &ts);
     if (st != ROPE_OK)
         for (size_t i = 0; i < bytes; i++) FUZZ_ASSERT(c[i] == 0xA5 && s[i] == 0xA5, "rope_cache_fill failed but wrote");
     free(inv), free(c), free(s);

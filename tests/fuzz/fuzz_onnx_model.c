@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz target: the ONNX model reader (tools/onnx_model.c). Any bytes: decoding returns without
  * reading outside the input or leaking. An accepted model has a string for every name (possibly

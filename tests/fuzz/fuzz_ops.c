@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz target: the table-driven API fuzzer (fuzz_ops.h). Byte 0 of the input picks the row of
  * ops_table[], byte 1 the context (default, or an own context of 2 threads); the rest drives the
@@ -198,7 +199,8 @@ static const char *tail(const char *m) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static rope_context *two;
     if (!two) {
-        rope_context_options o = {ROPE_ISA_AUTO, 2};
+        rope_context_options o = ROPE_CONTEXT_OPTIONS_INIT;
+        o.isa = ROPE_ISA_AUTO, o.threads = 2;
         FUZZ_ASSERT(rope_context_create(&o, &two) == ROPE_OK, "%s", rope_last_error());
     }
     if (size < 2) return 0;

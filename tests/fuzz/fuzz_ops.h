@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The table-driven API fuzzer (fuzz_ops.c): one row of ops_table[] (fuzz_ops_table.c) per public
  * entry point. A row names the function, says which of its tensor arguments are inputs and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The rows of the table-driven API fuzzer (fuzz_ops.h): each public entry point that takes
  * tensors, with a builder of a valid call and thin wrappers. A builder draws its choices with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz target: the TensorProto reader (tools/tensor_proto.c). Any bytes: decoding returns, never
  * reads outside the input (the replay and libFuzzer hand it an exactly sized block) and never

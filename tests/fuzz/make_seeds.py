@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Writes the seed inputs of tests/fuzz/corpus/ (run from the repository root, after `make`, which
 builds build/rope for the `rope cache` seeds). The protobuf seeds are encoded here by hand so they
 do not depend on the tool's own writer. Reproducers found by fuzzing are added beside the seeds
@@ -44,11 +45,10 @@ put("tensor_proto", "seed-u32-uint64data", tensor([2], 12, b"u", typed=(11, vari
 put("tensor_proto", "seed-empty", tensor([0, 1 << 40], 1, b"empty", raw=b""))
 put("tensor_proto", "seed-scalar", tensor([], 1, b"s", raw=struct.pack("<f", 2.0)))
 with tempfile.TemporaryDirectory() as tmp:  # files of the tool's own writer
-    for dt, layout in (("f32", "half"), ("f16", "full"), ("bf16", "half")):
+    for dt, layout, table in (("f32", "halves", "half"), ("f16", "coeff4", "full"), ("bf16", "halves", "half")):
         args = ["build/rope", "cache", "--dim", "8", "--positions", "3:6", "--dtype", dt, "--layout", layout, "-o", tmp]
-        if layout == "full": args += ["--coeff", "4"]
         subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
-        with open(os.path.join(tmp, "cos.pb"), "rb") as f: put("tensor_proto", "seed-rope-cache-%s-%s" % (dt, layout), f.read())
+        with open(os.path.join(tmp, "cos.pb"), "rb") as f: put("tensor_proto", "seed-rope-cache-%s-%s" % (dt, table), f.read())
 
 # ModelProto: a RotaryEmbedding node and an ATB-like custom node, attributes of every kind
 def attr(name, atype, field):
@@ -81,7 +81,7 @@ put("cli_args", "seed-cache-llama3", cli(0, "--dim", "16", "--positions", "5:9",
                                          "llama3:factor=8,original_max_position_embeddings=8192,low_freq_factor=1,high_freq_factor=4", "-o", "d"))
 put("cli_args", "seed-cache-yarn", cli(0, "--dim", "8", "--positions", "3", "--scaling",
                                        "yarn:factor=16,original_max_position_embeddings=4096,beta_fast=32,beta_slow=1,mscale=1,mscale_all_dim=0.5,truncate=false",
-                                       "--dtype", "bf16", "--layout", "full", "--coeff", "2", "-o", "d"))
+                                       "--dtype", "bf16", "--layout", "coeff2", "-o", "d"))
 put("cli_args", "seed-cache-longrope", cli(0, "--dim", "4", "--positions", "0:8", "--seq-len", "9000", "--scaling",
                                            "longrope:factor=4,original_max_position_embeddings=4096,short_factor=1/1.5,long_factor=2/4,attention_factor=1.2",
                                            "--dtype", "f16", "-o", "d"))
@@ -90,6 +90,10 @@ put("cli_args", "seed-cache-linear-bad", cli(0, "--dim", "8", "--positions", "4:
 put("cli_args", "seed-bench-atb", cli(1, "--op", "atb", "--dtype", "f16-f32cos", "--layout", "coeff4", "--tokens", "16", "--heads", "8",
                                       "--heads-k", "2", "--head-size", "64", "--threads", "2", "--reps", "3", "--fly", "--backward", "--csv"))
 put("cli_args", "seed-bench-onnx", cli(1, "--quick", "--layout", "interleaved", "--dtype", "bf16", "--head-size", "7"))
+put("cli_args", "seed-cache-vllm", cli(0, "--dim=16", "--positions=2:9", "--layout=vllm", "--dtype=bf16", "-o", "d"))
+put("cli_args", "seed-bench-vllm", cli(1, "--op=vllm", "--layout=interleaved", "--dtype=bf16-f32cos", "--tokens=8", "--heads=4",
+                                       "--heads-k=2", "--head-size=32", "--scatter", "--mrope=interleaved", "--pool=all",
+                                       "--plot=p.png"))
 
 # API: byte 0 the entry point (14 of them), byte 1 the context, then the bytes of the case's choices
 rng = random.Random(12)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Replays a fuzz target's corpus without libFuzzer (any C compiler): every file of the directories
  * (or the files) given runs once through LLVMFuzzerTestOneInput. A violated property aborts (the

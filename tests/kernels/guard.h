@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Buffers between two inaccessible pages: a kernel that reads or writes one element before or after
  * a buffer faults, and the crash fails the test. A region is mapped once and reused: a buffer is
  * placed either flush against the guard after it or flush against the guard before it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test data for the kernel tests: random shapes the contract allows and element values that mix
  * ordinary numbers with everything that stresses conversions and arithmetic (subnormals, signed
  * zeros, infinities, NaNs with payloads, values that overflow f16 or round up in bf16). */

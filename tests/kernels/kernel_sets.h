@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The instruction-set kernel tables the kernel tests run: every ISA this build has and this CPU
  * executes, plus (x86 with gcc/clang) the AVX-512 table that narrows bf16 in integer arithmetic,
  * which the dispatcher bypasses on CPUs with AVX512_BF16. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * No kernel touches memory outside its buffers. Every input and output buffer sits between two
  * inaccessible pages, flush against the trailing guard and, separately, against the leading one,
@@ -214,7 +215,7 @@ int main(void) {
     for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) isas[i] = (rope_isa)(ROPE_ISA_SCALAR + (int)i);
     for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
         if (!rope_isa_available(isas[i])) continue;
-        rope_context_options o = {isas[i], 1};
+        rope_context_options o = {sizeof(rope_context_options), isas[i], 1, NULL, NULL, 0, 0};
         rope_context *ctx = NULL;
         rope_status st = rope_context_create(&o, &ctx);
         CHECK(st == ROPE_OK, "context %s: %s", rope_isa_name(isas[i]), rope_last_error());

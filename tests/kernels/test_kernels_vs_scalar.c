@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Every instruction-set kernel this CPU runs gives bitwise the results of the portable kernel:
  * random shapes (head_size 2..300, every even rot, every rs the contract allows for both cos modes),

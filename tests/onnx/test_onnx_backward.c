@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rope_onnx_rotary_embedding_backward on random cases (every dtype, 3-D and 4-D, halves and
  * interleaved, partial rotation, with and without position ids, in place), on every instruction set

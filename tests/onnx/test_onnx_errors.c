@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One test per rejection of the ONNX operator: the distinct status, a message naming the argument,
  * the dimension, what was expected and what was found, and not one byte of memory written. Shape
  * inference must reject the same descriptors (data NULL) with the same status. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rope_onnx_rotary_embedding_fly against the table operator: for every scaling method, dtype, layout
  * and positions mode, the on-the-fly result must be bitwise that of rope_onnx_rotary_embedding on a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ONNX RotaryEmbedding on hundreds of random cases against the float64 reference: every dtype,
  * 3-D and 4-D X, halves and interleaved, partial rotation, with and without position ids, in place,
  * strided rows, empty tensors. Each case runs on several contexts (scalar first, then every

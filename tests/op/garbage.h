@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The case of test_garbage.c, shared by its garbage_*.c files: a valid random call of one entry
  * point, up to two mutations applied to it, and what rope.h allows the result to be.

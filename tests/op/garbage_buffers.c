@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_garbage: the heap blocks of a case (one per home slot, exactly as large as its tensors'
  * extents), the canary its outputs start as, the input values, and the snapshot the checks compare
  * the blocks with after the call. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_garbage: the case record's names, description and element counts, its slots, and the choice
  * of the slot a mutation applies to. */
 #include <stdarg.h>

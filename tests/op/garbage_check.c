@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_garbage: the checks of a call's effects: a failure leaves every buffer alone and names the
  * function, a success writes every output element and nothing else. */
 #include <stdarg.h>

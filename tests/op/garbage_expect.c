@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_garbage: what rope.h allows. The kinds of mutation an entry point takes, the statuses a case
  * allows (the mask its mutations built) and how they print, and what each entry point accepts of a
  * slot (rank, dtype, the tensor whose shape it must equal, rotary_coeff, whether seqlen is read). */

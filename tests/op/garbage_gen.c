@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_garbage: valid random calls with small shapes, of every entry point: ONNX (tables or on the
  * fly), ATB (tables or on the fly), rope_cache_fill and rope_freq_compute. */
 #include <string.h>

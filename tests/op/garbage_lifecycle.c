@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_garbage: the operation lifecycle (create, infer_shape, setup, execute, destroy) with its
  * disturbances: the K_LIFECYCLE mutation, the changes to a pack or its data after setup, and the run
  * of one case through the lifecycle. */

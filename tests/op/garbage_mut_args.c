@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_garbage mutations of the arguments themselves: NULL pointers (tensors, attributes,
  * configurations, the lifecycle's arguments), NULL data, another dtype, another rank. */
 #include <limits.h>

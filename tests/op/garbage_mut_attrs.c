@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_garbage mutations of the attributes (ONNX attributes, ATB parameters, positions kind, cache
  * layout and coefficient), out of their domains or changed within them, and of the frequency
  * configuration. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_garbage mutations of shapes and strides: negative, huge and off-by-one dims, empty tensors
  * with huge dims, bad and huge row strides. */
 #include "garbage.h"

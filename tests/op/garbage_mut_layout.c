@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_garbage mutations of where the tensors live, applied before the blocks are allocated: legal
  * row strides, in place, inputs sharing memory, overlapping tensors. */
 #include "garbage.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_garbage mutations of the values the calls read, applied after the blocks are filled: position
  * ids, seqlen, on-the-fly positions and cache positions out of range or too large for float64. */
 #include <math.h>

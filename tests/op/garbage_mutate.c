@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_garbage: choosing a case's mutations and applying them in order around the allocation of its
  * blocks. */
 #include "garbage.h"

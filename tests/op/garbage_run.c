@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_garbage (and tests/fuzz/fuzz_api.c): one case built, called and checked (see test_garbage.c's
  * comment for what is checked). */
 #include <stdio.h>

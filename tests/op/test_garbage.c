@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Garbage in: a randomized robustness test of every public entry point that takes tensors (the
  * one-shots of src/op/oneshot.c and src/vllm/vllm_calls.c, the on-the-fly forms, shape inference, the operation lifecycle of
@@ -28,7 +29,7 @@
 int main(int argc, char **argv) {
     int iters = argc > 1 ? atoi(argv[1]) : 42000;
     tu_seed(argc > 2 ? strtoull(argv[2], NULL, 0) : 0x6a5bu);
-    rope_context_options o = {ROPE_ISA_AUTO, 2};
+    rope_context_options o = {sizeof(rope_context_options), ROPE_ISA_AUTO, 2, NULL, NULL, 0, 0};
     rope_context *ctx2 = NULL;
     CHECK(rope_context_create(&o, &ctx2) == ROPE_OK, "%s", rope_last_error());
     for (int it = 0; it < iters; it++) garbage_one(it, it % N_ENTRY, (it / N_ENTRY) % 2 ? ctx2 : NULL);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Shape inference and the call agree on every input that fails on descriptors alone, multi-fault
  * ones included (rope.h: infer reports exactly the errors of the call). A valid ONNX and a valid ATB

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The operation lifecycle: create, infer shape, setup, execute, destroy, for both operators, and
  * every out-of-order or mismatched call. */
 #include <string.h>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # scripts/check-layers.py on the real tree (must pass), and on small trees with a known fault each
 # (must fail): a core file including the engine, and two cossin files including each other.
 set -u

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "contexts.h"
 
 #include <stdio.h>
@@ -12,7 +13,7 @@ void tu_contexts_make(tu_contexts *c) {
     for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
         if (!rope_isa_available(isas[i])) continue;
         for (int threads = 1; threads <= 2; threads++) {
-            rope_context_options o = {isas[i], threads};
+            rope_context_options o = {sizeof(rope_context_options), isas[i], threads, NULL, NULL, 0, 0};
             if (rope_context_create(&o, &c->ctx[c->n]) != ROPE_OK) {
                 fprintf(stderr, "cannot create a %s context: %s\n", rope_isa_name(isas[i]), rope_last_error());
                 exit(1);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The execution contexts a test runs a case on: the portable kernel on one thread first (the
  * reference the others must match bit for bit), then every instruction set this build has and this
  * CPU executes (rope_isa_available), each with 1 and 2 threads. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* RoPE configurations for the on-the-fly tests: one per scaling method, with parameters that make
  * each method's particular arithmetic matter (YaRN's ramp and attention factor, Llama 3's three
  * bands, LongRoPE's long factors and attention factor, dynamic NTK past its original length). */

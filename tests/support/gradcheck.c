@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "gradcheck.h"
 
 #include <math.h>

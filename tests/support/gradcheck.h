@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Gradient checks for the backward (vector-Jacobian product) operators, whatever their layout: the
  * library's forward J and backward J^T are given as outputs, the float64 reference of each as a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The tests' tiny harness: checks that count, a seeded random source, and the closing summary. */
 #ifndef ROPE_TEST_HARNESS_H
 #define ROPE_TEST_HARNESS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Float64 references from the specs' text; see reference.h for the tolerance argument. */
 #include "reference.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Float64 references for the tests, written from the operator specifications
  * (../shared/specs/onnx-rotary-embedding.md and atb-rope.md), never from src/. They use nothing of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The vLLM rotary_embedding reference (reference_vllm.h), from the MANIFEST's formulas. */
 #include "reference_vllm.h"
 

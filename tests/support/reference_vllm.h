@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Float64 reference of the serving engines' rotary_embedding (vLLM, with MRoPE), written from
  * ../shared/vllm-tests/MANIFEST.md, never from src/. Values are doubles already rounded to their

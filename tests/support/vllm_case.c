@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Random vLLM operator cases (vllm_case.h). */
 #include "vllm_case.h"
 

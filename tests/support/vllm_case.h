@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Random cases of the vLLM operator for the tests in this directory: shapes, layouts, dtypes,
  * positions and MRoPE sections drawn at random, the tensors built over guarded buffers, and the
  * float64 reference's expected outputs. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Builders for ONNX messages in the tests (TensorProto, NodeProto, GraphProto, ModelProto), on top
  * of pb_builder.h. Field numbers are spelled out here on purpose, independently of the tool. */
 #ifndef ROPE_TEST_ONNX_BUILDER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A tiny protobuf encoder for the tests, written independently of tools/pb_write.c so that the
  * decoder is checked against bytes the tool's own writer did not produce. Aborts when out of memory. */
 #ifndef ROPE_TEST_PB_BUILDER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `rope bench` end to end, as a user runs it: the CSV header, the shape of every row (not the
  * timings), the single-case options (with --fly and --backward), the table form and usage errors. The `rope` binary is found
  * beside the tests directory of the build (exit 77, skipped, when it is not there). */
@@ -10,7 +11,7 @@
 
 #include "harness.h"
 
-static const char header[] = "op,dtype,layout,tokens,heads_q,heads_k,head_size,rot,threads,median_us,gbps,copy_gbps,ratio";
+static const char header[] = "op,dtype,layout,tokens,heads_q,heads_k,head_size,rot,threads,pool,median_us,gbps,copy_gbps,ratio";
 static char rope[4200];
 
 /* Runs `rope bench ARGS`, stdout into out; returns the exit status (-1 if it did not exit). */
@@ -46,7 +47,7 @@ static int split(char *line, char **f, int max) {
 }
 
 /* Checks the CSV output: the header, then `rows` rows whose fixed columns are `fixed` (the first
- * nine, "*" for any integer) and whose last four are positive numbers. */
+ * nine, "*" for any integer), whose pool column is "own", and whose last four are positive numbers. */
 static void check_csv(const char *what, char *out, int rows, const char *const fixed[9]) {
     char *save = NULL, *line = strtok_r(out, "\n", &save);
     CHECK(line && !strcmp(line, header), "%s: header line '%s'", what, line ? line : "(none)");
@@ -55,14 +56,15 @@ static void check_csv(const char *what, char *out, int rows, const char *const f
         char copy[512], *f[16];
         snprintf(copy, sizeof copy, "%s", line);
         int k = split(copy, f, 16);
-        CHECK(k == 13, "%s: row %d has %d fields: %s", what, n, k, line);
-        if (k != 13) continue;
+        CHECK(k == 14, "%s: row %d has %d fields: %s", what, n, k, line);
+        if (k != 14) continue;
+        CHECK(!strcmp(f[9], "own"), "%s: row %d pool '%s'", what, n, f[9]);
         for (int i = 0; i < 9; i++) {
             int ok = !strcmp(fixed[i], "*") ? strspn(f[i], "0123456789") == strlen(f[i]) && *f[i]
                                             : !strcmp(fixed[i], f[i]);
             CHECK(ok, "%s: row %d column %d: '%s', expected '%s'", what, n, i, f[i], fixed[i]);
         }
-        for (int i = 9; i < 13; i++) CHECK(is_number(f[i], 1), "%s: row %d column %d: '%s'", what, n, i, f[i]);
+        for (int i = 10; i < 14; i++) CHECK(is_number(f[i], 1), "%s: row %d column %d: '%s'", what, n, i, f[i]);
     }
     CHECK(n == rows, "%s: %d rows, expected %d", what, n, rows);
 }
@@ -112,30 +114,32 @@ static void fly_and_backward_rows(void) {
     check_csv("atb --fly --backward", out, 1, fb_cols);
 }
 
-/* vLLM rows: batched decode at scattered positions, GPT-J backward on the fly, and their usage errors. */
+/* vLLM rows: batched decode at scattered positions, GPT-J (is_neox=False: the interleaved layout)
+ * backward on the fly, and their usage errors. */
 static void vllm_rows(void) {
-    /* vLLM rows: batched decode at scattered positions, GPT-J backward on the fly. */
     CHECK(run("--csv --op vllm --dtype bf16-f32cos --tokens 6 --heads 4 --heads-k 2 --head-size 32 --threads 1 "
               "--reps 1 --scatter",
               out, sizeof out) == 0,
           "vllm scatter: exit status");
-    static const char *const vs_cols[9] = {"vllm", "bf16-f32cos", "neox+scatter", "6", "4", "2", "32", "32", "1"};
+    static const char *const vs_cols[9] = {"vllm", "bf16-f32cos", "halves+scatter", "6", "4", "2", "32", "32", "1"};
     check_csv("vllm --scatter", out, 1, vs_cols);
-    CHECK(run("--csv --op vllm --dtype f32 --layout gptj --tokens 9 --heads 2 --head-size 16 --threads 2 --reps 1 "
+    CHECK(run("--csv --op vllm --dtype f32 --layout interleaved --tokens 9 --heads 2 --head-size 16 --threads 2 --reps 1 "
               "--fly --backward",
               out, sizeof out) == 0,
           "vllm fly backward: exit status");
-    static const char *const vf_cols[9] = {"vllm", "f32", "gptj+fly+bwd", "9", "2", "1", "16", "16", "2"};
+    static const char *const vf_cols[9] = {"vllm", "f32", "interleaved+fly+bwd", "9", "2", "1", "16", "16", "2"};
     check_csv("vllm --fly --backward", out, 1, vf_cols);
     CHECK(run("--csv --op vllm --dtype f16 --tokens 5 --heads 2 --head-size 32 --threads 1 --reps 1 --scatter "
               "--mrope interleaved",
               out, sizeof out) == 0,
           "vllm mrope: exit status");
-    static const char *const vm_cols[9] = {"vllm", "f16", "neox+scatter+mrope-i", "5", "2", "1", "32", "32", "1"};
+    static const char *const vm_cols[9] = {"vllm", "f16", "halves+scatter+mrope-i", "5", "2", "1", "32", "32", "1"};
     check_csv("vllm --mrope", out, 1, vm_cols);
     CHECK(run("--op vllm --mrope sideways", out, sizeof out) == 2, "--mrope sideways accepted");
     CHECK(run("--op onnx --mrope contiguous", out, sizeof out) == 2, "--mrope accepted for onnx");
     CHECK(run("--op vllm --layout coeff2", out, sizeof out) == 2, "coeff2 accepted for vllm");
+    CHECK(run("--op vllm --layout neox", out, sizeof out) == 2, "vLLM's own word neox accepted (one vocabulary)");
+    CHECK(run("--op vllm --layout vllm", out, sizeof out) == 2, "the cache word vllm accepted as a pairing");
     CHECK(run("--op atb --scatter", out, sizeof out) == 2, "--scatter accepted for atb");
 }
 

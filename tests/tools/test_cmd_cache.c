@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * `rope cache` end to end: the command writes cos.pb / sin.pb into a temporary directory, the tool's
  * own TensorProto reader loads them back, and they must equal rope_cache_fill's tables for the same
@@ -150,13 +151,13 @@ static void vllm_layout_bf16(void) {
     rmdir(out);
 }
 
-/* yarn, full coeff 4, bf16, at far positions; seq-len default END is unused by yarn. */
+/* yarn, ATB coeff 4 table, bf16, at far positions; seq-len default END is unused by yarn. */
 static void yarn_full_bf16_far_positions(void) {
     char out[128];
     snprintf(out, sizeof out, "%s/b", dir);
     const char *a2[] = {"cache", "--dim", "32", "--positions", "1000000:1000050",
                         "--scaling", "yarn:factor=4,original_max_position_embeddings=4096,beta_fast=16,truncate=false",
-                        "--layout", "full", "--coeff", "4", "--dtype", "bf16", "-o", out};
+                        "--layout", "coeff4", "--dtype", "bf16", "-o", out};
     CHECK(RUN(a2) == 0, "yarn run");
     rope_freq_config c = cfg0(ROPE_SCALING_YARN, 10000, 32);
     c.factor = 4, c.original_max_position_embeddings = 4096, c.beta_fast = 16, c.no_truncate = 1;
@@ -179,14 +180,14 @@ static void longrope_lists_long_factors(void) {
     expect_files("longrope", "c", &c, 0, 300, ROPE_CACHE_HALF, 0, ROPE_F32);
 }
 
-/* llama3, f16, full coeff R (adjacent pairs). */
+/* llama3, f16, ATB coeff R table (adjacent pairs), written with --opt=value. */
 static void llama3_full_f16(void) {
     char out[128];
     snprintf(out, sizeof out, "%s/d", dir);
     const char *a4[] = {"cache", "--dim", "16", "--positions", "5:69",
                         "--scaling",
                         "llama3:factor=8,original_max_position_embeddings=64,low_freq_factor=1,high_freq_factor=4",
-                        "--layout", "full", "--coeff", "16", "--dtype", "f16", "-o", out};
+                        "--layout=coeffD", "--dtype=f16", "-o", out};
     CHECK(RUN(a4) == 0, "llama3 run");
     rope_freq_config c = cfg0(ROPE_SCALING_LLAMA3, 10000, 16);
     c.factor = 8, c.original_max_position_embeddings = 64, c.low_freq_factor = 1, c.high_freq_factor = 4;
@@ -218,7 +219,14 @@ static void help_usage_errors_and_rejections(void) {
         {"cache", "--dim", "8", "--positions", "4:2", "-o", out},                    /* END < START */
         {"cache", "--dim", "8x", "--positions", "0:4", "-o", out},                   /* not a number */
         {"cache", "--dim", "8", "--positions", "0:4", "--dtype", "f64", "-o", out},  /* dtype */
-        {"cache", "--dim", "8", "--positions", "0:4", "--layout", "full", "-o", out}, /* no --coeff */
+        {"cache", "--dim", "8", "--positions", "0:4", "--layout", "full", "-o", out}, /* not a layout word */
+        {"cache", "--dim", "8", "--positions", "0:4", "--layout", "neox", "-o", out}, /* vLLM's: halves */
+        {"cache", "--dim", "8", "--positions", "0:4", "--coeff", "4", "-o", out},    /* coefficient: a layout */
+        {"cache", "--dim", "8", "--positions", "0:4", "--base", "0", "-o", out},     /* 0 is not 10000 */
+        {"cache", "--dim", "4294967424", "--positions", "0:4", "-o", out},          /* past 65536 */
+        {"cache", "--dim", "8", "--positions", "0:99999999999999999999", "-o", out}, /* overflows */
+        {"cache", "--dim", "8", "--positions", "0:4", "--scaling", "linear:factor=2,beta_fast=3", "-o", out},
+        {"cache", "--dim", "8", "--positions", "0:4", "--dtype=", "-o", out},        /* empty value */
         {"cache", "--dim", "8", "--positions", "0:4", "--scaling", "ntk:factor=2", "-o", out},
         {"cache", "--dim", "8", "--positions", "0:4", "--scaling", "yarn:speed=2", "-o", out},
         {"cache", "--dim", "8", "--positions", "0:4", "--scaling", "yarn:factor=2,factor=3", "-o", out},
@@ -234,7 +242,7 @@ static void help_usage_errors_and_rejections(void) {
         {"cache", "--dim", "8", "--positions", "0:4", "--base", "1", "-o", out},
         {"cache", "--dim", "8", "--positions", "0:4", "--scaling", "llama3:factor=8", "-o", out},
         {"cache", "--dim", "8", "--positions", "0:4", "--scaling", "longrope:factor=2", "-o", out},
-        {"cache", "--dim", "8", "--positions", "0:4", "--layout", "full", "--coeff", "3", "-o", out}};
+        {"cache", "--dim", "6", "--positions", "0:4", "--layout", "coeff4", "-o", out}};
     enum { N_REJ = sizeof rejected / sizeof *rejected, N_REJ_ARGS = sizeof *rejected / sizeof **rejected };
     for (int i = 0; i < N_REJ; i++) {
         int r = run(argc_of(rejected[i], N_REJ_ARGS), rejected[i]);

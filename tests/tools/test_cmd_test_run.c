@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `rope test` and `rope run` end to end, on conformance directories the test writes itself:
  * PASS / FAIL / SKIP lines, the closing line, exit statuses, options, and written outputs. */
 #define _POSIX_C_SOURCE 200809L
@@ -348,7 +349,7 @@ static void test_usage(void) {
     c = rope_run(case_path("ok"), case_path("atb"), NULL);
     CHECK(c.status == 2 && strstr(c.err, "one DIR only"), "run with two DIRs");
     c = rope_run(case_path("ok"), "-o", NULL);
-    CHECK(c.status == 2 && strstr(c.err, "-o needs a directory"), "run -o without value");
+    CHECK(c.status == 2 && strstr(c.err, "-o needs a value"), "run -o without value");
 }
 
 static void expect_written(const char *path, const char *name, rope_dtype dtype, const void *data, size_t bytes) {
@@ -389,6 +390,83 @@ static void test_run(void) {
     CHECK(c.status == 2 && strstr(c.err, "cannot run: graph has 2 nodes"), "run multi:\n%s", c.err);
     c = rope_run(case_path("rejected"), "-o", out, NULL);
     CHECK(c.status == 1 && strstr(c.err, "rope_onnx_"), "run rejected:\n%s", c.err);
+}
+
+/* Nothing in a directory but "." and "..". */
+static int dir_is_empty(const char *path) {
+    DIR *d = opendir(path);
+    if (!d) return 0;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return n == 0;
+}
+
+/* The CLI never surprises: no output without -o (never into the current directory), inputs that are
+ * not regular files or are past the size limit refused before reading (a FIFO would hang, /dev/zero
+ * never ends), overflowing numbers said to overflow, --opt=value everywhere. */
+static void test_no_surprises(void) {
+    char cwd[4096], here[600], out[600], path[700];
+    CHECK(getcwd(cwd, sizeof cwd) != NULL, "getcwd");
+    snprintf(here, sizeof here, "%s/cwd", root);
+    mkdir(here, 0777);
+    CHECK(chdir(here) == 0, "chdir");
+    captured c = rope_run(case_path("ok"), NULL);
+    CHECK(c.status == 2 && strstr(c.err, "-o OUTDIR is required"), "run without -o: %d %s", c.status, c.err);
+    CHECK(dir_is_empty(here), "run without -o wrote into the current directory");
+    CHECK(chdir(cwd) == 0, "chdir back");
+
+    snprintf(out, sizeof out, "%s/eq_out", root);
+    char opt[700];
+    snprintf(opt, sizeof opt, "--output=%s", out);
+    c = rope_run(case_path("ok"), opt, NULL);
+    CHECK(c.status == 0, "run --output=DIR: %s", c.err);
+    snprintf(opt, sizeof opt, "-o=%s", out);
+    c = rope_run(case_path("ok"), opt, NULL);
+    CHECK(c.status == 0, "run -o=DIR: %s", c.err);
+
+    /* model.onnx a FIFO, then a link to /dev/zero: refused at once, nothing written. */
+    make_case_dir("fifo", 1);
+    snprintf(path, sizeof path, "%s/model.onnx", case_path("fifo"));
+    CHECK(mkfifo(path, 0600) == 0, "mkfifo");
+    snprintf(out, sizeof out, "%s/fifo_out", root);
+    c = rope_run(case_path("fifo"), "-o", out, NULL);
+    CHECK(c.status == 2 && strstr(c.err, "not a regular file") && !is_directory(out), "run on a FIFO: %d %s",
+          c.status, c.err);
+    c = rope_test(case_path("fifo"), NULL);
+    CHECK(c.status == 2 && strstr(c.err, "not a regular file"), "test on a FIFO: %d %s", c.status, c.err);
+    make_case_dir("zero", 1);
+    snprintf(path, sizeof path, "%s/model.onnx", case_path("zero"));
+    CHECK(symlink("/dev/zero", path) == 0, "symlink");
+    c = rope_run(case_path("zero"), "-o", out, NULL);
+    CHECK(c.status == 2 && strstr(c.err, "not a regular file") && !is_directory(out), "run on /dev/zero: %d %s",
+          c.status, c.err);
+    /* An input tensor that is a FIFO. */
+    write_onnx_case("fifo_input", 1, 0.0f);
+    snprintf(path, sizeof path, "%s/test_data_set_0/input_0.pb", case_path("fifo_input"));
+    remove(path);
+    CHECK(mkfifo(path, 0600) == 0, "mkfifo input");
+    c = rope_run(case_path("fifo_input"), "-o", out, NULL);
+    CHECK(c.status == 2 && strstr(c.err, "not a regular file") && !is_directory(out), "FIFO input: %d %s", c.status,
+          c.err);
+
+    /* The size limit, settable. */
+    c = rope_run(case_path("ok"), "-o", out, "--max-input=16", NULL);
+    CHECK(c.status == 2 && strstr(c.err, "past the input limit of 16 bytes") && !is_directory(out),
+          "--max-input=16: %d %s", c.status, c.err);
+    c = rope_test("--max-input", "16", case_path("ok"), NULL);
+    CHECK(c.status == 2 && strstr(c.err, "past the input limit"), "test --max-input 16: %d %s", c.status, c.err);
+    c = rope_test("--max-input=1M", case_path("ok"), NULL);
+    CHECK(c.status == 0, "test --max-input=1M: %d %s %s", c.status, c.out, c.err);
+    c = rope_run(case_path("ok"), "-o", out, "--max-input", "99999999999999999999", NULL);
+    CHECK(c.status == 2 && strstr(c.err, "overflows"), "--max-input overflow: %s", c.err);
+    c = rope_run(case_path("ok"), "-o", out, "--max-input", "17179869184T", NULL);
+    CHECK(c.status == 2 && strstr(c.err, "overflows"), "--max-input 2^34 T: %s", c.err);
+    c = rope_run(case_path("ok"), "-o", out, "--max-input=lots", NULL);
+    CHECK(c.status == 2 && strstr(c.err, "expected"), "--max-input=lots: %s", c.err);
+    CHECK(!is_directory(out), "a refused run created its output directory");
+    c = rope_test("--rtol=0.5", case_path("ok"), NULL);
+    CHECK(c.status == 0, "test --rtol=0.5: %s", c.err);
 }
 
 static void write_cases(void) {
@@ -452,6 +530,7 @@ int main(void) {
     test_failures();
     test_usage();
     test_run();
+    test_no_surprises();
     remove_tree(root);
     return tu_finish();
 }

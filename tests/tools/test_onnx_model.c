@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ModelProto / GraphProto / NodeProto / AttributeProto reading, malformed models, and the shared
  * conformance models. */
 #define _POSIX_C_SOURCE 200809L

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The protobuf wire decoder: values, paths in error messages, bounds, depth, packed fields. */
 #define _POSIX_C_SOURCE 200809L
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tensor_compare: numpy-allclose per element, with NaN matching NaN and an infinity only itself. */
 #include <math.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* TensorProto reading (raw_data and typed fields for every dtype, size checks, hostile bytes) and
  * writing (exact bytes, round trips, and the shared conformance files re-encoded byte for byte). */
 #define _POSIX_C_SOURCE 200809L

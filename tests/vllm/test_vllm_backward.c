@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The vLLM operator's backward on random cases (every layout, pairing, dtype pair, partial
  * rotation, key absent, MRoPE contiguous and interleaved): (1) bitwise the forward run on a cache whose
  * sin halves are negated (the transposed rotation is the rotation by -angle), on every instruction

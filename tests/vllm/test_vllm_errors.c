@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One test per rejection of the vLLM operator: the distinct status, a message naming the argument
  * (and the expected versus found value where there is one), and outputs left untouched. Each
  * rejection also goes through the lifecycle (setup must fail the same way) and, where no data is

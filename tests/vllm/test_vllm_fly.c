@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The vLLM operator on the fly against the cached operator on a cache rope_cache_fill built with
  * ROPE_CACHE_VLLM for the same configuration and dtype: bitwise equal outputs, forward and
  * backward, for random cases (every layout, pairing, dtype pair, partial rotation, key absent, i32

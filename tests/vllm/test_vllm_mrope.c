@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* MRoPE with every axis holding the same position is the plain operator: on random MRoPE cases
  * (3 and 4 contiguous sections, interleaved, sections of any size) whose axes are equal, the MRoPE
  * call is bitwise the plain call on positions[0], forward, backward and on the fly, on every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The vLLM operator on random cases against the float64 reference (reference_vllm.c): head sizes
  * from 2 to 256 (and 1024 / 2048, walked in tiles), full and partial rotation, both pairings,
  * positions [T] / [B, S] (i64 and i32, scattered and repeated), query/key [T, H*hs] / [T, H, hs] /
