@@ -210,7 +210,8 @@ typedef struct rope_context_options {
  * Creates an execution context. `options` may be NULL (all defaults).
  * Errors: ROPE_ERROR_NULL_ARGUMENT (out is NULL), ROPE_ERROR_ATTRIBUTE (struct_size not that of a
  * known version, threads outside 0..1024, isa unknown, split_part outside 0..split_parts-1,
- * split_parts outside 0..1024, split_parts with threads or parallel_for), ROPE_ERROR_UNSUPPORTED
+ * split_parts outside 0..1024, split_parts with threads or parallel_for, parallel_user without
+ * parallel_for), ROPE_ERROR_UNSUPPORTED
  * (the requested ISA is not available), ROPE_ERROR_OUT_OF_MEMORY. On failure *out is left unchanged.
  * An invalid or unavailable ROPE_ISA environment variable never fails: it is ignored (the choice is
  * automatic) and rope_context_isa_reason says so.

@@ -112,8 +112,9 @@ static int write_files(const bench_plot *p, const char *dat, const char *gp, con
     size_t title_len = strcspn(title, "\n\"\\");
     double width = 300 + 15.0 * (double)(ng * (ns + 1));
     fprintf(f,
-            "set terminal pngcairo size %d,620 font 'sans,8'\n"
-            "set bmargin 12\n"
+            "set terminal pngcairo size %d,700 font 'sans,8'\n"
+            "set bmargin 15\n"
+            "set rmargin 10\n"
             "set output \"%s\"\n"
             "set title \"%.*s\" noenhanced\n"
             "set datafile separator '\\t'\n"
