@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * librope's DLPack entry: a DLTensor (the tensor exchange struct of PyTorch, NumPy, JAX, TVM, ...)
  * described as a rope_tensor, so C/C++ frameworks hand their tensors to the operators of rope.h

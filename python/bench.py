@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """librope's Python benchmark (not a test): prefill against Hugging Face style PyTorch, eager and
 torch.compile'd, and the per-call overhead of a decode step from Python over the C call.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Builds librope._core: the C library (../src, through its own CMake build, as the static library
 librope.a) linked into the extension (src/*.c). `pip install ./python` from the repository root;
 needs cmake, a C compiler and DLPack's header (Debian's libdlpack-dev), as `make` does."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """librope: rotary position embedding (RoPE) on CPUs, on the tensors you already hold.
 
 The operators take PyTorch tensors, NumPy arrays (bfloat16 through ml_dtypes) or anything else that

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """torch.autograd Functions for the two operators with a backward: the forward runs the library's
 operator, the backward its exact transposed rotation (rope_*_backward). Only x / query / key get a
 gradient; cos and sin are treated as constants (as caches from a configuration are)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Caches from a model's configuration: a Hugging Face config.json (path or dict) read into the C
 library's rope_freq_config, and rope_cache_fill's cos/sin tables in NumPy or torch."""
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The three operators over librope._core: output allocation in the caller's tensor type, and the
 autograd path when a torch input requires grad (_autograd.py)."""
 import sys

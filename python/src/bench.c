@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* librope._core.atb_c_seconds: the time of the C call alone, for python/bench.py's decode overhead
  * (a Python call's time minus this is what the binding adds). */
 #include "core.h" /* first: Python.h sets the POSIX feature macros */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Caches from a RoPE configuration: librope._core.cache_fill and .freq_compute. The configuration
  * arrives as a dict of rope_freq_config's field names (the Python layer reads Hugging Face's config
  * into it); factor arrays are lists of floats. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared declarations of the extension librope._core: tensor import (dlpack_in.c), errors
  * (errors.c), the context calls run on (module.c), and the method tables of ops.c and cache.c. */
 #ifndef LIBROPE_CORE_H

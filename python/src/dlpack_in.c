@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tensor arguments without copies: DLPack first (the type's C exchange API, then __dlpack__), the
  * buffer protocol as the fallback, and NumPy arrays of ml_dtypes' bfloat16 (which neither protocol
  * can describe) through a uint16 view of the same memory. Every layout goes through the library's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* librope.RopeError: a ValueError carrying the library's message and its status name. */
 #include "core.h"
 

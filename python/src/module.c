@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* librope._core: module set-up, version and ISA queries, and the execution context every call runs
  * on (the library's default until set_num_threads makes one of the extension's own). */
 #include "core.h"
@@ -45,7 +46,8 @@ static PyObject *set_num_threads(PyObject *self, PyObject *arg) {
         PyErr_SetString(PyExc_RuntimeError, "librope.set_num_threads: too many calls still running on old contexts");
         return NULL;
     }
-    rope_context_options opt = {ROPE_ISA_AUTO, n < 0 || n > 1 << 20 ? -1 : (int)n};
+    rope_context_options opt = ROPE_CONTEXT_OPTIONS_INIT;
+    opt.threads = n < 0 || n > 1 << 20 ? -1 : (int)n;
     rope_context *ctx = NULL;
     rope_status st = rope_context_create(&opt, &ctx);
     if (st != ROPE_OK) return rp_raise(st);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The operators on Python arguments: librope._core.onnx, .atb and .vllm. Every tensor is imported
  * without a copy (dlpack_in.c), the library runs without the GIL, and an output that is its input's
  * own object (in place) reuses the input's description. The Python layer allocates outputs. */

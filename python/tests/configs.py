@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Hugging Face style configurations, one or more per rope_scaling type librope has, and a float64
 reference of their inverse frequencies and attention factor written from rope.h's formulas."""
 import math

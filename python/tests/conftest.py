@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Shared helpers: tensors of every framework and dtype made from float64 data, the tolerance of each
 output dtype against the float64 references, and a seeded random source."""
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Float64 references of the three operators, written from their definitions (rope.h, ONNX
 RotaryEmbedding-23, ATB RopeOperation, vLLM rotary_embedding) with NumPy, independent of librope."""
 import numpy as np

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """rope_atb against the float64 reference: torch and NumPy, f32/f16/bf16 (and f16 data with f32 cos),
 2-D and 4-D, rotary_coeff 2 / 4 / D, cos_format 0 and 1 (packed sequences), GQA, in place, out=, and q
 and k split out of a fused QKV tensor."""

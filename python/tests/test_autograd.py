@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Autograd: a torch input that requires grad gets a grad_fn whose backward is the library's; its
 gradients match torch's own autograd of the reference formula written here in torch (f32, 1e-6)."""
 import numpy as np

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """librope.cos_sin: every scaling type against a float64 reference of rope.h's formulas, bitwise against
 the C library's own `rope cache` for the same configuration, every dtype, layout and framework, and
 config.json files."""
@@ -103,9 +104,7 @@ def test_bitwise_as_the_c_library(name, dtype, layout, coeff, tmp_path):
     cos, sin = librope.cos_sin(c, start, end, dtype=dtype, layout=layout, rotary_coeff=coeff)
     cli_dtype = {"float32": "f32", "float16": "f16", "bfloat16": "bf16"}[dtype]
     cmd = [ROPE_CLI, "cache", *cli_scaling(c), "--positions", f"{start}:{end}", "--dtype", cli_dtype,
-           "--layout", layout, "-o", str(tmp_path)]
-    if layout == "full":
-        cmd += ["--coeff", str(coeff)]
+           "--layout", "halves" if layout == "half" else f"coeff{coeff}", "-o", str(tmp_path)]
     emulator = os.environ.get("ROPE_EMULATOR", "").split()
     subprocess.run(emulator + cmd, check=True, capture_output=True)
     for got, fname in ((cos, "cos.pb"), (sin, "sin.pb")):

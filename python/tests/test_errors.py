@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Every refusal: RopeError (a ValueError) with the library's message and status name, the argument
 named, and nothing written; TypeError for what is no tensor; NotImplementedError without the vLLM
 operator."""

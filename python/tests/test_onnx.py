@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """rotary_embedding_onnx against the float64 reference: torch and NumPy, f32/f16/bf16, 3-D and 4-D,
 with and without position_ids, interleaved, partial rotation, in place, out=, strided views of a fused
 QKV tensor."""

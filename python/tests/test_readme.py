@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The README's Python example runs as written (its operators' results are checked in test_atb.py's
 fused-QKV and test_autograd.py's training-step tests)."""
 import os

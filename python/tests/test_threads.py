@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Two Python threads calling at once give the results of calls made one after the other, and a
 long call releases the GIL (another Python thread runs meanwhile)."""
 import sys

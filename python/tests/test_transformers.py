@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Against a real client, Hugging Face transformers: librope.cos_sin against its rope initialisation
 functions for every scaling type both have, and the operators against Llama's apply_rotary_pos_emb
 (Qwen2-VL's MRoPE is in test_vllm.py)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """librope.rotary_embedding (vLLM's in-place call) against the float64 reference and transformers'
 Qwen2-VL MRoPE. The operator comes from the C library's vLLM-style operator (issue 9): its tests skip
 while librope.has_vllm() is False. The reference itself is checked now, against the ONNX operator and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rope_tensor_from_dlpack: a DLTensor described as a rope_tensor (rope_dlpack.h). Compiled only where
  * <dlpack/dlpack.h> is found; it reads the structs and calls nothing of DLPack's. */
 #include "rope_dlpack.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rope_tensor_from_dlpack: dtypes, dense and strided layouts (a slice of a fused QKV buffer), and every
  * refusal with its status, *out untouched. The expected row strides are worked out here from the
  * shapes, independently of the function. */
