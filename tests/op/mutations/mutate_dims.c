@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* test_garbage mutations of shapes and strides: negative, huge and off-by-one dims, empty tensors
+/* test_api_mutations mutations of shapes and strides: negative, huge and off-by-one dims, empty tensors
  * with huge dims, bad and huge row strides. */
-#include "garbage.h"
+#include "mutations.h"
 
 /* The dims of an unread seqlen are checked against nothing: a new length may end an overlap, or
  * outgrow an explicit row_stride. */

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* test_garbage: valid random calls with small shapes, of every entry point: ONNX (tables or on the
+/* test_api_mutations: valid random calls with small shapes, of every entry point: ONNX (tables or on the
  * fly), ATB (tables or on the fly), rope_cache_fill and rope_freq_compute. */
 #include <string.h>
 
 #include "fly_configs.h"
-#include "garbage.h"
+#include "mutations.h"
 
 static int64_t small(int64_t hi) { return tu_int(0, 11) == 0 ? 0 : tu_int(1, hi); }
 static rope_dtype float_dt(void) { return (rope_dtype)PICK(ROPE_F32, ROPE_F16, ROPE_BF16); }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* test_garbage mutations of where the tensors live, applied before the blocks are allocated: legal
+/* test_api_mutations mutations of where the tensors live, applied before the blocks are allocated: legal
  * row strides, in place, inputs sharing memory, overlapping tensors. */
-#include "garbage.h"
+#include "mutations.h"
 
 /* A legal row_stride: gaps after the rows of a strided tensor, the dense one of a dense-only one. */
 int m_stride_ok(gcase *g) {

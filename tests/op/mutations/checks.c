@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* test_garbage: the checks of a call's effects: a failure leaves every buffer alone and names the
+/* test_api_mutations: the checks of a call's effects: a failure leaves every buffer alone and names the
  * function, a success writes every output element and nothing else. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "garbage.h"
+#include "mutations.h"
 
 static int printed;
-int garbage_fatal;
+int mutations_fatal;
 
 /* Records one check; prints the first failures with the iteration's description. */
 void check(gcase *g, int cond, const char *fmt, ...) {
@@ -18,14 +18,14 @@ void check(gcase *g, int cond, const char *fmt, ...) {
         return;
     }
     tu_failed++;
-    if (++printed > 40 && !garbage_fatal) return;
+    if (++printed > 40 && !mutations_fatal) return;
     va_list ap;
     va_start(ap, fmt);
     fprintf(stderr, "iteration %d, %s [%s]: ", g->it, entry_name[g->e], g->desc);
     vfprintf(stderr, fmt, ap);
     fprintf(stderr, " (last error: \"%s\")\n", rope_last_error());
     va_end(ap);
-    if (garbage_fatal) abort();
+    if (mutations_fatal) abort();
 }
 
 /* A failing step: a known status, the function's name first in the message, nothing written. */

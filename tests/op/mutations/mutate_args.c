@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* test_garbage mutations of the arguments themselves: NULL pointers (tensors, attributes,
+/* test_api_mutations mutations of the arguments themselves: NULL pointers (tensors, attributes,
  * configurations, the lifecycle's arguments), NULL data, another dtype, another rank. */
 #include <limits.h>
 
-#include "garbage.h"
+#include "mutations.h"
 
 int m_null_ptr(gcase *g) {
     if (op_e(g->e)) {

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* test_garbage: the case record's names, description and element counts, its slots, and the choice
+/* test_api_mutations: the case record's names, description and element counts, its slots, and the choice
  * of the slot a mutation applies to. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "garbage.h"
+#include "mutations.h"
 
 const char *const entry_name[N_ENTRY] = {
     "rope_onnx_rotary_embedding", "rope_onnx_rotary_embedding_backward", "rope_onnx_infer", "onnx lifecycle",

@@ -1,20 +1,20 @@
 /* SPDX-License-Identifier: MIT */
-/* test_garbage (and tests/fuzz/fuzz_api.c): one case built, called and checked (see test_garbage.c's
+/* test_api_mutations (and tests/fuzz/fuzz_api.c): one case built, called and checked (see test_api_mutations.c's
  * comment for what is checked). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "garbage.h"
+#include "mutations.h"
 
 /* Statuses seen per mutation kind, cases run per entry point and kind. */
-long garbage_seen[N_KIND][ROPE_STATUS_COUNT_ + 1], garbage_cover[N_ENTRY][N_KIND];
+long mutations_seen[N_KIND][ROPE_STATUS_COUNT_ + 1], mutations_cover[N_ENTRY][N_KIND];
 
 static void tally(gcase *g, rope_status st) {
     int col = st >= 0 && st < ROPE_STATUS_COUNT_ ? (int)st : ROPE_STATUS_COUNT_;
-    if (g->nk == 0) garbage_seen[K_VALID][col]++;
-    for (int i = 0; i < g->nk; i++) garbage_seen[g->kinds[i]][col]++, garbage_cover[g->e][g->kinds[i]]++;
-    if (g->nk == 0) garbage_cover[g->e][K_VALID]++;
+    if (g->nk == 0) mutations_seen[K_VALID][col]++;
+    for (int i = 0; i < g->nk; i++) mutations_seen[g->kinds[i]][col]++, mutations_cover[g->e][g->kinds[i]]++;
+    if (g->nk == 0) mutations_cover[g->e][K_VALID]++;
 }
 
 /* Slot i as a tensor argument: NULL when unused or mutated to a NULL pointer. */
@@ -86,7 +86,7 @@ static void agree_with_infer(gcase *g, rope_status st) {
 }
 
 /* Builds, runs and checks one case. */
-void garbage_one(int it, int e, rope_context *ctx) {
+void mutations_one(int it, int e, rope_context *ctx) {
     gcase *g = calloc(1, sizeof *g);
     g->it = it;
     g->e = e;

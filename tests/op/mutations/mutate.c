@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* test_garbage: choosing a case's mutations and applying them in order around the allocation of its
+/* test_api_mutations: choosing a case's mutations and applying them in order around the allocation of its
  * blocks. */
-#include "garbage.h"
+#include "mutations.h"
 
 /* The order mutations are applied in: layout (before allocation), attributes, values (written by
  * the valid shapes), shapes, then the rest (a bad stride is chosen for the final row). */

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* test_garbage: what rope.h allows. The kinds of mutation an entry point takes, the statuses a case
+/* test_api_mutations: what rope.h allows. The kinds of mutation an entry point takes, the statuses a case
  * allows (the mask its mutations built) and how they print, and what each entry point accepts of a
  * slot (rank, dtype, the tensor whose shape it must equal, rotary_coeff, whether seqlen is read). */
 #include <string.h>
 
-#include "garbage.h"
+#include "mutations.h"
 
 /* Which kinds an entry point can take at all (a case may still decline one). */
 int applicable_kind(int e, int k) {

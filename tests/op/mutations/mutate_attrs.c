@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* test_garbage mutations of the attributes (ONNX attributes, ATB parameters, positions kind, cache
+/* test_api_mutations mutations of the attributes (ONNX attributes, ATB parameters, positions kind, cache
  * layout and coefficient), out of their domains or changed within them, and of the frequency
  * configuration. */
 #include <math.h>
 
-#include "garbage.h"
+#include "mutations.h"
 
 /* ONNX head_size as the attributes currently split X (at least 2). */
 static int64_t onnx_head(const gcase *g) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The case of test_garbage.c, shared by its garbage_*.c files: a valid random call of one entry
+ * The case of test_api_mutations.c, shared by the files of tests/op/mutations: a valid random call of one entry
  * point, up to two mutations applied to it, and what rope.h allows the result to be.
  *
  * A case holds up to N_T tensors in fixed slots (the ONNX, ATB, cache and frequency calls map their
@@ -98,7 +98,7 @@ typedef struct gcase {
     char desc[200];
 } gcase;
 
-/* garbage_case.c: the case's description, element counts, slots and the choice of one */
+/* cases.c: the case's description, element counts, slots and the choice of one */
 void note(gcase *g, const char *fmt, ...) ROPE_TEST_PRINTF(2, 3);
 int64_t numel(const rope_tensor *t);
 int64_t pick64(const int64_t *v, size_t n);
@@ -113,7 +113,7 @@ int not_vllm_cache(const gcase *g, int i);
 void set_pos(gcase *g, int i, int64_t k, int64_t v);
 int shares(const gcase *g, int i);
 
-/* garbage_expect.c: what the contract allows */
+/* expected_status.c: what the contract allows */
 int applicable_kind(int e, int k);
 unsigned allowed(const gcase *g);
 void expect(gcase *g, unsigned errs, int ok);
@@ -126,7 +126,7 @@ int partner(const gcase *g, int i);
 int rank_accepted(const gcase *g, int i, int r);
 int dtype_accepted(const gcase *g, int i, rope_dtype d);
 
-/* garbage_buffers.c: the heap blocks, their canary, values and snapshot */
+/* buffers.c: the heap blocks, their canary, values and snapshot */
 size_t extent(const slot *s);
 int is_canary(const unsigned char *p, size_t o, size_t n);
 void set64(gcase *g, int i, int64_t k, int64_t v);
@@ -137,11 +137,11 @@ void take_snapshot(gcase *g);
 int unchanged(const gcase *g);
 void release(gcase *g);
 
-/* garbage_gen.c: valid calls */
+/* valid_calls.c: valid calls */
 int64_t onnx_seq(const gcase *g);
 void generate(gcase *g);
 
-/* garbage_mut_*.c, garbage_lifecycle.c: the mutations (1 when applied, 0 when the case declines) */
+/* mutate_*.c, lifecycle.c: the mutations (1 when applied, 0 when the case declines) */
 int m_null_ptr(gcase *g);
 int m_null_data(gcase *g);
 int m_null_attrs(gcase *g);
@@ -165,22 +165,22 @@ int m_attr_sem(gcase *g);
 int m_freq(gcase *g);
 int m_lifecycle(gcase *g);
 
-/* garbage_mutate.c */
+/* mutate.c */
 void mutate_and_place(gcase *g);
 
-/* garbage_check.c: the checks of a call's effects */
+/* checks.c: the checks of a call's effects */
 void check(gcase *g, int cond, const char *fmt, ...) ROPE_TEST_PRINTF(3, 4);
 void failed_step(gcase *g, const char *fn, rope_status st);
 void verify_written(gcase *g);
 int same_desc(const rope_tensor *a, const rope_tensor *want);
 
-/* garbage_run.c: builds, runs and checks case `it` of entry point e; the tallies test_garbage prints */
-void garbage_one(int it, int e, rope_context *ctx);
-extern long garbage_seen[N_KIND][ROPE_STATUS_COUNT_ + 1], garbage_cover[N_ENTRY][N_KIND];
-/* garbage_check.c: set by the fuzzer, a failed check aborts (after its message) */
-extern int garbage_fatal;
+/* run.c: builds, runs and checks case `it` of entry point e; the tallies test_api_mutations prints */
+void mutations_one(int it, int e, rope_context *ctx);
+extern long mutations_seen[N_KIND][ROPE_STATUS_COUNT_ + 1], mutations_cover[N_ENTRY][N_KIND];
+/* checks.c: set by the fuzzer, a failed check aborts (after its message) */
+extern int mutations_fatal;
 
-/* garbage_lifecycle.c */
+/* lifecycle.c */
 rope_status run_op(gcase *g, rope_context *ctx, rope_status *shown);
 
 #endif

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* test_garbage: the heap blocks of a case (one per home slot, exactly as large as its tensors'
+/* test_api_mutations: the heap blocks of a case (one per home slot, exactly as large as its tensors'
  * extents), the canary its outputs start as, the input values, and the snapshot the checks compare
  * the blocks with after the call. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "garbage.h"
+#include "mutations.h"
 #include "reference.h"
 
 /* The bytes a slot's tensor spans, first element to last (0 without elements). */

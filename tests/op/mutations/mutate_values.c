@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* test_garbage mutations of the values the calls read, applied after the blocks are filled: position
+/* test_api_mutations mutations of the values the calls read, applied after the blocks are filled: position
  * ids, seqlen, on-the-fly positions and cache positions out of range or too large for float64. */
 #include <math.h>
 
-#include "garbage.h"
+#include "mutations.h"
 
 /* Breaks the seqlen values (read ones): a negative or too large value, or a wrong sum. */
 void break_seqlen(gcase *g) {

@@ -3,28 +3,28 @@
  * Garbage in: a randomized robustness test of every public entry point that takes tensors (the
  * one-shots of src/op/oneshot.c and src/vllm/vllm_calls.c, the on-the-fly forms, shape inference, the operation lifecycle of
  * src/op/operation.c, rope_cache_fill and rope_freq_compute). Each iteration builds a valid random
- * call with small shapes (garbage_gen.c), applies zero, one or two random mutations
- * (garbage_mutate.c, garbage_mut_*.c) and runs it:
+ * call with small shapes (valid_calls.c), applies zero, one or two random mutations
+ * (mutate.c, mutate_*.c) and runs it:
  *   (a) the call returns: every tensor sits in its own exactly sized heap block (or in one block
  *       with the tensor it is made to overlap), so ASan / UBSan see any stray access;
  *   (b) on failure: the status is a known one, one the contract allows for the mutations, the
  *       message starts with the function's name, and not a byte of any buffer (or output argument)
- *       changed: outputs are filled with a canary first (garbage_buffers.c);
+ *       changed: outputs are filled with a canary first (buffers.c);
  *   (c) on success (legal mutations only): every output element that held the canary was written,
  *       and no byte outside the outputs' rows changed (gaps of strided rows, inputs);
  *   (d) where rope.h names the status of a mutation, exactly that status (else the set it allows,
- *       garbage_expect.c).
+ *       expected_status.c).
  * It prints the statuses seen per mutation kind and the cases run per entry point and kind, then
  * "N passed, M failed".
  *
- * Usage: test_garbage [iterations] [seed]. GARBAGE_TRACE=1 prints every case before its call (the
+ * Usage: test_api_mutations [iterations] [seed]. GARBAGE_TRACE=1 prints every case before its call (the
  * last one printed is the one a sanitizer stopped in).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "garbage.h"
+#include "mutations/mutations.h"
 
 int main(int argc, char **argv) {
     int iters = argc > 1 ? atoi(argv[1]) : 42000;
@@ -32,7 +32,7 @@ int main(int argc, char **argv) {
     rope_context_options o = {sizeof(rope_context_options), ROPE_ISA_AUTO, 2, NULL, NULL, 0, 0};
     rope_context *ctx2 = NULL;
     CHECK(rope_context_create(&o, &ctx2) == ROPE_OK, "%s", rope_last_error());
-    for (int it = 0; it < iters; it++) garbage_one(it, it % N_ENTRY, (it / N_ENTRY) % 2 ? ctx2 : NULL);
+    for (int it = 0; it < iters; it++) mutations_one(it, it % N_ENTRY, (it / N_ENTRY) % 2 ? ctx2 : NULL);
     rope_context_free(ctx2);
 
     printf("   %-14s", "kind \\ status");
@@ -40,7 +40,7 @@ int main(int argc, char **argv) {
     printf("\n");
     for (int k = 0; k < N_KIND; k++) {
         printf("%2d %-14s", k, kind_name[k]);
-        for (int s = 0; s <= ROPE_STATUS_COUNT_; s++) printf("%7ld", garbage_seen[k][s]);
+        for (int s = 0; s <= ROPE_STATUS_COUNT_; s++) printf("%7ld", mutations_seen[k][s]);
         printf("\n");
     }
     printf("\nentry \\ kind (cases)");
@@ -49,13 +49,13 @@ int main(int argc, char **argv) {
     for (int e = 0; e < N_ENTRY; e++) {
         printf("%-21.21s", entry_name[e]);
         for (int k = 0; k < N_KIND; k++)
-            if (applicable_kind(e, k)) printf(" %2ld", garbage_cover[e][k] > 99 ? 99 : garbage_cover[e][k]);
+            if (applicable_kind(e, k)) printf(" %2ld", mutations_cover[e][k] > 99 ? 99 : mutations_cover[e][k]);
             else printf("  -");
         printf("\n");
     }
     int holes = 0;
     for (int e = 0; e < N_ENTRY; e++)
-        for (int k = 0; k < N_KIND; k++) holes += applicable_kind(e, k) && garbage_cover[e][k] == 0;
+        for (int k = 0; k < N_KIND; k++) holes += applicable_kind(e, k) && mutations_cover[e][k] == 0;
     CHECK(holes == 0 || iters < 1000, "%d (entry point, mutation kind) pairs never ran", holes);
     printf("%d iterations over %d entry points\n", iters, N_ENTRY);
     return tu_finish();

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* test_garbage: the operation lifecycle (create, infer_shape, setup, execute, destroy) with its
+/* test_api_mutations: the operation lifecycle (create, infer_shape, setup, execute, destroy) with its
  * disturbances: the K_LIFECYCLE mutation, the changes to a pack or its data after setup, and the run
  * of one case through the lifecycle. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "garbage.h"
+#include "mutations.h"
 
 int m_lifecycle(gcase *g) {
     int L = (int)tu_int(L_EXEC_FIRST, L_COUNT_OUT), onnx = g->e == E_ONNX_OP, vllm = g->e == E_VLLM_OP;
