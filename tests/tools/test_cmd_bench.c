@@ -64,7 +64,9 @@ static void check_csv(const char *what, char *out, int rows, const char *const f
                                             : !strcmp(fixed[i], f[i]);
             CHECK(ok, "%s: row %d column %d: '%s', expected '%s'", what, n, i, f[i], fixed[i]);
         }
-        for (int i = 10; i < 14; i++) CHECK(is_number(f[i], 1), "%s: row %d column %d: '%s'", what, n, i, f[i]);
+        /* median_us is positive; the rates and the ratio print with two or three decimals, so a tiny
+         * case timed once on a loaded machine may show 0.00 (seen under parallel ctest) */
+        for (int i = 10; i < 14; i++) CHECK(is_number(f[i], i == 10), "%s: row %d column %d: '%s'", what, n, i, f[i]);
     }
     CHECK(n == rows, "%s: %d rows, expected %d", what, n, rows);
 }
