@@ -28,6 +28,14 @@ static int64_t row_len(const fz_call *c, int i) {
         int64_t a = t->dims[2], b = t->dims[3];
         return a < 0 || b < 0 || (a > 0 && b > INT64_MAX / a) ? 0 : a * b;
     }
+    if (c->head_rows[i] == 2 && t->rank == 3 && c->vllm_pos) { /* [T, H, hs] with positions [T] / [m, T] */
+        rope_vllm_attrs a;
+        memcpy(&a, c->attrs, sizeof a);
+        if (c->t[c->vllm_pos - 1].rank - (a.n_mrope_section ? 1 : 0) == 1) {
+            int64_t h = t->dims[1], hs = t->dims[2];
+            return h < 0 || hs < 0 || (h > 0 && hs > INT64_MAX / h) ? 0 : h * hs;
+        }
+    }
     return t->dims[t->rank - 1];
 }
 
