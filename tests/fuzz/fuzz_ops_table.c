@@ -326,9 +326,10 @@ static rope_status i_op_vllm(const fz_call *c, const rope_tensor *const *in, rop
     rope_status st = rope_operation_create_vllm(VLLM_ATTRS(c), &op);
     const rope_tensor *none[2] = {NULL, NULL};
     st = lifecycle(NULL, op, st, 4, 2, in, none, 1, out, -1);
-    /* A NULL key is a rank-0 (absent) one in the pack: the operation then ignores key_out and infers
-     * it as absent (rank 0), which is checked here in place of the descriptor given. */
-    if (st == ROPE_OK && !in[2] && out[1].rank == 0) out[1] = c->t[5];
+    /* A key of rank 0 (or NULL, zeroed in the pack) is absent for the operation (rope.h): it then
+     * ignores key_out and infers it as absent (rank 0), which is checked here in place of the
+     * descriptor given (the reproducer crash-64ce88e3... has a rank-0 key). */
+    if (st == ROPE_OK && (!in[2] || in[2]->rank == 0) && out[1].rank == 0) out[1] = c->t[5];
     return st;
 }
 
