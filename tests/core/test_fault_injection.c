@@ -2,8 +2,8 @@
 /*
  * Fault injection (issue 12): in a ROPE_FAULT_INJECTION build every allocation and thread start of
  * the library goes through src/core/alloc.h, which can make the n-th one fail. For a representative
- * set of calls (context and operation creation, the lifecycle, every operator forward and backward,
- * with tables and on the fly, the cache fill), each call is first run clean to count its
+ * set of calls (context and operation creation, the lifecycle, every operator (ONNX, ATB, vLLM plain
+ * and MRoPE) forward and backward, with tables and on the fly, the cache fill), each call is first run clean to count its
  * allocations A and thread starts T, then once for every n in 1..A with the n-th allocation failing
  * and once for every n in 1..T with the n-th thread start failing. Each faulty run must return
  * ROPE_ERROR_OUT_OF_MEMORY with a message, leave every output byte (canary) and output argument
@@ -31,7 +31,7 @@ enum { B = 2, H = 2, S = 6, D = 16, ROWS = 32, NTOK = B * S, OUT_FLOATS = 4 * B 
 #define CANARY 0xA5u
 
 static float x[B * H * S * D], q[NTOK * 2 * D], k[NTOK * D], cs[ROWS * D], sn[ROWS * D];
-static int64_t ids[B * S], tok_pos[NTOK];
+static int64_t ids[B * S], tok_pos[NTOK], mpos[3 * NTOK];
 static int32_t seqlen[B] = {S, S};
 static float out[OUT_FLOATS]; /* every call's outputs live here; nothing else is written */
 static rope_context *own, *use; /* use: the context of the compute calls in this pass */
@@ -119,6 +119,31 @@ static rope_status c_atb_fly_bwd(void) {
     rope_fly f = fly_atb();
     return rope_atb_rope_fly_backward(use, &ap, &tq, &tk, &f, &tseq, &trq, &trk);
 }
+/* vLLM: query [NTOK, 2*D] and key [NTOK, D] (head_size D) over the [ROWS, D] table as cos_sin_cache. */
+static const rope_vllm_attrs va = {D, 1, 0, 0, {0, 0, 0, 0}}, vm = {D, 0, 0, 3, {3, 3, 2, 0}};
+static const rope_tensor tvpos = {ids, ROPE_I64, 1, {NTOK}, 0}, tvmpos = {mpos, ROPE_I64, 2, {3, NTOK}, 0};
+static rope_status c_vllm(void) { return rope_vllm_rotary_embedding(use, &va, &tvpos, &tq, &tk, &tcos, &trq, &trk); }
+static rope_status c_vllm_bwd(void) {
+    return rope_vllm_rotary_embedding_backward(use, &va, &tvpos, &tq, &tk, &tcos, &trq, &trk);
+}
+static rope_status c_vllm_mrope(void) {
+    return rope_vllm_rotary_embedding(use, &vm, &tvmpos, &tq, &tk, &tcos, &trq, &trk);
+}
+static rope_status c_vllm_fly(void) {
+    rope_fly f = fly_atb();
+    return rope_vllm_rotary_embedding_fly(use, &va, &tq, &tk, &f, &trq, &trk);
+}
+static rope_status c_vllm_fly_bwd(void) {
+    rope_fly f = {&cfg, ROPE_POSITIONS_PER_TOKEN, tvmpos, ROPE_DTYPE_INVALID};
+    return rope_vllm_rotary_embedding_fly_backward(use, &vm, &tq, NULL, &f, &trq, NULL);
+}
+static rope_status c_op_vllm(void) {
+    rope_operation *op = (rope_operation *)&outarg_ok;
+    rope_status st = rope_operation_create_vllm(&va, &op);
+    if (st != ROPE_OK) return outarg_ok &= op == (rope_operation *)&outarg_ok, st;
+    const rope_tensor in[4] = {tvpos, tq, tk, tcos}, o[2] = {trq, trk};
+    return lifecycle(op, in, 4, o, 2);
+}
 static rope_status c_cache_half(void) {
     const rope_tensor c = {out, ROPE_F32, 2, {ROWS, D / 2}, 0}, s = {out + ROWS * D, ROPE_F32, 2, {ROWS, D / 2}, 0};
     return rope_cache_fill(&cfg, 3, ROWS, ROPE_CACHE_HALF, 0, &c, &s);
@@ -140,6 +165,12 @@ static const struct {
     {"rope_onnx_rotary_embedding_fly_backward", c_onnx_fly_bwd},
     {"rope_atb_rope_fly", c_atb_fly},
     {"rope_atb_rope_fly_backward", c_atb_fly_bwd},
+    {"operation lifecycle (vLLM)", c_op_vllm},
+    {"rope_vllm_rotary_embedding", c_vllm},
+    {"rope_vllm_rotary_embedding_backward", c_vllm_bwd},
+    {"rope_vllm_rotary_embedding (MRoPE)", c_vllm_mrope},
+    {"rope_vllm_rotary_embedding_fly", c_vllm_fly},
+    {"rope_vllm_..._fly_backward (MRoPE)", c_vllm_fly_bwd},
     {"rope_cache_fill (HALF)", c_cache_half},
     {"rope_cache_fill (FULL)", c_cache_full},
 };
@@ -182,6 +213,7 @@ int main(void) {
     for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) k[i] = (float)tu_uniform(-2, 2);
     for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) cs[i] = (float)tu_uniform(-1, 1), sn[i] = (float)tu_uniform(-1, 1);
     for (int i = 0; i < B * S; i++) ids[i] = tu_int(0, ROWS - 1), tok_pos[i] = tu_int(0, 1000);
+    for (int i = 0; i < 3 * NTOK; i++) mpos[i] = tu_int(0, ROWS - 1);
     memset(&cfg, 0, sizeof cfg);
     cfg.rotary_dim = D;
 

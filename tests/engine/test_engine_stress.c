@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Stress (issue 12, run under ThreadSanitizer by .ci/run): 8 user threads call every operator at
- * once (ONNX and ATB forward and backward, with tables and on the fly, shape inference, the
+ * once (ONNX and ATB forward and backward, with tables and on the fly, vLLM plain, MRoPE and on the
+ * fly, shape inference, the
  * operation lifecycle, rope_cache_fill, rope_freq_compute), alternating the default context, one
  * shared own context of 3 threads and an own context per user thread, each call's result compared
  * bit for bit with the same call made before on one thread. Every job is split over the pools'
  * threads (tu_split_everything), so callers keep colliding on the pools and run inline.
- * Usage: test_engine_stress [rounds per thread] (default 250: 8 x 250 x 12 calls).
+ * Usage: test_engine_stress [rounds per thread] (default 250: 8 x 250 x 15 calls).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -24,6 +25,7 @@ enum { OUT_FLOATS = 2 * NTOK * HQ * D + ROWS * D * 2 };
 static float x[B * H * S * D], q[NTOK * HQ * D], k[NTOK * HK * D], cs[ROWS * D], sn[ROWS * D];
 static uint16_t xh[B * S * H * D], csh[ROWS * D / 2], snh[ROWS * D / 2];
 static int64_t ids[B * S], tok_pos[NTOK], seq_start[B];
+static int32_t mpos[3 * NTOK]; /* vLLM MRoPE: [3, NTOK] i32 rows of the cache */
 static int32_t seqlen[B] = {S - 5, S + 5};
 static rope_freq_config cfg, cfg_yarn;
 static const rope_atb_param ap2 = {2, 0, {0}}, ap4 = {4, 1, {0}};
@@ -82,6 +84,25 @@ static rope_status o_atb_fly_bwd(rope_context *c, float *o) {
     rope_fly f = {&cfg_yarn, ROPE_POSITIONS_PER_SEQUENCE, {seq_start, ROPE_I64, 1, {B}, 0}, ROPE_DTYPE_INVALID};
     return rope_atb_rope_fly_backward(c, &ap4, &tq, &tk, &f, &tseq, &rq, &rk);
 }
+/* vLLM: head_size D over the ONNX half-width table read as a [ROWS, D/2] cos_sin_cache (rot D/2,
+ * the rest of each head copied); plain and Qwen3-VL interleaved MRoPE; on the fly GPT-J [B, S, H*D]. */
+static const rope_vllm_attrs vneox = {D, 1, 0, 0, {0, 0, 0, 0}}, vmrope = {D, 1, 1, 3, {3, 3, 2, 0}},
+                             vgptj = {D, 0, 0, 0, {0, 0, 0, 0}};
+static const rope_tensor tvpos = {ids, ROPE_I64, 1, {NTOK}, 0}, tvmpos = {mpos, ROPE_I32, 2, {3, NTOK}, 0};
+static rope_status o_vllm(rope_context *c, float *o) {
+    rope_tensor rq = like(&tq, o), rk = like(&tk, o + NTOK * HQ * D);
+    return rope_vllm_rotary_embedding(c, &vneox, &tvpos, &tq, &tk, &tc, &rq, &rk);
+}
+static rope_status o_vllm_mrope(rope_context *c, float *o) {
+    rope_tensor rq = like(&tq, o), rk = like(&tk, o + NTOK * HQ * D);
+    return rope_vllm_rotary_embedding(c, &vmrope, &tvmpos, &tq, &tk, &tc, &rq, &rk);
+}
+static rope_status o_vllm_fly(rope_context *c, float *o) {
+    const rope_tensor q3 = {q, ROPE_F32, 3, {B, S, HQ * D}, 0};
+    rope_tensor rq = like(&q3, o);
+    rope_fly f = {&cfg_yarn, ROPE_POSITIONS_PER_TOKEN, {tok_pos, ROPE_I64, 2, {B, S}, 0}, ROPE_DTYPE_INVALID};
+    return rope_vllm_rotary_embedding_fly(c, &vgptj, &q3, NULL, &f, &rq, NULL);
+}
 static rope_status o_infer(rope_context *c, float *o) {
     (void)c;
     rope_tensor a, b;
@@ -122,7 +143,8 @@ static const struct {
 } ops[] = {{"onnx", o_onnx},     {"onnx_bwd (bf16 3-D, no ids)", o_onnx_bwd}, {"onnx_fly", o_onnx_fly},
            {"onnx_fly_bwd", o_onnx_fly_bwd}, {"atb", o_atb},        {"atb_bwd", o_atb_bwd},
            {"atb_fly", o_atb_fly},   {"atb_fly_bwd", o_atb_fly_bwd}, {"infer", o_infer},
-           {"lifecycle", o_lifecycle}, {"cache_fill", o_cache},   {"freq_compute", o_freq}};
+           {"lifecycle", o_lifecycle}, {"cache_fill", o_cache},   {"freq_compute", o_freq},
+           {"vllm", o_vllm}, {"vllm_mrope (i32 [3, T])", o_vllm_mrope}, {"vllm_fly (GPT-J, query only)", o_vllm_fly}};
 enum { N_OPS = sizeof ops / sizeof ops[0] };
 
 static float *want[N_OPS];
@@ -168,6 +190,7 @@ int main(int argc, char **argv) {
         csh[i] = rope_f32_to_bf16((float)tu_uniform(-1, 1)), snh[i] = rope_f32_to_bf16((float)tu_uniform(-1, 1));
     for (int i = 0; i < B * S; i++) ids[i] = tu_int(0, ROWS - 1);
     for (int i = 0; i < NTOK; i++) tok_pos[i] = tu_int(0, 100000);
+    for (int i = 0; i < 3 * NTOK; i++) mpos[i] = (int32_t)tu_int(0, ROWS - 1);
     for (int b = 0; b < B; b++) seq_start[b] = tu_int(0, 5000);
     cfg.rotary_dim = D;
     cfg_yarn.rotary_dim = D, cfg_yarn.scaling = ROPE_SCALING_YARN, cfg_yarn.factor = 8;

@@ -8,8 +8,8 @@
  * values, attribute bytes, frequency configuration), places each tensor in an exactly sized heap
  * block with canaries in every gap and output, calls, and checks the contract.
  *
- * Adding an operator (e.g. rope_vllm_*) is one row per entry point plus its builder: see the
- * comment above ops_table[].
+ * Adding an operator is one row per entry point plus its builder (as the ONNX, ATB and vLLM rows):
+ * see the comment above ops_table[].
  */
 #ifndef ROPE_FUZZ_OPS_H
 #define ROPE_FUZZ_OPS_H
@@ -25,7 +25,10 @@ enum { FZ_MAX_T = 8, FZ_MAX_VALS = 64, FZ_ATTR_BYTES = 64 };
 typedef struct fz_call {
     rope_tensor t[FZ_MAX_T];
     int null_t[FZ_MAX_T];               /* the argument is a NULL pointer */
-    int head_rows[FZ_MAX_T];            /* a 4-D tensor's row is dims[2]*dims[3] (ATB query/key) */
+    int head_rows[FZ_MAX_T];            /* 1: a 4-D tensor's row is dims[2]*dims[3] (ATB query/key);
+                                         * 2: vLLM's rule, a 3-D tensor's row is dims[1]*dims[2] when
+                                         * slot vllm_pos - 1 (positions) has one token dim */
+    int vllm_pos;                       /* vLLM entries: the positions slot + 1 (rope_vllm_attrs in attrs) */
     int64_t lo[FZ_MAX_T], hi[FZ_MAX_T]; /* integer inputs: values drawn from [lo, hi] ... */
     int64_t vals[FZ_MAX_T][FZ_MAX_VALS]; /* ... unless n_vals > 0: these, repeated */
     int n_vals[FZ_MAX_T];

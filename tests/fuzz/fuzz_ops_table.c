@@ -106,17 +106,18 @@ static rope_status c_onnx_fly_bwd(rope_context *x, const fz_call *c, const rope_
 }
 
 /* The lifecycle as one call: create, setup, execute, destroy (the first failure is the result). A
- * NULL argument cannot be put in a pack: position_ids is then left out, another input is zeroed. */
+ * NULL argument cannot be put in a pack: slot `omittable` (ONNX's position_ids) is then left out,
+ * another input is zeroed (rank 0: rejected, or vLLM's key absent as rope.h says). */
 static rope_status lifecycle(rope_context *x, rope_operation *op, rope_status st, int n_in, int n_out,
                              const rope_tensor *const *in, const rope_tensor *const *out, int infer_only,
-                             rope_tensor *inferred) {
+                             rope_tensor *inferred, int omittable) {
     if (st != ROPE_OK) return st;
     rope_tensor ins[FZ_MAX_T], outs[2];
     memset(ins, 0, sizeof ins), memset(outs, 0, sizeof outs);
     int n = 0;
     for (int i = 0; i < n_in; i++)
         if (in[i]) ins[n++] = *in[i];
-        else if (!(i == 3 && n_in == 4)) n++; /* a zeroed descriptor: rejected */
+        else if (i != omittable) n++; /* a zeroed descriptor: rejected, or (vLLM's key) absent */
     for (int i = 0; i < n_out; i++)
         if (out[i]) outs[i] = *out[i];
     if (infer_only) st = rope_operation_infer_shape(op, ins, (size_t)n, inferred, (size_t)n_out);
@@ -133,13 +134,13 @@ static rope_status c_op_onnx(rope_context *x, const fz_call *c, const rope_tenso
                              const rope_tensor *const *out) {
     rope_operation *op = NULL;
     rope_status st = rope_operation_create_onnx(ONNX_ATTRS(c), &op);
-    return lifecycle(x, op, st, 4, 1, in, out, 0, NULL);
+    return lifecycle(x, op, st, 4, 1, in, out, 0, NULL, 3);
 }
 static rope_status i_op_onnx(const fz_call *c, const rope_tensor *const *in, rope_tensor *out) {
     rope_operation *op = NULL;
     rope_status st = rope_operation_create_onnx(ONNX_ATTRS(c), &op);
     const rope_tensor *none[1] = {NULL};
-    return lifecycle(NULL, op, st, 4, 1, in, none, 1, out);
+    return lifecycle(NULL, op, st, 4, 1, in, none, 1, out, 3);
 }
 
 /* ---- ATB: slots query, key, cos, sin, seqlen | ropeQ, ropeK; on the fly query, key, seqlen,
@@ -221,13 +222,116 @@ static rope_status c_op_atb(rope_context *x, const fz_call *c, const rope_tensor
                             const rope_tensor *const *out) {
     rope_operation *op = NULL;
     rope_status st = rope_operation_create_atb(ATB_PARAM(c), &op);
-    return lifecycle(x, op, st, 5, 2, in, out, 0, NULL);
+    return lifecycle(x, op, st, 5, 2, in, out, 0, NULL, -1);
 }
 static rope_status i_op_atb(const fz_call *c, const rope_tensor *const *in, rope_tensor *out) {
     rope_operation *op = NULL;
     rope_status st = rope_operation_create_atb(ATB_PARAM(c), &op);
     const rope_tensor *none[2] = {NULL, NULL};
-    return lifecycle(NULL, op, st, 5, 2, in, none, 1, out);
+    return lifecycle(NULL, op, st, 5, 2, in, none, 1, out, -1);
+}
+
+/* ---- vLLM: slots positions, query, key, cos_sin_cache | query_out, key_out; on the fly query, key,
+ * positions | query_out, key_out ---------------------------------------------------------------- */
+
+/* Positions (slot p, values in [0, hi]), query and key (slots q, q+1; key absent at times) and the
+ * outputs (slots o, o+1) of a valid vLLM call, plain or MRoPE; returns rot. */
+static int64_t vllm_qk(fz_call *c, int p, int q, int o, int64_t hi) {
+    rope_dtype dt = float_dtype();
+    int64_t hs = tu_int(2, 17), rot = 2 * tu_int(1, hs / 2), half = rot / 2;
+    int64_t hq = tu_int(0, 3), hk = tu_int(0, 2), B = tu_int(1, 3), S = tu_int(0, 4), T = B * S;
+    rope_vllm_attrs a = ROPE_VLLM_ATTRS_INIT;
+    a.head_size = hs;
+    a.is_neox = (int32_t)tu_int(0, 1);
+    if (half >= 3 && tu_int(0, 2) == 0) { /* MRoPE: m positive sections summing to rot/2 */
+        a.n_mrope_section = half >= 4 && tu_int(0, 1) ? 4 : 3;
+        a.mrope_interleaved = a.n_mrope_section == 3 && tu_int(0, 1);
+        int64_t left = half;
+        for (int i = 0; i < a.n_mrope_section - 1; i++) {
+            a.mrope_section[i] = tu_int(1, left - (a.n_mrope_section - 1 - i));
+            left -= a.mrope_section[i];
+        }
+        a.mrope_section[a.n_mrope_section - 1] = left;
+    }
+    memcpy(c->attrs, &a, sizeof a);
+    int m = a.n_mrope_section, form = (int)tu_int(0, 2); /* [T, H*hs], [B, S, H*hs], [T, H, hs] */
+    rope_dtype pdt = tu_int(0, 3) == 0 ? ROPE_I32 : ROPE_I64;
+    if (form == 1) {
+        if (m) fz_tensor(c, p, pdt, 3, m, B, S, 0);
+        else fz_tensor(c, p, pdt, 2, B, S, 0, 0);
+        fz_tensor(c, q, dt, 3, B, S, hq * hs, 0);
+        fz_tensor(c, q + 1, dt, 3, B, S, hk * hs, 0);
+    } else {
+        if (m) fz_tensor(c, p, pdt, 2, m, T, 0, 0);
+        else fz_tensor(c, p, pdt, 1, T, 0, 0, 0);
+        if (form == 2) {
+            fz_tensor(c, q, dt, 3, T, hq, hs, 0);
+            fz_tensor(c, q + 1, dt, 3, T, hk, hs, 0);
+        } else {
+            fz_tensor(c, q, dt, 2, T, hq * hs, 0, 0);
+            fz_tensor(c, q + 1, dt, 2, T, hk * hs, 0, 0);
+        }
+    }
+    c->lo[p] = 0, c->hi[p] = hi;
+    c->vllm_pos = p + 1;
+    c->head_rows[q] = c->head_rows[q + 1] = c->head_rows[o] = c->head_rows[o + 1] = 2;
+    c->t[o] = c->t[q], c->t[o + 1] = c->t[q + 1];
+    if (tu_int(0, 3) == 0) c->null_t[q + 1] = c->null_t[o + 1] = 1; /* query only */
+    return rot;
+}
+
+static void b_vllm(fz_call *c) {
+    int64_t P = tu_int(1, 8), rot = vllm_qk(c, 0, 1, 4, P - 1);
+    fz_tensor(c, 3, c->t[1].dtype != ROPE_F32 && tu_int(0, 2) == 0 ? ROPE_F32 : c->t[1].dtype, 2, P, rot, 0, 0);
+}
+
+static void b_vllm_fly(fz_call *c) {
+    int64_t rot = vllm_qk(c, 2, 0, 3, 5000);
+    freq_of(c, rot);
+    c->pos_slot = 2;
+    c->kind = ROPE_POSITIONS_PER_TOKEN;
+    c->cs_dtype = c->t[0].dtype != ROPE_F32 && tu_int(0, 1) ? ROPE_F32 : ROPE_DTYPE_INVALID;
+}
+
+#define VLLM_ATTRS(c) ((c)->attrs_null ? NULL : (const rope_vllm_attrs *)(const void *)(c)->attrs)
+
+static rope_status c_vllm(rope_context *x, const fz_call *c, const rope_tensor *const *in, const rope_tensor *const *out) {
+    return rope_vllm_rotary_embedding(x, VLLM_ATTRS(c), in[0], in[1], in[2], in[3], out[0], out[1]);
+}
+static rope_status c_vllm_bwd(rope_context *x, const fz_call *c, const rope_tensor *const *in,
+                              const rope_tensor *const *out) {
+    return rope_vllm_rotary_embedding_backward(x, VLLM_ATTRS(c), in[0], in[1], in[2], in[3], out[0], out[1]);
+}
+static rope_status i_vllm(const fz_call *c, const rope_tensor *const *in, rope_tensor *out) {
+    return rope_vllm_infer(VLLM_ATTRS(c), in[0], in[1], in[2], in[3], &out[0], &out[1]);
+}
+static rope_status c_vllm_fly(rope_context *x, const fz_call *c, const rope_tensor *const *in,
+                              const rope_tensor *const *out) {
+    rope_fly f = fz_fly(c, in);
+    return rope_vllm_rotary_embedding_fly(x, VLLM_ATTRS(c), in[0], in[1], c->fly_null ? NULL : &f, out[0], out[1]);
+}
+static rope_status c_vllm_fly_bwd(rope_context *x, const fz_call *c, const rope_tensor *const *in,
+                                  const rope_tensor *const *out) {
+    rope_fly f = fz_fly(c, in);
+    return rope_vllm_rotary_embedding_fly_backward(x, VLLM_ATTRS(c), in[0], in[1], c->fly_null ? NULL : &f, out[0],
+                                                   out[1]);
+}
+static rope_status c_op_vllm(rope_context *x, const fz_call *c, const rope_tensor *const *in,
+                             const rope_tensor *const *out) {
+    rope_operation *op = NULL;
+    rope_status st = rope_operation_create_vllm(VLLM_ATTRS(c), &op);
+    return lifecycle(x, op, st, 4, 2, in, out, 0, NULL, -1);
+}
+static rope_status i_op_vllm(const fz_call *c, const rope_tensor *const *in, rope_tensor *out) {
+    rope_operation *op = NULL;
+    rope_status st = rope_operation_create_vllm(VLLM_ATTRS(c), &op);
+    const rope_tensor *none[2] = {NULL, NULL};
+    st = lifecycle(NULL, op, st, 4, 2, in, none, 1, out, -1);
+    /* A key of rank 0 (or NULL, zeroed in the pack) is absent for the operation (rope.h): it then
+     * ignores key_out and infers it as absent (rank 0), which is checked here in place of the
+     * descriptor given (the reproducer crash-64ce88e3... has a rank-0 key). */
+    if (st == ROPE_OK && (!in[2] || in[2]->rank == 0) && out[1].rank == 0) out[1] = c->t[5];
+    return st;
 }
 
 /* ---- rope_cache_fill: no inputs | cos, sin; the attributes are its scalar arguments ----------- */
@@ -255,13 +359,9 @@ static rope_status c_cache(rope_context *x, const fz_call *c, const rope_tensor 
 }
 
 /*
- * One row per entry point: name, inputs, outputs, attribute bytes, builder, call, inference.
- * The vLLM operator (rope_vllm_*, on its own branch) goes here after the merge: a builder like
- * b_onnx (positions [T] i64 in [0, P), query [T, H*head_size], key [T, K*head_size] or NULL,
- * cos_sin_cache [P, rot]; outputs query_out, key_out, dense or in place; a rope_vllm_attrs in
- * c->attrs) and rows for rope_vllm_rotary_embedding (+ rope_vllm_infer), _backward, the
- * lifecycle through rope_operation_create_vllm, and the on-the-fly pair (positions slot as in
- * b_onnx_fly).
+ * One row per entry point: name, inputs, outputs, attribute bytes, builder, call, inference. New
+ * rows go at the end: byte 0 of a corpus file picks its row (modulo the count), so appending keeps
+ * the committed seeds and reproducers on the rows they were made for.
  */
 const fz_entry ops_table[] = {
     {"rope_onnx_rotary_embedding", 4, 1, sizeof(rope_onnx_attrs), b_onnx, c_onnx, i_onnx},
@@ -275,5 +375,10 @@ const fz_entry ops_table[] = {
     {"rope_atb_rope_fly_backward", 4, 2, sizeof(rope_atb_param), b_atb_fly, c_atb_fly_bwd, NULL},
     {"rope_operation_", 5, 2, sizeof(rope_atb_param), b_atb, c_op_atb, i_op_atb},
     {"rope_cache_fill", 0, 2, sizeof(cache_attrs), b_cache, c_cache, NULL},
+    {"rope_vllm_rotary_embedding", 4, 2, sizeof(rope_vllm_attrs), b_vllm, c_vllm, i_vllm},
+    {"rope_vllm_rotary_embedding_backward", 4, 2, sizeof(rope_vllm_attrs), b_vllm, c_vllm_bwd, NULL},
+    {"rope_vllm_rotary_embedding_fly", 3, 2, sizeof(rope_vllm_attrs), b_vllm_fly, c_vllm_fly, NULL},
+    {"rope_vllm_rotary_embedding_fly_backward", 3, 2, sizeof(rope_vllm_attrs), b_vllm_fly, c_vllm_fly_bwd, NULL},
+    {"rope_operation_", 4, 2, sizeof(rope_vllm_attrs), b_vllm, c_op_vllm, i_op_vllm},
 };
 const size_t ops_table_size = sizeof ops_table / sizeof ops_table[0];
