@@ -442,12 +442,17 @@ typedef enum rope_scaling {
     ROPE_SCALING_LONGROPE = 5  /* "longrope" (Phi-3) */
 } rope_scaling;
 
+/* The widest rotary_dim a configuration takes (model heads rotate 64 to 512 elements); a bound that
+ * keeps the frequency tables of a call, computed even when it has nothing to rotate, small. */
+#define ROPE_MAX_ROTARY_DIM 65536
+
 /* A RoPE configuration: Hugging Face's rope_theta, rotary dimension and rope_scaling entries.
  * Zero-initialise it, then set what the model's config gives; a field left 0 takes the default in
  * its comment ("required" fields have none and fail with ROPE_ERROR_ATTRIBUTE when 0). */
 typedef struct rope_freq_config {
     double base;          /* rope_theta; 0: 10000. Must be finite and > 1 */
-    int64_t rotary_dim;   /* d, the rotated width of a head: even, > 0 (>= 4 for DYNAMIC). Required */
+    int64_t rotary_dim;   /* d, the rotated width of a head: even, 2 .. ROPE_MAX_ROTARY_DIM (>= 4 for
+                             DYNAMIC). Required */
     rope_scaling scaling; /* the method; 0: DEFAULT */
     double factor;        /* required (> 0 for LINEAR, >= 1 for DYNAMIC, YARN, LLAMA3); LONGROPE:
                              >= 1, needed only when attention_factor is 0. A config without one

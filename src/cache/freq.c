@@ -152,9 +152,9 @@ rope_status rope_freq_plan_make(const char *where, const rope_freq_config *cfg, 
     p.attention = 1.0;
     if (!finite_gt(p.base, 1.0))
         return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "base: expected a finite value > 1 (0: 10000), found %g", p.base);
-    if (cfg->rotary_dim <= 0 || cfg->rotary_dim % 2 != 0)
-        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "rotary_dim: expected an even number > 0, found %lld",
-                         (long long)cfg->rotary_dim);
+    if (cfg->rotary_dim <= 0 || cfg->rotary_dim % 2 != 0 || cfg->rotary_dim > ROPE_MAX_ROTARY_DIM)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "rotary_dim: expected an even number in [2, %d], found %lld",
+                         ROPE_MAX_ROTARY_DIM, (long long)cfg->rotary_dim);
     p.dim = cfg->rotary_dim;
     if (cfg->seq_len < 0)
         return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "seq_len: expected >= 0 (0: not given), found %lld",

@@ -246,7 +246,9 @@ static void errors(void) {
     ERR(e.base = NAN, "base");
     ERR(e.rotary_dim = 0, "rotary_dim");
     ERR(e.rotary_dim = -4, "rotary_dim");
-    ERR(e.rotary_dim = 7, "rotary_dim: expected an even number > 0, found 7");
+    ERR(e.rotary_dim = 7, "rotary_dim: expected an even number in [2, 65536], found 7");
+    ERR(e.rotary_dim = ROPE_MAX_ROTARY_DIM + 2, "rotary_dim: expected an even number in [2, 65536], found 65538");
+    ERR(e.rotary_dim = (int64_t)1 << 40, "rotary_dim"); /* would ask for terabytes of frequency tables */
     ERR(e.seq_len = -1, "seq_len");
 
     c.scaling = ROPE_SCALING_LINEAR, c.factor = 2;
