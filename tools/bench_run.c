@@ -207,14 +207,6 @@ static rope_status call_kernel(bench_data *d, rope_context *ctx) {
     return rope_atb_rope(ctx, &param, &q, &k, &cos, &sin, &seqlen, &rq, &rk);
 }
 
-/* Part `part` of `parts` of the copy, in 64-byte aligned slices. */
-static void copy_part(bench_data *d, size_t part, size_t parts) {
-    size_t lines = d->copy_bytes / 64;
-    size_t lo = (size_t)((uint64_t)lines * part / parts) * 64;
-    size_t hi = part + 1 == parts ? d->copy_bytes : (size_t)((uint64_t)lines * (part + 1) / parts) * 64;
-    memcpy((char *)d->copy_dst + lo, (const char *)d->copy_src + lo, hi - lo);
-}
-
 typedef struct host_copy {
     bench_data *d;
     size_t parts;
@@ -222,7 +214,7 @@ typedef struct host_copy {
 
 static void host_copy_task(void *arg, int64_t i) {
     host_copy *h = arg;
-    copy_part(h->d, (size_t)i, h->parts);
+    copy_slice(h->d->copy_dst, h->d->copy_src, h->d->copy_bytes, (size_t)i, h->parts);
 }
 
 /* The copy runs on the threads a kernel call of these bytes gets (rope.h, rope_context_options), so
@@ -262,7 +254,7 @@ static rope_status call_kernel_split(bench_data *d, rope_context *ctx) {
 /* The copy on the same workers: worker i copies part i of n. */
 static void copy_task(void *arg, int64_t i) {
     bench_data *d = arg;
-    copy_part(d, (size_t)i, (size_t)d->n_split);
+    copy_slice(d->copy_dst, d->copy_src, d->copy_bytes, (size_t)i, (size_t)d->n_split);
 }
 
 static rope_status call_copy_split(bench_data *d, rope_context *ctx) {

@@ -25,11 +25,11 @@ typedef struct worker_arg {
     int index;
 } worker_arg;
 
-static void copy_slice(const copy_team *t, int part) {
-    size_t lines = t->bytes / 64;
-    size_t lo = (size_t)((uint64_t)lines * (uint64_t)part / (uint64_t)t->parts) * 64;
-    size_t hi = part + 1 == t->parts ? t->bytes : (size_t)((uint64_t)lines * (uint64_t)(part + 1) / (uint64_t)t->parts) * 64;
-    memcpy(t->dst + lo, t->src + lo, hi - lo);
+void copy_slice(void *dst, const void *src, size_t bytes, size_t part, size_t parts) {
+    size_t lines = bytes / 64;
+    size_t lo = (size_t)((uint64_t)lines * part / parts) * 64;
+    size_t hi = part + 1 == parts ? bytes : (size_t)((uint64_t)lines * (part + 1) / parts) * 64;
+    memcpy((char *)dst + lo, (const char *)src + lo, hi - lo);
 }
 
 static void *worker(void *p) {
@@ -38,7 +38,7 @@ static void *worker(void *p) {
     for (;;) {
         pthread_barrier_wait(&t->start);
         if (t->parts == 0) break;
-        if (a->index < t->parts) copy_slice(t, a->index);
+        if (a->index < t->parts) copy_slice(t->dst, t->src, t->bytes, (size_t)a->index, (size_t)t->parts);
         pthread_barrier_wait(&t->done);
     }
     free(a);
@@ -94,6 +94,6 @@ void copy_team_run(copy_team *t, void *dst, const void *src, size_t bytes, size_
     }
     t->dst = dst, t->src = src, t->bytes = bytes, t->parts = (int)k;
     pthread_barrier_wait(&t->start);
-    copy_slice(t, 0);
+    copy_slice(t->dst, t->src, t->bytes, 0, (size_t)t->parts);
     pthread_barrier_wait(&t->done);
 }

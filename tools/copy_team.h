@@ -21,4 +21,8 @@ void copy_team_run(copy_team *t, void *dst, const void *src, size_t bytes, size_
  * copy run on other threads (a host's parallel-for). */
 size_t copy_split_parts(int threads, size_t bytes, size_t moved);
 
+/* Copies part `part` of `parts` of the bytes: a 64-byte aligned slice, so threads never share a
+ * cache line. */
+void copy_slice(void *dst, const void *src, size_t bytes, size_t part, size_t parts);
+
 #endif
