@@ -446,6 +446,10 @@ typedef enum rope_scaling {
  * keeps the frequency tables of a call, computed even when it has nothing to rotate, small. */
 #define ROPE_MAX_ROTARY_DIM 65536
 
+/* The largest attention factor a configuration may give (the largest float16), so that every cos/sin
+ * value of a table is finite in every dtype. */
+#define ROPE_MAX_ATTENTION 65504.0
+
 /* A RoPE configuration: Hugging Face's rope_theta, rotary dimension and rope_scaling entries.
  * Zero-initialise it, then set what the model's config gives; a field left 0 takes the default in
  * its comment ("required" fields have none and fail with ROPE_ERROR_ATTRIBUTE when 0). */
@@ -481,8 +485,9 @@ typedef struct rope_freq_config {
  * The inverse frequencies inv_freq[0 .. rotary_dim/2) of `cfg` (the formulas above, in float64) and,
  * when attention_scale is not NULL, the factor that multiplies cos and sin.
  * Errors: NULL_ARGUMENT (cfg or inv_freq), ATTRIBUTE (a field outside its domain, or a configuration
- * whose frequencies come out non-finite or not positive; the message names the field, the expected
- * domain and the value found). Nothing is written on failure. Thread-safe.
+ * whose frequencies come out non-finite or not positive, or whose attention factor exceeds
+ * ROPE_MAX_ATTENTION; the message names the field, the expected domain and the value found). Nothing
+ * is written on failure. Thread-safe.
  */
 ROPE_API rope_status rope_freq_compute(const rope_freq_config *cfg, double *inv_freq, double *attention_scale);
 

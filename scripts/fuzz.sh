@@ -7,11 +7,14 @@
 # tests/fuzz/corpus/<target>/ (commit it: `make test` then replays it forever) and fails the script.
 # Prints executions, coverage (edges: cov, features: ft) and the corpus size per target.
 #   usage: scripts/fuzz.sh [SECONDS] [TARGET...]      (targets: tensor_proto onnx_model cli_args api ops)
+# Without targets it also runs the Python config reader's mutation test (python/tests/test_config_fuzz.py)
+# for about SECONDS, when `make` has built the Python package.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
+explicit_targets=$#
 [ ${#targets[@]} -gt 0 ] || targets=(tensor_proto onnx_model cli_args api ops)
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 build=${FUZZ_BUILD:-build-fuzz}
@@ -59,5 +62,18 @@ for t in "${targets[@]}"; do
   printf '%-14s %12s %9s %8s %8s %7s  %s\n' "$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$result"
 done
 echo "fuzz: $total executions in $(( $(date +%s) - start )) s (${seconds} s per target, $jobs at a time)"
+
+# The Python package's config reader (librope.cos_sin on mutated Hugging Face configs), when the normal
+# build has the package (build/python, made by `make`): about SECONDS of random cases.
+if [ "$explicit_targets" -eq 0 ] && [ -d build/python/librope ] && PYTHONPATH=build/python python3 -c "import librope" 2>/dev/null; then
+  iters=$((seconds * 20000))
+  if PYTHONPATH=build/python ROPE_PY_FUZZ_ITERS=$iters python3 -m pytest -q -p no:cacheprovider \
+       python/tests/test_config_fuzz.py >"$build/fuzz-logs/pyconfig.log" 2>&1; then
+    echo "fuzz: Python config reader: $iters mutated configs, no finding"
+  else
+    echo "fuzz: Python config reader: FOUND (see $build/fuzz-logs/pyconfig.log)"
+    status=1
+  fi
+fi
 [ "$status" = 0 ] || echo "fuzz: findings above; their inputs are in tests/fuzz/corpus/<target>/ (logs: $build/fuzz-logs/)"
 exit "$status"

@@ -29,10 +29,43 @@ def rope_config(config, *, seq_len=0):
     (default, linear, dynamic, yarn, llama3, longrope; Qwen2-VL's mrope is default) and
     max_position_embeddings, read as transformers' rope initialisation functions read them.
     seq_len: the sequence length the cache serves (dynamic and longrope scale by it; 0: as at model
-    initialisation)."""
+    initialisation). A config that is not what Hugging Face writes (a key missing, a value of the
+    wrong type) raises ValueError naming the field, never another exception; values the library
+    rejects raise RopeError (a ValueError) from cos_sin."""
     c = _load(config)
-    head_dim = c.get("head_dim") or c["hidden_size"] // c["num_attention_heads"]
-    dim = int(head_dim * (c.get("partial_rotary_factor") or 1.0))
+    try:
+        out = _read_config(c, seq_len)
+    except KeyError as e:
+        raise ValueError(f"librope.cos_sin: config: {e.args[0]!r} is missing") from None
+    except (TypeError, ValueError, ZeroDivisionError, AttributeError, OverflowError) as e:
+        raise ValueError(f"librope.cos_sin: config: {e}") from None
+    if out["rotary_dim"] > _core.max_rotary_dim:  # before cos_sin allocates its tables
+        raise ValueError(f"librope.cos_sin: config: the rotary dimension (head_dim x partial_rotary_factor) "
+                         f"must be at most {_core.max_rotary_dim}, found {out['rotary_dim']}")
+    return out
+
+
+def _int(c, key):
+    v = c[key]
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise TypeError(f"{key!r} must be an integer, found {v!r}")
+    return v
+
+
+def _real(c, key, default):
+    v = c.get(key)
+    if v is None or v == 0:
+        return default
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise TypeError(f"{key!r} must be a number, found {v!r}")
+    return float(v)
+
+
+def _read_config(c, seq_len):
+    if not isinstance(c, dict):
+        raise TypeError(f"a config is a JSON object, got {type(c).__name__}")
+    head_dim = _int(c, "head_dim") if c.get("head_dim") else _int(c, "hidden_size") // _int(c, "num_attention_heads")
+    dim = int(head_dim * _real(c, "partial_rotary_factor", 1.0))
     rs = c.get("rope_scaling") or {}
     kind = rs.get("rope_type", rs.get("type", "default"))
     if kind not in _SCALING:

@@ -207,6 +207,13 @@ rope_status rope_freq_plan_make(const char *where, const rope_freq_config *cfg, 
     }
     case ROPE_SCALING_LONGROPE: ROPE_TRY(plan_longrope(where, cfg, &p)); break;
     }
+    /* Every value is attention * cos or sin: above the largest float16 it would round to infinity in
+     * an f16 table (and, far larger, in f32), which no model means. */
+    if (!(p.attention <= ROPE_MAX_ATTENTION))
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
+                         "attention factor %g (attention_factor, or from mscale / mscale_all_dim / factor): expected at "
+                         "most %g, so that every cos/sin value is finite in every dtype",
+                         p.attention, ROPE_MAX_ATTENTION);
     *plan = p;
     return ROPE_OK;
 }

@@ -249,6 +249,11 @@ static void errors(void) {
     ERR(e.rotary_dim = 7, "rotary_dim: expected an even number in [2, 65536], found 7");
     ERR(e.rotary_dim = ROPE_MAX_ROTARY_DIM + 2, "rotary_dim: expected an even number in [2, 65536], found 65538");
     ERR(e.rotary_dim = (int64_t)1 << 40, "rotary_dim"); /* would ask for terabytes of frequency tables */
+    /* an attention factor whose cos/sin would round to infinity (found by the Python config fuzzer) */
+    c.scaling = ROPE_SCALING_YARN, c.factor = 8, c.original_max_position_embeddings = 4096;
+    ERR((e.mscale = 1e308, e.mscale_all_dim = 0.5), "attention factor");
+    ERR(e.attention_factor = 70000, "attention factor");
+    c.scaling = ROPE_SCALING_DEFAULT, c.factor = 0, c.original_max_position_embeddings = 0;
     ERR(e.seq_len = -1, "seq_len");
 
     c.scaling = ROPE_SCALING_LINEAR, c.factor = 2;
