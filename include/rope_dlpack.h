@@ -40,7 +40,7 @@ extern "C" {
  * row stride below the row length: what the library cannot address). *out is unchanged on failure.
  * Thread-safe.
  */
-rope_status rope_tensor_from_dlpack(const DLTensor *src, const char *name, int row_rank, rope_tensor *out);
+ROPE_API rope_status rope_tensor_from_dlpack(const DLTensor *src, const char *name, int row_rank, rope_tensor *out);
 
 #ifdef __cplusplus
 }
