@@ -197,6 +197,13 @@ static void mark_rows(const fz_call *c, layout *l, int o) {
     for (int d = 0; d < t->rank; d++) n *= t->dims[d];
     if (n <= 0 || row <= 0 || !t->data) return;
     int64_t stride = t->row_stride ? t->row_stride : row;
+    /* an ignored output's descriptor may be anything (a negative or huge stride: reproducer
+     * crash-2d7fa11e...): only rows that lie inside its block are marked */
+    if (stride < row || n / row - 1 > (INT64_MAX - row) / stride) return;
+    uint64_t elems = (uint64_t)((n / row - 1) * stride + row);
+    if (elems > UINT64_MAX / es) return;
+    uint64_t extent = elems * es;
+    if (l->off[o] > l->size[l->home[o]] || extent > l->size[l->home[o]] - l->off[o]) return;
     unsigned char *w = l->writable[l->home[o]];
     for (int64_t r = 0; r < n / row; r++) memset(w + l->off[o] + (size_t)(r * stride) * es, 1, (size_t)row * es);
 }
