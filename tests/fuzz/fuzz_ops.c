@@ -194,8 +194,11 @@ static void mark_rows(const fz_call *c, layout *l, int o) {
     if (t->rank < 0 || t->rank > ROPE_MAX_RANK) return;
     int64_t row = t->rank ? row_len(c, o) : 1, n = 1;
     size_t es = rope_dtype_size(t->dtype);
-    for (int d = 0; d < t->rank; d++) n *= t->dims[d];
-    if (n <= 0 || row <= 0 || !t->data) return;
+    for (int d = 0; d < t->rank; d++) {
+        if (t->dims[d] < 0 || (t->dims[d] > 0 && n > INT64_MAX / t->dims[d])) return; /* ignored, garbage */
+        n *= t->dims[d];
+    }
+    if (n <= 0 || row <= 0 || es == 0 || !t->data) return;
     int64_t stride = t->row_stride ? t->row_stride : row;
     /* an ignored output's descriptor may be anything (a negative or huge stride: reproducer
      * crash-2d7fa11e...): only rows that lie inside its block are marked */
