@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The one rounding of a float64 cos/sin value to a cache dtype, shared by rope_cache_fill and the
- * on-the-fly rows (engine/rows.c), so a value computed inside an operator is bitwise the value the
+ * on-the-fly rows (cossin/fly_rows.c), so a value computed inside an operator is bitwise the value the
  * cache would hold.
  *
  * Narrowing float64 to float16 / bfloat16 through an ordinary float32 would round twice (a float32

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The error bound engine/rows.c relies on to make on-the-fly values bitwise the cache's: a value
+ * The error bound cossin/fly_rows.c relies on to make on-the-fly values bitwise the cache's: a value
  * v = ca*ct -+ sa*st built from the anchor cos/sin(P * inv) and the step cos/sin(j * inv) (both from
  * rope_angle_sincos) differs from w = rope_angle_sincos(P + j, inv) by at most K * 2^-53 * T, where
- * T = |ca*ct| + |sa*st| is the size of the terms. rows.c brackets v with 2^-44 * T; this measures
+ * T = |ca*ct| + |sa*st| is the size of the terms. fly_rows.c brackets v with 2^-44 * T; this measures
  * |v - w| / T over random anchors up to 2^30, steps up to 127 and frequencies from 1 down to 1e-7,
  * and requires it below 2^-48: a 16-fold margin. Random data, fixed seed.
  */
@@ -29,6 +29,6 @@ int main(void) {
         if (rs > worst) worst = rs;
     }
     CHECK(worst < 0x1p-48, "worst |v - w| / T = 2^%.2f", log2(worst));
-    printf("worst |v - w| / T = 2^%.2f (rows.c brackets with 2^-44)\n", log2(worst));
+    printf("worst |v - w| / T = 2^%.2f (fly_rows.c brackets with 2^-44)\n", log2(worst));
     return tu_finish();
 }
