@@ -15,7 +15,7 @@ static float qkv[T * WIDTH], before[T * WIDTH], cache[P * ROT];
 
 int main(void) {
     /* The cache: Llama-style frequencies, [cos | sin] rows for positions 0..P-1. */
-    rope_freq_config cfg = {0};
+    rope_freq_config cfg = ROPE_FREQ_CONFIG_INIT;
     cfg.rotary_dim = ROT;
     cfg.base = 500000;
     rope_tensor cs = {cache, ROPE_F32, 2, {P, ROT}, 0};

@@ -387,7 +387,8 @@ ROPE_API rope_status rope_operation_execute(rope_operation *op, const rope_varia
 /*
  * The cos/sin tables the operators above take, computed from a model's RoPE configuration as Hugging
  * Face transformers' rope initialisation functions define it (modeling_rope_utils.py: the default,
- * linear, dynamic, yarn, llama3 and longrope rope types), including context-extension scalings.
+ * linear, dynamic, yarn, llama3, longrope and proportional rope types), including context-extension
+ * scalings.
  *
  * Unlike the operators, these functions compute in float64: the inverse frequencies with libm pow and
  * log (Hugging Face evaluates them in float32), and each angle pos * inv_freq[i] as the exact product
@@ -429,6 +430,10 @@ ROPE_API rope_status rope_operation_execute(rope_operation *op, const rope_varia
  *             inv[i] = 1 / (ext[i] * base^e_i).
  *             attention = attention_factor when set; else 1 when factor <= 1; else
  *             sqrt(1 + ln(factor) / ln(orig)).
+ *   PROPORTIONAL  (Gemma 4 style; d is the whole head size, the table's width) with
+ *             n = rotated_pairs: inv[i] = (1 / base^e_i) / factor for i < n, and inv[i] = 0 for
+ *             n <= i < d/2, so those pairs get cos 1 and sin 0 (not rotated): the rotated pairs keep
+ *             the head size in their exponent.                                attention 1.
  *
  * Fields a method does not use are ignored (attention_factor too: only YARN and LONGROPE read it,
  * as in Hugging Face).
@@ -439,8 +444,21 @@ typedef enum rope_scaling {
     ROPE_SCALING_DYNAMIC = 2,  /* "dynamic" (dynamic NTK) */
     ROPE_SCALING_YARN = 3,     /* "yarn" */
     ROPE_SCALING_LLAMA3 = 4,   /* "llama3" (Llama 3.1) */
-    ROPE_SCALING_LONGROPE = 5  /* "longrope" (Phi-3) */
+    ROPE_SCALING_LONGROPE = 5, /* "longrope" (Phi-3) */
+    ROPE_SCALING_PROPORTIONAL = 6 /* "proportional" (Gemma 4 style: partial rotation, head-size exponent) */
 } rope_scaling;
+
+/* The name Hugging Face's rope_type gives `scaling` ("default", "linear", "dynamic", "yarn",
+ * "llama3", "longrope", "proportional"); NULL for a value that is not a rope_scaling (so a caller
+ * can list every name by counting up from 0 until NULL). The string is static. Thread-safe. */
+ROPE_API const char *rope_scaling_name(rope_scaling scaling);
+
+/* The rope_scaling a Hugging Face rope_type names: every name rope_scaling_name returns, and the
+ * aliases transformers itself reads as one of them: "mrope" (Qwen2-VL / Qwen2.5-VL configs) is
+ * DEFAULT, since their configuration maps it to the default frequencies. Names are case-sensitive.
+ * Errors: NULL_ARGUMENT (name or out is NULL), ATTRIBUTE (a name that is none of these: the message
+ * quotes it and lists the known names). *out is written only on success. Thread-safe. */
+ROPE_API rope_status rope_scaling_from_name(const char *name, rope_scaling *out);
 
 /* The widest rotary_dim a configuration takes (model heads rotate 64 to 512 elements); a bound that
  * keeps the frequency tables of a call, computed even when it has nothing to rotate, small. */
@@ -451,16 +469,24 @@ typedef enum rope_scaling {
 #define ROPE_MAX_ATTENTION 65504.0
 
 /* A RoPE configuration: Hugging Face's rope_theta, rotary dimension and rope_scaling entries.
- * Zero-initialise it, then set what the model's config gives; a field left 0 takes the default in
- * its comment ("required" fields have none and fail with ROPE_ERROR_ATTRIBUTE when 0). */
+ * Versioned like rope_context_options: start from ROPE_FREQ_CONFIG_INIT (struct_size set to the size
+ * this header knows, every other field 0), then set what the model's config gives; a field left 0
+ * takes the default in its comment ("required" fields have none and fail with ROPE_ERROR_ATTRIBUTE
+ * when 0). The library reads only the fields the caller's struct_size covers (later fields keep
+ * their 0 defaults), so a program built against an older header keeps working when fields are
+ * added. The oldest layout with struct_size ends after seq_len (rotated_pairs came later). A
+ * struct_size of 0 (a zero-initialised config), below that oldest layout, or above
+ * sizeof(rope_freq_config) is refused with ROPE_ERROR_ATTRIBUTE naming struct_size. */
 typedef struct rope_freq_config {
+    size_t struct_size;   /* sizeof(rope_freq_config), as ROPE_FREQ_CONFIG_INIT sets it */
     double base;          /* rope_theta; 0: 10000. Must be finite and > 1 */
     int64_t rotary_dim;   /* d, the rotated width of a head: even, 2 .. ROPE_MAX_ROTARY_DIM (>= 4 for
                              DYNAMIC). Required */
     rope_scaling scaling; /* the method; 0: DEFAULT */
     double factor;        /* required (> 0 for LINEAR, >= 1 for DYNAMIC, YARN, LLAMA3); LONGROPE:
                              >= 1, needed only when attention_factor is 0. A config without one
-                             means max_position_embeddings / original_max_position_embeddings */
+                             means max_position_embeddings / original_max_position_embeddings.
+                             PROPORTIONAL: > 0; 0: 1 */
     int64_t original_max_position_embeddings; /* orig, the pre-training context length (> 0):
                              required by DYNAMIC (Hugging Face's max_position_embeddings there),
                              YARN, LLAMA3 and LONGROPE */
@@ -479,15 +505,22 @@ typedef struct rope_freq_config {
     int64_t seq_len; /* DYNAMIC, LONGROPE: the sequence length the cache serves (Hugging Face's
                         forward uses the largest position + 1); 0: not given, as at model
                         initialisation (no dynamic scaling, short factors). Must be >= 0 */
+    int64_t rotated_pairs; /* PROPORTIONAL: n, the pairs that rotate (Hugging Face:
+                              int(partial_rotary_factor * head_dim // 2)); 0 .. rotary_dim/2, where
+                              0 means all of them. Other methods: must be 0 */
 } rope_freq_config;
+
+#define ROPE_FREQ_CONFIG_INIT                                                                                  \
+    {sizeof(rope_freq_config), 0.0, 0, ROPE_SCALING_DEFAULT, 0.0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0, NULL, \
+     NULL, 0, 0}
 
 /*
  * The inverse frequencies inv_freq[0 .. rotary_dim/2) of `cfg` (the formulas above, in float64) and,
  * when attention_scale is not NULL, the factor that multiplies cos and sin.
- * Errors: NULL_ARGUMENT (cfg or inv_freq), ATTRIBUTE (a field outside its domain, or a configuration
- * whose frequencies come out non-finite or not positive, or whose attention factor exceeds
- * ROPE_MAX_ATTENTION; the message names the field, the expected domain and the value found). Nothing
- * is written on failure. Thread-safe.
+ * Errors: NULL_ARGUMENT (cfg or inv_freq), ATTRIBUTE (struct_size, a field outside its domain, or a
+ * configuration whose frequencies come out non-finite or not positive (PROPORTIONAL's unrotated
+ * pairs are exactly 0), or whose attention factor exceeds ROPE_MAX_ATTENTION; the message names the
+ * field, the expected domain and the value found). Nothing is written on failure. Thread-safe.
  */
 ROPE_API rope_status rope_freq_compute(const rope_freq_config *cfg, double *inv_freq, double *attention_scale);
 

@@ -139,7 +139,7 @@ static rope_tensor tensor2(void *data, rope_dtype t, size_t d0, size_t d1) {
 static rope_status call_kernel(bench_data *d, rope_context *ctx) {
     const bench_case *c = &d->c;
     rope_freq_config freq;
-    memset(&freq, 0, sizeof freq);
+    freq = (rope_freq_config)ROPE_FREQ_CONFIG_INIT;
     freq.rotary_dim = (int64_t)c->rot;
     rope_fly fly;
     memset(&fly, 0, sizeof fly);

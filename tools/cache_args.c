@@ -13,26 +13,28 @@
 /* The rope_scaling keys, and which methods read each (bit i: rope_scaling i), to refuse a key the
  * method would ignore. */
 enum { CK_FACTOR, CK_ORIG, CK_LOW, CK_HIGH, CK_FAST, CK_SLOW, CK_ATT, CK_MSCALE, CK_MSCALE_ALL, CK_TRUNCATE,
-       CK_SHORT, CK_LONG, CK_COUNT };
+       CK_ROTATED, CK_SHORT, CK_LONG, CK_COUNT };
 static const char *const cache_key_names[CK_COUNT] = {
     "factor",           "original_max_position_embeddings", "low_freq_factor", "high_freq_factor",
     "beta_fast",        "beta_slow",                        "attention_factor", "mscale",
-    "mscale_all_dim",   "truncate",                         "short_factor",     "long_factor"};
+    "mscale_all_dim",   "truncate",                         "rotated_pairs",    "short_factor",
+    "long_factor"};
 #define CACHE_BIT(s) (1u << (s))
 #define U_LIN CACHE_BIT(ROPE_SCALING_LINEAR)
 #define U_DYN CACHE_BIT(ROPE_SCALING_DYNAMIC)
 #define U_YARN CACHE_BIT(ROPE_SCALING_YARN)
 #define U_L3 CACHE_BIT(ROPE_SCALING_LLAMA3)
 #define U_LONG CACHE_BIT(ROPE_SCALING_LONGROPE)
+#define U_PROP CACHE_BIT(ROPE_SCALING_PROPORTIONAL)
 static const unsigned cache_key_users[CK_COUNT] = {
-    U_LIN | U_DYN | U_YARN | U_L3 | U_LONG, /* factor */
-    U_DYN | U_YARN | U_L3 | U_LONG,         /* original_max_position_embeddings */
-    U_L3, U_L3,                             /* low/high_freq_factor */
-    U_YARN, U_YARN,                         /* beta_fast, beta_slow */
-    U_YARN | U_LONG,                        /* attention_factor */
-    U_YARN, U_YARN, U_YARN,                 /* mscale, mscale_all_dim, truncate */
-    U_LONG, U_LONG};                        /* short_factor, long_factor */
-static const char *const cache_type_names[] = {"default", "linear", "dynamic", "yarn", "llama3", "longrope"};
+    U_LIN | U_DYN | U_YARN | U_L3 | U_LONG | U_PROP, /* factor */
+    U_DYN | U_YARN | U_L3 | U_LONG,                  /* original_max_position_embeddings */
+    U_L3, U_L3,                                      /* low/high_freq_factor */
+    U_YARN, U_YARN,                                  /* beta_fast, beta_slow */
+    U_YARN | U_LONG,                                 /* attention_factor */
+    U_YARN, U_YARN, U_YARN,                          /* mscale, mscale_all_dim, truncate */
+    U_PROP,                                          /* rotated_pairs */
+    U_LONG, U_LONG};                                 /* short_factor, long_factor */
 
 static int cache_parse_i64(const char *s, int64_t *out) {
     char *end;
@@ -104,6 +106,7 @@ static int cache_parse_key(cache_args *a, char *kv, diag *err) {
     case CK_ATT: bad = cache_parse_f64(val, &c->attention_factor); break;
     case CK_MSCALE: bad = cache_parse_f64(val, &c->mscale); break;
     case CK_MSCALE_ALL: bad = cache_parse_f64(val, &c->mscale_all_dim); break;
+    case CK_ROTATED: bad = cache_parse_i64(val, &c->rotated_pairs); break;
     case CK_TRUNCATE:
         if (!strcmp(val, "true") || !strcmp(val, "1")) c->no_truncate = 0;
         else if (!strcmp(val, "false") || !strcmp(val, "0")) c->no_truncate = 1;
@@ -121,13 +124,17 @@ static int cache_parse_scaling(cache_args *a, const char *spec, diag *err) {
     strcpy(s, spec);
     char *colon = strchr(s, ':');
     if (colon) *colon = '\0';
-    int t = 0, n = (int)(sizeof cache_type_names / sizeof cache_type_names[0]);
-    while (t < n && strcmp(s, cache_type_names[t]) != 0) t++;
     int st = 0;
-    if (t == n) {
-        st = diag_set(err, "--scaling: unknown type '%s' (default, linear, dynamic, yarn, llama3, longrope)", s);
+    rope_scaling t;
+    if (rope_scaling_from_name(s, &t) == ROPE_OK) { /* the library's one table of names (and aliases) */
+        a->cfg.scaling = t;
     } else {
-        a->cfg.scaling = (rope_scaling)t;
+        char known[256] = "";
+        for (int i = 0; rope_scaling_name((rope_scaling)i); i++) {
+            size_t n = strlen(known);
+            snprintf(known + n, sizeof known - n, "%s%s", i ? ", " : "", rope_scaling_name((rope_scaling)i));
+        }
+        st = diag_set(err, "--scaling: unknown type '%s' (%s)", s, known);
     }
     for (char *kv = colon ? colon + 1 : NULL; st == 0 && kv && *kv;) {
         char *comma = strchr(kv, ',');
@@ -204,6 +211,7 @@ static int cache_set_option(cache_args *a, const char *name, const char *v, diag
 
 int cache_args_parse(cache_args *a, int argc, char **argv, diag *err) {
     memset(a, 0, sizeof *a);
+    a->cfg = (rope_freq_config)ROPE_FREQ_CONFIG_INIT;
     a->dtype = ROPE_F32;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i], *v = NULL;
@@ -234,7 +242,7 @@ int cache_args_parse(cache_args *a, int argc, char **argv, diag *err) {
     for (int k = 0; k < CK_COUNT; k++)
         if ((a->keys & (1u << k)) && !(cache_key_users[k] & CACHE_BIT(a->cfg.scaling)))
             return diag_set(err, "--scaling: %s scaling does not use %s (refused rather than ignored)",
-                            cache_type_names[a->cfg.scaling], cache_key_names[k]);
+                            rope_scaling_name(a->cfg.scaling), cache_key_names[k]);
     a->cfg.short_factor = a->list[0];
     a->cfg.long_factor = a->list[1];
     a->cfg.seq_len = a->have_seq_len ? a->seq_len : a->end;

@@ -72,6 +72,7 @@ static int freq_from_dict(PyObject *d, rp_freq *f) {
         return -1;
     }
     rope_freq_config *c = &f->cfg;
+    *c = (rope_freq_config)ROPE_FREQ_CONFIG_INIT;
     int64_t scaling = 0, no_truncate = 0;
     if (get_double(d, "base", &c->base) < 0 || get_i64(d, "rotary_dim", &c->rotary_dim) < 0 ||
         get_i64(d, "scaling", &scaling) < 0 || get_double(d, "factor", &c->factor) < 0 ||
@@ -81,6 +82,7 @@ static int freq_from_dict(PyObject *d, rp_freq *f) {
         get_double(d, "beta_slow", &c->beta_slow) < 0 || get_double(d, "mscale", &c->mscale) < 0 ||
         get_double(d, "mscale_all_dim", &c->mscale_all_dim) < 0 || get_i64(d, "no_truncate", &no_truncate) < 0 ||
         get_double(d, "attention_factor", &c->attention_factor) < 0 || get_i64(d, "seq_len", &c->seq_len) < 0 ||
+        get_i64(d, "rotated_pairs", &c->rotated_pairs) < 0 ||
         get_array(d, "short_factor", &f->short_factor) < 0 || get_array(d, "long_factor", &f->long_factor) < 0) {
         freq_free(f);
         return -1;
@@ -151,7 +153,41 @@ static PyObject *cache_fill(PyObject *self, PyObject *const *args, Py_ssize_t na
     Py_RETURN_NONE;
 }
 
+/* scaling_names() -> tuple of rope_scaling_name(0), (1), ...: the names the enum values carry */
+static PyObject *scaling_names(PyObject *self, PyObject *unused) {
+    (void)self, (void)unused;
+    Py_ssize_t n = 0;
+    while (rope_scaling_name((rope_scaling)n)) n++;
+    PyObject *t = PyTuple_New(n);
+    for (Py_ssize_t i = 0; t && i < n; i++) {
+        PyObject *name = PyUnicode_FromString(rope_scaling_name((rope_scaling)i));
+        if (!name) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, i, name);
+    }
+    return t;
+}
+
+/* scaling_from_name(name) -> int: rope_scaling_from_name (aliases included); RopeError otherwise */
+static PyObject *scaling_from_name(PyObject *self, PyObject *arg) {
+    (void)self;
+    const char *name = PyUnicode_Check(arg) ? PyUnicode_AsUTF8(arg) : NULL;
+    if (!name) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "librope: a rope_type name must be a str");
+        return NULL;
+    }
+    rope_scaling s;
+    rope_status st = rope_scaling_from_name(name, &s);
+    if (st != ROPE_OK) return rp_raise(st);
+    return PyLong_FromLong((long)s);
+}
+
 PyMethodDef rp_cache_methods[] = {
+    {"scaling_names", scaling_names, METH_NOARGS, "scaling_names() -> the rope_scaling names, by enum value"},
+    {"scaling_from_name", scaling_from_name, METH_O,
+     "scaling_from_name(name) -> the rope_scaling value of a rope_type name or alias"},
     {"freq_compute", freq_compute, METH_O, "freq_compute(config) -> (inv_freq, attention_scale)"},
     {"cache_fill", (PyCFunction)(void (*)(void))cache_fill, METH_FASTCALL,
      "cache_fill(config, pos_start, count, layout, rotary_coeff, cos, sin)"},

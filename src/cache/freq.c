@@ -8,6 +8,8 @@
  * the domains checked here are listed with rope_freq_config.
  */
 #include <math.h>
+#include <stddef.h>
+#include <string.h>
 
 #include "../core/internal.h"
 #include "../core/try.h"
@@ -19,7 +21,23 @@
 static int finite_ge(double v, double lo) { return isfinite(v) && v >= lo; }
 static int finite_gt(double v, double lo) { return isfinite(v) && v > lo; }
 
-static const char *const scaling_names[] = {"default", "linear", "dynamic", "yarn", "llama3", "longrope"};
+/* The oldest rope_freq_config with struct_size ends after seq_len; rotated_pairs came with PROPORTIONAL. */
+#define FREQ_CONFIG_V1_SIZE (offsetof(rope_freq_config, seq_len) + sizeof(int64_t))
+
+/* Copies the fields the caller's struct_size covers over a zeroed config (later fields keep their 0
+ * defaults), refusing a size that is no version of the struct. */
+static rope_status read_config(const char *where, const rope_freq_config *in, rope_freq_config *out) {
+    size_t n = in->struct_size;
+    if (n < FREQ_CONFIG_V1_SIZE || n > sizeof *out)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
+                         "cfg->struct_size: expected %zu (start from ROPE_FREQ_CONFIG_INIT; %zu for the oldest "
+                         "layout, without rotated_pairs), found %zu",
+                         sizeof *out, (size_t)FREQ_CONFIG_V1_SIZE, n);
+    memset(out, 0, sizeof *out);
+    memcpy(out, in, n);
+    out->struct_size = sizeof *out;
+    return ROPE_OK;
+}
 
 /* `factor` of a method that requires it: > 0 for linear, >= 1 for the context extensions. */
 static rope_status check_factor(const char *where, const char *method, double factor, double lo, int strict) {
@@ -138,13 +156,16 @@ static rope_status plan_longrope(const char *where, const rope_freq_config *cfg,
     return ROPE_OK;
 }
 
-rope_status rope_freq_plan_make(const char *where, const rope_freq_config *cfg, rope_freq_plan *plan) {
-    if (!cfg) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "cfg is NULL");
-    if ((unsigned)cfg->scaling > (unsigned)ROPE_SCALING_LONGROPE)
+rope_status rope_freq_plan_make(const char *where, const rope_freq_config *caller_cfg, rope_freq_plan *plan) {
+    if (!caller_cfg) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "cfg is NULL");
+    rope_freq_config full;
+    ROPE_TRY(read_config(where, caller_cfg, &full));
+    const rope_freq_config *cfg = &full;
+    const char *m = rope_scaling_name(cfg->scaling);
+    if (!m)
         return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
-                         "scaling: expected a rope_scaling value 0..5 (DEFAULT .. LONGROPE), found %d",
-                         (int)cfg->scaling);
-    const char *m = scaling_names[cfg->scaling];
+                         "scaling: expected a rope_scaling value 0..%d (DEFAULT .. PROPORTIONAL), found %d",
+                         (int)ROPE_SCALING_PROPORTIONAL, (int)cfg->scaling);
     rope_freq_plan p = {0};
     p.scaling = cfg->scaling;
     p.base = cfg->base == 0 ? 10000.0 : cfg->base;
@@ -159,6 +180,11 @@ rope_status rope_freq_plan_make(const char *where, const rope_freq_config *cfg, 
     if (cfg->seq_len < 0)
         return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "seq_len: expected >= 0 (0: not given), found %lld",
                          (long long)cfg->seq_len);
+    p.rotated = p.dim / 2;
+    if (cfg->scaling != ROPE_SCALING_PROPORTIONAL && cfg->rotated_pairs != 0)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
+                         "rotated_pairs: only proportional scaling reads it, expected 0 for %s, found %lld", m,
+                         (long long)cfg->rotated_pairs);
 
     switch (cfg->scaling) {
     case ROPE_SCALING_DEFAULT: break;
@@ -206,6 +232,16 @@ rope_status rope_freq_plan_make(const char *where, const rope_freq_config *cfg, 
         break;
     }
     case ROPE_SCALING_LONGROPE: ROPE_TRY(plan_longrope(where, cfg, &p)); break;
+    case ROPE_SCALING_PROPORTIONAL:
+        if (cfg->rotated_pairs < 0 || cfg->rotated_pairs > p.dim / 2)
+            return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
+                             "rotated_pairs: expected 0 .. rotary_dim/2 (%lld) for proportional scaling (0: all), "
+                             "found %lld",
+                             (long long)(p.dim / 2), (long long)cfg->rotated_pairs);
+        if (cfg->rotated_pairs > 0) p.rotated = cfg->rotated_pairs;
+        if (cfg->factor != 0) ROPE_TRY(check_factor(where, m, cfg->factor, 0.0, 1));
+        p.factor = cfg->factor == 0 ? 1.0 : cfg->factor;
+        break;
     }
     /* Every value is attention * cos or sin: above the largest float16 it would round to infinity in
      * an f16 table (and, far larger, in f32), which no model means. */
@@ -242,6 +278,7 @@ double rope_freq_plan_at(const rope_freq_plan *p, int64_t i) {
         return (1.0 - s) * inv / p->factor + s * inv;
     }
     case ROPE_SCALING_LONGROPE: return 1.0 / (p->ext[i] * pos_freq);
+    case ROPE_SCALING_PROPORTIONAL: return i < p->rotated ? (1.0 / pos_freq) / p->factor : 0.0;
     }
     return 0.0; /* unreachable: plans only hold valid methods */
 }
@@ -254,7 +291,8 @@ rope_status rope_freq_plan_fill(const char *where, const rope_freq_plan *p, doub
     for (int64_t i = 0; i < half; i++) {
         double v = rope_freq_plan_at(p, i);
         if (out) out[i] = v;
-        if (!finite_gt(v, 0))
+        int unrotated = i >= p->rotated; /* PROPORTIONAL's pairs past rotated_pairs: exactly 0 */
+        if (unrotated ? v != 0.0 : !finite_gt(v, 0))
             return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
                              "inv_freq[%lld] comes out %g with this configuration: expected finite and > 0 "
                              "(check base, factor and the LongRoPE factors)",

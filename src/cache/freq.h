@@ -23,6 +23,7 @@ typedef struct rope_freq_plan {
     double ramp_low;         /* YARN: the correction range, clamped, never equal */
     double ramp_high;
     const double *ext; /* LONGROPE: the chosen short or long factors */
+    int64_t rotated;   /* pairs [0, rotated) rotate; PROPORTIONAL's later pairs have frequency 0 */
     double attention;  /* multiplies cos and sin */
 } rope_freq_plan;
 

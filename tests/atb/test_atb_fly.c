@@ -143,7 +143,7 @@ static void errors(void) {
     rope_tensor L = {sl, ROPE_I32, 1, {2}, 0}, BL = L, NL = L;
     BL.data = bad_sl, NL.data = neg_sl;
     rope_freq_config cfg, cfg6, cfg_big;
-    memset(&cfg, 0, sizeof cfg);
+    cfg = (rope_freq_config)ROPE_FREQ_CONFIG_INIT;
     cfg.rotary_dim = 8;
     cfg6 = cfg, cfg6.rotary_dim = 6;
     cfg_big = cfg, cfg_big.rotary_dim = 16;

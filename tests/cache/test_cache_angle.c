@@ -217,7 +217,7 @@ static void model_and_random_frequencies(double thetas[N_THETAS]) {
     double bases[2] = {10000.0, 500000.0};
     for (int b = 0; b < 2; b++) {
         rope_freq_config cfg;
-        memset(&cfg, 0, sizeof cfg);
+        cfg = (rope_freq_config)ROPE_FREQ_CONFIG_INIT;
         cfg.base = bases[b];
         cfg.rotary_dim = 128;
         CHECK(rope_freq_compute(&cfg, thetas + nt, NULL) == ROPE_OK, "%s", rope_last_error());
@@ -265,7 +265,7 @@ static void cache_fill_f32(void) {
     enum { D = 128, H = D / 2, N = 64 };
     static float cs[N][H], sn[N][H];
     rope_freq_config cfg;
-    memset(&cfg, 0, sizeof cfg);
+    cfg = (rope_freq_config)ROPE_FREQ_CONFIG_INIT;
     cfg.rotary_dim = D;
     double inv[H];
     CHECK(rope_freq_compute(&cfg, inv, NULL) == ROPE_OK, "%s", rope_last_error());

@@ -17,8 +17,7 @@
 enum { D = 16, H = D / 2, N = 40 };
 
 static rope_freq_config cfg_default(int64_t dim) {
-    rope_freq_config c;
-    memset(&c, 0, sizeof c);
+    rope_freq_config c = ROPE_FREQ_CONFIG_INIT;
     c.rotary_dim = dim;
     return c;
 }

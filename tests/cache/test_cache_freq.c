@@ -5,6 +5,8 @@
  * worked by hand, and every configuration error with nothing written.
  */
 #include <math.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "harness.h"
@@ -14,8 +16,7 @@
 #define MAXH 256
 
 static rope_freq_config base_cfg(rope_scaling sc, double base, int64_t dim) {
-    rope_freq_config c;
-    memset(&c, 0, sizeof c);
+    rope_freq_config c = ROPE_FREQ_CONFIG_INIT;
     c.scaling = sc;
     c.base = base;
     c.rotary_dim = dim;
@@ -83,6 +84,12 @@ static double model(const rope_freq_config *c, double *inv) {
         att = c->attention_factor ? c->attention_factor : c->factor <= 1 ? 1 : sqrt(1 + log(c->factor) / log(orig));
         break;
     }
+    case ROPE_SCALING_PROPORTIONAL: { /* n pairs turn at the head-size exponent, the rest stand still */
+        int64_t n = c->rotated_pairs ? c->rotated_pairs : h;
+        double f = c->factor ? c->factor : 1.0;
+        for (int64_t i = 0; i < h; i++) inv[i] = i < n ? theta0(base, i, d) / f : 0.0;
+        break;
+    }
     }
     return att;
 }
@@ -94,7 +101,8 @@ static double compare(const rope_freq_config *c, const char *what) {
     CHECK(st == ROPE_OK, "%s: %s", what, rope_last_error());
     if (st != ROPE_OK) return INFINITY;
     double watt = model(c, want), worst = fabs(att - watt) / watt;
-    for (int64_t i = 0; i < c->rotary_dim / 2; i++) worst = fmax(worst, fabs(got[i] - want[i]) / want[i]);
+    for (int64_t i = 0; i < c->rotary_dim / 2; i++)
+        worst = fmax(worst, want[i] == 0 ? (got[i] == 0 ? 0 : INFINITY) : fabs(got[i] - want[i]) / want[i]);
     CHECK(worst < 1e-12, "%s: relative difference %.3g", what, worst);
     return worst;
 }
@@ -102,7 +110,7 @@ static double compare(const rope_freq_config *c, const char *what) {
 static void random_methods(void) {
     double sf[MAXH], lf[MAXH];
     for (int it = 0; it < 400; it++) {
-        rope_scaling sc = (rope_scaling)(it % 6);
+        rope_scaling sc = (rope_scaling)(it % 7);
         int64_t d = 2 * tu_int(2, MAXH / 2);
         rope_freq_config c = base_cfg(sc, exp(tu_uniform(log(100.0), log(1e7))), d);
         c.factor = tu_uniform(1.0, 64.0);
@@ -123,6 +131,11 @@ static void random_methods(void) {
             for (int i = 0; i < MAXH; i++) sf[i] = tu_uniform(0.8, 1.5), lf[i] = tu_uniform(1.0, 60.0);
             c.short_factor = sf, c.long_factor = lf;
             if (tu_int(0, 3) == 0) c.attention_factor = tu_uniform(0.5, 2);
+        }
+        if (sc == ROPE_SCALING_PROPORTIONAL) {
+            c.original_max_position_embeddings = 0, c.seq_len = 0;
+            c.factor = tu_int(0, 1) ? 0 : tu_uniform(0.25, 16.0);
+            c.rotated_pairs = tu_int(0, d / 2);
         }
         char what[64];
         snprintf(what, sizeof what, "random config %d (scaling %d, dim %lld)", it, (int)sc, (long long)d);
@@ -237,7 +250,7 @@ static void errors(void) {
         expect_error(&e, ROPE_ERROR_ATTRIBUTE, needle, #field_setup);                                                  \
     } while (0)
 
-    ERR(e.scaling = (rope_scaling)6, "scaling");
+    ERR(e.scaling = (rope_scaling)7, "scaling");
     ERR(e.scaling = (rope_scaling)-1, "scaling");
     ERR(e.base = 1.0, "base");
     ERR(e.base = 0.5, "base");
@@ -301,13 +314,99 @@ static void errors(void) {
     ERR(e.factor = 0.5, "factor");
     ERR(e.original_max_position_embeddings = 1, "original_max_position_embeddings: expected >= 2");
     ERR(e.short_factor = tiny, "inv_freq[0] comes out inf");
+
+    c = base_cfg(ROPE_SCALING_LINEAR, 10000, 8);
+    c.factor = 2;
+    ERR(e.rotated_pairs = 2, "rotated_pairs: only proportional scaling reads it, expected 0 for linear");
+    c.scaling = ROPE_SCALING_PROPORTIONAL;
+    ERR(e.rotated_pairs = 5, "rotated_pairs: expected 0 .. rotary_dim/2 (4)");
+    ERR(e.rotated_pairs = -1, "rotated_pairs");
+    ERR(e.factor = -1, "factor: expected a finite value > 0 for proportional scaling");
+    ERR(e.factor = NAN, "factor");
 #undef ERR
+}
+
+/* PROPORTIONAL worked by hand: head 8 (4 pairs), 2 rotated, base 10000, factor 2. */
+static void proportional_by_hand(void) {
+    double inv[4] = {-7, -7, -7, -7}, att = 0;
+    rope_freq_config c = base_cfg(ROPE_SCALING_PROPORTIONAL, 10000, 8);
+    c.rotated_pairs = 2, c.factor = 2;
+    CHECK(rope_freq_compute(&c, inv, &att) == ROPE_OK, "proportional: %s", rope_last_error());
+    /* 10000^(-0/8) / 2 and 10000^(-2/8) / 2 = 0.1 / 2: the head size, not 2 * rotated, in the exponent */
+    CHECK(inv[0] == 0.5 && near(inv[1], 0.05) && inv[2] == 0.0 && inv[3] == 0.0 && att == 1.0,
+          "proportional: %.17g %.17g %.17g %.17g att %g", inv[0], inv[1], inv[2], inv[3], att);
+    c.rotated_pairs = 0, c.factor = 0; /* all pairs, factor 1: the default frequencies */
+    CHECK(rope_freq_compute(&c, inv, &att) == ROPE_OK && inv[0] == 1.0 && near(inv[2], 0.01) && inv[3] != 0.0,
+          "proportional, all pairs: %.17g %.17g", inv[0], inv[2]);
+}
+
+/* struct_size: the current size and the oldest layout are read; 0, sizes below the oldest layout and
+ * above the current one are refused, naming struct_size, with nothing written. A caller of the
+ * oldest layout never sets rotated_pairs: whatever lies past its struct is not read. */
+static void struct_sizes(void) {
+    const size_t v1 = offsetof(rope_freq_config, seq_len) + sizeof(int64_t);
+    rope_freq_config c = base_cfg(ROPE_SCALING_LINEAR, 10000, 8);
+    c.factor = 2;
+    double inv[4], want[4];
+    model(&c, want);
+    CHECK(c.struct_size == sizeof(rope_freq_config), "ROPE_FREQ_CONFIG_INIT sets struct_size");
+    c.struct_size = v1;
+    c.rotated_pairs = 3; /* past a v1 caller's struct: garbage the library must not read */
+    CHECK(rope_freq_compute(&c, inv, NULL) == ROPE_OK && fabs(inv[1] / want[1] - 1) < 1e-12 &&
+              fabs(inv[3] / want[3] - 1) < 1e-12,
+          "the oldest layout (struct_size %zu) is read: %s", v1, rope_last_error());
+    const size_t bad[] = {0, 1, sizeof(double), v1 - 1, sizeof(rope_freq_config) + 1, (size_t)-1};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        rope_freq_config e = c;
+        e.struct_size = bad[i];
+        char what[64];
+        snprintf(what, sizeof what, "struct_size %zu", bad[i]);
+        expect_error(&e, ROPE_ERROR_ATTRIBUTE, "cfg->struct_size: expected", what);
+    }
+    /* rope_cache_fill reads the configuration through the same check */
+    float cs[4], sn[4];
+    rope_tensor C = {cs, ROPE_F32, 2, {1, 4}, 0}, S = {sn, ROPE_F32, 2, {1, 4}, 0};
+    rope_freq_config z = c;
+    z.struct_size = 0;
+    CHECK(rope_cache_fill(&z, 0, 1, ROPE_CACHE_HALF, 2, &C, &S) == ROPE_ERROR_ATTRIBUTE &&
+              strstr(rope_last_error(), "struct_size"),
+          "rope_cache_fill, struct_size 0: %s", rope_last_error());
+}
+
+/* The name table: every value named, names and aliases read back, unknown names refused. */
+static void scaling_names(void) {
+    static const char *const want[] = {"default", "linear", "dynamic", "yarn", "llama3", "longrope", "proportional"};
+    int n = 0;
+    while (rope_scaling_name((rope_scaling)n)) n++;
+    CHECK(n == 7, "rope_scaling_name names %d values, expected 7", n);
+    for (int i = 0; i < 7 && i < n; i++) {
+        rope_scaling got = (rope_scaling)-1;
+        CHECK(strcmp(rope_scaling_name((rope_scaling)i), want[i]) == 0, "name %d: %s", i,
+              rope_scaling_name((rope_scaling)i));
+        CHECK(rope_scaling_from_name(want[i], &got) == ROPE_OK && got == (rope_scaling)i, "from_name(%s)", want[i]);
+    }
+    CHECK(rope_scaling_name((rope_scaling)-1) == NULL && rope_scaling_name((rope_scaling)7) == NULL,
+          "values outside the enum have no name");
+    rope_scaling got = ROPE_SCALING_YARN;
+    CHECK(rope_scaling_from_name("mrope", &got) == ROPE_OK && got == ROPE_SCALING_DEFAULT, "mrope is default");
+    const char *unknown[] = {"su", "", "Linear", "yarn ", "dynamic_ntk"};
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+        got = ROPE_SCALING_YARN;
+        CHECK(rope_scaling_from_name(unknown[i], &got) == ROPE_ERROR_ATTRIBUTE && got == ROPE_SCALING_YARN &&
+                  strstr(rope_last_error(), "proportional") && strstr(rope_last_error(), "mrope"),
+              "'%s' refused, listing the names: %s", unknown[i], rope_last_error());
+    }
+    CHECK(rope_scaling_from_name(NULL, &got) == ROPE_ERROR_NULL_ARGUMENT, "NULL name");
+    CHECK(rope_scaling_from_name("yarn", NULL) == ROPE_ERROR_NULL_ARGUMENT, "NULL out");
 }
 
 int main(void) {
     tu_seed(7);
     by_hand();
+    proportional_by_hand();
     random_methods();
     errors();
+    struct_sizes();
+    scaling_names();
     return tu_finish();
 }

@@ -214,7 +214,7 @@ int main(void) {
     for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) cs[i] = (float)tu_uniform(-1, 1), sn[i] = (float)tu_uniform(-1, 1);
     for (int i = 0; i < B * S; i++) ids[i] = tu_int(0, ROWS - 1), tok_pos[i] = tu_int(0, 1000);
     for (int i = 0; i < 3 * NTOK; i++) mpos[i] = tu_int(0, ROWS - 1);
-    memset(&cfg, 0, sizeof cfg);
+    cfg = (rope_freq_config)ROPE_FREQ_CONFIG_INIT;
     cfg.rotary_dim = D;
 
     /* The default context's pool starts with its first call: with its thread start failing, that

@@ -132,6 +132,7 @@ static void make_case(onnx_case *c, int iter) {
     c->ids = tu_xmalloc((size_t)(c->rc.batch * c->rc.seq) * sizeof(int64_t));
     ref_fill(c->dt, c->x, NULL, c->n);
     for (int64_t i = 0; i < c->rc.batch * c->rc.seq; i++) c->ids[i] = tu_int(0, c->rc.max_pos - 1);
+    c->freq = (rope_freq_config)ROPE_FREQ_CONFIG_INIT;
     c->freq.rotary_dim = c->rc.rot;
     c->freq.base = 10000;
     /* Table values: the cache the on-the-fly call would compute, so the reference serves both. */

@@ -27,7 +27,7 @@ static uint16_t xh[B * S * H * D], csh[ROWS * D / 2], snh[ROWS * D / 2];
 static int64_t ids[B * S], tok_pos[NTOK], seq_start[B];
 static int32_t mpos[3 * NTOK]; /* vLLM MRoPE: [3, NTOK] i32 rows of the cache */
 static int32_t seqlen[B] = {S - 5, S + 5};
-static rope_freq_config cfg, cfg_yarn;
+static rope_freq_config cfg = ROPE_FREQ_CONFIG_INIT, cfg_yarn = ROPE_FREQ_CONFIG_INIT;
 static const rope_atb_param ap2 = {2, 0, {0}}, ap4 = {4, 1, {0}};
 static const rope_onnx_attrs inter = {1, 0, 0}, three_d = {0, D / 2, H};
 

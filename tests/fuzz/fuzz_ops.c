@@ -148,6 +148,8 @@ static void mutate(const fz_entry *e, fz_call *c, layout *l) {
         c->freq.scaling = (rope_scaling)tu_int(0, 7);
         c->freq.factor = (double)special(2) / 2;
         c->freq.original_max_position_embeddings = special(64);
+        c->freq.rotated_pairs = tu_int(0, 3) ? 0 : special(2); /* proportional's field, refused elsewhere */
+        if (tu_int(0, 3) == 0) c->freq.struct_size = (size_t)tu_int(0, (int64_t)sizeof c->freq + 8);
         break;
     case 12: tu_int(0, 1) ? (void)(c->freq_null = 1) : (void)(c->fly_null = 1); break;
     default: c->kind = (rope_positions_kind)tu_int(0, 2), c->cs_dtype = (rope_dtype)tu_int(0, 7); break;

@@ -28,7 +28,7 @@ static rope_dtype float_dtype(void) { return (rope_dtype)tu_int(ROPE_F32, ROPE_B
 
 /* A frequency configuration of rotary dim d: plain, linear or YaRN. */
 static void freq_of(fz_call *c, int64_t d) {
-    memset(&c->freq, 0, sizeof c->freq);
+    c->freq = (rope_freq_config)ROPE_FREQ_CONFIG_INIT;
     c->freq.rotary_dim = d;
     switch (tu_int(0, 2)) {
     case 1: c->freq.scaling = ROPE_SCALING_LINEAR, c->freq.factor = 2; break;

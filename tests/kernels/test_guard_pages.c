@@ -181,7 +181,7 @@ static void run_vllm(rope_context *ctx, const char *isa) {
                 rope_tensor C = {tg_place(&rc, (size_t)(P * rot) * ces, at_end), combos[c][1], 2, {P, rot}, 0};
                 const rope_tensor *k = no_key ? NULL : &K, *ok = no_key ? NULL : &OK;
                 rope_freq_config cfg;
-                memset(&cfg, 0, sizeof cfg);
+                cfg = (rope_freq_config)ROPE_FREQ_CONFIG_INIT;
                 cfg.rotary_dim = rot;
                 rope_fly fly = {&cfg, ROPE_POSITIONS_PER_TOKEN, pos, combos[c][1]};
                 for (int mode = 0; mode < 3; mode++) {

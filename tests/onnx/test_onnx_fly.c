@@ -135,7 +135,7 @@ static void errors(void) {
     rope_tensor X = {x, ROPE_F32, 3, {2, 3, 16}, 0}, Y = X;
     Y.data = y;
     rope_freq_config cfg, cfg4, bad_cfg;
-    memset(&cfg, 0, sizeof cfg);
+    cfg = (rope_freq_config)ROPE_FREQ_CONFIG_INIT;
     cfg.rotary_dim = 8;
     cfg4 = cfg, cfg4.rotary_dim = 4;
     bad_cfg = cfg, bad_cfg.base = 0.5;

@@ -118,8 +118,7 @@ static int exists(const char *sub) {
 }
 
 static rope_freq_config cfg0(rope_scaling sc, double base, int64_t dim) {
-    rope_freq_config c;
-    memset(&c, 0, sizeof c);
+    rope_freq_config c = ROPE_FREQ_CONFIG_INIT;
     c.scaling = sc, c.base = base, c.rotary_dim = dim;
     return c;
 }
@@ -206,6 +205,25 @@ static void dynamic_explicit_seq_len(void) {
     expect_files("dynamic", "e", &c, 0, 40, ROPE_CACHE_HALF, 0, ROPE_F32);
 }
 
+/* proportional: a head of 16 with 2 of its 8 pairs rotating (the other 6 columns cos 1, sin 0), and
+ * "mrope" read as the default method, through the library's table of names. */
+static void proportional_and_alias(void) {
+    char out[128];
+    snprintf(out, sizeof out, "%s/g", dir);
+    const char *a6[] = {"cache", "--dim", "16", "--positions", "0:30", "--scaling",
+                        "proportional:rotated_pairs=2,factor=4", "-o", out};
+    CHECK(RUN(a6) == 0, "proportional run");
+    rope_freq_config c = cfg0(ROPE_SCALING_PROPORTIONAL, 10000, 16);
+    c.rotated_pairs = 2, c.factor = 4, c.seq_len = 30;
+    expect_files("proportional", "g", &c, 0, 30, ROPE_CACHE_HALF, 0, ROPE_F32);
+    snprintf(out, sizeof out, "%s/h", dir);
+    const char *a7[] = {"cache", "--dim", "16", "--positions", "0:30", "--scaling", "mrope", "-o", out};
+    CHECK(RUN(a7) == 0, "mrope run");
+    rope_freq_config d = cfg0(ROPE_SCALING_DEFAULT, 10000, 16);
+    d.seq_len = 30;
+    expect_files("mrope", "h", &d, 0, 30, ROPE_CACHE_HALF, 0, ROPE_F32);
+}
+
 /* --help, usage errors (exit 2) and library rejections (exit 1): nothing written. */
 static void help_usage_errors_and_rejections(void) {
     char out[128];
@@ -231,6 +249,8 @@ static void help_usage_errors_and_rejections(void) {
         {"cache", "--dim", "8", "--positions", "0:4", "--scaling", "yarn:speed=2", "-o", out},
         {"cache", "--dim", "8", "--positions", "0:4", "--scaling", "yarn:factor=2,factor=3", "-o", out},
         {"cache", "--dim", "8", "--positions", "0:4", "--scaling", "longrope:short_factor=1/2", "-o", out},
+        {"cache", "--dim", "8", "--positions", "0:4", "--scaling", "yarn:rotated_pairs=2", "-o", out},
+        {"cache", "--dim", "8", "--positions", "0:4", "--scaling", "su", "-o", out}, /* Phi-3's own alias */
         {"cache", "--dim", "8", "--positions", "0:4", "--frobnicate", "1", "-o", out}};
     enum { N_BAD = sizeof bad_usage / sizeof *bad_usage, N_BAD_ARGS = sizeof *bad_usage / sizeof **bad_usage };
     for (int i = 0; i < N_BAD; i++) {
@@ -242,7 +262,8 @@ static void help_usage_errors_and_rejections(void) {
         {"cache", "--dim", "8", "--positions", "0:4", "--base", "1", "-o", out},
         {"cache", "--dim", "8", "--positions", "0:4", "--scaling", "llama3:factor=8", "-o", out},
         {"cache", "--dim", "8", "--positions", "0:4", "--scaling", "longrope:factor=2", "-o", out},
-        {"cache", "--dim", "6", "--positions", "0:4", "--layout", "coeff4", "-o", out}};
+        {"cache", "--dim", "6", "--positions", "0:4", "--layout", "coeff4", "-o", out},
+        {"cache", "--dim", "8", "--positions", "0:4", "--scaling", "proportional:rotated_pairs=5", "-o", out}};
     enum { N_REJ = sizeof rejected / sizeof *rejected, N_REJ_ARGS = sizeof *rejected / sizeof **rejected };
     for (int i = 0; i < N_REJ; i++) {
         int r = run(argc_of(rejected[i], N_REJ_ARGS), rejected[i]);
@@ -289,11 +310,12 @@ int main(void) {
     longrope_lists_long_factors();
     llama3_full_f16();
     dynamic_explicit_seq_len();
+    proportional_and_alias();
     help_usage_errors_and_rejections();
     rope_binary();
 
-    const char *subs[] = {"a", "b", "c", "d", "e"};
-    for (int i = 0; i < 5; i++) remove_outputs(subs[i]);
+    const char *subs[] = {"a", "b", "c", "d", "e", "g", "h"};
+    for (int i = 0; i < 7; i++) remove_outputs(subs[i]);
     rmdir(dir);
     return tu_finish();
 }

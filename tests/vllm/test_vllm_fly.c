@@ -30,7 +30,7 @@ static void one_case(int mrope) {
     vc_build(&c, &b, 0);
     vc_str(&c, desc, sizeof desc);
     rope_freq_config cfg;
-    memset(&cfg, 0, sizeof cfg);
+    cfg = (rope_freq_config)ROPE_FREQ_CONFIG_INIT;
     cfg.rotary_dim = c.rot;
     cfg.base = tu_int(0, 1) ? 10000 : 1000000;
     if (tu_int(0, 2) == 0) cfg.scaling = ROPE_SCALING_LINEAR, cfg.factor = 4;
@@ -77,7 +77,7 @@ static void rejections(void) {
     rope_vllm_attrs a = ROPE_VLLM_ATTRS_INIT;
     a.head_size = HS;
     rope_freq_config cfg;
-    memset(&cfg, 0, sizeof cfg);
+    cfg = (rope_freq_config)ROPE_FREQ_CONFIG_INIT;
     cfg.rotary_dim = HS;
     rope_tensor tq = {q, ROPE_F16, 2, {T, HS}, 0}, tqo = {qo, ROPE_F16, 2, {T, HS}, 0};
     rope_fly ok = {&cfg, ROPE_POSITIONS_PER_TOKEN, {pos, ROPE_I64, 1, {T}, 0}, 0};

@@ -39,7 +39,7 @@ static void one_case(void) {
     pos0.rank--;
     memmove(pos0.dims, pos0.dims + 1, (size_t)pos0.rank * sizeof pos0.dims[0]);
     rope_freq_config cfg;
-    memset(&cfg, 0, sizeof cfg);
+    cfg = (rope_freq_config)ROPE_FREQ_CONFIG_INIT;
     cfg.rotary_dim = c.rot;
     for (mode md = FWD; md <= FLY; md++) {
         vc_restore(&b);

@@ -71,9 +71,14 @@ void verify_written(gcase *g) {
     }
     if (g->e == E_FREQ && !g->s[T_Y].null_ptr) {
         const double *inv = (const double *)g->s[T_Y].t.data;
+        /* proportional scaling's pairs past rotated_pairs stand still: exactly 0, and only those */
+        const int prop = g->fc.scaling == ROPE_SCALING_PROPORTIONAL;
+        const int64_t rotated = prop && g->fc.rotated_pairs ? g->fc.rotated_pairs : g->s[T_Y].t.dims[0];
         int good = 1;
-        for (int64_t i = 0; i < g->s[T_Y].t.dims[0]; i++) good &= inv[i] > 0 && inv[i] <= 1e300;
-        check(g, good, "inv_freq has a value that is not finite and positive");
+        for (int64_t i = 0; i < g->s[T_Y].t.dims[0]; i++)
+            good &= i < rotated ? inv[i] > 0 && inv[i] <= 1e300 : inv[i] == 0.0;
+        check(g, good, "inv_freq has a value that is not finite and positive (or, proportional, not 0 past "
+                       "rotated_pairs)");
     }
 }
 

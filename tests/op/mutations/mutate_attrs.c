@@ -98,18 +98,19 @@ int m_freq(gcase *g) {
     rope_freq_config *c = &g->fc;
     const int m = (int)c->scaling, lin = m == ROPE_SCALING_LINEAR, dyn = m == ROPE_SCALING_DYNAMIC;
     const int yarn = m == ROPE_SCALING_YARN, l3 = m == ROPE_SCALING_LLAMA3, lr = m == ROPE_SCALING_LONGROPE;
+    const int prop = m == ROPE_SCALING_PROPORTIONAL;
     const double bad[] = {NAN, INFINITY, -INFINITY, -1.0, -1e-300};
     double b = bad[tu_int(0, 4)];
     int used = 1, v = (int)tu_int(0, 13);
     switch (v) {
     case 0: c->base = tu_int(0, 1) ? b : (double)PICK(1, 0) + 0.5; break; /* 1.5 is legal */
     case 1: c->rotary_dim = PICK(1, 3, -2, INT64_MIN, c->rotary_dim + 1, -c->rotary_dim); break;
-    case 2: c->scaling = (rope_scaling)PICK(6, -1, 99); break;
+    case 2: c->scaling = (rope_scaling)PICK(7, -1, 99); break;
     case 3: c->seq_len = PICK(-1, INT64_MIN); break;
     case 4: {
         int tiny = tu_int(0, 2) == 0;
         c->factor = tiny ? 5e-324 : b;
-        used = lin || dyn || yarn || l3 || (lr && c->attention_factor == 0); /* tiny linear: inv_freq inf */
+        used = lin || dyn || yarn || l3 || prop || (lr && c->attention_factor == 0); /* tiny: inv_freq inf */
         break;
     }
     case 5: c->original_max_position_embeddings = PICK(0, -1, INT64_MIN), used = dyn || yarn || l3 || lr; break;
