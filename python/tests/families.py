@@ -67,3 +67,46 @@ def modeling(name):
     import importlib
     _, module, _, _ = FAMILIES[name]
     return importlib.import_module(f"transformers.models.{module}.modeling_{module}")
+
+
+def rope_layer_types(name):
+    """The layer types with their own RoPE in family `name` ([None]: one RoPE for every layer)."""
+    kwargs = FAMILIES[name][2]
+    return sorted(set(kwargs["layer_types"])) if "rope_local_base_freq" in kwargs else [None]
+
+
+def v4_dict(name):
+    """Family `name` as a transformers 4.x config.json holds it: the keyword arguments themselves
+    (rope_scaling, top-level rope_theta; GPT-NeoX's rotary_pct / rotary_emb_base; Phi-3's top-level
+    original_max_position_embeddings; Gemma 3's rope_local_base_freq). Written here, so that it is
+    there whichever transformers is installed."""
+    import copy
+    return copy.deepcopy(FAMILIES[name][2])
+
+
+def v5_dict(name):
+    """Family `name` as transformers 5 writes it (rope_parameters holding rope_type, rope_theta,
+    partial_rotary_factor and the scaling keys; per layer type for Gemma 3; Phi-3 keeps its top-level
+    original_max_position_embeddings, as 5.x's to_dict does). Written by hand from the keyword
+    arguments, so that it exists without transformers 5 installed."""
+    c = v4_dict(name)
+    scaling = c.pop("rope_scaling", None) or {}
+    theta = c.pop("rope_theta", None)
+    theta = c.pop("rotary_emb_base", theta)
+    partial = c.pop("partial_rotary_factor", None)
+    partial = c.pop("rotary_pct", partial)
+    params = dict(scaling)
+    if "type" in params:
+        params["rope_type"] = params.pop("type")
+    params.setdefault("rope_type", "default")
+    params["rope_theta"] = float(theta if theta is not None else 10000.0)
+    if partial is not None:
+        params["partial_rotary_factor"] = partial
+    if params["rope_type"] in ("llama3", "yarn", "longrope"):
+        params.setdefault("original_max_position_embeddings",
+                          c.get("original_max_position_embeddings", c["max_position_embeddings"]))
+    local = c.pop("rope_local_base_freq", None)
+    if local is not None:
+        params = {"sliding_attention": {"rope_type": "default", "rope_theta": float(local)}, "full_attention": params}
+    c["rope_parameters"] = params
+    return c

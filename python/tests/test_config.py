@@ -132,7 +132,7 @@ def test_dtypes_frameworks_and_files(framework, dtype, tmp_path):
 
 
 def test_bad_configs():
-    with pytest.raises(ValueError, match="rope_scaling type 'su'"):
+    with pytest.raises(ValueError, match="rope_scaling rope_type 'su' is not one librope knows"):
         librope.cos_sin({**CONFIGS["default"], "rope_scaling": {"type": "su"}}, 0, 4)
     with pytest.raises(librope.RopeError) as e:
         librope.cos_sin({**CONFIGS["default"], "rope_theta": 0.5}, 0, 4)

@@ -19,10 +19,21 @@ def hf_config(c):
     return transformers.LlamaConfig(**c)
 
 
+def _default_init():
+    """transformers' default rope initialisation: ROPE_INIT_FUNCTIONS["default"] in 4.x; in 5.x each
+    model's compute_default_rope_parameters, taken from one that honours partial_rotary_factor
+    (GPT-NeoX's; Llama's reads the whole head in 5.x)."""
+    if "default" in ROPE_INIT_FUNCTIONS:
+        return ROPE_INIT_FUNCTIONS["default"]
+    from transformers.models.gpt_neox import modeling_gpt_neox
+    return modeling_gpt_neox.GPTNeoXRotaryEmbedding.compute_default_rope_parameters
+
+
 def hf_init(c, seq_len):
     rs = c.get("rope_scaling") or {}
     kind = rs.get("rope_type", rs.get("type", "default"))
-    inv, att = ROPE_INIT_FUNCTIONS[kind](hf_config(c), "cpu", seq_len=seq_len)
+    init = _default_init() if kind == "default" else ROPE_INIT_FUNCTIONS[kind]
+    inv, att = init(hf_config(c), "cpu", seq_len=seq_len)
     return inv.double().numpy(), float(att)
 
 

@@ -34,10 +34,38 @@ def test_reference_plain_equals_onnx(is_neox, rng):
     assert np.allclose(want, onnx, atol=1e-6)
 
 
+def _qwen2_vl_mrope():
+    """transformers' Qwen2-VL MRoPE as f(q, k, cos3, sin3, section): 4.x's apply_multimodal_rotary_pos_emb
+    (cos3 / sin3 [3, B, S, hs], each axis's full row); in 5.x the section assembly moved into
+    Qwen2VLRotaryEmbedding.recomposition_frequencies (reading self.mrope_section), followed by the
+    plain apply_rotary_pos_emb."""
+    from transformers.models.qwen2_vl import modeling_qwen2_vl as m
+    if hasattr(m, "apply_multimodal_rotary_pos_emb"):
+        return m.apply_multimodal_rotary_pos_emb
+    from types import SimpleNamespace
+
+    def mrope(q, k, cos3, sin3, section):
+        owner, half = SimpleNamespace(mrope_section=section), cos3.shape[-1] // 2
+        cos = m.Qwen2VLRotaryEmbedding.recomposition_frequencies(owner, cos3[..., :half])
+        sin = m.Qwen2VLRotaryEmbedding.recomposition_frequencies(owner, sin3[..., :half])
+        return m.apply_rotary_pos_emb(q, k, cos, sin)
+    return mrope
+
+
+def _qwen3_vl_interleaved(freqs, section):
+    """Qwen3-VL's interleaved MRoPE assembly of freqs [3, B, S, hs/2] into [B, S, hs/2]: 4.x's
+    apply_interleaved_mrope, 5.x's recomposition_frequencies (which returns both halves)."""
+    from types import SimpleNamespace
+    from transformers.models.qwen3_vl.modeling_qwen3_vl import Qwen3VLTextRotaryEmbedding as R
+    if hasattr(R, "apply_interleaved_mrope"):
+        return R.apply_interleaved_mrope(None, freqs, section)
+    return R.recomposition_frequencies(SimpleNamespace(mrope_section=section), freqs.clone())[..., : freqs.shape[-1]]
+
+
 def test_reference_mrope_vs_qwen2_vl(rng):
     torch = pytest.importorskip("torch")
     pytest.importorskip("transformers")
-    from transformers.models.qwen2_vl.modeling_qwen2_vl import apply_multimodal_rotary_pos_emb
+    apply_multimodal_rotary_pos_emb = _qwen2_vl_mrope()
     t, h, hk, hs, p = 11, 4, 2, 32, 50
     section = [4, 6, 6]  # sums to hs/2
     cache = _cache(rng, p, hs)
@@ -64,7 +92,7 @@ def test_reference_interleaved_axes_vs_qwen3_vl():
         pytest.skip("this transformers has no Qwen3-VL")
     section, half = [24, 20, 20], 64
     freqs = torch.arange(3, dtype=torch.float64)[:, None, None, None].expand(3, 1, 1, half).clone()
-    axes = Qwen3VLTextRotaryEmbedding.apply_interleaved_mrope(None, freqs, section)[0, 0].long().numpy()
+    axes = _qwen3_vl_interleaved(freqs, section)[0, 0].long().numpy()
     assert np.array_equal(vllm_pair_axes(half, section, True), axes)
 
 
@@ -127,7 +155,7 @@ def test_mrope(framework, dtype, section, interleaved, rng):
 def test_mrope_vs_qwen2_vl_operator(rng):
     torch = pytest.importorskip("torch")
     pytest.importorskip("transformers")
-    from transformers.models.qwen2_vl.modeling_qwen2_vl import apply_multimodal_rotary_pos_emb
+    apply_multimodal_rotary_pos_emb = _qwen2_vl_mrope()
     t, h, hk, hs, p = 12, 4, 2, 64, 100
     section = [8, 12, 12]
     cache = torch.from_numpy(_cache(rng, p, hs)).float()
