@@ -157,7 +157,6 @@ def test_the_installed_generations_dict_is_the_one_written_here():
     for name in FAMILIES:
         d = make_config(name).to_dict()
         if five:
-            assert d["rope_parameters"] == {k: v for k, v in d["rope_parameters"].items()}
             mine = v5_dict(name)["rope_parameters"]
             if "sliding_attention" in mine:
                 assert {k: dict(v) for k, v in d["rope_parameters"].items()} == mine, name
