@@ -11,7 +11,9 @@ sides use the same thread count. Times are medians of R runs, A and B runs inter
 and out.copy_(q) give memcpy of the same bytes (a new tensor pays for fresh pages: so does any
 operator that returns one).
 Decode: one token, query [1, 32*128], key [1, 8*128], f16, cos/sin [1, 128], ATB rotary_coeff 2, in
-place: librope.rope_atb from Python versus the same rope_atb C call timed in a C loop.
+place: librope.rope_atb from Python versus the same rope_atb C call timed in a C loop, and the op
+torch.ops.librope.rope_atb_inplace called through torch's dispatcher (what a compiled graph runs;
+librope.rope_atb's eager calls skip it).
 """
 import argparse
 import os
@@ -101,6 +103,14 @@ def decode(iterations):
         for _ in range(iterations):
             _core.atb(q, k, cos, sin, seqlen, q, k, 2, 0, False)
 
+    librope.load_torch_ops()
+    op = torch.ops.librope.rope_atb_inplace.default
+    op_iterations = max(1, iterations // 10)  # tens of microseconds a call
+
+    def op_loop():
+        for _ in range(op_iterations):
+            op(q, k, cos, sin, seqlen, 2, 0)
+
     res = {}
     for _ in range(3):  # interleaved, best of 3
         t0 = time.perf_counter()
@@ -109,6 +119,9 @@ def decode(iterations):
         t0 = time.perf_counter()
         core_loop()
         res.setdefault("librope._core.atb (no Python wrapper)", []).append((time.perf_counter() - t0) / iterations)
+        t0 = time.perf_counter()
+        op_loop()
+        res.setdefault("torch.ops.librope.rope_atb_inplace", []).append((time.perf_counter() - t0) / op_iterations)
         res.setdefault("rope_atb C call (C loop)", []).append(_core.atb_c_seconds(q, k, cos, sin, seqlen, 2,
                                                                                     iterations))
     return {k: min(v) for k, v in res.items()}

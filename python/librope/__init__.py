@@ -11,15 +11,27 @@ speaks DLPack or the buffer protocol, without copying them, and return the calle
 plus cos_sin (caches from a Hugging Face config), set_num_threads, isa and __version__. Errors raise
 RopeError (a ValueError) with the library's message and err.status, and write nothing. Torch inputs
 that require grad get a grad_fn running the library's backward.
+
+With torch, the operators are torch.library custom ops (torch.ops.librope.*): torch.compile
+(fullgraph=True), compiled backward and torch.export trace through every call. Importing librope
+never imports torch; the ops are registered here when torch was imported first, otherwise on the
+first call with a torch tensor or by load_torch_ops().
 """
+import sys as _sys
+
 from . import _core
 from ._core import RopeError
-from ._ops import rotary_embedding_onnx, rope_atb, rotary_embedding
+from ._ops import rotary_embedding_onnx, rope_atb, rotary_embedding, load_torch_ops
 from ._config import cos_sin, rope_config
 
 __version__ = _core.version
 __all__ = ["RopeError", "rotary_embedding_onnx", "rope_atb", "rotary_embedding", "cos_sin", "rope_config",
-           "set_num_threads", "get_num_threads", "isa", "has_vllm", "__version__"]
+           "set_num_threads", "get_num_threads", "isa", "has_vllm", "load_torch_ops", "__version__"]
+
+# With torch already imported the ops exist as soon as librope does, as a program exported with them
+# (torch.export.load) or code calling torch.ops.librope.* directly expects; without torch, nothing.
+if _sys.modules.get("torch") is not None:
+    load_torch_ops()
 
 
 def set_num_threads(n: int) -> None:
