@@ -7,6 +7,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,8 +159,9 @@ static int plan_input(const ort_contrib_attrs *a, const rope_tensor *x, const ro
             p->head_size = hidden / a->num_heads;
         } else if (a->op == ORT_MROTARY_EMBEDDING) {
             return diag_set(err, "%s: attribute 'num_heads': expected > 0 for a 3-D input, found 0", op);
-        } else if (cos->dims[1] == 0) {
-            return diag_set(err, "%s: attribute 'num_heads' is 0 and cos_cache dim 1 is 0: no head size to infer", op);
+        } else if (cos->dims[1] == 0 || cos->dims[1] > hidden / 2) {
+            return diag_set(err, "%s: attribute 'num_heads' is 0 and cos_cache dim 1 is %" PRId64 ": no head size "
+                            "2 * %" PRId64 " divides input dim 2 (hidden %" PRId64 ")", op, cos->dims[1], cos->dims[1], hidden);
         } else {
             p->head_size = 2 * cos->dims[1]; /* no num_heads: the cache is as wide as half a head */
         }
@@ -189,13 +191,19 @@ static int plan_input(const ort_contrib_attrs *a, const rope_tensor *x, const ro
 }
 
 static int check_sections(const ort_contrib_attrs *a, const plan *p, diag *err) {
-    int64_t sum = a->mrope_section[0] + a->mrope_section[1] + a->mrope_section[2]; /* each checked >= 0 */
-    if (a->mrope_section[0] > INT32_MAX || a->mrope_section[1] > INT32_MAX || a->mrope_section[2] > INT32_MAX ||
-        sum != p->rot / 2)
-        return diag_set(err, "%s: attribute 'mrope_section' [%" PRId64 ", %" PRId64 ", %" PRId64 "]: sums to %" PRId64
-                        ", expected %" PRId64 " (rotary_embedding_dim/2)", p->op, a->mrope_section[0],
-                        a->mrope_section[1], a->mrope_section[2], sum, p->rot / 2);
-    return 0;
+    int64_t want = p->rot / 2, sum = 0;
+    int over = 0; /* an entry (each >= 0) past INT32_MAX: not summed, so nothing overflows */
+    for (int k = 0; k < 3; k++) {
+        if (a->mrope_section[k] > INT32_MAX) over = 1;
+        else sum += a->mrope_section[k];
+    }
+    if (!over && sum == want) return 0;
+    char total[48];
+    if (over) snprintf(total, sizeof total, "more than %" PRId64, want);
+    else snprintf(total, sizeof total, "%" PRId64, sum);
+    return diag_set(err, "%s: attribute 'mrope_section' [%" PRId64 ", %" PRId64 ", %" PRId64 "]: sums to %s, expected %"
+                    PRId64 " (rotary_embedding_dim/2)", p->op, a->mrope_section[0], a->mrope_section[1],
+                    a->mrope_section[2], total, want);
 }
 
 /* RotaryEmbedding: one element (the offset; rank 0 or [1]) or [batch, sequence], whose values the
@@ -215,8 +223,8 @@ static int check_positions(const ort_contrib_attrs *a, const rope_tensor *ids, p
         if (p->offset < 0) return diag_set(err, "%s: position_ids: the offset %" PRId64 " is negative", p->op, p->offset);
         if (p->seq > 0 && p->offset > p->max_pos - p->seq)
             return diag_set(err, "%s: position_ids: offset %" PRId64 " puts token %" PRId64 " of each sequence at "
-                            "position %" PRId64 ", outside the cos_cache rows [0, %" PRId64 ")", p->op, p->offset,
-                            p->seq - 1, p->offset + p->seq - 1, p->max_pos);
+                            "position %" PRId64 " + %" PRId64 ", outside the cos_cache rows [0, %" PRId64 ")", p->op,
+                            p->offset, p->seq - 1, p->offset, p->seq - 1, p->max_pos);
         return 0;
     }
     if (ids->rank != 3 || ids->dims[0] != 3 || ids->dims[1] != p->batch || ids->dims[2] != p->seq)

@@ -20,6 +20,7 @@
 #include "file_io.h"
 #include "harness.h"
 #include "onnx_builder.h"
+#include "onnx_model.h"
 #include "ort_contrib.h"
 
 /* ---- one case ------------------------------------------------------------------------------------ */
@@ -305,6 +306,7 @@ static void m_no_section(tcase *c, tdata *d) { (void)d, c->a.has_mrope_section =
 static void m_two_sections(tcase *c, tdata *d) { (void)d, c->a.n_mrope_section = 2; }
 static void m_section_negative(tcase *c, tdata *d) { (void)d, c->a.mrope_section[1] = -1, c->a.mrope_section[0] += 2; }
 static void m_section_sum(tcase *c, tdata *d) { (void)d, c->a.mrope_section[2] += 1; }
+static void m_section_huge(tcase *c, tdata *d) { (void)d, c->a.mrope_section[2] = INT64_MAX; }
 static void m_layout(tcase *c, tdata *d) { (void)d, c->a.mrope_layout = 2; }
 static void m_input_rank(tcase *c, tdata *d) { (void)c, d->x.rank = 2; }
 static void m_input_dtype(tcase *c, tdata *d) { (void)c, d->x.dtype = ROPE_I32; }
@@ -343,6 +345,7 @@ static const bad BAD[] = {
     {ORT_MROTARY_EMBEDDING, 3, FORM_IDS, m_two_sections, "attribute 'mrope_section': expected 3 entries [t, h, w], found 2"},
     {ORT_MROTARY_EMBEDDING, 3, FORM_IDS, m_section_negative, "attribute 'mrope_section'[1]: expected >= 0, found -1"},
     {ORT_MROTARY_EMBEDDING, 4, FORM_IDS, m_section_sum, "'mrope_section' [2, 1, 2]: sums to 5, expected 4 (rotary_embedding_dim/2)"},
+    {ORT_MROTARY_EMBEDDING, 3, FORM_IDS, m_section_huge, "[2, 1, 9223372036854775807]: sums to more than 4, expected 4"},
     {ORT_MROTARY_EMBEDDING, 3, FORM_IDS, m_layout, "attribute 'mrope_layout': expected 0 (sections contiguous) or 1 (interleaved), found 2"},
     {ORT_ROTARY_EMBEDDING, 3, FORM_IDS, m_input_rank, "input: expected rank 3 [batch, sequence, hidden] or 4"},
     {ORT_MROTARY_EMBEDDING, 3, FORM_IDS, m_input_dtype, "input: dtype i32, expected f32, f16 or bf16"},
@@ -356,7 +359,7 @@ static const bad BAD[] = {
     {ORT_ROTARY_EMBEDDING, 3, FORM_IDS, m_ids_dtype, "position_ids: dtype i32, expected i64"},
     {ORT_ROTARY_EMBEDDING, 3, FORM_IDS, m_ids_rank, "position_ids: expected one element (an offset added to each token's index) or [batch, sequence] = [2, 3], found [2]"},
     {ORT_ROTARY_EMBEDDING, 3, FORM_SCALAR, m_offset_negative, "position_ids: the offset -1 is negative"},
-    {ORT_ROTARY_EMBEDDING, 4, FORM_OFFSET, m_offset_past, "position_ids: offset 4 puts token 2 of each sequence at position 6, outside the cos_cache rows [0, 6)"},
+    {ORT_ROTARY_EMBEDDING, 4, FORM_OFFSET, m_offset_past, "position_ids: offset 4 puts token 2 of each sequence at position 4 + 2, outside the cos_cache rows [0, 6)"},
     {ORT_ROTARY_EMBEDDING, 3, FORM_IDS, m_id_past, "position_ids"},
     {ORT_MROTARY_EMBEDDING, 3, FORM_IDS, m_id_past, "position_ids[2][1][2] = 6 is outside the cos_cache rows [0, 6)"},
     {ORT_MROTARY_EMBEDDING, 4, FORM_IDS, m_id_negative, "position_ids[0][0][1] = -3 is outside the cos_cache rows [0, 6)"},
@@ -393,6 +396,65 @@ static void test_errors(void) {
         d.cos.data = cos_data;
         free_data(&d);
     }
+}
+
+/* ---- attributes as the runner reads them ----------------------------------------------------------- */
+
+/* A model of one com.microsoft node `op` with attribute `a` (NULL: none), decoded, then read. */
+static int read_attributes(const char *op, msg *a, ort_contrib_attrs *out, diag *why) {
+    const char *in[4] = {"input", "position_ids", "cos_cache", "sin_cache"}, *outs[1] = {"output"};
+    msg node = node_proto(op, "com.microsoft", in, 4, outs, 1), g = {0};
+    if (a) msg_sub(&node, 5, a);
+    msg_sub(&g, 1, &node);
+    msg m = model_proto(&g, "com.microsoft", 1);
+    onnx_model model;
+    diag err;
+    int rc = -2;
+    if (onnx_model_decode("model.onnx", m.b, m.n, &model, &err) == 0) {
+        ort_contrib_op which = op[0] == 'M' ? ORT_MROTARY_EMBEDDING : ORT_ROTARY_EMBEDDING;
+        rc = ort_contrib_attributes("model.onnx", &model.graph.nodes[0], which, out, why);
+        onnx_model_free(&model);
+    }
+    msg_free(&m);
+    return rc;
+}
+
+static void test_attributes(void) {
+    ort_contrib_attrs a;
+    diag why;
+    msg at = {0};
+    CHECK(read_attributes("MRotaryEmbedding", NULL, &a, &why) == 0 && a.scale == 1.0f && !a.has_mrope_section &&
+              a.op == ORT_MROTARY_EMBEDDING, "defaults");
+    msg_str(&at, 1, "scale"); /* an INT where FLOAT belongs */
+    msg_int(&at, 3, 2);
+    msg_int(&at, 20, 2);
+    CHECK(read_attributes("RotaryEmbedding", &at, &a, &why) < 0 &&
+              strstr(why.text, "attribute[0] 'scale' of com.microsoft::RotaryEmbedding: type 2, expected FLOAT (1)"),
+          "scale as INT: %s", why.text);
+    msg_str(&at, 1, "mrope_section"); /* not an attribute of RotaryEmbedding */
+    msg_int(&at, 8, 2);
+    msg_int(&at, 20, 7);
+    CHECK(read_attributes("RotaryEmbedding", &at, &a, &why) < 0 &&
+              strstr(why.text, "com.microsoft::RotaryEmbedding has no attribute 'mrope_section'"),
+          "mrope_section on RotaryEmbedding: %s", why.text);
+    msg_str(&at, 1, "mrope_section"); /* an INT where INTS belongs */
+    msg_int(&at, 3, 2);
+    msg_int(&at, 20, 2);
+    CHECK(read_attributes("MRotaryEmbedding", &at, &a, &why) < 0 && strstr(why.text, "expected INTS (7)"),
+          "mrope_section as INT: %s", why.text);
+    msg_str(&at, 1, "num_heads"); /* FLOAT where INT belongs */
+    msg_float(&at, 2, 2.0f);
+    msg_int(&at, 20, 1);
+    CHECK(read_attributes("MRotaryEmbedding", &at, &a, &why) < 0 && strstr(why.text, "'num_heads'") &&
+              strstr(why.text, "expected INT (2)"), "num_heads as FLOAT: %s", why.text);
+    msg_str(&at, 1, "mrope_section");
+    for (int k = 0; k < 4; k++) msg_int(&at, 8, (uint64_t)(k + 1));
+    msg_int(&at, 20, 7);
+    CHECK(read_attributes("MRotaryEmbedding", &at, &a, &why) == 0 && a.has_mrope_section && a.n_mrope_section == 4 &&
+              a.mrope_section[2] == 3, "four sections are read, and refused when run");
+    msg_str(&at, 1, "scale"); /* no type, the float field: older writers */
+    msg_float(&at, 2, 0.25f);
+    CHECK(read_attributes("RotaryEmbedding", &at, &a, &why) == 0 && a.scale == 0.25f, "untyped scale: %s", why.text);
 }
 
 /* ---- through the CLI: a conformance directory with a bad node ------------------------------------ */
@@ -510,6 +572,7 @@ int main(void) {
     test_mrotary_random();
     test_mrotary_matches_vllm();
     test_errors();
+    test_attributes();
     test_cli();
     return tu_finish();
 }
