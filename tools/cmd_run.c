@@ -14,8 +14,8 @@
 static void print_run_usage(FILE *f) {
     fprintf(f,
             "usage: rope run DIR -o OUTDIR [--max-input BYTES]\n\n"
-            "Runs the single ONNX RotaryEmbedding, atb Rope or vllm RotaryEmbedding node of DIR/model.onnx on\n"
-            "the inputs in\n"
+            "Runs the single ONNX RotaryEmbedding, atb Rope, vllm RotaryEmbedding or com.microsoft\n"
+            "RotaryEmbedding / MRotaryEmbedding node of DIR/model.onnx on the inputs in\n"
             "DIR/test_data_set_0/input_K.pb and writes output_K.pb (TensorProto, raw_data, named after the\n"
             "graph outputs) into OUTDIR, which is required (created if missing): nothing is written anywhere\n"
             "else. Inputs that are not regular files, or larger than --max-input (default 4G; suffixes K, M,\n"

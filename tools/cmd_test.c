@@ -16,8 +16,8 @@ static void print_test_usage(FILE *f) {
     fprintf(f,
             "usage: rope test [--rtol X] [--atol X] [--max-input BYTES] DIR...\n\n"
             "Runs each conformance directory (model.onnx + test_data_set_N/ with input_K.pb and output_K.pb, as\n"
-            "in ONNX backend node tests) whose graph is one ONNX RotaryEmbedding, atb Rope or vllm\n"
-            "RotaryEmbedding node, and compares\n"
+            "in ONNX backend node tests) whose graph is one ONNX RotaryEmbedding, atb Rope, vllm\n"
+            "RotaryEmbedding or com.microsoft RotaryEmbedding / MRotaryEmbedding node, and compares\n"
             "every output with |got - expected| <= atol + rtol*|expected|.\n\n"
             "  --rtol X   relative tolerance for every dtype (default f32 1e-5, f16 1e-3, bf16 8e-3)\n"
             "  --atol X   absolute tolerance for every dtype (default f32 1e-6, f16 1e-3, bf16 8e-3)\n"

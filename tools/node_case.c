@@ -212,7 +212,18 @@ static case_status recognise(const char *model_path, const onnx_model *model, no
         }
         return bind_outputs(model_path, model, node, c->file_of_slot[2] >= 0 ? 2 : 1, c, why);
     }
-    diag_set(why, "node is %s%s%s, not ONNX RotaryEmbedding, atb Rope or vllm RotaryEmbedding", node->domain,
+    if (!strcmp(node->domain, "com.microsoft") &&
+        (!strcmp(node->op_type, "RotaryEmbedding") || !strcmp(node->op_type, "MRotaryEmbedding"))) {
+        ort_contrib_op op = node->op_type[0] == 'M' ? ORT_MROTARY_EMBEDDING : ORT_ROTARY_EMBEDDING;
+        c->op = CASE_ORT_CONTRIB;
+        c->n_slots = 4; /* input, position_ids, cos_cache, sin_cache */
+        if (ort_contrib_attributes(model_path, node, op, &c->ort, why)) return CASE_ERROR;
+        if ((st = bind_inputs(model_path, model, node, 4, c, why)) != CASE_READY) return st;
+        return bind_outputs(model_path, model, node, 1, c, why);
+    }
+    diag_set(why,
+             "node is %s%s%s, not ONNX RotaryEmbedding, atb Rope, vllm RotaryEmbedding or com.microsoft "
+             "(M)RotaryEmbedding", node->domain,
              node->domain[0] ? "::" : "", node->op_type);
     return CASE_SKIP;
 }
@@ -293,6 +304,8 @@ int case_run(const node_case *c, const tensor_proto in[CASE_MAX_SLOTS], rope_ten
         if (rope_onnx_rotary_embedding(NULL, &c->onnx, &in[0].t, &in[1].t, &in[2].t, ids, &out[0]) == ROPE_OK)
             return 0;
         library_error("rope_onnx_rotary_embedding", err);
+    } else if (c->op == CASE_ORT_CONTRIB) {
+        return ort_contrib_run(&c->ort, &in[0].t, &in[1].t, &in[2].t, &in[3].t, &out[0], err);
     } else if (c->op == CASE_VLLM_ROTARY_EMBEDDING) {
         const rope_tensor *key = c->file_of_slot[2] >= 0 ? &in[2].t : NULL;
         rope_tensor *ko = key ? &out[1] : NULL;

@@ -4,14 +4,16 @@
  * node, and test_data_set_N/ directories with input_K.pb (the K-th node input that is not an
  * omitted "") and output_K.pb (the K-th node output).
  *
- * Supported nodes: ONNX RotaryEmbedding (domain "" or "ai.onnx"), ATB Rope (domain "atb") and the
- * serving engines' rotary_embedding (RotaryEmbedding in domain "vllm"; key optional).
+ * Supported nodes: ONNX RotaryEmbedding (domain "" or "ai.onnx"), ATB Rope (domain "atb"), the
+ * serving engines' rotary_embedding (RotaryEmbedding in domain "vllm"; key optional) and ONNX
+ * Runtime's contrib ops RotaryEmbedding and MRotaryEmbedding (domain "com.microsoft"; ort_contrib.h).
  * Anything else is skipped with a reason rather than failed: the directory may test other ops.
  */
 #ifndef ROPE_TOOL_NODE_CASE_H
 #define ROPE_TOOL_NODE_CASE_H
 
 #include "diag.h"
+#include "ort_contrib.h"
 #include "rope.h"
 #include "tensor_proto.h"
 
@@ -22,7 +24,8 @@
 typedef enum case_op {
     CASE_ONNX_ROTARY_EMBEDDING,
     CASE_ATB_ROPE,
-    CASE_VLLM_ROTARY_EMBEDDING
+    CASE_VLLM_ROTARY_EMBEDDING,
+    CASE_ORT_CONTRIB /* com.microsoft RotaryEmbedding / MRotaryEmbedding: `ort` says which */
 } case_op;
 
 typedef enum case_status {
@@ -38,7 +41,9 @@ typedef struct node_case {
     rope_onnx_attrs onnx;
     rope_atb_param atb;
     rope_vllm_attrs vllm;
-    int n_slots; /* operator inputs: 4 for ONNX (position_ids optional), 5 for ATB, 4 for vLLM (key optional) */
+    ort_contrib_attrs ort;
+    int n_slots; /* operator inputs: 4 for ONNX (position_ids optional), 5 for ATB, 4 for vLLM (key optional),
+                    4 for the com.microsoft ops (all required) */
     int file_of_slot[CASE_MAX_SLOTS]; /* input_K.pb feeding each slot, or -1 for an omitted input */
     int n_files;
     int n_outputs;

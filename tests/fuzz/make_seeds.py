@@ -73,6 +73,16 @@ odd = node(b"Rope", b"com.example", [b"q", b"", b"k"], [b"rq", b"rk"],
 put("onnx_model", "seed-attributes", model(graph([odd, rot], [tensor([1], 7, b"ids", raw=struct.pack("<q", 0))], [b"q", b"k"], [b"rq"]),
                                            [(b"", 23), (b"com.example", 1), (b"ai.onnx", 22)]))
 put("onnx_model", "seed-empty-graph", model(b"", []))
+# ONNX Runtime's contrib ops (domain com.microsoft): INT, FLOAT (scale) and INTS (mrope_section) attributes
+ort_in = [b"input", b"position_ids", b"cos_cache", b"sin_cache"]
+ort_rot = node(b"RotaryEmbedding", b"com.microsoft", ort_in, [b"output"],
+               [attr(b"interleaved", 2, vfield(3, 1)), attr(b"num_heads", 2, vfield(3, 2)), attr(b"rotary_embedding_dim", 2, vfield(3, 4)),
+                attr(b"is_packed_batching", 2, vfield(3, 1)), attr(b"scale", 1, key(2, 5) + struct.pack("<f", 0.5))])
+put("onnx_model", "seed-ort-rotary", model(graph([ort_rot], [], ort_in, [b"output"]), [(b"", 23), (b"com.microsoft", 1)]))
+ort_mrope = node(b"MRotaryEmbedding", b"com.microsoft", ort_in, [b"output"],
+                 [attr(b"num_heads", 2, vfield(3, 2)), attr(b"mrope_section", 7, bfield(8, varint(2) + varint(1) + varint(1))),
+                  attr(b"mrope_layout", 2, vfield(3, 1)), attr(b"scale", 1, key(2, 5) + struct.pack("<f", 1.5))])
+put("onnx_model", "seed-ort-mrotary", model(graph([ort_mrope], [], ort_in, [b"output"]), [(b"com.microsoft", 1)]))
 
 # CLI arguments: byte 0 even = rope cache, odd = rope bench; arguments separated by NUL bytes
 def cli(which, *args): return bytes([which]) + b"\0".join(a.encode() for a in args)
