@@ -16,10 +16,11 @@ from . import _core
 from ._core import RopeError
 from ._ops import rotary_embedding_onnx, rope_atb, rotary_embedding
 from ._config import cos_sin, rope_config
+from ._axes import cos_sin_axes
 
 __version__ = _core.version
 __all__ = ["RopeError", "rotary_embedding_onnx", "rope_atb", "rotary_embedding", "cos_sin", "rope_config",
-           "set_num_threads", "get_num_threads", "isa", "has_vllm", "__version__"]
+           "cos_sin_axes", "set_num_threads", "get_num_threads", "isa", "has_vllm", "__version__"]
 
 
 def set_num_threads(n: int) -> None:
