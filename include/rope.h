@@ -76,12 +76,13 @@ typedef enum rope_dtype {
     ROPE_BF16 = 3, /* bfloat16 (upper half of a binary32), stored as uint16_t */
     ROPE_I32 = 4,
     ROPE_U32 = 5,
-    ROPE_I64 = 6
+    ROPE_I64 = 6,
+    ROPE_F64 = 7   /* IEEE binary64: only where a function says so (rope_cache_fill_axes' coordinates) */
 } rope_dtype;
 
 /* Size in bytes of one element, or 0 for a value that is not a rope_dtype. */
 ROPE_API size_t rope_dtype_size(rope_dtype dtype);
-/* "f32", "f16", "bf16", "i32", "u32", "i64", or "invalid". Never NULL. */
+/* "f32", "f16", "bf16", "i32", "u32", "i64", "f64", or "invalid". Never NULL. */
 ROPE_API const char *rope_dtype_name(rope_dtype dtype);
 
 #define ROPE_MAX_RANK 8
@@ -560,6 +561,75 @@ typedef enum rope_cache_layout {
 ROPE_API rope_status rope_cache_fill(const rope_freq_config *cfg, int64_t pos_start, int64_t count,
                             rope_cache_layout layout, int32_t rotary_coeff, const rope_tensor *cos,
                             const rope_tensor *sin);
+
+/*
+ * Multi-axis positions (vision towers, image and video diffusion): each token has A coordinates
+ * (e.g. time, height, width) and each axis rotates its own slice of the pairs. The rotated width is
+ * rot = axes_dims[0] + ... + axes_dims[A-1]; a token's row holds axis 0's axes_dims[0]/2 pairs
+ * first, then axis 1's, and so on, and pair j of axis a turns by pos[a] * inv_a[j]:
+ *   ROPE_AXES_FREQ_PER_AXIS     inv_a[j] = theta_a^(-2j / axes_dims[a]): each axis's frequency index
+ *                               restarts at 0 (Flux, HunyuanVideo, Wan, Qwen2-VL / Qwen2.5-VL vision,
+ *                               Llama 4 vision, ggml's GGML_ROPE_TYPE_VISION).
+ *   ROPE_AXES_FREQ_ALTERNATING  one frequency sequence over the whole width, dealt to the axes in
+ *                               turn: inv_a[j] = theta_a^(-2k / rot) with k = j*A + a (Pixtral: height
+ *                               takes the even frequencies 0, 2, 4, ..., width the odd ones). Every
+ *                               axis has the same axes_dims.
+ * Each power is evaluated as rope_freq_compute evaluates the default method (1 / theta^(2i/d) in
+ * float64, d = axes_dims[a] or rot). How the rotated pairs sit in the head (halves or adjacent
+ * pairs) is the operator's choice, not the table's: Flux, HunyuanVideo, Wan and Llama 4 vision pair
+ * adjacent elements (ONNX interleaved 1, vLLM is_neox 0, ATB rotary_coeff rot), Qwen2-VL vision and
+ * Pixtral pair halves (interleaved 0, is_neox 1, rotary_coeff 2).
+ */
+#define ROPE_MAX_AXES 8
+
+typedef enum rope_axes_freq {
+    ROPE_AXES_FREQ_PER_AXIS = 0,   /* each axis its own frequencies, index restarting per axis */
+    ROPE_AXES_FREQ_ALTERNATING = 1 /* one sequence over rot, axes taking every A-th frequency */
+} rope_axes_freq;
+
+/* A multi-axis configuration. Versioned: start from ROPE_AXES_CONFIG_INIT (struct_size set, every
+ * other field 0), then set the fields; the library reads only what the caller's struct_size covers. */
+typedef struct rope_axes_config {
+    size_t struct_size;                /* sizeof(rope_axes_config), as ROPE_AXES_CONFIG_INIT sets it */
+    int32_t n_axes;                    /* A: 1 .. ROPE_MAX_AXES */
+    int64_t axes_dims[ROPE_MAX_AXES];  /* each even and >= 2, summing to rot <= ROPE_MAX_ROTARY_DIM;
+                                          entries from n_axes on must be 0 */
+    double theta[ROPE_MAX_AXES];       /* each axis's base: finite and > 1; 0: 10000. Entries from
+                                          n_axes on must be 0 */
+    rope_axes_freq freq;               /* 0: ROPE_AXES_FREQ_PER_AXIS */
+    double attention;                  /* multiplies every cos and sin; 0: 1. Else finite, > 0 and
+                                          <= ROPE_MAX_ATTENTION */
+} rope_axes_config;
+
+#define ROPE_AXES_CONFIG_INIT {sizeof(rope_axes_config), 0, {0}, {0.0}, ROPE_AXES_FREQ_PER_AXIS, 0.0}
+
+/*
+ * Fills cos and sin for T tokens at multi-axis positions: row t holds, for every pair p of the rot/2
+ * (axis by axis, as above), attention * cos(pos[t][a] * inv_a[j]) (and sin), laid out as `layout`
+ * says (ROPE_CACHE_HALF [T, rot/2], ROPE_CACHE_FULL [T, rot] with rotary_coeff, ROPE_CACHE_VLLM
+ * [T, rot] [cos | sin] rows in cos, sin NULL: as rope_cache_fill, with token t in the place of
+ * position pos_start + t). The angle is the exact product of the coordinate and the float64 inverse
+ * frequency, reduced as rope_cache_fill reduces it, and each value is rounded once from float64 to
+ * the tables' dtype. These are per-token tables: ONNX RotaryEmbedding takes them as its 3-D
+ * [batch, seq, rot/2] caches without position_ids, ATB as cos/sin rows of each token (cosFormat 0),
+ * vLLM as a cos_sin_cache with positions 0 .. T-1.
+ *   positions: [T, A], dense; i64 or i32 (integer coordinates, |value| <= 2^53) or f32 or f64
+ *              (coordinates as diffusion pipelines pass them: any finite value, fractional and
+ *              negative ones included). Every angle |pos[t][a]| * max_j inv_a[j] must stay below
+ *              2^46 rad.
+ *   cos, sin:  as rope_cache_fill with count T; they must not overlap positions.
+ * Errors: NULL_ARGUMENT (cfg, positions, cos; sin except with ROPE_CACHE_VLLM; data of a non-empty
+ * tensor), ATTRIBUTE (struct_size, n_axes, an axes_dims or theta entry, freq, ALTERNATING with
+ * unequal dims, attention, layout, rotary_coeff: the message names the entry, the expected domain
+ * and the value found), DTYPE, RANK, SHAPE (positions' dim 1 not A; the tables' dims), STRIDE (a
+ * tensor not dense), ALIASING, INDEX (a non-finite coordinate, an integer beyond 2^53, an angle
+ * reaching 2^46 rad: the message names the token and the axis), OUT_OF_MEMORY. Every position is
+ * checked before anything is written; nothing is written on failure. T = 0 is valid and writes
+ * nothing. Thread-safe.
+ */
+ROPE_API rope_status rope_cache_fill_axes(const rope_axes_config *cfg, const rope_tensor *positions,
+                                 rope_cache_layout layout, int32_t rotary_coeff, const rope_tensor *cos,
+                                 const rope_tensor *sin);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Backward (training)                                                                             */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* `rope cache`'s argument parser (cache_args.h): --dim, --positions, --scaling TYPE:KEY=VALUE lists and
- * the rest, into a rope_freq_config. Messages go to a diag, never to a stream. */
+ * the rest, into a rope_freq_config; or --axes, --grid, --theta for a multi-axis table. Messages go
+ * to a diag, never to a stream. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,8 +177,59 @@ static int cache_set_layout(cache_args *a, const char *v, diag *err) {
     return 0;
 }
 
-static const char *const cache_value_options[] = {"--dim",    "--base",  "--positions", "--scaling", "--seq-len",
-                                                  "-o",       "--output", "--dtype",    "--layout"};
+/* "a,b,c" into at most ROPE_MAX_AXES integers in [lo, hi]; *n gets the count. */
+static int cache_parse_ints(const char *name, const char *s, int64_t lo, int64_t hi, char sep, int64_t *out, int *n,
+                            diag *err) {
+    char item[64];
+    int k = 0;
+    for (const char *p = s;; k++) {
+        const char *end = strchr(p, sep);
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (k == ROPE_MAX_AXES) return diag_set(err, "%s '%s': at most %d values", name, s, ROPE_MAX_AXES);
+        if (len == 0 || len >= sizeof item) return diag_set(err, "%s '%s': value %d is empty or too long", name, s, k);
+        memcpy(item, p, len);
+        item[len] = '\0';
+        if (cli_i64(name, item, lo, hi, &out[k], err)) return -1;
+        if (!end) break;
+        p = end + 1;
+    }
+    *n = k + 1;
+    return 0;
+}
+
+/* --theta T or T0,T1,...: one base for every axis or one per axis (checked against --axes later). */
+static int cache_parse_thetas(cache_args *a, const char *s, diag *err) {
+    char item[64];
+    int k = 0;
+    memset(a->axes.theta, 0, sizeof a->axes.theta); /* a repeated --theta replaces the list */
+    for (const char *p = s;; k++) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (k == ROPE_MAX_AXES) return diag_set(err, "--theta '%s': at most %d values", s, ROPE_MAX_AXES);
+        if (len == 0 || len >= sizeof item) return diag_set(err, "--theta '%s': value %d is empty or too long", s, k);
+        memcpy(item, p, len);
+        item[len] = '\0';
+        if (cli_f64("--theta", item, &a->axes.theta[k], err)) return -1;
+        if (a->axes.theta[k] == 0) /* the library reads 0 as "default": never silently */
+            return diag_set(err, "--theta '%s': value %d is 0; expected > 1 (leave --theta out for 10000)", s, k);
+        if (!end) break;
+        p = end + 1;
+    }
+    a->n_theta = k + 1;
+    return 0;
+}
+
+/* --axes-freq: how the frequencies are dealt to the axes. */
+static int cache_set_axes_freq(cache_args *a, const char *v, diag *err) {
+    if (!strcmp(v, "per-axis")) a->axes.freq = ROPE_AXES_FREQ_PER_AXIS;
+    else if (!strcmp(v, "alternating")) a->axes.freq = ROPE_AXES_FREQ_ALTERNATING;
+    else return diag_set(err, "--axes-freq '%s': expected per-axis or alternating", v);
+    return 0;
+}
+
+static const char *const cache_value_options[] = {
+    "--dim",   "--base",  "--positions", "--scaling", "--seq-len",    "-o",          "--output",
+    "--dtype", "--layout", "--axes",     "--grid",    "--grid-start", "--theta",     "--axes-freq"};
 
 /* Applies option `name` with its value `v`. */
 static int cache_set_option(cache_args *a, const char *name, const char *v, diag *err) {
@@ -201,6 +253,27 @@ static int cache_set_option(cache_args *a, const char *name, const char *v, diag
         a->out_dir = v;
         return 0;
     }
+    if (!strcmp(name, "--axes")) {
+        int n = 0;
+        a->have_axes = 1;
+        memset(a->axes.axes_dims, 0, sizeof a->axes.axes_dims); /* a repeated --axes replaces the list */
+        if (cache_parse_ints(name, v, INT64_MIN, INT64_MAX, ',', a->axes.axes_dims, &n, err)) return -1;
+        a->axes.n_axes = n; /* the widths' domain is the library's to check (exit 1, as --dim) */
+        return 0;
+    }
+    if (!strcmp(name, "--grid")) {
+        int n = 0;
+        a->have_grid = 0;
+        if (cache_parse_ints(name, v, 1, (int64_t)1 << 31, 'x', a->grid, &n, err)) return -1;
+        a->have_grid = n;
+        return 0;
+    }
+    if (!strcmp(name, "--grid-start")) {
+        const int64_t lim = (int64_t)1 << 53;
+        return cache_parse_ints(name, v, -lim, lim, ',', a->grid_start, &a->n_grid_start, err);
+    }
+    if (!strcmp(name, "--theta")) return cache_parse_thetas(a, v, err);
+    if (!strcmp(name, "--axes-freq")) return cache_set_axes_freq(a, v, err);
     if (!strcmp(name, "--dtype")) {
         a->dtype = float_dtype_named(v);
         if (a->dtype == ROPE_DTYPE_INVALID) return diag_set(err, "--dtype '%s': expected f32, f16 or bf16", v);
@@ -209,9 +282,46 @@ static int cache_set_option(cache_args *a, const char *name, const char *v, diag
     return cache_set_layout(a, v, err);
 }
 
+/* The end of a multi-axis command line: its options complete and consistent, the 1-D ones absent. */
+static int cache_finish_axes(cache_args *a, diag *err) {
+    const int n = a->axes.n_axes;
+    const char *other = a->have_dim ? "--dim" : a->have_positions ? "--positions" : a->cfg.base != 0 ? "--base"
+                        : a->cfg.scaling != ROPE_SCALING_DEFAULT || a->keys ? "--scaling"
+                        : a->have_seq_len ? "--seq-len" : NULL;
+    if (other) {
+        a->usage = 1;
+        return diag_set(err, "%s: not with --axes (the axes' widths give the rotated width, --grid the tokens, "
+                             "--theta the bases)", other);
+    }
+    const char *missing = !a->have_grid ? "--grid" : !a->out_dir ? "-o DIR" : NULL;
+    if (missing) {
+        a->usage = 1;
+        return diag_set(err, "%s is required with --axes", missing);
+    }
+    if (a->have_grid != n)
+        return diag_set(err, "--grid has %d extents, expected %d (one per --axes width)", a->have_grid, n);
+    if (a->n_grid_start && a->n_grid_start != n)
+        return diag_set(err, "--grid-start has %d values, expected %d (one per --axes width)", a->n_grid_start, n);
+    if (a->n_theta > 1 && a->n_theta != n)
+        return diag_set(err, "--theta has %d values, expected 1 or %d (one per --axes width)", a->n_theta, n);
+    for (int k = 1; a->n_theta == 1 && k < n; k++) a->axes.theta[k] = a->axes.theta[0];
+    a->tokens = 1;
+    for (int k = 0; k < n; k++) {
+        a->tokens *= a->grid[k]; /* each extent <= 2^31: the product is checked before it can overflow */
+        if (a->tokens > ((int64_t)1 << 31))
+            return diag_set(err, "--grid: more than 2^31 tokens");
+    }
+    int64_t rot = 0;
+    for (int k = 0; k < n; k++)
+        if (a->axes.axes_dims[k] > 0 && a->axes.axes_dims[k] <= 65536) rot += a->axes.axes_dims[k];
+    if (a->coeff < 0) a->coeff = (int32_t)rot; /* coeffD */
+    return 0;
+}
+
 int cache_args_parse(cache_args *a, int argc, char **argv, diag *err) {
     memset(a, 0, sizeof *a);
     a->cfg = (rope_freq_config)ROPE_FREQ_CONFIG_INIT;
+    a->axes = (rope_axes_config)ROPE_AXES_CONFIG_INIT;
     a->dtype = ROPE_F32;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i], *v = NULL;
@@ -228,6 +338,11 @@ int cache_args_parse(cache_args *a, int argc, char **argv, diag *err) {
             return diag_set(err, "unknown option '%s'", o);
         }
         if (cache_set_option(a, cache_value_options[k], v, err)) return -1;
+    }
+    if (a->have_axes) return cache_finish_axes(a, err);
+    if (a->have_grid || a->n_theta || a->n_grid_start || a->axes.freq != ROPE_AXES_FREQ_PER_AXIS) {
+        a->usage = 1;
+        return diag_set(err, "--grid, --grid-start, --theta and --axes-freq need --axes (a multi-axis table)");
     }
     const char *missing = !a->have_dim ? "--dim" : !a->have_positions ? "--positions" : !a->out_dir ? "-o DIR" : NULL;
     if (missing) {

@@ -23,10 +23,12 @@ from . import _core
 from ._core import RopeError
 from ._ops import rotary_embedding_onnx, rope_atb, rotary_embedding, load_torch_ops
 from ._config import cos_sin, rope_config
+from ._axes import cos_sin_axes
 
 __version__ = _core.version
 __all__ = ["RopeError", "rotary_embedding_onnx", "rope_atb", "rotary_embedding", "cos_sin", "rope_config",
-           "set_num_threads", "get_num_threads", "isa", "has_vllm", "load_torch_ops", "__version__"]
+           "cos_sin_axes", "set_num_threads", "get_num_threads", "isa", "has_vllm", "load_torch_ops",
+           "__version__"]
 
 # With torch already imported the ops exist as soon as librope does, as a program exported with them
 # (torch.export.load) or code calling torch.ops.librope.* directly expects; without torch, nothing.

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Caches from a RoPE configuration: librope._core.cache_fill and .freq_compute. The configuration
  * arrives as a dict of rope_freq_config's field names (the Python layer reads Hugging Face's config
- * into it); factor arrays are lists of floats. */
+ * into it); factor arrays are lists of floats. And cache_fill_axes: the tables of multi-axis
+ * positions (rope_cache_fill_axes), the configuration as plain arguments. */
 #include "core.h"
 
 #include <string.h>
@@ -153,6 +154,71 @@ static PyObject *cache_fill(PyObject *self, PyObject *const *args, Py_ssize_t na
     Py_RETURN_NONE;
 }
 
+/* Reads a sequence of up to ROPE_MAX_AXES numbers into out[]; *n gets its full length (longer ones
+ * are the library's to refuse, by n_axes). */
+static int axes_numbers(PyObject *o, const char *what, int as_int, int64_t *ints, double *reals, Py_ssize_t *n) {
+    PyObject *seq = PySequence_Fast(o, what);
+    if (!seq) return -1;
+    *n = PySequence_Fast_GET_SIZE(seq);
+    for (Py_ssize_t i = 0; i < *n && i < ROPE_MAX_AXES; i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
+        if (as_int) {
+            long long v = PyLong_AsLongLong(item);
+            ints[i] = (int64_t)v;
+        } else {
+            reals[i] = PyFloat_AsDouble(item);
+        }
+        if (PyErr_Occurred()) {
+            Py_DECREF(seq);
+            PyErr_Format(PyExc_TypeError, "%s", what);
+            return -1;
+        }
+    }
+    Py_DECREF(seq);
+    return 0;
+}
+
+/* cache_fill_axes(axes_dims, thetas, freq, attention, positions, layout, rotary_coeff, cos, sin):
+ * rope_cache_fill_axes; sin is None with the vLLM layout. */
+static PyObject *cache_fill_axes(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 9) {
+        PyErr_Format(PyExc_TypeError, "librope._core.cache_fill_axes takes 9 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    rope_axes_config c = ROPE_AXES_CONFIG_INIT;
+    Py_ssize_t n_dims = 0, n_theta = 0;
+    if (axes_numbers(args[0], "librope: axes_dims must be a sequence of integers", 1, c.axes_dims, NULL, &n_dims) < 0 ||
+        axes_numbers(args[1], "librope: theta must be a sequence of numbers", 0, NULL, c.theta, &n_theta) < 0)
+        return NULL;
+    long freq = PyLong_AsLong(args[2]), layout = PyLong_AsLong(args[5]), coeff = PyLong_AsLong(args[6]);
+    c.attention = PyFloat_AsDouble(args[3]);
+    if (PyErr_Occurred()) return NULL;
+    c.n_axes = n_dims > ROPE_MAX_AXES ? (int32_t)ROPE_MAX_AXES + 1 : (int32_t)n_dims; /* refused by the library */
+    c.freq = (rope_axes_freq)freq;
+    rp_arg pos, cos, sin;
+    if (rp_import(args[4], "positions", RP_ROW_DENSE, 0, &pos) < 0) return NULL;
+    if (rp_import(args[7], "cos", RP_ROW_DENSE, 1, &cos) < 0) {
+        rp_release(&pos);
+        return NULL;
+    }
+    int has_sin = args[8] != Py_None;
+    if (has_sin && rp_import(args[8], "sin", RP_ROW_DENSE, 1, &sin) < 0) {
+        rp_release(&cos);
+        rp_release(&pos);
+        return NULL;
+    }
+    rope_status st;
+    Py_BEGIN_ALLOW_THREADS
+    st = rope_cache_fill_axes(&c, &pos.t, (rope_cache_layout)layout, (int32_t)coeff, &cos.t, has_sin ? &sin.t : NULL);
+    Py_END_ALLOW_THREADS
+    if (has_sin) rp_release(&sin);
+    rp_release(&cos);
+    rp_release(&pos);
+    if (st != ROPE_OK) return rp_raise(st);
+    Py_RETURN_NONE;
+}
+
 /* scaling_names() -> tuple of rope_scaling_name(0), (1), ...: the names the enum values carry */
 static PyObject *scaling_names(PyObject *self, PyObject *unused) {
     (void)self, (void)unused;
@@ -191,4 +257,6 @@ PyMethodDef rp_cache_methods[] = {
     {"freq_compute", freq_compute, METH_O, "freq_compute(config) -> (inv_freq, attention_scale)"},
     {"cache_fill", (PyCFunction)(void (*)(void))cache_fill, METH_FASTCALL,
      "cache_fill(config, pos_start, count, layout, rotary_coeff, cos, sin)"},
+    {"cache_fill_axes", (PyCFunction)(void (*)(void))cache_fill_axes, METH_FASTCALL,
+     "cache_fill_axes(axes_dims, thetas, freq, attention, positions, layout, rotary_coeff, cos, sin)"},
     {NULL, NULL, 0, NULL}};

@@ -4,7 +4,7 @@
  *
  * Steps, and why each is exact or how much it loses:
  *   1. x = pos * theta as xh + xl: xh the rounded product, xl = fma(pos, theta, -xh) its exact error
- *      (pos <= 2^53 is exact as a double).
+ *      (pos <= 2^53 is exact as a double; a float64 coordinate is its own exact value).
  *   2. k = nearest integer to xh * 2/pi. k * pi/2 is formed as k*P1 + k*P2 + k*P3 with
  *      pi/2 = P1 + P2 + P3 + O(2^-164); the products k*P1 and k*P2 are split exactly into a rounded
  *      value and its fma error, k*P3 is only needed rounded (it is below 2^-60 rad).
@@ -67,8 +67,8 @@ static inline void two_sum(double a, double b, double *s, double *e) {
     *e = (a - av) + (b - bv);
 }
 
-void rope_angle_sincos(int64_t pos, double theta, double *c, double *s) {
-    double p = (double)pos;
+/* The body of both entry points: p is any float64 (an integer position converts exactly). */
+static inline void sincos_of_product(double p, double theta, double *c, double *s) {
     double xh = p * theta;
     if (!(fabs(xh) < ROPE_ANGLE_LIMIT)) {
         if (isfinite(xh)) { /* outside the accurate range: the rounded product, still a valid angle */
@@ -114,6 +114,14 @@ void rope_angle_sincos(int64_t pos, double theta, double *c, double *s) {
     case 2: *c = -cos_r, *s = -sin_r; break;
     default: *c = sin_r, *s = -cos_r; break;
     }
+}
+
+void rope_angle_sincos(int64_t pos, double theta, double *c, double *s) {
+    sincos_of_product((double)pos, theta, c, s);
+}
+
+void rope_angle_sincos_real(double pos, double theta, double *c, double *s) {
+    sincos_of_product(pos, theta, c, s);
 }
 
 rope_status rope_angle_check(const char *where, const char *what, int64_t last, double max_inv) {

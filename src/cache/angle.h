@@ -35,4 +35,10 @@ rope_status rope_angle_check(const char *where, const char *what, int64_t last, 
  */
 void rope_angle_sincos(int64_t pos, double theta, double *c, double *s);
 
+/* The same for a float64 coordinate `pos` (multi-axis positions may be fractional or negative):
+ * accurate when |pos * theta| < ROPE_ANGLE_LIMIT and the product does not underflow (its error term
+ * is then exact). rope_angle_sincos(pos, ...) is rope_angle_sincos_real((double)pos, ...) bit for
+ * bit. */
+void rope_angle_sincos_real(double pos, double theta, double *c, double *s);
+
 #endif

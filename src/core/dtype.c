@@ -11,6 +11,7 @@ const char *rope_dtype_name(rope_dtype dtype) {
     case ROPE_I32: return "i32";
     case ROPE_U32: return "u32";
     case ROPE_I64: return "i64";
+    case ROPE_F64: return "f64";
     case ROPE_DTYPE_INVALID: break;
     }
     return "invalid";

@@ -10,7 +10,7 @@ static const char *const fn = "rope_tensor_from_dlpack";
 static rope_dtype dtype_of(DLDataType t) {
     if (t.lanes != 1) return ROPE_DTYPE_INVALID;
     switch (t.code) {
-    case kDLFloat: return t.bits == 32 ? ROPE_F32 : t.bits == 16 ? ROPE_F16 : ROPE_DTYPE_INVALID;
+    case kDLFloat: return t.bits == 32 ? ROPE_F32 : t.bits == 16 ? ROPE_F16 : t.bits == 64 ? ROPE_F64 : ROPE_DTYPE_INVALID;
     case kDLBfloat: return t.bits == 16 ? ROPE_BF16 : ROPE_DTYPE_INVALID;
     case kDLInt: return t.bits == 32 ? ROPE_I32 : t.bits == 64 ? ROPE_I64 : ROPE_DTYPE_INVALID;
     case kDLUInt: return t.bits == 32 ? ROPE_U32 : ROPE_DTYPE_INVALID;

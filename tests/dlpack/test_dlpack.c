@@ -35,7 +35,7 @@ static void refused(const DLTensor *t, int row_rank, rope_status want, const cha
 static void dtypes(void) {
     static const struct { uint8_t code, bits; rope_dtype want; } cases[] = {
         {kDLFloat, 32, ROPE_F32}, {kDLFloat, 16, ROPE_F16}, {kDLBfloat, 16, ROPE_BF16}, {kDLInt, 32, ROPE_I32},
-        {kDLUInt, 32, ROPE_U32},  {kDLInt, 64, ROPE_I64},   {kDLFloat, 64, ROPE_DTYPE_INVALID},
+        {kDLUInt, 32, ROPE_U32},  {kDLInt, 64, ROPE_I64},   {kDLFloat, 64, ROPE_F64}, {kDLFloat, 8, ROPE_DTYPE_INVALID},
         {kDLInt, 8, ROPE_DTYPE_INVALID}, {kDLUInt, 64, ROPE_DTYPE_INVALID}, {kDLComplex, 64, ROPE_DTYPE_INVALID}};
     float buf[4];
     int64_t shape[1] = {4};

@@ -7,7 +7,8 @@
  * command line holds what the command relies on (a dim, positions in order, an output directory,
  * factor lists of dim/2 values), and its configuration then goes to the library as the command
  * would send it: rope_freq_compute and rope_cache_fill into exactly sized tables (small shapes
- * only), which either succeed or fail without writing. An accepted `rope bench` case is consistent
+ * only), which either succeed or fail without writing; an accepted --axes line has one extent per axis
+ * and its grid goes to rope_cache_fill_axes the same way. An accepted `rope bench` case is consistent
  * (even head size, heads a multiple of key heads, the layout dividing the head size).
  */
 #include <string.h>
@@ -42,6 +43,31 @@ static void run_cache_config(const cache_args *a) {
     free(inv), free(c), free(s);
 }
 
+/* An accepted --axes line: its grid's tokens (small grids only) through rope_cache_fill_axes, which
+ * either succeeds or fails without writing. */
+static void run_axes_config(const cache_args *a) {
+    const int n = a->axes.n_axes;
+    int64_t rot = 0;
+    for (int k = 0; k < n; k++) rot += a->axes.axes_dims[k] > 0 && a->axes.axes_dims[k] <= 512 ? a->axes.axes_dims[k] : 0;
+    if (a->tokens > 64 || rot > 512) return;
+    int64_t width = a->layout != ROPE_CACHE_HALF ? rot : rot / 2, T = a->tokens;
+    size_t bytes = (size_t)(T * width) * rope_dtype_size(a->dtype);
+    int64_t *pos = malloc((size_t)(T * n) * sizeof *pos + 1);
+    unsigned char *c = malloc(bytes + 1), *s = malloc(bytes + 1);
+    FUZZ_ASSERT(pos && c && s, "out of memory");
+    for (int64_t t = 0; t < T; t++) {
+        int64_t rest = t;
+        for (int k = n - 1; k >= 0; k--) pos[t * n + k] = a->grid_start[k] + rest % a->grid[k], rest /= a->grid[k];
+    }
+    memset(c, 0xA5, bytes), memset(s, 0xA5, bytes);
+    rope_tensor tp = {pos, ROPE_I64, 2, {T, n}, 0};
+    rope_tensor tc = {c, a->dtype, 2, {T, width}, 0}, ts = {s, a->dtype, 2, {T, width}, 0};
+    rope_status st = rope_cache_fill_axes(&a->axes, &tp, a->layout, a->coeff, &tc, a->layout == ROPE_CACHE_VLLM ? NULL : &ts);
+    if (st != ROPE_OK)
+        for (size_t i = 0; i < bytes; i++) FUZZ_ASSERT(c[i] == 0xA5 && s[i] == 0xA5, "rope_cache_fill_axes failed but wrote");
+    free(pos), free(c), free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
     /* the arguments, each NUL-terminated inside one exactly sized copy */
@@ -74,7 +100,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         int st = cache_args_parse(&a, argc, argv, &err);
         FUZZ_ASSERT(st >= -1 && st <= 1, "cache_args_parse returned %d", st);
         FUZZ_ASSERT(st >= 0 || err.text[0], "cache_args_parse failed without a message");
-        if (st == 0) {
+        if (st == 0 && a.have_axes) {
+            FUZZ_ASSERT(a.have_grid == a.axes.n_axes && a.out_dir && a.tokens >= 1 && a.tokens <= ((int64_t)1 << 31) &&
+                            !a.have_dim && !a.have_positions,
+                        "accepted an inconsistent rope cache --axes command line");
+            run_axes_config(&a);
+        } else if (st == 0) {
             FUZZ_ASSERT(a.have_dim && a.have_positions && a.out_dir && a.start >= 0 && a.end >= a.start,
                         "accepted an incomplete rope cache command line");
             for (int k = 0; k < 2; k++)

@@ -101,6 +101,9 @@ put("cli_args", "seed-bench-atb", cli(1, "--op", "atb", "--dtype", "f16-f32cos",
                                       "--heads-k", "2", "--head-size", "64", "--threads", "2", "--reps", "3", "--fly", "--backward", "--csv"))
 put("cli_args", "seed-bench-onnx", cli(1, "--quick", "--layout", "interleaved", "--dtype", "bf16", "--head-size", "7"))
 put("cli_args", "seed-cache-vllm", cli(0, "--dim=16", "--positions=2:9", "--layout=vllm", "--dtype=bf16", "-o", "d"))
+put("cli_args", "seed-cache-axes", cli(0, "--axes", "4,6,6", "--grid", "2x3x2", "--grid-start", "1,-2,0", "--theta", "256,1e4,500",
+                                       "--layout", "coeffD", "--dtype", "f16", "-o", "d"))
+put("cli_args", "seed-cache-axes-alternating", cli(0, "--axes=8,8", "--grid=3x4", "--axes-freq=alternating", "--layout=vllm", "-o", "d"))
 put("cli_args", "seed-bench-vllm", cli(1, "--op=vllm", "--layout=interleaved", "--dtype=bf16-f32cos", "--tokens=8", "--heads=4",
                                        "--heads-k=2", "--head-size=32", "--scatter", "--mrope=interleaved", "--pool=all",
                                        "--plot=p.png"))

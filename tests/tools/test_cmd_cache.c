@@ -16,11 +16,13 @@
 #include "../../tools/tensor_proto.c"
 #include "../../tools/cmd_cache.c"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "reference.h"
 
 static char dir[64];
 
@@ -271,6 +273,119 @@ static void help_usage_errors_and_rejections(void) {
     }
 }
 
+/* Loads DIR/sub/file and compares it with `want` (dtype, dims, name, bytes). */
+static void expect_file(const char *what, const char *sub, const char *file, const char *name, const rope_tensor *want) {
+    char path[300];
+    snprintf(path, sizeof path, "%s/%s/%s", dir, sub, file);
+    tensor_proto tp;
+    diag err;
+    int r = tensor_proto_load(path, &tp, &err);
+    CHECK(r == 0, "%s: %s", what, err.text);
+    if (r) return;
+    int same = tp.t.dtype == want->dtype && tp.t.rank == want->rank;
+    for (int d = 0; same && d < want->rank; d++) same = tp.t.dims[d] == want->dims[d];
+    CHECK(same, "%s: %s is %s rank %d", what, file, rope_dtype_name(tp.t.dtype), tp.t.rank);
+    CHECK(!strcmp(tp.name, name), "%s: name %s", what, tp.name);
+    size_t bytes = (size_t)rope_tensor_numel(want) * rope_dtype_size(want->dtype);
+    CHECK(same && !memcmp(tp.t.data, want->data, bytes), "%s: %s differs from rope_cache_fill_axes", what, file);
+    remove(path);
+    tensor_proto_free(&tp);
+}
+
+/* --axes / --grid: the grid's tokens row major, each file bitwise rope_cache_fill_axes on those
+ * coordinates (built here); a few values against cos/sin in float64 written here. */
+static void axes_grid(void) {
+    enum { T0 = 2, T1 = 3, T2 = 5, T = T0 * T1 * T2, R = 128 };
+    static int64_t pos[T * 3];
+    static float cw[T * R], sw[T * R];
+    char out[128];
+    snprintf(out, sizeof out, "%s/m", dir);
+    for (int t = 0; t < T; t++) /* with --grid-start 4,0,-2 */
+        pos[3 * t] = 4 + t / (T1 * T2), pos[3 * t + 1] = (t / T2) % T1, pos[3 * t + 2] = -2 + t % T2;
+    rope_axes_config c = ROPE_AXES_CONFIG_INIT;
+    c.n_axes = 3, c.axes_dims[0] = 16, c.axes_dims[1] = 56, c.axes_dims[2] = 56;
+    c.theta[0] = 256, c.theta[1] = 256, c.theta[2] = 256;
+    rope_tensor P = {pos, ROPE_I64, 2, {T, 3}, 0};
+
+    const char *a1[] = {"cache", "--axes", "16,56,56", "--grid", "2x3x5", "--grid-start", "4,0,-2", "--theta", "256",
+                        "-o", out};
+    CHECK(RUN(a1) == 0, "axes halves run");
+    rope_tensor C = {cw, ROPE_F32, 2, {T, R / 2}, 0}, S = {sw, ROPE_F32, 2, {T, R / 2}, 0};
+    CHECK(rope_cache_fill_axes(&c, &P, ROPE_CACHE_HALF, 0, &C, &S) == ROPE_OK, "%s", rope_last_error());
+    double worst = 0;
+    for (int t = 0; t < T; t++) /* pair j of axis 1 (h), the 8 + j-th of the row */
+        for (int j = 0; j < 28; j++) {
+            double ang = (double)pos[3 * t + 1] / pow(256.0, 2.0 * j / 56.0);
+            worst = fmax(worst, fabs(cw[t * 64 + 8 + j] - cos(ang)) / ref_ulp(ROPE_F32, cos(ang)));
+        }
+    CHECK(worst <= 1.0, "axes: h values %.3f ulp from float64", worst);
+    rope_tensor C3 = C, S3 = S; /* written as ONNX's per-token [1, tokens, R/2] */
+    C3.rank = S3.rank = 3, C3.dims[0] = S3.dims[0] = 1, C3.dims[1] = S3.dims[1] = T, C3.dims[2] = S3.dims[2] = R / 2;
+    expect_file("axes halves", "m", "cos.pb", "cos_cache", &C3);
+    expect_file("axes halves", "m", "sin.pb", "sin_cache", &S3);
+
+    /* per-axis thetas, ATB rows (coeffD), bf16 */
+    static uint16_t cb[T * R], sb[T * R];
+    const char *a2[] = {"cache", "--axes", "16,56,56", "--grid", "2x3x5", "--grid-start", "4,0,-2", "--theta",
+                        "10000,500,256", "--layout", "coeffD", "--dtype", "bf16", "-o", out};
+    CHECK(RUN(a2) == 0, "axes coeffD run");
+    c.theta[0] = 10000, c.theta[1] = 500;
+    rope_tensor CB = {cb, ROPE_BF16, 2, {T, R}, 0}, SB = {sb, ROPE_BF16, 2, {T, R}, 0};
+    CHECK(rope_cache_fill_axes(&c, &P, ROPE_CACHE_FULL, R, &CB, &SB) == ROPE_OK, "%s", rope_last_error());
+    expect_file("axes coeffD", "m", "cos.pb", "cos", &CB);
+    expect_file("axes coeffD", "m", "sin.pb", "sin", &SB);
+
+    /* Pixtral's alternating frequencies, vLLM's [cos | sin] rows */
+    enum { H = 4, W = 6 };
+    static int64_t p2[H * W * 2];
+    for (int t = 0; t < H * W; t++) p2[2 * t] = t / W, p2[2 * t + 1] = t % W;
+    rope_axes_config px = ROPE_AXES_CONFIG_INIT;
+    px.n_axes = 2, px.axes_dims[0] = px.axes_dims[1] = 32, px.freq = ROPE_AXES_FREQ_ALTERNATING;
+    const char *a3[] = {"cache", "--axes", "32,32", "--grid", "4x6", "--axes-freq", "alternating", "--layout", "vllm",
+                        "-o", out};
+    CHECK(RUN(a3) == 0, "axes alternating run");
+    rope_tensor P2 = {p2, ROPE_I64, 2, {H * W, 2}, 0}, CV = {cw, ROPE_F32, 2, {H * W, 64}, 0};
+    CHECK(rope_cache_fill_axes(&px, &P2, ROPE_CACHE_VLLM, 0, &CV, NULL) == ROPE_OK, "%s", rope_last_error());
+    expect_file("axes vllm", "m", "cos_sin_cache.pb", "cos_sin_cache", &CV);
+    rmdir(out);
+
+    /* usage errors (exit 2) and library rejections (exit 1) write nothing */
+    snprintf(out, sizeof out, "%s/x", dir);
+    const char *bad[][12] = {
+        {"cache", "--axes", "16,56,56", "-o", out},                                   /* no --grid */
+        {"cache", "--axes", "16,56,56", "--grid", "2x3x4"},                           /* no -o */
+        {"cache", "--axes", "16,56,56", "--grid", "2x3", "-o", out},                  /* extents */
+        {"cache", "--axes", "16,56,56", "--grid", "2x0x4", "-o", out},                /* empty axis */
+        {"cache", "--axes", "16,56,56", "--grid", "2x3x", "-o", out},                 /* empty extent */
+        {"cache", "--axes", "16,,56", "--grid", "2x3x4", "-o", out},                  /* empty width */
+        {"cache", "--axes", "2,2,2,2,2,2,2,2,2", "--grid", "2", "-o", out},           /* 9 axes */
+        {"cache", "--axes", "16,56,56", "--grid", "2x3x4", "--theta", "1,2", "-o", out},
+        {"cache", "--axes", "16,56,56", "--grid", "2x3x4", "--theta", "0", "-o", out},
+        {"cache", "--axes", "16,56,56", "--grid", "2x3x4", "--grid-start", "1", "-o", out},
+        {"cache", "--axes", "16,56,56", "--grid", "2x3x4", "--axes-freq", "pixtral", "-o", out},
+        {"cache", "--axes", "16,56,56", "--grid", "2x3x4", "--dim", "128", "-o", out}, /* the other form */
+        {"cache", "--axes", "16,56,56", "--grid", "2x3x4", "--base", "256", "-o", out},
+        {"cache", "--axes", "16,56,56", "--grid", "65536x65536x2", "-o", out},         /* 2^33 tokens */
+        {"cache", "--dim", "8", "--positions", "0:4", "--grid", "2x3", "-o", out},     /* --grid without --axes */
+        {"cache", "--dim", "8", "--positions", "0:4", "--theta", "256", "-o", out}};
+    enum { N_BAD = sizeof bad / sizeof *bad, N_ARGS = sizeof *bad / sizeof **bad };
+    for (int i = 0; i < N_BAD; i++) {
+        int r = run(argc_of(bad[i], N_ARGS), bad[i]);
+        CHECK(r == 2 && !exists("x"), "axes usage error %d: exit %d", i, r);
+    }
+    const char *rejected[][12] = {
+        {"cache", "--axes", "16,55,56", "--grid", "2x3x4", "-o", out},
+        {"cache", "--axes", "16,56,56", "--grid", "2x3x4", "--theta", "1", "-o", out},
+        {"cache", "--axes", "16,56,56", "--grid", "2x3x4", "--axes-freq", "alternating", "-o", out},
+        {"cache", "--axes", "16,56", "--grid", "2x3", "--grid-start", "0,9007199254740992", "-o", out},
+        {"cache", "--axes", "16,56,56", "--grid", "2x3x4", "--layout", "coeff4", "--theta", "1e4,1e4,-3", "-o", out}};
+    enum { N_REJ = sizeof rejected / sizeof *rejected, N_REJ_ARGS = sizeof *rejected / sizeof **rejected };
+    for (int i = 0; i < N_REJ; i++) {
+        int r = run(argc_of(rejected[i], N_REJ_ARGS), rejected[i]);
+        CHECK(r == 1 && !exists("x"), "axes rejected %d: exit %d", i, r);
+    }
+}
+
 /* The binary, through main's command table, when built next to this test (build/tests/..). */
 static void rope_binary(void) {
     char self[4096];
@@ -312,6 +427,7 @@ int main(void) {
     dynamic_explicit_seq_len();
     proportional_and_alias();
     help_usage_errors_and_rejections();
+    axes_grid();
     rope_binary();
 
     const char *subs[] = {"a", "b", "c", "d", "e", "g", "h"};
