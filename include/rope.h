@@ -76,12 +76,14 @@ typedef enum rope_dtype {
     ROPE_BF16 = 3, /* bfloat16 (upper half of a binary32), stored as uint16_t */
     ROPE_I32 = 4,
     ROPE_U32 = 5,
-    ROPE_I64 = 6
+    ROPE_I64 = 6,
+    ROPE_FP8_E4M3 = 7, /* OCP float8 e4m3fn (torch.float8_e4m3fn): KV caches only */
+    ROPE_FP8_E5M2 = 8  /* OCP float8 e5m2 (torch.float8_e5m2): KV caches only */
 } rope_dtype;
 
 /* Size in bytes of one element, or 0 for a value that is not a rope_dtype. */
 ROPE_API size_t rope_dtype_size(rope_dtype dtype);
-/* "f32", "f16", "bf16", "i32", "u32", "i64", or "invalid". Never NULL. */
+/* "f32", "f16", "bf16", "i32", "u32", "i64", "fp8_e4m3", "fp8_e5m2", or "invalid". Never NULL. */
 ROPE_API const char *rope_dtype_name(rope_dtype dtype);
 
 #define ROPE_MAX_RANK 8

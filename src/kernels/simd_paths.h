@@ -53,6 +53,17 @@
 #define K_OPAQUE(v) ((void)0)
 #endif
 
+/* ---- The pieces: load (k_load*), transform (k_sum_squares, k_norm), rotate (k_rotate,
+ * k_pairs_apply), store (k_store*). The kernels below, plain and normalised, are compositions of
+ * them, so they share one rounding recipe. ---- */
+
+/* Rotate: (ya, yb) from the pair vectors (xa, xb) and their cos/sin vectors, in the scalar order:
+ * pa = xa*ca, qa = xb*sa, pb = xa*sb, qb = xb*cb;  ya = pa - qa,  yb = pb + qb. */
+static ROPE_ALWAYS_INLINE void k_rotate(kvec xa, kvec xb, kvec ca, kvec sa, kvec cb, kvec sb, kvec *ya, kvec *yb) {
+    *ya = k_sub(k_mul(xa, ca), k_mul(xb, sa));
+    *yb = k_add(k_mul(xa, sb), k_mul(xb, cb));
+}
+
 /* y[a] and y[b] for n pairs (n == K_VL: whole vectors) at element offsets ia, ib, with cos/sin at
  * ca_i, cb_i (equal when the cache holds one value per pair). All loads come before the stores, so
  * y may be x. */
@@ -71,8 +82,8 @@ static ROPE_ALWAYS_INLINE void k_block(rope_dtype xt, rope_dtype ct, int full, c
         if (full) cb = k_load_part(ct, cs, cb_i, n), sb = k_load_part(ct, sn, cb_i, n);
         else cb = ca, sb = sa;
     }
-    kvec ya = k_sub(k_mul(xa, ca), k_mul(xb, sa));
-    kvec yb = k_add(k_mul(xa, sb), k_mul(xb, cb));
+    kvec ya, yb;
+    k_rotate(xa, xb, ca, sa, cb, sb, &ya, &yb);
     if (n == K_VL) {
         k_store(xt, yh, ia, ya, nt);
         k_store(xt, yh, ib, yb, nt);
@@ -186,8 +197,8 @@ static ROPE_ALWAYS_INLINE void k_rows_blocked_regs(rope_dtype xt, rope_dtype ct,
         if (nt) k_prefetch_ahead(xh, sh->head_size * K_ES(xt));
         for (size_t r = 0; r < R; r++) {
             kvec xa = k_load(xt, xh, r * K_VL), xb = k_load(xt, xh, ps + r * K_VL);
-            kvec ya = k_sub(k_mul(xa, ca[r]), k_mul(xb, sa[r]));
-            kvec yb = k_add(k_mul(xa, sb[r]), k_mul(xb, cb[r]));
+            kvec ya, yb;
+            k_rotate(xa, xb, ca[r], sa[r], cb[r], sb[r], &ya, &yb);
             k_store(xt, yh, r * K_VL, ya, nt);
             k_store(xt, yh, ps + r * K_VL, yb, nt);
         }
@@ -226,17 +237,23 @@ static ROPE_ALWAYS_INLINE void k_pairs_cs(rope_dtype ct, int full, const void *c
     }
 }
 
-/* Lanes [i, i + n) of a head, given their cos/sin vectors. */
-static ROPE_ALWAYS_INLINE void k_pairs_rot(rope_dtype xt, size_t ps, const void *xh, void *yh, size_t i, kvec c,
-                                           kvec s, size_t n, int nt) {
-    kvec xv = n == K_VL ? k_load(xt, xh, i) : k_load_part(xt, xh, i, n);
+/* Rotate, for pairs inside one vector: lanes a and b = a + ps of xv with their element-indexed
+ * cos/sin vectors. */
+static ROPE_ALWAYS_INLINE kvec k_pairs_apply(kvec xv, kvec c, kvec s, size_t ps) {
     /* Lane a: p = xa*ca, q = xb*sa, y = p - q.  Lane b: p = xb*cb (the scalar qb), q = xa*sb (the
      * scalar pb), y = q + p: the scalar pb + qb with its operands in order. */
     kvec p = k_mul(xv, c), q = k_mul(k_partner(xv, ps), s);
     kvec ya = k_sub(p, q), yb = k_add(q, p);
     K_OPAQUE(ya);
     K_OPAQUE(yb);
-    kvec yv = k_pick(ya, yb, ps);
+    return k_pick(ya, yb, ps);
+}
+
+/* Lanes [i, i + n) of a head, given their cos/sin vectors. */
+static ROPE_ALWAYS_INLINE void k_pairs_rot(rope_dtype xt, size_t ps, const void *xh, void *yh, size_t i, kvec c,
+                                           kvec s, size_t n, int nt) {
+    kvec xv = n == K_VL ? k_load(xt, xh, i) : k_load_part(xt, xh, i, n);
+    kvec yv = k_pairs_apply(xv, c, s, ps);
     if (n == K_VL) k_store(xt, yh, i, yv, nt);
     else k_store_part(xt, yh, i, yv, n);
 }
@@ -359,6 +376,136 @@ static inline k_layout k_layout_of(const rope_kernel_shape *sh) {
     if (ps >= K_VL || (ps & (ps - 1)) != 0 || (!full && ps != 1)) return full ? K_BLOCKED_FULL : K_BLOCKED_HALF;
     if (!full) return K_PAIRS_HALF;
     return ps == 1 ? K_PAIRS_FULL_PS1 : ps == 2 ? K_PAIRS_FULL_PS2 : ps == 4 ? K_PAIRS_FULL_PS4 : K_PAIRS_FULL_PS8;
+}
+
+/* ---- The normalised rotation (kernel.h, rope_kernel_norm_fn): load, transform, rotate, store ---- */
+
+/* Transform, first half: the sum of squares of a head's n elements in kernel.h's fixed order. Vector
+ * v of a run of ROPE_SQ_LANES / K_VL accumulators holds partials [v*K_VL, (v+1)*K_VL); a vector
+ * starting at element i adds to partials i % 16 .. (the lanes of a partial load past n add +0, which
+ * leaves a sum of squares unchanged). */
+static ROPE_ALWAYS_INLINE float k_sum_squares(rope_dtype xt, const void *xh, size_t n) {
+    enum { NV = ROPE_SQ_LANES / K_VL };
+    static const float zero[K_VL];
+    kvec acc[NV];
+    for (size_t v = 0; v < NV; v++) acc[v] = k_load(ROPE_F32, zero, 0);
+    size_t i = 0, v = 0;
+    for (; i + K_VL <= n; i += K_VL, v = (v + 1) % NV) {
+        kvec x = k_load(xt, xh, i);
+        acc[v] = k_add(acc[v], k_mul(x, x));
+    }
+    if (i < n) {
+        kvec x = k_load_part(xt, xh, i, n - i);
+        acc[v] = k_add(acc[v], k_mul(x, x));
+    }
+    float part[ROPE_SQ_LANES];
+    for (size_t u = 0; u < NV; u++) k_store(ROPE_F32, part, u * K_VL, acc[u], 0);
+    return rope_sum_partials(part);
+}
+
+/* Transform, second half: lanes [i, i + n) of a head, loaded and scaled: x * (r * w). */
+static ROPE_ALWAYS_INLINE kvec k_norm_load(rope_dtype xt, const void *xh, size_t i, size_t n, kvec r, const float *w) {
+    if (n == K_VL) return k_mul(k_load(xt, xh, i), k_mul(r, k_load(ROPE_F32, w, i)));
+    return k_mul(k_load_part(xt, xh, i, n), k_mul(r, k_load_part(ROPE_F32, w, i, n)));
+}
+
+static ROPE_ALWAYS_INLINE void k_store_n(rope_dtype xt, void *yh, size_t i, kvec v, size_t n) {
+    if (n == K_VL) k_store(xt, yh, i, v, 0);
+    else k_store_part(xt, yh, i, v, n);
+}
+
+/* The factor r of a head, as a vector, and the tail [rot, head_size): the scaled values stored. */
+static ROPE_ALWAYS_INLINE kvec k_norm_factor(rope_dtype xt, const rope_kernel_shape *sh, const void *xh, float eps) {
+    float r = rope_rms_factor(k_sum_squares(xt, xh, sh->head_size), sh->head_size, eps);
+    float rv[K_VL];
+    for (size_t l = 0; l < K_VL; l++) rv[l] = r;
+    return k_load(ROPE_F32, rv, 0);
+}
+
+static ROPE_ALWAYS_INLINE void k_norm_tail(rope_dtype xt, const rope_kernel_shape *sh, const void *xh, void *yh,
+                                           kvec r, const float *w) {
+    for (size_t i = sh->rot; i < sh->head_size; i += K_VL) {
+        size_t n = sh->head_size - i < K_VL ? sh->head_size - i : K_VL;
+        k_store_n(xt, yh, i, k_norm_load(xt, xh, i, n, r, w), n);
+    }
+}
+
+/* Any pair stride (halves): each run of ps pairs a vector at a time, k_rows_blocked's walk with the
+ * scaled loads. The whole head is read (sum of squares) before its first store. */
+static ROPE_ALWAYS_INLINE void k_norm_blocked(rope_dtype xt, rope_dtype ct, const rope_kernel_shape *sh, const void *x,
+                                              ptrdiff_t xhs, void *y, ptrdiff_t yhs, size_t heads, const void *cs,
+                                              const void *sn, const float *w, float eps) {
+    const size_t ps = sh->pair_stride, rot = sh->rot;
+    for (size_t h = 0; h < heads; h++) {
+        k_head v = k_head_at(xt, ct, K_PASS, h);
+        kvec r = k_norm_factor(xt, sh, v.x, eps);
+        for (size_t g = 0; g < rot; g += 2 * ps) {
+            for (size_t j = 0; j < ps; j += K_VL) {
+                size_t n = ps - j < K_VL ? ps - j : K_VL, a = g + j, b = a + ps, c = g / 2 + j;
+                kvec xa = k_norm_load(xt, v.x, a, n, r, w), xb = k_norm_load(xt, v.x, b, n, r, w);
+                kvec ca = n == K_VL ? k_load(ct, v.cs, c) : k_load_part(ct, v.cs, c, n);
+                kvec sa = n == K_VL ? k_load(ct, v.sn, c) : k_load_part(ct, v.sn, c, n);
+                kvec ya, yb;
+                k_rotate(xa, xb, ca, sa, ca, sa, &ya, &yb);
+                k_store_n(xt, v.y, a, ya, n);
+                k_store_n(xt, v.y, b, yb, n);
+            }
+        }
+        k_norm_tail(xt, sh, v.x, v.y, r, w);
+    }
+}
+
+/* Adjacent pairs (GPT-J, ps 1): k_rows_pairs's walk with the scaled loads. */
+static ROPE_ALWAYS_INLINE void k_norm_pairs(rope_dtype xt, rope_dtype ct, const rope_kernel_shape *sh, const void *x,
+                                            ptrdiff_t xhs, void *y, ptrdiff_t yhs, size_t heads, const void *cs,
+                                            const void *sn, const float *w, float eps) {
+    const size_t rot = sh->rot;
+    for (size_t h = 0; h < heads; h++) {
+        k_head v = k_head_at(xt, ct, K_PASS, h);
+        kvec r = k_norm_factor(xt, sh, v.x, eps);
+        for (size_t i = 0; i < rot; i += K_VL) {
+            size_t n = rot - i < K_VL ? rot - i : K_VL;
+            kvec c, s;
+            k_pairs_cs(ct, 0, v.cs, v.sn, i, n, &c, &s);
+            k_store_n(xt, v.y, i, k_pairs_apply(k_norm_load(xt, v.x, i, n, r, w), c, s, 1), n);
+        }
+        k_norm_tail(xt, sh, v.x, v.y, r, w);
+    }
+}
+
+#define K_NORM_ARGS K_ARGS, const float *w, float eps
+#define K_NORM_PASS K_PASS, w, eps
+#define K_CAT2(a, b) a##b
+#define K_CAT(a, b) K_CAT2(a, b)
+
+/* The normalised kernels of one (x dtype, cos dtype) combination: [0] halves (any pair stride),
+ * [1] adjacent pairs. */
+typedef struct k_norm_family {
+    rope_kernel_norm_fn by_pairing[2];
+} k_norm_family;
+
+/* K_NORM_FAMILY(name, xt, ct) defines `name` and its kernels <isa>_norm_<name>_halves / _pairs:
+ * the instruction set (K_ISA, defined by the including file) in each name, so that a profile tells
+ * them apart. */
+#define K_NORM_FAMILY(name, xt, ct)                                                                          \
+    K_NOINLINE static void K_CAT(K_ISA, _norm_##name##_halves)(K_NORM_ARGS) {                                \
+        k_norm_blocked(xt, ct, K_NORM_PASS);                                                                 \
+    }                                                                                                        \
+    K_NOINLINE static void K_CAT(K_ISA, _norm_##name##_pairs)(K_NORM_ARGS) { k_norm_pairs(xt, ct, K_NORM_PASS); } \
+    static const k_norm_family name = {{K_CAT(K_ISA, _norm_##name##_halves), K_CAT(K_ISA, _norm_##name##_pairs)}}
+
+/* One row of an instruction set's table of normalised kernels. */
+typedef struct k_norm_entry {
+    rope_dtype x_dtype, cs_dtype;
+    const k_norm_family *family;
+} k_norm_entry;
+
+static inline rope_kernel_norm_fn k_select_norm(const k_norm_entry *table, size_t n, const rope_kernel_shape *sh) {
+    if (sh->cos_full) return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (table[i].x_dtype == sh->x_dtype && table[i].cs_dtype == sh->cs_dtype)
+            return table[i].family->by_pairing[sh->pair_stride == 1 ? 1 : 0];
+    return NULL;
 }
 
 /* One row of an instruction set's selection table. */
