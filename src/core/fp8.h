@@ -16,10 +16,13 @@ typedef struct rope_fp8_format {
     uint8_t max_code, nan_code;
 } rope_fp8_format;
 
-static const rope_fp8_format rope_fp8_e4m3 = {3, 7, 0x7e, 0x7f};  /* 0x7e = 448; 0x7f NaN (no infinity) */
-static const rope_fp8_format rope_fp8_e5m2 = {2, 15, 0x7b, 0x7e}; /* 0x7b = 57344; 0x7e a quiet NaN */
+/* e4m3fn: 0x7e = 448, 0x7f NaN (no infinity). e5m2: 0x7b = 57344, 0x7e a quiet NaN. */
+static inline rope_fp8_format rope_fp8_format_of(int e5m2) {
+    rope_fp8_format e4 = {3, 7, 0x7e, 0x7f}, e5 = {2, 15, 0x7b, 0x7e};
+    return e5m2 ? e5 : e4;
+}
 
-static inline uint8_t rope_f32_to_fp8(float f, const rope_fp8_format *fmt) {
+static inline uint8_t rope_fp8_convert(float f, const rope_fp8_format *fmt) {
     uint32_t x = rope_bits_of(f);
     uint8_t sign = (uint8_t)((x >> 24) & 0x80u);
     uint32_t ax = x & 0x7fffffffu;

@@ -27,7 +27,7 @@ void rope_store_heads(rope_dtype src_dtype, const void *src, ptrdiff_t src_head_
             memcpy(d, s, head_size * ses);
             continue;
         }
-        const rope_fp8_format *fmt = dst_dtype == ROPE_FP8_E5M2 ? &rope_fp8_e5m2 : &rope_fp8_e4m3;
-        for (size_t i = 0; i < head_size; i++) ((uint8_t *)d)[i] = rope_f32_to_fp8(widen(src_dtype, s, i) / scale, fmt);
+        rope_fp8_format fmt = rope_fp8_format_of(dst_dtype == ROPE_FP8_E5M2);
+        for (size_t i = 0; i < head_size; i++) ((uint8_t *)d)[i] = rope_fp8_convert(widen(src_dtype, s, i) / scale, &fmt);
     }
 }
