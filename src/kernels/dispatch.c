@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* The one registration point of instruction-set kernels. */
-#include <math.h>
-
 #include "kernel.h"
 
 /* Best first: one entry per instruction set, each defined in its own kernel file and compiled only
@@ -39,9 +37,4 @@ rope_kernel_fn rope_kernels_select(const rope_kernel_set *set, const rope_kernel
 rope_kernel_norm_fn rope_kernels_select_norm(const rope_kernel_set *set, const rope_kernel_shape *shape) {
     rope_kernel_norm_fn fn = set && set->select_norm ? set->select_norm(shape) : NULL;
     return fn ? fn : rope_kernels_scalar.select_norm(shape);
-}
-
-float rope_rms_factor(float sum, size_t head_size, float eps) {
-    float mean = sum / (float)head_size;
-    return 1.0f / sqrtf(mean + eps);
 }

@@ -23,6 +23,7 @@
 #define ROPE_KERNEL_H
 
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 
 #include "rope.h"
@@ -74,15 +75,20 @@ typedef void (*rope_kernel_norm_fn)(const rope_kernel_shape *shape, const void *
  * so every instruction set (4, 8 or 16 lanes) forms the same sums. */
 #define ROPE_SQ_LANES 16
 
-static inline float rope_sum_partials(float *p) {
-    for (size_t w = ROPE_SQ_LANES / 2; w >= 1; w /= 2)
-        for (size_t l = 0; l < w; l++) p[l] = p[l] + p[l + w];
-    return p[0];
+static inline float rope_sum_partials(const float *p) { /* the tree written out: its adds stay in registers */
+    float a0 = p[0] + p[8], a1 = p[1] + p[9], a2 = p[2] + p[10], a3 = p[3] + p[11];
+    float a4 = p[4] + p[12], a5 = p[5] + p[13], a6 = p[6] + p[14], a7 = p[7] + p[15];
+    float b0 = a0 + a4, b1 = a1 + a5, b2 = a2 + a6, b3 = a3 + a7;
+    float c0 = b0 + b2, c1 = b1 + b3;
+    return c0 + c1;
 }
 
 /* r = 1 / sqrt(sum / head_size + eps), each operation rounded once in float32 (sqrtf and the
  * division are correctly rounded everywhere). */
-float rope_rms_factor(float sum, size_t head_size, float eps);
+static inline float rope_rms_factor(float sum, size_t head_size, float eps) {
+    float mean = sum / (float)head_size;
+    return 1.0f / sqrtf(mean + eps);
+}
 
 /* One instruction set's kernels. Adding an ISA means one file defining such a table and one line in
  * kernels/dispatch.c. */

@@ -414,13 +414,26 @@ static ROPE_ALWAYS_INLINE void k_store_n(rope_dtype xt, void *yh, size_t i, kvec
     else k_store_part(xt, yh, i, v, n);
 }
 
-/* The factor r of a head, as a vector, and the tail [rot, head_size): the scaled values stored. */
-static ROPE_ALWAYS_INLINE kvec k_norm_factor(rope_dtype xt, const rope_kernel_shape *sh, const void *xh, float eps) {
-    float r = rope_rms_factor(k_sum_squares(xt, xh, sh->head_size), sh->head_size, eps);
+/* The factors r of heads [h0, h0 + n) of a call, all computed before any of them is rotated: the
+ * heads' sums are independent, so their loads (from DRAM at prefill) and their serial adds overlap,
+ * where one head at a time waited for each (4x slower, measured with rope bench --op qknorm). */
+enum { K_NORM_BATCH = 16 };
+
+static ROPE_ALWAYS_INLINE void k_norm_factors(rope_dtype xt, const rope_kernel_shape *sh, const void *x, ptrdiff_t xhs,
+                                              size_t n, size_t h0, float eps, float *rs) {
+    float sums[K_NORM_BATCH];
+    for (size_t i = 0; i < n; i++)
+        sums[i] = k_sum_squares(xt, (const char *)x + (ptrdiff_t)(h0 + i) * xhs * (ptrdiff_t)K_ES(xt), sh->head_size);
+    for (size_t i = 0; i < n; i++) rs[i] = rope_rms_factor(sums[i], sh->head_size, eps);
+}
+
+static ROPE_ALWAYS_INLINE kvec k_broadcast(float r) {
     float rv[K_VL];
     for (size_t l = 0; l < K_VL; l++) rv[l] = r;
     return k_load(ROPE_F32, rv, 0);
 }
+
+/* The tail [rot, head_size): the scaled values stored. */
 
 static ROPE_ALWAYS_INLINE void k_norm_tail(rope_dtype xt, const rope_kernel_shape *sh, const void *xh, void *yh,
                                            kvec r, const float *w) {
@@ -436,9 +449,11 @@ static ROPE_ALWAYS_INLINE void k_norm_blocked(rope_dtype xt, rope_dtype ct, cons
                                               ptrdiff_t xhs, void *y, ptrdiff_t yhs, size_t heads, const void *cs,
                                               const void *sn, const float *w, float eps) {
     const size_t ps = sh->pair_stride, rot = sh->rot;
+    float rs[K_NORM_BATCH];
     for (size_t h = 0; h < heads; h++) {
         k_head v = k_head_at(xt, ct, K_PASS, h);
-        kvec r = k_norm_factor(xt, sh, v.x, eps);
+        if (h % K_NORM_BATCH == 0) k_norm_factors(xt, sh, x, xhs, heads - h < K_NORM_BATCH ? heads - h : K_NORM_BATCH, h, eps, rs);
+        kvec r = k_broadcast(rs[h % K_NORM_BATCH]);
         for (size_t g = 0; g < rot; g += 2 * ps) {
             for (size_t j = 0; j < ps; j += K_VL) {
                 size_t n = ps - j < K_VL ? ps - j : K_VL, a = g + j, b = a + ps, c = g / 2 + j;
@@ -460,9 +475,11 @@ static ROPE_ALWAYS_INLINE void k_norm_pairs(rope_dtype xt, rope_dtype ct, const 
                                             ptrdiff_t xhs, void *y, ptrdiff_t yhs, size_t heads, const void *cs,
                                             const void *sn, const float *w, float eps) {
     const size_t rot = sh->rot;
+    float rs[K_NORM_BATCH];
     for (size_t h = 0; h < heads; h++) {
         k_head v = k_head_at(xt, ct, K_PASS, h);
-        kvec r = k_norm_factor(xt, sh, v.x, eps);
+        if (h % K_NORM_BATCH == 0) k_norm_factors(xt, sh, x, xhs, heads - h < K_NORM_BATCH ? heads - h : K_NORM_BATCH, h, eps, rs);
+        kvec r = k_broadcast(rs[h % K_NORM_BATCH]);
         for (size_t i = 0; i < rot; i += K_VL) {
             size_t n = rot - i < K_VL ? rot - i : K_VL;
             kvec c, s;
