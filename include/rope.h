@@ -359,8 +359,9 @@ ROPE_API rope_status rope_operation_create_atb(const rope_atb_param *param, rope
 /* Frees an operation. NULL is a no-op. */
 ROPE_API void rope_operation_destroy(rope_operation *op);
 
-/* Number of inputs (ONNX 4, the last optional; ATB 5; vLLM 4, key optional) and outputs (ONNX 1; ATB 2;
- * vLLM 2). */
+/* Number of inputs (ONNX 4, the last optional; ATB 5; vLLM 4, key optional; QK-norm + RoPE 5; RoPE +
+ * KV cache 10, the weights optional) and outputs (ONNX 1; ATB 2; vLLM 2; QK-norm + RoPE 1; RoPE + KV
+ * cache 4). */
 ROPE_API size_t rope_operation_input_count(const rope_operation *op);
 ROPE_API size_t rope_operation_output_count(const rope_operation *op);
 
@@ -885,6 +886,26 @@ ROPE_API rope_status rope_vllm_rotary_embedding_and_cache(
     const rope_tensor *key, const rope_tensor *value, const rope_tensor *cos_sin_cache, const rope_tensor *key_cache,
     const rope_tensor *value_cache, const rope_tensor *slot_mapping, const rope_tensor *q_weight /* NULL: no norm */,
     const rope_tensor *k_weight /* NULL: no norm */);
+
+/* The checks of rope_vllm_rotary_embedding_and_cache that need no data (its shape inference: every
+ * output is an input, written in place), in the call's order, with its errors. Thread-safe. */
+ROPE_API rope_status rope_vllm_rotary_embedding_and_cache_check(
+    const rope_kv_cache_attrs *attrs, const rope_tensor *positions, const rope_tensor *query, const rope_tensor *key,
+    const rope_tensor *value, const rope_tensor *cos_sin_cache, const rope_tensor *key_cache,
+    const rope_tensor *value_cache, const rope_tensor *slot_mapping, const rope_tensor *q_weight,
+    const rope_tensor *k_weight);
+
+/*
+ * The operation lifecycle (rope_operation_* above) for rope_vllm_rotary_embedding_and_cache. Inputs:
+ * positions, query, key, value, cos_sin_cache, key_cache, value_cache, slot_mapping, q_weight,
+ * k_weight, where the weights are absent when n_inputs is 8 or when given with rank 0. Outputs
+ * (4): query, key, key_cache, value_cache, each the same descriptor as its input (in place; shape
+ * inference gives those descriptors with data NULL). Errors: NULL_ARGUMENT (attrs or out), ATTRIBUTE
+ * (attrs alone: the rotation's attributes and kv_layout), OUT_OF_MEMORY; setup: those of the call,
+ * and SHAPE when an output is not its input. Positions and slots are data: execute checks them again.
+ */
+ROPE_API rope_status rope_operation_create_vllm_rope_and_cache(const rope_kv_cache_attrs *attrs,
+                                                               rope_operation **out);
 
 /* The scalar fp8 conversion the cache write uses: f to ROPE_FP8_E4M3 or ROPE_FP8_E5M2 bits, rounded to
  * nearest even, saturated to the largest finite value, NaN kept (as above). Any other dtype gives 0.

@@ -13,14 +13,7 @@
 #include "../core/try.h"
 #include "vllm_prologue.h"
 
-typedef struct kv_plan {
-    rope_vllm_plan rope;
-    int64_t v_stride;
-    int64_t blocks, block_size; /* of the caches */
-    int normed;
-} kv_plan;
-
-static rope_status check_attrs(const char *where, const rope_kv_cache_attrs *a) {
+rope_status rope_vllm_kv_check_attrs(const char *where, const rope_kv_cache_attrs *a) {
     if (!a) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "attrs is NULL (head_size is required)");
     ROPE_TRY(rope_vllm_check_attrs(where, &a->rope));
     if (a->kv_layout != ROPE_KV_NHD && a->kv_layout != ROPE_KV_HND)
@@ -53,10 +46,11 @@ static rope_status check_scale(const char *where, const char *name, float s) {
     return ROPE_OK;
 }
 
-static rope_status plan_shapes(const char *where, const rope_kv_cache_attrs *a, const rope_tensor *pos,
+rope_status rope_vllm_kv_plan_shapes(const char *where, const rope_kv_cache_attrs *a, const rope_tensor *pos,
                                const rope_tensor *q, const rope_tensor *k, const rope_tensor *v,
                                const rope_tensor *cs, const rope_tensor *kc, const rope_tensor *vc,
-                               const rope_tensor *slots, const rope_tensor *qw, const rope_tensor *kw, kv_plan *p) {
+                                    const rope_tensor *slots, const rope_tensor *qw, const rope_tensor *kw,
+                                    rope_kv_plan *p) {
     static const char *const names[8] = {"positions",   "query",       "key",         "value",
                                          "cos_sin_cache", "key_cache", "value_cache", "slot_mapping"};
     const void *const args[8] = {pos, q, k, v, cs, kc, vc, slots};
@@ -110,7 +104,7 @@ static int by_value(const void *a, const void *b) {
 
 /* Every slot < 0 or below num_blocks * block_size, and none twice (two tokens in one slot would make
  * the result depend on which thread writes last). */
-static rope_status check_slots(const char *where, const kv_plan *p, const rope_tensor *s) {
+static rope_status check_slots(const char *where, const rope_kv_plan *p, const rope_tensor *s) {
     int64_t n = p->rope.tokens, cap = rope_dims_product(p->blocks, p->block_size), used = 0;
     for (int64_t i = 0; i < n; i++) {
         int64_t v = slot_at(s, i);
@@ -146,7 +140,7 @@ static rope_status check_slots(const char *where, const kv_plan *p, const rope_t
                      (long long)second, (long long)dup, (long long)first);
 }
 
-static rope_status check_data(const char *where, kv_plan *p, const rope_tensor *pos, const rope_tensor *q,
+rope_status rope_vllm_kv_check_data(const char *where, rope_kv_plan *p, const rope_tensor *pos, const rope_tensor *q,
                               const rope_tensor *k, const rope_tensor *v, const rope_tensor *cs,
                               const rope_tensor *kc, const rope_tensor *vc, const rope_tensor *slots,
                               const rope_tensor *qw, const rope_tensor *kw) {
@@ -182,7 +176,7 @@ static rope_status check_data(const char *where, kv_plan *p, const rope_tensor *
     return check_slots(where, p, slots);
 }
 
-static void slot_store(rope_slot_store *st, const rope_kv_cache_attrs *a, const kv_plan *p, const rope_tensor *c,
+static void slot_store(rope_slot_store *st, const rope_kv_cache_attrs *a, const rope_kv_plan *p, const rope_tensor *c,
                        const rope_tensor *slots, float scale) {
     int64_t hk = p->rope.hk, hs = p->rope.head_size, bs = p->block_size;
     memset(st, 0, sizeof *st);
@@ -197,19 +191,12 @@ static void slot_store(rope_slot_store *st, const rope_kv_cache_attrs *a, const 
     else st->slot_stride = (ptrdiff_t)hs, st->head_stride = (ptrdiff_t)(bs * hs);
 }
 
-rope_status rope_vllm_rotary_embedding_and_cache(rope_context *ctx, const rope_kv_cache_attrs *attrs,
-                                                 const rope_tensor *positions, const rope_tensor *query,
-                                                 const rope_tensor *key, const rope_tensor *value,
-                                                 const rope_tensor *cos_sin_cache, const rope_tensor *key_cache,
-                                                 const rope_tensor *value_cache, const rope_tensor *slot_mapping,
-                                                 const rope_tensor *q_weight, const rope_tensor *k_weight) {
-    static const char where[] = "rope_vllm_rotary_embedding_and_cache";
-    ROPE_TRY(check_attrs(where, attrs));
-    kv_plan p;
-    ROPE_TRY(plan_shapes(where, attrs, positions, query, key, value, cos_sin_cache, key_cache, value_cache,
-                         slot_mapping, q_weight, k_weight, &p));
-    ROPE_TRY(check_data(where, &p, positions, query, key, value, cos_sin_cache, key_cache, value_cache, slot_mapping,
-                        q_weight, k_weight));
+rope_status rope_vllm_kv_run(const char *where, rope_context *ctx, const rope_kv_cache_attrs *attrs,
+                             const rope_kv_plan *pl, const rope_tensor *positions, const rope_tensor *query,
+                             const rope_tensor *key, const rope_tensor *value, const rope_tensor *cos_sin_cache,
+                             const rope_tensor *key_cache, const rope_tensor *value_cache,
+                             const rope_tensor *slot_mapping, const rope_tensor *q_weight, const rope_tensor *k_weight) {
+    const rope_kv_plan p = *pl;
     rope_context *c;
     ROPE_TRY(rope_context_resolve(ctx, where, &c));
     if (rope_vllm_plan_empty(&p.rope)) return ROPE_OK;
@@ -239,4 +226,34 @@ rope_status rope_vllm_rotary_embedding_and_cache(rope_context *ctx, const rope_k
     rope_status st = rope_engine_run(c, &job);
     rope_vllm_weights_free(&w);
     return st;
+}
+
+rope_status rope_vllm_rotary_embedding_and_cache_check(const rope_kv_cache_attrs *attrs, const rope_tensor *positions,
+                                                       const rope_tensor *query, const rope_tensor *key,
+                                                       const rope_tensor *value, const rope_tensor *cos_sin_cache,
+                                                       const rope_tensor *key_cache, const rope_tensor *value_cache,
+                                                       const rope_tensor *slot_mapping, const rope_tensor *q_weight,
+                                                       const rope_tensor *k_weight) {
+    static const char where[] = "rope_vllm_rotary_embedding_and_cache_check";
+    ROPE_TRY(rope_vllm_kv_check_attrs(where, attrs));
+    rope_kv_plan p;
+    return rope_vllm_kv_plan_shapes(where, attrs, positions, query, key, value, cos_sin_cache, key_cache, value_cache,
+                                    slot_mapping, q_weight, k_weight, &p);
+}
+
+rope_status rope_vllm_rotary_embedding_and_cache(rope_context *ctx, const rope_kv_cache_attrs *attrs,
+                                                 const rope_tensor *positions, const rope_tensor *query,
+                                                 const rope_tensor *key, const rope_tensor *value,
+                                                 const rope_tensor *cos_sin_cache, const rope_tensor *key_cache,
+                                                 const rope_tensor *value_cache, const rope_tensor *slot_mapping,
+                                                 const rope_tensor *q_weight, const rope_tensor *k_weight) {
+    static const char where[] = "rope_vllm_rotary_embedding_and_cache";
+    ROPE_TRY(rope_vllm_kv_check_attrs(where, attrs));
+    rope_kv_plan p;
+    ROPE_TRY(rope_vllm_kv_plan_shapes(where, attrs, positions, query, key, value, cos_sin_cache, key_cache,
+                                      value_cache, slot_mapping, q_weight, k_weight, &p));
+    ROPE_TRY(rope_vllm_kv_check_data(where, &p, positions, query, key, value, cos_sin_cache, key_cache, value_cache,
+                                     slot_mapping, q_weight, k_weight));
+    return rope_vllm_kv_run(where, ctx, attrs, &p, positions, query, key, value, cos_sin_cache, key_cache,
+                            value_cache, slot_mapping, q_weight, k_weight);
 }

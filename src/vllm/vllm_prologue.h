@@ -44,4 +44,28 @@ rope_status rope_vllm_qk_norm_run(const char *where, rope_context *ctx, const ro
                                   const rope_qk_norm_plan *p, const rope_tensor *pos, const rope_tensor *qw,
                                   const rope_tensor *kw, const rope_tensor *cache);
 
+/* Checked RoPE + KV-cache write call (vllm_kv_cache.c), for the one-shot call and the lifecycle. */
+typedef struct rope_kv_plan {
+    rope_vllm_plan rope;        /* q and k in place */
+    int64_t v_stride;
+    int64_t blocks, block_size; /* of the caches */
+    int normed;                 /* q_weight and k_weight given */
+} rope_kv_plan;
+
+rope_status rope_vllm_kv_check_attrs(const char *where, const rope_kv_cache_attrs *a);
+rope_status rope_vllm_kv_plan_shapes(const char *where, const rope_kv_cache_attrs *a, const rope_tensor *pos,
+                                     const rope_tensor *q, const rope_tensor *k, const rope_tensor *v,
+                                     const rope_tensor *cs, const rope_tensor *kc, const rope_tensor *vc,
+                                     const rope_tensor *slots, const rope_tensor *qw, const rope_tensor *kw,
+                                     rope_kv_plan *p);
+/* Data pointers, aliasing, every position and every slot (range, none twice). */
+rope_status rope_vllm_kv_check_data(const char *where, rope_kv_plan *p, const rope_tensor *pos, const rope_tensor *q,
+                                    const rope_tensor *k, const rope_tensor *v, const rope_tensor *cs,
+                                    const rope_tensor *kc, const rope_tensor *vc, const rope_tensor *slots,
+                                    const rope_tensor *qw, const rope_tensor *kw);
+rope_status rope_vllm_kv_run(const char *where, rope_context *ctx, const rope_kv_cache_attrs *attrs,
+                             const rope_kv_plan *p, const rope_tensor *pos, const rope_tensor *q, const rope_tensor *k,
+                             const rope_tensor *v, const rope_tensor *cs, const rope_tensor *kc, const rope_tensor *vc,
+                             const rope_tensor *slots, const rope_tensor *qw, const rope_tensor *kw);
+
 #endif

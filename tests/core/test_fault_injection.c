@@ -170,6 +170,23 @@ static rope_status c_kv_cache(void) { /* MRoPE, the norm, fp8: every allocation 
     return rope_vllm_rotary_embedding_and_cache(use, &a, &tvmpos, &trq, &trk, &tk, &tcos, &tkc, &tvc, &tslots, &tw,
                                                 &tw);
 }
+static rope_status c_op_kv_cache(void) {
+    rope_kv_cache_attrs a = {va, ROPE_KV_HND, 1.0f, 1.0f, 1e-6};
+    rope_operation *op = (rope_operation *)&outarg_ok;
+    rope_status st = rope_operation_create_vllm_rope_and_cache(&a, &op);
+    if (st != ROPE_OK) return outarg_ok &= op == (rope_operation *)&outarg_ok, st;
+    const rope_tensor kc = {out + NTOK * 3 * D, ROPE_FP8_E4M3, 4, {4, 1, 4, D}, 0},
+                      vc = {out + NTOK * 3 * D + 64, ROPE_FP8_E4M3, 4, {4, 1, 4, D}, 0};
+    const rope_tensor in[8] = {tvpos, trq, trk, tk, tcos, kc, vc, tslots}, o[4] = {trq, trk, kc, vc};
+    rope_tensor inferred[4];
+    rope_variant_pack pack = {in, 8, o, 4};
+    size_t ws = 0;
+    st = rope_operation_infer_shape(op, in, 8, inferred, 4);
+    if (st == ROPE_OK) st = rope_operation_setup(op, &pack, &ws);
+    if (st == ROPE_OK) st = rope_operation_execute(op, &pack, NULL, 0, use);
+    rope_operation_destroy(op);
+    return st;
+}
 static rope_status c_cache_half(void) {
     const rope_tensor c = {out, ROPE_F32, 2, {ROWS, D / 2}, 0}, s = {out + ROWS * D, ROPE_F32, 2, {ROWS, D / 2}, 0};
     return rope_cache_fill(&cfg, 3, ROWS, ROPE_CACHE_HALF, 0, &c, &s);
@@ -200,6 +217,7 @@ static const struct {
     {"rope_vllm_fused_qk_norm_rope (MRoPE)", c_qk_norm_mrope},
     {"operation lifecycle (QK-norm + RoPE)", c_op_qk_norm},
     {"rope_vllm_..._and_cache (MRoPE, norm, fp8)", c_kv_cache},
+    {"operation lifecycle (RoPE + KV cache)", c_op_kv_cache},
     {"rope_cache_fill (HALF)", c_cache_half},
     {"rope_cache_fill (FULL)", c_cache_full},
 };

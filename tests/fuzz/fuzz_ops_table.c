@@ -474,6 +474,35 @@ static void b_kv_cache(fz_call *c) {
 
 #define KVC_ATTRS(c) ((c)->attrs_null ? NULL : (const rope_kv_cache_attrs *)(const void *)(c)->attrs)
 
+static rope_status i_kv_cache(const fz_call *c, const rope_tensor *const *in, rope_tensor *out) {
+    const rope_tensor *o[4] = {&c->t[6], &c->t[7], &c->t[8], &c->t[9]};
+    rope_status st = rope_vllm_rotary_embedding_and_cache_check(KVC_ATTRS(c), in[0], o[0], o[1], in[1], in[2], o[2],
+                                                                o[3], in[3], in[4], in[5]);
+    for (int i = 0; st == ROPE_OK && i < 4; i++) out[i] = *o[i];
+    return st;
+}
+/* The lifecycle: inputs positions, query, key, value, cos_sin_cache, key_cache, value_cache,
+ * slot_mapping, q_weight, k_weight (rank 0 when absent); outputs the in-place four. */
+static rope_status c_op_kv_cache(rope_context *x, const fz_call *c, const rope_tensor *const *in,
+                                 const rope_tensor *const *out) {
+    rope_operation *op = NULL;
+    rope_status st = rope_operation_create_vllm_rope_and_cache(KVC_ATTRS(c), &op);
+    if (st != ROPE_OK) return st;
+    const rope_tensor *order[10] = {in[0], out[0], out[1], in[1], in[2], out[2], out[3], in[3], in[4], in[5]};
+    rope_tensor ins[10], outs[4];
+    for (int i = 0; i < 10; i++) {
+        if (order[i]) ins[i] = *order[i];
+        else memset(&ins[i], 0, sizeof ins[i]); /* rejected, or (a weight) absent */
+    }
+    outs[0] = ins[1], outs[1] = ins[2], outs[2] = ins[5], outs[3] = ins[6];
+    rope_variant_pack pack = {ins, 10, outs, 4};
+    size_t ws = 0;
+    st = rope_operation_setup(op, &pack, &ws);
+    if (st == ROPE_OK) st = rope_operation_execute(op, &pack, NULL, ws, x);
+    rope_operation_destroy(op);
+    return st;
+}
+
 /* The whole Qwen3 prologue: always with the norm weights. */
 static void b_kv_cache_norm(fz_call *c) {
     b_kv_cache(c);
@@ -512,8 +541,8 @@ const fz_entry ops_table[] = {
     {"rope_operation_", 4, 2, sizeof(rope_vllm_attrs), b_vllm, c_op_vllm, i_op_vllm},
     {"rope_vllm_fused_qk_norm_rope", 4, 1, sizeof(rope_qk_norm_attrs), b_qk_norm, c_qk_norm, i_qk_norm},
     {"rope_operation_", 4, 1, sizeof(rope_qk_norm_attrs), b_qk_norm, c_op_qk_norm, NULL},
-    {"rope_vllm_rotary_embedding_and_cache", 6, 4, sizeof(rope_kv_cache_attrs), b_kv_cache, c_kv_cache, NULL},
-    {"rope_vllm_rotary_embedding_and_cache", 6, 4, sizeof(rope_kv_cache_attrs), b_kv_cache_norm, c_kv_cache, NULL},
+    {"rope_vllm_rotary_embedding_and_cache", 6, 4, sizeof(rope_kv_cache_attrs), b_kv_cache, c_kv_cache, i_kv_cache},
+    {"rope_operation_", 6, 4, sizeof(rope_kv_cache_attrs), b_kv_cache_norm, c_op_kv_cache, NULL},
 };
 const size_t ops_table_size = sizeof ops_table / sizeof ops_table[0];
 _Static_assert(255 % (sizeof ops_table / sizeof ops_table[0]) == 15,

@@ -205,6 +205,31 @@ static rope_status call(kv_case *c, rope_context *ctx) {
                                                 &c->slots, c->normed ? &c->qw : NULL, c->normed ? &c->kw : NULL);
 }
 
+/* The operation lifecycle on the same tensors: shape inference gives each in-place output's
+ * descriptor, then setup and execute (weights left out, n_inputs 8, or given with rank 0 when absent). */
+static rope_status call_lifecycle(kv_case *c, int index) {
+    rope_operation *op = NULL;
+    rope_status st = rope_operation_create_vllm_rope_and_cache(&c->a, &op);
+    if (st != ROPE_OK) return st;
+    rope_tensor none;
+    memset(&none, 0, sizeof none);
+    rope_tensor in[10] = {c->pos, c->q, c->k, c->v, c->cache, c->kc, c->vc, c->slots,
+                          c->normed ? c->qw : none, c->normed ? c->kw : none};
+    size_t n_in = !c->normed && index % 4 == 0 ? 8 : 10;
+    rope_tensor out[4] = {c->q, c->k, c->kc, c->vc}, inferred[4];
+    st = rope_operation_infer_shape(op, in, n_in, inferred, 4);
+    for (int i = 0; st == ROPE_OK && i < 4; i++)
+        CHECK(inferred[i].dtype == out[i].dtype && inferred[i].rank == out[i].rank &&
+                  memcmp(inferred[i].dims, out[i].dims, sizeof out[i].dims) == 0 && !inferred[i].data,
+              "inferred output %d is not its input's descriptor", i);
+    rope_variant_pack pack = {in, n_in, out, 4};
+    size_t ws = 1;
+    if (st == ROPE_OK) st = rope_operation_setup(op, &pack, &ws);
+    if (st == ROPE_OK) st = rope_operation_execute(op, &pack, NULL, ws, NULL);
+    rope_operation_destroy(op);
+    return st;
+}
+
 static int64_t stride_of(const rope_tensor *t, int64_t row) { return t->row_stride ? t->row_stride : row; }
 
 /* Element i of the cache entry (slot, head h) in elements of the cache. */
@@ -330,10 +355,10 @@ static void one_case(int index) {
     build(&c);
     describe(&c, desc, sizeof desc);
     unsigned char *first[6] = {0};
-    for (int x = 0; x <= ctxs.n; x++) {
+    for (int x = 0; x <= ctxs.n + 1; x++) {
         restore(&c);
-        const char *how = x < ctxs.n ? ctxs.name[x] : "default context";
-        rope_status st = call(&c, x < ctxs.n ? ctxs.ctx[x] : NULL);
+        const char *how = x < ctxs.n ? ctxs.name[x] : x == ctxs.n ? "default context" : "lifecycle";
+        rope_status st = x == ctxs.n + 1 ? call_lifecycle(&c, index) : call(&c, x < ctxs.n ? ctxs.ctx[x] : NULL);
         CHECK(st == ROPE_OK, "%s on %s: %s", how, desc, rope_last_error());
         if (st != ROPE_OK) continue;
         if (x == 0) {
@@ -358,6 +383,14 @@ static void refused(kv_case *c, const char *what, rope_status want, const char *
     CHECK(strstr(rope_last_error(), needle) != NULL, "%s: message \"%s\" lacks \"%s\"", what, rope_last_error(),
           needle);
     CHECK(same(c, s), "%s: something was written on error", what);
+    if (want != ROPE_ERROR_INDEX && want != ROPE_ERROR_ALIASING) { /* descriptors alone: the check agrees */
+        rope_status sc = rope_vllm_rotary_embedding_and_cache_check(&c->a, &c->pos, &c->q, &c->k, &c->v, &c->cache,
+                                                                    &c->kc, &c->vc, &c->slots, &c->qw, &c->kw);
+        CHECK(sc == want, "%s: the check gives %d, the call %d", what, (int)sc, (int)want);
+    }
+    st = call_lifecycle(c, 1); /* setup refuses it too, nothing written */
+    CHECK(st == want, "%s: the lifecycle gives %d, the call %d (%s)", what, (int)st, (int)want, rope_last_error());
+    CHECK(same(c, s), "%s: the lifecycle wrote something on error", what);
     drop(s);
 }
 
@@ -419,6 +452,26 @@ static void bad_inputs(void) {
     keep = c.kc, c.kc.data = c.mem[0];
     refused(&c, "key_cache over qkv", ROPE_ERROR_ALIASING, "key_cache");
     c.kc = keep;
+    { /* the lifecycle: an output that is not its input */
+        rope_operation *op = NULL;
+        CHECK(rope_operation_create_vllm_rope_and_cache(&c.a, &op) == ROPE_OK, "create: %s", rope_last_error());
+        rope_tensor in[10] = {c.pos, c.q, c.k, c.v, c.cache, c.kc, c.vc, c.slots, c.qw, c.kw};
+        rope_tensor out[4] = {c.q, c.k, c.kc, c.vc};
+        out[3].data = c.kcm;
+        rope_variant_pack pack = {in, 10, out, 4};
+        size_t ws;
+        rope_status sl = rope_operation_setup(op, &pack, &ws);
+        CHECK(sl == ROPE_ERROR_SHAPE && strstr(rope_last_error(), "value_cache itself"), "lifecycle output 3: %d %s",
+              (int)sl, rope_last_error());
+        pack.n_inputs = 9;
+        sl = rope_operation_setup(op, &pack, &ws);
+        CHECK(sl == ROPE_ERROR_SHAPE && strstr(rope_last_error(), "number of inputs"), "9 inputs: %d %s", (int)sl,
+              rope_last_error());
+        rope_operation_destroy(op);
+        rope_kv_cache_attrs bad = c.a;
+        bad.kv_layout = (rope_kv_layout)7;
+        CHECK(rope_operation_create_vllm_rope_and_cache(&bad, &op) == ROPE_ERROR_ATTRIBUTE, "create with layout 7");
+    }
     /* one weight without the other */
     rope_status st = rope_vllm_rotary_embedding_and_cache(NULL, &c.a, &c.pos, &c.q, &c.k, &c.v, &c.cache, &c.kc,
                                                           &c.vc, &c.slots, &c.qw, NULL);
