@@ -110,6 +110,7 @@ static ROPE_ALWAYS_INLINE void k_store_part(rope_dtype t, void *p, size_t i, kve
 }
 
 static ROPE_ALWAYS_INLINE void k_prefetch(uintptr_t a) { (void)a; } /* not measured on ARM hardware */
+static ROPE_ALWAYS_INLINE kvec k_set1(float v) { return vdupq_n_f32(v); }
 
 /* ---- arithmetic and lane moves ---------------------------------------------------------------- */
 

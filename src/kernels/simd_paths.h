@@ -24,6 +24,7 @@
  *   kvec k_partner(v, ps)      ps a power of two < K_VL: lane l gets lane l+ps (l%(2rs) < ps) or l-ps
  *   kvec k_pick(ya, yb, ps)    lanes with l%(2rs) < ps from ya, the others from yb
  *   void k_prefetch(uintptr_t a)   hints that the line at address a will be read (never faults)
+ *   kvec k_set1(float v)       v in every lane
  *   K_REG                      the inline-asm constraint of a vector register ("x", "v", "w")
  */
 #ifndef ROPE_SIMD_PATHS_H
@@ -386,9 +387,8 @@ static inline k_layout k_layout_of(const rope_kernel_shape *sh) {
  * leaves a sum of squares unchanged). */
 static ROPE_ALWAYS_INLINE float k_sum_squares(rope_dtype xt, const void *xh, size_t n) {
     enum { NV = ROPE_SQ_LANES / K_VL };
-    static const float zero[K_VL];
     kvec acc[NV];
-    for (size_t v = 0; v < NV; v++) acc[v] = k_load(ROPE_F32, zero, 0);
+    for (size_t v = 0; v < NV; v++) acc[v] = k_set1(0.0f);
     size_t i = 0, v = 0;
     for (; i + K_VL <= n; i += K_VL, v = (v + 1) % NV) {
         kvec x = k_load(xt, xh, i);
@@ -403,6 +403,32 @@ static ROPE_ALWAYS_INLINE float k_sum_squares(rope_dtype xt, const void *xh, siz
     return rope_sum_partials(part);
 }
 
+/* k_sum_squares of 4 heads at once (xh[0..4)), each with its own accumulators in the same order: one
+ * head's adds form a chain of latency-bound steps (8 x 4 cycles at head_size 128), four chains
+ * interleaved keep the adder busy (measured: the sums took a third of a call one head at a time). */
+static ROPE_ALWAYS_INLINE void k_sum_squares4(rope_dtype xt, const char *const *xh, size_t n, float *sums) {
+    enum { NV = ROPE_SQ_LANES / K_VL };
+    kvec acc[4][NV];
+    for (size_t hh = 0; hh < 4; hh++)
+        for (size_t v = 0; v < NV; v++) acc[hh][v] = k_set1(0.0f);
+    size_t i = 0, v = 0;
+    for (; i + K_VL <= n; i += K_VL, v = (v + 1) % NV)
+        for (size_t hh = 0; hh < 4; hh++) {
+            kvec x = k_load(xt, xh[hh], i);
+            acc[hh][v] = k_add(acc[hh][v], k_mul(x, x));
+        }
+    if (i < n)
+        for (size_t hh = 0; hh < 4; hh++) {
+            kvec x = k_load_part(xt, xh[hh], i, n - i);
+            acc[hh][v] = k_add(acc[hh][v], k_mul(x, x));
+        }
+    for (size_t hh = 0; hh < 4; hh++) {
+        float part[ROPE_SQ_LANES];
+        for (size_t u = 0; u < NV; u++) k_store(ROPE_F32, part, u * K_VL, acc[hh][u], 0);
+        sums[hh] = rope_sum_partials(part);
+    }
+}
+
 /* Transform, second half: lanes [i, i + n) of a head, loaded and scaled: x * (r * w). */
 static ROPE_ALWAYS_INLINE kvec k_norm_load(rope_dtype xt, const void *xh, size_t i, size_t n, kvec r, const float *w) {
     if (n == K_VL) return k_mul(k_load(xt, xh, i), k_mul(r, k_load(ROPE_F32, w, i)));
@@ -415,23 +441,25 @@ static ROPE_ALWAYS_INLINE void k_store_n(rope_dtype xt, void *yh, size_t i, kvec
 }
 
 /* The factors r of heads [h0, h0 + n) of a call, all computed before any of them is rotated: the
- * heads' sums are independent, so their loads (from DRAM at prefill) and their serial adds overlap,
- * where one head at a time waited for each (4x slower, measured with rope bench --op qknorm). */
+ * heads' sums are independent, so their loads (from DRAM at prefill) and their serial adds overlap
+ * (four at a time), where one head at a time waited for each (4x slower, measured with rope bench
+ * --op qknorm). */
 enum { K_NORM_BATCH = 16 };
 
 static ROPE_ALWAYS_INLINE void k_norm_factors(rope_dtype xt, const rope_kernel_shape *sh, const void *x, ptrdiff_t xhs,
                                               size_t n, size_t h0, float eps, float *rs) {
     float sums[K_NORM_BATCH];
-    for (size_t i = 0; i < n; i++)
-        sums[i] = k_sum_squares(xt, (const char *)x + (ptrdiff_t)(h0 + i) * xhs * (ptrdiff_t)K_ES(xt), sh->head_size);
+    const char *xh[K_NORM_BATCH];
+    for (size_t i = 0; i < n; i++) {
+        xh[i] = (const char *)x + (ptrdiff_t)(h0 + i) * xhs * (ptrdiff_t)K_ES(xt);
+        k_prefetch_ahead(xh[i], sh->head_size * K_ES(xt)); /* the data of a later batch (or token): from DRAM */
+    }
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) k_sum_squares4(xt, xh + i, sh->head_size, sums + i);
+    for (; i < n; i++) sums[i] = k_sum_squares(xt, xh[i], sh->head_size);
     for (size_t i = 0; i < n; i++) rs[i] = rope_rms_factor(sums[i], sh->head_size, eps);
 }
 
-static ROPE_ALWAYS_INLINE kvec k_broadcast(float r) {
-    float rv[K_VL];
-    for (size_t l = 0; l < K_VL; l++) rv[l] = r;
-    return k_load(ROPE_F32, rv, 0);
-}
 
 /* The tail [rot, head_size): the scaled values stored. */
 
@@ -453,7 +481,7 @@ static ROPE_ALWAYS_INLINE void k_norm_blocked(rope_dtype xt, rope_dtype ct, cons
     for (size_t h = 0; h < heads; h++) {
         k_head v = k_head_at(xt, ct, K_PASS, h);
         if (h % K_NORM_BATCH == 0) k_norm_factors(xt, sh, x, xhs, heads - h < K_NORM_BATCH ? heads - h : K_NORM_BATCH, h, eps, rs);
-        kvec r = k_broadcast(rs[h % K_NORM_BATCH]);
+        kvec r = k_set1(rs[h % K_NORM_BATCH]);
         for (size_t g = 0; g < rot; g += 2 * ps) {
             for (size_t j = 0; j < ps; j += K_VL) {
                 size_t n = ps - j < K_VL ? ps - j : K_VL, a = g + j, b = a + ps, c = g / 2 + j;
@@ -470,6 +498,55 @@ static ROPE_ALWAYS_INLINE void k_norm_blocked(rope_dtype xt, rope_dtype ct, cons
     }
 }
 
+/* k_norm_blocked when the heads share one cos/sin row (cs_step 0), rot = 2 ps and each half is R
+ * whole vectors (R <= K_REG_MAX): the row's cos and sin and the weights of both halves stay in
+ * registers across the call's heads (k_rows_blocked_regs's reason: a per-head setup for a few
+ * iterations cost more than the work). Same operations per element as k_norm_blocked. */
+static ROPE_ALWAYS_INLINE void k_norm_blocked_regs(rope_dtype xt, rope_dtype ct, size_t R, const rope_kernel_shape *sh,
+                                                   const void *x, ptrdiff_t xhs, void *y, ptrdiff_t yhs, size_t heads,
+                                                   const void *cs, const void *sn, const float *w, float eps) {
+    const size_t ps = sh->pair_stride;
+    const ptrdiff_t xstep = xhs * (ptrdiff_t)K_ES(xt), ystep = yhs * (ptrdiff_t)K_ES(xt);
+    kvec ca[K_REG_MAX], sa[K_REG_MAX], wa[K_REG_MAX], wb[K_REG_MAX];
+    for (size_t r = 0; r < R; r++) {
+        ca[r] = k_load(ct, cs, r * K_VL), sa[r] = k_load(ct, sn, r * K_VL);
+        wa[r] = k_load(ROPE_F32, w, r * K_VL), wb[r] = k_load(ROPE_F32, w, ps + r * K_VL);
+    }
+    float rs[K_NORM_BATCH];
+    const char *xh = (const char *)x;
+    char *yh = (char *)y;
+    for (size_t h = 0; h < heads; h++, xh += xstep, yh += ystep) {
+        if (h % K_NORM_BATCH == 0) k_norm_factors(xt, sh, x, xhs, heads - h < K_NORM_BATCH ? heads - h : K_NORM_BATCH, h, eps, rs);
+        kvec rv = k_set1(rs[h % K_NORM_BATCH]);
+        for (size_t r = 0; r < R; r++) {
+            kvec xa = k_mul(k_load(xt, xh, r * K_VL), k_mul(rv, wa[r]));
+            kvec xb = k_mul(k_load(xt, xh, ps + r * K_VL), k_mul(rv, wb[r]));
+            kvec ya, yb;
+            k_rotate(xa, xb, ca[r], sa[r], ca[r], sa[r], &ya, &yb);
+            k_store(xt, yh, r * K_VL, ya, 0);
+            k_store(xt, yh, ps + r * K_VL, yb, 0);
+        }
+        k_norm_tail(xt, sh, xh, yh, rv, w);
+    }
+}
+
+/* k_norm_blocked with the register path where it applies. */
+static ROPE_ALWAYS_INLINE void k_norm_blocked_heads(rope_dtype xt, rope_dtype ct, const rope_kernel_shape *sh,
+                                                    const void *x, ptrdiff_t xhs, void *y, ptrdiff_t yhs, size_t heads,
+                                                    const void *cs, const void *sn, const float *w, float eps) {
+    size_t ps = sh->pair_stride, R = ps / K_VL;
+    if (heads > 1 && sh->cs_step == 0 && sh->rot == 2 * ps && ps % K_VL == 0) {
+        switch (R) { /* R as a constant, so that the vectors stay in registers */
+        case 1: k_norm_blocked_regs(xt, ct, 1, sh, x, xhs, y, yhs, heads, cs, sn, w, eps); return;
+        case 2: k_norm_blocked_regs(xt, ct, 2, sh, x, xhs, y, yhs, heads, cs, sn, w, eps); return;
+        case 3: k_norm_blocked_regs(xt, ct, 3, sh, x, xhs, y, yhs, heads, cs, sn, w, eps); return;
+        case 4: k_norm_blocked_regs(xt, ct, 4, sh, x, xhs, y, yhs, heads, cs, sn, w, eps); return;
+        default: break;
+        }
+    }
+    k_norm_blocked(xt, ct, sh, x, xhs, y, yhs, heads, cs, sn, w, eps);
+}
+
 /* Adjacent pairs (GPT-J, ps 1): k_rows_pairs's walk with the scaled loads. */
 static ROPE_ALWAYS_INLINE void k_norm_pairs(rope_dtype xt, rope_dtype ct, const rope_kernel_shape *sh, const void *x,
                                             ptrdiff_t xhs, void *y, ptrdiff_t yhs, size_t heads, const void *cs,
@@ -479,7 +556,7 @@ static ROPE_ALWAYS_INLINE void k_norm_pairs(rope_dtype xt, rope_dtype ct, const 
     for (size_t h = 0; h < heads; h++) {
         k_head v = k_head_at(xt, ct, K_PASS, h);
         if (h % K_NORM_BATCH == 0) k_norm_factors(xt, sh, x, xhs, heads - h < K_NORM_BATCH ? heads - h : K_NORM_BATCH, h, eps, rs);
-        kvec r = k_broadcast(rs[h % K_NORM_BATCH]);
+        kvec r = k_set1(rs[h % K_NORM_BATCH]);
         for (size_t i = 0; i < rot; i += K_VL) {
             size_t n = rot - i < K_VL ? rot - i : K_VL;
             kvec c, s;
@@ -506,7 +583,7 @@ typedef struct k_norm_family {
  * them apart. */
 #define K_NORM_FAMILY(name, xt, ct)                                                                          \
     K_NOINLINE static void K_CAT(K_ISA, _norm_##name##_halves)(K_NORM_ARGS) {                                \
-        k_norm_blocked(xt, ct, K_NORM_PASS);                                                                 \
+        k_norm_blocked_heads(xt, ct, K_NORM_PASS);                                                           \
     }                                                                                                        \
     K_NOINLINE static void K_CAT(K_ISA, _norm_##name##_pairs)(K_NORM_ARGS) { k_norm_pairs(xt, ct, K_NORM_PASS); } \
     static const k_norm_family name = {{K_CAT(K_ISA, _norm_##name##_halves), K_CAT(K_ISA, _norm_##name##_pairs)}}
