@@ -35,19 +35,21 @@ static inline uint8_t rope_fp8_convert(float f, const rope_fp8_format *fmt) {
     uint32_t x = rope_bits_of(f);
     uint32_t sign = (x >> 24) & 0x80u;
     uint32_t ax = x & 0x7fffffffu;
-    uint32_t nan = ax > 0x7f800000u;
+    uint32_t nan = 0u - (uint32_t)(ax > 0x7f800000u); /* all ones for a NaN: selections by mask, so loops vectorize */
     uint32_t mant = fmt->mant, bias = fmt->bias;
     uint32_t max_exp = (uint32_t)fmt->max_code >> mant;
     uint32_t max_bits = ((max_exp + 127u - bias) << 23) | (((uint32_t)fmt->max_code & ((1u << mant) - 1u)) << (23u - mant));
-    uint32_t a = ax < max_bits ? ax : max_bits; /* NaN patterns too: replaced below */
+    uint32_t big = 0u - (uint32_t)(ax >= max_bits);
+    uint32_t a = (ax & ~big) | (max_bits & big); /* NaN patterns too: replaced below */
     uint32_t shift = 23u - mant;
     uint32_t rounded = a + ((1u << (shift - 1u)) - 1u) + ((a >> shift) & 1u);
     uint32_t normal = (rounded >> shift) - ((127u - bias) << mant);
     float scaled = rope_float_of(a) * rope_float_of((bias - 1u + mant + 127u) << 23);
     float sub = (scaled + 8388608.0f) - 8388608.0f;
     uint32_t subnormal = (uint32_t)(int32_t)sub; /* sub in [0, 2^mant]: exact either way; signed converts in SIMD */
-    uint32_t code = a >= ((128u - bias) << 23) ? normal : subnormal;
-    code = nan ? fmt->nan_code : code;
+    uint32_t is_normal = 0u - (uint32_t)(a >= ((128u - bias) << 23));
+    uint32_t code = (normal & is_normal) | (subnormal & ~is_normal);
+    code = ((uint32_t)fmt->nan_code & nan) | (code & ~nan);
     return (uint8_t)(sign | code);
 }
 
