@@ -39,15 +39,24 @@ static int finish_case(bench_opts *o, diag *err) {
     bench_case *c = &o->c;
     if (c->op == BENCH_ONNX && o->heads_k > 0)
         return bad(o, err, "%s", "--heads-k applies to --op atb and vllm only");
-    if (c->scatter && c->op != BENCH_VLLM) return bad(o, err, "%s", "--scatter applies to --op vllm only");
-    if (c->mrope && c->op != BENCH_VLLM) return bad(o, err, "%s", "--mrope applies to --op vllm only");
+    int vllm_like = c->op == BENCH_VLLM || c->op == BENCH_QK_NORM || c->op == BENCH_KV_CACHE;
+    int prologue = c->op == BENCH_QK_NORM || c->op == BENCH_KV_CACHE;
+    if (c->scatter && !vllm_like) return bad(o, err, "%s", "--scatter applies to --op vllm, qknorm and kvcache only");
+    if (c->mrope && !vllm_like) return bad(o, err, "%s", "--mrope applies to --op vllm, qknorm and kvcache only");
+    if (prologue && (c->fly || c->backward))
+        return bad(o, err, "%s", "--fly and --backward do not apply to --op qknorm and kvcache");
+    if ((c->kv_dtype || c->norm) && c->op != BENCH_KV_CACHE)
+        return bad(o, err, "%s", "--kv-dtype and --norm apply to --op kvcache only");
     if (c->mrope && c->head_size < 16) return bad(o, err, "%s", "--mrope needs --head-size 16 or more (3 sections)");
     if (c->head_size % 2 != 0) return bad(o, err, "%s", "--head-size must be even");
     const char *dt = o->dtype ? o->dtype : c->op == BENCH_ONNX ? "f32" : "f16";
     if (float_dtype_named(dt) != ROPE_DTYPE_INVALID) c->x_dtype = c->cs_dtype = float_dtype_named(dt);
     else if (!strcmp(dt, "f16-f32cos") && c->op != BENCH_ONNX) c->x_dtype = ROPE_F16, c->cs_dtype = ROPE_F32;
-    else if (!strcmp(dt, "bf16-f32cos") && c->op == BENCH_VLLM) c->x_dtype = ROPE_BF16, c->cs_dtype = ROPE_F32;
-    else return bad(o, err, "--dtype '%s': expected f32, f16, bf16, f16-f32cos (atb, vllm) or bf16-f32cos (vllm)", dt);
+    else if (!strcmp(dt, "bf16-f32cos") && vllm_like) c->x_dtype = ROPE_BF16, c->cs_dtype = ROPE_F32;
+    else return bad(o, err,
+                    "--dtype '%s': expected f32, f16, bf16, f16-f32cos (atb, vllm, qknorm, kvcache) or bf16-f32cos "
+                    "(vllm, qknorm, kvcache)",
+                    dt);
     c->rot = c->head_size;
     if (set_layout(o, err)) return -1;
     if (c->op == BENCH_ONNX) {
@@ -63,7 +72,7 @@ static int finish_case(bench_opts *o, diag *err) {
 /* The value options. */
 static const char *const value_options[] = {"--op",      "--dtype",   "--layout", "--tokens", "--heads",
                                             "--heads-k", "--head-size", "--threads", "--reps",  "--pool",
-                                            "--plot",    "--mrope"};
+                                            "--plot",    "--mrope", "--kv-dtype"};
 
 static int set_option(bench_opts *o, const char *a, const char *v, int *op_given, diag *err) {
     int64_t n = 0;
@@ -71,12 +80,20 @@ static int set_option(bench_opts *o, const char *a, const char *v, int *op_given
         if (!strcmp(v, "onnx")) o->c.op = BENCH_ONNX;
         else if (!strcmp(v, "atb")) o->c.op = BENCH_ATB;
         else if (!strcmp(v, "vllm")) o->c.op = BENCH_VLLM;
-        else return bad(o, err, "--op '%s': expected onnx, atb or vllm", v);
+        else if (!strcmp(v, "qknorm")) o->c.op = BENCH_QK_NORM;
+        else if (!strcmp(v, "kvcache")) o->c.op = BENCH_KV_CACHE;
+        else return bad(o, err, "--op '%s': expected onnx, atb, vllm, qknorm or kvcache", v);
         *op_given = o->single = 1;
     } else if (!strcmp(a, "--mrope")) {
         if (!strcmp(v, "contiguous")) o->c.mrope = 1;
         else if (!strcmp(v, "interleaved")) o->c.mrope = 2;
         else return bad(o, err, "--mrope '%s': expected contiguous or interleaved", v);
+        o->single = 1;
+    } else if (!strcmp(a, "--kv-dtype")) {
+        if (!strcmp(v, "auto")) o->c.kv_dtype = ROPE_DTYPE_INVALID;
+        else if (!strcmp(v, "fp8_e4m3") || !strcmp(v, "fp8")) o->c.kv_dtype = ROPE_FP8_E4M3;
+        else if (!strcmp(v, "fp8_e5m2")) o->c.kv_dtype = ROPE_FP8_E5M2;
+        else return bad(o, err, "--kv-dtype '%s': expected auto, fp8, fp8_e4m3 or fp8_e5m2", v);
         o->single = 1;
     } else if (!strcmp(a, "--dtype")) o->dtype = v, o->single = 1;
     else if (!strcmp(a, "--layout")) o->layout = v, o->single = 1;
@@ -123,6 +140,7 @@ int bench_args_parse(bench_opts *o, int argc, char **argv, diag *err) {
         if ((f = cli_flag(a, "--fly", err)) != 0) { if (f < 0) return -1; o->c.fly = o->single = 1; continue; }
         if ((f = cli_flag(a, "--backward", err)) != 0) { if (f < 0) return -1; o->c.backward = o->single = 1; continue; }
         if ((f = cli_flag(a, "--scatter", err)) != 0) { if (f < 0) return -1; o->c.scatter = o->single = 1; continue; }
+        if ((f = cli_flag(a, "--norm", err)) != 0) { if (f < 0) return -1; o->c.norm = o->single = 1; continue; }
         size_t k = 0;
         int m = 0;
         for (; k < sizeof value_options / sizeof value_options[0]; k++)

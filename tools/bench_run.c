@@ -29,6 +29,8 @@ struct bench_data {
     int32_t seqlen;
     void *copy_src, *copy_dst;
     size_t copy_bytes;
+    void *w[2], *kc, *vc; /* QK_NORM / KV_CACHE: norm weights (f32, ones); KV_CACHE: the caches */
+    int64_t *slots;       /* KV_CACHE: one slot per token (scattered with --scatter) */
     copy_team *team; /* the copy's threads, while bench_measure runs (own pool) */
     /* --pool host: the copy runs on `host` too; --pool split: the host's workers each call with
      * their part's context (bench_set_split). */
@@ -41,8 +43,21 @@ void bench_set_split(bench_data *d, rope_context **parts, int n, host_pool *host
     d->split = parts, d->n_split = n, d->host = host;
 }
 
+/* KV_CACHE: the caches' dtype. */
+static rope_dtype kv_dtype(const bench_case *c) { return c->kv_dtype ? c->kv_dtype : c->x_dtype; }
+
+/* KV_CACHE: blocks of 16 slots, enough for every token (scattered slots: over twice as many). */
+enum { BENCH_BLOCK = 16 };
+static size_t kv_blocks(const bench_case *c) { return (c->tokens * (c->scatter ? 2 : 1) + BENCH_BLOCK - 1) / BENCH_BLOCK; }
+
 size_t bench_bytes(const bench_case *c) {
     size_t es = rope_dtype_size(c->x_dtype), cs = rope_dtype_size(c->cs_dtype);
+    if (c->op == BENCH_QK_NORM || c->op == BENCH_KV_CACHE) { /* q and k read and written, the cache rows */
+        size_t b = 2 * (c->heads_q + c->heads_k) * c->head_size * es + 2 * cs_width(c) * cs;
+        if (c->op == BENCH_KV_CACHE) /* the value read, a key and a value written to the caches */
+            b += c->heads_k * c->head_size * (es + 2 * rope_dtype_size(kv_dtype(c)));
+        return c->tokens * b;
+    }
     size_t heads = c->heads_q + (c->op == BENCH_ATB ? c->heads_k : 0);
     size_t cs_len = cs_width(c);
     return c->tokens * (2 * heads * c->head_size * es + 2 * cs_len * cs);
@@ -80,6 +95,7 @@ void bench_data_free(bench_data *d) {
     if (!d) return;
     for (int i = 0; i < 2; i++) free(d->x[i]), free(d->y[i]);
     free(d->cos), free(d->sin), free(d->ids), free(d->copy_src), free(d->copy_dst);
+    free(d->w[0]), free(d->w[1]), free(d->kc), free(d->vc), free(d->slots);
     free(d);
 }
 
@@ -88,10 +104,13 @@ bench_data *bench_data_create(const bench_case *c) {
     if (!d) goto oom;
     d->c = *c;
     size_t es = rope_dtype_size(c->x_dtype);
-    size_t streams = c->op == BENCH_ONNX ? 1 : 2;
+    size_t streams = c->op == BENCH_ONNX || c->op == BENCH_QK_NORM ? 1 : 2;
     size_t cs_len = cs_width(c);
     for (size_t i = 0; i < streams; i++) {
-        size_t n = c->tokens * (i ? c->heads_k : c->heads_q) * c->head_size;
+        /* QK_NORM: x[0] is qkv; KV_CACHE: y[0] is the value (y[1] unused) */
+        size_t heads = c->op == BENCH_QK_NORM ? c->heads_q + 2 * c->heads_k : i ? c->heads_k : c->heads_q;
+        if (c->op == BENCH_KV_CACHE && i == 0) heads = c->heads_q > c->heads_k ? c->heads_q : c->heads_k;
+        size_t n = c->tokens * heads * c->head_size;
         d->x_bytes[i] = n * es;
         d->x[i] = big_alloc(n * es);
         d->y[i] = big_alloc(n * es);
@@ -99,8 +118,32 @@ bench_data *bench_data_create(const bench_case *c) {
         fill(d->x[i], c->x_dtype, n);
         memset(d->y[i], 0, n * es);
     }
-    size_t cs_rows = c->op == BENCH_VLLM ? cache_rows(c) : c->tokens; /* vLLM: cos = the [P, rot] cache */
-    size_t cs_bytes = cs_rows * cs_len * rope_dtype_size(c->cs_dtype) * (c->op == BENCH_VLLM ? 2 : 1);
+    int vllm_like = c->op == BENCH_VLLM || c->op == BENCH_QK_NORM || c->op == BENCH_KV_CACHE;
+    size_t cs_rows = vllm_like ? cache_rows(c) : c->tokens; /* vLLM: cos = the [P, rot] cache */
+    size_t cs_bytes = cs_rows * cs_len * rope_dtype_size(c->cs_dtype) * (vllm_like ? 2 : 1);
+    if (c->op == BENCH_QK_NORM || c->op == BENCH_KV_CACHE) {
+        for (int i = 0; i < 2; i++) {
+            d->w[i] = malloc(c->head_size * sizeof(float));
+            if (!d->w[i]) goto oom;
+            for (size_t j = 0; j < c->head_size; j++) ((float *)d->w[i])[j] = 1.0f;
+        }
+    }
+    if (c->op == BENCH_KV_CACHE) {
+        size_t slots = kv_blocks(c) * BENCH_BLOCK, cn = slots * c->heads_k * c->head_size * rope_dtype_size(kv_dtype(c));
+        d->kc = big_alloc(cn ? cn : 1);
+        d->vc = big_alloc(cn ? cn : 1);
+        d->slots = malloc((c->tokens + 1) * sizeof *d->slots);
+        if (!d->kc || !d->vc || !d->slots) goto oom;
+        memset(d->kc, 0, cn), memset(d->vc, 0, cn);
+        for (size_t t = 0; t < c->tokens; t++) d->slots[t] = (int64_t)(c->scatter ? 2 * t + (t % 3 == 0) : t);
+        for (size_t t = c->tokens; c->scatter && t > 1; t--) { /* distinct slots in a random order */
+            rng_state ^= rng_state << 13, rng_state ^= rng_state >> 7, rng_state ^= rng_state << 17;
+            size_t j = (size_t)(rng_state % t);
+            int64_t v = d->slots[t - 1];
+            d->slots[t - 1] = d->slots[j], d->slots[j] = v;
+        }
+        if (c->scatter && c->tokens) d->slots[c->tokens - 1] = -1; /* one padded token */
+    }
     d->cos = big_alloc(cs_bytes);
     d->sin = big_alloc(cs_bytes);
     if (!d->cos || !d->sin) goto oom;
@@ -134,6 +177,60 @@ oom:
 static rope_tensor tensor2(void *data, rope_dtype t, size_t d0, size_t d1) {
     rope_tensor x = {data, t, 2, {(int64_t)d0, (int64_t)d1}, 0};
     return x;
+}
+
+/* The rotation attributes of a vLLM-style case: head size, pairing, MRoPE (sections as --mrope says),
+ * and the positions tensor. */
+static void vllm_attrs_of(const bench_case *c, bench_data *d, rope_vllm_attrs *attrs, rope_tensor *pos) {
+    rope_vllm_attrs a = ROPE_VLLM_ATTRS_INIT;
+    a.head_size = (int64_t)c->head_size;
+    a.is_neox = c->layout == 0;
+    rope_tensor p = {d->ids, ROPE_I64, 1, {(int64_t)c->tokens}, 0};
+    if (c->mrope) {
+        int64_t s0 = (int64_t)c->rot / 8, s1 = 3 * (int64_t)c->rot / 16;
+        a.n_mrope_section = 3, a.mrope_interleaved = c->mrope == 2;
+        a.mrope_section[0] = s0, a.mrope_section[1] = s1;
+        a.mrope_section[2] = (int64_t)c->rot / 2 - s0 - s1;
+        p.rank = 2, p.dims[0] = 3, p.dims[1] = (int64_t)c->tokens;
+    }
+    *attrs = a;
+    *pos = p;
+}
+
+/* The fused prologue's operators (QK_NORM, KV_CACHE), in place on the case's buffers. */
+static rope_status call_prologue(bench_data *d, rope_context *ctx) {
+    const bench_case *c = &d->c;
+    rope_vllm_attrs ra;
+    rope_tensor pos;
+    vllm_attrs_of(c, d, &ra, &pos);
+    rope_tensor cache = tensor2(d->cos, c->cs_dtype, cache_rows(c), c->rot);
+    rope_tensor qw = {d->w[0], ROPE_F32, 1, {(int64_t)c->head_size}, 0}, kw = qw;
+    kw.data = d->w[1];
+    size_t hs = c->head_size;
+    if (c->op == BENCH_QK_NORM) {
+        rope_qk_norm_attrs a;
+        memset(&a, 0, sizeof a);
+        a.rope = ra;
+        a.num_heads_q = (int64_t)c->heads_q, a.num_heads_k = a.num_heads_v = (int64_t)c->heads_k;
+        a.eps = 1e-6;
+        rope_tensor qkv = tensor2(d->x[0], c->x_dtype, c->tokens, (c->heads_q + 2 * c->heads_k) * hs);
+        return rope_vllm_fused_qk_norm_rope(ctx, &a, &pos, &qkv, &qw, &kw, &cache);
+    }
+    rope_kv_cache_attrs a;
+    memset(&a, 0, sizeof a);
+    a.rope = ra;
+    a.kv_layout = ROPE_KV_NHD;
+    a.k_scale = a.v_scale = 1.0f;
+    a.eps = 1e-6;
+    rope_tensor q = tensor2(d->x[0], c->x_dtype, c->tokens, c->heads_q * hs);
+    rope_tensor k = tensor2(d->x[1], c->x_dtype, c->tokens, c->heads_k * hs);
+    rope_tensor v = tensor2(d->y[0], c->x_dtype, c->tokens, c->heads_k * hs);
+    rope_tensor kc = {d->kc, kv_dtype(c), 4, {(int64_t)kv_blocks(c), BENCH_BLOCK, (int64_t)c->heads_k, (int64_t)hs}, 0};
+    rope_tensor vc = kc;
+    vc.data = d->vc;
+    rope_tensor slots = {d->slots, ROPE_I64, 1, {(int64_t)c->tokens}, 0};
+    return rope_vllm_rotary_embedding_and_cache(ctx, &a, &pos, &q, &k, &v, &cache, &kc, &vc, &slots,
+                                                c->norm ? &qw : NULL, c->norm ? &kw : NULL);
 }
 
 static rope_status call_kernel(bench_data *d, rope_context *ctx) {
@@ -189,6 +286,7 @@ static rope_status call_kernel(bench_data *d, rope_context *ctx) {
         if (c->backward) return rope_vllm_rotary_embedding_backward(ctx, &attrs, &pos, &q, &k, &cache, &qo, &ko);
         return rope_vllm_rotary_embedding(ctx, &attrs, &pos, &q, &k, &cache, &qo, &ko);
     }
+    if (c->op == BENCH_QK_NORM || c->op == BENCH_KV_CACHE) return call_prologue(d, ctx);
     rope_atb_param param = ROPE_ATB_PARAM_INIT;
     param.rotary_coeff = c->layout;
     rope_tensor q = tensor2(d->x[0], c->x_dtype, c->tokens, c->heads_q * c->head_size);

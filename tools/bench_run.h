@@ -7,7 +7,9 @@
 
 #include "rope.h"
 
-typedef enum bench_op { BENCH_ONNX, BENCH_ATB, BENCH_VLLM } bench_op;
+/* QK_NORM: rope_vllm_fused_qk_norm_rope on qkv [T, (Hq + 2 Hk) * hs] (Hv = Hk), in place. KV_CACHE:
+ * rope_vllm_rotary_embedding_and_cache (q, k in place; value and the NHD caches written). */
+typedef enum bench_op { BENCH_ONNX, BENCH_ATB, BENCH_VLLM, BENCH_QK_NORM, BENCH_KV_CACHE } bench_op;
 
 typedef struct bench_case {
     bench_op op;
@@ -26,6 +28,10 @@ typedef struct bench_case {
      * [rot/8, 3*rot/16, rot/2 - rot/8 - 3*rot/16] (Qwen2-VL's [16, 24, 24] at rot 128); 2: interleaved
      * (Qwen3-VL). 0: plain. */
     int mrope;
+    /* KV_CACHE: the caches' dtype (0: the data's, kv_cache_dtype auto; or ROPE_FP8_E4M3 / E5M2), and
+     * norm 1 for the QK-norm too (the whole Qwen3 prologue). */
+    rope_dtype kv_dtype;
+    int norm;
 } bench_case;
 
 enum { BENCH_SCATTER_POSITIONS = 32768 };

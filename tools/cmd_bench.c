@@ -12,7 +12,8 @@
 #include "tensor_util.h"
 
 static const char usage_text[] =
-    "usage: rope bench [--quick] [--csv] [--op onnx|atb|vllm] [--dtype f32|f16|bf16|f16-f32cos|bf16-f32cos]\n"
+    "usage: rope bench [--quick] [--csv] [--op onnx|atb|vllm|qknorm|kvcache]\n"
+    "                  [--dtype f32|f16|bf16|f16-f32cos|bf16-f32cos] [--kv-dtype auto|fp8_e4m3|fp8_e5m2] [--norm]\n"
     "                  [--layout halves|interleaved|coeff2|coeff4|coeffD] [--tokens N] [--heads N]\n"
     "                  [--heads-k N] [--head-size N] [--threads N] [--reps N] [--fly] [--backward] [--scatter]\n"
     "                  [--mrope contiguous|interleaved] [--pool own|host|split|all] [--plot FILE.png]\n"
@@ -34,6 +35,12 @@ static const char usage_text[] =
     "rows of ONNX halves and ATB coeff2. --scatter (vLLM) draws the positions from [0, 32768) as above;\n"
     "--mrope (vLLM) gives each token three positions (time, height, width) and splits the pairs among\n"
     "them as Qwen2-VL (contiguous, [16, 24, 24] at rot 128) or Qwen3-VL (interleaved) does.\n"
+    "--op qknorm runs rope_vllm_fused_qk_norm_rope in place on qkv [tokens, (heads + 2 heads-k) x head-size]\n"
+    "(num_heads_v = heads-k, f32 weights); --op kvcache rope_vllm_rotary_embedding_and_cache (q and k in\n"
+    "place, the value and NHD caches of 16-slot blocks written, slots 0..tokens-1, or with --scatter\n"
+    "distinct slots in a random order and the last token padded; --kv-dtype the caches' dtype, scales 1;\n"
+    "--norm adds the QK-norm: the whole Qwen3 prologue). Their bytes: q and k read and written, the value\n"
+    "read and the key and value cache entries written (kvcache), the cache rows read.\n"
     "\n"
     "gbps counts input read + output written + cos/sin rows read (fly rows count the rows they replace,\n"
     "so every row of a shape counts the same bytes); copy_gbps is a memcpy of half as many\n"
@@ -57,6 +64,17 @@ static const char *const columns[] = {"op",      "dtype", "layout",    "tokens",
 static const int widths[] = {4, 11, 22, 6, 7, 7, 9, 4, 7, 5, 11, 8, 9, 6};
 enum { N_COLUMNS = sizeof columns / sizeof columns[0] };
 
+static const char *op_label(const bench_case *c) {
+    switch (c->op) {
+    case BENCH_ONNX: return "onnx";
+    case BENCH_ATB: return "atb";
+    case BENCH_VLLM: return "vllm";
+    case BENCH_QK_NORM: return "qknorm";
+    case BENCH_KV_CACHE: return "kvcache";
+    }
+    return "?";
+}
+
 static const char *dtype_label(const bench_case *c) {
     if (c->op != BENCH_ONNX && c->x_dtype != ROPE_F32 && c->cs_dtype == ROPE_F32)
         return c->x_dtype == ROPE_F16 ? "f16-f32cos" : "bf16-f32cos";
@@ -66,9 +84,13 @@ static const char *dtype_label(const bench_case *c) {
 static void layout_label(const bench_case *c, char *buf, size_t size) {
     const char *mode = c->fly && c->backward ? "+fly+bwd" : c->fly ? "+fly" : c->backward ? "+bwd" : "";
     if (c->op == BENCH_ONNX) snprintf(buf, size, "%s%s", c->layout ? "interleaved" : "halves", mode);
-    else if (c->op == BENCH_VLLM)
+    else if (c->op == BENCH_VLLM || c->op == BENCH_QK_NORM)
         snprintf(buf, size, "%s%s%s%s", c->layout ? "interleaved" : "halves", c->scatter ? "+scatter" : "",
                  c->mrope ? (c->mrope == 2 ? "+mrope-i" : "+mrope") : "", mode);
+    else if (c->op == BENCH_KV_CACHE)
+        snprintf(buf, size, "%s%s%s+%s%s", c->layout ? "interleaved" : "halves", c->scatter ? "+scatter" : "",
+                 c->mrope ? (c->mrope == 2 ? "+mrope-i" : "+mrope") : "",
+                 c->kv_dtype ? rope_dtype_name(c->kv_dtype) : "auto", c->norm ? "+norm" : "");
     else if ((size_t)c->layout == c->rot && c->layout != 2 && c->layout != 4) snprintf(buf, size, "coeffD%s", mode);
     else snprintf(buf, size, "coeff%d%s", c->layout, mode);
 }
@@ -93,7 +115,7 @@ static void print_row(int csv, const bench_case *c, int threads, int pool, const
         header_done = 1;
     }
     layout_label(c, layout, sizeof layout);
-    snprintf(cells[0], sizeof cells[0], "%s", c->op == BENCH_ONNX ? "onnx" : c->op == BENCH_ATB ? "atb" : "vllm");
+    snprintf(cells[0], sizeof cells[0], "%s", op_label(c));
     snprintf(cells[1], sizeof cells[1], "%s", dtype_label(c));
     snprintf(cells[2], sizeof cells[2], "%s", layout);
     snprintf(cells[3], sizeof cells[3], "%zu", c->tokens);
@@ -151,7 +173,7 @@ static int run_one(const bench_opts *o, const bench_case *c, bench_data *d, int 
         char layout[48];
         layout_label(c, layout, sizeof layout);
         if (plot_rows)
-            bench_plot_add(plot_rows, c->op == BENCH_ONNX ? "onnx" : c->op == BENCH_ATB ? "atb" : "vllm", dtype_label(c),
+            bench_plot_add(plot_rows, op_label(c), dtype_label(c),
                            layout, c->tokens, threads, pool_names[pool], r.ratio);
     }
     bench_set_split(d, NULL, 0, NULL);

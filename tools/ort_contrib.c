@@ -254,6 +254,9 @@ static float load_value(const void *base, int64_t i, rope_dtype dtype) {
     case ROPE_I32:
     case ROPE_U32:
     case ROPE_I64:
+    case ROPE_F64:
+    case ROPE_FP8_E4M3:
+    case ROPE_FP8_E5M2:
         break;
     }
     return NAN; /* not reached: plan_input admits float dtypes only */
@@ -274,6 +277,9 @@ static void store_value(void *base, int64_t i, rope_dtype dtype, float v) {
     case ROPE_I32:
     case ROPE_U32:
     case ROPE_I64:
+    case ROPE_F64:
+    case ROPE_FP8_E4M3:
+    case ROPE_FP8_E5M2:
         return; /* not reached: plan_input admits float dtypes only */
     }
 }

@@ -127,7 +127,9 @@ static double position_at(const rope_tensor *t, size_t i) {
     case ROPE_DTYPE_INVALID:
     case ROPE_F16:
     case ROPE_BF16:
-    case ROPE_U32: break;
+    case ROPE_U32:
+    case ROPE_FP8_E4M3:
+    case ROPE_FP8_E5M2: break;
     }
     return NAN; /* not reached: the dtype was checked */
 }

@@ -12,6 +12,8 @@ const char *rope_dtype_name(rope_dtype dtype) {
     case ROPE_U32: return "u32";
     case ROPE_I64: return "i64";
     case ROPE_F64: return "f64";
+    case ROPE_FP8_E4M3: return "fp8_e4m3";
+    case ROPE_FP8_E5M2: return "fp8_e5m2";
     case ROPE_DTYPE_INVALID: break;
     }
     return "invalid";

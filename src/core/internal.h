@@ -22,6 +22,7 @@ static inline size_t rope_dtype_bytes(rope_dtype dtype) {
     case ROPE_F32: case ROPE_I32: case ROPE_U32: return 4;
     case ROPE_F16: case ROPE_BF16: return 2;
     case ROPE_I64: case ROPE_F64: return 8;
+    case ROPE_FP8_E4M3: case ROPE_FP8_E5M2: return 1;
     case ROPE_DTYPE_INVALID: break;
     }
     return 0;

@@ -30,10 +30,42 @@ static void pos_next(const rope_job *job, token_pos *p) {
     if (++p->s == job->seq) p->s = 0, p->b++;
 }
 
+/* The kernels of a job: the plain rotation and, for streams with a norm weight, the normalised one. */
+typedef struct job_kernels {
+    rope_kernel_fn rotate;
+    rope_kernel_norm_fn rotate_norm;
+} job_kernels;
+
+/* The store part: heads [lo, hi) of stream st of token (b, s), as the stream left them, to the
+ * token's cache slot (nothing for a negative slot, a padded token). */
+static void store_slots(const rope_job *job, const rope_stream *st, token_pos p, size_t lo, size_t hi) {
+    const rope_slot_store *c = st->cache;
+    size_t t = p.b * job->seq + p.s;
+    int64_t slot = c->slots_dtype == ROPE_I64 ? ((const int64_t *)c->slots)[t] : ((const int32_t *)c->slots)[t];
+    if (slot < 0) return;
+    rope_dtype dt = job->shape.x_dtype;
+    ptrdiff_t es = (ptrdiff_t)rope_dtype_bytes(dt);
+    const char *src;
+    ptrdiff_t src_head;
+    if (st->store_only) {
+        src = (const char *)st->x + ((ptrdiff_t)p.b * st->x_batch + (ptrdiff_t)p.s * st->x_seq) * es;
+        src_head = st->x_head;
+    } else {
+        src = (const char *)st->y + ((ptrdiff_t)p.b * st->y_batch + (ptrdiff_t)p.s * st->y_seq) * es;
+        src_head = st->y_head;
+    }
+    ptrdiff_t at = (ptrdiff_t)(slot / c->block_size) * c->block_stride +
+                   (ptrdiff_t)(slot % c->block_size) * c->slot_stride + (ptrdiff_t)lo * c->head_stride;
+    rope_store_heads(dt, src + (ptrdiff_t)lo * src_head * es, src_head, c->dtype,
+                     (char *)c->base + at * (ptrdiff_t)rope_dtype_bytes(c->dtype), c->head_stride, hi - lo,
+                     job->shape.head_size, c->scale);
+}
+
 /* Heads [h0, h1) of the token at p (numbered across the streams: stream 0's heads, then stream
- * 1's), with cos/sin row `row`. */
-static void run_token(const rope_job *job, rope_kernel_fn fn, const rope_cossin_view *v, token_pos p, size_t row,
-                      size_t h0, size_t h1) {
+ * 1's, ...), with cos/sin row `row`: each stream's parts in order, transform and rotation (or
+ * nothing, for a store-only stream) into y, then the cache store. */
+static void run_token(const rope_job *job, const job_kernels *kn, const rope_cossin_view *v, token_pos p,
+                      size_t row, size_t h0, size_t h1) {
     size_t es = rope_dtype_bytes(job->shape.x_dtype);
     const void *c, *sn;
     view_row(v, row, &c, &sn);
@@ -47,8 +79,13 @@ static void run_token(const rope_job *job, rope_kernel_fn fn, const rope_cossin_
         lo -= s0, hi -= s0;
         ptrdiff_t xo = (ptrdiff_t)p.b * st->x_batch + (ptrdiff_t)p.s * st->x_seq + (ptrdiff_t)lo * st->x_head;
         ptrdiff_t yo = (ptrdiff_t)p.b * st->y_batch + (ptrdiff_t)p.s * st->y_seq + (ptrdiff_t)lo * st->y_head;
-        fn(&job->shape, (const char *)st->x + xo * (ptrdiff_t)es, st->x_head, (char *)st->y + yo * (ptrdiff_t)es,
-           st->y_head, hi - lo, c, sn);
+        if (st->norm_weight)
+            kn->rotate_norm(&job->shape, (const char *)st->x + xo * (ptrdiff_t)es, st->x_head,
+                            (char *)st->y + yo * (ptrdiff_t)es, st->y_head, hi - lo, c, sn, st->norm_weight, job->eps);
+        else if (!st->store_only)
+            kn->rotate(&job->shape, (const char *)st->x + xo * (ptrdiff_t)es, st->x_head,
+                       (char *)st->y + yo * (ptrdiff_t)es, st->y_head, hi - lo, c, sn);
+        if (st->cache) store_slots(job, st, p, lo, hi);
     }
 }
 
@@ -64,6 +101,10 @@ static void run_token(const rope_job *job, rope_kernel_fn fn, const rope_cossin_
  */
 static int heads_far_apart(const rope_job *job) {
     size_t es = rope_dtype_bytes(job->shape.x_dtype);
+    for (size_t k = 0; k < job->n_streams; k++) { /* a stream with other parts than the rotation: never tiled */
+        const rope_stream *st = &job->streams[k];
+        if (st->norm_weight || st->store_only || st->cache) return 0;
+    }
     for (size_t k = 0; k < job->n_streams; k++) {
         const rope_stream *st = &job->streams[k];
         if (st->heads > 1 && ((size_t)(st->x_head < 0 ? -st->x_head : st->x_head) * es >= 4096 ||
@@ -85,7 +126,8 @@ static size_t tile_tokens(const rope_job *job) {
 
 /* n whole tokens from the one at p, head by head; the view's cursor is at that token and is left
  * n tokens further. */
-static void run_tile(const rope_job *job, rope_kernel_fn fn, rope_cossin_view *v, token_pos p0, size_t n) {
+static void run_tile(const rope_job *job, const job_kernels *kn, rope_cossin_view *v, token_pos p0, size_t n) {
+    rope_kernel_fn fn = kn->rotate; /* tiled streams have the rotation only */
     ptrdiff_t es = (ptrdiff_t)rope_dtype_bytes(job->shape.x_dtype);
     rope_kernel_shape sh = job->shape;
     /* a call's "heads" are consecutive tokens, each with its own row */
@@ -121,7 +163,7 @@ static void run_tile(const rope_job *job, rope_kernel_fn fn, rope_cossin_view *v
 
 /* Head vectors from head h0 of token t0 up to (not including) head h1 of token t1, with the rows of
  * view `v`, whose cursor is at token t0. */
-static void run_span(const rope_job *job, rope_kernel_fn fn, rope_cossin_view *v, size_t H, size_t t0, size_t h0,
+static void run_span(const rope_job *job, const job_kernels *fn, rope_cossin_view *v, size_t H, size_t t0, size_t h0,
                      size_t t1, size_t h1) {
     token_pos p = pos_of(job, t0);
     if (t0 == t1) { /* inside one token */
@@ -147,7 +189,7 @@ static void run_span(const rope_job *job, rope_kernel_fn fn, rope_cossin_view *v
 
 typedef struct job_split {
     const rope_job *job;
-    rope_kernel_fn fn;
+    const job_kernels *fn;
     size_t heads_per_token, tokens;
     rope_cossin_scratch *scratch; /* sources that write their rows */
     void (*fence)(void);          /* streaming jobs: orders a block's stores before the pool hears it is done */
@@ -287,7 +329,9 @@ rope_status rope_engine_run(rope_context *ctx, const rope_job *job_in) {
         hinted.shape.nontemporal = nt;
         job = &hinted;
     }
-    rope_kernel_fn fn = rope_kernels_select(ctx->kernels, &job->shape);
+    job_kernels kn = {rope_kernels_select(ctx->kernels, &job->shape), NULL};
+    for (size_t k = 0; k < job->n_streams; k++)
+        if (job->streams[k].norm_weight) kn.rotate_norm = rope_kernels_select_norm(ctx->kernels, &job->shape);
 
     int helpers = 0;
     size_t parts = 1;
@@ -296,7 +340,7 @@ rope_status rope_engine_run(rope_context *ctx, const rope_job *job_in) {
         size_t min_vectors = heads_far_apart(job) ? tile_tokens(job) * heads : 1;
         parts = plan_parts(ctx->threads, bytes, tokens * heads, min_vectors, &helpers);
     }
-    job_split w = {job, fn, heads, tokens, NULL, job->shape.nontemporal ? ctx->kernels->fence : NULL};
+    job_split w = {job, &kn, heads, tokens, NULL, job->shape.nontemporal ? ctx->kernels->fence : NULL};
     if (rope_cossin_needs_scratch(&job->cossin)) {
         /* Chunks of a tile for tiled jobs (the scratch then holds what the tile's table rows would),
          * else ROPE_COSSIN_CHUNK tokens (tens of KiB, still in L1 or L2 when the kernel reads them). */

@@ -16,6 +16,21 @@
 #include "../kernels/kernel.h"
 #include "context.h"
 
+/* A paged cache a stream's heads are also written to (the per-token destination of the KV-cache
+ * write): token t's head h, as the stream stored it (its y, or its x for a store-only stream), goes
+ * to slot s = slots[t] (nothing when s < 0) at element
+ *     (s / block_size) * block_stride + (s % block_size) * slot_stride + h * head_stride
+ * of base, in `dtype`: the stream's own dtype (a copy) or fp8 (value / scale, core/fp8.h). */
+typedef struct rope_slot_store {
+    void *base;
+    rope_dtype dtype;
+    float scale;
+    const void *slots;
+    rope_dtype slots_dtype; /* i64 or i32 */
+    int64_t block_size;
+    ptrdiff_t block_stride, slot_stride, head_stride;
+} rope_slot_store;
+
 /* Where a token's head vectors live. Strides are in elements of the stream's dtype: token (b, s)
  * head n starts at x + b*x_batch + s*x_seq + n*x_head. */
 typedef struct rope_stream {
@@ -24,13 +39,18 @@ typedef struct rope_stream {
     ptrdiff_t x_batch, x_seq, x_head;
     ptrdiff_t y_batch, y_seq, y_head;
     size_t heads;
+    /* The composable parts of a stream (all zero: rotate x into y). */
+    const float *norm_weight;     /* transform: RMSNorm with these head_size weights before the rotation */
+    int store_only;               /* no rotation and no y: the heads go to `cache` only (the value) */
+    const rope_slot_store *cache; /* store: also to each token's slot of a paged cache */
 } rope_stream;
 
 typedef struct rope_job {
     rope_kernel_shape shape;
     size_t batch, seq;
-    rope_stream streams[2];
+    rope_stream streams[3];
     size_t n_streams;
+    float eps;                 /* the RMSNorm epsilon of streams with norm_weight */
     rope_cossin_source cossin; /* where each token's cos/sin row comes from (cossin/source.h) */
 } rope_job;
 

@@ -131,6 +131,7 @@ static ROPE_ALWAYS_INLINE void k_store_part(rope_dtype t, void *p, size_t i, kve
 }
 
 static ROPE_ALWAYS_INLINE void k_prefetch(uintptr_t a) { _mm_prefetch((const char *)a, _MM_HINT_T0); }
+static ROPE_ALWAYS_INLINE kvec k_set1(float v) { return _mm256_set1_ps(v); }
 
 /* ---- arithmetic and lane moves ---------------------------------------------------------------- */
 
@@ -154,6 +155,7 @@ static ROPE_ALWAYS_INLINE kvec k_pick(kvec ya, kvec yb, size_t ps) {
     }
 }
 
+#define K_ISA avx2 /* in the names of the normalised kernels */
 #include "simd_paths.h"
 
 K_FAMILY(f32_f32, ROPE_F32, ROPE_F32);    /* defines f32_f32: f32 x with f32 cos/sin */
@@ -161,6 +163,24 @@ K_FAMILY(f16_f16, ROPE_F16, ROPE_F16);    /* defines f16_f16 */
 K_FAMILY(f16_f32, ROPE_F16, ROPE_F32);    /* defines f16_f32 */
 K_FAMILY(bf16_bf16, ROPE_BF16, ROPE_BF16); /* defines bf16_bf16 */
 K_FAMILY(bf16_f32, ROPE_BF16, ROPE_F32);  /* defines bf16_f32 */
+
+K_NORM_FAMILY(norm_f32_f32, ROPE_F32, ROPE_F32);     /* defines norm_f32_f32: avx2_norm_norm_f32_f32_halves, ... */
+K_NORM_FAMILY(norm_f16_f16, ROPE_F16, ROPE_F16);
+K_NORM_FAMILY(norm_f16_f32, ROPE_F16, ROPE_F32);
+K_NORM_FAMILY(norm_bf16_bf16, ROPE_BF16, ROPE_BF16);
+K_NORM_FAMILY(norm_bf16_f32, ROPE_BF16, ROPE_F32);
+
+static const k_norm_entry avx2_norm_table[] = {
+    {ROPE_F32, ROPE_F32, &norm_f32_f32},
+    {ROPE_F16, ROPE_F16, &norm_f16_f16},
+    {ROPE_F16, ROPE_F32, &norm_f16_f32},
+    {ROPE_BF16, ROPE_BF16, &norm_bf16_bf16},
+    {ROPE_BF16, ROPE_F32, &norm_bf16_f32},
+};
+
+static rope_kernel_norm_fn avx2_select_norm(const rope_kernel_shape *sh) {
+    return k_select_norm(avx2_norm_table, K_COUNT(avx2_norm_table), sh);
+}
 
 /* x dtype, cos dtype -> the family serving them; k_select then picks the layout's kernel. */
 static const k_entry avx2_table[] = {
@@ -175,4 +195,4 @@ static rope_kernel_fn avx2_select(const rope_kernel_shape *sh) { return k_select
 
 static void avx2_fence(void) { _mm_sfence(); }
 
-const rope_kernel_set rope_kernels_avx2 = {ROPE_ISA_AVX2, rope_x86_has_avx2, avx2_select, avx2_fence};
+const rope_kernel_set rope_kernels_avx2 = {ROPE_ISA_AVX2, rope_x86_has_avx2, avx2_select, avx2_fence, avx2_select_norm};

@@ -3,6 +3,7 @@
  * goes through avx512_bf16.c's kernels when the CPU has AVX512_BF16 and the compiler could build
  * them, else through the integer rounding here. */
 #include "avx512_prims.h"
+#define K_ISA avx512 /* in the names of the normalised kernels */
 #include "simd_paths.h"
 #include "x86_features.h"
 
@@ -11,6 +12,26 @@ K_FAMILY(f16_f16, ROPE_F16, ROPE_F16);    /* defines f16_f16 */
 K_FAMILY(f16_f32, ROPE_F16, ROPE_F32);    /* defines f16_f32 */
 K_FAMILY(bf16_bf16, ROPE_BF16, ROPE_BF16); /* defines bf16_bf16 */
 K_FAMILY(bf16_f32, ROPE_BF16, ROPE_F32);  /* defines bf16_f32 */
+
+K_NORM_FAMILY(norm_f32_f32, ROPE_F32, ROPE_F32); /* defines norm_f32_f32: avx512_norm_norm_f32_f32_halves, ... */
+K_NORM_FAMILY(norm_f16_f16, ROPE_F16, ROPE_F16);
+K_NORM_FAMILY(norm_f16_f32, ROPE_F16, ROPE_F32);
+K_NORM_FAMILY(norm_bf16_bf16, ROPE_BF16, ROPE_BF16);
+K_NORM_FAMILY(norm_bf16_f32, ROPE_BF16, ROPE_F32);
+
+static const k_norm_entry avx512_norm_table[] = {
+    {ROPE_F32, ROPE_F32, &norm_f32_f32},
+    {ROPE_F16, ROPE_F16, &norm_f16_f16},
+    {ROPE_F16, ROPE_F32, &norm_f16_f32},
+    {ROPE_BF16, ROPE_BF16, &norm_bf16_bf16},
+    {ROPE_BF16, ROPE_F32, &norm_bf16_f32},
+};
+
+/* bf16 output narrowed in integer arithmetic here (the AVX512_BF16 build serves only the plain
+ * rotation). */
+static rope_kernel_norm_fn avx512_select_norm(const rope_kernel_shape *sh) {
+    return k_select_norm(avx512_norm_table, K_COUNT(avx512_norm_table), sh);
+}
 
 /* x dtype, cos dtype -> the family serving them; k_select then picks the layout's kernel. */
 static const k_entry avx512_table[] = {
@@ -35,9 +56,10 @@ static rope_kernel_fn select_best(const rope_kernel_shape *sh) {
 
 static void avx512_fence(void) { _mm_sfence(); }
 
-const rope_kernel_set rope_kernels_avx512 = {ROPE_ISA_AVX512, rope_x86_has_avx512, select_best, avx512_fence};
+const rope_kernel_set rope_kernels_avx512 = {ROPE_ISA_AVX512, rope_x86_has_avx512, select_best, avx512_fence,
+                                                 avx512_select_norm};
 
 /* Not registered: the same kernels with bf16 always narrowed in integer arithmetic, so the tests can
  * compare that path with the portable kernel on a CPU that has AVX512_BF16. */
 ROPE_HIDDEN const rope_kernel_set rope_kernels_avx512_intbf16 = {ROPE_ISA_AVX512, rope_x86_has_avx512,
-                                                                select_integer_bf16, avx512_fence};
+                                                                select_integer_bf16, avx512_fence, avx512_select_norm};

@@ -132,6 +132,7 @@ static ROPE_ALWAYS_INLINE void k_store_part(rope_dtype t, void *p, size_t i, kve
 }
 
 static ROPE_ALWAYS_INLINE void k_prefetch(uintptr_t a) { _mm_prefetch((const char *)a, _MM_HINT_T0); }
+static ROPE_ALWAYS_INLINE kvec k_set1(float v) { return _mm512_set1_ps(v); }
 
 /* ---- arithmetic and lane moves ---------------------------------------------------------------- */
 

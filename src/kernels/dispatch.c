@@ -33,3 +33,8 @@ rope_kernel_fn rope_kernels_select(const rope_kernel_set *set, const rope_kernel
     rope_kernel_fn fn = set ? set->select(shape) : NULL;
     return fn ? fn : rope_kernels_scalar.select(shape);
 }
+
+rope_kernel_norm_fn rope_kernels_select_norm(const rope_kernel_set *set, const rope_kernel_shape *shape) {
+    rope_kernel_norm_fn fn = set && set->select_norm ? set->select_norm(shape) : NULL;
+    return fn ? fn : rope_kernels_scalar.select_norm(shape);
+}

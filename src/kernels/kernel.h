@@ -23,6 +23,7 @@
 #define ROPE_KERNEL_H
 
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 
 #include "rope.h"
@@ -54,6 +55,41 @@ static inline size_t rope_cos_width(const rope_kernel_shape *shape) {
 typedef void (*rope_kernel_fn)(const rope_kernel_shape *shape, const void *x, ptrdiff_t x_head_stride, void *y,
                              ptrdiff_t y_head_stride, size_t heads, const void *cos, const void *sin);
 
+/*
+ * The normalised rotation (QK-norm + RoPE, issue 16): the same call, with a transform between the
+ * load and the rotation. Each head vector x is first scaled by RMSNorm,
+ *     n[i] = x[i] * (r * weight[i]),   r = rope_rms_factor(rope_sum_squares order, head_size, eps),
+ * then n is rotated as rope_kernel_fn rotates x (half-width rows only: one cos per pair), and the
+ * tail [rot, head_size) gets n itself; one rounding to x_dtype per element. weight is head_size f32
+ * values. A kernel is composed of the pieces every kernel uses: load (widen), transform (the sum of
+ * squares in the fixed order below, then the scale), rotate (the four products and two adds),
+ * store (narrow); so it rounds exactly as the portable one.
+ */
+typedef void (*rope_kernel_norm_fn)(const rope_kernel_shape *shape, const void *x, ptrdiff_t x_head_stride, void *y,
+                                    ptrdiff_t y_head_stride, size_t heads, const void *cos, const void *sin,
+                                    const float *weight, float eps);
+
+/* The sum of squares of a head: ROPE_SQ_LANES partial sums, partial l adding the rounded squares of
+ * elements l, l + 16, l + 32, ... in that order (from +0), then combined pairwise: p[l] += p[l + 8]
+ * for l < 8, then += p[l + 4] for l < 4, += p[l + 2], += p[l + 1]. Independent of the vector width,
+ * so every instruction set (4, 8 or 16 lanes) forms the same sums. */
+#define ROPE_SQ_LANES 16
+
+static inline float rope_sum_partials(const float *p) { /* the tree written out: its adds stay in registers */
+    float a0 = p[0] + p[8], a1 = p[1] + p[9], a2 = p[2] + p[10], a3 = p[3] + p[11];
+    float a4 = p[4] + p[12], a5 = p[5] + p[13], a6 = p[6] + p[14], a7 = p[7] + p[15];
+    float b0 = a0 + a4, b1 = a1 + a5, b2 = a2 + a6, b3 = a3 + a7;
+    float c0 = b0 + b2, c1 = b1 + b3;
+    return c0 + c1;
+}
+
+/* r = 1 / sqrt(sum / head_size + eps), each operation rounded once in float32 (sqrtf and the
+ * division are correctly rounded everywhere). */
+static inline float rope_rms_factor(float sum, size_t head_size, float eps) {
+    float mean = sum / (float)head_size;
+    return 1.0f / sqrtf(mean + eps);
+}
+
 /* One instruction set's kernels. Adding an ISA means one file defining such a table and one line in
  * kernels/dispatch.c. */
 typedef struct rope_kernel_set {
@@ -67,6 +103,8 @@ typedef struct rope_kernel_set {
      * write-combining buffer to drain, and ATB calls write as little as 2 KiB (the key heads of a
      * token). */
     void (*fence)(void);
+    /* The normalised rotation for `shape` (half-width rows), or NULL (the portable one is used). */
+    rope_kernel_norm_fn (*select_norm)(const rope_kernel_shape *shape);
 } rope_kernel_set;
 
 /* The set for `isa` if this build has it, else NULL. */
@@ -77,6 +115,16 @@ rope_isa rope_kernels_best(void);
 
 /* The kernel of `set` for `shape`, falling back to the portable kernel. Never NULL for a valid shape. */
 rope_kernel_fn rope_kernels_select(const rope_kernel_set *set, const rope_kernel_shape *shape);
+
+/* The normalised rotation of `set` for `shape`, falling back to the portable one. */
+rope_kernel_norm_fn rope_kernels_select_norm(const rope_kernel_set *set, const rope_kernel_shape *shape);
+
+/* The store piece of a cache write: `heads` head vectors of head_size elements (src + h*src_head_stride,
+ * in src_dtype) written to dst + h*dst_head_stride in dst_dtype: the same dtype (bits copied) or fp8
+ * (ROPE_FP8_E4M3 / ROPE_FP8_E5M2: each value widened to float32, divided by scale in float32,
+ * converted by core/fp8.h). Strides in elements of each side's dtype. */
+void rope_store_heads(rope_dtype src_dtype, const void *src, ptrdiff_t src_head_stride, rope_dtype dst_dtype,
+                      void *dst, ptrdiff_t dst_head_stride, size_t heads, size_t head_size, float scale);
 
 /* The sets, one per kernel file; only those the build compiles are defined (and registered in
  * dispatch.c). */

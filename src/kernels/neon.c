@@ -110,6 +110,7 @@ static ROPE_ALWAYS_INLINE void k_store_part(rope_dtype t, void *p, size_t i, kve
 }
 
 static ROPE_ALWAYS_INLINE void k_prefetch(uintptr_t a) { (void)a; } /* not measured on ARM hardware */
+static ROPE_ALWAYS_INLINE kvec k_set1(float v) { return vdupq_n_f32(v); }
 
 /* ---- arithmetic and lane moves ---------------------------------------------------------------- */
 
@@ -127,6 +128,7 @@ static ROPE_ALWAYS_INLINE kvec k_pick(kvec ya, kvec yb, size_t ps) {
     return vbslq_f32(vld1q_u32(ps == 1 ? a1 : a2), ya, yb);
 }
 
+#define K_ISA neon /* in the names of the normalised kernels */
 #include "simd_paths.h"
 
 K_FAMILY(f32_f32, ROPE_F32, ROPE_F32);    /* defines f32_f32: f32 x with f32 cos/sin */
@@ -134,6 +136,24 @@ K_FAMILY(f16_f16, ROPE_F16, ROPE_F16);    /* defines f16_f16 */
 K_FAMILY(f16_f32, ROPE_F16, ROPE_F32);    /* defines f16_f32 */
 K_FAMILY(bf16_bf16, ROPE_BF16, ROPE_BF16); /* defines bf16_bf16 */
 K_FAMILY(bf16_f32, ROPE_BF16, ROPE_F32);  /* defines bf16_f32 */
+
+K_NORM_FAMILY(norm_f32_f32, ROPE_F32, ROPE_F32);     /* defines norm_f32_f32: neon_norm_norm_f32_f32_halves, ... */
+K_NORM_FAMILY(norm_f16_f16, ROPE_F16, ROPE_F16);
+K_NORM_FAMILY(norm_f16_f32, ROPE_F16, ROPE_F32);
+K_NORM_FAMILY(norm_bf16_bf16, ROPE_BF16, ROPE_BF16);
+K_NORM_FAMILY(norm_bf16_f32, ROPE_BF16, ROPE_F32);
+
+static const k_norm_entry neon_norm_table[] = {
+    {ROPE_F32, ROPE_F32, &norm_f32_f32},
+    {ROPE_F16, ROPE_F16, &norm_f16_f16},
+    {ROPE_F16, ROPE_F32, &norm_f16_f32},
+    {ROPE_BF16, ROPE_BF16, &norm_bf16_bf16},
+    {ROPE_BF16, ROPE_F32, &norm_bf16_f32},
+};
+
+static rope_kernel_norm_fn neon_select_norm(const rope_kernel_shape *sh) {
+    return k_select_norm(neon_norm_table, K_COUNT(neon_norm_table), sh);
+}
 
 /* x dtype, cos dtype -> the family serving them; k_select then picks the layout's kernel. */
 static const k_entry neon_table[] = {
@@ -149,4 +169,4 @@ static rope_kernel_fn neon_select(const rope_kernel_shape *sh) { return k_select
 static int neon_cpu_has(void) { return 1; }
 
 /* No fence: these kernels never stream. */
-const rope_kernel_set rope_kernels_neon = {ROPE_ISA_NEON, neon_cpu_has, neon_select, NULL};
+const rope_kernel_set rope_kernels_neon = {ROPE_ISA_NEON, neon_cpu_has, neon_select, NULL, neon_select_norm};

@@ -24,6 +24,7 @@
  *   kvec k_partner(v, ps)      ps a power of two < K_VL: lane l gets lane l+ps (l%(2rs) < ps) or l-ps
  *   kvec k_pick(ya, yb, ps)    lanes with l%(2rs) < ps from ya, the others from yb
  *   void k_prefetch(uintptr_t a)   hints that the line at address a will be read (never faults)
+ *   kvec k_set1(float v)       v in every lane
  *   K_REG                      the inline-asm constraint of a vector register ("x", "v", "w")
  */
 #ifndef ROPE_SIMD_PATHS_H
@@ -53,6 +54,17 @@
 #define K_OPAQUE(v) ((void)0)
 #endif
 
+/* ---- The pieces: load (k_load*), transform (k_sum_squares, k_norm), rotate (k_rotate,
+ * k_pairs_apply), store (k_store*). The kernels below, plain and normalised, are compositions of
+ * them, so they share one rounding recipe. ---- */
+
+/* Rotate: (ya, yb) from the pair vectors (xa, xb) and their cos/sin vectors, in the scalar order:
+ * pa = xa*ca, qa = xb*sa, pb = xa*sb, qb = xb*cb;  ya = pa - qa,  yb = pb + qb. */
+static ROPE_ALWAYS_INLINE void k_rotate(kvec xa, kvec xb, kvec ca, kvec sa, kvec cb, kvec sb, kvec *ya, kvec *yb) {
+    *ya = k_sub(k_mul(xa, ca), k_mul(xb, sa));
+    *yb = k_add(k_mul(xa, sb), k_mul(xb, cb));
+}
+
 /* y[a] and y[b] for n pairs (n == K_VL: whole vectors) at element offsets ia, ib, with cos/sin at
  * ca_i, cb_i (equal when the cache holds one value per pair). All loads come before the stores, so
  * y may be x. */
@@ -71,8 +83,8 @@ static ROPE_ALWAYS_INLINE void k_block(rope_dtype xt, rope_dtype ct, int full, c
         if (full) cb = k_load_part(ct, cs, cb_i, n), sb = k_load_part(ct, sn, cb_i, n);
         else cb = ca, sb = sa;
     }
-    kvec ya = k_sub(k_mul(xa, ca), k_mul(xb, sa));
-    kvec yb = k_add(k_mul(xa, sb), k_mul(xb, cb));
+    kvec ya, yb;
+    k_rotate(xa, xb, ca, sa, cb, sb, &ya, &yb);
     if (n == K_VL) {
         k_store(xt, yh, ia, ya, nt);
         k_store(xt, yh, ib, yb, nt);
@@ -186,8 +198,8 @@ static ROPE_ALWAYS_INLINE void k_rows_blocked_regs(rope_dtype xt, rope_dtype ct,
         if (nt) k_prefetch_ahead(xh, sh->head_size * K_ES(xt));
         for (size_t r = 0; r < R; r++) {
             kvec xa = k_load(xt, xh, r * K_VL), xb = k_load(xt, xh, ps + r * K_VL);
-            kvec ya = k_sub(k_mul(xa, ca[r]), k_mul(xb, sa[r]));
-            kvec yb = k_add(k_mul(xa, sb[r]), k_mul(xb, cb[r]));
+            kvec ya, yb;
+            k_rotate(xa, xb, ca[r], sa[r], cb[r], sb[r], &ya, &yb);
             k_store(xt, yh, r * K_VL, ya, nt);
             k_store(xt, yh, ps + r * K_VL, yb, nt);
         }
@@ -226,17 +238,23 @@ static ROPE_ALWAYS_INLINE void k_pairs_cs(rope_dtype ct, int full, const void *c
     }
 }
 
-/* Lanes [i, i + n) of a head, given their cos/sin vectors. */
-static ROPE_ALWAYS_INLINE void k_pairs_rot(rope_dtype xt, size_t ps, const void *xh, void *yh, size_t i, kvec c,
-                                           kvec s, size_t n, int nt) {
-    kvec xv = n == K_VL ? k_load(xt, xh, i) : k_load_part(xt, xh, i, n);
+/* Rotate, for pairs inside one vector: lanes a and b = a + ps of xv with their element-indexed
+ * cos/sin vectors. */
+static ROPE_ALWAYS_INLINE kvec k_pairs_apply(kvec xv, kvec c, kvec s, size_t ps) {
     /* Lane a: p = xa*ca, q = xb*sa, y = p - q.  Lane b: p = xb*cb (the scalar qb), q = xa*sb (the
      * scalar pb), y = q + p: the scalar pb + qb with its operands in order. */
     kvec p = k_mul(xv, c), q = k_mul(k_partner(xv, ps), s);
     kvec ya = k_sub(p, q), yb = k_add(q, p);
     K_OPAQUE(ya);
     K_OPAQUE(yb);
-    kvec yv = k_pick(ya, yb, ps);
+    return k_pick(ya, yb, ps);
+}
+
+/* Lanes [i, i + n) of a head, given their cos/sin vectors. */
+static ROPE_ALWAYS_INLINE void k_pairs_rot(rope_dtype xt, size_t ps, const void *xh, void *yh, size_t i, kvec c,
+                                           kvec s, size_t n, int nt) {
+    kvec xv = n == K_VL ? k_load(xt, xh, i) : k_load_part(xt, xh, i, n);
+    kvec yv = k_pairs_apply(xv, c, s, ps);
     if (n == K_VL) k_store(xt, yh, i, yv, nt);
     else k_store_part(xt, yh, i, yv, n);
 }
@@ -359,6 +377,229 @@ static inline k_layout k_layout_of(const rope_kernel_shape *sh) {
     if (ps >= K_VL || (ps & (ps - 1)) != 0 || (!full && ps != 1)) return full ? K_BLOCKED_FULL : K_BLOCKED_HALF;
     if (!full) return K_PAIRS_HALF;
     return ps == 1 ? K_PAIRS_FULL_PS1 : ps == 2 ? K_PAIRS_FULL_PS2 : ps == 4 ? K_PAIRS_FULL_PS4 : K_PAIRS_FULL_PS8;
+}
+
+/* ---- The normalised rotation (kernel.h, rope_kernel_norm_fn): load, transform, rotate, store ---- */
+
+/* Transform, first half: the sum of squares of a head's n elements in kernel.h's fixed order. Vector
+ * v of a run of ROPE_SQ_LANES / K_VL accumulators holds partials [v*K_VL, (v+1)*K_VL); a vector
+ * starting at element i adds to partials i % 16 .. (the lanes of a partial load past n add +0, which
+ * leaves a sum of squares unchanged). */
+static ROPE_ALWAYS_INLINE float k_sum_squares(rope_dtype xt, const void *xh, size_t n) {
+    enum { NV = ROPE_SQ_LANES / K_VL };
+    kvec acc[NV];
+    for (size_t v = 0; v < NV; v++) acc[v] = k_set1(0.0f);
+    size_t i = 0, v = 0;
+    for (; i + K_VL <= n; i += K_VL, v = (v + 1) % NV) {
+        kvec x = k_load(xt, xh, i);
+        acc[v] = k_add(acc[v], k_mul(x, x));
+    }
+    if (i < n) {
+        kvec x = k_load_part(xt, xh, i, n - i);
+        acc[v] = k_add(acc[v], k_mul(x, x));
+    }
+    float part[ROPE_SQ_LANES];
+    for (size_t u = 0; u < NV; u++) k_store(ROPE_F32, part, u * K_VL, acc[u], 0);
+    return rope_sum_partials(part);
+}
+
+/* k_sum_squares of 4 heads at once (xh[0..4)), each with its own accumulators in the same order: one
+ * head's adds form a chain of latency-bound steps (8 x 4 cycles at head_size 128), four chains
+ * interleaved keep the adder busy (measured: the sums took a third of a call one head at a time). */
+static ROPE_ALWAYS_INLINE void k_sum_squares4(rope_dtype xt, const char *const *xh, size_t n, float *sums) {
+    enum { NV = ROPE_SQ_LANES / K_VL };
+    kvec acc[4][NV];
+    for (size_t hh = 0; hh < 4; hh++)
+        for (size_t v = 0; v < NV; v++) acc[hh][v] = k_set1(0.0f);
+    size_t i = 0, v = 0;
+    for (; i + K_VL <= n; i += K_VL, v = (v + 1) % NV)
+        for (size_t hh = 0; hh < 4; hh++) {
+            kvec x = k_load(xt, xh[hh], i);
+            acc[hh][v] = k_add(acc[hh][v], k_mul(x, x));
+        }
+    if (i < n)
+        for (size_t hh = 0; hh < 4; hh++) {
+            kvec x = k_load_part(xt, xh[hh], i, n - i);
+            acc[hh][v] = k_add(acc[hh][v], k_mul(x, x));
+        }
+    for (size_t hh = 0; hh < 4; hh++) {
+        float part[ROPE_SQ_LANES];
+        for (size_t u = 0; u < NV; u++) k_store(ROPE_F32, part, u * K_VL, acc[hh][u], 0);
+        sums[hh] = rope_sum_partials(part);
+    }
+}
+
+/* Transform, second half: lanes [i, i + n) of a head, loaded and scaled: x * (r * w). */
+static ROPE_ALWAYS_INLINE kvec k_norm_load(rope_dtype xt, const void *xh, size_t i, size_t n, kvec r, const float *w) {
+    if (n == K_VL) return k_mul(k_load(xt, xh, i), k_mul(r, k_load(ROPE_F32, w, i)));
+    return k_mul(k_load_part(xt, xh, i, n), k_mul(r, k_load_part(ROPE_F32, w, i, n)));
+}
+
+static ROPE_ALWAYS_INLINE void k_store_n(rope_dtype xt, void *yh, size_t i, kvec v, size_t n) {
+    if (n == K_VL) k_store(xt, yh, i, v, 0);
+    else k_store_part(xt, yh, i, v, n);
+}
+
+/* The factors r of heads [h0, h0 + n) of a call, all computed before any of them is rotated: the
+ * heads' sums are independent, so their loads (from DRAM at prefill) and their serial adds overlap
+ * (four at a time), where one head at a time waited for each (4x slower, measured with rope bench
+ * --op qknorm). */
+enum { K_NORM_BATCH = 16 };
+
+static ROPE_ALWAYS_INLINE void k_norm_factors(rope_dtype xt, const rope_kernel_shape *sh, const void *x, ptrdiff_t xhs,
+                                              size_t n, size_t h0, float eps, float *rs) {
+    float sums[K_NORM_BATCH];
+    const char *xh[K_NORM_BATCH];
+    for (size_t i = 0; i < n; i++) {
+        xh[i] = (const char *)x + (ptrdiff_t)(h0 + i) * xhs * (ptrdiff_t)K_ES(xt);
+        k_prefetch_ahead(xh[i], sh->head_size * K_ES(xt)); /* the data of a later batch (or token): from DRAM */
+    }
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) k_sum_squares4(xt, xh + i, sh->head_size, sums + i);
+    for (; i < n; i++) sums[i] = k_sum_squares(xt, xh[i], sh->head_size);
+    for (size_t i = 0; i < n; i++) rs[i] = rope_rms_factor(sums[i], sh->head_size, eps);
+}
+
+
+/* The tail [rot, head_size): the scaled values stored. */
+
+static ROPE_ALWAYS_INLINE void k_norm_tail(rope_dtype xt, const rope_kernel_shape *sh, const void *xh, void *yh,
+                                           kvec r, const float *w) {
+    for (size_t i = sh->rot; i < sh->head_size; i += K_VL) {
+        size_t n = sh->head_size - i < K_VL ? sh->head_size - i : K_VL;
+        k_store_n(xt, yh, i, k_norm_load(xt, xh, i, n, r, w), n);
+    }
+}
+
+/* Any pair stride (halves): each run of ps pairs a vector at a time, k_rows_blocked's walk with the
+ * scaled loads. The whole head is read (sum of squares) before its first store. */
+static ROPE_ALWAYS_INLINE void k_norm_blocked(rope_dtype xt, rope_dtype ct, const rope_kernel_shape *sh, const void *x,
+                                              ptrdiff_t xhs, void *y, ptrdiff_t yhs, size_t heads, const void *cs,
+                                              const void *sn, const float *w, float eps) {
+    const size_t ps = sh->pair_stride, rot = sh->rot;
+    float rs[K_NORM_BATCH];
+    for (size_t h = 0; h < heads; h++) {
+        k_head v = k_head_at(xt, ct, K_PASS, h);
+        if (h % K_NORM_BATCH == 0) k_norm_factors(xt, sh, x, xhs, heads - h < K_NORM_BATCH ? heads - h : K_NORM_BATCH, h, eps, rs);
+        kvec r = k_set1(rs[h % K_NORM_BATCH]);
+        for (size_t g = 0; g < rot; g += 2 * ps) {
+            for (size_t j = 0; j < ps; j += K_VL) {
+                size_t n = ps - j < K_VL ? ps - j : K_VL, a = g + j, b = a + ps, c = g / 2 + j;
+                kvec xa = k_norm_load(xt, v.x, a, n, r, w), xb = k_norm_load(xt, v.x, b, n, r, w);
+                kvec ca = n == K_VL ? k_load(ct, v.cs, c) : k_load_part(ct, v.cs, c, n);
+                kvec sa = n == K_VL ? k_load(ct, v.sn, c) : k_load_part(ct, v.sn, c, n);
+                kvec ya, yb;
+                k_rotate(xa, xb, ca, sa, ca, sa, &ya, &yb);
+                k_store_n(xt, v.y, a, ya, n);
+                k_store_n(xt, v.y, b, yb, n);
+            }
+        }
+        k_norm_tail(xt, sh, v.x, v.y, r, w);
+    }
+}
+
+/* k_norm_blocked when the heads share one cos/sin row (cs_step 0), rot = 2 ps and each half is R
+ * whole vectors (R <= K_REG_MAX): the row's cos and sin and the weights of both halves stay in
+ * registers across the call's heads (k_rows_blocked_regs's reason: a per-head setup for a few
+ * iterations cost more than the work). Same operations per element as k_norm_blocked. */
+static ROPE_ALWAYS_INLINE void k_norm_blocked_regs(rope_dtype xt, rope_dtype ct, size_t R, const rope_kernel_shape *sh,
+                                                   const void *x, ptrdiff_t xhs, void *y, ptrdiff_t yhs, size_t heads,
+                                                   const void *cs, const void *sn, const float *w, float eps) {
+    const size_t ps = sh->pair_stride;
+    const ptrdiff_t xstep = xhs * (ptrdiff_t)K_ES(xt), ystep = yhs * (ptrdiff_t)K_ES(xt);
+    kvec ca[K_REG_MAX], sa[K_REG_MAX], wa[K_REG_MAX], wb[K_REG_MAX];
+    for (size_t r = 0; r < R; r++) {
+        ca[r] = k_load(ct, cs, r * K_VL), sa[r] = k_load(ct, sn, r * K_VL);
+        wa[r] = k_load(ROPE_F32, w, r * K_VL), wb[r] = k_load(ROPE_F32, w, ps + r * K_VL);
+    }
+    float rs[K_NORM_BATCH];
+    const char *xh = (const char *)x;
+    char *yh = (char *)y;
+    for (size_t h = 0; h < heads; h++, xh += xstep, yh += ystep) {
+        if (h % K_NORM_BATCH == 0) k_norm_factors(xt, sh, x, xhs, heads - h < K_NORM_BATCH ? heads - h : K_NORM_BATCH, h, eps, rs);
+        kvec rv = k_set1(rs[h % K_NORM_BATCH]);
+        for (size_t r = 0; r < R; r++) {
+            kvec xa = k_mul(k_load(xt, xh, r * K_VL), k_mul(rv, wa[r]));
+            kvec xb = k_mul(k_load(xt, xh, ps + r * K_VL), k_mul(rv, wb[r]));
+            kvec ya, yb;
+            k_rotate(xa, xb, ca[r], sa[r], ca[r], sa[r], &ya, &yb);
+            k_store(xt, yh, r * K_VL, ya, 0);
+            k_store(xt, yh, ps + r * K_VL, yb, 0);
+        }
+        k_norm_tail(xt, sh, xh, yh, rv, w);
+    }
+}
+
+/* k_norm_blocked with the register path where it applies. */
+static ROPE_ALWAYS_INLINE void k_norm_blocked_heads(rope_dtype xt, rope_dtype ct, const rope_kernel_shape *sh,
+                                                    const void *x, ptrdiff_t xhs, void *y, ptrdiff_t yhs, size_t heads,
+                                                    const void *cs, const void *sn, const float *w, float eps) {
+    size_t ps = sh->pair_stride, R = ps / K_VL;
+    if (heads > 1 && sh->cs_step == 0 && sh->rot == 2 * ps && ps % K_VL == 0) {
+        switch (R) { /* R as a constant, so that the vectors stay in registers */
+        case 1: k_norm_blocked_regs(xt, ct, 1, sh, x, xhs, y, yhs, heads, cs, sn, w, eps); return;
+        case 2: k_norm_blocked_regs(xt, ct, 2, sh, x, xhs, y, yhs, heads, cs, sn, w, eps); return;
+        case 3: k_norm_blocked_regs(xt, ct, 3, sh, x, xhs, y, yhs, heads, cs, sn, w, eps); return;
+        case 4: k_norm_blocked_regs(xt, ct, 4, sh, x, xhs, y, yhs, heads, cs, sn, w, eps); return;
+        default: break;
+        }
+    }
+    k_norm_blocked(xt, ct, sh, x, xhs, y, yhs, heads, cs, sn, w, eps);
+}
+
+/* Adjacent pairs (GPT-J, ps 1): k_rows_pairs's walk with the scaled loads. */
+static ROPE_ALWAYS_INLINE void k_norm_pairs(rope_dtype xt, rope_dtype ct, const rope_kernel_shape *sh, const void *x,
+                                            ptrdiff_t xhs, void *y, ptrdiff_t yhs, size_t heads, const void *cs,
+                                            const void *sn, const float *w, float eps) {
+    const size_t rot = sh->rot;
+    float rs[K_NORM_BATCH];
+    for (size_t h = 0; h < heads; h++) {
+        k_head v = k_head_at(xt, ct, K_PASS, h);
+        if (h % K_NORM_BATCH == 0) k_norm_factors(xt, sh, x, xhs, heads - h < K_NORM_BATCH ? heads - h : K_NORM_BATCH, h, eps, rs);
+        kvec r = k_set1(rs[h % K_NORM_BATCH]);
+        for (size_t i = 0; i < rot; i += K_VL) {
+            size_t n = rot - i < K_VL ? rot - i : K_VL;
+            kvec c, s;
+            k_pairs_cs(ct, 0, v.cs, v.sn, i, n, &c, &s);
+            k_store_n(xt, v.y, i, k_pairs_apply(k_norm_load(xt, v.x, i, n, r, w), c, s, 1), n);
+        }
+        k_norm_tail(xt, sh, v.x, v.y, r, w);
+    }
+}
+
+#define K_NORM_ARGS K_ARGS, const float *w, float eps
+#define K_NORM_PASS K_PASS, w, eps
+#define K_CAT2(a, b) a##b
+#define K_CAT(a, b) K_CAT2(a, b)
+
+/* The normalised kernels of one (x dtype, cos dtype) combination: [0] halves (any pair stride),
+ * [1] adjacent pairs. */
+typedef struct k_norm_family {
+    rope_kernel_norm_fn by_pairing[2];
+} k_norm_family;
+
+/* K_NORM_FAMILY(name, xt, ct) defines `name` and its kernels <isa>_norm_<name>_halves / _pairs:
+ * the instruction set (K_ISA, defined by the including file) in each name, so that a profile tells
+ * them apart. */
+#define K_NORM_FAMILY(name, xt, ct)                                                                          \
+    K_NOINLINE static void K_CAT(K_ISA, _norm_##name##_halves)(K_NORM_ARGS) {                                \
+        k_norm_blocked_heads(xt, ct, K_NORM_PASS);                                                           \
+    }                                                                                                        \
+    K_NOINLINE static void K_CAT(K_ISA, _norm_##name##_pairs)(K_NORM_ARGS) { k_norm_pairs(xt, ct, K_NORM_PASS); } \
+    static const k_norm_family name = {{K_CAT(K_ISA, _norm_##name##_halves), K_CAT(K_ISA, _norm_##name##_pairs)}}
+
+/* One row of an instruction set's table of normalised kernels. */
+typedef struct k_norm_entry {
+    rope_dtype x_dtype, cs_dtype;
+    const k_norm_family *family;
+} k_norm_entry;
+
+static inline rope_kernel_norm_fn k_select_norm(const k_norm_entry *table, size_t n, const rope_kernel_shape *sh) {
+    if (sh->cos_full) return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (table[i].x_dtype == sh->x_dtype && table[i].cs_dtype == sh->cs_dtype)
+            return table[i].family->by_pairing[sh->pair_stride == 1 ? 1 : 0];
+    return NULL;
 }
 
 /* One row of an instruction set's selection table. */

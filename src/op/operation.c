@@ -9,16 +9,18 @@
 #include "../core/try.h"
 #include "../atb/atb_rope.h"
 #include "../onnx/onnx_rotary.h"
-#include "../vllm/vllm_rope.h"
+#include "../vllm/vllm_prologue.h"
 
-enum { ROPE_OP_ONNX = 1, ROPE_OP_ATB = 2, ROPE_OP_VLLM = 3 };
-enum { ROPE_OP_MAX_INPUTS = 5, ROPE_OP_MAX_OUTPUTS = 2 };
+enum { ROPE_OP_ONNX = 1, ROPE_OP_ATB = 2, ROPE_OP_VLLM = 3, ROPE_OP_VLLM_QK_NORM = 4, ROPE_OP_VLLM_KV_CACHE = 5 };
+enum { ROPE_OP_MAX_INPUTS = 10, ROPE_OP_MAX_OUTPUTS = 4 };
 
 struct rope_operation {
     int kind;
     rope_onnx_attrs onnx;
     rope_atb_param atb;
     rope_vllm_attrs vllm;
+    rope_qk_norm_attrs qk_norm;
+    rope_kv_cache_attrs kv_cache;
     int ready; /* setup succeeded; in/out/plan describe that pack */
     rope_tensor in[ROPE_OP_MAX_INPUTS];
     size_t n_in;
@@ -28,6 +30,8 @@ struct rope_operation {
         rope_onnx_plan onnx;
         rope_atb_plan atb;
         rope_vllm_plan vllm;
+        rope_qk_norm_plan qk_norm;
+        rope_kv_plan kv_cache;
     } plan;
 };
 
@@ -81,14 +85,52 @@ rope_status rope_operation_create_vllm(const rope_vllm_attrs *attrs, rope_operat
     return create(&tmp, out);
 }
 
+rope_status rope_operation_create_vllm_qk_norm_rope(const rope_qk_norm_attrs *attrs, rope_operation **out) {
+    static const char where[] = "rope_operation_create_vllm_qk_norm_rope";
+    if (!out) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "out is NULL");
+    ROPE_TRY(rope_vllm_qk_norm_check_attrs(where, attrs));
+    rope_operation tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.kind = ROPE_OP_VLLM_QK_NORM;
+    tmp.qk_norm = *attrs;
+    return create(&tmp, out);
+}
+
+rope_status rope_operation_create_vllm_rope_and_cache(const rope_kv_cache_attrs *attrs, rope_operation **out) {
+    static const char where[] = "rope_operation_create_vllm_rope_and_cache";
+    if (!out) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "out is NULL");
+    ROPE_TRY(rope_vllm_kv_check_attrs(where, attrs));
+    rope_operation tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.kind = ROPE_OP_VLLM_KV_CACHE;
+    tmp.kv_cache = *attrs;
+    return create(&tmp, out);
+}
+
 void rope_operation_destroy(rope_operation *op) { rope_free(op); }
 
 size_t rope_operation_input_count(const rope_operation *op) {
-    return !op ? 0 : op->kind == ROPE_OP_ATB ? 5 : 4;
+    if (!op) return 0;
+    if (op->kind == ROPE_OP_VLLM_KV_CACHE) return 10;
+    return op->kind == ROPE_OP_ATB || op->kind == ROPE_OP_VLLM_QK_NORM ? 5 : 4;
 }
 
 size_t rope_operation_output_count(const rope_operation *op) {
-    return !op ? 0 : op->kind == ROPE_OP_ONNX ? 1 : 2;
+    if (!op) return 0;
+    if (op->kind == ROPE_OP_VLLM_KV_CACHE) return 4;
+    return op->kind == ROPE_OP_ONNX || op->kind == ROPE_OP_VLLM_QK_NORM ? 1 : 2;
+}
+
+/* The RoPE + KV-cache inputs: positions, query, key, value, cos_sin_cache, key_cache, value_cache,
+ * slot_mapping, then q_weight and k_weight (absent when left out, n 8, or given with rank 0). */
+typedef struct kv_inputs {
+    const rope_tensor *pos, *q, *k, *v, *cs, *kc, *vc, *slots, *qw, *kw;
+} kv_inputs;
+
+static kv_inputs kv_in(const rope_tensor *in, size_t n) {
+    kv_inputs v = {&in[0], &in[1], &in[2], &in[3], &in[4], &in[5], &in[6], &in[7], NULL, NULL};
+    if (n >= 10) v.qw = in[8].rank != 0 ? &in[8] : NULL, v.kw = in[9].rank != 0 ? &in[9] : NULL;
+    return v;
 }
 
 /* The vLLM inputs: positions, query, key (absent: rank 0, or left out with n 3), cos_sin_cache. */
@@ -109,11 +151,12 @@ static const rope_tensor *onnx_ids(const rope_tensor *in, size_t n) {
 
 static rope_status check_counts(const char *where, const rope_operation *op, const rope_tensor *in, size_t n_in,
                                 size_t n_out) {
-    size_t lo = op->kind == ROPE_OP_ATB ? 5 : 3, hi = rope_operation_input_count(op);
+    size_t lo = op->kind == ROPE_OP_ATB || op->kind == ROPE_OP_VLLM_QK_NORM ? 5 : 3, hi = rope_operation_input_count(op);
+    if (op->kind == ROPE_OP_VLLM_KV_CACHE) lo = 8;
     if (!in) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "inputs is NULL");
-    if (n_in < lo || n_in > hi)
+    if (n_in < lo || n_in > hi || (op->kind == ROPE_OP_VLLM_KV_CACHE && n_in == 9))
         return rope_fail(ROPE_ERROR_SHAPE, where, "number of inputs: expected %zu%s, found %zu", lo,
-                         lo == hi ? "" : " or 4", n_in);
+                         lo == hi ? "" : op->kind == ROPE_OP_VLLM_KV_CACHE ? " or 10" : " or 4", n_in);
     if (op->kind == ROPE_OP_VLLM && n_out == 1 && vllm_in(in, n_in).k == NULL) return ROPE_OK; /* no key_out */
     if (n_out != rope_operation_output_count(op))
         return rope_fail(ROPE_ERROR_SHAPE, where, "number of outputs: expected %zu, found %zu",
@@ -134,6 +177,23 @@ rope_status rope_operation_infer_shape(const rope_operation *op, const rope_tens
         outputs[0] = inputs[0];
         outputs[0].data = NULL;
         outputs[0].row_stride = 0;
+        return ROPE_OK;
+    }
+    if (op->kind == ROPE_OP_VLLM_KV_CACHE) { /* in place: query, key and the caches */
+        kv_inputs v = kv_in(inputs, n_inputs);
+        rope_kv_plan p;
+        ROPE_TRY(rope_vllm_kv_plan_shapes(where, &op->kv_cache, v.pos, v.q, v.k, v.v, v.cs, v.kc, v.vc, v.slots, v.qw,
+                                          v.kw, &p));
+        const rope_tensor *same[4] = {v.q, v.k, v.kc, v.vc};
+        for (int i = 0; i < 4; i++) outputs[i] = *same[i], outputs[i].data = NULL;
+        return ROPE_OK;
+    }
+    if (op->kind == ROPE_OP_VLLM_QK_NORM) { /* in place: the output is qkv */
+        rope_qk_norm_plan p;
+        ROPE_TRY(rope_vllm_qk_norm_plan_shapes(where, &op->qk_norm, &inputs[0], &inputs[1], &inputs[2], &inputs[3],
+                                               &inputs[4], &p));
+        outputs[0] = inputs[1];
+        outputs[0].data = NULL;
         return ROPE_OK;
     }
     if (op->kind == ROPE_OP_VLLM) {
@@ -157,6 +217,13 @@ rope_status rope_operation_infer_shape(const rope_operation *op, const rope_tens
     return ROPE_OK;
 }
 
+static int same_tensor(const rope_tensor *a, const rope_tensor *b) {
+    if (a->data != b->data || a->dtype != b->dtype || a->rank != b->rank || a->row_stride != b->row_stride) return 0;
+    for (int i = 0; i < a->rank && i < ROPE_MAX_RANK; i++)
+        if (a->dims[i] != b->dims[i]) return 0;
+    return 1;
+}
+
 /* Validates the pack completely; on success fills the plan. */
 static rope_status validate(const char *where, rope_operation *op, const rope_variant_pack *pack) {
     if (!pack) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "pack is NULL");
@@ -168,6 +235,30 @@ static rope_status validate(const char *where, rope_operation *op, const rope_va
         rope_onnx_plan p;
         ROPE_TRY(rope_onnx_plan_shapes(where, &op->onnx, &in[0], &in[1], &in[2], ids, &p));
         return rope_onnx_check_data(where, &p, &in[0], &in[1], &in[2], ids, &out[0], &op->plan.onnx);
+    }
+    if (op->kind == ROPE_OP_VLLM_KV_CACHE) {
+        kv_inputs v = kv_in(in, pack->n_inputs);
+        rope_kv_plan *p = &op->plan.kv_cache;
+        ROPE_TRY(rope_vllm_kv_plan_shapes(where, &op->kv_cache, v.pos, v.q, v.k, v.v, v.cs, v.kc, v.vc, v.slots, v.qw,
+                                          v.kw, p));
+        static const char *const names[4] = {"query", "key", "key_cache", "value_cache"};
+        static const int inputs_of[4] = {1, 2, 5, 6};
+        for (int i = 0; i < 4; i++)
+            if (!same_tensor(&out[i], &in[inputs_of[i]]))
+                return rope_fail(ROPE_ERROR_SHAPE, where,
+                                 "output %d: expected %s itself (input %d: same data, dtype, dims and row_stride; the "
+                                 "operator works in place)",
+                                 i, names[i], inputs_of[i]);
+        return rope_vllm_kv_check_data(where, p, v.pos, v.q, v.k, v.v, v.cs, v.kc, v.vc, v.slots, v.qw, v.kw);
+    }
+    if (op->kind == ROPE_OP_VLLM_QK_NORM) {
+        rope_qk_norm_plan *p = &op->plan.qk_norm;
+        ROPE_TRY(rope_vllm_qk_norm_plan_shapes(where, &op->qk_norm, &in[0], &in[1], &in[2], &in[3], &in[4], p));
+        if (!same_tensor(&out[0], &in[1]))
+            return rope_fail(ROPE_ERROR_SHAPE, where,
+                             "output 0: expected qkv itself (input 1: same data, dtype, dims and row_stride; the "
+                             "operator works in place)");
+        return rope_vllm_qk_norm_check_data(where, p, &in[0], &in[1], &in[2], &in[3], &in[4]);
     }
     if (op->kind == ROPE_OP_VLLM) {
         vllm_inputs v = vllm_in(in, pack->n_inputs);
@@ -201,13 +292,6 @@ rope_status rope_operation_setup(rope_operation *op, const rope_variant_pack *pa
     return ROPE_OK;
 }
 
-static int same_tensor(const rope_tensor *a, const rope_tensor *b) {
-    if (a->data != b->data || a->dtype != b->dtype || a->rank != b->rank || a->row_stride != b->row_stride) return 0;
-    for (int i = 0; i < a->rank && i < ROPE_MAX_RANK; i++)
-        if (a->dims[i] != b->dims[i]) return 0;
-    return 1;
-}
-
 static rope_status check_same_pack(const char *where, const rope_operation *op, const rope_variant_pack *pack) {
     if (!pack) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "pack is NULL");
     if (!pack->inputs || !pack->outputs) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "pack tensors are NULL");
@@ -231,6 +315,18 @@ static rope_status op_execute(const char *where, rope_operation *op, rope_contex
         const rope_tensor *ids = onnx_ids(in, op->n_in);
         ROPE_TRY(rope_onnx_check_data(where, &op->plan.onnx, &in[0], &in[1], &in[2], ids, &out[0], &op->plan.onnx));
         return rope_onnx_run(ctx, &op->plan.onnx, &in[0], &in[1], &in[2], ids, &out[0], where, 0);
+    }
+    if (op->kind == ROPE_OP_VLLM_KV_CACHE) {
+        kv_inputs v = kv_in(in, op->n_in);
+        rope_kv_plan *p = &op->plan.kv_cache;
+        ROPE_TRY(rope_vllm_kv_check_data(where, p, v.pos, v.q, v.k, v.v, v.cs, v.kc, v.vc, v.slots, v.qw, v.kw));
+        return rope_vllm_kv_run(where, ctx, &op->kv_cache, p, v.pos, v.q, v.k, v.v, v.cs, v.kc, v.vc, v.slots, v.qw,
+                                v.kw);
+    }
+    if (op->kind == ROPE_OP_VLLM_QK_NORM) {
+        rope_qk_norm_plan *p = &op->plan.qk_norm;
+        ROPE_TRY(rope_vllm_qk_norm_check_data(where, p, &in[0], &in[1], &in[2], &in[3], &in[4]));
+        return rope_vllm_qk_norm_run(where, ctx, &op->qk_norm, p, &in[0], &in[2], &in[3], &in[4]);
     }
     if (op->kind == ROPE_OP_VLLM) {
         vllm_inputs v = vllm_in(in, op->n_in);

@@ -3,7 +3,8 @@
  * Fault injection (issue 12): in a ROPE_FAULT_INJECTION build every allocation and thread start of
  * the library goes through src/core/alloc.h, which can make the n-th one fail. For a representative
  * set of calls (context and operation creation, the lifecycle, every operator (ONNX, ATB, vLLM plain
- * and MRoPE) forward and backward, with tables and on the fly, the cache fill), each call is first run clean to count its
+ * and MRoPE) forward and backward, with tables and on the fly, the fused prologue (QK-norm + RoPE,
+ * RoPE + KV-cache write with fp8 and the norm), the cache fill), each call is first run clean to count its
  * allocations A and thread starts T, then once for every n in 1..A with the n-th allocation failing
  * and once for every n in 1..T with the n-th thread start failing. Each faulty run must return
  * ROPE_ERROR_OUT_OF_MEMORY with a message, leave every output byte (canary) and output argument
@@ -144,6 +145,48 @@ static rope_status c_op_vllm(void) {
     const rope_tensor in[4] = {tvpos, tq, tk, tcos}, o[2] = {trq, trk};
     return lifecycle(op, in, 4, o, 2);
 }
+/* The fused prologue: qkv [NTOK, (2 + 1 + 1) * D] in place in `out` (its values the canary's, the
+ * same every run); q and k of the cache write in place in `out`, the fp8 caches after them. */
+static float w[D];
+static int64_t slots[NTOK];
+static const rope_tensor tqkv = {out, ROPE_F32, 2, {NTOK, 4 * D}, 0}, tw = {w, ROPE_F32, 1, {D}, 0},
+                         tkc = {out + NTOK * 3 * D, ROPE_FP8_E4M3, 4, {4, 4, 1, D}, 0},
+                         tvc = {out + NTOK * 3 * D + 64, ROPE_FP8_E4M3, 4, {4, 4, 1, D}, 0},
+                         tslots = {slots, ROPE_I64, 1, {NTOK}, 0};
+static rope_status c_qk_norm_mrope(void) {
+    rope_qk_norm_attrs a = {vm, 2, 1, 1, 1e-6};
+    return rope_vllm_fused_qk_norm_rope(use, &a, &tvmpos, &tqkv, &tw, &tw, &tcos);
+}
+static rope_status c_op_qk_norm(void) {
+    rope_qk_norm_attrs a = {va, 2, 1, 1, 1e-6};
+    rope_operation *op = (rope_operation *)&outarg_ok;
+    rope_status st = rope_operation_create_vllm_qk_norm_rope(&a, &op);
+    if (st != ROPE_OK) return outarg_ok &= op == (rope_operation *)&outarg_ok, st;
+    const rope_tensor in[5] = {tvpos, tqkv, tw, tw, tcos}, o[1] = {tqkv};
+    return lifecycle(op, in, 5, o, 1);
+}
+static rope_status c_kv_cache(void) { /* MRoPE, the norm, fp8: every allocation the call can make */
+    rope_kv_cache_attrs a = {vm, ROPE_KV_NHD, 0.5f, 2.0f, 1e-6};
+    return rope_vllm_rotary_embedding_and_cache(use, &a, &tvmpos, &trq, &trk, &tk, &tcos, &tkc, &tvc, &tslots, &tw,
+                                                &tw);
+}
+static rope_status c_op_kv_cache(void) {
+    rope_kv_cache_attrs a = {va, ROPE_KV_HND, 1.0f, 1.0f, 1e-6};
+    rope_operation *op = (rope_operation *)&outarg_ok;
+    rope_status st = rope_operation_create_vllm_rope_and_cache(&a, &op);
+    if (st != ROPE_OK) return outarg_ok &= op == (rope_operation *)&outarg_ok, st;
+    const rope_tensor kc = {out + NTOK * 3 * D, ROPE_FP8_E4M3, 4, {4, 1, 4, D}, 0},
+                      vc = {out + NTOK * 3 * D + 64, ROPE_FP8_E4M3, 4, {4, 1, 4, D}, 0};
+    const rope_tensor in[8] = {tvpos, trq, trk, tk, tcos, kc, vc, tslots}, o[4] = {trq, trk, kc, vc};
+    rope_tensor inferred[4];
+    rope_variant_pack pack = {in, 8, o, 4};
+    size_t ws = 0;
+    st = rope_operation_infer_shape(op, in, 8, inferred, 4);
+    if (st == ROPE_OK) st = rope_operation_setup(op, &pack, &ws);
+    if (st == ROPE_OK) st = rope_operation_execute(op, &pack, NULL, 0, use);
+    rope_operation_destroy(op);
+    return st;
+}
 static rope_status c_cache_half(void) {
     const rope_tensor c = {out, ROPE_F32, 2, {ROWS, D / 2}, 0}, s = {out + ROWS * D, ROPE_F32, 2, {ROWS, D / 2}, 0};
     return rope_cache_fill(&cfg, 3, ROWS, ROPE_CACHE_HALF, 0, &c, &s);
@@ -171,6 +214,10 @@ static const struct {
     {"rope_vllm_rotary_embedding (MRoPE)", c_vllm_mrope},
     {"rope_vllm_rotary_embedding_fly", c_vllm_fly},
     {"rope_vllm_..._fly_backward (MRoPE)", c_vllm_fly_bwd},
+    {"rope_vllm_fused_qk_norm_rope (MRoPE)", c_qk_norm_mrope},
+    {"operation lifecycle (QK-norm + RoPE)", c_op_qk_norm},
+    {"rope_vllm_..._and_cache (MRoPE, norm, fp8)", c_kv_cache},
+    {"operation lifecycle (RoPE + KV cache)", c_op_kv_cache},
     {"rope_cache_fill (HALF)", c_cache_half},
     {"rope_cache_fill (FULL)", c_cache_full},
 };
@@ -214,6 +261,9 @@ int main(void) {
     for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) cs[i] = (float)tu_uniform(-1, 1), sn[i] = (float)tu_uniform(-1, 1);
     for (int i = 0; i < B * S; i++) ids[i] = tu_int(0, ROWS - 1), tok_pos[i] = tu_int(0, 1000);
     for (int i = 0; i < 3 * NTOK; i++) mpos[i] = tu_int(0, ROWS - 1);
+    for (int i = 0; i < D; i++) w[i] = (float)tu_uniform(0.5, 1.5);
+    for (int i = 0; i < NTOK; i++) slots[i] = (i * 5) % 16; /* distinct, scattered over the 16 slots */
+    slots[NTOK - 1] = -1;                                     /* a padded token */
     cfg = (rope_freq_config)ROPE_FREQ_CONFIG_INIT;
     cfg.rotary_dim = D;
 

@@ -50,8 +50,9 @@ static void dtypes(void) {
         size_t size;
         const char *name;
     } all[] = {{ROPE_F32, 4, "f32"}, {ROPE_F16, 2, "f16"}, {ROPE_BF16, 2, "bf16"}, {ROPE_I32, 4, "i32"},
-               {ROPE_U32, 4, "u32"}, {ROPE_I64, 8, "i64"}, {ROPE_F64, 8, "f64"},
-               {ROPE_DTYPE_INVALID, 0, "invalid"}, {(rope_dtype)8, 0, "invalid"}, {(rope_dtype)-1, 0, "invalid"}};
+               {ROPE_U32, 4, "u32"}, {ROPE_I64, 8, "i64"}, {ROPE_F64, 8, "f64"}, {ROPE_FP8_E4M3, 1, "fp8_e4m3"},
+               {ROPE_FP8_E5M2, 1, "fp8_e5m2"}, {ROPE_DTYPE_INVALID, 0, "invalid"},
+               {(rope_dtype)10, 0, "invalid"}, {(rope_dtype)-1, 0, "invalid"}};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         CHECK(rope_dtype_size(all[i].t) == all[i].size, "size of %d: %zu", (int)all[i].t, rope_dtype_size(all[i].t));
         CHECK(strcmp(rope_dtype_name(all[i].t), all[i].name) == 0, "name of %d: %s", (int)all[i].t,

@@ -2,12 +2,12 @@
 /*
  * Stress (issue 12, run under ThreadSanitizer by .ci/run): 8 user threads call every operator at
  * once (ONNX and ATB forward and backward, with tables and on the fly, vLLM plain, MRoPE and on the
- * fly, shape inference, the
+ * fly, the fused prologue (QK-norm + RoPE, RoPE + KV-cache write), shape inference, the
  * operation lifecycle, rope_cache_fill, rope_freq_compute), alternating the default context, one
  * shared own context of 3 threads and an own context per user thread, each call's result compared
  * bit for bit with the same call made before on one thread. Every job is split over the pools'
  * threads (tu_split_everything), so callers keep colliding on the pools and run inline.
- * Usage: test_engine_stress [rounds per thread] (default 250: 8 x 250 x 15 calls).
+ * Usage: test_engine_stress [rounds per thread] (default 250: 8 x 250 x 17 calls).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -137,10 +137,33 @@ static rope_status o_freq(rope_context *c, float *o) {
     return st;
 }
 
+/* The fused prologue, in place in `out` (q copied there first): QK-norm + RoPE on qkv [NTOK,
+ * (2 + 1 + 1) * D] with Qwen3-VL MRoPE; RoPE + KV-cache write with the norm, q and k at the start of
+ * `out`, the fp8 e5m2 caches (10 blocks of 8 slots, HND) after them, slots scattered, some padded. */
+static float wq[D], wk[D];
+static int64_t slots[NTOK];
+static const rope_tensor twq = {wq, ROPE_F32, 1, {D}, 0}, twk = {wk, ROPE_F32, 1, {D}, 0},
+                         tslots = {slots, ROPE_I64, 1, {NTOK}, 0};
+static rope_status o_qk_norm(rope_context *c, float *o) {
+    memcpy(o, q, sizeof q);
+    const rope_tensor qkv = {o, ROPE_F32, 2, {NTOK, 4 * D}, 0};
+    const rope_qk_norm_attrs a = {vmrope, 2, 1, 1, 1e-6};
+    return rope_vllm_fused_qk_norm_rope(c, &a, &tvmpos, &qkv, &twq, &twk, &tc);
+}
+static rope_status o_kv_cache(rope_context *c, float *o) {
+    memcpy(o, q, sizeof q), memcpy(o + NTOK * HQ * D, k, sizeof k);
+    rope_tensor rq = like(&tq, o), rk = like(&tk, o + NTOK * HQ * D);
+    float *caches = o + NTOK * (HQ + HK) * D;
+    const rope_tensor kc = {caches, ROPE_FP8_E5M2, 4, {10, HK, 8, D}, 0},
+                      vc = {caches + 10 * 8 * HK * D / 4, ROPE_FP8_E5M2, 4, {10, HK, 8, D}, 0};
+    const rope_kv_cache_attrs a = {vneox, ROPE_KV_HND, 0.25f, 3.0f, 1e-5};
+    return rope_vllm_rotary_embedding_and_cache(c, &a, &tvpos, &rq, &rk, &tk, &tc, &kc, &vc, &tslots, &twq, &twk);
+}
+
 static const struct {
     const char *name;
     op_fn fn;
-} ops[] = {{"onnx", o_onnx},     {"onnx_bwd (bf16 3-D, no ids)", o_onnx_bwd}, {"onnx_fly", o_onnx_fly},
+} ops[] = {{"qk_norm_rope (MRoPE)", o_qk_norm}, {"rope_and_cache (norm, fp8, HND)", o_kv_cache},{"onnx", o_onnx},     {"onnx_bwd (bf16 3-D, no ids)", o_onnx_bwd}, {"onnx_fly", o_onnx_fly},
            {"onnx_fly_bwd", o_onnx_fly_bwd}, {"atb", o_atb},        {"atb_bwd", o_atb_bwd},
            {"atb_fly", o_atb_fly},   {"atb_fly_bwd", o_atb_fly_bwd}, {"infer", o_infer},
            {"lifecycle", o_lifecycle}, {"cache_fill", o_cache},   {"freq_compute", o_freq},
@@ -192,6 +215,8 @@ int main(int argc, char **argv) {
     for (int i = 0; i < NTOK; i++) tok_pos[i] = tu_int(0, 100000);
     for (int i = 0; i < 3 * NTOK; i++) mpos[i] = (int32_t)tu_int(0, ROWS - 1);
     for (int b = 0; b < B; b++) seq_start[b] = tu_int(0, 5000);
+    for (int i = 0; i < D; i++) wq[i] = (float)tu_uniform(0.5, 1.5), wk[i] = (float)tu_uniform(0.5, 1.5);
+    for (int i = 0; i < NTOK; i++) slots[i] = i % 9 == 4 ? -1 : (i * 37) % 80; /* distinct: 37 is prime to 80 */
     cfg.rotary_dim = D;
     cfg_yarn.rotary_dim = D, cfg_yarn.scaling = ROPE_SCALING_YARN, cfg_yarn.factor = 8;
     cfg_yarn.original_max_position_embeddings = 2048;

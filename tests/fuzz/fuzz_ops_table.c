@@ -358,10 +358,169 @@ static rope_status c_cache(rope_context *x, const fz_call *c, const rope_tensor 
                            a->coeff, out[0], out[1]);
 }
 
+/* ---- The fused prologue (vLLM). QK-norm + RoPE: slots positions, q_weight, k_weight,
+ * cos_sin_cache | qkv (in place: an output the call reads). RoPE + KV-cache write: slots positions,
+ * value, cos_sin_cache, slot_mapping, q_weight, k_weight | query, key, key_cache, value_cache. ---- */
+
+/* Positions (slot p, values in [0, P)) of T tokens, plain or MRoPE of rot/2 pairs, into *a. */
+static void prologue_positions(fz_call *c, rope_vllm_attrs *a, int p, int64_t T, int64_t P, int64_t rot) {
+    int64_t half = rot / 2;
+    if (half >= 3 && tu_int(0, 2) == 0) {
+        a->n_mrope_section = half >= 4 && tu_int(0, 1) ? 4 : 3;
+        a->mrope_interleaved = a->n_mrope_section == 3 && tu_int(0, 1);
+        int64_t left = half;
+        for (int i = 0; i < a->n_mrope_section - 1; i++) {
+            a->mrope_section[i] = tu_int(1, left - (a->n_mrope_section - 1 - i));
+            left -= a->mrope_section[i];
+        }
+        a->mrope_section[a->n_mrope_section - 1] = left;
+    }
+    rope_dtype pdt = tu_int(0, 3) == 0 ? ROPE_I32 : ROPE_I64;
+    if (a->n_mrope_section) fz_tensor(c, p, pdt, 2, a->n_mrope_section, T, 0, 0);
+    else fz_tensor(c, p, pdt, 1, T, 0, 0, 0);
+    c->lo[p] = 0, c->hi[p] = P - 1;
+    c->vllm_pos = p + 1;
+}
+
+static rope_dtype weight_dtype(rope_dtype dt) { return dt != ROPE_F32 && tu_int(0, 1) ? ROPE_F32 : dt; }
+
+static void b_qk_norm(fz_call *c) {
+    rope_dtype dt = float_dtype();
+    int64_t hs = tu_int(2, 17), rot = 2 * tu_int(1, hs / 2), T = tu_int(0, 6), P = tu_int(1, 8);
+    rope_qk_norm_attrs a;
+    memset(&a, 0, sizeof a);
+    a.rope.head_size = hs;
+    a.rope.is_neox = (int32_t)tu_int(0, 1);
+    a.num_heads_q = tu_int(0, 3), a.num_heads_k = tu_int(0, 2), a.num_heads_v = tu_int(0, 2);
+    a.eps = tu_int(0, 1) ? 1e-6 : 0.5;
+    prologue_positions(c, &a.rope, 0, T, P, rot);
+    memcpy(c->attrs, &a, sizeof a);
+    fz_tensor(c, 1, weight_dtype(dt), 1, hs, 0, 0, 0);
+    fz_tensor(c, 2, c->t[1].dtype, 1, hs, 0, 0, 0);
+    fz_tensor(c, 3, weight_dtype(dt), 2, P, rot, 0, 0);
+    fz_tensor(c, 4, dt, 2, T, (a.num_heads_q + a.num_heads_k + a.num_heads_v) * hs, 0, 0);
+    if (tu_int(0, 1)) c->t[4].row_stride = c->t[4].dims[1] + tu_int(1, 3);
+}
+
+#define QKN_ATTRS(c) ((c)->attrs_null ? NULL : (const rope_qk_norm_attrs *)(const void *)(c)->attrs)
+
+static rope_status c_qk_norm(rope_context *x, const fz_call *c, const rope_tensor *const *in,
+                             const rope_tensor *const *out) {
+    return rope_vllm_fused_qk_norm_rope(x, QKN_ATTRS(c), in[0], out[0], in[1], in[2], in[3]);
+}
+static rope_status i_qk_norm(const fz_call *c, const rope_tensor *const *in, rope_tensor *out) {
+    rope_status st = rope_vllm_fused_qk_norm_rope_check(QKN_ATTRS(c), in[0], &c->t[4], in[1], in[2], in[3]);
+    if (st == ROPE_OK) out[0] = c->t[4];
+    return st;
+}
+/* The lifecycle: inputs positions, qkv, q_weight, k_weight, cos_sin_cache; output qkv itself. */
+static rope_status c_op_qk_norm(rope_context *x, const fz_call *c, const rope_tensor *const *in,
+                                const rope_tensor *const *out) {
+    rope_operation *op = NULL;
+    rope_status st = rope_operation_create_vllm_qk_norm_rope(QKN_ATTRS(c), &op);
+    if (st != ROPE_OK) return st;
+    rope_tensor ins[5], outs[1];
+    const rope_tensor *order[5] = {in[0], out[0], in[1], in[2], in[3]};
+    for (int i = 0; i < 5; i++) {
+        if (order[i]) ins[i] = *order[i];
+        else memset(&ins[i], 0, sizeof ins[i]); /* a zeroed descriptor: rejected */
+    }
+    outs[0] = ins[1];
+    rope_variant_pack pack = {ins, 5, outs, 1};
+    size_t ws = 0;
+    st = rope_operation_setup(op, &pack, &ws);
+    if (st == ROPE_OK) st = rope_operation_execute(op, &pack, NULL, ws, x);
+    rope_operation_destroy(op);
+    return st;
+}
+
+static void b_kv_cache(fz_call *c) {
+    rope_dtype dt = float_dtype();
+    int64_t hs = tu_int(2, 17), rot = 2 * tu_int(1, hs / 2), T = tu_int(0, 6), P = tu_int(1, 8);
+    int64_t hq = tu_int(0, 3), hk = tu_int(0, 2), bs = tu_int(1, 4), blocks = tu_int(0, 3) + (T + bs - 1) / bs;
+    rope_kv_cache_attrs a;
+    memset(&a, 0, sizeof a);
+    a.rope.head_size = hs;
+    a.rope.is_neox = (int32_t)tu_int(0, 1);
+    a.kv_layout = tu_int(0, 1) ? ROPE_KV_HND : ROPE_KV_NHD;
+    a.k_scale = 0.5f, a.v_scale = 2.0f, a.eps = 1e-6;
+    prologue_positions(c, &a.rope, 0, T, P, rot);
+    memcpy(c->attrs, &a, sizeof a);
+    int rank3 = (int)tu_int(0, 1);
+    fz_tensor(c, 6, dt, rank3 ? 3 : 2, T, rank3 ? hq : hq * hs, rank3 ? hs : 0, 0);
+    fz_tensor(c, 7, dt, rank3 ? 3 : 2, T, rank3 ? hk : hk * hs, rank3 ? hs : 0, 0);
+    c->t[1] = c->t[7]; /* value */
+    c->head_rows[1] = c->head_rows[6] = c->head_rows[7] = 2;
+    fz_tensor(c, 2, weight_dtype(dt), 2, P, rot, 0, 0);
+    /* slots: distinct, from a shuffled range, the last token at times padded */
+    fz_tensor(c, 3, tu_int(0, 1) ? ROPE_I64 : ROPE_I32, 1, T, 0, 0, 0);
+    int64_t cap = blocks * bs;
+    for (int64_t t = 0; t < T; t++) c->vals[3][t] = t;
+    for (int64_t t = T - 1; t > 0; t--) {
+        int64_t j = tu_int(0, t), v = c->vals[3][t];
+        c->vals[3][t] = c->vals[3][j], c->vals[3][j] = v;
+    }
+    if (T && tu_int(0, 2) == 0) c->vals[3][T - 1] = -1;
+    if (T && cap > T && tu_int(0, 1)) c->vals[3][0] = cap - 1;
+    c->n_vals[3] = (int)(T ? T : 1);
+    fz_tensor(c, 4, weight_dtype(dt), 1, hs, 0, 0, 0);
+    fz_tensor(c, 5, c->t[4].dtype, 1, hs, 0, 0, 0);
+    if (tu_int(0, 1)) c->null_t[4] = c->null_t[5] = 1; /* no norm */
+    rope_dtype kvdt = tu_int(0, 2) == 0 ? ROPE_FP8_E4M3 : tu_int(0, 1) ? ROPE_FP8_E5M2 : dt;
+    int nhd = a.kv_layout == ROPE_KV_NHD;
+    fz_tensor(c, 8, kvdt, 4, blocks, nhd ? bs : hk, nhd ? hk : bs, hs);
+    c->t[9] = c->t[8];
+}
+
+#define KVC_ATTRS(c) ((c)->attrs_null ? NULL : (const rope_kv_cache_attrs *)(const void *)(c)->attrs)
+
+static rope_status i_kv_cache(const fz_call *c, const rope_tensor *const *in, rope_tensor *out) {
+    const rope_tensor *o[4] = {&c->t[6], &c->t[7], &c->t[8], &c->t[9]};
+    rope_status st = rope_vllm_rotary_embedding_and_cache_check(KVC_ATTRS(c), in[0], o[0], o[1], in[1], in[2], o[2],
+                                                                o[3], in[3], in[4], in[5]);
+    for (int i = 0; st == ROPE_OK && i < 4; i++) out[i] = *o[i];
+    return st;
+}
+/* The lifecycle: inputs positions, query, key, value, cos_sin_cache, key_cache, value_cache,
+ * slot_mapping, q_weight, k_weight (rank 0 when absent); outputs the in-place four. */
+static rope_status c_op_kv_cache(rope_context *x, const fz_call *c, const rope_tensor *const *in,
+                                 const rope_tensor *const *out) {
+    rope_operation *op = NULL;
+    rope_status st = rope_operation_create_vllm_rope_and_cache(KVC_ATTRS(c), &op);
+    if (st != ROPE_OK) return st;
+    const rope_tensor *order[10] = {in[0], out[0], out[1], in[1], in[2], out[2], out[3], in[3], in[4], in[5]};
+    rope_tensor ins[10], outs[4];
+    for (int i = 0; i < 10; i++) {
+        if (order[i]) ins[i] = *order[i];
+        else memset(&ins[i], 0, sizeof ins[i]); /* rejected, or (a weight) absent */
+    }
+    outs[0] = ins[1], outs[1] = ins[2], outs[2] = ins[5], outs[3] = ins[6];
+    rope_variant_pack pack = {ins, 10, outs, 4};
+    size_t ws = 0;
+    st = rope_operation_setup(op, &pack, &ws);
+    if (st == ROPE_OK) st = rope_operation_execute(op, &pack, NULL, ws, x);
+    rope_operation_destroy(op);
+    return st;
+}
+
+/* The whole Qwen3 prologue: always with the norm weights. */
+static void b_kv_cache_norm(fz_call *c) {
+    b_kv_cache(c);
+    c->null_t[4] = c->null_t[5] = 0;
+}
+
+static rope_status c_kv_cache(rope_context *x, const fz_call *c, const rope_tensor *const *in,
+                              const rope_tensor *const *out) {
+    return rope_vllm_rotary_embedding_and_cache(x, KVC_ATTRS(c), in[0], out[0], out[1], in[1], in[2], out[2], out[3],
+                                                in[3], in[4], in[5]);
+}
+
 /*
  * One row per entry point: name, inputs, outputs, attribute bytes, builder, call, inference. New
  * rows go at the end: byte 0 of a corpus file picks its row (modulo the count), so appending keeps
- * the committed seeds and reproducers on the rows they were made for.
+ * the committed seeds and reproducers on the rows they were made for, as long as the count keeps
+ * 255 % count at 15 (reproducers crash-19000e32 and crash-2d7fa11e start with 0xff and were made
+ * for row 15): 16 rows, then 20.
  */
 const fz_entry ops_table[] = {
     {"rope_onnx_rotary_embedding", 4, 1, sizeof(rope_onnx_attrs), b_onnx, c_onnx, i_onnx},
@@ -380,5 +539,11 @@ const fz_entry ops_table[] = {
     {"rope_vllm_rotary_embedding_fly", 3, 2, sizeof(rope_vllm_attrs), b_vllm_fly, c_vllm_fly, NULL},
     {"rope_vllm_rotary_embedding_fly_backward", 3, 2, sizeof(rope_vllm_attrs), b_vllm_fly, c_vllm_fly_bwd, NULL},
     {"rope_operation_", 4, 2, sizeof(rope_vllm_attrs), b_vllm, c_op_vllm, i_op_vllm},
+    {"rope_vllm_fused_qk_norm_rope", 4, 1, sizeof(rope_qk_norm_attrs), b_qk_norm, c_qk_norm, i_qk_norm},
+    {"rope_operation_", 4, 1, sizeof(rope_qk_norm_attrs), b_qk_norm, c_op_qk_norm, NULL},
+    {"rope_vllm_rotary_embedding_and_cache", 6, 4, sizeof(rope_kv_cache_attrs), b_kv_cache, c_kv_cache, i_kv_cache},
+    {"rope_operation_", 6, 4, sizeof(rope_kv_cache_attrs), b_kv_cache_norm, c_op_kv_cache, NULL},
 };
 const size_t ops_table_size = sizeof ops_table / sizeof ops_table[0];
+_Static_assert(255 % (sizeof ops_table / sizeof ops_table[0]) == 15,
+               "the 0xff reproducers must stay on row 15 (see the comment above ops_table[])");

@@ -137,6 +137,22 @@ static void vllm_rows(void) {
           "vllm mrope: exit status");
     static const char *const vm_cols[9] = {"vllm", "f16", "halves+scatter+mrope-i", "5", "2", "1", "32", "32", "1"};
     check_csv("vllm --mrope", out, 1, vm_cols);
+    CHECK(run("--csv --op qknorm --dtype bf16 --tokens 7 --heads 4 --heads-k 2 --head-size 64 --threads 1 --reps 1 "
+              "--scatter",
+              out, sizeof out) == 0,
+          "qknorm: exit status");
+    static const char *const qn_cols[9] = {"qknorm", "bf16", "halves+scatter", "7", "4", "2", "64", "64", "1"};
+    check_csv("qknorm", out, 1, qn_cols);
+    CHECK(run("--csv --op kvcache --dtype f16-f32cos --tokens 9 --heads 4 --heads-k 2 --head-size 32 --threads 2 "
+              "--reps 1 --scatter --kv-dtype fp8_e5m2 --norm",
+              out, sizeof out) == 0,
+          "kvcache: exit status");
+    static const char *const kv_cols[9] = {"kvcache", "f16-f32cos", "halves+scatter+fp8_e5m2+norm", "9", "4", "2",
+                                           "32", "32", "2"};
+    check_csv("kvcache", out, 1, kv_cols);
+    CHECK(run("--op vllm --kv-dtype fp8", out, sizeof out) == 2, "--kv-dtype accepted for vllm");
+    CHECK(run("--op qknorm --fly", out, sizeof out) == 2, "--fly accepted for qknorm");
+    CHECK(run("--op kvcache --kv-dtype fp4", out, sizeof out) == 2, "--kv-dtype fp4 accepted");
     CHECK(run("--op vllm --mrope sideways", out, sizeof out) == 2, "--mrope sideways accepted");
     CHECK(run("--op onnx --mrope contiguous", out, sizeof out) == 2, "--mrope accepted for onnx");
     CHECK(run("--op vllm --layout coeff2", out, sizeof out) == 2, "coeff2 accepted for vllm");
