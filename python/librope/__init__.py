@@ -11,6 +11,9 @@ speaks DLPack or the buffer protocol, without copying them, and return the calle
 plus cos_sin (caches from a Hugging Face config), set_num_threads, isa and __version__. Errors raise
 RopeError (a ValueError) with the library's message and err.status, and write nothing. Torch inputs
 that require grad get a grad_fn running the library's backward.
+
+librope.transformers (imported on its own; it imports torch) serves Hugging Face transformers: a
+drop-in apply_rotary_pos_emb and kernel_mapping() for the `kernels` package's kernelize.
 """
 from . import _core
 from ._core import RopeError

@@ -1,0 +1,272 @@
+# SPDX-License-Identifier: MIT
+"""librope under Hugging Face transformers: a drop-in `apply_rotary_pos_emb` and a `kernels` mapping.
+
+    import librope.transformers as lt
+    # 1. drop-in: replace a model family's function (any transformers version)
+    transformers.models.llama.modeling_llama.apply_rotary_pos_emb = lt.apply_rotary_pos_emb
+    # 2. kernelize (transformers 5 with the `kernels` package): every decorated model family
+    with kernels.use_kernel_mapping(lt.kernel_mapping()):
+        model = kernels.kernelize(model, mode=kernels.Mode.INFERENCE, device="cpu")
+
+apply_rotary_pos_emb returns what transformers' own function returns: the same values (float32:
+bitwise; the products and sums are rounded as the eager formula rounds them, and no FMA is used;
+float16/bfloat16: computed in float32 and rounded once, where the eager formula rounds each product
+and the sum), the same dtypes and shapes, and gradients to q and k. Which librope operator runs:
+
+- full rotation (cos width == head size), q and k laid out token by token (each token's heads
+  contiguous: the `view(...).transpose(1, 2)` every transformers attention makes, also as a slice of
+  a fused QKV projection): rope_atb with full-width cos/sin, q and k in one pass. It reads each
+  element's own cos and sin, exactly as the eager formula does, so any cos/sin gives its result;
+- partial rotation (cos width < head size: GPT-NeoX, Phi, StableLM), or q/k laid out head by head:
+  rotary_embedding_onnx with the half-width table (rotary_embedding_dim = cos width, the rest of each
+  head copied). Half-width means one cos per pair, so this path first checks that the two halves of
+  cos and of sin are equal (true for every RoPE table transformers builds); when they are not, or
+  while torch.compile traces (where that check on values cannot run), the eager formula runs instead;
+- anything else the eager formula would accept (other dtypes or devices, cos/sin dtypes differing
+  from q's, an unsqueeze_dim other than 1 or 2, shapes that only broadcast): the eager formula, so
+  the result is still transformers'.
+
+Importing this module imports torch; `import librope` alone does not.
+"""
+import torch
+
+import librope as _librope
+
+__all__ = ["apply_rotary_pos_emb", "kernel_mapping", "LibropeRotaryPosEmb"]
+
+_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
+
+
+def _rotate_half(x):
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+def _eager(q, k, cos, sin, unsqueeze_dim):
+    """transformers' formula (the partial form of GPT-NeoX and Phi: the leading cos width rotated)."""
+    cos = cos.unsqueeze(unsqueeze_dim)
+    sin = sin.unsqueeze(unsqueeze_dim)
+    rot = cos.shape[-1]
+    if rot == q.shape[-1] and rot == k.shape[-1]:
+        return q * cos + _rotate_half(q) * sin, k * cos + _rotate_half(k) * sin
+    outs = []
+    for x in (q, k):
+        x_rot, x_pass = x[..., :rot], x[..., rot:]
+        outs.append(torch.cat((x_rot * cos + _rotate_half(x_rot) * sin, x_pass), dim=-1))
+    return outs[0], outs[1]
+
+
+def _evenly_spaced(sizes, strides, step):
+    """True when rows of these leading (sizes, strides) sit `step` elements apart in row-major order
+    (dims of size 1 place nothing), as the library's row_stride requires."""
+    expected = step
+    for size, stride in zip(reversed(sizes), reversed(strides)):
+        if size == 1:
+            continue
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def _token_rows(xh):
+    """xh [B, H, S, D] as [B, S, H, D] whose rows (a token's H*D elements) are contiguous and evenly
+    spaced, or None. The rows may be further apart than H*D (q or k sliced out of a fused QKV)."""
+    t = xh.transpose(1, 2)
+    b, s, h, d = t.shape
+    if (d > 1 and t.stride(3) != 1) or (h > 1 and t.stride(2) != d):
+        return None
+    step = t.stride(1) if s > 1 else t.stride(0)
+    if step < h * d:
+        return None
+    return t if _evenly_spaced((b, s), t.stride()[:2], step) else None
+
+
+def _head_rows(xh):
+    """xh [B, H, S, D] if its rows (one head of one token) are contiguous and evenly spaced, or None."""
+    b, h, s, d = xh.shape
+    if d > 1 and xh.stride(3) != 1:
+        return None
+    sizes, strides = (b, h, s), xh.stride()[:3]
+    step = next((st for sz, st in zip(reversed(sizes), reversed(strides)) if sz > 1), d)
+    if step < d:
+        return None
+    return xh if _evenly_spaced(sizes, strides, step) else None
+
+
+def _plain_shapes(q, k, cos, sin, unsqueeze_dim):
+    """(B, S, rot) when the call is one librope serves, else None (the eager formula then runs)."""
+    if not (isinstance(q, torch.Tensor) and isinstance(k, torch.Tensor) and isinstance(cos, torch.Tensor)
+            and isinstance(sin, torch.Tensor)):
+        return None
+    if unsqueeze_dim not in (1, 2, -3, -2) or isinstance(unsqueeze_dim, bool):
+        return None
+    if q.dim() != 4 or k.dim() != 4 or cos.dim() != 3 or sin.shape != cos.shape:
+        return None
+    if q.dtype not in _DTYPES or not (q.dtype == k.dtype == cos.dtype == sin.dtype):
+        return None
+    if not all(t.device.type == "cpu" for t in (q, k, cos, sin)):
+        return None
+    heads_dim = 1 if unsqueeze_dim in (1, -3) else 2
+    seq_dim = 3 - heads_dim
+    b, s, d = q.shape[0], q.shape[seq_dim], q.shape[3]
+    rot = cos.shape[2]
+    if k.shape[0] != b or k.shape[seq_dim] != s or k.shape[3] != d or k.shape[heads_dim] == 0:
+        return None
+    if cos.shape[0] not in (1, b) or cos.shape[1] != s or rot == 0 or rot % 2 or rot > d:
+        return None
+    if q.numel() == 0 or k.numel() == 0:
+        return None
+    return b, s, rot
+
+
+def _atb(qt, kt, cos, sin, b, s):
+    """Both tensors in one rope_atb pass (full rotation, token rows): exact for any cos/sin."""
+    d = cos.shape[2]
+    if cos.shape[0] == b or b == 1:
+        cos_rows, sin_rows, cos_format = cos.reshape(-1, d), sin.reshape(-1, d), 0
+    else:  # one cos row per position shared by the batch: each sequence restarts at row 0
+        cos_rows, sin_rows, cos_format = cos[0], sin[0], 1
+    seqlen = torch.full((b,), s, dtype=torch.int32)
+    rq, rk = _librope.rope_atb(qt, kt, cos_rows.contiguous(), sin_rows.contiguous(), seqlen, rotary_coeff=2,
+                               cos_format=cos_format)
+    return rq.transpose(1, 2), rk.transpose(1, 2)
+
+
+def _halves_equal(t, half):
+    return torch.equal(t[..., :half], t[..., half:])
+
+
+def _onnx(xh, cos_half, sin_half, position_ids, rot):
+    """One tensor through rotary_embedding_onnx; xh [B, H, S, D], the result in the same axes."""
+    b, h, s, d = xh.shape
+    rows = _head_rows(xh)
+    if rows is not None:
+        return _librope.rotary_embedding_onnx(rows, cos_half, sin_half, position_ids, rotary_embedding_dim=rot)
+    t = _token_rows(xh)
+    if t is None:
+        t = xh.transpose(1, 2).contiguous()
+    y = _librope.rotary_embedding_onnx(t.reshape(b, s, h * d), cos_half, sin_half, position_ids,
+                                       rotary_embedding_dim=rot, num_heads=h)
+    return y.view(b, s, h, d).transpose(1, 2)
+
+
+def apply_rotary_pos_emb(q, k, cos, sin, unsqueeze_dim=1):
+    """q, k rotated by cos and sin, as transformers' apply_rotary_pos_emb (see the module's comment).
+
+    q: [B, Hq, S, D] with unsqueeze_dim=1, or [B, S, Hq, D] with unsqueeze_dim=2; k likewise with its
+    own head count. cos, sin: [B or 1, S, rot] as a model's rotary embedding returns them (the two
+    halves of each row equal), q's dtype; rot <= D (rot < D rotates the leading rot elements of each
+    head and passes the rest through, as GPT-NeoX, Phi and StableLM do). Returns (q_embed, k_embed)."""
+    shapes = _plain_shapes(q, k, cos, sin, unsqueeze_dim)
+    if shapes is None:
+        return _eager(q, k, cos, sin, unsqueeze_dim)
+    b, s, rot = shapes
+    to_heads_first = unsqueeze_dim in (2, -2)
+    qh = q.transpose(1, 2) if to_heads_first else q
+    kh = k.transpose(1, 2) if to_heads_first else k
+    d = qh.shape[3]
+    compiling = torch.compiler.is_compiling()
+    if rot == d:
+        qt, kt = _token_rows(qh), _token_rows(kh)
+        if (qt is None or kt is None) and compiling:
+            qt = qh.transpose(1, 2).contiguous() if qt is None else qt
+            kt = kh.transpose(1, 2).contiguous() if kt is None else kt
+        if qt is not None and kt is not None:
+            rq, rk = _atb(qt, kt, cos, sin, b, s)
+            return (rq.transpose(1, 2), rk.transpose(1, 2)) if to_heads_first else (rq, rk)
+    half = rot // 2
+    if compiling or not (_halves_equal(cos, half) and _halves_equal(sin, half)):
+        return _eager(q, k, cos, sin, unsqueeze_dim)
+    cos_half = cos[..., :half].contiguous()
+    sin_half = sin[..., :half].contiguous()
+    position_ids = None
+    if cos.shape[0] != b:  # one row per position shared by the batch: a [S, rot/2] table
+        cos_half, sin_half = cos_half[0], sin_half[0]
+        position_ids = torch.arange(s, dtype=torch.int64).expand(b, s).contiguous()
+    rq = _onnx(qh, cos_half, sin_half, position_ids, rot)
+    rk = _onnx(kh, cos_half, sin_half, position_ids, rot)
+    return (rq.transpose(1, 2), rk.transpose(1, 2)) if to_heads_first else (rq, rk)
+
+
+class LibropeRotaryPosEmb(torch.nn.Module):
+    """The layer the `kernels` mapping loads for "rotary_pos_emb" (inference and training): stateless,
+    its forward has the signature of the function transformers decorates and calls
+    apply_rotary_pos_emb."""
+
+    has_backward = True
+    can_torch_compile = False
+
+    def forward(self, q, k, cos, sin, unsqueeze_dim=1):
+        return apply_rotary_pos_emb(q, k, cos, sin, unsqueeze_dim)
+
+
+class LibropeRotaryPosEmbCompiled(LibropeRotaryPosEmb):
+    """The layer for the torch.compile modes. `kernels` keeps the model's own function in those modes
+    unless can_torch_compile is True, which loading sets to whether apply_rotary_pos_emb traces with
+    torch.compile(fullgraph=True) in this installation (_traces_whole)."""
+
+    can_torch_compile = False
+
+
+_TRACES_WHOLE = []
+
+
+def _traces_whole():
+    """Whether torch.compile(fullgraph=True) traces apply_rotary_pos_emb on token-major inputs without
+    a graph break (it does once librope's operators are torch.library custom ops). Probed once."""
+    if not _TRACES_WHOLE:
+        q = torch.randn(1, 3, 2, 8).transpose(1, 2)
+        k = torch.randn(1, 3, 1, 8).transpose(1, 2)
+        cos, sin = torch.randn(1, 3, 8), torch.randn(1, 3, 8)
+        try:
+            compiled = torch.compile(apply_rotary_pos_emb, fullgraph=True, backend="eager")
+            got = compiled(q, k, cos, sin)
+            want = _eager(q, k, cos, sin, 1)
+            ok = torch.equal(got[0], want[0]) and torch.equal(got[1], want[1])
+        except Exception:  # any failure to trace means: not compilable here
+            ok = False
+        _TRACES_WHOLE.append(ok)
+    return _TRACES_WHOLE[0]
+
+
+class _Repository:
+    """A `kernels` repository (its RepositoryProtocol: load() returns the layer class) that downloads
+    nothing: the layer is librope's."""
+
+    def __init__(self, compiled):
+        self._compiled = compiled
+
+    def load(self):
+        if not self._compiled:
+            return LibropeRotaryPosEmb
+        LibropeRotaryPosEmbCompiled.can_torch_compile = _traces_whole()
+        return LibropeRotaryPosEmbCompiled
+
+    def __eq__(self, other):
+        return isinstance(other, _Repository) and other._compiled == self._compiled
+
+    def __hash__(self):
+        return hash((_Repository, self._compiled))
+
+    def __str__(self):
+        return "librope (installed package, %s)" % ("torch.compile" if self._compiled else "eager")
+
+
+def kernel_mapping():
+    """The mapping `kernels.use_kernel_mapping` / `register_kernel_mapping` take: transformers'
+    "rotary_pos_emb" on device "cpu" served by librope in every mode kernelize accepts (inference,
+    training, each with or without torch.compile). Needs the `kernels` package (ImportError naming it
+    otherwise); nothing is downloaded."""
+    try:
+        from kernels import Mode
+    except ImportError as e:
+        raise ImportError("librope.transformers.kernel_mapping needs the `kernels` package (pip install "
+                          "kernels; transformers 5 decorates apply_rotary_pos_emb for it)") from e
+    eager, compiled = _Repository(False), _Repository(True)
+    return {"rotary_pos_emb": {"cpu": {
+        Mode.INFERENCE: eager,
+        Mode.TRAINING: eager,
+        Mode.INFERENCE | Mode.TORCH_COMPILE: compiled,
+        Mode.TRAINING | Mode.TORCH_COMPILE: compiled,
+    }}}
