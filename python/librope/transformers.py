@@ -11,7 +11,9 @@
 apply_rotary_pos_emb returns what transformers' own function returns: the same values (float32:
 bitwise; the products and sums are rounded as the eager formula rounds them, and no FMA is used;
 float16/bfloat16: computed in float32 and rounded once, where the eager formula rounds each product
-and the sum), the same dtypes and shapes, and gradients to q and k. Which librope operator runs:
+and the sum), the same shapes, and gradients to q and k. Results have q's and k's dtypes: when cos is
+float32 and q bfloat16 (OLMo 2), the formula runs in float32 and rounds to bfloat16 at the end, as
+OLMo 2's function does (bitwise its values). Which librope operator runs:
 
 - full rotation (cos width == head size), q and k laid out token by token (each token's heads
   contiguous: the `view(...).transpose(1, 2)` every transformers attention makes, also as a slice of
@@ -22,9 +24,9 @@ and the sum), the same dtypes and shapes, and gradients to q and k. Which librop
   head copied). Half-width means one cos per pair, so this path first checks that the two halves of
   cos and of sin are equal (true for every RoPE table transformers builds); when they are not, or
   while torch.compile traces (where that check on values cannot run), the eager formula runs instead;
-- anything else the eager formula would accept (other dtypes or devices, cos/sin dtypes differing
-  from q's, an unsqueeze_dim other than 1 or 2, shapes that only broadcast): the eager formula, so
-  the result is still transformers'.
+- anything else the eager formula would accept (other dtypes or devices, q and k or cos and sin of
+  different dtypes, an unsqueeze_dim other than 1 or 2, shapes that only broadcast): the eager
+  formula, so the result is still transformers' (and shapes that do not broadcast raise its error).
 
 Importing this module imports torch; `import librope` alone does not.
 """
@@ -43,16 +45,19 @@ def _rotate_half(x):
 
 
 def _eager(q, k, cos, sin, unsqueeze_dim):
-    """transformers' formula (the partial form of GPT-NeoX and Phi: the leading cos width rotated)."""
+    """transformers' formula (the partial form of GPT-NeoX and Phi: the leading cos width rotated), in
+    the dtype q and cos promote to, the results in q's and k's dtypes (as OLMo 2 returns them)."""
     cos = cos.unsqueeze(unsqueeze_dim)
     sin = sin.unsqueeze(unsqueeze_dim)
     rot = cos.shape[-1]
-    if rot == q.shape[-1] and rot == k.shape[-1]:
-        return q * cos + _rotate_half(q) * sin, k * cos + _rotate_half(k) * sin
     outs = []
     for x in (q, k):
-        x_rot, x_pass = x[..., :rot], x[..., rot:]
-        outs.append(torch.cat((x_rot * cos + _rotate_half(x_rot) * sin, x_pass), dim=-1))
+        if rot == x.shape[-1]:
+            y = x * cos + _rotate_half(x) * sin
+        else:
+            x_rot, x_pass = x[..., :rot], x[..., rot:]
+            y = torch.cat((x_rot * cos + _rotate_half(x_rot) * sin, x_pass), dim=-1)
+        outs.append(y.to(x.dtype))
     return outs[0], outs[1]
 
 
@@ -103,7 +108,7 @@ def _plain_shapes(q, k, cos, sin, unsqueeze_dim):
         return None
     if q.dim() != 4 or k.dim() != 4 or cos.dim() != 3 or sin.shape != cos.shape:
         return None
-    if q.dtype not in _DTYPES or not (q.dtype == k.dtype == cos.dtype == sin.dtype):
+    if q.dtype != k.dtype or cos.dtype != sin.dtype or torch.promote_types(q.dtype, cos.dtype) not in _DTYPES:
         return None
     if not all(t.device.type == "cpu" for t in (q, k, cos, sin)):
         return None
@@ -156,20 +161,27 @@ def apply_rotary_pos_emb(q, k, cos, sin, unsqueeze_dim=1):
 
     q: [B, Hq, S, D] with unsqueeze_dim=1, or [B, S, Hq, D] with unsqueeze_dim=2; k likewise with its
     own head count. cos, sin: [B or 1, S, rot] as a model's rotary embedding returns them (the two
-    halves of each row equal), q's dtype; rot <= D (rot < D rotates the leading rot elements of each
+    halves of each row equal), of q's dtype or float32; rot <= D (rot < D rotates the leading rot elements of each
     head and passes the rest through, as GPT-NeoX, Phi and StableLM do). Returns (q_embed, k_embed)."""
     shapes = _plain_shapes(q, k, cos, sin, unsqueeze_dim)
     if shapes is None:
         return _eager(q, k, cos, sin, unsqueeze_dim)
-    b, s, rot = shapes
+    # q and cos of different dtypes (OLMo 2 passes float32 cos with bfloat16 q): the formula runs in
+    # the promoted dtype, then the results are rounded to q's dtype, as that model's function does
+    dtype = torch.promote_types(q.dtype, cos.dtype)
+    rq, rk = _rotate(q.to(dtype), k.to(dtype), cos.to(dtype), sin.to(dtype), unsqueeze_dim, *shapes)
+    return rq.to(q.dtype), rk.to(k.dtype)
+
+
+def _rotate(q, k, cos, sin, unsqueeze_dim, b, s, rot):
+    """apply_rotary_pos_emb on inputs of one dtype that librope takes, shapes checked."""
     to_heads_first = unsqueeze_dim in (2, -2)
     qh = q.transpose(1, 2) if to_heads_first else q
     kh = k.transpose(1, 2) if to_heads_first else k
-    d = qh.shape[3]
     compiling = torch.compiler.is_compiling()
-    if rot == d:
+    if rot == qh.shape[3]:
         qt, kt = _token_rows(qh), _token_rows(kh)
-        if (qt is None or kt is None) and compiling:
+        if (qt is None or kt is None) and compiling:  # a copy rather than the value check below
             qt = qh.transpose(1, 2).contiguous() if qt is None else qt
             kt = kh.transpose(1, 2).contiguous() if kt is None else kt
         if qt is not None and kt is not None:
