@@ -238,6 +238,7 @@ def test_gradients(shape, layout, unsqueeze_dim, rng, monkeypatch):
 
 # ---- torch.compile and imports ------------------------------------------------------------------------
 
+@pytest.mark.filterwarnings("ignore:Dynamo does not know how to trace")
 @pytest.mark.parametrize("rot", [16, 4])
 def test_under_torch_compile(rot, rng):
     """Under torch.compile the result is unchanged: librope's operators where they trace (a graph break
