@@ -18,7 +18,8 @@ Model (--model, --model-only; minutes): one transformers LlamaDecoderLayer shape
 prefill, float32 and bfloat16, 1 and 2 threads (torch's and librope's): as shipped against librope
 under it (kernelize with librope.transformers.kernel_mapping() where transformers decorates
 apply_rotary_pos_emb and `kernels` is installed, else the drop-in), and the time spent inside
-apply_rotary_pos_emb during each layer call (RoPE's share of the layer).
+apply_rotary_pos_emb during each layer call, and apply_rotary_pos_emb alone on the layer's q and k
+(6R+1 interleaved runs; its share of the layer's median time is the share column).
 """
 import argparse
 import os
@@ -209,6 +210,13 @@ def model_layer(repeat):
             librope.rope_atb = atb
         if dtype == torch.float32:
             bitwise = torch.equal(ref, got)
+        # apply_rotary_pos_emb alone on the layer's q and k (views of the projections, as the
+        # attention makes them): cheap, so many more runs than the layer gets
+        heads, kv_heads, d = MODEL_SHAPE["num_attention_heads"], MODEL_SHAPE["num_key_value_heads"], MODEL_SHAPE["head_dim"]
+        q = torch.randn(1, MODEL_TOKENS, heads * d).to(dtype).view(1, MODEL_TOKENS, heads, d).transpose(1, 2)
+        k = torch.randn(1, MODEL_TOKENS, kv_heads * d).to(dtype).view(1, MODEL_TOKENS, kv_heads, d).transpose(1, 2)
+        import librope.transformers as lt
+        alone = [lambda: shipped(q, k, cos, sin), lambda: lt.apply_rotary_pos_emb(q, k, cos, sin)]
         for threads in (1, 2):
             torch.set_num_threads(threads)
             librope.set_num_threads(threads)
@@ -216,8 +224,9 @@ def model_layer(repeat):
             for _ in range(repeat):  # interleaved
                 for variant in runs:
                     runs[variant].append(call(variant)[1:])
-            results[(dtype, threads)] = {v: tuple(statistics.median(x[i] for x in r) for i in (0, 1))
-                                         for v, r in runs.items()}
+            rope_alone = median_time(alone, 6 * repeat + 1)
+            results[(dtype, threads)] = {v: tuple(statistics.median(x[i] for x in r) for i in (0, 1)) + (a,)
+                                         for (v, r), a in zip(runs.items(), rope_alone)}
     return results, how, bitwise
 
 
@@ -228,13 +237,13 @@ def print_model_layer(repeat):
     print(f"\nmodel: one LlamaDecoderLayer ({shape}; sdpa), prefill {MODEL_TOKENS} tokens, transformers "
           f"{transformers.__version__}, librope by {how}; float32 outputs bitwise equal: {bitwise}; medians of "
           f"{repeat} interleaved runs")
-    print("| dtype | threads | stock layer ms | stock RoPE ms (share) | librope layer ms | librope RoPE ms (share) "
-          "| layer speed-up | RoPE speed-up |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| dtype | threads | layer ms: stock | librope | RoPE in the layer ms: stock | librope | RoPE alone ms: "
+          "stock | librope | RoPE share: stock | librope |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for (dtype, threads), r in results.items():
-        (sl, sr), (ll, lr) = r["stock"], r["librope"]
-        print(f"| {str(dtype).split('.')[1]} | {threads} | {sl * 1e3:.0f} | {sr * 1e3:.1f} ({100 * sr / sl:.1f} %) | "
-              f"{ll * 1e3:.0f} | {lr * 1e3:.1f} ({100 * lr / ll:.1f} %) | {sl / ll:.3f} | {sr / lr:.1f}x |")
+        (sl, sr, sa), (ll, lr, la) = r["stock"], r["librope"]
+        print(f"| {str(dtype).split('.')[1]} | {threads} | {sl * 1e3:.0f} | {ll * 1e3:.0f} | {sr * 1e3:.1f} | "
+              f"{lr * 1e3:.1f} | {sa * 1e3:.1f} | {la * 1e3:.2f} | {100 * sa / sl:.1f} % | {100 * la / ll:.2f} % |")
 
 
 def main():

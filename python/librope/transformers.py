@@ -76,17 +76,17 @@ def _evenly_spaced(sizes, strides, step):
     return True
 
 
-def _token_rows(xh):
-    """xh [B, H, S, D] as [B, S, H, D] whose rows (a token's H*D elements) are contiguous and evenly
-    spaced, or None. The rows may be further apart than H*D (q or k sliced out of a fused QKV)."""
-    t = xh.transpose(1, 2)
-    b, s, h, d = t.shape
-    if (d > 1 and t.stride(3) != 1) or (h > 1 and t.stride(2) != d):
-        return None
-    step = t.stride(1) if s > 1 else t.stride(0)
-    if step < h * d:
-        return None
-    return t if _evenly_spaced((b, s), t.stride()[:2], step) else None
+def _token_major(shape, stride, heads_dim):
+    """Whether a q/k of this shape and stride (heads at heads_dim: 1 or 2) has token rows: each token's
+    H*D elements contiguous, the rows evenly spaced (possibly further apart than H*D, as q or k sliced
+    out of a fused QKV projection) in batch-then-sequence order."""
+    seq_dim = 3 - heads_dim
+    h, d = shape[heads_dim], shape[3]
+    if (d > 1 and stride[3] != 1) or (h > 1 and stride[heads_dim] != d):
+        return False
+    sizes, strides = (shape[0], shape[seq_dim]), (stride[0], stride[seq_dim])
+    step = strides[1] if sizes[1] > 1 else strides[0] if sizes[0] > 1 else h * d
+    return step >= h * d and _evenly_spaced(sizes, strides, step)
 
 
 def _head_rows(xh):
@@ -101,43 +101,55 @@ def _head_rows(xh):
     return xh if _evenly_spaced(sizes, strides, step) else None
 
 
-def _plain_shapes(q, k, cos, sin, unsqueeze_dim):
-    """(B, S, rot) when the call is one librope serves, else None (the eager formula then runs)."""
-    if not (isinstance(q, torch.Tensor) and isinstance(k, torch.Tensor) and isinstance(cos, torch.Tensor)
-            and isinstance(sin, torch.Tensor)):
+def _served(q, k, cos, sin, unsqueeze_dim):
+    """The heads dimension of q and k (1 or 2) when librope serves the call, else None (the eager
+    formula then runs). Reads each shape once: a decode step's call is mostly this check."""
+    if type(unsqueeze_dim) is not int or not (isinstance(q, torch.Tensor) and isinstance(k, torch.Tensor)
+                                               and isinstance(cos, torch.Tensor) and isinstance(sin, torch.Tensor)):
         return None
-    if unsqueeze_dim not in (1, 2, -3, -2) or isinstance(unsqueeze_dim, bool):
+    heads_dim = {1: 1, -3: 1, 2: 2, -2: 2}.get(unsqueeze_dim)
+    qs, ks, cs = q.shape, k.shape, cos.shape
+    if heads_dim is None or len(qs) != 4 or len(ks) != 4 or len(cs) != 3 or sin.shape != cs:
         return None
-    if q.dim() != 4 or k.dim() != 4 or cos.dim() != 3 or sin.shape != cos.shape:
+    dtype, cos_dtype = q.dtype, cos.dtype
+    if k.dtype is not dtype or sin.dtype is not cos_dtype or not (q.is_cpu and k.is_cpu and cos.is_cpu and sin.is_cpu):
         return None
-    if q.dtype != k.dtype or cos.dtype != sin.dtype or torch.promote_types(q.dtype, cos.dtype) not in _DTYPES:
+    if (dtype if dtype is cos_dtype else torch.promote_types(dtype, cos_dtype)) not in _DTYPES:
         return None
-    if not all(t.device.type == "cpu" for t in (q, k, cos, sin)):
-        return None
-    heads_dim = 1 if unsqueeze_dim in (1, -3) else 2
     seq_dim = 3 - heads_dim
-    b, s, d = q.shape[0], q.shape[seq_dim], q.shape[3]
-    rot = cos.shape[2]
-    if k.shape[0] != b or k.shape[seq_dim] != s or k.shape[3] != d or k.shape[heads_dim] == 0:
+    b, s, d, rot = qs[0], qs[seq_dim], qs[3], cs[2]
+    if ks[0] != b or ks[seq_dim] != s or ks[3] != d or cs[0] not in (1, b) or cs[1] != s:
         return None
-    if cos.shape[0] not in (1, b) or cos.shape[1] != s or rot == 0 or rot % 2 or rot > d:
+    if rot == 0 or rot % 2 or rot > d or b == 0 or s == 0 or qs[heads_dim] == 0 or ks[heads_dim] == 0:
         return None
-    if q.numel() == 0 or k.numel() == 0:
-        return None
-    return b, s, rot
+    return heads_dim
 
 
-def _atb(qt, kt, cos, sin, b, s):
-    """Both tensors in one rope_atb pass (full rotation, token rows): exact for any cos/sin."""
-    d = cos.shape[2]
-    if cos.shape[0] == b or b == 1:
-        cos_rows, sin_rows, cos_format = cos.reshape(-1, d), sin.reshape(-1, d), 0
+_SEQLEN = {}
+
+
+def _seqlen(b, s):
+    """rope_atb's seqlen [b] of s each (read with cos_format 1), kept: a decode step would otherwise pay
+    for a new tensor each call. Never written."""
+    t = _SEQLEN.get((b, s))
+    if t is None:
+        if len(_SEQLEN) > 256:
+            _SEQLEN.clear()
+        t = _SEQLEN[(b, s)] = torch.full((b,), s, dtype=torch.int32)
+    return t
+
+
+def _atb(qt, kt, cos, sin):
+    """qt, kt [B, S, H, D] with token rows, full rotation: both in one rope_atb pass, exact for any
+    cos/sin (each element its own value). Returns [B, S, H, D] results."""
+    b, s, _, d = qt.shape
+    if cos.shape[0] == b:
+        cos_rows, sin_rows, cos_format = cos.reshape(b * s, d), sin.reshape(b * s, d), 0
     else:  # one cos row per position shared by the batch: each sequence restarts at row 0
         cos_rows, sin_rows, cos_format = cos[0], sin[0], 1
-    seqlen = torch.full((b,), s, dtype=torch.int32)
-    rq, rk = _librope.rope_atb(qt, kt, cos_rows.contiguous(), sin_rows.contiguous(), seqlen, rotary_coeff=2,
-                               cos_format=cos_format)
-    return rq.transpose(1, 2), rk.transpose(1, 2)
+    if not (cos_rows.is_contiguous() and sin_rows.is_contiguous()):
+        cos_rows, sin_rows = cos_rows.contiguous(), sin_rows.contiguous()
+    return _librope.rope_atb(qt, kt, cos_rows, sin_rows, _seqlen(b, s), rotary_coeff=2, cos_format=cos_format)
 
 
 def _halves_equal(t, half):
@@ -150,9 +162,9 @@ def _onnx(xh, cos_half, sin_half, position_ids, rot):
     rows = _head_rows(xh)
     if rows is not None:
         return _librope.rotary_embedding_onnx(rows, cos_half, sin_half, position_ids, rotary_embedding_dim=rot)
-    t = _token_rows(xh)
-    if t is None:
-        t = xh.transpose(1, 2).contiguous()
+    t = xh.transpose(1, 2)
+    if not _token_major(xh.shape, xh.stride(), 1):
+        t = t.contiguous()
     y = _librope.rotary_embedding_onnx(t.reshape(b, s, h * d), cos_half, sin_half, position_ids,
                                        rotary_embedding_dim=rot, num_heads=h)
     return y.view(b, s, h, d).transpose(1, 2)
@@ -163,44 +175,49 @@ def apply_rotary_pos_emb(q, k, cos, sin, unsqueeze_dim=1):
 
     q: [B, Hq, S, D] with unsqueeze_dim=1, or [B, S, Hq, D] with unsqueeze_dim=2; k likewise with its
     own head count. cos, sin: [B or 1, S, rot] as a model's rotary embedding returns them (the two
-    halves of each row equal), of q's dtype or float32; rot <= D (rot < D rotates the leading rot elements of each
-    head and passes the rest through, as GPT-NeoX, Phi and StableLM do). Returns (q_embed, k_embed)."""
-    shapes = _plain_shapes(q, k, cos, sin, unsqueeze_dim)
-    if shapes is None:
+    halves of each row equal), of q's dtype or float32; rot <= D (rot < D rotates the leading rot
+    elements of each head and passes the rest through, as GPT-NeoX, Phi and StableLM do). Returns
+    (q_embed, k_embed)."""
+    heads_dim = _served(q, k, cos, sin, unsqueeze_dim)
+    if heads_dim is None:
         return _eager(q, k, cos, sin, unsqueeze_dim)
+    if q.dtype is cos.dtype:
+        return _rotate(q, k, cos, sin, unsqueeze_dim, heads_dim)
     # q and cos of different dtypes (OLMo 2 passes float32 cos with bfloat16 q): the formula runs in
     # the promoted dtype, then the results are rounded to q's dtype, as that model's function does
     dtype = torch.promote_types(q.dtype, cos.dtype)
-    rq, rk = _rotate(q.to(dtype), k.to(dtype), cos.to(dtype), sin.to(dtype), unsqueeze_dim, *shapes)
+    rq, rk = _rotate(q.to(dtype), k.to(dtype), cos.to(dtype), sin.to(dtype), unsqueeze_dim, heads_dim)
     return rq.to(q.dtype), rk.to(k.dtype)
 
 
-def _rotate(q, k, cos, sin, unsqueeze_dim, b, s, rot):
-    """apply_rotary_pos_emb on inputs of one dtype that librope takes, shapes checked."""
-    to_heads_first = unsqueeze_dim in (2, -2)
-    qh = q.transpose(1, 2) if to_heads_first else q
-    kh = k.transpose(1, 2) if to_heads_first else k
+def _rotate(q, k, cos, sin, unsqueeze_dim, heads_dim):
+    """apply_rotary_pos_emb on inputs of one dtype that librope takes, shapes checked by _served."""
+    rot = cos.shape[2]
     compiling = torch.compiler.is_compiling()
-    if rot == qh.shape[3]:
-        qt, kt = _token_rows(qh), _token_rows(kh)
-        if (qt is None or kt is None) and compiling:  # a copy rather than the value check below
-            qt = qh.transpose(1, 2).contiguous() if qt is None else qt
-            kt = kh.transpose(1, 2).contiguous() if kt is None else kt
-        if qt is not None and kt is not None:
-            rq, rk = _atb(qt, kt, cos, sin, b, s)
-            return (rq.transpose(1, 2), rk.transpose(1, 2)) if to_heads_first else (rq, rk)
+    if rot == q.shape[3]:
+        q_tokens = _token_major(q.shape, q.stride(), heads_dim)
+        k_tokens = _token_major(k.shape, k.stride(), heads_dim)
+        if (q_tokens and k_tokens) or compiling:  # compiling: a copy rather than the value check below
+            qt = q.transpose(1, 2) if heads_dim == 1 else q
+            kt = k.transpose(1, 2) if heads_dim == 1 else k
+            rq, rk = _atb(qt if q_tokens else qt.contiguous(), kt if k_tokens else kt.contiguous(), cos, sin)
+            return (rq.transpose(1, 2), rk.transpose(1, 2)) if heads_dim == 1 else (rq, rk)
     half = rot // 2
     if compiling or not (_halves_equal(cos, half) and _halves_equal(sin, half)):
         return _eager(q, k, cos, sin, unsqueeze_dim)
+    b, s = cos.shape[0], cos.shape[1]
+    batch = q.shape[0]
     cos_half = cos[..., :half].contiguous()
     sin_half = sin[..., :half].contiguous()
     position_ids = None
-    if cos.shape[0] != b:  # one row per position shared by the batch: a [S, rot/2] table
+    if b != batch:  # one row per position shared by the batch: a [S, rot/2] table
         cos_half, sin_half = cos_half[0], sin_half[0]
-        position_ids = torch.arange(s, dtype=torch.int64).expand(b, s).contiguous()
+        position_ids = torch.arange(s, dtype=torch.int64).expand(batch, s).contiguous()
+    qh = q.transpose(1, 2) if heads_dim == 2 else q
+    kh = k.transpose(1, 2) if heads_dim == 2 else k
     rq = _onnx(qh, cos_half, sin_half, position_ids, rot)
     rk = _onnx(kh, cos_half, sin_half, position_ids, rot)
-    return (rq.transpose(1, 2), rk.transpose(1, 2)) if to_heads_first else (rq, rk)
+    return (rq.transpose(1, 2), rk.transpose(1, 2)) if heads_dim == 2 else (rq, rk)
 
 
 _APPLY = apply_rotary_pos_emb  # the function itself, for the trace probe (callers may wrap the name)
