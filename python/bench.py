@@ -18,8 +18,8 @@ Model (--model, --model-only; minutes): one transformers LlamaDecoderLayer shape
 prefill, float32 and bfloat16, 1 and 2 threads (torch's and librope's): as shipped against librope
 under it (kernelize with librope.transformers.kernel_mapping() where transformers decorates
 apply_rotary_pos_emb and `kernels` is installed, else the drop-in), and the time spent inside
-apply_rotary_pos_emb during each layer call, and apply_rotary_pos_emb alone on the layer's q and k
-(6R+1 interleaved runs; its share of the layer's median time is the share column).
+apply_rotary_pos_emb during each layer call (its share of the layer's time), and
+apply_rotary_pos_emb alone on the layer's q and k (6R+1 interleaved runs).
 """
 import argparse
 import os
@@ -237,13 +237,14 @@ def print_model_layer(repeat):
     print(f"\nmodel: one LlamaDecoderLayer ({shape}; sdpa), prefill {MODEL_TOKENS} tokens, transformers "
           f"{transformers.__version__}, librope by {how}; float32 outputs bitwise equal: {bitwise}; medians of "
           f"{repeat} interleaved runs")
-    print("| dtype | threads | layer ms: stock | librope | RoPE in the layer ms: stock | librope | RoPE alone ms: "
-          "stock | librope | RoPE share: stock | librope |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| dtype | threads | layer ms: stock | librope | RoPE in the layer ms (share): stock | librope | "
+          "RoPE alone ms: stock | librope |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for (dtype, threads), r in results.items():
         (sl, sr, sa), (ll, lr, la) = r["stock"], r["librope"]
-        print(f"| {str(dtype).split('.')[1]} | {threads} | {sl * 1e3:.0f} | {ll * 1e3:.0f} | {sr * 1e3:.1f} | "
-              f"{lr * 1e3:.1f} | {sa * 1e3:.1f} | {la * 1e3:.2f} | {100 * sa / sl:.1f} % | {100 * la / ll:.2f} % |")
+        print(f"| {str(dtype).split('.')[1]} | {threads} | {sl * 1e3:.0f} | {ll * 1e3:.0f} | "
+              f"{sr * 1e3:.1f} ({100 * sr / sl:.1f} %) | {lr * 1e3:.1f} ({100 * lr / ll:.2f} %) | {sa * 1e3:.1f} | "
+              f"{la * 1e3:.2f} |")
 
 
 def main():

@@ -22,8 +22,10 @@ OLMo 2's function does (bitwise its values). Which librope operator runs:
 - partial rotation (cos width < head size: GPT-NeoX, Phi, StableLM), or q/k laid out head by head:
   rotary_embedding_onnx with the half-width table (rotary_embedding_dim = cos width, the rest of each
   head copied). Half-width means one cos per pair, so this path first checks that the two halves of
-  cos and of sin are equal (true for every RoPE table transformers builds); when they are not, or
-  while torch.compile traces (where that check on values cannot run), the eager formula runs instead;
+  cos and of sin are equal (true for every RoPE table transformers builds); when they are not, the
+  eager formula runs instead. While torch.compile traces, that check on values cannot run: full
+  rotation then takes rope_atb (over a token-major copy of a head-major q/k), partial rotation the
+  eager formula;
 - anything else the eager formula would accept (other dtypes or devices, q and k or cos and sin of
   different dtypes, an unsqueeze_dim other than 1 or 2, shapes that only broadcast): the eager
   formula, so the result is still transformers' (and shapes that do not broadcast raise its error).
