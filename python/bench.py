@@ -3,6 +3,7 @@
 torch.compile'd, and the per-call overhead of a decode step from Python over the C call.
 
     PYTHONPATH=build/python python3 python/bench.py [--threads N] [--repeat R] [--no-compile]
+    PYTHONPATH=build/python python3 python/bench.py --model-only [--model-repeat R]   # the model row
 
 Prefill: q [1, 32, 2048, 128] (f32, bf16) rotated by position: HF's `q * cos + rotate_half(q) * sin`
 with cos/sin [1, 1, 2048, 128] (eager, and compiled by inductor), against librope's ONNX operator with
@@ -14,6 +15,13 @@ Decode: one token, query [1, 32*128], key [1, 8*128], f16, cos/sin [1, 128], ATB
 place: librope.rope_atb from Python versus the same rope_atb C call timed in a C loop, and the op
 torch.ops.librope.rope_atb_inplace called through torch's dispatcher (what a compiled graph runs;
 librope.rope_atb's eager calls skip it).
+Model (--model, --model-only; minutes): one transformers LlamaDecoderLayer shaped as Llama 3.2 1B's
+(hidden 2048, 32 query heads and 8 key/value heads of 64, MLP 8192, sdpa attention), a 2048-token
+prefill, float32 and bfloat16, 1 and 2 threads (torch's and librope's): as shipped against librope
+under it (kernelize with librope.transformers.kernel_mapping() where transformers decorates
+apply_rotary_pos_emb and `kernels` is installed, else the drop-in), and the time spent inside
+apply_rotary_pos_emb during each layer call (its share of the layer's time), and
+apply_rotary_pos_emb alone on the layer's q and k (6R+1 interleaved runs).
 """
 import argparse
 import os
@@ -127,13 +135,145 @@ def decode(iterations):
     return {k: min(v) for k, v in res.items()}
 
 
+MODEL_SHAPE = {"hidden_size": 2048, "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 64,
+               "intermediate_size": 8192}  # Llama 3.2 1B's decoder layer
+MODEL_TOKENS = 2048
+
+
+class _Timed:
+    """apply_rotary_pos_emb wrapped: the seconds spent in it are summed."""
+
+    def __init__(self, fn):
+        self.fn, self.seconds = fn, 0.0
+
+    def __call__(self, *args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return self.fn(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - t0
+
+
+def _librope_layer(ml, layer):
+    """(layer with librope under it, how, the apply_rotary_pos_emb its attention should call)."""
+    import copy
+    import logging
+    import librope.transformers as lt
+    mine = copy.deepcopy(layer)
+    decorated = getattr(type(ml.apply_rotary_pos_emb), "kernel_layer_name", None) == "rotary_pos_emb"
+    try:
+        import kernels
+    except ImportError:
+        kernels = None
+    if kernels is not None and decorated:
+        logging.getLogger("kernels").setLevel(logging.ERROR)  # it warns for every layer it leaves alone
+        with kernels.use_kernel_mapping(lt.kernel_mapping()):
+            kernels.kernelize(mine, mode=kernels.Mode.INFERENCE, device="cpu")
+        return mine, "kernelize", ml.apply_rotary_pos_emb
+    return mine, "drop-in", lt.apply_rotary_pos_emb
+
+
+def model_layer(repeat):
+    """The model row: {(dtype, threads): {variant: (layer s, rope s)}}, how librope was put in, and
+    whether the float32 outputs were bitwise equal."""
+    import transformers
+    from transformers.models.llama import modeling_llama as ml
+    config = transformers.LlamaConfig(num_hidden_layers=1, vocab_size=128, rope_theta=500000.0,
+                                      max_position_embeddings=131072, **MODEL_SHAPE,
+                                      rope_scaling={"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0,
+                                                    "high_freq_factor": 4.0, "original_max_position_embeddings": 8192})
+    config._attn_implementation = "sdpa"
+    torch.manual_seed(0)
+    stock_layer = ml.LlamaDecoderLayer(config, 0).eval()
+    librope_layer, how, librope_apply = _librope_layer(ml, stock_layer)
+    shipped = ml.apply_rotary_pos_emb
+    rotary = ml.LlamaRotaryEmbedding(config)
+    pos = torch.arange(MODEL_TOKENS)[None]
+    results, bitwise = {}, None
+    for dtype in (torch.float32, torch.bfloat16):
+        stock_layer.to(dtype)
+        librope_layer.to(dtype)
+        hidden = torch.randn(1, MODEL_TOKENS, MODEL_SHAPE["hidden_size"]).to(dtype)
+        cos, sin = rotary(hidden, pos)
+        variants = {"stock": (stock_layer, shipped), "librope": (librope_layer, librope_apply)}
+
+        def call(variant):
+            layer, apply = variants[variant]
+            timed = _Timed(apply)
+            ml.apply_rotary_pos_emb = timed
+            try:
+                with torch.no_grad():
+                    t0 = time.perf_counter()
+                    out = layer(hidden, attention_mask=None, position_ids=pos, position_embeddings=(cos, sin))
+                    seconds = time.perf_counter() - t0
+            finally:
+                ml.apply_rotary_pos_emb = shipped
+            return (out[0] if isinstance(out, tuple) else out), seconds, timed.seconds
+
+        # librope really runs under the librope variant, and only there
+        calls = []
+        atb = librope.rope_atb
+        librope.rope_atb = lambda *a, **k: calls.append(1) or atb(*a, **k)
+        try:
+            ref = call("stock")[0]
+            assert not calls, "librope ran in the stock layer"
+            got = call("librope")[0]
+            assert calls, f"librope did not run under the {how} layer"
+        finally:
+            librope.rope_atb = atb
+        if dtype == torch.float32:
+            bitwise = torch.equal(ref, got)
+        # apply_rotary_pos_emb alone on the layer's q and k (views of the projections, as the
+        # attention makes them): cheap, so many more runs than the layer gets
+        heads, kv_heads, d = MODEL_SHAPE["num_attention_heads"], MODEL_SHAPE["num_key_value_heads"], MODEL_SHAPE["head_dim"]
+        q = torch.randn(1, MODEL_TOKENS, heads * d).to(dtype).view(1, MODEL_TOKENS, heads, d).transpose(1, 2)
+        k = torch.randn(1, MODEL_TOKENS, kv_heads * d).to(dtype).view(1, MODEL_TOKENS, kv_heads, d).transpose(1, 2)
+        import librope.transformers as lt
+        alone = [lambda: shipped(q, k, cos, sin), lambda: lt.apply_rotary_pos_emb(q, k, cos, sin)]
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            librope.set_num_threads(threads)
+            runs = {"stock": [], "librope": []}
+            for _ in range(repeat):  # interleaved
+                for variant in runs:
+                    runs[variant].append(call(variant)[1:])
+            rope_alone = median_time(alone, 6 * repeat + 1)
+            results[(dtype, threads)] = {v: tuple(statistics.median(x[i] for x in r) for i in (0, 1)) + (a,)
+                                         for (v, r), a in zip(runs.items(), rope_alone)}
+    return results, how, bitwise
+
+
+def print_model_layer(repeat):
+    import transformers
+    results, how, bitwise = model_layer(repeat)
+    shape = ", ".join(f"{k} {v}" for k, v in MODEL_SHAPE.items())
+    print(f"\nmodel: one LlamaDecoderLayer ({shape}; sdpa), prefill {MODEL_TOKENS} tokens, transformers "
+          f"{transformers.__version__}, librope by {how}; float32 outputs bitwise equal: {bitwise}; medians of "
+          f"{repeat} interleaved runs")
+    print("| dtype | threads | layer ms: stock | librope | RoPE in the layer ms (share): stock | librope | "
+          "RoPE alone ms: stock | librope |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for (dtype, threads), r in results.items():
+        (sl, sr, sa), (ll, lr, la) = r["stock"], r["librope"]
+        print(f"| {str(dtype).split('.')[1]} | {threads} | {sl * 1e3:.0f} | {ll * 1e3:.0f} | "
+              f"{sr * 1e3:.1f} ({100 * sr / sl:.1f} %) | {lr * 1e3:.1f} ({100 * lr / ll:.2f} %) | {sa * 1e3:.1f} | "
+              f"{la * 1e3:.2f} |")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=0, help="threads for both sides (0: all CPUs)")
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--no-compile", action="store_true")
     ap.add_argument("--decode-iterations", type=int, default=50000)
+    ap.add_argument("--model", action="store_true", help="also the model row (a decoder layer; minutes)")
+    ap.add_argument("--model-only", action="store_true", help="only the model row")
+    ap.add_argument("--model-repeat", type=int, default=5)
     args = ap.parse_args()
+    if args.model_only:
+        print(f"librope {librope.__version__}, isa {librope.isa()}, torch {torch.__version__}")
+        print_model_layer(args.model_repeat)
+        return
     librope.set_num_threads(args.threads)
     threads = librope.get_num_threads()
     torch.set_num_threads(threads)
@@ -158,6 +298,8 @@ def main():
     print(f"|{'-' * 40}|{'-' * 10}|{'-' * 10}|")
     for name, t in res.items():
         print(f"| {name:38} | {t * 1e6:8.3f} | {(t - c_call) * 1e6:8.3f} |")
+    if args.model:
+        print_model_layer(args.model_repeat)
 
 
 if __name__ == "__main__":

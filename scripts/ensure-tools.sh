@@ -50,9 +50,12 @@ if [ -n "$need$want" ]; then
 fi
 [ "${1:-}" = fuzz ] && exit 0
 
-# The Python tests' packages (PyPI), pinned. torch only ever as 2.13.0: the CPU build this machine kind
-# keeps on disk (an unpinned torch pulls a CUDA build of several GB). transformers 4.57 has the rope
-# init functions with rope_scaling configs, Llama's and Qwen2-VL's apply_*_pos_emb, and Qwen3-VL.
+# The Python tests' packages (PyPI), pinned, installed only when missing: an installed version is kept
+# (the tests take transformers 4.57.6 or 5.25.0; .ci/run runs them under each in its own venv). torch
+# only ever as 2.13.0: the CPU build this machine kind keeps on disk (an unpinned torch pulls a CUDA
+# build of several GB). transformers 4.57 has the rope init functions with rope_scaling configs,
+# Llama's and Qwen2-VL's apply_*_pos_emb, and Qwen3-VL. `kernels` is optional and never installed or
+# changed here (it needs transformers 5: huggingface-hub>=1; test_hf_kernels.py skips without it).
 py=$(command -v python3 || true)
 [ -n "$py" ] || exit 0
 missing=$("$py" -c '

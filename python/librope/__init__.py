@@ -16,6 +16,9 @@ With torch, the operators are torch.library custom ops (torch.ops.librope.*): to
 (fullgraph=True), compiled backward and torch.export trace through every call. Importing librope
 never imports torch; the ops are registered here when torch was imported first, otherwise on the
 first call with a torch tensor or by load_torch_ops().
+
+librope.transformers (imported on its own; it imports torch) serves Hugging Face transformers: a
+drop-in apply_rotary_pos_emb and kernel_mapping() for the `kernels` package's kernelize.
 """
 import sys as _sys
 
