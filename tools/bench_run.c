@@ -197,6 +197,40 @@ static void vllm_attrs_of(const bench_case *c, bench_data *d, rope_vllm_attrs *a
     *pos = p;
 }
 
+/* Element i of a data buffer as float32. */
+static float widen_at(rope_dtype t, const void *p, size_t i) {
+    if (t == ROPE_F32) return ((const float *)p)[i];
+    uint16_t h = ((const uint16_t *)p)[i];
+    return t == ROPE_F16 ? rope_f16_to_f32(h) : rope_bf16_to_f32(h);
+}
+
+/* KV_CACHE --separate: the rotation, then the cache write as its own pass (NHD, scales 1). */
+static rope_status call_separate(bench_data *d, rope_context *ctx, const rope_vllm_attrs *ra, const rope_tensor *pos,
+                                 const rope_tensor *cache) {
+    const bench_case *c = &d->c;
+    size_t hs = c->head_size, es = rope_dtype_size(c->x_dtype);
+    rope_tensor q = tensor2(d->x[0], c->x_dtype, c->tokens, c->heads_q * hs);
+    rope_tensor k = tensor2(d->x[1], c->x_dtype, c->tokens, c->heads_k * hs);
+    rope_status st = rope_vllm_rotary_embedding(ctx, ra, pos, &q, &k, cache, &q, &k);
+    if (st != ROPE_OK) return st;
+    rope_dtype kvt = kv_dtype(c);
+    size_t row = c->heads_k * hs, kes = rope_dtype_size(kvt);
+    for (size_t t = 0; t < c->tokens; t++) {
+        int64_t slot = d->slots[t];
+        if (slot < 0) continue;
+        const char *src[2] = {(const char *)d->x[1] + t * row * es, (const char *)d->y[0] + t * row * es};
+        char *dst[2] = {(char *)d->kc + (size_t)slot * row * kes, (char *)d->vc + (size_t)slot * row * kes};
+        for (int s = 0; s < 2; s++) {
+            if (kvt == c->x_dtype) {
+                memcpy(dst[s], src[s], row * es);
+                continue;
+            }
+            for (size_t i = 0; i < row; i++) ((uint8_t *)dst[s])[i] = rope_f32_to_fp8(widen_at(c->x_dtype, src[s], i), kvt);
+        }
+    }
+    return ROPE_OK;
+}
+
 /* The fused prologue's operators (QK_NORM, KV_CACHE), in place on the case's buffers. */
 static rope_status call_prologue(bench_data *d, rope_context *ctx) {
     const bench_case *c = &d->c;
@@ -216,6 +250,7 @@ static rope_status call_prologue(bench_data *d, rope_context *ctx) {
         rope_tensor qkv = tensor2(d->x[0], c->x_dtype, c->tokens, (c->heads_q + 2 * c->heads_k) * hs);
         return rope_vllm_fused_qk_norm_rope(ctx, &a, &pos, &qkv, &qw, &kw, &cache);
     }
+    if (c->separate) return call_separate(d, ctx, &ra, &pos, &cache);
     rope_kv_cache_attrs a;
     memset(&a, 0, sizeof a);
     a.rope = ra;

@@ -51,6 +51,10 @@ void ROPE_STORE_NAME(rope_dtype src_dtype, const void *src, ptrdiff_t src_head_s
                       void *dst, ptrdiff_t dst_head_stride, size_t heads, size_t head_size, float scale) {
     size_t ses = rope_dtype_bytes(src_dtype), des = rope_dtype_bytes(dst_dtype);
     float v[STORE_CHUNK];
+    if (dst_dtype == src_dtype && src_head_stride == (ptrdiff_t)head_size && dst_head_stride == (ptrdiff_t)head_size) {
+        memcpy(dst, src, heads * head_size * ses); /* a token's heads, contiguous on both sides (NHD): one copy */
+        return;
+    }
     for (size_t h = 0; h < heads; h++) {
         const char *s = (const char *)src + (ptrdiff_t)h * src_head_stride * (ptrdiff_t)ses;
         char *d = (char *)dst + (ptrdiff_t)h * dst_head_stride * (ptrdiff_t)des;
