@@ -24,8 +24,8 @@ endmacro()
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
   set(ROPE_AVX512_FLAGS "-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mf16c")
   list(APPEND ROPE_ISA_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/src/kernels/x86_features.c)
-  rope_add_isa(AVX2 "-mavx2;-mf16c" src/kernels/avx2.c src/cossin/fly_values_avx2.c)
-  rope_add_isa(AVX512 "${ROPE_AVX512_FLAGS}" src/kernels/avx512.c src/cossin/fly_values_avx512.c)
+  rope_add_isa(AVX2 "-mavx2;-mf16c" src/kernels/avx2.c src/kernels/store_avx2.c src/cossin/fly_values_avx2.c)
+  rope_add_isa(AVX512 "${ROPE_AVX512_FLAGS}" src/kernels/avx512.c src/kernels/store_avx512.c src/cossin/fly_values_avx512.c)
   # vcvtneps2bf16 (AVX512_BF16) for bf16 output, in its own file so that a compiler without it still
   # builds everything else; the CPU is asked at run time.
   set(CMAKE_REQUIRED_FLAGS "-mavx512f -mavx512bw -mavx512vl -mavx512bf16")

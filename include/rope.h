@@ -897,7 +897,7 @@ typedef struct rope_qk_norm_attrs {
     int64_t num_heads_q;   /* >= 0 */
     int64_t num_heads_k;   /* >= 0 */
     int64_t num_heads_v;   /* >= 0: v is not touched, only skipped */
-    double eps;            /* finite and >= 0 (1e-6 in Qwen3); used as float32 */
+    double eps;            /* in [0, FLT_MAX] (1e-6 in Qwen3); used as float32 */
 } rope_qk_norm_attrs;
 
 /*
@@ -909,7 +909,7 @@ typedef struct rope_qk_norm_attrs {
  *   q_weight, k_weight: [head_dim], qkv's dtype or f32, dense.
  *   cos_sin_cache: [P, rot], qkv's dtype or f32, dense, rot even in [2, head_dim].
  * Errors: NULL_ARGUMENT (attrs, any tensor), ATTRIBUTE (as rope_vllm_infer for attrs->rope; a
- * negative head count; eps negative or not finite), DTYPE, RANK, SHAPE (qkv's dims: T of the
+ * negative head count; eps negative, NaN or above FLT_MAX), DTYPE, RANK, SHAPE (qkv's dims: T of the
  * positions, (Hq + Hk + Hv) * head_dim; weights not [head_dim]; the cache as rope_vllm_infer),
  * STRIDE. Thread-safe.
  */
@@ -953,7 +953,7 @@ typedef struct rope_kv_cache_attrs {
     rope_kv_layout kv_layout;
     float k_scale, v_scale;  /* fp8 caches: finite and > 0 (the stored value is element / scale); not
                                 read for caches of the key's dtype */
-    double eps;              /* with q_weight / k_weight: the norm's epsilon (finite, >= 0); else not read */
+    double eps;              /* with q_weight / k_weight: the norm's epsilon, in [0, FLT_MAX]; else not read */
 } rope_kv_cache_attrs;
 
 /*

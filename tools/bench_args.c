@@ -45,8 +45,9 @@ static int finish_case(bench_opts *o, diag *err) {
     if (c->mrope && !vllm_like) return bad(o, err, "%s", "--mrope applies to --op vllm, qknorm and kvcache only");
     if (prologue && (c->fly || c->backward))
         return bad(o, err, "%s", "--fly and --backward do not apply to --op qknorm and kvcache");
-    if ((c->kv_dtype || c->norm) && c->op != BENCH_KV_CACHE)
-        return bad(o, err, "%s", "--kv-dtype and --norm apply to --op kvcache only");
+    if ((c->kv_dtype || c->norm || c->separate) && c->op != BENCH_KV_CACHE)
+        return bad(o, err, "%s", "--kv-dtype, --norm and --separate apply to --op kvcache only");
+    if (c->separate && c->norm) return bad(o, err, "%s", "--separate has no norm (the baseline is rotary_embedding)");
     if (c->mrope && c->head_size < 16) return bad(o, err, "%s", "--mrope needs --head-size 16 or more (3 sections)");
     if (c->head_size % 2 != 0) return bad(o, err, "%s", "--head-size must be even");
     const char *dt = o->dtype ? o->dtype : c->op == BENCH_ONNX ? "f32" : "f16";
@@ -141,6 +142,7 @@ int bench_args_parse(bench_opts *o, int argc, char **argv, diag *err) {
         if ((f = cli_flag(a, "--backward", err)) != 0) { if (f < 0) return -1; o->c.backward = o->single = 1; continue; }
         if ((f = cli_flag(a, "--scatter", err)) != 0) { if (f < 0) return -1; o->c.scatter = o->single = 1; continue; }
         if ((f = cli_flag(a, "--norm", err)) != 0) { if (f < 0) return -1; o->c.norm = o->single = 1; continue; }
+        if ((f = cli_flag(a, "--separate", err)) != 0) { if (f < 0) return -1; o->c.separate = o->single = 1; continue; }
         size_t k = 0;
         int m = 0;
         for (; k < sizeof value_options / sizeof value_options[0]; k++)

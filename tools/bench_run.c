@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* `rope bench` internals: buffers of one case and its timing against a memory copy of the same bytes. */
 #define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE) */
+#include <math.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -149,6 +150,20 @@ bench_data *bench_data_create(const bench_case *c) {
     if (!d->cos || !d->sin) goto oom;
     fill(d->cos, c->cs_dtype, cs_bytes / rope_dtype_size(c->cs_dtype));
     fill(d->sin, c->cs_dtype, cs_bytes / rope_dtype_size(c->cs_dtype));
+    if (c->op == BENCH_QK_NORM || c->op == BENCH_KV_CACHE) { /* in place, call after call: true rotations */
+        /* Random cos and sin values shrink a pair by 0.77 on average; repeated in place, the data
+         * decays into subnormals, whose arithmetic is far slower (measured 1.6 -> 4.9 ms at prefill). */
+        size_t half = cs_len, rows = cs_rows;
+        for (size_t r = 0; r < rows; r++)
+            for (size_t j = 0; j < half; j++) {
+                float a = 3.14159265f * rnd(), cv = cosf(a), sv = sinf(a);
+                size_t ic = r * 2 * half + j, is = ic + half;
+                if (c->cs_dtype == ROPE_F32) ((float *)d->cos)[ic] = cv, ((float *)d->cos)[is] = sv;
+                else if (c->cs_dtype == ROPE_F16)
+                    ((uint16_t *)d->cos)[ic] = rope_f32_to_f16(cv), ((uint16_t *)d->cos)[is] = rope_f32_to_f16(sv);
+                else ((uint16_t *)d->cos)[ic] = rope_f32_to_bf16(cv), ((uint16_t *)d->cos)[is] = rope_f32_to_bf16(sv);
+            }
+    }
     if (c->op != BENCH_ATB || c->fly) { /* position_ids (or positions) 0..seq-1, or scattered */
         size_t axes = c->mrope ? 3 : 1; /* MRoPE: height and width positions below the time one */
         d->ids = malloc(axes * c->tokens * sizeof *d->ids);
@@ -197,6 +212,40 @@ static void vllm_attrs_of(const bench_case *c, bench_data *d, rope_vllm_attrs *a
     *pos = p;
 }
 
+/* Element i of a data buffer as float32. */
+static float widen_at(rope_dtype t, const void *p, size_t i) {
+    if (t == ROPE_F32) return ((const float *)p)[i];
+    uint16_t h = ((const uint16_t *)p)[i];
+    return t == ROPE_F16 ? rope_f16_to_f32(h) : rope_bf16_to_f32(h);
+}
+
+/* KV_CACHE --separate: the rotation, then the cache write as its own pass (NHD, scales 1). */
+static rope_status call_separate(bench_data *d, rope_context *ctx, const rope_vllm_attrs *ra, const rope_tensor *pos,
+                                 const rope_tensor *cache) {
+    const bench_case *c = &d->c;
+    size_t hs = c->head_size, es = rope_dtype_size(c->x_dtype);
+    rope_tensor q = tensor2(d->x[0], c->x_dtype, c->tokens, c->heads_q * hs);
+    rope_tensor k = tensor2(d->x[1], c->x_dtype, c->tokens, c->heads_k * hs);
+    rope_status st = rope_vllm_rotary_embedding(ctx, ra, pos, &q, &k, cache, &q, &k);
+    if (st != ROPE_OK) return st;
+    rope_dtype kvt = kv_dtype(c);
+    size_t row = c->heads_k * hs, kes = rope_dtype_size(kvt);
+    for (size_t t = 0; t < c->tokens; t++) {
+        int64_t slot = d->slots[t];
+        if (slot < 0) continue;
+        const char *src[2] = {(const char *)d->x[1] + t * row * es, (const char *)d->y[0] + t * row * es};
+        char *dst[2] = {(char *)d->kc + (size_t)slot * row * kes, (char *)d->vc + (size_t)slot * row * kes};
+        for (int s = 0; s < 2; s++) {
+            if (kvt == c->x_dtype) {
+                memcpy(dst[s], src[s], row * es);
+                continue;
+            }
+            for (size_t i = 0; i < row; i++) ((uint8_t *)dst[s])[i] = rope_f32_to_fp8(widen_at(c->x_dtype, src[s], i), kvt);
+        }
+    }
+    return ROPE_OK;
+}
+
 /* The fused prologue's operators (QK_NORM, KV_CACHE), in place on the case's buffers. */
 static rope_status call_prologue(bench_data *d, rope_context *ctx) {
     const bench_case *c = &d->c;
@@ -216,6 +265,7 @@ static rope_status call_prologue(bench_data *d, rope_context *ctx) {
         rope_tensor qkv = tensor2(d->x[0], c->x_dtype, c->tokens, (c->heads_q + 2 * c->heads_k) * hs);
         return rope_vllm_fused_qk_norm_rope(ctx, &a, &pos, &qkv, &qw, &kw, &cache);
     }
+    if (c->separate) return call_separate(d, ctx, &ra, &pos, &cache);
     rope_kv_cache_attrs a;
     memset(&a, 0, sizeof a);
     a.rope = ra;

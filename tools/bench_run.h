@@ -32,6 +32,10 @@ typedef struct bench_case {
      * norm 1 for the QK-norm too (the whole Qwen3 prologue). */
     rope_dtype kv_dtype;
     int norm;
+    /* KV_CACHE: the baseline of issue 16's target instead: rope_vllm_rotary_embedding (in place),
+     * then a separate plain pass writing each token's key and value to its slot (memcpy per head, or
+     * rope_f32_to_fp8 per element of value / scale). Same bytes counted. */
+    int separate;
 } bench_case;
 
 enum { BENCH_SCATTER_POSITIONS = 32768 };

@@ -14,6 +14,7 @@
 static const char usage_text[] =
     "usage: rope bench [--quick] [--csv] [--op onnx|atb|vllm|qknorm|kvcache]\n"
     "                  [--dtype f32|f16|bf16|f16-f32cos|bf16-f32cos] [--kv-dtype auto|fp8_e4m3|fp8_e5m2] [--norm]\n"
+    "                  [--separate]\n"
     "                  [--layout halves|interleaved|coeff2|coeff4|coeffD] [--tokens N] [--heads N]\n"
     "                  [--heads-k N] [--head-size N] [--threads N] [--reps N] [--fly] [--backward] [--scatter]\n"
     "                  [--mrope contiguous|interleaved] [--pool own|host|split|all] [--plot FILE.png]\n"
@@ -40,7 +41,9 @@ static const char usage_text[] =
     "place, the value and NHD caches of 16-slot blocks written, slots 0..tokens-1, or with --scatter\n"
     "distinct slots in a random order and the last token padded; --kv-dtype the caches' dtype, scales 1;\n"
     "--norm adds the QK-norm: the whole Qwen3 prologue). Their bytes: q and k read and written, the value\n"
-    "read and the key and value cache entries written (kvcache), the cache rows read.\n"
+    "read and the key and value cache entries written (kvcache), the cache rows read. --separate (kvcache)\n"
+    "times the unfused baseline instead: rotary_embedding, then a plain pass writing the caches (a memcpy\n"
+    "per token and head, or rope_f32_to_fp8 per element).\n"
     "\n"
     "gbps counts input read + output written + cos/sin rows read (fly rows count the rows they replace,\n"
     "so every row of a shape counts the same bytes); copy_gbps is a memcpy of half as many\n"
@@ -88,9 +91,10 @@ static void layout_label(const bench_case *c, char *buf, size_t size) {
         snprintf(buf, size, "%s%s%s%s", c->layout ? "interleaved" : "halves", c->scatter ? "+scatter" : "",
                  c->mrope ? (c->mrope == 2 ? "+mrope-i" : "+mrope") : "", mode);
     else if (c->op == BENCH_KV_CACHE)
-        snprintf(buf, size, "%s%s%s+%s%s", c->layout ? "interleaved" : "halves", c->scatter ? "+scatter" : "",
+        snprintf(buf, size, "%s%s%s+%s%s%s", c->layout ? "interleaved" : "halves", c->scatter ? "+scatter" : "",
                  c->mrope ? (c->mrope == 2 ? "+mrope-i" : "+mrope") : "",
-                 c->kv_dtype ? rope_dtype_name(c->kv_dtype) : "auto", c->norm ? "+norm" : "");
+                 c->kv_dtype ? rope_dtype_name(c->kv_dtype) : "auto", c->norm ? "+norm" : "",
+                 c->separate ? "+separate" : "");
     else if ((size_t)c->layout == c->rot && c->layout != 2 && c->layout != 4) snprintf(buf, size, "coeffD%s", mode);
     else snprintf(buf, size, "coeff%d%s", c->layout, mode);
 }

@@ -34,11 +34,13 @@ static void pos_next(const rope_job *job, token_pos *p) {
 typedef struct job_kernels {
     rope_kernel_fn rotate;
     rope_kernel_norm_fn rotate_norm;
+    rope_store_fn store;
 } job_kernels;
 
 /* The store part: heads [lo, hi) of stream st of token (b, s), as the stream left them, to the
  * token's cache slot (nothing for a negative slot, a padded token). */
-static void store_slots(const rope_job *job, const rope_stream *st, token_pos p, size_t lo, size_t hi) {
+static void store_slots(const rope_job *job, const job_kernels *kn, const rope_stream *st, token_pos p, size_t lo,
+                        size_t hi) {
     const rope_slot_store *c = st->cache;
     size_t t = p.b * job->seq + p.s;
     int64_t slot = c->slots_dtype == ROPE_I64 ? ((const int64_t *)c->slots)[t] : ((const int32_t *)c->slots)[t];
@@ -56,9 +58,9 @@ static void store_slots(const rope_job *job, const rope_stream *st, token_pos p,
     }
     ptrdiff_t at = (ptrdiff_t)(slot / c->block_size) * c->block_stride +
                    (ptrdiff_t)(slot % c->block_size) * c->slot_stride + (ptrdiff_t)lo * c->head_stride;
-    rope_store_heads(dt, src + (ptrdiff_t)lo * src_head * es, src_head, c->dtype,
-                     (char *)c->base + at * (ptrdiff_t)rope_dtype_bytes(c->dtype), c->head_stride, hi - lo,
-                     job->shape.head_size, c->scale);
+    kn->store(dt, src + (ptrdiff_t)lo * src_head * es, src_head, c->dtype,
+              (char *)c->base + at * (ptrdiff_t)rope_dtype_bytes(c->dtype), c->head_stride, hi - lo,
+              job->shape.head_size, c->scale);
 }
 
 /* Heads [h0, h1) of the token at p (numbered across the streams: stream 0's heads, then stream
@@ -85,7 +87,7 @@ static void run_token(const rope_job *job, const job_kernels *kn, const rope_cos
         else if (!st->store_only)
             kn->rotate(&job->shape, (const char *)st->x + xo * (ptrdiff_t)es, st->x_head,
                        (char *)st->y + yo * (ptrdiff_t)es, st->y_head, hi - lo, c, sn);
-        if (st->cache) store_slots(job, st, p, lo, hi);
+        if (st->cache) store_slots(job, kn, st, p, lo, hi);
     }
 }
 
@@ -329,7 +331,7 @@ rope_status rope_engine_run(rope_context *ctx, const rope_job *job_in) {
         hinted.shape.nontemporal = nt;
         job = &hinted;
     }
-    job_kernels kn = {rope_kernels_select(ctx->kernels, &job->shape), NULL};
+    job_kernels kn = {rope_kernels_select(ctx->kernels, &job->shape), NULL, rope_kernels_store(ctx->kernels)};
     for (size_t k = 0; k < job->n_streams; k++)
         if (job->streams[k].norm_weight) kn.rotate_norm = rope_kernels_select_norm(ctx->kernels, &job->shape);
 

@@ -195,4 +195,5 @@ static rope_kernel_fn avx2_select(const rope_kernel_shape *sh) { return k_select
 
 static void avx2_fence(void) { _mm_sfence(); }
 
-const rope_kernel_set rope_kernels_avx2 = {ROPE_ISA_AVX2, rope_x86_has_avx2, avx2_select, avx2_fence, avx2_select_norm};
+const rope_kernel_set rope_kernels_avx2 = {ROPE_ISA_AVX2, rope_x86_has_avx2, avx2_select, avx2_fence, avx2_select_norm,
+                                       rope_store_heads_avx2};

@@ -57,9 +57,10 @@ static rope_kernel_fn select_best(const rope_kernel_shape *sh) {
 static void avx512_fence(void) { _mm_sfence(); }
 
 const rope_kernel_set rope_kernels_avx512 = {ROPE_ISA_AVX512, rope_x86_has_avx512, select_best, avx512_fence,
-                                                 avx512_select_norm};
+                                                 avx512_select_norm, rope_store_heads_avx512};
 
 /* Not registered: the same kernels with bf16 always narrowed in integer arithmetic, so the tests can
  * compare that path with the portable kernel on a CPU that has AVX512_BF16. */
 ROPE_HIDDEN const rope_kernel_set rope_kernels_avx512_intbf16 = {ROPE_ISA_AVX512, rope_x86_has_avx512,
-                                                                select_integer_bf16, avx512_fence, avx512_select_norm};
+                                                                select_integer_bf16, avx512_fence, avx512_select_norm,
+                                                                rope_store_heads_avx512};

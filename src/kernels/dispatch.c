@@ -38,3 +38,7 @@ rope_kernel_norm_fn rope_kernels_select_norm(const rope_kernel_set *set, const r
     rope_kernel_norm_fn fn = set && set->select_norm ? set->select_norm(shape) : NULL;
     return fn ? fn : rope_kernels_scalar.select_norm(shape);
 }
+
+rope_store_fn rope_kernels_store(const rope_kernel_set *set) {
+    return set && set->store_heads ? set->store_heads : rope_store_heads_portable;
+}

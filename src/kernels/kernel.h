@@ -90,6 +90,20 @@ static inline float rope_rms_factor(float sum, size_t head_size, float eps) {
     return 1.0f / sqrtf(mean + eps);
 }
 
+/* The store piece of a cache write (kernels/store_body.h): `heads` head vectors of head_size
+ * elements (src + h*src_head_stride,
+ * in src_dtype) written to dst + h*dst_head_stride in dst_dtype: the same dtype (bits copied) or fp8
+ * (ROPE_FP8_E4M3 / ROPE_FP8_E5M2: each value widened to float32, divided by scale in float32,
+ * converted by core/fp8.h). Strides in elements of each side's dtype. */
+typedef void (*rope_store_fn)(rope_dtype src_dtype, const void *src, ptrdiff_t src_head_stride, rope_dtype dst_dtype,
+                              void *dst, ptrdiff_t dst_head_stride, size_t heads, size_t head_size, float scale);
+void rope_store_heads_portable(rope_dtype src_dtype, const void *src, ptrdiff_t src_head_stride, rope_dtype dst_dtype,
+                               void *dst, ptrdiff_t dst_head_stride, size_t heads, size_t head_size, float scale);
+void rope_store_heads_avx2(rope_dtype src_dtype, const void *src, ptrdiff_t src_head_stride, rope_dtype dst_dtype,
+                           void *dst, ptrdiff_t dst_head_stride, size_t heads, size_t head_size, float scale);
+void rope_store_heads_avx512(rope_dtype src_dtype, const void *src, ptrdiff_t src_head_stride, rope_dtype dst_dtype,
+                             void *dst, ptrdiff_t dst_head_stride, size_t heads, size_t head_size, float scale);
+
 /* One instruction set's kernels. Adding an ISA means one file defining such a table and one line in
  * kernels/dispatch.c. */
 typedef struct rope_kernel_set {
@@ -105,6 +119,8 @@ typedef struct rope_kernel_set {
     void (*fence)(void);
     /* The normalised rotation for `shape` (half-width rows), or NULL (the portable one is used). */
     rope_kernel_norm_fn (*select_norm)(const rope_kernel_shape *shape);
+    /* The store piece built for this set (store_<isa>.c), or NULL (the portable build). */
+    rope_store_fn store_heads;
 } rope_kernel_set;
 
 /* The set for `isa` if this build has it, else NULL. */
@@ -119,12 +135,10 @@ rope_kernel_fn rope_kernels_select(const rope_kernel_set *set, const rope_kernel
 /* The normalised rotation of `set` for `shape`, falling back to the portable one. */
 rope_kernel_norm_fn rope_kernels_select_norm(const rope_kernel_set *set, const rope_kernel_shape *shape);
 
-/* The store piece of a cache write: `heads` head vectors of head_size elements (src + h*src_head_stride,
- * in src_dtype) written to dst + h*dst_head_stride in dst_dtype: the same dtype (bits copied) or fp8
- * (ROPE_FP8_E4M3 / ROPE_FP8_E5M2: each value widened to float32, divided by scale in float32,
- * converted by core/fp8.h). Strides in elements of each side's dtype. */
-void rope_store_heads(rope_dtype src_dtype, const void *src, ptrdiff_t src_head_stride, rope_dtype dst_dtype,
-                      void *dst, ptrdiff_t dst_head_stride, size_t heads, size_t head_size, float scale);
+
+
+/* The store piece of `set` (its own build, or the portable one). */
+rope_store_fn rope_kernels_store(const rope_kernel_set *set);
 
 /* The sets, one per kernel file; only those the build compiles are defined (and registered in
  * dispatch.c). */

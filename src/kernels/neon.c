@@ -169,4 +169,4 @@ static rope_kernel_fn neon_select(const rope_kernel_shape *sh) { return k_select
 static int neon_cpu_has(void) { return 1; }
 
 /* No fence: these kernels never stream. */
-const rope_kernel_set rope_kernels_neon = {ROPE_ISA_NEON, neon_cpu_has, neon_select, NULL, neon_select_norm};
+const rope_kernel_set rope_kernels_neon = {ROPE_ISA_NEON, neon_cpu_has, neon_select, NULL, neon_select_norm, NULL};

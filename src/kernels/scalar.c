@@ -166,4 +166,4 @@ static rope_kernel_fn scalar_select(const rope_kernel_shape *sh) {
 
 static int scalar_cpu_has(void) { return 1; }
 
-const rope_kernel_set rope_kernels_scalar = {ROPE_ISA_SCALAR, scalar_cpu_has, scalar_select, NULL, scalar_select_norm};
+const rope_kernel_set rope_kernels_scalar = {ROPE_ISA_SCALAR, scalar_cpu_has, scalar_select, NULL, scalar_select_norm, NULL};

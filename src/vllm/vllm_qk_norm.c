@@ -2,7 +2,7 @@
 /* rope_vllm_fused_qk_norm_rope: vLLM's fused_qk_norm_rope on a packed qkv. q and k are two column
  * ranges of qkv's rows, so the call is the rotary_embedding job on those two views (in place) with
  * a norm weight on each stream; v is never read or written. */
-#include <math.h>
+#include <float.h>
 #include <string.h>
 
 #include "../core/alloc.h"
@@ -12,8 +12,9 @@
 #include "vllm_prologue.h"
 
 rope_status rope_vllm_check_eps(const char *where, const char *name, double eps) {
-    if (!(eps >= 0.0) || !isfinite(eps))
-        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "%s: expected a finite value >= 0, found %g", name, eps);
+    if (!(eps >= 0.0) || !(eps <= FLT_MAX)) /* used as float32: finite there too */
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "%s: expected a value in [0, FLT_MAX] (finite in float32), found %g",
+                         name, eps);
     return ROPE_OK;
 }
 

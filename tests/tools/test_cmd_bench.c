@@ -150,6 +150,14 @@ static void vllm_rows(void) {
     static const char *const kv_cols[9] = {"kvcache", "f16-f32cos", "halves+scatter+fp8_e5m2+norm", "9", "4", "2",
                                            "32", "32", "2"};
     check_csv("kvcache", out, 1, kv_cols);
+    CHECK(run("--csv --op kvcache --dtype bf16 --tokens 5 --heads 2 --heads-k 1 --head-size 16 --threads 1 --reps 1 "
+              "--kv-dtype fp8_e4m3 --separate",
+              out, sizeof out) == 0,
+          "kvcache --separate: exit status");
+    static const char *const ks_cols[9] = {"kvcache", "bf16", "halves+fp8_e4m3+separate", "5", "2", "1", "16", "16",
+                                           "1"};
+    check_csv("kvcache --separate", out, 1, ks_cols);
+    CHECK(run("--op kvcache --separate --norm", out, sizeof out) == 2, "--separate with --norm accepted");
     CHECK(run("--op vllm --kv-dtype fp8", out, sizeof out) == 2, "--kv-dtype accepted for vllm");
     CHECK(run("--op qknorm --fly", out, sizeof out) == 2, "--fly accepted for qknorm");
     CHECK(run("--op kvcache --kv-dtype fp4", out, sizeof out) == 2, "--kv-dtype fp4 accepted");

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/* The store piece of the KV-cache write, written once and built per instruction set (store.c for
+ * the portable build, store_avx2.c and store_avx512.c with their flags, so that the compiler's
+ * vectorisation of these plain loops uses the wider vectors): head vectors copied, or converted to
+ * fp8. Every operation is exact or one IEEE operation (the division), and the conversion is
+ * core/fp8.h's, so every build stores the same bytes. Include once per file, after defining
+ * ROPE_STORE_NAME (the function's name). */
+#ifndef ROPE_STORE_BODY_H
+#define ROPE_STORE_BODY_H
+
+#include <string.h>
+
+#include "../core/fp8.h"
+#include "../core/internal.h"
+#include "kernel.h"
+
+/* A head's elements as float32 (exact; a NaN made quiet by mask, so the loops vectorise). */
+static void widen_head(rope_dtype t, const void *p, size_t n, float *out) {
+    const uint16_t *h = (const uint16_t *)p;
+    switch (t) {
+    case ROPE_F16:
+        for (size_t i = 0; i < n; i++) out[i] = rope_f16_to_f32_inline(h[i]);
+        return;
+    case ROPE_BF16:
+        for (size_t i = 0; i < n; i++) {
+            uint32_t x = (uint32_t)h[i] << 16;
+            uint32_t nan = 0u - (uint32_t)((x & 0x7fffffffu) > 0x7f800000u);
+            out[i] = rope_float_of(x | (nan & 0x400000u));
+        }
+        return;
+    case ROPE_F32: memcpy(out, p, n * sizeof(float)); return;
+    default: memset(out, 0, n * sizeof(float)); return; /* not reached: the front end admits f32, f16, bf16 */
+    }
+}
+
+enum { STORE_CHUNK = 256 };
+
+/* One loop per format, its parameters constants, so that the compiler can turn the branch-free
+ * conversion into vector code. */
+static void convert_e4m3(const float *v, uint8_t *out, size_t n) {
+    const rope_fp8_format fmt = {3, 7, 0x7e, 0x7f};
+    for (size_t i = 0; i < n; i++) out[i] = rope_fp8_convert(v[i], &fmt);
+}
+
+static void convert_e5m2(const float *v, uint8_t *out, size_t n) {
+    const rope_fp8_format fmt = {2, 15, 0x7b, 0x7e};
+    for (size_t i = 0; i < n; i++) out[i] = rope_fp8_convert(v[i], &fmt);
+}
+
+void ROPE_STORE_NAME(rope_dtype src_dtype, const void *src, ptrdiff_t src_head_stride, rope_dtype dst_dtype,
+                      void *dst, ptrdiff_t dst_head_stride, size_t heads, size_t head_size, float scale) {
+    size_t ses = rope_dtype_bytes(src_dtype), des = rope_dtype_bytes(dst_dtype);
+    float v[STORE_CHUNK];
+    if (dst_dtype == src_dtype && src_head_stride == (ptrdiff_t)head_size && dst_head_stride == (ptrdiff_t)head_size) {
+        memcpy(dst, src, heads * head_size * ses); /* a token's heads, contiguous on both sides (NHD): one copy */
+        return;
+    }
+    for (size_t h = 0; h < heads; h++) {
+        const char *s = (const char *)src + (ptrdiff_t)h * src_head_stride * (ptrdiff_t)ses;
+        char *d = (char *)dst + (ptrdiff_t)h * dst_head_stride * (ptrdiff_t)des;
+        if (dst_dtype == src_dtype) {
+            memcpy(d, s, head_size * ses);
+            continue;
+        }
+        for (size_t i0 = 0; i0 < head_size; i0 += STORE_CHUNK) { /* widen, divide, convert: three plain loops */
+            size_t n = head_size - i0 < STORE_CHUNK ? head_size - i0 : STORE_CHUNK;
+            widen_head(src_dtype, s + i0 * ses, n, v);
+            for (size_t i = 0; i < n; i++) v[i] = v[i] / scale;
+            if (dst_dtype == ROPE_FP8_E5M2) convert_e5m2(v, (uint8_t *)d + i0, n);
+            else convert_e4m3(v, (uint8_t *)d + i0, n);
+        }
+    }
+}
+
+#endif
