@@ -22,6 +22,9 @@ under it (kernelize with librope.transformers.kernel_mapping() where transformer
 apply_rotary_pos_emb and `kernels` is installed, else the drop-in), and the time spent inside
 apply_rotary_pos_emb during each layer call (its share of the layer's time), and
 apply_rotary_pos_emb alone on the layer's q and k (6R+1 interleaved runs).
+QK-norm + RoPE (--prologue-only: these rows alone): Qwen3-8B's shape, bf16, prefill 2048 and decode
+64 / 256 tokens: librope.fused_qk_norm_rope against torch doing transformers' Qwen3 steps, eager and
+compiled.
 """
 import argparse
 import os
@@ -259,6 +262,96 @@ def print_model_layer(repeat):
               f"{sr * 1e3:.1f} ({100 * sr / sl:.1f} %) | {lr * 1e3:.1f} ({100 * lr / ll:.2f} %) | {sa * 1e3:.1f} | "
               f"{la * 1e3:.2f} |")
 
+# ---- the fused attention prologue: QK-norm + RoPE (issue 16) --------------------------------------
+
+def _qwen3_steps():
+    """transformers' Qwen3 q_norm / k_norm (Qwen3RMSNorm) and apply_rotary_pos_emb, or (without
+    transformers) the same torch code written out."""
+    try:
+        from transformers.models.qwen3.modeling_qwen3 import Qwen3RMSNorm, apply_rotary_pos_emb
+        return Qwen3RMSNorm, apply_rotary_pos_emb, "transformers Qwen3RMSNorm + apply_rotary_pos_emb"
+    except ImportError:
+        class Qwen3RMSNorm(torch.nn.Module):
+            def __init__(self, n, eps=1e-6):
+                super().__init__()
+                self.weight = torch.nn.Parameter(torch.ones(n))
+                self.variance_epsilon = eps
+
+            def forward(self, x):
+                xf = x.to(torch.float32)
+                xf = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.variance_epsilon)
+                return self.weight * xf.to(x.dtype)
+
+        def apply_rotary_pos_emb(q, k, cos, sin):
+            cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)
+            return q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        return Qwen3RMSNorm, apply_rotary_pos_emb, "torch (transformers' Qwen3 steps written out)"
+
+
+def qk_norm_prologue(tokens, repeat, compile_, dtype=torch.bfloat16):
+    """QK-norm + RoPE at Qwen3-8B's shape (Hq 32, Hk 8, Hv 8, head 128): torch doing transformers'
+    steps on the projections (q_norm / k_norm, then apply_rotary_pos_emb with cos/sin gathered once
+    outside the timing, as Qwen3RotaryEmbedding does once per forward), eager and compiled, against
+    librope.fused_qk_norm_rope in place on the packed qkv with the [P, 128] table and the positions.
+    Prefill positions 0..T-1; decode T tokens at scattered positions below 4096."""
+    rms_norm, apply_rope, source = _qwen3_steps()
+    hq, hk, hv, hd, p, eps = 32, 8, 8, 128, 4096, 1e-6
+    qkv = torch.randn(tokens, (hq + hk + hv) * hd).to(dtype)
+    pos = torch.arange(tokens) if tokens >= 1024 else torch.randint(0, p, (tokens,))
+    q_norm, k_norm = rms_norm(hd, eps=eps).to(dtype), rms_norm(hd, eps=eps).to(dtype)
+    with torch.no_grad():
+        q_norm.weight.uniform_(0.5, 1.5)
+        k_norm.weight.uniform_(0.5, 1.5)
+    inv = 1.0 / (1e6 ** (torch.arange(0, hd, 2, dtype=torch.float32) / hd))
+    ang = torch.arange(p, dtype=torch.float32)[:, None] * inv[None]
+    table = torch.cat([ang.cos(), ang.sin()], dim=-1)  # [P, 128]: cos | sin, f32
+    emb = torch.cat([ang, ang], dim=-1)[pos][None]  # [1, T, 128], HF's cos/sin of these positions
+    cos, sin = emb.cos().to(dtype), emb.sin().to(dtype)
+
+    def torch_steps(x):
+        q, k, _ = x.view(1, tokens, hq + hk + hv, hd).split([hq, hk, hv], dim=2)
+        return apply_rope(q_norm(q).transpose(1, 2), k_norm(k).transpose(1, 2), cos, sin)
+
+    work = qkv.clone()
+    qw, kw = q_norm.weight.detach(), k_norm.weight.detach()
+    fns = {
+        "torch eager (" + source.split(" ")[0] + ")": lambda: torch_steps(qkv),
+        "librope.fused_qk_norm_rope": lambda: librope.fused_qk_norm_rope(work, hq, hk, hv, hd, eps, qw, kw, table,
+                                                                         True, pos),
+    }
+    # the results agree: librope's q against the steps computed in float32
+    check = qkv.clone()
+    librope.fused_qk_norm_rope(check, hq, hk, hv, hd, eps, qw, kw, table, True, pos)
+    with torch.no_grad():
+        want_q, _ = torch_steps(qkv)
+    err = (check[:, : hq * hd].view(tokens, hq, hd).float() - want_q[0].transpose(0, 1).float()).abs().max().item()
+    if compile_:
+        compiled = torch.compile(torch_steps, fullgraph=True)
+        with torch.no_grad():
+            for _ in range(3):
+                compiled(qkv)
+        fns["torch.compile (inductor)"] = lambda: compiled(qkv)
+    names = list(fns)
+    with torch.no_grad():
+        for fn in fns.values():
+            fn()
+        secs = dict(zip(names, median_time([fns[n] for n in names], repeat)))
+    return secs, err, source
+
+
+def print_prologue(repeat, compile_):
+    for tokens, what in ((2048, "prefill 2048"), (64, "decode 64"), (256, "decode 256")):
+        secs, err, source = qk_norm_prologue(tokens, repeat, compile_)
+        eager = next(v for k, v in secs.items() if k.startswith("torch eager"))
+        comp = secs.get("torch.compile (inductor)")
+        print(f"\nQK-norm + RoPE, Qwen3-8B shape (Hq 32, Hk 8, Hv 8, head 128), bf16, {what}; torch: {source}; "
+              f"max |librope - torch| on q = {err:.3g}")
+        print(f"| {'what':32} | {'us':>9} | {'x eager':>8} | {'x compiled':>10} |")
+        print(f"|{'-' * 34}|{'-' * 11}|{'-' * 10}|{'-' * 12}|")
+        for name, t in secs.items():
+            vs_c = f"{comp / t:10.2f}" if comp else f"{'-':>10}"
+            print(f"| {name:32} | {t * 1e6:9.1f} | {eager / t:8.2f} | {vs_c} |")
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -269,6 +362,7 @@ def main():
     ap.add_argument("--model", action="store_true", help="also the model row (a decoder layer; minutes)")
     ap.add_argument("--model-only", action="store_true", help="only the model row")
     ap.add_argument("--model-repeat", type=int, default=5)
+    ap.add_argument("--prologue-only", action="store_true", help="only the QK-norm + RoPE rows")
     args = ap.parse_args()
     if args.model_only:
         print(f"librope {librope.__version__}, isa {librope.isa()}, torch {torch.__version__}")
@@ -279,6 +373,9 @@ def main():
     torch.set_num_threads(threads)
     print(f"librope {librope.__version__}, isa {librope.isa()}, torch {torch.__version__}, {threads} threads "
           f"for both")
+    if args.prologue_only:
+        print_prologue(args.repeat, not args.no_compile)
+        return
     for dtype in (torch.float32, torch.bfloat16):
         secs, err, nbytes = prefill(dtype, args.repeat, not args.no_compile)
         eager = secs["torch eager (HF)"]
@@ -300,6 +397,7 @@ def main():
         print(f"| {name:38} | {t * 1e6:8.3f} | {(t - c_call) * 1e6:8.3f} |")
     if args.model:
         print_model_layer(args.model_repeat)
+    print_prologue(args.repeat, not args.no_compile)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@
 static void print_run_usage(FILE *f) {
     fprintf(f,
             "usage: rope run DIR -o OUTDIR [--max-input BYTES]\n\n"
-            "Runs the single ONNX RotaryEmbedding, atb Rope, vllm RotaryEmbedding or com.microsoft\n"
-            "RotaryEmbedding / MRotaryEmbedding node of DIR/model.onnx on the inputs in\n"
+            "Runs the single ONNX RotaryEmbedding, atb Rope, vllm RotaryEmbedding / FusedQKNormRope /\n"
+            "RotaryEmbeddingAndCache or com.microsoft RotaryEmbedding / MRotaryEmbedding node of\n"
+            "DIR/model.onnx on the inputs in\n"
             "DIR/test_data_set_0/input_K.pb and writes output_K.pb (TensorProto, raw_data, named after the\n"
             "graph outputs) into OUTDIR, which is required (created if missing): nothing is written anywhere\n"
             "else. Inputs that are not regular files, or larger than --max-input (default 4G; suffixes K, M,\n"
@@ -27,7 +28,8 @@ static void print_run_usage(FILE *f) {
 static int write_outputs(const node_case *c, const rope_tensor out[CASE_MAX_OUTPUTS], const char *out_dir) {
     const rope_tensor *ts[CASE_MAX_OUTPUTS];
     const char *leaves[CASE_MAX_OUTPUTS], *names[CASE_MAX_OUTPUTS];
-    static const char *const output_leaves[CASE_MAX_OUTPUTS] = {"output_0.pb", "output_1.pb"};
+    static const char *const output_leaves[CASE_MAX_OUTPUTS] = {"output_0.pb", "output_1.pb", "output_2.pb",
+                                                                         "output_3.pb"};
     for (int k = 0; k < c->n_outputs; k++) ts[k] = &out[k], leaves[k] = output_leaves[k], names[k] = c->output_names[k];
     return tensor_files_save("run", out_dir, c->n_outputs, ts, leaves, names);
 }

@@ -212,6 +212,15 @@ static case_status recognise(const char *model_path, const onnx_model *model, no
         }
         return bind_outputs(model_path, model, node, c->file_of_slot[2] >= 0 ? 2 : 1, c, why);
     }
+    if (!strcmp(node->domain, "vllm") && vllm_prologue_op_of(node->op_type) >= 0) {
+        vllm_prologue_op op = (vllm_prologue_op)vllm_prologue_op_of(node->op_type);
+        c->op = CASE_VLLM_PROLOGUE;
+        c->n_slots = vllm_prologue_max_inputs(op);
+        if (vllm_prologue_attributes(model_path, node, op, &c->prologue, why)) return CASE_ERROR;
+        if ((st = bind_inputs(model_path, model, node, vllm_prologue_required_inputs(op), c, why)) != CASE_READY)
+            return st;
+        return bind_outputs(model_path, model, node, vllm_prologue_outputs(op), c, why);
+    }
     if (!strcmp(node->domain, "com.microsoft") &&
         (!strcmp(node->op_type, "RotaryEmbedding") || !strcmp(node->op_type, "MRotaryEmbedding"))) {
         ort_contrib_op op = node->op_type[0] == 'M' ? ORT_MROTARY_EMBEDDING : ORT_ROTARY_EMBEDDING;
@@ -222,8 +231,8 @@ static case_status recognise(const char *model_path, const onnx_model *model, no
         return bind_outputs(model_path, model, node, 1, c, why);
     }
     diag_set(why,
-             "node is %s%s%s, not ONNX RotaryEmbedding, atb Rope, vllm RotaryEmbedding or com.microsoft "
-             "(M)RotaryEmbedding", node->domain,
+             "node is %s%s%s, not ONNX RotaryEmbedding, atb Rope, vllm RotaryEmbedding / FusedQKNormRope / "
+             "RotaryEmbeddingAndCache or com.microsoft (M)RotaryEmbedding", node->domain,
              node->domain[0] ? "::" : "", node->op_type);
     return CASE_SKIP;
 }
@@ -306,6 +315,10 @@ int case_run(const node_case *c, const tensor_proto in[CASE_MAX_SLOTS], rope_ten
         library_error("rope_onnx_rotary_embedding", err);
     } else if (c->op == CASE_ORT_CONTRIB) {
         return ort_contrib_run(&c->ort, &in[0].t, &in[1].t, &in[2].t, &in[3].t, &out[0], err);
+    } else if (c->op == CASE_VLLM_PROLOGUE) {
+        rope_tensor ts[CASE_MAX_SLOTS];
+        for (int s = 0; s < c->n_slots; s++) ts[s] = in[s].t; /* an omitted slot: data NULL */
+        return vllm_prologue_run(&c->prologue, ts, c->n_slots, out, err);
     } else if (c->op == CASE_VLLM_ROTARY_EMBEDDING) {
         const rope_tensor *key = c->file_of_slot[2] >= 0 ? &in[2].t : NULL;
         rope_tensor *ko = key ? &out[1] : NULL;

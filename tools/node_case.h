@@ -5,7 +5,8 @@
  * omitted "") and output_K.pb (the K-th node output).
  *
  * Supported nodes: ONNX RotaryEmbedding (domain "" or "ai.onnx"), ATB Rope (domain "atb"), the
- * serving engines' rotary_embedding (RotaryEmbedding in domain "vllm"; key optional) and ONNX
+ * serving engines' rotary_embedding (RotaryEmbedding in domain "vllm"; key optional), the fused
+ * attention prologue (FusedQKNormRope, RotaryEmbeddingAndCache in domain "vllm"; vllm_prologue.h) and ONNX
  * Runtime's contrib ops RotaryEmbedding and MRotaryEmbedding (domain "com.microsoft"; ort_contrib.h).
  * Anything else is skipped with a reason rather than failed: the directory may test other ops.
  */
@@ -16,16 +17,18 @@
 #include "ort_contrib.h"
 #include "rope.h"
 #include "tensor_proto.h"
+#include "vllm_prologue.h"
 
-#define CASE_MAX_SLOTS 5   /* ATB Rope: query key cos sin seqlen */
-#define CASE_MAX_OUTPUTS 2 /* ATB Rope: ropeQ ropeK */
+#define CASE_MAX_SLOTS 10  /* vllm RotaryEmbeddingAndCache: positions ... slot_mapping, q_weight, k_weight */
+#define CASE_MAX_OUTPUTS 4 /* vllm RotaryEmbeddingAndCache: query, key, key_cache, value_cache */
 #define CASE_PATH_MAX 4096
 
 typedef enum case_op {
     CASE_ONNX_ROTARY_EMBEDDING,
     CASE_ATB_ROPE,
     CASE_VLLM_ROTARY_EMBEDDING,
-    CASE_ORT_CONTRIB /* com.microsoft RotaryEmbedding / MRotaryEmbedding: `ort` says which */
+    CASE_ORT_CONTRIB, /* com.microsoft RotaryEmbedding / MRotaryEmbedding: `ort` says which */
+    CASE_VLLM_PROLOGUE /* vllm FusedQKNormRope / RotaryEmbeddingAndCache: `prologue` says which */
 } case_op;
 
 typedef enum case_status {
@@ -42,8 +45,9 @@ typedef struct node_case {
     rope_atb_param atb;
     rope_vllm_attrs vllm;
     ort_contrib_attrs ort;
+    vllm_prologue_attrs prologue;
     int n_slots; /* operator inputs: 4 for ONNX (position_ids optional), 5 for ATB, 4 for vLLM (key optional),
-                    4 for the com.microsoft ops (all required) */
+                    4 for the com.microsoft ops (all required), 5 / 10 for the vllm prologue nodes */
     int file_of_slot[CASE_MAX_SLOTS]; /* input_K.pb feeding each slot, or -1 for an omitted input */
     int n_files;
     int n_outputs;

@@ -20,6 +20,8 @@ rope_dtype onnx_dtype_to_rope(int32_t code) {
     case ONNX_INT32: return ROPE_I32;
     case ONNX_UINT32: return ROPE_U32;
     case ONNX_INT64: return ROPE_I64;
+    case ONNX_FLOAT8E4M3FN: return ROPE_FP8_E4M3; /* KV caches (vllm RotaryEmbeddingAndCache) */
+    case ONNX_FLOAT8E5M2: return ROPE_FP8_E5M2;
     default: return ROPE_DTYPE_INVALID;
     }
 }
@@ -32,6 +34,8 @@ int32_t onnx_dtype_from_rope(rope_dtype dtype) {
     case ROPE_I32: return ONNX_INT32;
     case ROPE_U32: return ONNX_UINT32;
     case ROPE_I64: return ONNX_INT64;
+    case ROPE_FP8_E4M3: return ONNX_FLOAT8E4M3FN;
+    case ROPE_FP8_E5M2: return ONNX_FLOAT8E5M2;
     default: return ONNX_UNDEFINED;
     }
 }

@@ -22,7 +22,9 @@ enum {
     ONNX_DOUBLE = 11,
     ONNX_UINT32 = 12,
     ONNX_UINT64 = 13,
-    ONNX_BFLOAT16 = 16
+    ONNX_BFLOAT16 = 16,
+    ONNX_FLOAT8E4M3FN = 17,
+    ONNX_FLOAT8E5M2 = 19
 };
 
 /* "FLOAT", "BFLOAT16", ... or "unknown". */

@@ -59,7 +59,7 @@ static uint32_t typed_field_of(rope_dtype dtype) {
     case ROPE_F32: return TENSOR_FLOAT_DATA;
     case ROPE_I64: return TENSOR_INT64_DATA;
     case ROPE_U32: return TENSOR_UINT64_DATA;
-    default: return TENSOR_INT32_DATA; /* I32, and F16 / BF16 as uint16 bit patterns */
+    default: return TENSOR_INT32_DATA; /* I32, F16 / BF16 as uint16 and FP8 as uint8 bit patterns */
     }
 }
 
@@ -180,6 +180,13 @@ static int store_typed(const pb_msg *m, const pb_field *f, rope_dtype dtype, uin
             return pb_fail(m, f, f->offset, "%" PRId64 " is not a 16-bit pattern", sv);
         uint16_t bits = (uint16_t)sv;
         memcpy(dst, &bits, 2);
+        return 0;
+    }
+    case ROPE_FP8_E4M3:
+    case ROPE_FP8_E5M2: { /* int32_data holds float8 bit patterns, one per entry */
+        if (sv < 0 || sv > UINT8_MAX) return pb_fail(m, f, f->offset, "%" PRId64 " is not an 8-bit pattern", sv);
+        uint8_t bits = (uint8_t)sv;
+        memcpy(dst, &bits, 1);
         return 0;
     }
     case ROPE_I32: {

@@ -2,6 +2,7 @@
 #include "tensor_util.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,6 +37,19 @@ const char *tensor_index_str(const rope_tensor *t, size_t flat, char *buf, size_
     return join_ints(idx, rank, buf, size);
 }
 
+/* An OCP float8 value (e4m3fn: no infinities, 0x7f / 0xff NaN; e5m2: IEEE-like), exactly. */
+static double fp8_value(uint8_t b, rope_dtype dtype) {
+    const int mbits = dtype == ROPE_FP8_E4M3 ? 3 : 2, bias = dtype == ROPE_FP8_E4M3 ? 7 : 15;
+    const int emax = dtype == ROPE_FP8_E4M3 ? 15 : 31;
+    const int e = (b & 0x7f) >> mbits, m = b & ((1 << mbits) - 1);
+    double v;
+    if (dtype == ROPE_FP8_E4M3 && e == emax && m == (1 << mbits) - 1) v = NAN;
+    else if (dtype == ROPE_FP8_E5M2 && e == emax) v = m ? NAN : INFINITY;
+    else if (e == 0) v = ldexp(m, 1 - bias - mbits);
+    else v = ldexp(m + (1 << mbits), e - bias - mbits);
+    return b & 0x80 ? -v : v;
+}
+
 double tensor_element(const rope_tensor *t, size_t flat) {
     const unsigned char *p = (const unsigned char *)t->data + flat * rope_dtype_size(t->dtype);
     switch (t->dtype) {
@@ -65,6 +79,8 @@ double tensor_element(const rope_tensor *t, size_t flat) {
         memcpy(&v, p, sizeof v);
         return (double)v;
     }
+    case ROPE_FP8_E4M3:
+    case ROPE_FP8_E5M2: return fp8_value(*p, t->dtype);
     default: return 0.0;
     }
 }

@@ -7,6 +7,8 @@ speaks DLPack or the buffer protocol, without copying them, and return the calle
 - rotary_embedding_onnx: ONNX RotaryEmbedding-23;
 - rope_atb: Ascend Transformer Boost's RopeOperation (query and key in one pass);
 - rotary_embedding: vLLM's in-place rotary_embedding (the C library's vLLM-style operator);
+- fused_qk_norm_rope, rotary_embedding_and_cache: the fused attention prologue (vLLM's QK-norm +
+  RoPE, and RoPE + the paged KV-cache write, f16/bf16/fp8 caches), in place;
 
 plus cos_sin (caches from a Hugging Face config), set_num_threads, isa and __version__. Errors raise
 RopeError (a ValueError) with the library's message and err.status, and write nothing. Torch inputs
@@ -25,13 +27,14 @@ import sys as _sys
 from . import _core
 from ._core import RopeError
 from ._ops import rotary_embedding_onnx, rope_atb, rotary_embedding, load_torch_ops
+from ._ops import fused_qk_norm_rope, rotary_embedding_and_cache
 from ._config import cos_sin, rope_config
 from ._axes import cos_sin_axes
 
 __version__ = _core.version
 __all__ = ["RopeError", "rotary_embedding_onnx", "rope_atb", "rotary_embedding", "cos_sin", "rope_config",
            "cos_sin_axes", "set_num_threads", "get_num_threads", "isa", "has_vllm", "load_torch_ops",
-           "__version__"]
+           "__version__", "fused_qk_norm_rope", "rotary_embedding_and_cache"]
 
 # With torch already imported the ops exist as soon as librope does, as a program exported with them
 # (torch.export.load) or code calling torch.ops.librope.* directly expects; without torch, nothing.

@@ -111,3 +111,70 @@ def rotary_embedding(positions, query, key, head_size, cos_sin_cache, is_neox=Tr
                         bool(mrope_interleaved))
         return
     _core.vllm(positions, query, key, head_size, cos_sin_cache, bool(is_neox), section, bool(mrope_interleaved))
+
+
+# ---- the fused attention prologue (issue 16) -----------------------------------------------------
+
+def _refuse_grad(fn, **tensors):
+    for name, t in tensors.items():
+        if getattr(t, "requires_grad", False) is True:
+            raise RuntimeError(f"librope.{fn} writes {name} in place, for inference, and {name} requires grad: "
+                               "call it under torch.no_grad() on tensors that do not require grad")
+
+
+def fused_qk_norm_rope(qkv, num_heads_q, num_heads_k, num_heads_v, head_dim, eps, q_weight, k_weight,
+                       cos_sin_cache, is_neox, position_ids, *, mrope_section=None, mrope_interleaved=False):
+    """vLLM's fused_qk_norm_rope, in place, in vLLM's argument order: in the packed
+    qkv [T, (Hq + Hk + Hv) * head_dim] (rows may be strided), each q and k head becomes
+    x * rsqrt(mean(x^2) + eps) * weight (q_weight / k_weight [head_dim], qkv's dtype or float32),
+    computed in float32, then rotated by the row of cos_sin_cache ([P, rot], cos | sin, rot <= head_dim)
+    at position_ids[t] ([T] int64/int32; [m, T] with mrope_section) as rotary_embedding does; each
+    element is rounded once to qkv's dtype; v is untouched. Gemma's (1 + w) norm: pass 1 + w.
+
+    Returns None. Raises RopeError (nothing written) on bad input. For inference: tensors that
+    require grad are refused. Torch calls are the op librope::fused_qk_norm_rope (mutates qkv).
+    """
+    _refuse_grad("fused_qk_norm_rope", qkv=qkv)
+    section = None if mrope_section is None else tuple(int(s) for s in mrope_section)
+    if isinstance(qkv, _Tensor) or _first_torch_call(qkv):
+        _torch_ops.qk_norm_rope(qkv, num_heads_q, num_heads_k, num_heads_v, head_dim, float(eps), q_weight,
+                                k_weight, cos_sin_cache, bool(is_neox), position_ids, section,
+                                bool(mrope_interleaved))
+        return
+    _core.qk_norm_rope(qkv, num_heads_q, num_heads_k, num_heads_v, head_dim, float(eps), q_weight, k_weight,
+                       cos_sin_cache, bool(is_neox), position_ids, section, bool(mrope_interleaved))
+
+
+def rotary_embedding_and_cache(positions, query, key, value, head_size, cos_sin_cache, is_neox, key_cache,
+                               value_cache, slot_mapping, kv_cache_dtype="auto", k_scale=None, v_scale=None,
+                               kv_layout="NHD", *, q_weight=None, k_weight=None, eps=1e-6, mrope_section=None,
+                               mrope_interleaved=False):
+    """vLLM's rotary_embedding(positions, query, key, head_size, cos_sin_cache, is_neox) followed by
+    reshape_and_cache_flash(key, value, key_cache, value_cache, slot_mapping, kv_cache_dtype, k_scale,
+    v_scale), in one pass: query and key rotated in place, then token t's rotated key and its value
+    written to slot slot_mapping[t] of the paged caches (a negative slot: a padded token, nothing
+    written).
+
+    query, key, value: [T, H*head_size] or [T, H, head_size] (rows may be strided); positions [T]
+    (int64/int32; [m, T] with mrope_section). key_cache, value_cache: [num_blocks, block_size, Hk,
+    head_size] (kv_layout "NHD") or [num_blocks, Hk, block_size, head_size] ("HND"), dense.
+    kv_cache_dtype: "auto" (the caches have the key's dtype) or "fp8" / "fp8_e4m3" / "fp8_e5m2": the
+    caches are torch.float8_e4m3fn / float8_e5m2 tensors, or uint8 holding their bits, and hold
+    element / scale rounded to nearest even, saturated to the finite range (NaN kept). k_scale,
+    v_scale: floats or one-element tensors (vLLM's layer._k_scale), None meaning 1.0; read for fp8
+    caches only. q_weight, k_weight (both or neither, [head_size]): normalise q and k first, as
+    fused_qk_norm_rope does, with eps: the whole Qwen3 prologue in one pass.
+
+    Returns None. Raises RopeError (nothing written, caches included) on bad input. Torch calls are
+    the op librope::rotary_embedding_and_cache (mutates query, key, key_cache, value_cache).
+    """
+    _refuse_grad("rotary_embedding_and_cache", query=query, key=key, key_cache=key_cache, value_cache=value_cache)
+    section = None if mrope_section is None else tuple(int(s) for s in mrope_section)
+    if isinstance(query, _Tensor) or _first_torch_call(query):
+        _torch_ops.rope_and_cache(positions, query, key, value, head_size, cos_sin_cache, bool(is_neox), key_cache,
+                                  value_cache, slot_mapping, kv_cache_dtype, k_scale, v_scale, kv_layout, q_weight,
+                                  k_weight, float(eps), section, bool(mrope_interleaved))
+        return
+    _core.rope_and_cache(positions, query, key, value, head_size, cos_sin_cache, bool(is_neox), key_cache,
+                         value_cache, slot_mapping, kv_cache_dtype, k_scale, v_scale, kv_layout, q_weight, k_weight,
+                         float(eps), section, bool(mrope_interleaved))

@@ -294,3 +294,73 @@ def vllm(positions, query, key, head_size, cos_sin_cache, is_neox, mrope_section
         _core.vllm(positions, query, key, head_size, cos_sin_cache, is_neox, mrope_section, mrope_interleaved)
     else:
         _vllm(positions, query, key, head_size, cos_sin_cache, is_neox, mrope_section, mrope_interleaved)
+
+
+# ---- the fused attention prologue (in place) -----------------------------------------------------
+
+@torch.library.custom_op("librope::fused_qk_norm_rope", mutates_args=("qkv",))
+def _qk_norm_op(qkv: _Tensor, num_heads_q: int, num_heads_k: int, num_heads_v: int, head_dim: int, eps: float,
+                q_weight: _Tensor, k_weight: _Tensor, cos_sin_cache: _Tensor, is_neox: bool, position_ids: _Tensor,
+                mrope_section: Optional[Sequence[int]], mrope_interleaved: bool) -> None:
+    _core.qk_norm_rope(qkv, num_heads_q, num_heads_k, num_heads_v, head_dim, eps, q_weight, k_weight, cos_sin_cache,
+                       is_neox, position_ids, mrope_section, mrope_interleaved)
+
+
+@_qk_norm_op.register_fake
+def _qk_norm_fake(qkv, num_heads_q, num_heads_k, num_heads_v, head_dim, eps, q_weight, k_weight, cos_sin_cache,
+                  is_neox, position_ids, mrope_section, mrope_interleaved):
+    return None
+
+
+_qk_norm = torch.ops.librope.fused_qk_norm_rope.default
+
+
+def qk_norm_rope(qkv, num_heads_q, num_heads_k, num_heads_v, head_dim, eps, q_weight, k_weight, cos_sin_cache,
+                 is_neox, position_ids, mrope_section, mrope_interleaved):
+    """librope.fused_qk_norm_rope on a torch qkv (requiring grad already refused)."""
+    call = _core.qk_norm_rope if _plain(qkv) else _qk_norm
+    call(qkv, num_heads_q, num_heads_k, num_heads_v, head_dim, eps, q_weight, k_weight, cos_sin_cache, is_neox,
+         position_ids, mrope_section, mrope_interleaved)
+
+
+@torch.library.custom_op("librope::rotary_embedding_and_cache",
+                         mutates_args=("query", "key", "key_cache", "value_cache"))
+def _rope_cache_op(positions: _Tensor, query: _Tensor, key: _Tensor, value: _Tensor, head_size: int,
+                   cos_sin_cache: _Tensor, is_neox: bool, key_cache: _Tensor, value_cache: _Tensor,
+                   slot_mapping: _Tensor, kv_cache_dtype: str, k_scale: Optional[_Tensor],
+                   v_scale: Optional[_Tensor], kv_layout: str, q_weight: Optional[_Tensor],
+                   k_weight: Optional[_Tensor], eps: float, mrope_section: Optional[Sequence[int]],
+                   mrope_interleaved: bool) -> None:
+    _core.rope_and_cache(positions, query, key, value, head_size, cos_sin_cache, is_neox, key_cache, value_cache,
+                         slot_mapping, kv_cache_dtype, k_scale, v_scale, kv_layout, q_weight, k_weight, eps,
+                         mrope_section, mrope_interleaved)
+
+
+@_rope_cache_op.register_fake
+def _rope_cache_fake(positions, query, key, value, head_size, cos_sin_cache, is_neox, key_cache, value_cache,
+                     slot_mapping, kv_cache_dtype, k_scale, v_scale, kv_layout, q_weight, k_weight, eps,
+                     mrope_section, mrope_interleaved):
+    return None
+
+
+_rope_cache = torch.ops.librope.rotary_embedding_and_cache.default
+
+
+def _scale_tensor(s):
+    """A scale as the op's schema takes it (a tensor or None): vLLM's scales are one-element tensors,
+    a Python number becomes one (a constant to torch.compile)."""
+    return s if s is None or isinstance(s, _Tensor) else torch.tensor(float(s), dtype=torch.float32)
+
+
+def rope_and_cache(positions, query, key, value, head_size, cos_sin_cache, is_neox, key_cache, value_cache,
+                   slot_mapping, kv_cache_dtype, k_scale, v_scale, kv_layout, q_weight, k_weight, eps,
+                   mrope_section, mrope_interleaved):
+    """librope.rotary_embedding_and_cache on a torch query (requiring grad already refused)."""
+    if _plain(query):
+        _core.rope_and_cache(positions, query, key, value, head_size, cos_sin_cache, is_neox, key_cache, value_cache,
+                             slot_mapping, kv_cache_dtype, k_scale, v_scale, kv_layout, q_weight, k_weight, eps,
+                             mrope_section, mrope_interleaved)
+        return
+    _rope_cache(positions, query, key, value, head_size, cos_sin_cache, is_neox, key_cache, value_cache,
+                slot_mapping, kv_cache_dtype, _scale_tensor(k_scale), _scale_tensor(v_scale), kv_layout, q_weight,
+                k_weight, eps, mrope_section, mrope_interleaved)

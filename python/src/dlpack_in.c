@@ -51,19 +51,48 @@ static PyObject *raise_layout(const char *what, const char *name, const char *de
     return NULL;
 }
 
-/* The description of `dl`, with a 16-bit unsigned type read as bfloat16 when as_bf16. */
-static int describe(DLTensor dl, const char *name, int row_rank, int as_bf16, rope_tensor *t) {
+/* DLPack 1.1's float8 type codes, as torch exports float8_e4m3fn / float8_e5m2 (Debian's DLPack header
+ * is 0.6 and has no name for them). */
+#define RP_DL_FLOAT8_E4M3FN 10
+#define RP_DL_FLOAT8_E5M2 12
+
+/* The fp8 format of an 8-bit KV-cache tensor's type, ROPE_DTYPE_INVALID for any other type; -1 with
+ * RopeError for a uint8 cache whose format nobody named. */
+static int kv_cache_byte_dtype(DLDataType t, const char *name, const rp_arg *arg, rope_dtype *fp8) {
+    *fp8 = ROPE_DTYPE_INVALID;
+    if (!arg->kv_cache || t.bits != 8 || t.lanes != 1) return 0;
+    if (t.code == RP_DL_FLOAT8_E4M3FN) *fp8 = ROPE_FP8_E4M3;
+    if (t.code == RP_DL_FLOAT8_E5M2) *fp8 = ROPE_FP8_E5M2;
+    if (t.code != kDLUInt) return 0;
+    if (arg->u8_as == ROPE_DTYPE_INVALID) {
+        rp_raise_msg(ROPE_ERROR_DTYPE, "%s: uint8 holds fp8 bits, and kv_cache_dtype 'auto' names no fp8 format: "
+                     "pass kv_cache_dtype 'fp8' / 'fp8_e4m3' or 'fp8_e5m2', or a cache of the key's dtype", name);
+        return -1;
+    }
+    *fp8 = arg->u8_as;
+    return 0;
+}
+
+/* The description of `dl`, with a 16-bit unsigned type read as bfloat16 when as_bf16, and a KV
+ * cache's 8-bit type as its fp8 format (arg->kv_cache). */
+static int describe(DLTensor dl, const char *name, int row_rank, int as_bf16, const rp_arg *arg, rope_tensor *t) {
     if (row_rank == RP_ROW_ATB) row_rank = dl.ndim == 4 ? 2 : 1;
     if (row_rank <= RP_ROW_AFTER_TOKENS(0)) {
         row_rank = dl.ndim - (RP_ROW_AFTER_TOKENS(0) - row_rank);
         if (row_rank < 1) row_rank = 1;
     }
     if (as_bf16 && dl.dtype.code == kDLUInt && dl.dtype.bits == 16) dl.dtype.code = kDLBfloat;
+    rope_dtype fp8;
+    if (kv_cache_byte_dtype(dl.dtype, name, arg, &fp8) < 0) return -1;
+    /* rope_tensor_from_dlpack has no 8-bit types: the layout (strides count elements, not bytes, so
+     * the element size does not enter) is checked under a type it takes, and the dtype set after */
+    if (fp8 != ROPE_DTYPE_INVALID) dl.dtype = (DLDataType){kDLInt, 32, 1};
     rope_status st = rope_tensor_from_dlpack(&dl, name, row_rank, t);
     if (st != ROPE_OK) {
         rp_raise(st);
         return -1;
     }
+    if (fp8 != ROPE_DTYPE_INVALID) t->dtype = fp8;
     return 0;
 }
 
@@ -93,7 +122,7 @@ static int from_dunder(PyObject *obj, const char *name, int row_rank, int as_bf1
     PyCapsule_SetName(cap, "used_dltensor"); /* consumed: the deleter is ours to call */
     Py_DECREF(cap);
     out->managed = m;
-    return describe(m->dl_tensor, name, row_rank, as_bf16, &out->t) == 0 ? 1 : -1;
+    return describe(m->dl_tensor, name, row_rank, as_bf16, out, &out->t) == 0 ? 1 : -1;
 }
 
 /* A buffer format of one native little-endian number as a DLPack type (bits from the item size). */
@@ -154,7 +183,7 @@ static int from_buffer(PyObject *obj, const char *name, int row_rank, int writab
     dl.ndim = v->ndim;
     dl.shape = shape;
     dl.strides = v->strides ? strides : NULL;
-    return describe(dl, name, row_rank, as_bf16, &out->t) == 0 ? 1 : -1;
+    return describe(dl, name, row_rank, as_bf16, out, &out->t) == 0 ? 1 : -1;
 }
 
 /* NumPy arrays of ml_dtypes.bfloat16: a uint16 view of the same memory, read as bfloat16. */
@@ -176,13 +205,17 @@ static int from_bf16_array(PyObject *obj, const char *name, int row_rank, int wr
     return r;
 }
 
-int rp_import(PyObject *obj, const char *name, int row_rank, int writable, rp_arg *out) {
-    memset(out, 0, sizeof *out);
+/* rp_import's work on an rp_arg whose kv_cache / u8_as are already set. */
+static int import_into(PyObject *obj, const char *name, int row_rank, int writable, rp_arg *out) {
     out->obj = obj;
     const rp_exchange_api *api = exchange_api_of(Py_TYPE(obj));
     if (api) {
         DLTensor dl;
-        if (api->dltensor_from_py_object_no_sync(obj, &dl) == 0) return describe(dl, name, row_rank, 0, &out->t);
+        if (api->dltensor_from_py_object_no_sync(obj, &dl) == 0) {
+            if (describe(dl, name, row_rank, 0, out, &out->t) == 0) return 0;
+            rp_release(out);
+            return -1;
+        }
         PyErr_Clear(); /* e.g. a tensor the fast path declines: try the ordinary protocol */
     }
     int r = from_dunder(obj, name, row_rank, 0, out);
@@ -202,6 +235,18 @@ int rp_import(PyObject *obj, const char *name, int row_rank, int writable, rp_ar
                      Py_TYPE(obj)->tp_name);
     rp_release(out);
     return -1;
+}
+
+int rp_import(PyObject *obj, const char *name, int row_rank, int writable, rp_arg *out) {
+    memset(out, 0, sizeof *out);
+    return import_into(obj, name, row_rank, writable, out);
+}
+
+int rp_import_kv_cache(PyObject *obj, const char *name, rope_dtype u8_as, rp_arg *out) {
+    memset(out, 0, sizeof *out);
+    out->kv_cache = 1;
+    out->u8_as = u8_as;
+    return import_into(obj, name, RP_ROW_DENSE, 1, out);
 }
 
 int rp_import_or_same(PyObject *obj, const char *name, int row_rank, const rp_arg *same, rp_arg *out) {

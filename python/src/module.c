@@ -93,6 +93,7 @@ PyMODINIT_FUNC PyInit__core(void) {
     if (!m) return NULL;
     if (rp_errors_init(m) < 0 || PyModule_AddFunctions(m, rp_ops_methods) < 0 ||
         PyModule_AddFunctions(m, rp_cache_methods) < 0 || PyModule_AddFunctions(m, rp_bench_methods) < 0 ||
+        PyModule_AddFunctions(m, rp_prologue_methods) < 0 ||
         PyModule_AddStringConstant(m, "version", rope_version_string()) < 0 ||
         PyModule_AddIntConstant(m, "max_rotary_dim", ROPE_MAX_ROTARY_DIM) < 0 ||
 #ifdef ROPE_VLLM_ATTRS_INIT
