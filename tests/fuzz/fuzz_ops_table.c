@@ -152,7 +152,7 @@ static int64_t atb_qk(fz_call *c, int l, int o, int64_t *ntok, int64_t *batch, i
     rope_dtype dt = float_dtype();
     int64_t d = 2 * tu_int(1, 8), hk = d * tu_int(1, 2), hq = hk * tu_int(1, 3), nb = tu_int(1, 3);
     int32_t coeff = (int32_t)(tu_int(0, 2) == 0 ? d : d % 4 == 0 && tu_int(0, 1) ? 4 : 2);
-    rope_atb_param p = {coeff, (int32_t)tu_int(0, 1), {0}};
+    rope_atb_param p = {coeff, (int32_t)tu_int(0, 1), 0, {0}, 0};
     memcpy(c->attrs, &p, sizeof p);
     int64_t n = 0, mx = 0;
     c->n_vals[l] = (int)nb;
