@@ -181,6 +181,9 @@ static void attribute_errors(void) {
     call k = valid();
     k.a.interleaved = 4;
     expect("interleaved 4", &k, ROPE_ERROR_ATTRIBUTE, ALSO_INFER, "interleaved", "expected 0 or 1", "found 4");
+    k.a.interleaved = 3, k.a.rotary_embedding_dim = 4, k.x.dims[3] = 5; /* split halves: an odd head is refused */
+    expect("split with odd head_size", &k, ROPE_ERROR_SHAPE, ALSO_INFER, "head_size", "even", NULL);
+    k = valid();
     k.a.interleaved = -1;
     expect("interleaved -1", &k, ROPE_ERROR_ATTRIBUTE, ALSO_INFER, "interleaved", "expected 0 or 1", "found -1");
     k = valid_3d(), k.a.num_heads = 0;
