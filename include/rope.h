@@ -246,13 +246,44 @@ ROPE_API const char *rope_context_isa_reason(const rope_context *ctx);
 ROPE_API int rope_context_threads(const rope_context *ctx);
 
 /* ---------------------------------------------------------------------------------------------- */
+/* Partial rotation layouts (all three operators)                                                  */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* Where the rot rotated elements of a head of head_size sit when rot < head_size:
+ *   LEADING  the first rot elements: pairs (j, rot/2 + j) for halves, (2j, 2j + 1) for adjacent
+ *            pairs; [rot, head_size) copied (ONNX, ATB, vLLM as they define it);
+ *   SPLIT    halves with the partner at head_size/2: pairs (j, head_size/2 + j) for j < rot/2
+ *            (Gemma 4's "proportional" rope type on its full-attention layers); every other element
+ *            copied. head_size must be even. With rot = head_size both layouts are the same. */
+typedef enum rope_partial {
+    ROPE_PARTIAL_LEADING = 0,
+    ROPE_PARTIAL_SPLIT = 1
+} rope_partial;
+
+/* ---------------------------------------------------------------------------------------------- */
 /* ONNX RotaryEmbedding (ai.onnx, opset 23)                                                        */
 /* ---------------------------------------------------------------------------------------------- */
 
 /* The operator's attributes, with ONNX's defaults when zero-initialised. Functions taking a
  * `const rope_onnx_attrs *` accept NULL for all defaults. */
+/* rope_onnx_attrs.interleaved: ONNX's two pair layouts, and librope's extensions of the attribute's
+ * domain (the struct keeps its layout, so programs built against an older header are unaffected). */
+typedef enum rope_onnx_layout {
+    ROPE_ONNX_HALVES = 0,          /* ONNX interleaved 0: pairs (x[j], x[r/2 + j]) */
+    ROPE_ONNX_PAIRS = 1,           /* ONNX interleaved 1: pairs (x[2j], x[2j + 1]) */
+    /* Adjacent pairs in, halves out (DeepSeek V2 / V3 MLA's rope_interleave): the pair
+     * (x[2j], x[2j+1]) rotated as in ROPE_ONNX_PAIRS is written to y[j] and y[r/2 + j]:
+     * y[0, r/2) = x_even*c - x_odd*s, y[r/2, r) = x_odd*c + x_even*s. The backward pass is the
+     * transpose (halves in, pairs out). */
+    ROPE_ONNX_PAIRS_TO_HALVES = 2,
+    /* Halves with the split partial layout (ROPE_PARTIAL_SPLIT): pairs (x[j], x[head_size/2 + j]) for
+     * j < r/2, every other element copied (Gemma 4's proportional rope). */
+    ROPE_ONNX_HALVES_SPLIT = 3
+} rope_onnx_layout;
+
 typedef struct rope_onnx_attrs {
-    int64_t interleaved;          /* 0: halves (x[0:r/2], x[r/2:r]); 1: pairs (x[2j], x[2j+1]) */
+    int64_t interleaved;          /* a rope_onnx_layout: 0: halves (x[0:r/2], x[r/2:r]); 1: pairs
+                                     (x[2j], x[2j+1]); 2 and 3: librope's layouts above */
     int64_t rotary_embedding_dim; /* r; 0 means head_size. Must be even and <= head_size */
     int64_t num_heads;            /* >= 0; required (> 0) for 3-D X; not used by 4-D X (dim 1 is the
                                      head count), but a negative value is rejected there too */
@@ -298,10 +329,18 @@ ROPE_API rope_status rope_onnx_rotary_embedding(rope_context *ctx, const rope_on
 typedef struct rope_atb_param {
     int32_t rotary_coeff; /* 2, 4 or D (= cos.dims[1]); D % rotary_coeff == 0 */
     int32_t cos_format;   /* 0: cos row = token index; 1: row = position inside its packed sequence */
-    uint8_t rsv[8];       /* reserved, must be zero */
+    /* librope's partial rotation, in what were ATB's first reserved bytes (0 keeps ATB's meaning):
+     * a rope_partial. ROPE_PARTIAL_LEADING: every D-wide chunk of a row is rotated (ATB); head_size
+     * must be 0. ROPE_PARTIAL_SPLIT: rows are heads of head_size elements (even, >= D, dividing both
+     * hidden sizes), rotary_coeff 2; in each head element j < D/2 pairs with head_size/2 + j, j taking
+     * cos/sin[j] and its partner cos/sin[D/2 + j] (the D-wide rotate-half row), every other element
+     * copied. */
+    uint8_t partial;
+    uint8_t rsv[3];       /* reserved, must be zero */
+    int32_t head_size;    /* ROPE_PARTIAL_SPLIT: the head size; otherwise 0 */
 } rope_atb_param;
 
-#define ROPE_ATB_PARAM_INIT {4, 0, {0, 0, 0, 0, 0, 0, 0, 0}}
+#define ROPE_ATB_PARAM_INIT {4, 0, ROPE_PARTIAL_LEADING, {0, 0, 0}, 0}
 
 /*
  * Shape inference for ATB Rope: ropeQ and ropeK get query's and key's dtype, rank and dims (data
@@ -784,8 +823,10 @@ ROPE_API rope_status rope_atb_rope_fly_backward(rope_context *ctx, const rope_at
  * For each token t and each head, with half = rot/2 and pair j < half taking row r(j, t):
  *   is_neox 1 (GPT-NeoX, halves):      (x[j], x[half + j])
  *   is_neox 0 (GPT-J, adjacent pairs): (x[2j], x[2j + 1])
- *   -> (x1*c - x2*s, x2*c + x1*s), c = cache[r][j], s = cache[r][half + j]; elements [rot, head_size)
- *   of every head are copied.
+ *   -> (x1*c - x2*s, x2*c + x1*s), c = cache[r][j], s = cache[r][half + j] (-s with inverse);
+ *   elements [rot, head_size) of every head are copied. With rope_dim_offset o, x above is the head
+ *   from element o on (elements [0, o) copied); with ROPE_PARTIAL_SPLIT the halves pair x[j] with
+ *   x[head_size/2 + j]; with pairs_to_halves the adjacent pair j is written to y[j], y[half + j].
  *   Plain: r(j, t) = positions[t].
  *   MRoPE, sections s_0 .. s_{m-1} (m = 3 or 4, each > 0, summing to half):
  *     contiguous (mrope_interleaved 0): pair j in section a (s_0+..+s_{a-1} <= j < s_0+..+s_a) takes
@@ -795,22 +836,45 @@ ROPE_API rope_status rope_atb_rope_fly_backward(rope_context *ctx, const rope_at
  *   With all axes' positions equal, MRoPE is bitwise the plain operator.
  * Arithmetic as everywhere (header comment): bitwise identical across instruction sets and threads.
  */
+/* Versioned like rope_freq_config: start from ROPE_VLLM_ATTRS_INIT (struct_size set to the size this
+ * header knows, is_neox 1, every other field 0), then set fields. The library reads only what the
+ * caller's struct_size covers (later fields keep their 0 defaults). The oldest layout with
+ * struct_size ends after mrope_section; a struct_size below it (0: a zero-initialised struct, or a
+ * struct written for the first release's layout, which had no struct_size) or above
+ * sizeof(rope_vllm_attrs) is refused with ROPE_ERROR_ATTRIBUTE naming struct_size. The fused
+ * prologue's attributes (rope_qk_norm_attrs, rope_kv_cache_attrs) embed this struct: there its
+ * struct_size is not read (the outer struct fixes the layout) and the fields after mrope_section must
+ * be 0. */
 typedef struct rope_vllm_attrs {
+    size_t struct_size;         /* sizeof(rope_vllm_attrs), as ROPE_VLLM_ATTRS_INIT sets it */
     int64_t head_size;          /* required, > 0 (vLLM's head_size argument / the node's attribute) */
     int32_t is_neox;            /* 1: halves (GPT-NeoX, x[j] with x[rot/2 + j]); 0: adjacent pairs (GPT-J) */
     int32_t mrope_interleaved;  /* 0: contiguous MRoPE sections; 1: Qwen3-VL's interleaved form (3 sections) */
     int32_t n_mrope_section;    /* 0: plain RoPE; 3 or 4: MRoPE with mrope_section[0..n) summing to rot/2 */
     int64_t mrope_section[4];   /* entries past n_mrope_section must be 0 */
+    /* vLLM's rope_dim_offset: >= 0, with offset + rot <= head_size. Each head's rotated part is
+     * [offset, offset + rot) (head_size - rot: at the tail, as DeepSeek V4's indexer calls it); the
+     * pairings above count from offset, and every other element is copied. */
+    int64_t rope_dim_offset;
+    int32_t inverse;            /* vLLM's inverse: 1 rotates by the negated angle (sin negated), taking a
+                                   cached key back to position 0; 0 or 1 */
+    int32_t partial;            /* a rope_partial: ROPE_PARTIAL_SPLIT needs is_neox 1, rope_dim_offset 0
+                                   and an even head_size */
+    int32_t pairs_to_halves;    /* 1: adjacent pairs in, halves out (DeepSeek rope_interleave,
+                                   ROPE_ONNX_PAIRS_TO_HALVES); needs is_neox 0. 0 or 1 */
 } rope_vllm_attrs;
-#define ROPE_VLLM_ATTRS_INIT {0, 1, 0, 0, {0, 0, 0, 0}}   /* NULL attrs is refused: head_size is required */
+#define ROPE_VLLM_ATTRS_INIT                                                                                    \
+    {sizeof(rope_vllm_attrs), 0, 1, 0, 0, {0, 0, 0, 0}, 0, 0, ROPE_PARTIAL_LEADING, 0} /* head_size required */
 
 /*
  * Output descriptors from the inputs (data not read): query_out gets query's dtype and dims, key_out
  * (not touched when key is NULL; may then be NULL) key's, both dense with NULL data.
  * Errors: NULL_ARGUMENT (attrs, positions, query, cos_sin_cache, query_out; key_out with a key),
- * ATTRIBUTE (head_size <= 0, is_neox or mrope_interleaved not 0/1, n_mrope_section not 0, 3 or 4,
- * interleaved without 3 sections, a section <= 0, a nonzero entry past n, sections not summing to
- * rot/2), DTYPE (positions not i64/i32; query not f32/f16/bf16; key not query's; cache not query's
+ * ATTRIBUTE (struct_size, head_size <= 0, is_neox or mrope_interleaved not 0/1, n_mrope_section not
+ * 0, 3 or 4, interleaved without 3 sections, a section <= 0, a nonzero entry past n, sections not
+ * summing to rot/2; rope_dim_offset negative or rope_dim_offset + rot above head_size; inverse or
+ * pairs_to_halves not 0/1; partial not a rope_partial; the combinations the fields' comments
+ * exclude), DTYPE (positions not i64/i32; query not f32/f16/bf16; key not query's; cache not query's
  * or f32), RANK, SHAPE (token dims disagree with positions', MRoPE axes not n_mrope_section, hidden
  * not a multiple of head_size, [T, H, hs] with hs != head_size, rot odd, 0 or above head_size),
  * STRIDE (positions or cache not dense; a row_stride below its row). Thread-safe.

@@ -85,7 +85,8 @@ static case_status atb_attributes(const char *model_path, const onnx_node *node,
     return CASE_READY;
 }
 
-/* head_size (required), is_neox, mrope_section (INTS: 3 or 4 entries), mrope_interleaved. */
+/* head_size (required), is_neox, mrope_section (INTS: 3 or 4 entries), mrope_interleaved, and librope's
+ * rope_dim_offset, inverse, partial (0 leading, 1 split) and pairs_to_halves (INT each). */
 static case_status vllm_attributes(const char *model_path, const onnx_node *node, node_case *c, diag *why) {
     const rope_vllm_attrs defaults = ROPE_VLLM_ATTRS_INIT;
     c->vllm = defaults;
@@ -103,7 +104,8 @@ static case_status vllm_attributes(const char *model_path, const onnx_node *node
             continue;
         }
         int known = !strcmp(a->name, "head_size") || !strcmp(a->name, "is_neox") ||
-                    !strcmp(a->name, "mrope_interleaved");
+                    !strcmp(a->name, "mrope_interleaved") || !strcmp(a->name, "rope_dim_offset") ||
+                    !strcmp(a->name, "inverse") || !strcmp(a->name, "partial") || !strcmp(a->name, "pairs_to_halves");
         if (!known) {
             diag_set(why, "%s: graph.node[0].attribute[%zu]: vllm RotaryEmbedding has no attribute '%s'", model_path, i,
                      a->name);
@@ -112,11 +114,15 @@ static case_status vllm_attributes(const char *model_path, const onnx_node *node
         case_status st = int_attribute(model_path, node, i, &v, why);
         if (st != CASE_READY) return st;
         if (!strcmp(a->name, "head_size")) c->vllm.head_size = v;
+        else if (!strcmp(a->name, "rope_dim_offset")) c->vllm.rope_dim_offset = v;
         else if (v < INT32_MIN || v > INT32_MAX) {
             diag_set(why, "%s: graph.node[0].attribute[%zu] '%s': %" PRId64 " does not fit int32", model_path, i,
                      a->name, v);
             return CASE_ERROR;
         } else if (!strcmp(a->name, "is_neox")) c->vllm.is_neox = (int32_t)v;
+        else if (!strcmp(a->name, "inverse")) c->vllm.inverse = (int32_t)v;
+        else if (!strcmp(a->name, "partial")) c->vllm.partial = (int32_t)v;
+        else if (!strcmp(a->name, "pairs_to_halves")) c->vllm.pairs_to_halves = (int32_t)v;
         else c->vllm.mrope_interleaved = (int32_t)v;
     }
     if (!onnx_node_attribute(node, "head_size")) {

@@ -39,7 +39,7 @@ def test_onnx_statuses(framework, rng):
              lambda: librope.rotary_embedding_onnx(x, cos3, sin3, ids, out=y), y)
     _refused("ROPE_ERROR_RANK", ["X"], lambda: librope.rotary_embedding_onnx(x[0, 0], cos, sin, ids, out=y[0, 0]), y)
     _refused("ROPE_ERROR_ATTRIBUTE", ["interleaved"],
-             lambda: librope.rotary_embedding_onnx(x, cos, sin, ids, interleaved=2, out=y), y)
+             lambda: librope.rotary_embedding_onnx(x, cos, sin, ids, interleaved=4, out=y), y)
     _refused("ROPE_ERROR_ATTRIBUTE", ["rotary_embedding_dim"],
              lambda: librope.rotary_embedding_onnx(x, cos, sin, ids, rotary_embedding_dim=3, out=y), y)
     bad_ids = make_int(framework, [[1, 10, 3]])

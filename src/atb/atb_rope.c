@@ -18,10 +18,28 @@ rope_status rope_atb_check_param(const char *where, const rope_atb_param *param)
     if (param->rotary_coeff < 2 || param->rotary_coeff % 2 != 0)
         return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "rotaryCoeff: expected 2, 4 or head width D (even), found %d",
                          (int)param->rotary_coeff);
-    for (int i = 0; i < 8; i++)
+    if (param->partial != ROPE_PARTIAL_LEADING && param->partial != ROPE_PARTIAL_SPLIT)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
+                         "partial: expected 0 (ROPE_PARTIAL_LEADING) or 1 (ROPE_PARTIAL_SPLIT), found %u",
+                         (unsigned)param->partial);
+    for (int i = 0; i < 3; i++)
         if (param->rsv[i] != 0)
             return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "rsv[%d]: expected 0 (reserved), found %u", i,
                              (unsigned)param->rsv[i]);
+    if (param->partial == ROPE_PARTIAL_LEADING && param->head_size != 0)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
+                         "head_size: expected 0 with partial 0 (every D-wide chunk is rotated), found %d",
+                         (int)param->head_size);
+    if (param->partial == ROPE_PARTIAL_SPLIT) {
+        if (param->head_size <= 0 || param->head_size % 2 != 0)
+            return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
+                             "head_size: expected an even number > 0 with partial 1 (ROPE_PARTIAL_SPLIT), found %d",
+                             (int)param->head_size);
+        if (param->rotary_coeff != 2)
+            return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
+                             "rotaryCoeff: expected 2 with partial 1 (ROPE_PARTIAL_SPLIT: split halves), found %d",
+                             (int)param->rotary_coeff);
+    }
     return ROPE_OK;
 }
 
@@ -99,7 +117,7 @@ static rope_status plan(const char *where, const rope_atb_param *param_in, const
     if (p->d <= 0 || p->d % 2 != 0)
         return rope_fail(ROPE_ERROR_SHAPE, where, "cos dim 1 (D, the rotated width): expected an even number > 0, found %lld",
                          (long long)p->d);
-    if (p->hidden_q % p->d != 0 || p->hidden_k % p->d != 0)
+    if (param->partial == ROPE_PARTIAL_LEADING && (p->hidden_q % p->d != 0 || p->hidden_k % p->d != 0))
         return rope_fail(ROPE_ERROR_SHAPE, where,
                          "%s hidden size %lld: expected a multiple of D = %lld (cos dim 1)",
                          p->hidden_q % p->d ? "query" : "key",
@@ -110,6 +128,21 @@ static rope_status plan(const char *where, const rope_atb_param *param_in, const
                          "rotaryCoeff: expected 2, 4 or D = %lld dividing D, found %lld", (long long)p->d,
                          (long long)rc);
     p->pair_stride = p->d / rc;
+    p->head = p->d; /* the head vector the kernel sees: a D-wide chunk, or a split head */
+    if (param->partial == ROPE_PARTIAL_SPLIT) {
+        int64_t hs = param->head_size;
+        if (p->d > hs)
+            return rope_fail(ROPE_ERROR_SHAPE, where,
+                             "cos dim 1 (D, the rotated width): expected <= head_size %lld with partial 1, found %lld",
+                             (long long)hs, (long long)p->d);
+        if (p->hidden_q % hs != 0 || p->hidden_k % hs != 0)
+            return rope_fail(ROPE_ERROR_SHAPE, where, "%s hidden size %lld: expected a multiple of head_size %lld",
+                             p->hidden_q % hs ? "query" : "key",
+                             (long long)(p->hidden_q % hs ? p->hidden_q : p->hidden_k), (long long)hs);
+        p->head = hs;
+        p->split = p->d < hs; /* D = head_size: the rotate-half layout itself */
+        if (p->split) p->pair_stride = hs / 2;
+    }
     p->cos_rows = fly ? -1 : cos->dims[0];
     p->cos_format = param->cos_format;
     if (!fly && p->cos_format == 0 && p->cos_rows < p->ntokens)
@@ -231,7 +264,7 @@ static void stream_of(rope_stream *st, const rope_tensor *x, const rope_tensor *
                       int64_t x_stride, int64_t y_stride) {
     st->x = x->data;
     st->y = y->data;
-    st->heads = (size_t)(hidden / d);
+    st->heads = (size_t)(hidden / d); /* d: the head vector's width (plan.head) */
     st->x_batch = st->y_batch = 0;
     st->x_seq = x_stride;
     st->y_seq = y_stride;
@@ -244,15 +277,16 @@ void rope_atb_job(const rope_atb_plan *p, const rope_tensor *q, const rope_tenso
     memset(out, 0, sizeof *out); /* built in place: a decode step pays for copying a finished job */
     out->shape.x_dtype = q->dtype;
     out->shape.cs_dtype = cos ? cos->dtype : q->dtype;
-    out->shape.head_size = (size_t)p->d;
+    out->shape.head_size = (size_t)p->head;
     out->shape.rot = (size_t)p->d;
     out->shape.pair_stride = (size_t)p->pair_stride;
+    out->shape.split = p->split;
     out->shape.cos_full = 1;
     out->batch = 1;
     out->seq = (size_t)p->ntokens;
     out->n_streams = 2;
-    stream_of(&out->streams[0], q, rq, p->hidden_q, p->d, p->q_stride, p->rq_stride);
-    stream_of(&out->streams[1], k, rk, p->hidden_k, p->d, p->k_stride, p->rk_stride);
+    stream_of(&out->streams[0], q, rq, p->hidden_q, p->head, p->q_stride, p->rq_stride);
+    stream_of(&out->streams[1], k, rk, p->hidden_k, p->head, p->k_stride, p->rk_stride);
     rope_cossin_source *src = &out->cossin; /* the table's rows, by token or inside packed sequences */
     src->kind = ROPE_COSSIN_TABLE;
     src->cos = cos ? cos->data : NULL;

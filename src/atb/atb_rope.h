@@ -9,6 +9,8 @@
 /* What validation learned about a call. Strides are in elements. */
 typedef struct rope_atb_plan {
     int64_t ntokens, hidden_q, hidden_k, d, pair_stride, cos_rows;
+    int64_t head; /* the head vector's width: D, or param->head_size with ROPE_PARTIAL_SPLIT */
+    int split;    /* ROPE_PARTIAL_SPLIT with D < head_size */
     int32_t cos_format;
     int64_t q_stride, k_stride, rq_stride, rk_stride;
 } rope_atb_plan;

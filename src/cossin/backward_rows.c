@@ -46,7 +46,7 @@ void rope_backward_row(const rope_cossin_source *src, const rope_kernel_shape *s
         for (size_t i = 0; i < width; i++) store_bits(out_sin, dt, i, load_bits(s, dt, i) ^ neg);
         return;
     }
-    size_t ps = shape->pair_stride; /* full width: each element takes its partner's sin, negated */
+    size_t ps = rope_cos_pair_stride(shape); /* full width: each element takes its partner's sin, negated */
     for (size_t g = 0; g < width; g += 2 * ps)
         for (size_t j = g; j < g + ps; j++) {
             store_bits(out_sin, dt, j, load_bits(s, dt, j + ps) ^ neg);

@@ -121,7 +121,7 @@ void rope_fly_row(const rope_cossin_source *src, const rope_kernel_shape *shape,
     fly_values(f, sl, p, dt);
     const rope_fly_block *b = &sl->block;
     int neg = src->backward, full = shape->cos_full;
-    size_t half = (size_t)f->half, ps = full ? shape->pair_stride : half; /* half width: one run */
+    size_t half = (size_t)f->half, ps = full ? rope_cos_pair_stride(shape) : half; /* half width: one run */
     if (dt == ROPE_F32) {
         float *oc = out_c, *os = out_s;
         for (size_t g = 0; g < half; g += ps) {

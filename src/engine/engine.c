@@ -63,6 +63,24 @@ static void store_slots(const rope_job *job, const job_kernels *kn, const rope_s
               job->shape.head_size, c->scale);
 }
 
+/* The rotation of n head vectors with its permutation piece (job->permute) around it. */
+static void rotate_heads(const rope_job *job, rope_kernel_fn fn, const rope_kernel_shape *sh, const char *x,
+                         ptrdiff_t xs, char *y, ptrdiff_t ys, size_t n, const void *c, const void *sn) {
+    switch (job->permute) {
+    case ROPE_PERMUTE_NONE:
+        fn(sh, x, xs, y, ys, n, c, sn);
+        return;
+    case ROPE_PERMUTE_PAIRS_TO_HALVES:
+        fn(sh, x, xs, y, ys, n, c, sn);
+        rope_pairs_to_halves(sh->x_dtype, y, ys, n, sh->rot);
+        return;
+    case ROPE_PERMUTE_HALVES_TO_PAIRS:
+        rope_halves_to_pairs(sh->x_dtype, x, xs, y, ys, n, sh->lead, sh->rot, sh->head_size);
+        fn(sh, y, ys, y, ys, n, c, sn);
+        return;
+    }
+}
+
 /* Heads [h0, h1) of the token at p (numbered across the streams: stream 0's heads, then stream
  * 1's, ...), with cos/sin row `row`: each stream's parts in order, transform and rotation (or
  * nothing, for a store-only stream) into y, then the cache store. */
@@ -85,8 +103,8 @@ static void run_token(const rope_job *job, const job_kernels *kn, const rope_cos
             kn->rotate_norm(&job->shape, (const char *)st->x + xo * (ptrdiff_t)es, st->x_head,
                             (char *)st->y + yo * (ptrdiff_t)es, st->y_head, hi - lo, c, sn, st->norm_weight, job->eps);
         else if (!st->store_only)
-            kn->rotate(&job->shape, (const char *)st->x + xo * (ptrdiff_t)es, st->x_head,
-                       (char *)st->y + yo * (ptrdiff_t)es, st->y_head, hi - lo, c, sn);
+            rotate_heads(job, kn->rotate, &job->shape, (const char *)st->x + xo * (ptrdiff_t)es, st->x_head,
+                         (char *)st->y + yo * (ptrdiff_t)es, st->y_head, hi - lo, c, sn);
         if (st->cache) store_slots(job, kn, st, p, lo, hi);
     }
 }
@@ -155,7 +173,8 @@ static void run_tile(const rope_job *job, const job_kernels *kn, rope_cossin_vie
                 view_row(v, row0, &c, &sn);
                 ptrdiff_t xo = (ptrdiff_t)q.b * st->x_batch + (ptrdiff_t)q.s * st->x_seq + (ptrdiff_t)h * st->x_head;
                 ptrdiff_t yo = (ptrdiff_t)q.b * st->y_batch + (ptrdiff_t)q.s * st->y_seq + (ptrdiff_t)h * st->y_head;
-                fn(&sh, (const char *)st->x + xo * es, st->x_seq, (char *)st->y + yo * es, st->y_seq, len, c, sn);
+                rotate_heads(job, fn, &sh, (const char *)st->x + xo * es, st->x_seq, (char *)st->y + yo * es,
+                             st->y_seq, len, c, sn);
             }
             end = rc; /* every head's walk ends n tokens on */
         }
@@ -273,6 +292,7 @@ size_t rope_engine_nontemporal_bytes(void) {
  */
 static int wants_nontemporal(const rope_job *job, size_t out_total) {
     if (out_total < rope_engine_nontemporal_bytes()) return 0;
+    if (job->permute != ROPE_PERMUTE_NONE) return 0; /* the permutation reads y right back */
     for (size_t k = 0; k < job->n_streams; k++)
         for (size_t j = 0; j < job->n_streams; j++)
             if ((const void *)job->streams[k].y == job->streams[j].x) return 0;

@@ -45,8 +45,18 @@ typedef struct rope_stream {
     const rope_slot_store *cache; /* store: also to each token's slot of a paged cache */
 } rope_stream;
 
+/* The pairs-to-halves layout's permutation piece (kernels/permute.c) around the rotation: the
+ * forward rotates adjacent pairs and then moves them to halves; the backward (its transpose) moves
+ * halves back to pairs first and rotates those in place. */
+typedef enum rope_permute {
+    ROPE_PERMUTE_NONE = 0,
+    ROPE_PERMUTE_PAIRS_TO_HALVES = 1, /* after the rotation, in y */
+    ROPE_PERMUTE_HALVES_TO_PAIRS = 2  /* before it: x's heads to y, then y rotated in place */
+} rope_permute;
+
 typedef struct rope_job {
     rope_kernel_shape shape;
+    rope_permute permute;      /* streams with the rotation only: no norm, store-only or cache part */
     size_t batch, seq;
     rope_stream streams[3];
     size_t n_streams;

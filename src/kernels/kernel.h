@@ -6,7 +6,8 @@
  * (elements of x_dtype), written to y + n*y_head_stride. They are a token's heads, all with the same
  * cos/sin row (shape.cs_step 0), or one head over a run of consecutive tokens, the n-th with the row
  * cs_step elements further. Within the rotated prefix [0, rot), with ps the pair stride, element
- * g*2*ps + j (j < ps) pairs with g*2*ps + j + ps; elements [rot, head_size) are copied. y may equal x
+ * g*2*ps + j (j < ps) pairs with g*2*ps + j + ps; elements [rot, head_size) are copied (and the
+ * `lead` elements before the head, and with `split` other pairs: see the shape). y may equal x
  * (same stride): every pair is read before it is written.
  *
  *   cos_full = 0: a cos/sin row holds rot/2 values (the cos width); the pair (a, b) with index
@@ -45,7 +46,22 @@ typedef struct rope_kernel_shape {
      * are consecutive tokens of one head (the engine's walk over 4-D ONNX input, where a head's
      * tokens are adjacent in memory). Never changes results. */
     ptrdiff_t cs_step;
+    /* Elements just before each head vector that belong to it and are copied like the tail (vLLM's
+     * rope_dim_offset: the front end points x and y `lead` elements into each head, and head_size
+     * counts from there): y[-lead, 0) gets x[-lead, 0) when y is not x. 0: none. */
+    size_t lead;
+    /* Split-half partial rotation (Gemma 4's proportional rope): the pairs are (j, j + pair_stride)
+     * for j < rot/2, with pair_stride = head_size/2 > rot/2 (one group, not rot/(2*pair_stride));
+     * cos/sin index j (half width) or j and rot/2 + j (full width, a rotary_coeff-2 row of rot
+     * values); [rot/2, pair_stride) and [pair_stride + rot/2, head_size) are copied. */
+    int split;
 } rope_kernel_shape;
+
+/* The distance between the cos/sin values of a pair's two elements in a full-width row: the pair
+ * stride, or rot/2 for the split layout. */
+static inline size_t rope_cos_pair_stride(const rope_kernel_shape *shape) {
+    return shape->split ? shape->rot / 2 : shape->pair_stride;
+}
 
 /* The cos width: values in a cos/sin row, rot (element-indexed, cos_full) or rot/2 (one per pair). */
 static inline size_t rope_cos_width(const rope_kernel_shape *shape) {
@@ -139,6 +155,15 @@ rope_kernel_norm_fn rope_kernels_select_norm(const rope_kernel_set *set, const r
 
 /* The store piece of `set` (its own build, or the portable one). */
 rope_store_fn rope_kernels_store(const rope_kernel_set *set);
+
+/* The permutation piece of the pairs-to-halves layout (kernels/permute.c). rope_pairs_to_halves: in
+ * place, the rotated run [0, rot) of each head (h at y + h*y_head_stride), adjacent pairs
+ * (e0 o0 e1 o1 ...), becomes halves (e0 e1 ... | o0 o1 ...). rope_halves_to_pairs: the inverse,
+ * from x's heads into y's (y may be x; out of place the `lead` elements before each head and
+ * [rot, head_size) are copied too). Strides in elements; only bits move. */
+void rope_pairs_to_halves(rope_dtype dt, void *y, ptrdiff_t y_head_stride, size_t heads, size_t rot);
+void rope_halves_to_pairs(rope_dtype dt, const void *x, ptrdiff_t x_head_stride, void *y, ptrdiff_t y_head_stride,
+                          size_t heads, size_t lead, size_t rot, size_t head_size);
 
 /* The sets, one per kernel file; only those the build compiles are defined (and registered in
  * dispatch.c). */

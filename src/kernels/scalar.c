@@ -26,11 +26,23 @@ static ROPE_ALWAYS_INLINE void copy_tail(rope_dtype t, const void *x, void *y, s
     if (x != y && to > from) memmove((char *)y + from * es, (const char *)x + from * es, (to - from) * es);
 }
 
+/* The pair (a, b) with cos/sin at ca_i (a) and cb_i (b; the same index for half-width rows). */
+static ROPE_ALWAYS_INLINE void rotate_pair(rope_dtype xt, rope_dtype ct, const void *xh, void *yh, size_t a, size_t b,
+                                           const void *cs, const void *sn, size_t ca_i, size_t cb_i) {
+    float xa = load(xt, xh, a), xb = load(xt, xh, b);
+    float ca = load(ct, cs, ca_i), sa = load(ct, sn, ca_i);
+    float cb = load(ct, cs, cb_i), sb = load(ct, sn, cb_i);
+    float pa = xa * ca, qa = xb * sa;
+    float pb = xa * sb, qb = xb * cb;
+    store(xt, yh, a, pa - qa);
+    store(xt, yh, b, pb + qb);
+}
+
 static ROPE_ALWAYS_INLINE void rotate_rows(rope_dtype xt, rope_dtype ct, int cos_full, const rope_kernel_shape *sh,
                                            const void *x, ptrdiff_t xhs, void *y, ptrdiff_t yhs, size_t heads,
                                            const void *cs, const void *sn) {
     size_t es = xt == ROPE_F32 ? 4 : 2;
-    size_t ps = sh->pair_stride, rot = sh->rot;
+    size_t ps = sh->pair_stride, rot = sh->rot, half = rot / 2;
     ptrdiff_t cstep = sh->cs_step * (ptrdiff_t)(ct == ROPE_F32 ? 4 : 2);
     const void *cs0 = cs, *sn0 = sn;
     for (size_t h = 0; h < heads; h++) {
@@ -38,26 +50,24 @@ static ROPE_ALWAYS_INLINE void rotate_rows(rope_dtype xt, rope_dtype ct, int cos
         void *yh = (char *)y + (ptrdiff_t)h * yhs * (ptrdiff_t)es;
         cs = (const char *)cs0 + (ptrdiff_t)h * cstep;
         sn = (const char *)sn0 + (ptrdiff_t)h * cstep;
-        for (size_t g = 0; g < rot; g += 2 * ps) {
-            for (size_t j = 0; j < ps; j++) {
-                size_t a = g + j, b = a + ps;
-                float xa = load(xt, xh, a), xb = load(xt, xh, b);
-                float ca, sa, cb, sb;
-                if (cos_full) {
-                    ca = load(ct, cs, a), sa = load(ct, sn, a);
-                    cb = load(ct, cs, b), sb = load(ct, sn, b);
-                } else {
-                    size_t p = g / 2 + j;
-                    ca = cb = load(ct, cs, p);
-                    sa = sb = load(ct, sn, p);
+        if (sh->split) { /* one group: (j, ps + j) for j < rot/2 */
+            for (size_t j = 0; j < half; j++)
+                rotate_pair(xt, ct, xh, yh, j, ps + j, cs, sn, j, cos_full ? half + j : j);
+            copy_tail(xt, xh, yh, half, ps);
+            copy_tail(xt, xh, yh, ps + half, sh->head_size);
+        } else {
+            for (size_t g = 0; g < rot; g += 2 * ps) {
+                for (size_t j = 0; j < ps; j++) {
+                    size_t a = g + j, b = a + ps, p = g / 2 + j;
+                    rotate_pair(xt, ct, xh, yh, a, b, cs, sn, cos_full ? a : p, cos_full ? b : p);
                 }
-                float pa = xa * ca, qa = xb * sa;
-                float pb = xa * sb, qb = xb * cb;
-                store(xt, yh, a, pa - qa);
-                store(xt, yh, b, pb + qb);
             }
+            copy_tail(xt, xh, yh, rot, sh->head_size);
         }
-        copy_tail(xt, xh, yh, rot, sh->head_size);
+        if (sh->lead) { /* the elements before the head's rotated start (vLLM rope_dim_offset) */
+            const char *xl = (const char *)xh - (ptrdiff_t)(sh->lead * es);
+            copy_tail(xt, xl, (char *)yh - (ptrdiff_t)(sh->lead * es), 0, sh->lead);
+        }
     }
 }
 

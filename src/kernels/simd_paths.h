@@ -37,6 +37,8 @@
 #include "kernel.h"
 
 #define K_ES(t) ((t) == ROPE_F32 ? (size_t)4 : (size_t)2)
+#define K_CAT2(a, b) a##b
+#define K_CAT(a, b) K_CAT2(a, b)
 
 /* The parameters of rope_kernel_fn, and passing them on. */
 #define K_ARGS                                                                                               \
@@ -98,13 +100,21 @@ static ROPE_ALWAYS_INLINE void k_block(rope_dtype xt, rope_dtype ct, int full, c
  * portable kernel does, after the rotation, which runs in a separate leaf function (K_FAMILY): with
  * a library call in the same function the rotation loop's state moves to the stack and its frame is
  * realigned, and it ran slower (docs/PERFORMANCE.md, "Kernels"). */
+static void k_copy_span(size_t es, K_ARGS, ptrdiff_t from, size_t n) {
+    (void)sh, (void)cs, (void)sn;
+    for (size_t h = 0; h < heads; h++)
+        memcpy((char *)y + ((ptrdiff_t)h * yhs + from) * (ptrdiff_t)es,
+               (const char *)x + ((ptrdiff_t)h * xhs + from) * (ptrdiff_t)es, n * es);
+}
+
+/* The copied parts: the tail (with `split`, from pair_stride + rot/2, and the gap [rot/2,
+ * pair_stride) between the halves' rotated runs) and the `lead` elements before the head. */
 static void k_finish(size_t es, K_ARGS) {
-    (void)cs, (void)sn;
-    size_t rot = sh->rot, n = sh->head_size - rot;
-    if (x != y && n != 0) /* in place, the tail is already there */
-        for (size_t h = 0; h < heads; h++)
-            memcpy((char *)y + ((ptrdiff_t)h * yhs + (ptrdiff_t)rot) * (ptrdiff_t)es,
-                   (const char *)x + ((ptrdiff_t)h * xhs + (ptrdiff_t)rot) * (ptrdiff_t)es, n * es);
+    if (x == y) return; /* in place, the copied parts are already there */
+    size_t half = sh->rot / 2, from = sh->split ? sh->pair_stride + half : sh->rot;
+    if (sh->head_size > from) k_copy_span(es, K_PASS, (ptrdiff_t)from, sh->head_size - from);
+    if (sh->split && sh->pair_stride > half) k_copy_span(es, K_PASS, (ptrdiff_t)half, sh->pair_stride - half);
+    if (sh->lead) k_copy_span(es, K_PASS, -(ptrdiff_t)sh->lead, sh->lead);
 }
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -225,6 +235,21 @@ static ROPE_ALWAYS_INLINE void k_rows_blocked_heads(rope_dtype xt, rope_dtype ct
     k_rows_blocked(xt, ct, full, K_PASS);
 }
 
+/* The split layout (kernel.h): one group of rot/2 pairs (j, pair_stride + j), a vector at a time;
+ * cos/sin from index j (half width), or j and rot/2 + j (full width). */
+static ROPE_ALWAYS_INLINE void k_rows_split(rope_dtype xt, rope_dtype ct, int full, K_ARGS) {
+    const size_t ps = sh->pair_stride, half = sh->rot / 2, cb0 = full ? half : 0;
+    const int nt = sh->nontemporal;
+    for (size_t h = 0; h < heads; h++) {
+        k_head v = k_head_at(xt, ct, K_PASS, h);
+        if (nt) k_prefetch_ahead(v.x, sh->head_size * K_ES(xt));
+        size_t j = 0;
+        for (; j + K_VL <= half; j += K_VL)
+            k_block(xt, ct, full, v.x, v.y, j, ps + j, v.cs, v.sn, j, cb0 + j, K_VL, nt);
+        if (j < half) k_block(xt, ct, full, v.x, v.y, j, ps + j, v.cs, v.sn, j, cb0 + j, half - j, 0);
+    }
+}
+
 /* The element-indexed cos/sin vectors (c, s) of lanes [i, i + n) of a head: loaded (full), or one
  * value per pair duplicated onto both lanes (ps == 1). */
 static ROPE_ALWAYS_INLINE void k_pairs_cs(rope_dtype ct, int full, const void *cs, const void *sn, size_t i, size_t n,
@@ -338,6 +363,8 @@ typedef enum k_layout {
     K_PAIRS_FULL_PS2,
     K_PAIRS_FULL_PS4,
     K_PAIRS_FULL_PS8,
+    K_SPLIT_HALF,     /* the split layout (kernel.h), half and full width */
+    K_SPLIT_FULL,
     K_LAYOUT_COUNT
 } k_layout;
 
@@ -348,8 +375,17 @@ typedef struct k_family {
 } k_family;
 
 /* K_FAMILY(name, xt, ct) defines `name`, the k_family of x dtype xt and cos dtype ct, and its
- * kernels name##_blocked_half, _blocked_full, _pairs_half and _pairs_full_ps1 .. _ps8. */
+ * kernels name##_blocked_half, _blocked_full, _pairs_half and _pairs_full_ps1 .. _ps8, and the split
+ * layout's <isa>_name_split_half / _full (K_ISA, defined by the including file, in their names). */
 #define K_FAMILY(name, xt, ct)                                                                               \
+    K_NOINLINE static void K_CAT(K_ISA, _##name##_rot_split_half)(K_ARGS) { k_rows_split(xt, ct, 0, K_PASS); } \
+    K_NOINLINE static void K_CAT(K_ISA, _##name##_rot_split_full)(K_ARGS) { k_rows_split(xt, ct, 1, K_PASS); } \
+    static void K_CAT(K_ISA, _##name##_split_half)(K_ARGS) {                                                 \
+        K_CAT(K_ISA, _##name##_rot_split_half)(K_PASS), k_finish(K_ES(xt), K_PASS);                           \
+    }                                                                                                        \
+    static void K_CAT(K_ISA, _##name##_split_full)(K_ARGS) {                                                 \
+        K_CAT(K_ISA, _##name##_rot_split_full)(K_PASS), k_finish(K_ES(xt), K_PASS);                           \
+    }                                                                                                        \
     K_NOINLINE static void name##_rot_blocked_half(K_ARGS) { k_run_blocked(xt, ct, 0, K_PASS); }             \
     K_NOINLINE static void name##_rot_blocked_full(K_ARGS) { k_run_blocked(xt, ct, 1, K_PASS); }             \
     K_NOINLINE static void name##_rot_pairs_half(K_ARGS) { k_run_pairs(xt, ct, 0, 1, K_PASS); }              \
@@ -367,13 +403,15 @@ typedef struct k_family {
     static const k_family name = {{name##_blocked_half, name##_blocked_full, name##_pairs_half,             \
                                    name##_pairs_full_ps1, name##_pairs_full_ps2,                           \
                                    K_VL > 4 ? name##_pairs_full_ps4 : NULL,                                \
-                                   K_VL > 8 ? name##_pairs_full_ps8 : NULL}}
+                                   K_VL > 8 ? name##_pairs_full_ps8 : NULL,                                \
+                                   K_CAT(K_ISA, _##name##_split_half), K_CAT(K_ISA, _##name##_split_full)}}
 
 /* The layout that serves `sh`: a pairs path when the pair stride is a power of two below K_VL (for
  * half-width rows only stride 1, adjacent pairs), else blocked. */
 static inline k_layout k_layout_of(const rope_kernel_shape *sh) {
     size_t ps = sh->pair_stride;
     int full = sh->cos_full != 0;
+    if (sh->split) return full ? K_SPLIT_FULL : K_SPLIT_HALF;
     if (ps >= K_VL || (ps & (ps - 1)) != 0 || (!full && ps != 1)) return full ? K_BLOCKED_FULL : K_BLOCKED_HALF;
     if (!full) return K_PAIRS_HALF;
     return ps == 1 ? K_PAIRS_FULL_PS1 : ps == 2 ? K_PAIRS_FULL_PS2 : ps == 4 ? K_PAIRS_FULL_PS4 : K_PAIRS_FULL_PS8;
@@ -569,8 +607,6 @@ static ROPE_ALWAYS_INLINE void k_norm_pairs(rope_dtype xt, rope_dtype ct, const 
 
 #define K_NORM_ARGS K_ARGS, const float *w, float eps
 #define K_NORM_PASS K_PASS, w, eps
-#define K_CAT2(a, b) a##b
-#define K_CAT(a, b) K_CAT2(a, b)
 
 /* The normalised kernels of one (x dtype, cos dtype) combination: [0] halves (any pair stride),
  * [1] adjacent pairs. */

@@ -50,6 +50,7 @@ static rope_status onnx_fly(const char *where, int backward, rope_context *ctx, 
     const int64_t *v = (const int64_t *)fly->positions.data;
     if (per_token) job.cossin.positions.kind = ROPE_POS_LIST_I64, job.cossin.positions.values = v;
     else job.cossin.positions.kind = ROPE_POS_BATCH_START, job.cossin.positions.starts = v;
+    rope_onnx_job_direction(&p, &job, backward);
     return rope_engine_run_fly(where, c, &fp, max_pos, &job, backward);
 }
 

@@ -11,8 +11,11 @@
 static const rope_dtype float_types[] = {ROPE_F32, ROPE_F16, ROPE_BF16};
 
 rope_status rope_onnx_check_attrs(const char *where, const rope_onnx_attrs *a) {
-    if (a->interleaved != 0 && a->interleaved != 1)
-        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "interleaved: expected 0 or 1, found %lld", (long long)a->interleaved);
+    if (a->interleaved < ROPE_ONNX_HALVES || a->interleaved > ROPE_ONNX_HALVES_SPLIT)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
+                         "interleaved: expected 0 or 1 (ONNX), or librope's 2 (ROPE_ONNX_PAIRS_TO_HALVES) or 3 "
+                         "(ROPE_ONNX_HALVES_SPLIT), found %lld",
+                         (long long)a->interleaved);
     if (a->rotary_embedding_dim < 0 || a->rotary_embedding_dim % 2 != 0)
         return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "rotary_embedding_dim: expected 0 or an even number > 0, found %lld",
                          (long long)a->rotary_embedding_dim);
@@ -175,7 +178,11 @@ void rope_onnx_job(const rope_onnx_plan *p, const rope_tensor *x, const rope_ten
     out->shape.cs_dtype = cos ? cos->dtype : x->dtype;
     out->shape.head_size = (size_t)p->head_size;
     out->shape.rot = (size_t)p->rot;
-    out->shape.pair_stride = p->interleaved ? 1 : (size_t)p->rot / 2;
+    /* halves (leading or split) pair at a distance, the adjacent-pair layouts (also in before halves out) at 1 */
+    int halves = p->interleaved == ROPE_ONNX_HALVES || p->interleaved == ROPE_ONNX_HALVES_SPLIT;
+    out->shape.pair_stride = halves ? (size_t)p->rot / 2 : 1;
+    if (p->interleaved == ROPE_ONNX_HALVES_SPLIT && p->rot < p->head_size) /* full rotation: plain halves */
+        out->shape.split = 1, out->shape.pair_stride = (size_t)p->head_size / 2;
     out->shape.cos_full = 0;
     out->batch = (size_t)p->batch;
     out->seq = (size_t)p->seq;
@@ -208,7 +215,13 @@ rope_status rope_onnx_run(rope_context *ctx, const rope_onnx_plan *p, const rope
     if (rope_onnx_plan_empty(p)) return ROPE_OK;
     rope_job job;
     rope_onnx_job(p, x, cos, sin, ids, y, &job);
-    job.cossin.backward = backward;
+    rope_onnx_job_direction(p, &job, backward);
     job.cossin.where = where;
     return rope_engine_run(c, &job);
+}
+
+void rope_onnx_job_direction(const rope_onnx_plan *p, rope_job *job, int backward) {
+    job->cossin.backward = backward;
+    if (p->interleaved == ROPE_ONNX_PAIRS_TO_HALVES)
+        job->permute = backward ? ROPE_PERMUTE_HALVES_TO_PAIRS : ROPE_PERMUTE_PAIRS_TO_HALVES;
 }

@@ -9,7 +9,7 @@
 /* What validation learned about a call. Strides are in elements. */
 typedef struct rope_onnx_plan {
     int64_t batch, seq, heads, head_size, rot, max_pos;
-    int interleaved;
+    int interleaved;      /* a rope_onnx_layout */
     int64_t x_row, x_stride, y_stride;
 } rope_onnx_plan;
 
@@ -49,6 +49,10 @@ rope_status rope_onnx_check_attrs(const char *where, const rope_onnx_attrs *attr
  * caller then sets the source and the cos dtype). */
 void rope_onnx_job(const rope_onnx_plan *p, const rope_tensor *x, const rope_tensor *cos, const rope_tensor *sin,
                    const rope_tensor *ids, const rope_tensor *y, rope_job *out);
+
+/* Sets the direction of a plan's job: the backward pass's row transform, and the side of the
+ * pairs-to-halves permutation. */
+void rope_onnx_job_direction(const rope_onnx_plan *p, rope_job *job, int backward);
 
 /* Runs a fully checked call on ctx (NULL: the default context), forward or backward (the table's rows
  * transformed, cossin/source.h); `where` names the public function in error messages. */

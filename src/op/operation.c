@@ -77,11 +77,12 @@ rope_status rope_operation_create_atb(const rope_atb_param *param, rope_operatio
 rope_status rope_operation_create_vllm(const rope_vllm_attrs *attrs, rope_operation **out) {
     static const char where[] = "rope_operation_create_vllm";
     if (!out) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "out is NULL");
-    ROPE_TRY(rope_vllm_check_attrs(where, attrs));
+    rope_vllm_attrs loaded;
+    ROPE_TRY(rope_vllm_attrs_load(where, attrs, &loaded));
     rope_operation tmp;
     memset(&tmp, 0, sizeof tmp);
     tmp.kind = ROPE_OP_VLLM;
-    tmp.vllm = *attrs;
+    tmp.vllm = loaded;
     return create(&tmp, out);
 }
 

@@ -10,7 +10,9 @@ rope_status rope_vllm_infer(const rope_vllm_attrs *attrs, const rope_tensor *pos
                             const rope_tensor *key, const rope_tensor *cos_sin_cache, rope_tensor *query_out,
                             rope_tensor *key_out) {
     static const char where[] = "rope_vllm_infer";
-    ROPE_TRY(rope_vllm_check_attrs(where, attrs));
+    rope_vllm_attrs loaded;
+    ROPE_TRY(rope_vllm_attrs_load(where, attrs, &loaded));
+    attrs = &loaded;
     static const char *const names[4] = {"positions", "query", "cos_sin_cache", "query_out"};
     const void *const args[4] = {positions, query, cos_sin_cache, query_out};
     ROPE_TRY(rope_check_args(where, 4, names, args));
@@ -35,7 +37,9 @@ static rope_status table_call(const char *where, const char *const names[4], int
                               const rope_vllm_attrs *attrs, const rope_tensor *pos, const rope_tensor *q,
                               const rope_tensor *k, const rope_tensor *cache, const rope_tensor *qo,
                               const rope_tensor *ko) {
-    ROPE_TRY(rope_vllm_check_attrs(where, attrs));
+    rope_vllm_attrs loaded;
+    ROPE_TRY(rope_vllm_attrs_load(where, attrs, &loaded));
+    attrs = &loaded;
     const void *const args[4] = {pos, q, cache, qo};
     const char *const arg_names[4] = {names[0], names[1], names[3], "query_out"};
     ROPE_TRY(rope_check_args(where, 4, arg_names, args));

@@ -11,7 +11,9 @@
 static rope_status vllm_fly(const char *where, int backward, rope_context *ctx, const rope_vllm_attrs *attrs,
                             const rope_tensor *q, const rope_tensor *k, const rope_fly *fly, const rope_tensor *qo,
                             const rope_tensor *ko) {
-    ROPE_TRY(rope_vllm_check_attrs(where, attrs));
+    rope_vllm_attrs loaded;
+    ROPE_TRY(rope_vllm_attrs_load(where, attrs, &loaded));
+    attrs = &loaded;
     static const char *const names[3] = {"query", "fly", "query_out"};
     const void *const args[3] = {q, fly, qo};
     ROPE_TRY(rope_check_args(where, 3, names, args));
@@ -37,7 +39,8 @@ static rope_status vllm_fly(const char *where, int backward, rope_context *ctx, 
     rope_mrope mrope; /* one position per axis per token */
     if (p.axes) rope_vllm_mrope(&p, &fly->positions, &mrope), job.cossin.mrope = &mrope;
     job.shape.cs_dtype = cs;
-    return rope_engine_run_fly(where, c, &fp, p.max_pos, &job, backward);
+    rope_vllm_job_direction(&p, &job, backward); /* the source's backward flag: set again by run_fly below */
+    return rope_engine_run_fly(where, c, &fp, p.max_pos, &job, job.cossin.backward);
 }
 
 rope_status rope_vllm_rotary_embedding_fly(rope_context *ctx, const rope_vllm_attrs *attrs, const rope_tensor *query,

@@ -2,6 +2,7 @@
 /* vLLM rotary_embedding front end: validates positions / query / key / cos_sin_cache and maps them
  * onto one engine job: q and k as its two streams, the cache's rows as half-width cos (the row's
  * first half) and sin (its second half), found by each token's position. */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,8 +10,8 @@
 #include "../core/try.h"
 #include "vllm_rope.h"
 
-rope_status rope_vllm_check_attrs(const char *where, const rope_vllm_attrs *a) {
-    if (!a) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "attrs is NULL (head_size is required)");
+/* The fields of the first layout (head_size .. mrope_section). */
+static rope_status check_first_fields(const char *where, const rope_vllm_attrs *a) {
     if (a->head_size <= 0)
         return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "head_size: expected > 0, found %lld", (long long)a->head_size);
     if (a->is_neox != 0 && a->is_neox != 1)
@@ -34,6 +35,72 @@ rope_status rope_vllm_check_attrs(const char *where, const rope_vllm_attrs *a) {
                              "mrope_section[%d]: expected 0 (past n_mrope_section %d), found %lld", i, n,
                              (long long)v);
     }
+    return ROPE_OK;
+}
+
+rope_status rope_vllm_check_attrs(const char *where, const rope_vllm_attrs *a) {
+    if (!a) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "attrs is NULL (head_size is required)");
+    ROPE_TRY(check_first_fields(where, a));
+    if (a->rope_dim_offset != 0)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
+                         "rope_dim_offset: expected 0 (the fused prologue rotates from each head's start), found %lld",
+                         (long long)a->rope_dim_offset);
+    if (a->inverse != 0)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "inverse: expected 0 (the fused prologue rotates forward), found %d",
+                         (int)a->inverse);
+    if (a->partial != ROPE_PARTIAL_LEADING)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
+                         "partial: expected 0 (ROPE_PARTIAL_LEADING, the fused prologue's layout), found %d",
+                         (int)a->partial);
+    if (a->pairs_to_halves != 0)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
+                         "pairs_to_halves: expected 0 (not a layout of the fused prologue), found %d",
+                         (int)a->pairs_to_halves);
+    return ROPE_OK;
+}
+
+rope_status rope_vllm_attrs_load(const char *where, const rope_vllm_attrs *in, rope_vllm_attrs *out) {
+    if (!in) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "attrs is NULL (head_size is required)");
+    const size_t oldest = offsetof(rope_vllm_attrs, rope_dim_offset);
+    if (in->struct_size < oldest || in->struct_size > sizeof(rope_vllm_attrs))
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
+                         "struct_size: expected %zu (sizeof(rope_vllm_attrs), as ROPE_VLLM_ATTRS_INIT sets it) or an "
+                         "older layout's size in [%zu, %zu), found %zu",
+                         sizeof(rope_vllm_attrs), oldest, sizeof(rope_vllm_attrs), in->struct_size);
+    rope_vllm_attrs a;
+    memset(&a, 0, sizeof a);
+    memcpy(&a, in, in->struct_size);
+    ROPE_TRY(check_first_fields(where, &a));
+    if (a.rope_dim_offset < 0)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "rope_dim_offset: expected >= 0, found %lld",
+                         (long long)a.rope_dim_offset);
+    if (a.inverse != 0 && a.inverse != 1)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "inverse: expected 0 or 1, found %d", (int)a.inverse);
+    if (a.partial != ROPE_PARTIAL_LEADING && a.partial != ROPE_PARTIAL_SPLIT)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
+                         "partial: expected 0 (ROPE_PARTIAL_LEADING) or 1 (ROPE_PARTIAL_SPLIT), found %d",
+                         (int)a.partial);
+    if (a.pairs_to_halves != 0 && a.pairs_to_halves != 1)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "pairs_to_halves: expected 0 or 1, found %d",
+                         (int)a.pairs_to_halves);
+    if (a.partial == ROPE_PARTIAL_SPLIT) {
+        if (!a.is_neox)
+            return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
+                             "partial ROPE_PARTIAL_SPLIT: expected is_neox 1 (split halves), found 0");
+        if (a.rope_dim_offset != 0)
+            return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
+                             "partial ROPE_PARTIAL_SPLIT: expected rope_dim_offset 0, found %lld",
+                             (long long)a.rope_dim_offset);
+        if (a.head_size % 2 != 0)
+            return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
+                             "partial ROPE_PARTIAL_SPLIT: expected an even head_size (partners at head_size/2), "
+                             "found %lld",
+                             (long long)a.head_size);
+    }
+    if (a.pairs_to_halves && a.is_neox)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
+                         "pairs_to_halves 1: expected is_neox 0 (adjacent pairs in), found 1");
+    *out = a;
     return ROPE_OK;
 }
 
@@ -119,6 +186,11 @@ rope_status rope_vllm_plan_shapes(const char *where, const rope_vllm_attrs *a, c
     if (p->rot <= 0 || p->rot % 2 != 0 || p->rot > a->head_size)
         return rope_fail(ROPE_ERROR_SHAPE, where, "%s: expected an even number in [2, %lld] (head_size), found %lld",
                          rot_name, (long long)a->head_size, (long long)p->rot);
+    if (a->rope_dim_offset > a->head_size - p->rot)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
+                         "rope_dim_offset %lld: expected 0 .. %lld (head_size %lld - rot %lld, from %s)",
+                         (long long)a->rope_dim_offset, (long long)(a->head_size - p->rot), (long long)a->head_size,
+                         (long long)p->rot, cache ? "cos_sin_cache dim 1" : "fly->freq->rotary_dim");
     int m = a->n_mrope_section;
     if (m) { /* each section is in [1, INT64_MAX]: capped at rot/2 + 1 so that the sum cannot overflow */
         int64_t sum = 0, half = p->rot / 2;
@@ -145,6 +217,10 @@ rope_status rope_vllm_plan_shapes(const char *where, const rope_vllm_attrs *a, c
     for (int i = 0; i < 4; i++) p->section[i] = a->mrope_section[i];
     p->pos_dtype = pos->dtype;
     p->max_pos = -1;
+    p->offset = a->rope_dim_offset;
+    p->inverse = a->inverse;
+    p->split = a->partial == ROPE_PARTIAL_SPLIT && p->rot < a->head_size; /* full rotation: the halves */
+    p->pairs_to_halves = a->pairs_to_halves;
     return ROPE_OK;
 }
 
@@ -228,10 +304,12 @@ rope_status rope_vllm_check_data(const char *where, const rope_vllm_plan *p, con
     return ROPE_OK;
 }
 
+/* offset: elements into each head where the kernel's head vector starts (rope_dim_offset). */
 static void stream_of(rope_stream *st, const rope_tensor *x, const rope_tensor *y, int64_t heads, int64_t hs,
-                      int64_t x_stride, int64_t y_stride) {
-    st->x = x->data;
-    st->y = y->data;
+                      int64_t x_stride, int64_t y_stride, int64_t offset) {
+    size_t skip = (size_t)offset * rope_dtype_bytes(x->dtype);
+    st->x = x->data ? (const char *)x->data + skip : NULL;
+    st->y = y->data ? (char *)y->data + skip : NULL;
     st->heads = (size_t)heads;
     st->x_batch = st->y_batch = 0;
     st->x_seq = x_stride;
@@ -244,15 +322,18 @@ void rope_vllm_job(const rope_vllm_plan *p, const rope_tensor *pos, const rope_t
     memset(out, 0, sizeof *out);
     out->shape.x_dtype = q->dtype;
     out->shape.cs_dtype = cache ? cache->dtype : q->dtype;
-    out->shape.head_size = (size_t)p->head_size;
+    /* rope_dim_offset: the kernel's head vector starts `offset` elements in, the ones before it its lead */
+    out->shape.head_size = (size_t)(p->head_size - p->offset);
+    out->shape.lead = (size_t)p->offset;
     out->shape.rot = (size_t)p->rot;
     out->shape.pair_stride = p->is_neox ? (size_t)p->rot / 2 : 1; /* the ONNX pair layouts: halves or adjacent */
+    if (p->split) out->shape.split = 1, out->shape.pair_stride = (size_t)p->head_size / 2;
     out->shape.cos_full = 0;
     out->batch = 1;
     out->seq = (size_t)p->tokens;
     out->n_streams = p->has_key ? 2 : 1;
-    stream_of(&out->streams[0], q, qo, p->hq, p->head_size, p->q_stride, p->qo_stride);
-    if (p->has_key) stream_of(&out->streams[1], k, ko, p->hk, p->head_size, p->k_stride, p->ko_stride);
+    stream_of(&out->streams[0], q, qo, p->hq, p->head_size, p->q_stride, p->qo_stride, p->offset);
+    if (p->has_key) stream_of(&out->streams[1], k, ko, p->hk, p->head_size, p->k_stride, p->ko_stride, p->offset);
     rope_cossin_source *src = &out->cossin; /* the cache's rows at each token's position */
     src->kind = ROPE_COSSIN_TABLE;
     if (cache) { /* row p: cos in [0, rot/2), sin in [rot/2, rot) */
@@ -287,7 +368,12 @@ rope_status rope_vllm_run(const char *where, rope_context *ctx, const rope_vllm_
     rope_vllm_job(p, pos, q, k, cache, qo, ko, &job);
     rope_mrope mrope;
     if (p->axes) rope_vllm_mrope(p, pos, &mrope), job.cossin.mrope = &mrope;
-    job.cossin.backward = backward;
+    rope_vllm_job_direction(p, &job, backward);
     job.cossin.where = where;
     return rope_engine_run(c, &job);
+}
+
+void rope_vllm_job_direction(const rope_vllm_plan *p, rope_job *job, int backward) {
+    job->cossin.backward = backward != p->inverse; /* inverse's negated sin is the backward's row transform */
+    if (p->pairs_to_halves) job->permute = backward ? ROPE_PERMUTE_HALVES_TO_PAIRS : ROPE_PERMUTE_PAIRS_TO_HALVES;
 }

@@ -19,13 +19,27 @@ typedef struct rope_vllm_plan {
     rope_dtype pos_dtype; /* i64 or i32 */
     int64_t q_stride, k_stride, qo_stride, ko_stride;
     int64_t max_pos;      /* set by check_data: the largest position (-1: none) */
+    int64_t offset;       /* rope_dim_offset: the rotated part starts there in each head */
+    int inverse;          /* sin negated (vLLM's inverse) */
+    int split;            /* ROPE_PARTIAL_SPLIT with rot < head_size */
+    int pairs_to_halves;  /* adjacent pairs in, halves out */
 } rope_vllm_plan;
 
 /* 1 when the call has nothing to rotate (no tokens, or no heads). */
 static inline int rope_vllm_plan_empty(const rope_vllm_plan *p) { return p->tokens == 0 || p->hq + p->hk == 0; }
 
-/* The checks of the attributes alone (before any tensor is seen), as operation creation makes them. */
+/* The checks of the attributes alone (before any tensor is seen), as the fused prologue makes them:
+ * struct_size is not read and the fields after mrope_section must be 0 (the fused kernels rotate
+ * from each head's start, leading halves or adjacent pairs, forward). */
 rope_status rope_vllm_check_attrs(const char *where, const rope_vllm_attrs *attrs);
+
+/* rotary_embedding's attributes: checks attrs (NULL, struct_size, every field alone) and copies them
+ * into *out, the fields past the caller's struct_size set to their 0 defaults. */
+rope_status rope_vllm_attrs_load(const char *where, const rope_vllm_attrs *attrs, rope_vllm_attrs *out);
+
+/* Sets the direction of a checked plan's job: its rows transformed (sin negated) for the backward
+ * pass or for inverse, not both, and the pairs-to-halves permutation's side. */
+void rope_vllm_job_direction(const rope_vllm_plan *p, rope_job *job, int backward);
 
 /* Checks the input descriptors (no data read) and fills *p (all but the output strides). The caller
  * has checked attrs. key may be NULL (absent). cache NULL: the on-the-fly mode, with rot given. */

@@ -94,8 +94,21 @@ static void parameters(void) {
     expect("cosFormat 2", &a, ROPE_ERROR_ATTRIBUTE, "cosFormat", "found 2");
     a = valid(), a.p.cos_format = -1;
     expect("cosFormat -1", &a, ROPE_ERROR_ATTRIBUTE, "cosFormat", "found -1");
-    a = valid(), a.p.rsv[7] = 9;
-    expect("reserved byte", &a, ROPE_ERROR_ATTRIBUTE, "rsv[7]", "found 9");
+    a = valid(), a.p.rsv[2] = 9;
+    expect("reserved byte", &a, ROPE_ERROR_ATTRIBUTE, "rsv[2]", "found 9");
+    /* librope's split partial layout: partial and head_size */
+    a = valid(), a.p.partial = 2;
+    expect("partial 2", &a, ROPE_ERROR_ATTRIBUTE, "partial: expected 0 (ROPE_PARTIAL_LEADING) or 1", "found 2");
+    a = valid(), a.p.head_size = 8;
+    expect("head_size with leading", &a, ROPE_ERROR_ATTRIBUTE, "head_size: expected 0 with partial 0", "found 8");
+    a = valid(), a.p.partial = ROPE_PARTIAL_SPLIT, a.p.rotary_coeff = 2, a.p.head_size = 7;
+    expect("split odd head_size", &a, ROPE_ERROR_ATTRIBUTE, "head_size: expected an even number > 0", "found 7");
+    a = valid(), a.p.partial = ROPE_PARTIAL_SPLIT, a.p.head_size = 16;
+    expect("split coeff 4", &a, ROPE_ERROR_ATTRIBUTE, "rotaryCoeff: expected 2 with partial 1", "found 4");
+    a = valid(), a.p.partial = ROPE_PARTIAL_SPLIT, a.p.rotary_coeff = 2, a.p.head_size = D - 2;
+    expect("split D above head_size", &a, ROPE_ERROR_SHAPE, "expected <= head_size", "with partial 1");
+    a = valid(), a.p.partial = ROPE_PARTIAL_SPLIT, a.p.rotary_coeff = 2, a.p.head_size = HK + 2;
+    expect("split hidden not whole heads", &a, ROPE_ERROR_SHAPE, "expected a multiple of head_size", "hidden size");
 }
 
 /* Each tensor's dtype, and the pairings of query, key, cos/sin and output dtypes. */

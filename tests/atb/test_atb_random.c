@@ -41,6 +41,7 @@ static const char *case_str(const atb_case *c, char *buf, size_t n) {
     if (c->rank == 4)
         len += snprintf(buf + len, n - (size_t)len, " [%lld,%lld,%lld|%lld,%lld]", (long long)c->b4, (long long)c->s4,
                         (long long)c->nq, (long long)c->nk, (long long)c->hs);
+    if (r->head_size) len += snprintf(buf + len, n - (size_t)len, " split head_size %lld", (long long)r->head_size);
     len += snprintf(buf + len, n - (size_t)len, " hq%lld hk%lld D%lld rc%d fmt%d rows%lld %s/%s seqlen %s%s[%lld]={",
                     (long long)r->hidden_q, (long long)r->hidden_k, (long long)r->d, r->rotary_coeff, r->cos_format,
                     (long long)r->cos_rows, rope_dtype_name(c->xt), rope_dtype_name(c->ct), rope_dtype_name(c->lt),
@@ -204,7 +205,8 @@ static void run_case(const atb_case *c, int life) {
     s.t[2] = (rope_tensor){cosb, c->ct, 2, {rows, D}, 0};
     s.t[3] = (rope_tensor){sinb, c->ct, 2, {rows, D}, 0};
     s.t[4] = (rope_tensor){c->null_seqlen ? NULL : seq, c->lt, 1, {rc->batch}, 0};
-    rope_atb_param param = {rc->rotary_coeff, rc->cos_format, {0}};
+    rope_atb_param param = {rc->rotary_coeff, rc->cos_format, rc->head_size ? ROPE_PARTIAL_SPLIT : ROPE_PARTIAL_LEADING,
+                            {0}, (int32_t)rc->head_size};
     const rope_atb_param *p = c->null_param ? NULL : &param;
     for (int k = 0; k < n_ctx; k++) {
         restore(&s);
@@ -238,9 +240,12 @@ static atb_case make_case(int64_t D, int ck, int rank, int fmt, int combo, int p
     r->d = D, r->rotary_coeff = ck == 0 ? 2 : ck == 1 ? 4 : (int)D;
     c.rank = rank >= 0 ? rank : tu_int(0, 1) ? 2 : 4;
     int64_t g = ratios[tu_int(0, 5)], T;
+    /* 1 in 4 (rotate-half only): librope's split partial layout, heads of head_size >= D */
+    if (ck == 0 && tu_int(0, 3) == 0) r->head_size = D + 2 * tu_int(0, 9);
     if (c.rank == 4) {
         int mode = (int)tu_int(0, 2); /* head D; head 2D (cos [.., head_size/2]); head D/2 */
         c.hs = mode == 0 ? D : mode == 1 ? 2 * D : D / 2;
+        if (r->head_size) c.hs = r->head_size;
         c.nk = mode == 2 ? 2 * tu_int(1, 2) : tu_int(1, 3), c.nq = g * c.nk;
         c.b4 = tu_int(0, 19) ? tu_int(1, 3) : 0, c.s4 = tu_int(0, 19) ? tu_int(1, 12) : 0;
         r->hidden_q = c.nq * c.hs, r->hidden_k = c.nk * c.hs;
@@ -250,7 +255,7 @@ static atb_case make_case(int64_t D, int ck, int rank, int fmt, int combo, int p
         }
         T = c.b4 * c.s4;
     } else {
-        r->hidden_k = D * tu_int(1, 3), r->hidden_q = g * r->hidden_k;
+        r->hidden_k = (r->head_size ? r->head_size : D) * tu_int(1, 3), r->hidden_q = g * r->hidden_k;
         T = tu_int(0, 19) ? tu_int(1, 24) : tu_int(0, 2) ? tu_int(25, 300) : 0;
         if (T * (r->hidden_q + r->hidden_k) > LIMIT) T = LIMIT / (r->hidden_q + r->hidden_k) + 1;
     }
@@ -284,7 +289,7 @@ static atb_case make_case(int64_t D, int ck, int rank, int fmt, int combo, int p
     }
     if (combo < 0) combo = (int)tu_int(0, 3);
     c.xt = combos[combo][0], c.ct = combos[combo][1];
-    c.null_param = r->rotary_coeff == 4 && r->cos_format == 0 && tu_int(0, 1);
+    c.null_param = r->rotary_coeff == 4 && r->cos_format == 0 && !r->head_size && tu_int(0, 1);
     if (place < 0) place = (int)(tu_int(0, 1) ? 0 : tu_int(1, 3));
     for (int j = 0; j < 4; j++) c.gap[j] = tu_int(0, 2) ? -1 : tu_int(0, 9);
     c.fused = place == 2;

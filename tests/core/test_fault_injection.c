@@ -47,7 +47,7 @@ static const rope_tensor ty = {out, ROPE_F32, 4, {B, H, S, D}, 0},
                          trq = {out, ROPE_F32, 2, {NTOK, 2 * D}, 0},
                          trk = {out + NTOK * 2 * D, ROPE_F32, 2, {NTOK, D}, 0},
                          tco = {out, ROPE_F32, 2, {ROWS, D}, 0}, tso = {out + ROWS * D, ROPE_F32, 2, {ROWS, D}, 0};
-static const rope_atb_param ap = {2, 0, {0}};
+static const rope_atb_param ap = {2, 0, 0, {0}, 0};
 
 static rope_fly fly_onnx(void) { return (rope_fly){&cfg, ROPE_POSITIONS_PER_TOKEN, tids, ROPE_DTYPE_INVALID}; }
 static rope_fly fly_atb(void) {
@@ -121,7 +121,8 @@ static rope_status c_atb_fly_bwd(void) {
     return rope_atb_rope_fly_backward(use, &ap, &tq, &tk, &f, &tseq, &trq, &trk);
 }
 /* vLLM: query [NTOK, 2*D] and key [NTOK, D] (head_size D) over the [ROWS, D] table as cos_sin_cache. */
-static const rope_vllm_attrs va = {D, 1, 0, 0, {0, 0, 0, 0}}, vm = {D, 0, 0, 3, {3, 3, 2, 0}};
+static const rope_vllm_attrs va = {sizeof(rope_vllm_attrs), D, 1, 0, 0, {0, 0, 0, 0}, 0, 0, 0, 0},
+                             vm = {sizeof(rope_vllm_attrs), D, 0, 0, 3, {3, 3, 2, 0}, 0, 0, 0, 0};
 static const rope_tensor tvpos = {ids, ROPE_I64, 1, {NTOK}, 0}, tvmpos = {mpos, ROPE_I64, 2, {3, NTOK}, 0};
 static rope_status c_vllm(void) { return rope_vllm_rotary_embedding(use, &va, &tvpos, &tq, &tk, &tcos, &trq, &trk); }
 static rope_status c_vllm_bwd(void) {

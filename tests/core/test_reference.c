@@ -49,7 +49,7 @@ static void comparison(void) {
 static void onnx_by_hand(void) {
     const double x[4] = {1, 2, 3, 4}, c[2] = {0.5, 0.25}, s[2] = {0.75, -0.5};
     double y[4], e[4];
-    ref_onnx_case k = {4, 1, 1, 1, 4, 0, 0, 0};
+    ref_onnx_case k = {4, 1, 1, 1, 4, 0, 0, 0, 0};
     CHECK(ref_onnx_rotary(&k, x, c, s, NULL, y, e) == 0 && y[0] == -1.75 && y[1] == 2.5 && y[2] == 2.25 && y[3] == 0,
           "halves: %g %g %g %g", y[0], y[1], y[2], y[3]);
     CHECK(e[0] == 0 && e[3] == 0, "products of short values are exact");
@@ -63,7 +63,7 @@ static void onnx_by_hand(void) {
     /* Position ids pick cache rows; 3-D X is [batch, seq, heads * head_size]. */
     const double x3[8] = {1, 0, 0, 1, 2, 0, 0, 2}, c3[3] = {1, 0, 0}, s3[3] = {0, 1, 0};
     const int64_t ids[2] = {2, 1};
-    ref_onnx_case k3 = {3, 1, 2, 2, 2, 0, 0, 3};
+    ref_onnx_case k3 = {3, 1, 2, 2, 2, 0, 0, 3, 0};
     double y3[8], e3[8];
     /* Token 0 uses row 2 (c = 0, s = 0): zero. Token 1 uses row 1 (c = 0, s = 1): (x1, x2) -> (-x2, x1). */
     CHECK(ref_onnx_rotary(&k3, x3, c3, s3, ids, y3, e3) == 0 && y3[0] == 0 && y3[3] == 0 && y3[4] == 0 &&
@@ -80,7 +80,7 @@ static void atb_by_hand(void) {
     double ones[4 * 16], cs[4 * 8], yq[4 * 16], eq[4 * 16], yk[4 * 16], ek[4 * 16];
     for (int i = 0; i < 64; i++) ones[i] = 1;
     for (int i = 0; i < 32; i++) cs[i] = 1;
-    ref_atb_case a = {4, 16, 16, 8, 4, 4, 0, NULL, 1};
+    ref_atb_case a = {4, 16, 16, 8, 4, 4, 0, NULL, 1, 0};
     int demo = ref_atb_rope(&a, ones, ones, cs, cs, yq, eq, yk, ek) == 0;
     for (int i = 0; i < 64; i++) demo &= yq[i] == ((i % 4) < 2 ? 0 : 2) && yk[i] == yq[i];
     CHECK(demo, "ATB demo rows");
@@ -88,7 +88,7 @@ static void atb_by_hand(void) {
     /* One token, D = 4, every cos/sin element different: element i uses cos[i], sin[i]. */
     const double x[4] = {1, 2, 3, 4}, c[4] = {1, 2, 3, 4}, s[4] = {0.5, 0.25, 0.125, 2};
     double y[4], e[4];
-    ref_atb_case h = {1, 4, 4, 4, 1, 2, 0, NULL, 1}; /* rc 2: pairs (0, 2), (1, 3) */
+    ref_atb_case h = {1, 4, 4, 4, 1, 2, 0, NULL, 1, 0}; /* rc 2: pairs (0, 2), (1, 3) */
     CHECK(ref_atb_rotate(&h, 4, x, c, s, y, e) == 0 && y[0] == 1 * 1 - 3 * 0.5 && y[1] == 2 * 2 - 4 * 0.25 &&
               y[2] == 3 * 3 + 1 * 0.125 && y[3] == 4 * 4 + 2 * 2,
           "rc 2: %g %g %g %g", y[0], y[1], y[2], y[3]);
@@ -100,7 +100,7 @@ static void atb_by_hand(void) {
     /* cosFormat 1: sequences of 2 and 3 tokens restart at row 0; x = 1, cos row r = r, sin 0. */
     const int64_t seqlen[2] = {2, 3};
     double xs[5 * 2] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, cr[3 * 2] = {0, 0, 1, 1, 2, 2}, sr[6] = {0}, ys[10], es[10];
-    ref_atb_case f = {5, 2, 2, 2, 3, 2, 1, seqlen, 2};
+    ref_atb_case f = {5, 2, 2, 2, 3, 2, 1, seqlen, 2, 0};
     CHECK(ref_atb_rotate(&f, 2, xs, cr, sr, ys, es) == 0 && ys[0] == 0 && ys[2] == 1 && ys[4] == 0 && ys[6] == 1 &&
               ys[8] == 2,
           "cosFormat 1 positions: %g %g %g %g %g", ys[0], ys[2], ys[4], ys[6], ys[8]);
@@ -115,7 +115,7 @@ static void atb_by_hand(void) {
     CHECK(ref_atb_rotate(&h, 4, x, c, s, y, e) == -1, "rotaryCoeff 3 refused");
     h.rotary_coeff = 2;
     CHECK(ref_atb_rotate(&h, 6, x, c, s, y, e) == -1, "hidden not a multiple of D refused");
-    ref_atb_case g = {4, 16, 12, 4, 4, 2, 0, NULL, 1};
+    ref_atb_case g = {4, 16, 12, 4, 4, 2, 0, NULL, 1, 0};
     CHECK(ref_atb_rope(&g, ones, ones, cs, cs, yq, eq, yk, ek) == -1, "hiddenQ %% hiddenK refused");
 }
 
@@ -141,10 +141,10 @@ static void atb_random(void) {
                 static float cbig[(T + 1) * D], sbig[(T + 1) * D];
                 static double cbd[(T + 1) * D], sbd[(T + 1) * D];
                 if (!fmt) ref_fill(ct, cbig, cbd, (T + 1) * D), ref_fill(ct, sbig, sbd, (T + 1) * D);
-                ref_atb_case a = {T, HQ, HK, D, rows, coeffs[ci], fmt, seq64, 3};
+                ref_atb_case a = {T, HQ, HK, D, rows, coeffs[ci], fmt, seq64, 3, 0};
                 int ok = ref_atb_rope(&a, q, k, fmt ? c : cbd, fmt ? s : sbd, wq, pq, wk, pk) == 0;
                 CHECK(ok, "reference refused a valid ATB case");
-                rope_atb_param p = {coeffs[ci], fmt, {0}};
+                rope_atb_param p = {coeffs[ci], fmt, 0, {0}, 0};
                 rope_tensor Q = {qb, xt, 2, {T, HQ}, 0}, K = {kb, xt, 2, {T, HK}, 0};
                 rope_tensor C = {fmt ? cb : cbig, ct, 2, {rows, D}, 0}, Sn = {fmt ? sb : sbig, ct, 2, {rows, D}, 0};
                 rope_tensor L = {seq32, ROPE_I32, 1, {3}, 0};

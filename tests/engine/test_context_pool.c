@@ -39,7 +39,7 @@ static rope_status atb_decode(rope_context *ctx) {
     rope_tensor Q = {q, ROPE_F16, 2, {1, 4096}, 0}, K = {k, ROPE_F16, 2, {1, 1024}, 0};
     rope_tensor RQ = Q, RK = K, C = {cs, ROPE_F16, 2, {1, 128}, 0}, L = {&seqlen, ROPE_I32, 1, {1}, 0};
     RQ.data = rq, RK.data = rk;
-    rope_atb_param p = {2, 0, {0}};
+    rope_atb_param p = {2, 0, 0, {0}, 0};
     return rope_atb_rope(ctx, &p, &Q, &K, &C, &C, &L, &RQ, &RK);
 }
 

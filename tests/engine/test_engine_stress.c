@@ -28,7 +28,7 @@ static int64_t ids[B * S], tok_pos[NTOK], seq_start[B];
 static int32_t mpos[3 * NTOK]; /* vLLM MRoPE: [3, NTOK] i32 rows of the cache */
 static int32_t seqlen[B] = {S - 5, S + 5};
 static rope_freq_config cfg = ROPE_FREQ_CONFIG_INIT, cfg_yarn = ROPE_FREQ_CONFIG_INIT;
-static const rope_atb_param ap2 = {2, 0, {0}}, ap4 = {4, 1, {0}};
+static const rope_atb_param ap2 = {2, 0, 0, {0}, 0}, ap4 = {4, 1, 0, {0}, 0};
 static const rope_onnx_attrs inter = {1, 0, 0}, three_d = {0, D / 2, H};
 
 static const rope_tensor tx = {x, ROPE_F32, 4, {B, H, S, D}, 0}, tc = {cs, ROPE_F32, 2, {ROWS, D / 2}, 0},
@@ -86,8 +86,9 @@ static rope_status o_atb_fly_bwd(rope_context *c, float *o) {
 }
 /* vLLM: head_size D over the ONNX half-width table read as a [ROWS, D/2] cos_sin_cache (rot D/2,
  * the rest of each head copied); plain and Qwen3-VL interleaved MRoPE; on the fly GPT-J [B, S, H*D]. */
-static const rope_vllm_attrs vneox = {D, 1, 0, 0, {0, 0, 0, 0}}, vmrope = {D, 1, 1, 3, {3, 3, 2, 0}},
-                             vgptj = {D, 0, 0, 0, {0, 0, 0, 0}};
+static const rope_vllm_attrs vneox = {sizeof(rope_vllm_attrs), D, 1, 0, 0, {0, 0, 0, 0}, 0, 0, 0, 0},
+                             vmrope = {sizeof(rope_vllm_attrs), D, 1, 1, 3, {3, 3, 2, 0}, 0, 0, 0, 0},
+                             vgptj = {sizeof(rope_vllm_attrs), D, 0, 0, 0, {0, 0, 0, 0}, 0, 0, 0, 0};
 static const rope_tensor tvpos = {ids, ROPE_I64, 1, {NTOK}, 0}, tvmpos = {mpos, ROPE_I32, 2, {3, NTOK}, 0};
 static rope_status o_vllm(rope_context *c, float *o) {
     rope_tensor rq = like(&tq, o), rk = like(&tk, o + NTOK * HQ * D);

@@ -154,7 +154,7 @@ static void atb_case(int iter) {
     Sn.data = sn;
     rope_tensor L = {seqlen, ROPE_I32, 1, {(int64_t)batch}, 0}, RQ = Q, RK = K;
     RQ.data = rq, RK.data = rk;
-    rope_atb_param param = {coeff, 1, {0}};
+    rope_atb_param param = {coeff, 1, 0, {0}, 0};
     for (int n = -1; n < N_COUNTS; n++) {
         memset(rq, 0, nq * es), memset(rk, 0, nk * es);
         rope_status status = rope_atb_rope(n < 0 ? ctx1 : ctxn[n], &param, &Q, &K, &C, &Sn, &L, &RQ, &RK);

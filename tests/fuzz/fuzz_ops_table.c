@@ -45,7 +45,7 @@ static void freq_of(fz_call *c, int64_t d) {
 static int64_t onnx_x(fz_call *c, int y, int64_t *batch, int64_t *seq) {
     rope_dtype dt = float_dtype();
     int64_t B = tu_int(1, 3), S = tu_int(1, 6), N = tu_int(1, 4), H = 2 * tu_int(1, 8);
-    rope_onnx_attrs a = {tu_int(0, 1), tu_int(0, 1) ? 2 * tu_int(1, H / 2) : 0, 0};
+    rope_onnx_attrs a = {tu_int(0, 3), tu_int(0, 1) ? 2 * tu_int(1, H / 2) : 0, 0}; /* librope's layouts 2, 3 too */
     if (tu_int(0, 1)) {
         fz_tensor(c, 0, dt, 4, B, N, S, H);
     } else {
@@ -152,14 +152,20 @@ static int64_t atb_qk(fz_call *c, int l, int o, int64_t *ntok, int64_t *batch, i
     rope_dtype dt = float_dtype();
     int64_t d = 2 * tu_int(1, 8), hk = d * tu_int(1, 2), hq = hk * tu_int(1, 3), nb = tu_int(1, 3);
     int32_t coeff = (int32_t)(tu_int(0, 2) == 0 ? d : d % 4 == 0 && tu_int(0, 1) ? 4 : 2);
-    rope_atb_param p = {coeff, (int32_t)tu_int(0, 1), {0}};
+    rope_atb_param p = {coeff, (int32_t)tu_int(0, 1), 0, {0}, 0};
+    if (tu_int(0, 3) == 0) { /* librope's split partial layout: heads of head_size >= D, rotate-half rows */
+        int64_t hs = d + 2 * tu_int(0, 4);
+        p.rotary_coeff = 2, p.partial = ROPE_PARTIAL_SPLIT, p.head_size = (int32_t)hs;
+        hk = hs * tu_int(1, 2), hq = hk * tu_int(1, 3);
+    }
     memcpy(c->attrs, &p, sizeof p);
     int64_t n = 0, mx = 0;
     c->n_vals[l] = (int)nb;
     if (tu_int(0, 3) == 0) { /* 4-D [batch, seq, heads, head_size]: equal sequences */
         int64_t S = tu_int(1, 4);
-        fz_tensor(c, 0, dt, 4, nb, S, hq / d, d);
-        fz_tensor(c, 1, dt, 4, nb, S, hk / d, d);
+        int64_t unit = p.head_size ? p.head_size : d; /* the head vector: a split head or a D-wide chunk */
+        fz_tensor(c, 0, dt, 4, nb, S, hq / unit, unit);
+        fz_tensor(c, 1, dt, 4, nb, S, hk / unit, unit);
         c->head_rows[0] = c->head_rows[1] = c->head_rows[o] = c->head_rows[o + 1] = 1;
         for (int64_t b = 0; b < nb; b++) c->vals[l][b] = S;
         n = nb * S, mx = S;
@@ -252,6 +258,13 @@ static int64_t vllm_qk(fz_call *c, int p, int q, int o, int64_t hi) {
             left -= a.mrope_section[i];
         }
         a.mrope_section[a.n_mrope_section - 1] = left;
+    }
+    if (tu_int(0, 3) == 0) { /* the later attributes: inverse, rope_dim_offset, split halves, pairs to halves */
+        a.inverse = (int32_t)tu_int(0, 1);
+        int w = (int)tu_int(0, 2);
+        if (w == 0 && rot < hs) a.rope_dim_offset = tu_int(0, hs - rot);
+        if (w == 1 && a.is_neox && hs % 2 == 0) a.partial = ROPE_PARTIAL_SPLIT;
+        if (w == 2 && !a.is_neox) a.pairs_to_halves = 1;
     }
     memcpy(c->attrs, &a, sizeof a);
     int m = a.n_mrope_section, form = (int)tu_int(0, 2); /* [T, H*hs], [B, S, H*hs], [T, H, hs] */

@@ -52,7 +52,7 @@ static void run_table(const rope_kernel_set *set) {
     for (size_t hs = 2; hs <= MAXH; hs++) {
         size_t nw = widths(hs, ws);
         for (int combo = 0; combo < 5; combo++) {
-            rope_kernel_shape sh = {tk_combos[combo][0], tk_combos[combo][1], hs, 0, 0, 0, 0, 0};
+            rope_kernel_shape sh = {tk_combos[combo][0], tk_combos[combo][1], hs, 0, 0, 0, 0, 0, 0, 0};
             size_t es = tk_es(sh.x_dtype), ces = tk_es(sh.cs_dtype);
             for (size_t w = 0; w < nw; w++) {
                 int full[8];

@@ -60,10 +60,12 @@ static unsigned char *run(rope_kernel_fn fn, void (*fence)(void), const tk_case 
 }
 
 static void describe(const tk_case *c, const char *isa, char *buf, size_t n) {
-    snprintf(buf, n, "%s %s cos_full=%d head_size=%zu rot=%zu rs=%zu heads=%zu strides=%zu/%zu cs_step=%td %s nt=%d",
+    snprintf(buf, n,
+             "%s %s cos_full=%d head_size=%zu rot=%zu rs=%zu heads=%zu strides=%zu/%zu cs_step=%td %s nt=%d split=%d "
+             "lead=%zu",
              isa, tk_combo_name(&c->shape), c->shape.cos_full, c->shape.head_size, c->shape.rot, c->shape.pair_stride,
              c->heads, c->x_stride, c->y_stride, c->shape.cs_step, c->in_place ? "in-place" : "out-of-place",
-             c->shape.nontemporal);
+             c->shape.nontemporal, c->shape.split, c->shape.lead);
 }
 
 static int is_nan(size_t es, rope_dtype t, const unsigned char *p, size_t i) {
@@ -131,7 +133,7 @@ static void check_case(const tk_set *set, const tk_case *c) {
     tk_fill(sh->cs_dtype, sn, cn, c->special);
     if (c->nan_mode) plant_nans(c, x, cs, sn);
 
-    char what[224];
+    char what[300];
     describe(c, set->name, what, sizeof what);
     rope_kernel_fn fn = set->set->select(sh);
     CHECK(fn != NULL, "%s: no kernel (falls back to scalar)", what);
@@ -179,11 +181,24 @@ static tk_case random_case(size_t head_size, int combo, int cos_full) {
     c.y_shift = c.in_place ? c.x_shift : tu_int(0, 1) ? 0 : (size_t)tu_int(0, 31);
     /* streaming stores are promised only when y does not alias x */
     c.shape.nontemporal = !c.in_place && tu_int(0, 1);
+    /* The split layout (one group of rot/2 pairs, partners head_size/2 away) and a lead (vLLM's
+     * rope_dim_offset: elements before each head copied), each on some draws. */
+    if (head_size >= 4 && head_size % 2 == 0 && tu_int(0, 3) == 0) {
+        c.shape.split = 1;
+        c.shape.rot = 2 * (size_t)tu_int(1, (int64_t)head_size / 2 - 1);
+        c.shape.pair_stride = head_size / 2;
+        if (c.shape.cs_step) c.shape.cs_step = (ptrdiff_t)(cos_full ? c.shape.rot : c.shape.rot / 2);
+    }
+    if (tu_int(0, 3) == 0) {
+        c.shape.lead = (size_t)tu_int(1, 9);
+        c.x_stride += c.shape.lead, c.y_stride = c.in_place ? c.x_stride : c.y_stride + c.shape.lead;
+        c.x_shift += c.shape.lead, c.y_shift = c.in_place ? c.x_shift : c.y_shift + c.shape.lead;
+    }
     static const double special[] = {0.0, 0.02, 0.3};
     c.special = special[tu_int(0, 2)];
     if (tu_int(0, 3) == 0) { /* a single NaN per operation: payloads must match exactly */
         c.special = 0.0;
-        c.nan_mode = (int)tu_int(1, 3);
+        c.nan_mode = (int)tu_int(c.shape.split ? 2 : 1, 3); /* split: plant_nans knows the leading pairs only */
     }
     return c;
 }
@@ -210,6 +225,7 @@ static void every_pair_stride(const tk_set *set) {
                     tk_case c = random_case(rot + (size_t)tu_int(0, 5), combo, full);
                     c.shape.rot = rot;
                     c.shape.pair_stride = rs;
+                    c.shape.split = 0; /* the leading layouts' strides, set here */
                     check_case(set, &c);
                 }
         }
@@ -226,6 +242,7 @@ static void common_shapes_repeated(const tk_set *set) {
                     tk_case c = random_case(common[k], combo, full);
                     c.shape.rot = common[k];
                     c.shape.pair_stride = tk_rs(c.shape.rot, full);
+                    c.shape.split = 0; /* the leading layouts' strides, set here */
                     if (rep % 2) c.shape.cs_step = 0, c.heads = 2 + (size_t)rep % 4; /* a token's heads */
                     check_case(set, &c);
                 }

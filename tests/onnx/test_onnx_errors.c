@@ -179,8 +179,11 @@ static void x_errors(void) {
 
 static void attribute_errors(void) {
     call k = valid();
-    k.a.interleaved = 2;
-    expect("interleaved 2", &k, ROPE_ERROR_ATTRIBUTE, ALSO_INFER, "interleaved", "expected 0 or 1", "found 2");
+    k.a.interleaved = 4;
+    expect("interleaved 4", &k, ROPE_ERROR_ATTRIBUTE, ALSO_INFER, "interleaved", "expected 0 or 1", "found 4");
+    k.a.interleaved = 3, k.a.rotary_embedding_dim = 4, k.x.dims[3] = 5; /* split halves: an odd head is refused */
+    expect("split with odd head_size", &k, ROPE_ERROR_SHAPE, ALSO_INFER, "head_size", "even", NULL);
+    k = valid();
     k.a.interleaved = -1;
     expect("interleaved -1", &k, ROPE_ERROR_ATTRIBUTE, ALSO_INFER, "interleaved", "expected 0 or 1", "found -1");
     k = valid_3d(), k.a.num_heads = 0;
@@ -200,8 +203,8 @@ static void attribute_errors(void) {
     CHECK(one == inf, "4-D X, num_heads -2: rope_onnx_rotary_embedding gives %d, rope_onnx_infer %d", (int)one,
           (int)inf);
     /* The attributes are checked before any tensor, by inference as by the call. */
-    k = valid(), k.a.interleaved = 2, k.x.rank = 9;
-    expect("interleaved 2 with X rank 9", &k, ROPE_ERROR_ATTRIBUTE, ALSO_INFER, "interleaved", "found 2", NULL);
+    k = valid(), k.a.interleaved = 4, k.x.rank = 9;
+    expect("interleaved 4 with X rank 9", &k, ROPE_ERROR_ATTRIBUTE, ALSO_INFER, "interleaved", "found 4", NULL);
     k = valid(), k.a.rotary_embedding_dim = 3;
     expect("r odd", &k, ROPE_ERROR_ATTRIBUTE, ALSO_INFER, "rotary_embedding_dim", "found 3", NULL);
     k = valid(), k.a.rotary_embedding_dim = 10;

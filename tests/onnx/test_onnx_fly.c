@@ -99,7 +99,7 @@ static void equality(void) {
                 fcase c;
                 memset(&c, 0, sizeof c);
                 c.rank = turn % 2 ? 3 : 4;
-                c.interleaved = (turn / 2) % 2;
+                c.interleaved = (turn / 2) % 4; /* librope's 2 (pairs to halves) and 3 (split halves) too */
                 c.B = tu_int(1, 3), c.S = tu_int(1, 70), c.N = tu_int(1, 3), c.H = 2 * tu_int(2, 32);
                 c.rot = tu_int(0, 2) ? 0 : 2 * tu_int(1, c.H / 2);
                 c.dt = dts[di];

@@ -60,7 +60,7 @@ static int apply(call *c, int f) {
     if (f >= N_SLOT * N_TFAULT) {
         int a = f - N_SLOT * N_TFAULT;
         if (!c->atb) {
-            if (a == 0) c->oa.interleaved = 2;
+            if (a == 0) c->oa.interleaved = 4;
             if (a == 1) c->oa.rotary_embedding_dim = 3;
             if (a == 2) c->oa.num_heads = -1;
         } else {

@@ -10,7 +10,7 @@
 
 static void test_create(void) {
     rope_operation *op = (rope_operation *)&op; /* must stay untouched on error */
-    rope_onnx_attrs bad_inter = {2, 0, 0}, bad_dim = {0, 3, 0}, bad_heads = {0, 0, -1};
+    rope_onnx_attrs bad_inter = {4, 0, 0}, bad_dim = {0, 3, 0}, bad_heads = {0, 0, -1};
     CHECK(rope_operation_create_onnx(&bad_inter, &op) == ROPE_ERROR_ATTRIBUTE && HAS("interleaved"), "%s",
           rope_last_error());
     CHECK(rope_operation_create_onnx(&bad_dim, &op) == ROPE_ERROR_ATTRIBUTE && HAS("rotary_embedding_dim"), "%s",
@@ -27,8 +27,8 @@ static void test_create(void) {
     p.rotary_coeff = 3;
     CHECK(rope_operation_create_atb(&p, &op) == ROPE_ERROR_ATTRIBUTE && HAS("rotaryCoeff"), "%s", rope_last_error());
     p.rotary_coeff = 4;
-    p.rsv[5] = 1;
-    CHECK(rope_operation_create_atb(&p, &op) == ROPE_ERROR_ATTRIBUTE && HAS("rsv[5]"), "%s", rope_last_error());
+    p.rsv[1] = 1;
+    CHECK(rope_operation_create_atb(&p, &op) == ROPE_ERROR_ATTRIBUTE && HAS("rsv[1]"), "%s", rope_last_error());
     CHECK(op == (rope_operation *)&op, "out written on error");
 
     CHECK(rope_operation_create_atb(NULL, &op) == ROPE_OK, "%s", rope_last_error());

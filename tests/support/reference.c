@@ -169,7 +169,7 @@ int ref_onnx_rotary(const ref_onnx_case *c, const double *x, const double *cos, 
     int64_t B = c->batch, S = c->seq, N = c->heads, H = c->head_size;
     int64_t r = c->rot ? c->rot : H;
     if (B < 0 || S < 0 || N < 0 || H < 0 || r < 0 || r > H || r % 2 || (c->rank != 3 && c->rank != 4) ||
-        (c->interleaved != 0 && c->interleaved != 1))
+        c->interleaved < 0 || c->interleaved > 3 || (c->interleaved == 3 && H % 2))
         return -1;
     if (ids)
         for (int64_t i = 0; i < B * S; i++)
@@ -183,17 +183,27 @@ int ref_onnx_rotary(const ref_onnx_case *c, const double *x, const double *cos, 
             for (int64_t n = 0; n < N; n++) {
                 int64_t base = c->rank == 4 ? ((b * N + n) * S + s) * H : ((b * S + s) * N + n) * H;
                 const double *xv = x + base;
-                for (int64_t j = 0; j < half; j++) {
-                    int64_t i1 = c->interleaved ? 2 * j : j, i2 = c->interleaved ? 2 * j + 1 : j + half;
-                    double x1 = xv[i1], x2 = xv[i2], cj = cr[j], sj = sr[j];
-                    want[base + i1] = cj * x1 - sj * x2;
-                    want[base + i2] = sj * x1 + cj * x2;
-                    perr[base + i1] = product_error(cj, x1) + product_error(sj, x2);
-                    perr[base + i2] = product_error(sj, x1) + product_error(cj, x2);
-                }
-                for (int64_t i = r; i < H; i++) { /* x[r:head_size] is copied unchanged */
+                for (int64_t i = 0; i < H; i++) { /* what no pair writes is copied unchanged */
                     want[base + i] = xv[i];
                     perr[base + i] = -1;
+                }
+                for (int64_t j = 0; j < half; j++) {
+                    int pairs = c->interleaved == 1 || c->interleaved == 2;
+                    int64_t i1 = pairs ? 2 * j : j, i2 = pairs ? 2 * j + 1 : j + half; /* read */
+                    if (c->interleaved == 3) i2 = H / 2 + j;
+                    int64_t o1 = i1, o2 = i2; /* written */
+                    if (c->interleaved == 2) o1 = j, o2 = half + j;
+                    double cj = cr[j], sj = sr[j];
+                    if (c->backward) { /* the transpose: by -angle, from the outputs' places to the inputs' */
+                        int64_t t1 = i1, t2 = i2;
+                        i1 = o1, i2 = o2, o1 = t1, o2 = t2;
+                        sj = -sj;
+                    }
+                    double x1 = xv[i1], x2 = xv[i2];
+                    want[base + o1] = cj * x1 - sj * x2;
+                    want[base + o2] = sj * x1 + cj * x2;
+                    perr[base + o1] = product_error(cj, x1) + product_error(sj, x2);
+                    perr[base + o2] = product_error(sj, x1) + product_error(cj, x2);
                 }
             }
         }
@@ -220,8 +230,9 @@ static int atb_positions(const ref_atb_case *c, int64_t *pos) {
 
 int ref_atb_rotate(const ref_atb_case *c, int64_t hidden, const double *x, const double *cos, const double *sin,
                    double *want, double *perr) {
-    int64_t D = c->d, rc = c->rotary_coeff;
-    if (D <= 0 || D % 2 || hidden < 0 || hidden % D || c->ntokens < 0) return -1;
+    int64_t D = c->d, rc = c->rotary_coeff, hs = c->head_size;
+    if (hs && (hs % 2 || hs < D || hidden % hs || rc != 2)) return -1;
+    if (D <= 0 || D % 2 || hidden < 0 || (!hs && hidden % D) || c->ntokens < 0) return -1;
     if ((rc != 2 && rc != 4 && rc != D) || D % rc) return -1;
     int64_t rs = D / rc; /* the rotation stride */
     int64_t pos_small[64];
@@ -230,6 +241,18 @@ int ref_atb_rotate(const ref_atb_case *c, int64_t hidden, const double *x, const
     int ok = atb_positions(c, pos) == 0;
     for (int64_t t = 0; ok && t < c->ntokens; t++) {
         const double *xr = x + t * hidden, *cr = cos + pos[t] * D, *sr = sin + pos[t] * D;
+        if (hs) { /* split: per head, (j, hs/2 + j) for j < D/2; every other element copied */
+            for (int64_t i = 0; i < hidden; i++) want[t * hidden + i] = xr[i], perr[t * hidden + i] = -1;
+            for (int64_t h0 = 0; h0 < hidden; h0 += hs)
+                for (int64_t j = 0; j < D / 2; j++) {
+                    int64_t a = h0 + j, b = h0 + hs / 2 + j, cb = D / 2 + j;
+                    want[t * hidden + a] = xr[a] * cr[j] - xr[b] * sr[j];
+                    want[t * hidden + b] = xr[b] * cr[cb] + xr[a] * sr[cb];
+                    perr[t * hidden + a] = product_error(xr[a], cr[j]) + product_error(xr[b], sr[j]);
+                    perr[t * hidden + b] = product_error(xr[b], cr[cb]) + product_error(xr[a], sr[cb]);
+                }
+            continue;
+        }
         for (int64_t i = 0; i < hidden; i++) {
             int64_t d = i % D, o = d % (2 * rs);
             int64_t partner = o < rs ? i + rs : i - rs;
@@ -245,7 +268,8 @@ int ref_atb_rotate(const ref_atb_case *c, int64_t hidden, const double *x, const
 int ref_atb_rope(const ref_atb_case *c, const double *q, const double *k, const double *cos, const double *sin,
                  double *want_q, double *perr_q, double *want_k, double *perr_k) {
     if (c->hidden_k <= 0 || c->hidden_q % c->hidden_k) return -1;
-    if (c->hidden_q % c->d || c->hidden_k % c->d) return -1; /* checked before anything is written */
+    int64_t unit = c->head_size ? c->head_size : c->d;
+    if (c->hidden_q % unit || c->hidden_k % unit) return -1; /* checked before anything is written */
     if (ref_atb_rotate(c, c->hidden_q, q, cos, sin, want_q, perr_q)) return -1;
     return ref_atb_rotate(c, c->hidden_k, k, cos, sin, want_k, perr_k);
 }

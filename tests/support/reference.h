@@ -77,8 +77,11 @@ typedef struct ref_onnx_case {
     int rank; /* 4: X [batch, heads, seq, head_size]; 3: X [batch, seq, heads * head_size] */
     int64_t batch, seq, heads, head_size;
     int64_t rot;     /* rotary_embedding_dim; 0 means head_size */
-    int interleaved; /* 0: x1 = x[0:r/2], x2 = x[r/2:r]; 1: x1 = x[0:r:2], x2 = x[1:r:2] */
+    int interleaved; /* 0: x1 = x[0:r/2], x2 = x[r/2:r]; 1: x1 = x[0:r:2], x2 = x[1:r:2]; librope's
+                        2: x1, x2 as 1, written to y[0:r/2], y[r/2:r]; 3: x1 = x[0:r/2],
+                        x2 = x[H/2:H/2 + r/2] (split halves) */
     int64_t max_pos; /* rows of the 2-D cache; used only with position ids */
+    int backward;    /* the transpose: read where the forward writes, write where it reads, by -angle */
 } ref_onnx_case;
 
 /* Y = RotaryEmbedding(X, cos, sin, ids). x, want and perr are dense in X's layout; cos and sin are
@@ -103,6 +106,9 @@ typedef struct ref_atb_case {
     int cos_format;            /* 0: pos(t) = t; 1: packed sequences restarting at row 0 (R3) */
     const int64_t *seqlen;     /* [batch], read with cos_format 1 only */
     int64_t batch;
+    int64_t head_size;         /* librope's split partial layout (rotary_coeff 2): rows are heads of
+                                  head_size >= d; element j < d/2 pairs with head_size/2 + j, j with
+                                  cos/sin[j], its partner with cos/sin[d/2 + j]; the rest copied. 0: none */
 } ref_atb_case;
 
 /* Applies R1-R3 to one row-major tensor x [ntokens, hidden] (hidden a multiple of d), writing

@@ -49,19 +49,31 @@ int ref_vllm_rotate(const ref_vllm_case *c, const double *x, const double *cache
     int64_t n_pos = c->tokens * (c->axes ? c->axes : 1);
     for (int64_t i = 0; i < n_pos; i++)
         if (pos[i] < 0 || pos[i] >= c->cache_rows) return -1;
+    int64_t o = c->offset;
+    if (o < 0 || o + c->rot > hs || (c->split && (!c->is_neox || o || hs % 2)) || (c->pairs_to_halves && c->is_neox))
+        return -1;
     for (int64_t t = 0; t < c->tokens; t++)
         for (int64_t h = 0; h < c->heads; h++) {
             int64_t base = (t * c->heads + h) * hs;
-            for (int64_t e = c->rot; e < hs; e++) want[base + e] = x[base + e], perr[base + e] = -1;
+            for (int64_t e = 0; e < hs; e++) want[base + e] = x[base + e], perr[base + e] = -1; /* copied */
             for (int64_t j = 0; j < half; j++) {
                 const double *row = cache + ref_vllm_row(c, pos, t, j) * c->rot;
-                double cs = row[j], sn = row[half + j];
-                int64_t i1 = c->is_neox ? j : 2 * j, i2 = c->is_neox ? half + j : 2 * j + 1;
-                double x1 = x[base + i1], x2 = x[base + i2];
-                want[base + i1] = x1 * cs - x2 * sn;
-                want[base + i2] = x2 * cs + x1 * sn;
-                perr[base + i1] = product_error(x1, cs) + product_error(x2, sn);
-                perr[base + i2] = product_error(x2, cs) + product_error(x1, sn);
+                double cs = row[j], sn = c->inverse ? -row[half + j] : row[half + j];
+                /* where the forward reads the pair (r1, r2) and writes it (w1, w2) */
+                int64_t r1 = o + (c->is_neox ? j : 2 * j), r2 = o + (c->is_neox ? half + j : 2 * j + 1);
+                if (c->split) r2 = hs / 2 + j;
+                int64_t w1 = r1, w2 = r2;
+                if (c->pairs_to_halves) w1 = o + j, w2 = o + half + j;
+                if (c->backward) { /* the transpose: from the forward's outputs to its inputs, by -angle */
+                    int64_t t1 = r1, t2 = r2;
+                    r1 = w1, r2 = w2, w1 = t1, w2 = t2;
+                    sn = -sn;
+                }
+                double x1 = x[base + r1], x2 = x[base + r2];
+                want[base + w1] = x1 * cs - x2 * sn;
+                want[base + w2] = x2 * cs + x1 * sn;
+                perr[base + w1] = product_error(x1, cs) + product_error(x2, sn);
+                perr[base + w2] = product_error(x2, cs) + product_error(x1, sn);
             }
         }
     return 0;

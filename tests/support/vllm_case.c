@@ -29,6 +29,7 @@ void vc_draw(vllm_case *c, int mrope) {
     static const rope_dtype xts[] = {ROPE_F32, ROPE_F16, ROPE_BF16};
     for (;;) {
         memset(c, 0, sizeof *c);
+        c->attrs.struct_size = sizeof c->attrs;
         /* 1 in 16: heads of 4 KiB and more, which the engine walks in tiles (heads far apart) */
         int big = tu_int(0, 15) == 0;
         int64_t hs = big ? (tu_int(0, 1) ? 1024 : 2048) : pick(sizes, 15);
@@ -62,6 +63,21 @@ void vc_draw(vllm_case *c, int mrope) {
     }
 }
 
+void vc_layouts(vllm_case *c, int permute) {
+    rope_vllm_attrs *a = &c->attrs;
+    int64_t hs = a->head_size;
+    if (tu_int(0, 1)) return;
+    a->inverse = (int32_t)tu_int(0, 1);
+    int w = (int)tu_int(0, 2);
+    if (w == 1 && a->is_neox && hs % 2 == 0) {
+        a->partial = ROPE_PARTIAL_SPLIT;
+        if (!a->n_mrope_section && hs >= 4 && tu_int(0, 3)) c->rot = 2 * tu_int(1, hs / 2 - 1); /* a real split */
+        return;
+    }
+    if (w == 2 && !a->is_neox && permute) a->pairs_to_halves = 1;
+    if (w != 1 && c->rot < hs && tu_int(0, 2)) a->rope_dim_offset = tu_int(0, hs - c->rot);
+}
+
 const char *vc_str(const vllm_case *c, char *buf, size_t n) {
     const rope_vllm_attrs *a = &c->attrs;
     snprintf(buf, n,
@@ -72,6 +88,10 @@ const char *vc_str(const vllm_case *c, char *buf, size_t n) {
              a->mrope_interleaved ? "i" : "", (long long)a->mrope_section[0], (long long)a->mrope_section[1],
              (long long)a->mrope_section[2], (long long)a->mrope_section[3], (long long)c->cache_rows,
              rope_dtype_name(c->xt), rope_dtype_name(c->ct), rope_dtype_name(c->pt), c->mode, (long long)c->gap);
+    size_t used = strlen(buf);
+    if (used < n)
+        snprintf(buf + used, n - used, " offset %lld inverse %d partial %d pairs_to_halves %d",
+                 (long long)a->rope_dim_offset, (int)a->inverse, (int)a->partial, (int)a->pairs_to_halves);
     return buf;
 }
 
@@ -181,12 +201,25 @@ void vc_free(vllm_bufs *b) {
     memset(b, 0, sizeof *b);
 }
 
-int vc_reference(const vllm_case *c, const vllm_bufs *b, int which, double *want, double *perr) {
+static int reference(const vllm_case *c, const vllm_bufs *b, int which, int backward, double *want, double *perr) {
     const rope_vllm_attrs *a = &c->attrs;
-    ref_vllm_case r = {c->tokens, which ? c->hk : c->hq, a->head_size, c->rot, c->cache_rows, a->is_neox,
-                       a->n_mrope_section, a->mrope_interleaved, {0, 0, 0, 0}};
+    ref_vllm_case r;
+    memset(&r, 0, sizeof r);
+    r.tokens = c->tokens, r.heads = which ? c->hk : c->hq, r.head_size = a->head_size, r.rot = c->rot;
+    r.cache_rows = c->cache_rows, r.is_neox = a->is_neox, r.axes = a->n_mrope_section;
+    r.interleaved = a->mrope_interleaved;
     for (int i = 0; i < 4; i++) r.section[i] = a->mrope_section[i];
+    r.offset = a->rope_dim_offset, r.inverse = a->inverse, r.split = a->partial == ROPE_PARTIAL_SPLIT;
+    r.pairs_to_halves = a->pairs_to_halves, r.backward = backward;
     return ref_vllm_rotate(&r, which ? b->k_v : b->q_v, b->cache_v, b->pos_v, want, perr);
+}
+
+int vc_reference(const vllm_case *c, const vllm_bufs *b, int which, double *want, double *perr) {
+    return reference(c, b, which, 0, want, perr);
+}
+
+int vc_reference_backward(const vllm_case *c, const vllm_bufs *b, int which, double *want, double *perr) {
+    return reference(c, b, which, 1, want, perr);
 }
 
 /* 1 when byte `at` of buffer i lies in an output element. */

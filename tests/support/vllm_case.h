@@ -40,13 +40,19 @@ typedef struct vllm_bufs {
 
 /* Draws a case (small, every feature on some draws). `mrope`: -1 random, 0 never, 1 always. */
 void vc_draw(vllm_case *c, int mrope);
+/* Gives half the drawn cases the later attributes: inverse, rope_dim_offset, ROPE_PARTIAL_SPLIT (at a
+ * rot below head_size when the case has no MRoPE) or, when `permute` is set, pairs_to_halves. Call
+ * between vc_draw and vc_build. */
+void vc_layouts(vllm_case *c, int permute);
 /* Allocates and fills the tensors; positions in [0, P) (all axes equal when `equal_axes`). */
 void vc_build(const vllm_case *c, vllm_bufs *b, int equal_axes);
 /* Restores the buffers to their first contents. */
 void vc_restore(vllm_bufs *b);
 void vc_free(vllm_bufs *b);
-/* The reference for query (which 0) or key (1) into want / perr (dense [T, H*hs]). 0 on success. */
+/* The reference for query (which 0) or key (1) into want / perr (dense [T, H*hs]). 0 on success.
+ * vc_reference_backward: the backward pass's (query / key holding the gradients). */
 int vc_reference(const vllm_case *c, const vllm_bufs *b, int which, double *want, double *perr);
+int vc_reference_backward(const vllm_case *c, const vllm_bufs *b, int which, double *want, double *perr);
 /* Compares an output (which 0/1) with want / perr and checks that no byte outside output elements
  * changed. Returns the number of failures; describes the first in msg. */
 int vc_verify(const vllm_case *c, const vllm_bufs *b, int which, const double *want, const double *perr, char *msg,

@@ -215,7 +215,7 @@ static void write_vllm_case(const char *name, int bad_pos) {
     double x[VT * VH * VHS], c[VP * VHS], want[VT * VH * VHS], perr[VT * VH * VHS];
     for (int i = 0; i < VT * VH * VHS; i++) x[i] = VQ[i] = (float)tu_uniform(-2, 2);
     for (int i = 0; i < VP * VHS; i++) c[i] = VCACHE[i] = (float)tu_uniform(-1, 1);
-    ref_vllm_case rc = {VT, VH, VHS, VHS, VP, 0, 3, 1, {2, 1, 1, 0}};
+    ref_vllm_case rc = {VT, VH, VHS, VHS, VP, 0, 3, 1, {2, 1, 1, 0}, 0, 0, 0, 0, 0};
     CHECK(ref_vllm_rotate(&rc, x, c, pos, want, perr) == 0, "vllm reference refused the case");
     for (int i = 0; i < VT * VH * VHS; i++) VOUT[i] = (float)want[i];
     if (bad_pos) pos[0] = VP;

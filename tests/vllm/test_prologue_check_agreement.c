@@ -43,7 +43,9 @@ static rope_tensor tensor(void *data, rope_dtype dt, int rank, int64_t d0, int64
 static void valid(call *c, int kv) {
     memset(c, 0, sizeof *c);
     c->kv = kv;
-    rope_vllm_attrs ra = {HS, 1, 0, 0, {0, 0, 0, 0}};
+    rope_vllm_attrs ra = ROPE_VLLM_ATTRS_INIT;
+    ra.head_size = HS;
+    ra.is_neox = 1;
     if (!kv) {
         c->n_slot = 5;
         c->qa.rope = ra, c->qa.num_heads_q = 2, c->qa.num_heads_k = 1, c->qa.num_heads_v = 1, c->qa.eps = 1e-6;

@@ -3,6 +3,7 @@
  * (and the expected versus found value where there is one), and outputs left untouched. Each
  * rejection also goes through the lifecycle (setup must fail the same way) and, where no data is
  * involved, through shape inference. */
+#include <stddef.h>
 #include <string.h>
 
 #include "harness.h"
@@ -241,9 +242,67 @@ static void valid_edges(void) {
     CHECK(forward(&v, &v.a, &v.pos, NULL, &v.c, NULL) == ROPE_OK, "no key: %s", rope_last_error());
 }
 
+/* The versioned struct's later fields: struct_size, rope_dim_offset, inverse, partial,
+ * pairs_to_halves, alone and in combination; the first layout's size accepted (its later fields
+ * then not read: garbage there changes nothing); the fused prologue refusing them. */
+static void later_attributes(void) {
+    call v = valid();
+    v.a.struct_size = 0;
+    expect("struct_size 0", &v, ROPE_ERROR_ATTRIBUTE, "struct_size: expected", "found 0");
+    v.a.struct_size = sizeof(rope_vllm_attrs) + 8;
+    expect("struct_size too large", &v, ROPE_ERROR_ATTRIBUTE, "struct_size", "(sizeof(rope_vllm_attrs)");
+    v = valid(), v.a.rope_dim_offset = -1;
+    expect("offset -1", &v, ROPE_ERROR_ATTRIBUTE, "rope_dim_offset: expected >= 0", "found -1");
+    v = valid(), v.c.dims[1] = 4, v.a.rope_dim_offset = 5; /* rot 4 of head_size 8: offsets 0 .. 4 */
+    expect("offset past the head", &v, ROPE_ERROR_ATTRIBUTE, "rope_dim_offset 5: expected 0 .. 4", "rot 4");
+    v = valid(), v.a.inverse = 2;
+    expect("inverse 2", &v, ROPE_ERROR_ATTRIBUTE, "inverse: expected 0 or 1", "found 2");
+    v = valid(), v.a.partial = 2;
+    expect("partial 2", &v, ROPE_ERROR_ATTRIBUTE, "partial: expected 0 (ROPE_PARTIAL_LEADING) or 1", "found 2");
+    v = valid(), v.a.partial = ROPE_PARTIAL_SPLIT, v.a.is_neox = 0;
+    expect("split with adjacent pairs", &v, ROPE_ERROR_ATTRIBUTE, "expected is_neox 1", "found 0");
+    v = valid(), v.a.partial = ROPE_PARTIAL_SPLIT, v.a.rope_dim_offset = 2, v.c.dims[1] = 4;
+    expect("split with an offset", &v, ROPE_ERROR_ATTRIBUTE, "expected rope_dim_offset 0", "found 2");
+    v = valid(), v.a.pairs_to_halves = 3;
+    expect("pairs_to_halves 3", &v, ROPE_ERROR_ATTRIBUTE, "pairs_to_halves: expected 0 or 1", "found 3");
+    v = valid(), v.a.pairs_to_halves = 1;
+    expect("pairs_to_halves with halves", &v, ROPE_ERROR_ATTRIBUTE, "expected is_neox 0", "found 1");
+
+    /* The first layout: struct_size covering head_size .. mrope_section; the later fields are not read. */
+    call old = valid(), cur = valid();
+    old.a.struct_size = offsetof(rope_vllm_attrs, rope_dim_offset);
+    old.a.rope_dim_offset = -7, old.a.inverse = 9, old.a.partial = 9, old.a.pairs_to_halves = 9;
+    for (size_t i = 0; i < T * HQ * HS; i++) q[i] = (uint16_t)(0x3000 + i * 7 % 1024);
+    for (size_t i = 0; i < P * ROT; i++) c16[i] = (uint16_t)(0x3400 + i * 13 % 512);
+    poison();
+    CHECK(rope_vllm_rotary_embedding(NULL, &old.a, &old.pos, &old.q, NULL, &old.c, &old.qo, NULL) == ROPE_OK, "%s",
+          rope_last_error());
+    uint16_t first[T * HQ * HS];
+    memcpy(first, qo, sizeof first);
+    poison();
+    CHECK(rope_vllm_rotary_embedding(NULL, &cur.a, &cur.pos, &cur.q, NULL, &cur.c, &cur.qo, NULL) == ROPE_OK, "%s",
+          rope_last_error());
+    CHECK(memcmp(first, qo, sizeof first) == 0, "the first layout's struct_size: later fields were read");
+
+    /* The fused prologue embeds the struct: its later fields must be 0 there. */
+    rope_qk_norm_attrs na;
+    memset(&na, 0, sizeof na);
+    na.rope.head_size = HS, na.rope.is_neox = 1, na.num_heads_q = 1, na.eps = 1e-6;
+    rope_tensor qkv = {q, ROPE_F16, 2, {T, HS}, 0}, w = {c32, ROPE_F32, 1, {HS}, 0};
+    na.rope.inverse = 1;
+    CHECK(rope_vllm_fused_qk_norm_rope_check(&na, &cur.pos, &qkv, &w, &w, &cur.c) == ROPE_ERROR_ATTRIBUTE &&
+              strstr(rope_last_error(), "inverse: expected 0"),
+          "fused inverse: %s", rope_last_error());
+    na.rope.inverse = 0, na.rope.rope_dim_offset = 1;
+    CHECK(rope_vllm_fused_qk_norm_rope_check(&na, &cur.pos, &qkv, &w, &w, &cur.c) == ROPE_ERROR_ATTRIBUTE &&
+              strstr(rope_last_error(), "rope_dim_offset: expected 0"),
+          "fused offset: %s", rope_last_error());
+}
+
 int main(void) {
     valid_edges();
     attributes();
+    later_attributes();
     null_pointers_and_data();
     dtypes();
     ranks_and_shapes();

@@ -23,8 +23,9 @@ static int same(const vllm_bufs *a, unsigned char *const want[4]) {
 static void one_case(int mrope) {
     vllm_case c;
     vllm_bufs b;
-    char desc[300];
+    char desc[400];
     vc_draw(&c, mrope);
+    vc_layouts(&c, 1);
     /* far positions, with a cache that fills fast */
     if (tu_int(0, 3) == 0) c.cache_rows = tu_int(1000, c.rot <= 32 ? 40000 : 4000);
     vc_build(&c, &b, 0);

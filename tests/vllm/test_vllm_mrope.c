@@ -28,8 +28,9 @@ static rope_status call(mode md, rope_context *ctx, const rope_vllm_attrs *a, co
 static void one_case(void) {
     vllm_case c;
     vllm_bufs b;
-    char desc[300];
+    char desc[400];
     vc_draw(&c, 1);
+    vc_layouts(&c, 1);
     vc_build(&c, &b, 1);
     vc_str(&c, desc, sizeof desc);
     rope_vllm_attrs plain = c.attrs;

@@ -7,7 +7,9 @@
  * fused QKV buffer. Each case runs on every instruction set with 1 and 2 threads (small jobs split
  * too) and the default context: the first result against the reference (no byte outside the outputs
  * touched), the others bit for bit against it; every other case also through the operation
- * lifecycle. */
+ * lifecycle. Half the cases carry the later attributes (vc_layouts: rope_dim_offset, inverse, the
+ * split partial layout, pairs in / halves out), and the backward runs against the transposed
+ * reference. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,32 +44,39 @@ static rope_status run_lifecycle(const vllm_case *c, vllm_bufs *b) {
     return st;
 }
 
-static void one_case(int index) {
+/* backward: the _backward call against the transposed reference (the lifecycle has no backward). */
+static void one_case(int index, int backward) {
     vllm_case c;
     vllm_bufs b;
-    char desc[300], msg[300];
+    char desc[400], msg[300];
     vc_draw(&c, -1);
+    vc_layouts(&c, 1);
     vc_build(&c, &b, 0);
     vc_str(&c, desc, sizeof desc);
+    if (backward) snprintf(desc + strlen(desc), sizeof desc - strlen(desc), " (backward)");
     int has_k = c.hk >= 0;
     int64_t hs = c.attrs.head_size;
     size_t nq = (size_t)(c.tokens * c.hq * hs), nk = has_k ? (size_t)(c.tokens * c.hk * hs) : 0;
     double *want[2] = {tu_xmalloc(nq * sizeof(double)), tu_xmalloc(nk * sizeof(double))};
     double *perr[2] = {tu_xmalloc(nq * sizeof(double)), tu_xmalloc(nk * sizeof(double))};
-    CHECK(vc_reference(&c, &b, 0, want[0], perr[0]) == 0, "reference refused %s", desc);
-    if (has_k) CHECK(vc_reference(&c, &b, 1, want[1], perr[1]) == 0, "reference refused %s", desc);
+    int (*ref)(const vllm_case *, const vllm_bufs *, int, double *, double *) =
+        backward ? vc_reference_backward : vc_reference;
+    CHECK(ref(&c, &b, 0, want[0], perr[0]) == 0, "reference refused %s", desc);
+    if (has_k) CHECK(ref(&c, &b, 1, want[1], perr[1]) == 0, "reference refused %s", desc);
     unsigned char *first[4] = {0};
     for (int x = 0; x <= ctxs.n + 1; x++) {
         vc_restore(&b);
         rope_status st;
         const char *how = x < ctxs.n ? ctxs.name[x] : x == ctxs.n ? "default context" : "lifecycle";
         if (x == ctxs.n + 1) {
-            if (index % 2) continue;
+            if (index % 2 || backward) continue;
             st = run_lifecycle(&c, &b);
         } else {
-            st = rope_vllm_rotary_embedding(x < ctxs.n ? ctxs.ctx[x] : NULL, &c.attrs, &b.positions, &b.query,
-                                            has_k ? &b.key : NULL, &b.cache_t, &b.query_out,
-                                            has_k ? &b.key_out : NULL);
+            rope_status (*call)(rope_context *, const rope_vllm_attrs *, const rope_tensor *, const rope_tensor *,
+                                const rope_tensor *, const rope_tensor *, const rope_tensor *, const rope_tensor *) =
+                backward ? rope_vllm_rotary_embedding_backward : rope_vllm_rotary_embedding;
+            st = call(x < ctxs.n ? ctxs.ctx[x] : NULL, &c.attrs, &b.positions, &b.query, has_k ? &b.key : NULL,
+                      &b.cache_t, &b.query_out, has_k ? &b.key_out : NULL);
         }
         CHECK(st == ROPE_OK, "%s on %s: %s", how, desc, rope_last_error());
         if (st != ROPE_OK) continue;
@@ -90,7 +99,8 @@ int main(void) {
     tu_seed(9009);
     tu_contexts_make(&ctxs);
     tu_split_everything(0);
-    for (int i = 0; i < 600; i++) one_case(i);
+    for (int i = 0; i < 600; i++) one_case(i, 0);
+    for (int i = 0; i < 300; i++) one_case(i, 1); /* the backward, with the later attributes' layouts too */
     tu_contexts_free(&ctxs);
     return tu_finish();
 }

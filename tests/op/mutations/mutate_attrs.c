@@ -25,7 +25,15 @@ int m_attr(gcase *g) {
         rope_vllm_attrs *a = &g->va;
         if (v == 0) a->head_size = PICK(0, -1, INT64_MIN);
         if (v == 1) *(tu_int(0, 1) ? &a->is_neox : &a->mrope_interleaved) = (int32_t)PICK(2, -1, INT32_MIN);
-        if (v >= 2) {
+        if (v >= 2 && tu_int(0, 2) == 0) { /* the versioned struct's later fields and struct_size itself */
+            int w = (int)tu_int(0, 5);
+            if (w == 0) a->struct_size = (size_t)PICK(0, 8, sizeof(rope_vllm_attrs) + 8);
+            if (w == 1) a->rope_dim_offset = PICK(-1, INT64_MIN, INT64_MAX);
+            if (w == 2) a->inverse = (int32_t)PICK(2, -1, INT32_MIN);
+            if (w == 3) a->partial = (int32_t)PICK(2, -1, INT32_MAX);
+            if (w == 4) a->pairs_to_halves = (int32_t)PICK(2, -1);
+            if (w == 5) a->partial = a->is_neox ? ROPE_PARTIAL_LEADING : ROPE_PARTIAL_SPLIT, a->pairs_to_halves = a->is_neox;
+        } else if (v >= 2) {
             int n = a->n_mrope_section, w = (int)tu_int(0, 3);
             if (n == 0 && w < 2) a->n_mrope_section = (int32_t)PICK(1, 2, 5, -1);
             else if (w < 3 && n > 0) a->mrope_section[tu_int(0, n - 1)] = PICK(0, -1, INT64_MIN, INT64_MAX);
@@ -38,7 +46,7 @@ int m_attr(gcase *g) {
         expect(g, BIT(ROPE_ERROR_ATTRIBUTE), 0);
     } else if (onnx_e(g->e)) {
         int64_t h = onnx_head(g);
-        if (v == 0) g->oa.interleaved = PICK(2, -1, INT64_MAX, INT64_MIN);
+        if (v == 0) g->oa.interleaved = PICK(4, -1, INT64_MAX, INT64_MIN);
         if (v == 1) g->oa.rotary_embedding_dim = PICK(1, 3, h - 1, -2, INT64_MIN, h + 2, P2(62), INT64_MAX);
         if (v >= 2) g->oa.num_heads = PICK(-1, -4, INT64_MIN);
         note(g, "attrs %lld %lld %lld", (long long)g->oa.interleaved, (long long)g->oa.rotary_embedding_dim,
@@ -51,7 +59,7 @@ int m_attr(gcase *g) {
             expect(g, coeff_valid(rc, atb_d(g)) ? 0 : BIT(ROPE_ERROR_ATTRIBUTE), coeff_valid(rc, atb_d(g)));
         } else {
             if (v == 1) g->ap.cos_format = (int32_t)PICK(2, 7, -1, INT32_MIN);
-            else g->ap.rsv[tu_int(0, 7)] = (uint8_t)tu_int(1, 255);
+            else g->ap.rsv[tu_int(0, 2)] = (uint8_t)tu_int(1, 255);
             expect(g, BIT(ROPE_ERROR_ATTRIBUTE), 0);
         }
         note(g, "param coeff %d format %d", (int)g->ap.rotary_coeff, (int)g->ap.cos_format);
