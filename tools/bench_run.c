@@ -161,10 +161,16 @@ bench_data *bench_data_create(const bench_case *c) {
             for (size_t j = 0; j < half; j++) {
                 float a = 3.14159265f * rnd(), cv = cosf(a), sv = sinf(a);
                 size_t ic = r * 2 * half + j, is = ic + half;
-                if (c->cs_dtype == ROPE_F32) ((float *)d->cos)[ic] = cv, ((float *)d->cos)[is] = sv;
-                else if (c->cs_dtype == ROPE_F16)
-                    ((uint16_t *)d->cos)[ic] = rope_f32_to_f16(cv), ((uint16_t *)d->cos)[is] = rope_f32_to_f16(sv);
-                else ((uint16_t *)d->cos)[ic] = rope_f32_to_bf16(cv), ((uint16_t *)d->cos)[is] = rope_f32_to_bf16(sv);
+                if (c->cs_dtype == ROPE_F32) {
+                    ((float *)d->cos)[ic] = cv;
+                    ((float *)d->cos)[is] = sv;
+                } else if (c->cs_dtype == ROPE_F16) {
+                    ((uint16_t *)d->cos)[ic] = rope_f32_to_f16(cv);
+                    ((uint16_t *)d->cos)[is] = rope_f32_to_f16(sv);
+                } else {
+                    ((uint16_t *)d->cos)[ic] = rope_f32_to_bf16(cv);
+                    ((uint16_t *)d->cos)[is] = rope_f32_to_bf16(sv);
+                }
             }
     }
     if (c->op != BENCH_ATB || c->fly) { /* position_ids (or positions) 0..seq-1, or scattered */
