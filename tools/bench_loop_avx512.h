@@ -9,7 +9,7 @@
 
 #include "bench_loops.h"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__F16C__) &&                 \
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__F16C__) &&                     \
     (!defined(BL_NATIVE_BF16) || defined(__AVX512BF16__))
 #include <immintrin.h>
 #include <string.h>

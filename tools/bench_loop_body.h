@@ -66,8 +66,8 @@ BL_INLINE void bl_interleaved(rope_dtype xt, rope_dtype ct, const void *x, void 
 }
 
 /* One head vector in the job's layout (a constant after inlining). */
-BL_INLINE void bl_head(rope_dtype xt, rope_dtype ct, int layout, const void *x, void *y, const void *c,
-                       const void *s, size_t hs) {
+BL_INLINE void bl_head(rope_dtype xt, rope_dtype ct, int layout, const void *x, void *y, const void *c, const void *s,
+                       size_t hs) {
     if (layout == 0) bl_halves(xt, ct, x, y, c, s, hs);
     else if (layout == 1) bl_interleaved(xt, ct, x, y, c, s, hs);
     else bl_halves_full(xt, ct, x, y, c, s, hs);
@@ -113,13 +113,13 @@ BL_INLINE int bl_layout(const bench_loop_job *j) {
     return j->cos_full ? 2 : 0;
 }
 
-#define BL_WALK_LAYOUTS(xt, ct)                                                                              \
-    static void bl_walk_##xt##_##ct(const bench_loop_job *j, size_t lo, size_t hi) {                        \
-        switch (bl_layout(j)) {                                                                              \
-        case 0: bl_walk(ROPE_##xt, ROPE_##ct, 0, j, lo, hi); return;                                         \
-        case 1: bl_walk(ROPE_##xt, ROPE_##ct, 1, j, lo, hi); return;                                         \
-        default: bl_walk(ROPE_##xt, ROPE_##ct, 2, j, lo, hi); return;                                        \
-        }                                                                                                    \
+#define BL_WALK_LAYOUTS(xt, ct)                                                                                        \
+    static void bl_walk_##xt##_##ct(const bench_loop_job *j, size_t lo, size_t hi) {                                   \
+        switch (bl_layout(j)) {                                                                                        \
+        case 0: bl_walk(ROPE_##xt, ROPE_##ct, 0, j, lo, hi); return;                                                   \
+        case 1: bl_walk(ROPE_##xt, ROPE_##ct, 1, j, lo, hi); return;                                                   \
+        default: bl_walk(ROPE_##xt, ROPE_##ct, 2, j, lo, hi); return;                                                  \
+        }                                                                                                              \
     }
 
 BL_WALK_LAYOUTS(F32, F32)
@@ -129,15 +129,15 @@ BL_WALK_LAYOUTS(BF16, BF16)
 BL_WALK_LAYOUTS(BF16, F32)
 
 /* 0 when the dtype pair has no loop (bench_loop_pick never asks for one). */
-#define BL_ENTRY(name)                                                                                       \
-    int name(const bench_loop_job *j, size_t lo, size_t hi) {                                                \
-        if (j->x_dtype == ROPE_F32 && j->cs_dtype == ROPE_F32) bl_walk_F32_F32(j, lo, hi);                   \
-        else if (j->x_dtype == ROPE_F16 && j->cs_dtype == ROPE_F16) bl_walk_F16_F16(j, lo, hi);              \
-        else if (j->x_dtype == ROPE_F16 && j->cs_dtype == ROPE_F32) bl_walk_F16_F32(j, lo, hi);              \
-        else if (j->x_dtype == ROPE_BF16 && j->cs_dtype == ROPE_BF16) bl_walk_BF16_BF16(j, lo, hi);          \
-        else if (j->x_dtype == ROPE_BF16 && j->cs_dtype == ROPE_F32) bl_walk_BF16_F32(j, lo, hi);            \
-        else return 0;                                                                                       \
-        return 1;                                                                                            \
+#define BL_ENTRY(name)                                                                                                 \
+    int name(const bench_loop_job *j, size_t lo, size_t hi) {                                                          \
+        if (j->x_dtype == ROPE_F32 && j->cs_dtype == ROPE_F32) bl_walk_F32_F32(j, lo, hi);                             \
+        else if (j->x_dtype == ROPE_F16 && j->cs_dtype == ROPE_F16) bl_walk_F16_F16(j, lo, hi);                        \
+        else if (j->x_dtype == ROPE_F16 && j->cs_dtype == ROPE_F32) bl_walk_F16_F32(j, lo, hi);                        \
+        else if (j->x_dtype == ROPE_BF16 && j->cs_dtype == ROPE_BF16) bl_walk_BF16_BF16(j, lo, hi);                    \
+        else if (j->x_dtype == ROPE_BF16 && j->cs_dtype == ROPE_F32) bl_walk_BF16_F32(j, lo, hi);                      \
+        else return 0;                                                                                                 \
+        return 1;                                                                                                      \
     }
 
 #endif

@@ -37,9 +37,7 @@ int bench_loop_cpu_has_bf16(void) {
 #endif
 }
 
-size_t bench_loop_units(const bench_loop_job *j) {
-    return j->heads_outer ? j->s[0].heads * j->tokens : j->tokens;
-}
+size_t bench_loop_units(const bench_loop_job *j) { return j->heads_outer ? j->s[0].heads * j->tokens : j->tokens; }
 
 /* ---- the portable loop: any even head size, element by element ---------------------------------- */
 
@@ -66,14 +64,12 @@ static float widen(rope_dtype t, const void *p, size_t i) {
 }
 
 /* x + half of the dropped unit, plus its lowest kept bit, then the dropped bits cut: nearest even. */
-static uint32_t round_shift(uint32_t x, unsigned n) {
-    return (x + (1u << (n - 1)) - 1u + ((x >> n) & 1u)) >> n;
-}
+static uint32_t round_shift(uint32_t x, unsigned n) { return (x + (1u << (n - 1)) - 1u + ((x >> n) & 1u)) >> n; }
 
 static uint16_t narrow_f16(float f) {
     uint32_t x = bits_of(f), sign = (x >> 16) & 0x8000u, ax = x & 0x7fffffffu;
-    if (ax > 0x7f800000u) return (uint16_t)(sign | 0x7e00u);     /* NaN */
-    if (ax >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u);    /* rounds to infinity */
+    if (ax > 0x7f800000u) return (uint16_t)(sign | 0x7e00u);                            /* NaN */
+    if (ax >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u);                           /* rounds to infinity */
     if (ax >= 0x38800000u) return (uint16_t)(sign | round_shift(ax - 0x38000000u, 13)); /* normal */
     /* a subnormal (or zero): |f| * 2^24 rounded to an integer, nearest even (the default mode) */
     return (uint16_t)(sign | (uint32_t)nearbyintf(float_of(ax) * 0x1p24f));
@@ -136,7 +132,8 @@ static int fits(const bench_loop_job *j, size_t lanes) {
 
 bench_loop_kind bench_loop_pick(const bench_loop_job *j, rope_isa isa, int native_bf16) {
     int halves = 2 * j->pair_stride == j->head_size, interleaved = j->pair_stride == 1 && !j->cos_full;
-    if (!dtypes_have_loop(j) || j->head_size < 2 || j->head_size % 2 || !(halves || interleaved)) return BENCH_LOOP_NONE;
+    if (!dtypes_have_loop(j) || j->head_size < 2 || j->head_size % 2 || !(halves || interleaved))
+        return BENCH_LOOP_NONE;
     if (j->heads_outer && j->n_streams != 1) return BENCH_LOOP_NONE;
     if (isa == ROPE_ISA_AVX512 && fits(j, 16)) {
         if (j->x_dtype == ROPE_BF16 && native_bf16 && bench_loop_avx512bf16(j, 0, 0)) return BENCH_LOOP_AVX512BF16;

@@ -45,7 +45,8 @@ static inline __attribute__((always_inline)) bl_vec bl_ld_dup(rope_dtype t, cons
 static inline __attribute__((always_inline)) bl_vec bl_swap(bl_vec v) { return _mm256_permute_ps(v, 0xb1); }
 
 static inline __attribute__((always_inline)) bl_vec bl_neg_even(bl_vec v) {
-    return _mm256_xor_ps(v, _mm256_castsi256_ps(_mm256_set_epi32(0, INT32_MIN, 0, INT32_MIN, 0, INT32_MIN, 0, INT32_MIN)));
+    return _mm256_xor_ps(v,
+                         _mm256_castsi256_ps(_mm256_set_epi32(0, INT32_MIN, 0, INT32_MIN, 0, INT32_MIN, 0, INT32_MIN)));
 }
 
 static inline __attribute__((always_inline)) bl_vec bl_mul(bl_vec a, bl_vec b) { return _mm256_mul_ps(a, b); }

@@ -21,8 +21,8 @@ int main(void) {
     float x[1 * 2 * 3 * 8], cs[3 * 4], y[sizeof x / sizeof x[0]];
     for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) x[i] = (float)i * 0.25f - 3.0f;
     for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) cs[i] = 0.5f;
-    rope_tensor in[3] = {{x, ROPE_F32, 4, {1, 2, 3, 8}, 0}, {cs, ROPE_F32, 3, {1, 3, 4}, 0},
-                          {cs, ROPE_F32, 3, {1, 3, 4}, 0}};
+    rope_tensor in[3] = {
+        {x, ROPE_F32, 4, {1, 2, 3, 8}, 0}, {cs, ROPE_F32, 3, {1, 3, 4}, 0}, {cs, ROPE_F32, 3, {1, 3, 4}, 0}};
     rope_tensor out[1] = {{y, ROPE_F32, 4, {1, 2, 3, 8}, 0}};
     rope_variant_pack pack = {in, 3, out, 1};
     for (size_t k = 0; k < sizeof bad_kinds / sizeof bad_kinds[0]; k++) {
@@ -32,8 +32,7 @@ int main(void) {
         size_t ws = 7;
         CHECK(rope_operation_input_count(op) == 0 && rope_operation_output_count(op) == 0, "kind %d: counts",
               bad_kinds[k]);
-        CHECK(rope_operation_infer_shape(op, in, 3, shapes, 1) == ROPE_ERROR_STATE &&
-                  strstr(rope_last_error(), "kind"),
+        CHECK(rope_operation_infer_shape(op, in, 3, shapes, 1) == ROPE_ERROR_STATE && strstr(rope_last_error(), "kind"),
               "kind %d: infer_shape: %s", bad_kinds[k], rope_last_error());
         CHECK(rope_operation_setup(op, &pack, &ws) == ROPE_ERROR_STATE && strstr(rope_last_error(), "kind") && ws == 7,
               "kind %d: setup: %s", bad_kinds[k], rope_last_error());
