@@ -7,9 +7,9 @@
  *   2. execution contexts (instruction set, threads);
  *   3. the ONNX RotaryEmbedding-23 operator;
  *   4. the Ascend Transformer Boost (ATB) RopeOperation;
- *   5. the operation lifecycle shared by both (create, infer shape, setup, execute, destroy);
+ *   5. the operation lifecycle shared by the operators (create, infer shape, setup, execute, destroy);
  *   6. cos/sin caches from a model's RoPE configuration;
- *   7. the backward (training) form of both operators;
+ *   7. the backward (training) form of the operators;
  *   8. on-the-fly mode: positions and frequencies instead of cos/sin tensors;
  *   9. the serving engines' rotary_embedding (vLLM, SGLang, FlashInfer, CANN), with MRoPE;
  *  10. the fused attention prologue: QK-norm + RoPE, RoPE + KV-cache write (vLLM);
@@ -149,13 +149,13 @@ ROPE_API const char *rope_last_error(void);
 /* Execution contexts                                                                              */
 /* ---------------------------------------------------------------------------------------------- */
 
-/* Instruction sets with a kernel. ROPE_ISA_AUTO picks the best the CPU has: of the sets available,
- * the one with the largest value. Every value from ROPE_ISA_SCALAR up to ROPE_ISA_COUNT_ (excluded)
+/* Instruction sets with a kernel. ROPE_ISA_AUTO picks the best the CPU has, in this order of
+ * preference: AVX-512, AVX2, NEON, then the portable kernel (the values do not rank the sets). Every value from ROPE_ISA_SCALAR up to ROPE_ISA_COUNT_ (excluded)
  * names a set, so a loop over them visits each. */
 typedef enum rope_isa {
     ROPE_ISA_AUTO = 0,
     ROPE_ISA_SCALAR = 1, /* portable C: the reference every other kernel is tested against */
-    ROPE_ISA_AVX2 = 2,   /* x86-64 AVX2 + FMA + F16C */
+    ROPE_ISA_AVX2 = 2,   /* x86-64 AVX2 + F16C */
     ROPE_ISA_AVX512 = 3, /* x86-64 AVX-512 F/BW/VL (+ AVX512_BF16 when present) */
     ROPE_ISA_NEON = 4,   /* aarch64 Advanced SIMD */
     ROPE_ISA_COUNT_ = 5  /* not a set: the number of values above */

@@ -51,13 +51,21 @@ static int finish_case(bench_opts *o, diag *err) {
     if (c->mrope && c->head_size < 16) return bad(o, err, "%s", "--mrope needs --head-size 16 or more (3 sections)");
     if (c->head_size % 2 != 0) return bad(o, err, "%s", "--head-size must be even");
     const char *dt = o->dtype ? o->dtype : c->op == BENCH_ONNX ? "f32" : "f16";
-    if (float_dtype_named(dt) != ROPE_DTYPE_INVALID) c->x_dtype = c->cs_dtype = float_dtype_named(dt);
-    else if (!strcmp(dt, "f16-f32cos") && c->op != BENCH_ONNX) c->x_dtype = ROPE_F16, c->cs_dtype = ROPE_F32;
-    else if (!strcmp(dt, "bf16-f32cos") && vllm_like) c->x_dtype = ROPE_BF16, c->cs_dtype = ROPE_F32;
-    else return bad(o, err,
-                    "--dtype '%s': expected f32, f16, bf16, f16-f32cos (atb, vllm, qknorm, kvcache) or bf16-f32cos "
-                    "(vllm, qknorm, kvcache)",
-                    dt);
+    if (float_dtype_named(dt) != ROPE_DTYPE_INVALID) {
+        c->x_dtype = float_dtype_named(dt);
+        c->cs_dtype = c->x_dtype;
+    } else if (!strcmp(dt, "f16-f32cos") && c->op != BENCH_ONNX) {
+        c->x_dtype = ROPE_F16;
+        c->cs_dtype = ROPE_F32;
+    } else if (!strcmp(dt, "bf16-f32cos") && vllm_like) {
+        c->x_dtype = ROPE_BF16;
+        c->cs_dtype = ROPE_F32;
+    } else {
+        return bad(o, err,
+                   "--dtype '%s': expected f32, f16, bf16, f16-f32cos (atb, vllm, qknorm, kvcache) or bf16-f32cos "
+                   "(vllm, qknorm, kvcache)",
+                   dt);
+    }
     c->rot = c->head_size;
     if (set_layout(o, err)) return -1;
     if (c->op == BENCH_ONNX) {
@@ -96,9 +104,13 @@ static int set_option(bench_opts *o, const char *a, const char *v, int *op_given
         else if (!strcmp(v, "fp8_e5m2")) o->c.kv_dtype = ROPE_FP8_E5M2;
         else return bad(o, err, "--kv-dtype '%s': expected auto, fp8, fp8_e4m3 or fp8_e5m2", v);
         o->single = 1;
-    } else if (!strcmp(a, "--dtype")) o->dtype = v, o->single = 1;
-    else if (!strcmp(a, "--layout")) o->layout = v, o->single = 1;
-    else if (!strcmp(a, "--tokens") || !strcmp(a, "--heads") || !strcmp(a, "--heads-k") || !strcmp(a, "--head-size")) {
+    } else if (!strcmp(a, "--dtype")) {
+        o->dtype = v;
+        o->single = 1;
+    } else if (!strcmp(a, "--layout")) {
+        o->layout = v;
+        o->single = 1;
+    } else if (!strcmp(a, "--tokens") || !strcmp(a, "--heads") || !strcmp(a, "--heads-k") || !strcmp(a, "--head-size")) {
         if (cli_i64(a, v, 1, 1l << 24, &n, err)) return -1;
         if (!strcmp(a, "--tokens")) o->c.tokens = (size_t)n;
         else if (!strcmp(a, "--heads")) o->c.heads_q = (size_t)n;

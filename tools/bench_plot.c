@@ -32,7 +32,7 @@ void bench_plot_free(bench_plot *p) {
 }
 
 void bench_plot_add(bench_plot *p, const char *op, const char *dtype, const char *layout, size_t tokens, int threads,
-                    const char *pool, double ratio) {
+                    const char *pool, int loop, double ratio) {
     if (p->n == p->cap) {
         size_t cap = p->cap ? 2 * p->cap : 64;
         plot_row *r = realloc(p->rows, cap * sizeof *r);
@@ -41,8 +41,8 @@ void bench_plot_add(bench_plot *p, const char *op, const char *dtype, const char
     }
     plot_row *r = &p->rows[p->n++];
     snprintf(r->group, sizeof r->group, "%s %s %s %zu", op, dtype, layout, tokens);
-    snprintf(r->series, sizeof r->series, "%d thread%s%s%s", threads, threads > 1 ? "s" : "",
-             strcmp(pool, "own") ? ", " : "", strcmp(pool, "own") ? pool : "");
+    snprintf(r->series, sizeof r->series, "%d thread%s%s%s%s", threads, threads > 1 ? "s" : "",
+             strcmp(pool, "own") ? ", " : "", strcmp(pool, "own") ? pool : "", loop ? ", loop" : "");
     r->ratio = ratio;
 }
 

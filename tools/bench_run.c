@@ -32,7 +32,10 @@ struct bench_data {
     size_t copy_bytes;
     void *w[2], *kc, *vc; /* QK_NORM / KV_CACHE: norm weights (f32, ones); KV_CACHE: the caches */
     int64_t *slots;       /* KV_CACHE: one slot per token (scattered with --scatter) */
-    copy_team *team; /* the copy's threads, while bench_measure runs (own pool) */
+    copy_team *team; /* the copy's (and the loop's) threads, while bench_measure runs (own pool) */
+    bench_loop_job loop; /* the floor, while bench_measure runs: its job and which loop runs it */
+    bench_loop_kind loop_kind;
+    size_t loop_parts; /* the parts of the loop's current round */
     /* --pool host: the copy runs on `host` too; --pool split: the host's workers each call with
      * their part's context (bench_set_split). */
     rope_context **split;
@@ -158,10 +161,16 @@ bench_data *bench_data_create(const bench_case *c) {
             for (size_t j = 0; j < half; j++) {
                 float a = 3.14159265f * rnd(), cv = cosf(a), sv = sinf(a);
                 size_t ic = r * 2 * half + j, is = ic + half;
-                if (c->cs_dtype == ROPE_F32) ((float *)d->cos)[ic] = cv, ((float *)d->cos)[is] = sv;
-                else if (c->cs_dtype == ROPE_F16)
-                    ((uint16_t *)d->cos)[ic] = rope_f32_to_f16(cv), ((uint16_t *)d->cos)[is] = rope_f32_to_f16(sv);
-                else ((uint16_t *)d->cos)[ic] = rope_f32_to_bf16(cv), ((uint16_t *)d->cos)[is] = rope_f32_to_bf16(sv);
+                if (c->cs_dtype == ROPE_F32) {
+                    ((float *)d->cos)[ic] = cv;
+                    ((float *)d->cos)[is] = sv;
+                } else if (c->cs_dtype == ROPE_F16) {
+                    ((uint16_t *)d->cos)[ic] = rope_f32_to_f16(cv);
+                    ((uint16_t *)d->cos)[is] = rope_f32_to_f16(sv);
+                } else {
+                    ((uint16_t *)d->cos)[ic] = rope_f32_to_bf16(cv);
+                    ((uint16_t *)d->cos)[is] = rope_f32_to_bf16(sv);
+                }
             }
     }
     if (c->op != BENCH_ATB || c->fly) { /* position_ids (or positions) 0..seq-1, or scattered */
@@ -355,6 +364,66 @@ static rope_status call_kernel(bench_data *d, rope_context *ctx) {
     return rope_atb_rope(ctx, &param, &q, &k, &cos, &sin, &seqlen, &rq, &rk);
 }
 
+rope_status bench_call(bench_data *d, rope_context *ctx) { return call_kernel(d, ctx); }
+
+void *bench_output(bench_data *d, int i, size_t *bytes) {
+    *bytes = i >= 0 && i < 2 && d->y[i] ? d->x_bytes[i] : 0;
+    return *bytes ? d->y[i] : NULL;
+}
+
+/* The streams of an ATB or vLLM case: query and key [T, heads * hs], read from x, written to y. */
+static void token_major_streams(const bench_data *d, bench_loop_job *j) {
+    const bench_case *c = &d->c;
+    size_t heads[2] = {c->heads_q, c->heads_k};
+    j->n_streams = 2;
+    for (int i = 0; i < 2; i++) {
+        bench_loop_stream st = {d->x[i], d->y[i], heads[i], (ptrdiff_t)c->head_size,
+                                (ptrdiff_t)(heads[i] * c->head_size)};
+        j->s[i] = st;
+    }
+}
+
+int bench_loop_job_of(const bench_data *d, bench_loop_job *j) {
+    const bench_case *c = &d->c;
+    memset(j, 0, sizeof *j);
+    if (c->fly || c->backward || c->mrope || c->rot != c->head_size) return -1;
+    j->x_dtype = c->x_dtype;
+    j->cs_dtype = c->cs_dtype;
+    j->head_size = c->head_size;
+    j->tokens = c->tokens;
+    j->cos = d->cos;
+    j->sin = d->sin;
+    switch (c->op) {
+    case BENCH_ONNX: /* X [1, heads, seq, hs]: a head's tokens adjacent, rows at the position ids */
+        j->pair_stride = c->layout ? 1 : c->head_size / 2;
+        j->positions = d->ids;
+        j->cs_row_stride = c->rot / 2;
+        j->heads_outer = 1;
+        j->n_streams = 1;
+        bench_loop_stream st = {d->x[0], d->y[0], c->heads_q, (ptrdiff_t)(c->tokens * c->head_size),
+                                (ptrdiff_t)c->head_size};
+        j->s[0] = st;
+        return 0;
+    case BENCH_ATB: /* one sequence: row t for token t, a value per element; coefficient 2 only */
+        if (c->layout != 2) return -1;
+        j->pair_stride = c->head_size / 2;
+        j->cos_full = 1;
+        j->cs_row_stride = c->rot;
+        token_major_streams(d, j);
+        return 0;
+    case BENCH_VLLM: /* the cache row at each position: rot/2 cos, then rot/2 sin */
+        j->pair_stride = c->layout ? 1 : c->head_size / 2;
+        j->positions = d->ids;
+        j->cs_row_stride = c->rot;
+        j->sin = (const char *)d->cos + c->rot / 2 * rope_dtype_size(c->cs_dtype);
+        token_major_streams(d, j);
+        return 0;
+    case BENCH_QK_NORM:
+    case BENCH_KV_CACHE: return -1;
+    }
+    return -1;
+}
+
 typedef struct host_copy {
     bench_data *d;
     size_t parts;
@@ -411,6 +480,32 @@ static rope_status call_copy_split(bench_data *d, rope_context *ctx) {
     return ROPE_OK;
 }
 
+/* The floor loop on the copy's threads: the team's (own pool), the host's, or the split workers. */
+static void loop_part(void *arg, size_t part, size_t parts) {
+    bench_data *d = arg;
+    bench_loop_run(d->loop_kind, &d->loop, part, parts);
+}
+
+static void loop_task(void *arg, int64_t i) {
+    bench_data *d = arg;
+    bench_loop_run(d->loop_kind, &d->loop, (size_t)i, d->loop_parts);
+}
+
+/* Split as the copy is: the split workers' parts, or rope.h's rule for a call moving these bytes. */
+static rope_status call_loop(bench_data *d, rope_context *ctx) {
+    size_t parts = copy_split_parts(rope_context_threads(ctx), d->copy_bytes, 2 * d->copy_bytes);
+    if (d->n_split) parts = (size_t)d->n_split;
+    if (parts <= 1) {
+        bench_loop_run(d->loop_kind, &d->loop, 0, 1);
+    } else if (d->host) {
+        d->loop_parts = parts;
+        host_pool_for(d->host, (int64_t)parts, loop_task, d);
+    } else {
+        copy_team_run_parts(d->team, parts, loop_part, d);
+    }
+    return ROPE_OK;
+}
+
 typedef rope_status (*bench_fn)(bench_data *d, rope_context *ctx);
 
 static double now_us(void) {
@@ -464,27 +559,36 @@ int bench_measure(bench_data *d, rope_context *ctx, int reps, bench_result *out)
 
 static int measure(bench_data *d, rope_context *ctx, int reps, bench_result *out) {
     bench_fn kernel = d->n_split ? call_kernel_split : call_kernel, copy = d->n_split ? call_copy_split : call_copy;
-    int nk = calibrate(kernel, d, ctx), nc = calibrate(copy, d, ctx);
-    if (nk < 0 || nc < 0) goto fail;
-    double *tk = malloc((size_t)reps * sizeof *tk), *tc = malloc((size_t)reps * sizeof *tc);
-    if (!tk || !tc) {
-        free(tk), free(tc);
+    d->loop_kind = BENCH_LOOP_NONE;
+    if (bench_loop_job_of(d, &d->loop) == 0)
+        d->loop_kind = bench_loop_pick(&d->loop, rope_context_isa(ctx), bench_loop_cpu_has_bf16());
+    int has_loop = d->loop_kind != BENCH_LOOP_NONE;
+    int nk = calibrate(kernel, d, ctx), nc = calibrate(copy, d, ctx), nl = has_loop ? calibrate(call_loop, d, ctx) : 0;
+    if (nk < 0 || nc < 0 || nl < 0) goto fail;
+    double *t = malloc(3 * (size_t)reps * sizeof *t);
+    if (!t) {
         fprintf(stderr, "rope bench: out of memory\n");
         return -1;
     }
-    /* Alternating kernel and copy batches exposes both to the same moments of a noisy machine. */
+    double *tk = t, *tc = t + reps, *tl = t + 2 * reps;
+    /* Alternating kernel, copy and loop batches exposes all three to the same moments of a noisy
+     * machine. */
     for (int r = 0; r < reps; r++) {
         tk[r] = time_batch(kernel, d, ctx, nk);
         tc[r] = time_batch(copy, d, ctx, nc);
+        tl[r] = has_loop ? time_batch(call_loop, d, ctx, nl) : 0;
         if (tk[r] < 0) {
-            free(tk), free(tc);
+            free(t);
             goto fail;
         }
     }
     out->bytes = bench_bytes(&d->c);
     out->median_us = median(tk, reps);
     double copy_us = median(tc, reps);
-    free(tk), free(tc);
+    out->loop = (int)d->loop_kind;
+    out->loop_us = has_loop ? median(tl, reps) : 0;
+    out->ratio_loop = has_loop ? out->loop_us / out->median_us : 0;
+    free(t);
     out->gbps = (double)out->bytes / (out->median_us * 1e3);
     out->copy_gbps = (double)out->bytes / (copy_us * 1e3);
     out->ratio = out->gbps / out->copy_gbps;

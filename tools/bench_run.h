@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "bench_loops.h"
 #include "rope.h"
 
 /* QK_NORM: rope_vllm_fused_qk_norm_rope on qkv [T, (Hq + 2 Hk) * hs] (Hv = Hk), in place. KV_CACHE:
@@ -44,6 +45,11 @@ typedef struct bench_result {
     size_t bytes;     /* input read + output written + cos/sin rows read, per call */
     double median_us; /* one call of the kernel */
     double gbps, copy_gbps, ratio;
+    /* The floor (bench_loops.h): which loop ran (BENCH_LOOP_NONE: the row has none, the two values
+     * are 0), its median time on the case's buffers and threads, and ratio_loop = loop_us /
+     * median_us (1: the kernel is as fast as the minimal loop of its arithmetic). */
+    int loop;
+    double loop_us, ratio_loop;
 } bench_result;
 
 /* The buffers of one case, filled with random data (inputs) and touched (outputs, copy buffers) so
@@ -58,15 +64,28 @@ bench_data *bench_data_create(const bench_case *c);
 void bench_data_free(bench_data *d);
 
 /* Times the case on `ctx`: `reps` repetitions, each a batch of kernel calls followed by a batch of
- * copies of bytes/2 (same threads), batches long enough for the clock; medians per call.
+ * copies of bytes/2 and a batch of the floor loop (same threads as the copy; none for rows without a
+ * loop), batches long enough for the clock; medians per call.
  * Returns 0, or -1 after printing the library's error on stderr. */
 int bench_measure(bench_data *d, rope_context *ctx, int reps, bench_result *out);
 
 /* Makes bench_measure run the case split: the n workers of `host` each call with parts[i] (contexts
- * made with split_part i of n), and the copy is split over the same workers. With n 0 and a host
+ * made with split_part i of n), and the copy and the loop are split over the same workers. With n 0 and a host
  * (--pool host), the kernel runs on the context given and the copy on the host's workers, split by
- * the rule rope.h gives for compute calls. (NULL, 0, NULL): the copy on the tool's own copy_team. */
+ * the rule rope.h gives for compute calls (the loop too). (NULL, 0, NULL): the copy and the loop on
+ * the tool's own copy_team. */
 struct host_pool;
 void bench_set_split(bench_data *d, rope_context **parts, int n, struct host_pool *host);
+
+/* The case's rotation as the floor loop sees it (bench_loops.h): 0 and *job filled, or -1 for a
+ * row with no loop (on the fly, backward, MRoPE, the prologue ops, ATB coefficients 4 and D). */
+int bench_loop_job_of(const bench_data *d, bench_loop_job *job);
+
+/* The case's buffers, for a test that runs the library and the loop on the same data: the outputs
+ * (ONNX: Y; ATB and vLLM: the rotated query and key) and their sizes in bytes. */
+void *bench_output(bench_data *d, int i, size_t *bytes);
+
+/* One kernel call of the case on ctx (the library's status). */
+rope_status bench_call(bench_data *d, rope_context *ctx);
 
 #endif

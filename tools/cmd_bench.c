@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* `rope bench`: throughput of the ONNX and ATB calls against a memory copy of the same bytes. */
+/* `rope bench`: throughput of the operators' calls against a memory copy of the same bytes, and their
+ * time against a minimal loop of the same arithmetic (the floor, bench_loops.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,18 +44,28 @@ static const char usage_text[] =
     "--norm adds the QK-norm: the whole Qwen3 prologue). Their bytes: q and k read and written, the value\n"
     "read and the key and value cache entries written (kvcache), the cache rows read. --separate (kvcache)\n"
     "times the unfused baseline instead: rotary_embedding, then a plain pass writing the caches (a memcpy\n"
-    "per token and head, or rope_f32_to_fp8 per element).\n"
+    "per token and head, or rope_f32_to_fp8 per element).\n";
+
+/* The usage text's second part (one string literal stays within the 4095 characters C requires). */
+static const char usage_columns[] =
     "\n"
     "gbps counts input read + output written + cos/sin rows read (fly rows count the rows they replace,\n"
     "so every row of a shape counts the same bytes); copy_gbps is a memcpy of half as many\n"
     "bytes (so the same bytes move) on the same threads, timed alternately with the kernel; ratio is\n"
-    "gbps / copy_gbps. --csv prints one header line and one row per case.\n"
+    "gbps / copy_gbps. loop names the floor timed in the same batches: a minimal hand-written loop of the same\n"
+    "arithmetic on the same buffers, positions and threads (load, convert, multiply with cos/sin, convert,\n"
+    "store; no checks, no dispatch) for the context's instruction set (avx512, avx512bf16: bf16 narrowed by\n"
+    "vcvtneps2bf16, avx2, or c, the portable loop), '-' for rows without one (on the fly, backward, MRoPE,\n"
+    "qknorm, kvcache, atb coeff4 and coeffD); loop_us is its median time and ratio_loop = loop_us / median_us\n"
+    "(near 1: the kernel is at its floor; low: overhead to find; a loop far below the copy: the arithmetic\n"
+    "binds). --csv prints one header line and one row per case.\n"
     "\n"
     "--pool picks who runs the threads (the pool column): own (default) the library's pool; host a\n"
     "context given a host's parallel-for (a plain pthread pool standing in for the engine's); split\n"
     "contexts for part i of n, every host worker calling with the same arguments (ggml style); all:\n"
     "the three, one after the other for each case. The copy runs on the same threads.\n"
-    "--plot FILE.png draws the ratio per case, dtype and thread count with gnuplot (after the table).\n"
+    "--plot FILE.png draws the ratio per case, dtype and thread count with gnuplot (after the table), and\n"
+    "beside each the loop's throughput against the copy (series \"... loop\").\n"
     "Options take --opt VALUE or --opt=VALUE; the layout words are those of rope cache --layout (whose\n"
     "vllm names vLLM's cache, read by either pairing).\n";
 
@@ -62,9 +73,10 @@ static const char *const pool_names[] = {"", "own", "host", "", "split"};
 
 static bench_plot *plot_rows; /* rows kept for --plot */
 
-static const char *const columns[] = {"op",      "dtype", "layout",    "tokens", "heads_q",   "heads_k", "head_size",
-                                      "rot",     "threads", "pool",    "median_us", "gbps",  "copy_gbps", "ratio"};
-static const int widths[] = {4, 11, 22, 6, 7, 7, 9, 4, 7, 5, 11, 8, 9, 6};
+static const char *const columns[] = {"op",        "dtype", "layout",    "tokens", "heads_q", "heads_k",
+                                      "head_size", "rot",   "threads",   "pool",   "median_us", "gbps",
+                                      "copy_gbps", "ratio", "loop",      "loop_us", "ratio_loop"};
+static const int widths[] = {4, 11, 22, 6, 7, 7, 9, 4, 7, 5, 11, 8, 9, 6, 10, 9, 10};
 enum { N_COLUMNS = sizeof columns / sizeof columns[0] };
 
 static const char *op_label(const bench_case *c) {
@@ -133,6 +145,14 @@ static void print_row(int csv, const bench_case *c, int threads, int pool, const
     snprintf(cells[11], sizeof cells[11], "%.2f", r->gbps);
     snprintf(cells[12], sizeof cells[12], "%.2f", r->copy_gbps);
     snprintf(cells[13], sizeof cells[13], "%.3f", r->ratio);
+    snprintf(cells[14], sizeof cells[14], "%s", bench_loop_name((bench_loop_kind)r->loop));
+    if (r->loop == BENCH_LOOP_NONE) {
+        snprintf(cells[15], sizeof cells[15], "-");
+        snprintf(cells[16], sizeof cells[16], "-");
+    } else {
+        snprintf(cells[15], sizeof cells[15], "%.3f", r->loop_us);
+        snprintf(cells[16], sizeof cells[16], "%.3f", r->ratio_loop);
+    }
     for (int i = 0; i < N_COLUMNS; i++) {
         if (csv) printf("%s%s", i ? "," : "", cells[i]);
         else printf("%s%*s", i ? " " : "", i < 3 ? -widths[i] : widths[i], cells[i]);
@@ -176,9 +196,13 @@ static int run_one(const bench_opts *o, const bench_case *c, bench_data *d, int 
         print_row(o->csv, c, threads, pool, &r);
         char layout[48];
         layout_label(c, layout, sizeof layout);
-        if (plot_rows)
-            bench_plot_add(plot_rows, op_label(c), dtype_label(c),
-                           layout, c->tokens, threads, pool_names[pool], r.ratio);
+        if (plot_rows) {
+            bench_plot_add(plot_rows, op_label(c), dtype_label(c), layout, c->tokens, threads, pool_names[pool], 0,
+                           r.ratio);
+            if (r.loop != BENCH_LOOP_NONE) /* the floor's own throughput against the copy */
+                bench_plot_add(plot_rows, op_label(c), dtype_label(c), layout, c->tokens, threads, pool_names[pool], 1,
+                               r.ratio * r.ratio_loop);
+        }
     }
     bench_set_split(d, NULL, 0, NULL);
     if (pool == BENCH_POOL_SPLIT)
@@ -193,7 +217,10 @@ static int run_case(const bench_opts *o, const bench_case *c) {
     bench_data *d = bench_data_create(c);
     if (!d) return 1;
     int counts[2] = {1, 2}, n = 2;
-    if (o->threads > 0) counts[0] = o->threads, n = 1;
+    if (o->threads > 0) {
+        counts[0] = o->threads;
+        n = 1;
+    }
     int status = 0;
     for (int i = 0; i < n && !status; i++)
         for (int pool = BENCH_POOL_OWN; pool <= BENCH_POOL_SPLIT && !status; pool <<= 1)
@@ -256,8 +283,11 @@ int rope_cmd_bench(int argc, char **argv) {
     bench_opts o;
     diag err;
     int st = bench_args_parse(&o, argc, argv, &err);
-    if (st > 0) fputs(usage_text, stdout);
-    if (st < 0) fprintf(stderr, "rope bench: %s\n%s", err.text, o.usage ? usage_text : "");
+    if (st > 0) {
+        fputs(usage_text, stdout);
+        fputs(usage_columns, stdout);
+    }
+    if (st < 0) fprintf(stderr, "rope bench: %s\n%s%s", err.text, o.usage ? usage_text : "", o.usage ? usage_columns : "");
     if (st != 0) return st > 0 ? 0 : 2;
     if (o.plot && bench_plot_check(o.plot)) return 2;
     if (o.plot && !(plot_rows = bench_plot_new())) {

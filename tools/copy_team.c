@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The copy baseline's threads (copy_team.h): workers wait on a barrier, copy their slice, and meet
- * again, so a round costs two barrier crossings, as a compute call's pool dispatch does. */
+/* The copy baseline's threads (copy_team.h): workers wait on a barrier, run their part (a slice of
+ * the copy, or of the floor loop), and meet again, so a round costs two barrier crossings, as a
+ * compute call's pool dispatch does. */
 #define _POSIX_C_SOURCE 200809L /* pthread barriers */
 #include "copy_team.h"
 
@@ -13,12 +14,22 @@ struct copy_team {
     int threads;
     pthread_t *workers;
     pthread_barrier_t start, done;
-    /* The round's copy, written by the caller before `start`. */
-    char *dst;
-    const char *src;
-    size_t bytes;
+    /* The round's task, written by the caller before `start`. */
+    copy_team_fn fn;
+    void *arg;
     int parts; /* 0: stop */
 };
+
+typedef struct copy_args {
+    void *dst;
+    const void *src;
+    size_t bytes;
+} copy_args;
+
+static void copy_part(void *arg, size_t part, size_t parts) {
+    copy_args *c = arg;
+    copy_slice(c->dst, c->src, c->bytes, part, parts);
+}
 
 typedef struct worker_arg {
     copy_team *t;
@@ -38,7 +49,7 @@ static void *worker(void *p) {
     for (;;) {
         pthread_barrier_wait(&t->start);
         if (t->parts == 0) break;
-        if (a->index < t->parts) copy_slice(t->dst, t->src, t->bytes, (size_t)a->index, (size_t)t->parts);
+        if (a->index < t->parts) t->fn(t->arg, (size_t)a->index, (size_t)t->parts);
         pthread_barrier_wait(&t->done);
     }
     free(a);
@@ -86,14 +97,27 @@ size_t copy_split_parts(int threads, size_t bytes, size_t moved) {
     return k;
 }
 
+void copy_team_run_parts(copy_team *t, size_t parts, copy_team_fn fn, void *arg) {
+    if (parts <= 1 || t->threads == 1) {
+        fn(arg, 0, 1);
+        return;
+    }
+    t->fn = fn;
+    t->arg = arg;
+    t->parts = (int)(parts < (size_t)t->threads ? parts : (size_t)t->threads);
+    pthread_barrier_wait(&t->start);
+    fn(arg, 0, (size_t)t->parts);
+    pthread_barrier_wait(&t->done);
+}
+
+int copy_team_threads(const copy_team *t) { return t->threads; }
+
 void copy_team_run(copy_team *t, void *dst, const void *src, size_t bytes, size_t moved) {
     size_t k = copy_split_parts(t->threads, bytes, moved);
     if (k <= 1) {
         memcpy(dst, src, bytes);
         return;
     }
-    t->dst = dst, t->src = src, t->bytes = bytes, t->parts = (int)k;
-    pthread_barrier_wait(&t->start);
-    copy_slice(t->dst, t->src, t->bytes, 0, (size_t)t->parts);
-    pthread_barrier_wait(&t->done);
+    copy_args c = {dst, src, bytes};
+    copy_team_run_parts(t, k, copy_part, &c);
 }

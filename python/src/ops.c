@@ -114,12 +114,10 @@ fail:
 }
 
 /* vllm(positions, query, key or None, head_size, cos_sin_cache, is_neox, mrope_section or None,
- *      mrope_interleaved): in place, vLLM's rotary_embedding. Compiled against the library's
- * vLLM-style operator where rope.h has it (ROPE_VLLM_ATTRS_INIT); NotImplementedError otherwise. */
+ *      mrope_interleaved): in place, vLLM's rotary_embedding. */
 static PyObject *vllm(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
     if (expect_args(nargs, 8, "vllm") < 0) return NULL;
-#ifdef ROPE_VLLM_ATTRS_INIT
     rope_vllm_attrs attrs = ROPE_VLLM_ATTRS_INIT;
     int64_t head_size;
     if (as_i64(args[3], "head_size", &head_size) < 0) return NULL;
@@ -169,13 +167,6 @@ static PyObject *vllm(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
 fail:
     release_all(a, n);
     return NULL;
-#else
-    (void)args;
-    PyErr_SetString(PyExc_NotImplementedError,
-                    "librope.rotary_embedding needs the C library's vLLM-style operator (issue 9: "
-                    "rope_vllm_rotary_embedding), which this build of librope does not have");
-    return NULL;
-#endif
 }
 
 PyMethodDef rp_ops_methods[] = {

@@ -304,8 +304,7 @@ void rope_atb_job(const rope_atb_plan *p, const rope_tensor *q, const rope_tenso
 rope_status rope_atb_run(rope_context *ctx, const rope_atb_plan *p, const rope_tensor *q, const rope_tensor *k,
                          const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *seqlen,
                          const rope_tensor *rq, const rope_tensor *rk, const char *where, int backward) {
-    rope_context *c;
-    ROPE_TRY(rope_context_resolve(ctx, where, &c));
+    rope_context *c = rope_context_resolve(ctx);
     if (rope_atb_plan_empty(p)) return ROPE_OK;
     rope_job job;
     rope_atb_job(p, q, k, cos, sin, seqlen, rq, rk, &job);

@@ -49,7 +49,10 @@ static inline void rope_cursor_start(rope_position_cursor *c, const rope_positio
     c->token = token;
     c->seq = seq;
     c->idx = c->base = c->end = 0;
-    if (pos->kind == ROPE_POS_BATCH_START && token) c->idx = token / seq, c->base = token % seq;
+    if (pos->kind == ROPE_POS_BATCH_START && token) {
+        c->idx = token / seq;
+        c->base = token % seq;
+    }
     if (pos->kind != ROPE_POS_PACKED) return;
     for (;;) { /* the front end checked that the lengths add up to the token count */
         c->end = c->base + rope_packed_length(pos, c->idx);

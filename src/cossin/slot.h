@@ -17,7 +17,8 @@ struct rope_cossin_slot {
     rope_fly_values_fn values;  /* the value block, built for the context's instruction set */
 };
 
-/* Row `i` of a slot's chunk (fly_rows.c, backward_rows.c). */
+/* One row of a slot's chunk, written to out_cos / out_sin: rope_fly_row computes the row of `position`
+ * (fly_rows.c); rope_backward_row transforms table row `row` for the backward pass (backward_rows.c). */
 void rope_fly_row(const struct rope_cossin_source *src, const rope_kernel_shape *shape, struct rope_cossin_slot *sl,
                   int64_t position, void *out_cos, void *out_sin);
 void rope_backward_row(const struct rope_cossin_source *src, const rope_kernel_shape *shape, size_t row,

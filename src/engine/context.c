@@ -193,11 +193,7 @@ rope_pool *rope_context_pool(rope_context *ctx) {
     return ctx->pool;
 }
 
-rope_status rope_context_resolve(rope_context *ctx, const char *where, rope_context **out) {
-    (void)where;
-    *out = ctx ? ctx : default_context();
-    return ROPE_OK;
-}
+rope_context *rope_context_resolve(rope_context *ctx) { return ctx ? ctx : default_context(); }
 
 /* A call's blocks handed to the host: each task claims blocks until none is left. */
 typedef struct host_run {

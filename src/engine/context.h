@@ -2,7 +2,7 @@
 /*
  * The execution context's internals, shared by the context functions and the engine.
  *
- * Threads. A context for T threads owns a pool of T - 1 worker threads (engine/pool.h), started by
+ * Threads. A context for T threads owns a pool of T - 1 worker threads (core/pool.h), started by
  * rope_context_create and joined by rope_context_free; the thread making a compute call is always
  * the T-th. The default context (ctx NULL) starts its pool lazily, at its first call large enough
  * to be split, and keeps it for the life of the process.
@@ -39,9 +39,9 @@ struct rope_context {
     char isa_reason[96];         /* rope_context_isa_reason */
 };
 
-/* The context a compute call uses: `ctx`, or the default one when NULL. Never fails (an invalid
- * ROPE_ISA leaves the automatic choice); the status is kept for the callers. */
-rope_status rope_context_resolve(rope_context *ctx, const char *where, rope_context **out);
+/* The context a compute call uses: `ctx`, or the default one when NULL. Cannot fail (an invalid
+ * ROPE_ISA leaves the automatic choice, and the default context exists once asked for). */
+rope_context *rope_context_resolve(rope_context *ctx);
 
 /* The pool of a resolved context, starting the default context's on first use. NULL when the
  * context has a single thread, or when the default context could not start its threads (its calls

@@ -22,7 +22,10 @@ typedef struct token_pos {
 
 static token_pos pos_of(const rope_job *job, size_t t) {
     token_pos p = {0, 0};
-    if (t) p.b = t / job->seq, p.s = t % job->seq; /* a whole job starts at 0: no division */
+    if (t) { /* a whole job starts at 0: no division */
+        p.b = t / job->seq;
+        p.s = t % job->seq;
+    }
     return p;
 }
 
@@ -327,7 +330,10 @@ static void run_part(void *arg, size_t part, size_t parts) {
     } else {
         uint64_t n = w->tokens >= parts ? w->tokens : (uint64_t)w->tokens * h;
         uint64_t lo = n * part / parts, hi = n * (part + 1) / parts;
-        if (w->tokens >= parts) lo *= h, hi *= h;
+        if (w->tokens >= parts) {
+            lo *= h;
+            hi *= h;
+        }
         walk(w, (size_t)lo, (size_t)hi);
     }
     if (w->fence) w->fence();

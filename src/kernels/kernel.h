@@ -120,8 +120,9 @@ void rope_store_heads_avx2(rope_dtype src_dtype, const void *src, ptrdiff_t src_
 void rope_store_heads_avx512(rope_dtype src_dtype, const void *src, ptrdiff_t src_head_stride, rope_dtype dst_dtype,
                              void *dst, ptrdiff_t dst_head_stride, size_t heads, size_t head_size, float scale);
 
-/* One instruction set's kernels. Adding an ISA means one file defining such a table and one line in
- * kernels/dispatch.c. */
+/* One instruction set's kernels, defined by its kernel file. Adding an ISA takes more than that file
+ * and its registry entry in dispatch.c (its extern line below, a cmake/kernels.cmake line, a rope_isa
+ * value and its name): docs/ARCHITECTURE.md, "Adding an instruction set", has the list. */
 typedef struct rope_kernel_set {
     rope_isa isa;
     /* 1 when the running CPU (and OS) can execute this set. */

@@ -21,8 +21,8 @@
  *   void k_store(t, p, i, v, nt)       K_VL elements, rounded to t; streaming when nt and aligned
  *   void k_store_part(t, p, i, v, n)   n (1..K_VL-1) elements; nothing else is touched
  *   kvec k_mul / k_add / k_sub(a, b)   one IEEE operation per lane, operands in this order
- *   kvec k_partner(v, ps)      ps a power of two < K_VL: lane l gets lane l+ps (l%(2rs) < ps) or l-ps
- *   kvec k_pick(ya, yb, ps)    lanes with l%(2rs) < ps from ya, the others from yb
+ *   kvec k_partner(v, ps)      ps a power of two < K_VL: lane l gets lane l+ps (l%(2ps) < ps) or l-ps
+ *   kvec k_pick(ya, yb, ps)    lanes with l%(2ps) < ps from ya, the others from yb
  *   void k_prefetch(uintptr_t a)   hints that the line at address a will be read (never faults)
  *   kvec k_set1(float v)       v in every lane
  *   K_REG                      the inline-asm constraint of a vector register ("x", "v", "w")
@@ -156,10 +156,10 @@ static ROPE_ALWAYS_INLINE k_head k_head_at(rope_dtype xt, rope_dtype ct, K_ARGS,
 }
 
 /*
- * Any ps: each group [g, g + 2rs) is two runs of ps elements, a = g + j and b = g + ps + j, walked a
+ * Any ps: each group [g, g + 2ps) is two runs of ps elements, a = g + j and b = g + ps + j, walked a
  * vector at a time with a partial vector for ps % K_VL. cos/sin run along with them: from index g
- * (cos_full, element-indexed) or g/2 (one value per pair, p = (g/2rs)*ps + j). Best for ps >= K_VL
- * (ONNX halves, ATB rotary_coeff 2 and 4); correct for every ps.
+ * (cos_full, element-indexed) or g/2 (one value per pair, p = g/2 + j). Best for ps >= K_VL (ONNX
+ * halves, ATB rotary_coeff 2 and 4); correct for every ps.
  */
 static ROPE_ALWAYS_INLINE void k_rows_blocked(rope_dtype xt, rope_dtype ct, int full, const rope_kernel_shape *sh,
                                               const void *x, ptrdiff_t xhs, void *y, ptrdiff_t yhs, size_t heads,
@@ -292,8 +292,8 @@ static ROPE_ALWAYS_INLINE void k_pairs_vec(rope_dtype xt, rope_dtype ct, int ful
 }
 
 /* ps a power of two below K_VL (adjacent pairs ps = 1; ATB rotary_coeff 4 on narrow chunks):
- * vectors start at multiples of K_VL, which are multiples of 2rs, so no pair straddles two vectors;
- * the last, partial vector holds whole groups because rot is a multiple of 2rs. */
+ * vectors start at multiples of K_VL, which are multiples of 2ps, so no pair straddles two vectors;
+ * the last, partial vector holds whole groups because rot is a multiple of 2ps. */
 static ROPE_ALWAYS_INLINE void k_rows_pairs(rope_dtype xt, rope_dtype ct, int full, size_t ps,
                                             const rope_kernel_shape *sh, const void *x, ptrdiff_t xhs, void *y,
                                             ptrdiff_t yhs, size_t heads, const void *cs, const void *sn) {

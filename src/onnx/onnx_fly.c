@@ -40,8 +40,7 @@ static rope_status onnx_fly(const char *where, int backward, rope_context *ctx, 
     ROPE_TRY(rope_check_disjoint(where, "Y", &ry, "fly->positions", &rp));
     int64_t max_pos;
     ROPE_TRY(rope_fly_max_position(where, fly, p.seq, NULL, &max_pos));
-    rope_context *c;
-    ROPE_TRY(rope_context_resolve(ctx, where, &c));
+    rope_context *c = rope_context_resolve(ctx);
 
     rope_job job;
     if (rope_onnx_plan_empty(&p)) return rope_engine_run_fly(where, c, &fp, max_pos, NULL, backward);

@@ -210,8 +210,7 @@ void rope_onnx_job(const rope_onnx_plan *p, const rope_tensor *x, const rope_ten
 rope_status rope_onnx_run(rope_context *ctx, const rope_onnx_plan *p, const rope_tensor *x, const rope_tensor *cos,
                           const rope_tensor *sin, const rope_tensor *ids, const rope_tensor *y, const char *where,
                           int backward) {
-    rope_context *c;
-    ROPE_TRY(rope_context_resolve(ctx, where, &c));
+    rope_context *c = rope_context_resolve(ctx);
     if (rope_onnx_plan_empty(p)) return ROPE_OK;
     rope_job job;
     rope_onnx_job(p, x, cos, sin, ids, y, &job);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The operation lifecycle (create, infer shape, setup, execute, destroy) over both front ends. The
- * one-shot functions (oneshot.c) call the same front-end steps directly. */
+/* The operation lifecycle (create, infer shape, setup, execute, destroy) over every front end (ONNX,
+ * ATB, vLLM and its fused prologue). The one-shot functions (oneshot.c) call the same front-end steps
+ * directly. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,11 +12,19 @@
 #include "../onnx/onnx_rotary.h"
 #include "../vllm/vllm_prologue.h"
 
-enum { ROPE_OP_ONNX = 1, ROPE_OP_ATB = 2, ROPE_OP_VLLM = 3, ROPE_OP_VLLM_QK_NORM = 4, ROPE_OP_VLLM_KV_CACHE = 5 };
+/* Every function below switches on the kind with no default: a value outside the enum (memory that
+ * is no operation, or a freed one) fails with ROPE_ERROR_STATE instead of running some front end. */
+typedef enum rope_op_kind {
+    ROPE_OP_ONNX = 1,
+    ROPE_OP_ATB = 2,
+    ROPE_OP_VLLM = 3,
+    ROPE_OP_VLLM_QK_NORM = 4,
+    ROPE_OP_VLLM_KV_CACHE = 5
+} rope_op_kind;
 enum { ROPE_OP_MAX_INPUTS = 10, ROPE_OP_MAX_OUTPUTS = 4 };
 
 struct rope_operation {
-    int kind;
+    rope_op_kind kind;
     rope_onnx_attrs onnx;
     rope_atb_param atb;
     rope_vllm_attrs vllm;
@@ -110,16 +119,34 @@ rope_status rope_operation_create_vllm_rope_and_cache(const rope_kv_cache_attrs 
 
 void rope_operation_destroy(rope_operation *op) { rope_free(op); }
 
+/* The message of an operation whose kind is none of the enum's. */
+static rope_status unknown_kind(const char *where, const rope_operation *op) {
+    return rope_fail(ROPE_ERROR_STATE, where, "op is not an operation made by rope_operation_create_* (kind %d)",
+                     (int)op->kind);
+}
+
 size_t rope_operation_input_count(const rope_operation *op) {
     if (!op) return 0;
-    if (op->kind == ROPE_OP_VLLM_KV_CACHE) return 10;
-    return op->kind == ROPE_OP_ATB || op->kind == ROPE_OP_VLLM_QK_NORM ? 5 : 4;
+    switch (op->kind) {
+    case ROPE_OP_ONNX: return 4;
+    case ROPE_OP_ATB: return 5;
+    case ROPE_OP_VLLM: return 4;
+    case ROPE_OP_VLLM_QK_NORM: return 5;
+    case ROPE_OP_VLLM_KV_CACHE: return 10;
+    }
+    return 0; /* not an operation: no count (its calls fail with ROPE_ERROR_STATE) */
 }
 
 size_t rope_operation_output_count(const rope_operation *op) {
     if (!op) return 0;
-    if (op->kind == ROPE_OP_VLLM_KV_CACHE) return 4;
-    return op->kind == ROPE_OP_ONNX || op->kind == ROPE_OP_VLLM_QK_NORM ? 1 : 2;
+    switch (op->kind) {
+    case ROPE_OP_ONNX: return 1;
+    case ROPE_OP_ATB: return 2;
+    case ROPE_OP_VLLM: return 2;
+    case ROPE_OP_VLLM_QK_NORM: return 1;
+    case ROPE_OP_VLLM_KV_CACHE: return 4;
+    }
+    return 0;
 }
 
 /* The RoPE + KV-cache inputs: positions, query, key, value, cos_sin_cache, key_cache, value_cache,
@@ -130,7 +157,10 @@ typedef struct kv_inputs {
 
 static kv_inputs kv_in(const rope_tensor *in, size_t n) {
     kv_inputs v = {&in[0], &in[1], &in[2], &in[3], &in[4], &in[5], &in[6], &in[7], NULL, NULL};
-    if (n >= 10) v.qw = in[8].rank != 0 ? &in[8] : NULL, v.kw = in[9].rank != 0 ? &in[9] : NULL;
+    if (n >= 10) {
+        v.qw = in[8].rank != 0 ? &in[8] : NULL;
+        v.kw = in[9].rank != 0 ? &in[9] : NULL;
+    }
     return v;
 }
 
@@ -141,7 +171,10 @@ typedef struct vllm_inputs {
 
 static vllm_inputs vllm_in(const rope_tensor *in, size_t n) {
     vllm_inputs v = {&in[0], &in[1], NULL, &in[2]};
-    if (n >= 4) v.k = in[2].rank != 0 ? &in[2] : NULL, v.cache = &in[3];
+    if (n >= 4) {
+        v.k = in[2].rank != 0 ? &in[2] : NULL;
+        v.cache = &in[3];
+    }
     return v;
 }
 
@@ -150,10 +183,22 @@ static const rope_tensor *onnx_ids(const rope_tensor *in, size_t n) {
     return n >= 4 && in[3].rank != 0 ? &in[3] : NULL;
 }
 
+/* The fewest inputs a kind takes (its optional ones left out); 0 for no kind. */
+static size_t min_inputs(const rope_operation *op) {
+    switch (op->kind) {
+    case ROPE_OP_ONNX: return 3;
+    case ROPE_OP_ATB: return 5;
+    case ROPE_OP_VLLM: return 3;
+    case ROPE_OP_VLLM_QK_NORM: return 5;
+    case ROPE_OP_VLLM_KV_CACHE: return 8;
+    }
+    return 0;
+}
+
 static rope_status check_counts(const char *where, const rope_operation *op, const rope_tensor *in, size_t n_in,
                                 size_t n_out) {
-    size_t lo = op->kind == ROPE_OP_ATB || op->kind == ROPE_OP_VLLM_QK_NORM ? 5 : 3, hi = rope_operation_input_count(op);
-    if (op->kind == ROPE_OP_VLLM_KV_CACHE) lo = 8;
+    size_t lo = min_inputs(op), hi = rope_operation_input_count(op);
+    if (lo == 0) return unknown_kind(where, op);
     if (!in) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "inputs is NULL");
     if (n_in < lo || n_in > hi || (op->kind == ROPE_OP_VLLM_KV_CACHE && n_in == 9))
         return rope_fail(ROPE_ERROR_SHAPE, where, "number of inputs: expected %zu%s, found %zu", lo,
@@ -171,7 +216,8 @@ rope_status rope_operation_infer_shape(const rope_operation *op, const rope_tens
     if (!op) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "op is NULL");
     ROPE_TRY(check_counts(where, op, inputs, n_inputs, n_outputs));
     if (!outputs) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "outputs is NULL");
-    if (op->kind == ROPE_OP_ONNX) {
+    switch (op->kind) {
+    case ROPE_OP_ONNX: {
         rope_onnx_plan p;
         ROPE_TRY(rope_onnx_plan_shapes(where, &op->onnx, &inputs[0], &inputs[1], &inputs[2],
                                        onnx_ids(inputs, n_inputs), &p));
@@ -180,16 +226,19 @@ rope_status rope_operation_infer_shape(const rope_operation *op, const rope_tens
         outputs[0].row_stride = 0;
         return ROPE_OK;
     }
-    if (op->kind == ROPE_OP_VLLM_KV_CACHE) { /* in place: query, key and the caches */
+    case ROPE_OP_VLLM_KV_CACHE: { /* in place: query, key and the caches */
         kv_inputs v = kv_in(inputs, n_inputs);
         rope_kv_plan p;
         ROPE_TRY(rope_vllm_kv_plan_shapes(where, &op->kv_cache, v.pos, v.q, v.k, v.v, v.cs, v.kc, v.vc, v.slots, v.qw,
                                           v.kw, &p));
         const rope_tensor *same[4] = {v.q, v.k, v.kc, v.vc};
-        for (int i = 0; i < 4; i++) outputs[i] = *same[i], outputs[i].data = NULL;
+        for (int i = 0; i < 4; i++) {
+            outputs[i] = *same[i];
+            outputs[i].data = NULL;
+        }
         return ROPE_OK;
     }
-    if (op->kind == ROPE_OP_VLLM_QK_NORM) { /* in place: the output is qkv */
+    case ROPE_OP_VLLM_QK_NORM: { /* in place: the output is qkv */
         rope_qk_norm_plan p;
         ROPE_TRY(rope_vllm_qk_norm_plan_shapes(where, &op->qk_norm, &inputs[0], &inputs[1], &inputs[2], &inputs[3],
                                                &inputs[4], &p));
@@ -197,7 +246,7 @@ rope_status rope_operation_infer_shape(const rope_operation *op, const rope_tens
         outputs[0].data = NULL;
         return ROPE_OK;
     }
-    if (op->kind == ROPE_OP_VLLM) {
+    case ROPE_OP_VLLM: {
         vllm_inputs v = vllm_in(inputs, n_inputs);
         rope_vllm_plan p;
         ROPE_TRY(rope_vllm_plan_shapes(where, &op->vllm, v.pos, v.q, v.k, v.cache, 0, &p));
@@ -208,14 +257,19 @@ rope_status rope_operation_infer_shape(const rope_operation *op, const rope_tens
         }
         return ROPE_OK;
     }
-    rope_atb_plan p;
-    ROPE_TRY(rope_atb_plan_shapes(where, &op->atb, &inputs[0], &inputs[1], &inputs[2], &inputs[3], &inputs[4], &p));
-    for (int i = 0; i < 2; i++) {
-        outputs[i] = inputs[i];
-        outputs[i].data = NULL;
-        outputs[i].row_stride = 0;
+    case ROPE_OP_ATB: {
+        rope_atb_plan p;
+        ROPE_TRY(
+            rope_atb_plan_shapes(where, &op->atb, &inputs[0], &inputs[1], &inputs[2], &inputs[3], &inputs[4], &p));
+        for (int i = 0; i < 2; i++) {
+            outputs[i] = inputs[i];
+            outputs[i].data = NULL;
+            outputs[i].row_stride = 0;
+        }
+        return ROPE_OK;
     }
-    return ROPE_OK;
+    }
+    return unknown_kind(where, op);
 }
 
 static int same_tensor(const rope_tensor *a, const rope_tensor *b) {
@@ -231,13 +285,14 @@ static rope_status validate(const char *where, rope_operation *op, const rope_va
     ROPE_TRY(check_counts(where, op, pack->inputs, pack->n_inputs, pack->n_outputs));
     if (!pack->outputs) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "outputs is NULL");
     const rope_tensor *in = pack->inputs, *out = pack->outputs;
-    if (op->kind == ROPE_OP_ONNX) {
+    switch (op->kind) {
+    case ROPE_OP_ONNX: {
         const rope_tensor *ids = onnx_ids(in, pack->n_inputs);
         rope_onnx_plan p;
         ROPE_TRY(rope_onnx_plan_shapes(where, &op->onnx, &in[0], &in[1], &in[2], ids, &p));
         return rope_onnx_check_data(where, &p, &in[0], &in[1], &in[2], ids, &out[0], &op->plan.onnx);
     }
-    if (op->kind == ROPE_OP_VLLM_KV_CACHE) {
+    case ROPE_OP_VLLM_KV_CACHE: {
         kv_inputs v = kv_in(in, pack->n_inputs);
         rope_kv_plan *p = &op->plan.kv_cache;
         ROPE_TRY(rope_vllm_kv_plan_shapes(where, &op->kv_cache, v.pos, v.q, v.k, v.v, v.cs, v.kc, v.vc, v.slots, v.qw,
@@ -252,7 +307,7 @@ static rope_status validate(const char *where, rope_operation *op, const rope_va
                                  i, names[i], inputs_of[i]);
         return rope_vllm_kv_check_data(where, p, v.pos, v.q, v.k, v.v, v.cs, v.kc, v.vc, v.slots, v.qw, v.kw);
     }
-    if (op->kind == ROPE_OP_VLLM_QK_NORM) {
+    case ROPE_OP_VLLM_QK_NORM: {
         rope_qk_norm_plan *p = &op->plan.qk_norm;
         ROPE_TRY(rope_vllm_qk_norm_plan_shapes(where, &op->qk_norm, &in[0], &in[1], &in[2], &in[3], &in[4], p));
         if (!same_tensor(&out[0], &in[1]))
@@ -261,16 +316,21 @@ static rope_status validate(const char *where, rope_operation *op, const rope_va
                              "operator works in place)");
         return rope_vllm_qk_norm_check_data(where, p, &in[0], &in[1], &in[2], &in[3], &in[4]);
     }
-    if (op->kind == ROPE_OP_VLLM) {
+    case ROPE_OP_VLLM: {
         vllm_inputs v = vllm_in(in, pack->n_inputs);
         rope_vllm_plan p;
         ROPE_TRY(rope_vllm_plan_shapes(where, &op->vllm, v.pos, v.q, v.k, v.cache, 0, &p));
         return rope_vllm_check_data(where, &p, v.pos, v.q, v.k, v.cache, &out[0], v.k ? &out[1] : NULL,
                                     &op->plan.vllm);
     }
-    rope_atb_plan p;
-    ROPE_TRY(rope_atb_plan_shapes(where, &op->atb, &in[0], &in[1], &in[2], &in[3], &in[4], &p));
-    return rope_atb_check_data(where, &p, &in[0], &in[1], &in[2], &in[3], &in[4], &out[0], &out[1], &op->plan.atb);
+    case ROPE_OP_ATB: {
+        rope_atb_plan p;
+        ROPE_TRY(rope_atb_plan_shapes(where, &op->atb, &in[0], &in[1], &in[2], &in[3], &in[4], &p));
+        return rope_atb_check_data(where, &p, &in[0], &in[1], &in[2], &in[3], &in[4], &out[0], &out[1],
+                                   &op->plan.atb);
+    }
+    }
+    return unknown_kind(where, op);
 }
 
 static rope_status op_setup(const char *where, rope_operation *op, const rope_variant_pack *pack) {
@@ -312,32 +372,36 @@ static rope_status check_same_pack(const char *where, const rope_operation *op, 
  * changed since setup, so their values are checked again. */
 static rope_status op_execute(const char *where, rope_operation *op, rope_context *ctx) {
     const rope_tensor *in = op->in, *out = op->out;
-    if (op->kind == ROPE_OP_ONNX) {
+    switch (op->kind) {
+    case ROPE_OP_ONNX: {
         const rope_tensor *ids = onnx_ids(in, op->n_in);
         ROPE_TRY(rope_onnx_check_data(where, &op->plan.onnx, &in[0], &in[1], &in[2], ids, &out[0], &op->plan.onnx));
         return rope_onnx_run(ctx, &op->plan.onnx, &in[0], &in[1], &in[2], ids, &out[0], where, 0);
     }
-    if (op->kind == ROPE_OP_VLLM_KV_CACHE) {
+    case ROPE_OP_VLLM_KV_CACHE: {
         kv_inputs v = kv_in(in, op->n_in);
         rope_kv_plan *p = &op->plan.kv_cache;
         ROPE_TRY(rope_vllm_kv_check_data(where, p, v.pos, v.q, v.k, v.v, v.cs, v.kc, v.vc, v.slots, v.qw, v.kw));
         return rope_vllm_kv_run(where, ctx, &op->kv_cache, p, v.pos, v.q, v.k, v.v, v.cs, v.kc, v.vc, v.slots, v.qw,
                                 v.kw);
     }
-    if (op->kind == ROPE_OP_VLLM_QK_NORM) {
+    case ROPE_OP_VLLM_QK_NORM: {
         rope_qk_norm_plan *p = &op->plan.qk_norm;
         ROPE_TRY(rope_vllm_qk_norm_check_data(where, p, &in[0], &in[1], &in[2], &in[3], &in[4]));
         return rope_vllm_qk_norm_run(where, ctx, &op->qk_norm, p, &in[0], &in[2], &in[3], &in[4]);
     }
-    if (op->kind == ROPE_OP_VLLM) {
+    case ROPE_OP_VLLM: {
         vllm_inputs v = vllm_in(in, op->n_in);
         const rope_tensor *ko = v.k ? &out[1] : NULL;
         ROPE_TRY(rope_vllm_check_data(where, &op->plan.vllm, v.pos, v.q, v.k, v.cache, &out[0], ko, &op->plan.vllm));
         return rope_vllm_run(where, ctx, &op->plan.vllm, v.pos, v.q, v.k, v.cache, &out[0], ko, 0);
     }
-    ROPE_TRY(rope_atb_check_data(where, &op->plan.atb, &in[0], &in[1], &in[2], &in[3], &in[4], &out[0], &out[1],
-                                 &op->plan.atb));
-    return rope_atb_run(ctx, &op->plan.atb, &in[0], &in[1], &in[2], &in[3], &in[4], &out[0], &out[1], where, 0);
+    case ROPE_OP_ATB:
+        ROPE_TRY(rope_atb_check_data(where, &op->plan.atb, &in[0], &in[1], &in[2], &in[3], &in[4], &out[0], &out[1],
+                                     &op->plan.atb));
+        return rope_atb_run(ctx, &op->plan.atb, &in[0], &in[1], &in[2], &in[3], &in[4], &out[0], &out[1], where, 0);
+    }
+    return unknown_kind(where, op);
 }
 
 rope_status rope_operation_execute(rope_operation *op, const rope_variant_pack *pack, void *workspace,

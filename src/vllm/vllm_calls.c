@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The vLLM operator's public calls: shape inference, the one-shot forward and backward with a
- * cos_sin_cache, and the on-the-fly forms (cos/sin computed from positions and frequencies). Each is
- * the lifecycle's steps (check attributes, plan shapes, check data, run) called directly. */
+/* The vLLM operator's public calls: shape inference and the one-shot forward and backward with a
+ * cos_sin_cache (the on-the-fly forms are vllm_fly.c's). Each is the lifecycle's steps (check
+ * attributes, plan shapes, check data, run) called directly. */
 #include "../core/check.h"
 #include "../core/try.h"
 #include "vllm_rope.h"

@@ -31,8 +31,7 @@ static rope_status vllm_fly(const char *where, int backward, rope_context *ctx, 
         return rope_fail(ROPE_ERROR_DTYPE, where, "fly->cs_dtype: expected 0, %s or f32 (with %s query), found %s",
                          rope_dtype_name(q->dtype), rope_dtype_name(q->dtype), rope_dtype_name(cs));
     ROPE_TRY(rope_vllm_check_data(where, &p, &fly->positions, q, k, NULL, qo, ko, &p));
-    rope_context *c;
-    ROPE_TRY(rope_context_resolve(ctx, where, &c));
+    rope_context *c = rope_context_resolve(ctx);
     if (rope_vllm_plan_empty(&p)) return rope_engine_run_fly(where, c, &fp, p.max_pos, NULL, backward);
     rope_job job;
     rope_vllm_job(&p, &fly->positions, q, k, NULL, qo, ko, &job);

@@ -197,8 +197,7 @@ rope_status rope_vllm_kv_run(const char *where, rope_context *ctx, const rope_kv
                              const rope_tensor *key_cache, const rope_tensor *value_cache,
                              const rope_tensor *slot_mapping, const rope_tensor *q_weight, const rope_tensor *k_weight) {
     const rope_kv_plan p = *pl;
-    rope_context *c;
-    ROPE_TRY(rope_context_resolve(ctx, where, &c));
+    rope_context *c = rope_context_resolve(ctx);
     if (rope_vllm_plan_empty(&p.rope)) return ROPE_OK;
     float buf[2 * ROPE_VLLM_WEIGHT_STACK];
     rope_vllm_weights w = {NULL, NULL, NULL};

@@ -136,8 +136,7 @@ rope_status rope_vllm_qk_norm_check_data(const char *where, rope_qk_norm_plan *p
 rope_status rope_vllm_qk_norm_run(const char *where, rope_context *ctx, const rope_qk_norm_attrs *a,
                                   const rope_qk_norm_plan *p, const rope_tensor *pos, const rope_tensor *qw,
                                   const rope_tensor *kw, const rope_tensor *cache) {
-    rope_context *c;
-    ROPE_TRY(rope_context_resolve(ctx, where, &c));
+    rope_context *c = rope_context_resolve(ctx);
     if (rope_vllm_plan_empty(&p->rope)) return ROPE_OK;
     float buf[2 * ROPE_VLLM_WEIGHT_STACK];
     rope_vllm_weights w;

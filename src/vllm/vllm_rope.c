@@ -361,8 +361,7 @@ void rope_vllm_mrope(const rope_vllm_plan *p, const rope_tensor *pos, rope_mrope
 rope_status rope_vllm_run(const char *where, rope_context *ctx, const rope_vllm_plan *p, const rope_tensor *pos,
                           const rope_tensor *q, const rope_tensor *k, const rope_tensor *cache, const rope_tensor *qo,
                           const rope_tensor *ko, int backward) {
-    rope_context *c;
-    ROPE_TRY(rope_context_resolve(ctx, where, &c));
+    rope_context *c = rope_context_resolve(ctx);
     if (rope_vllm_plan_empty(p)) return ROPE_OK;
     rope_job job;
     rope_vllm_job(p, pos, q, k, cache, qo, ko, &job);

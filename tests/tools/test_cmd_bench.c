@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* `rope bench` end to end, as a user runs it: the CSV header, the shape of every row (not the
- * timings), the single-case options (with --fly and --backward), the table form and usage errors. The `rope` binary is found
+ * timings; the floor loop's columns filled exactly on the rows it covers), the single-case options (with --fly and --backward), the table form and usage errors. The `rope` binary is found
  * beside the tests directory of the build (exit 77, skipped, when it is not there). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -11,7 +11,9 @@
 
 #include "harness.h"
 
-static const char header[] = "op,dtype,layout,tokens,heads_q,heads_k,head_size,rot,threads,pool,median_us,gbps,copy_gbps,ratio";
+static const char header[] =
+    "op,dtype,layout,tokens,heads_q,heads_k,head_size,rot,threads,pool,median_us,gbps,copy_gbps,ratio,loop,loop_us,"
+    "ratio_loop";
 static char rope[4200];
 
 /* Runs `rope bench ARGS`, stdout into out; returns the exit status (-1 if it did not exit). */
@@ -46,18 +48,26 @@ static int split(char *line, char **f, int max) {
     return n;
 }
 
+/* The floor loop's columns: a loop's name and two positive numbers, or "-" three times. */
+static int loop_columns_ok(char *const f[3], int want_loop) {
+    if (!want_loop) return !strcmp(f[0], "-") && !strcmp(f[1], "-") && !strcmp(f[2], "-");
+    int named = !strcmp(f[0], "c") || !strcmp(f[0], "avx2") || !strcmp(f[0], "avx512") || !strcmp(f[0], "avx512bf16");
+    return named && is_number(f[1], 1) && is_number(f[2], 0);
+}
+
 /* Checks the CSV output: the header, then `rows` rows whose fixed columns are `fixed` (the first
- * nine, "*" for any integer), whose pool column is "own", and whose last four are positive numbers. */
-static void check_csv(const char *what, char *out, int rows, const char *const fixed[9]) {
+ * nine, "*" for any integer), whose pool column is "own", whose next four are positive numbers, and
+ * whose last three name the floor loop and its time and ratio (want_loop), or are "-". */
+static void check_csv_loop(const char *what, char *out, int rows, const char *const fixed[9], int want_loop) {
     char *save = NULL, *line = strtok_r(out, "\n", &save);
     CHECK(line && !strcmp(line, header), "%s: header line '%s'", what, line ? line : "(none)");
     int n = 0;
     for (line = strtok_r(NULL, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
-        char copy[512], *f[16];
+        char copy[512], *f[20];
         snprintf(copy, sizeof copy, "%s", line);
-        int k = split(copy, f, 16);
-        CHECK(k == 14, "%s: row %d has %d fields: %s", what, n, k, line);
-        if (k != 14) continue;
+        int k = split(copy, f, 20);
+        CHECK(k == 17, "%s: row %d has %d fields: %s", what, n, k, line);
+        if (k != 17) continue;
         CHECK(!strcmp(f[9], "own"), "%s: row %d pool '%s'", what, n, f[9]);
         for (int i = 0; i < 9; i++) {
             int ok = !strcmp(fixed[i], "*") ? strspn(f[i], "0123456789") == strlen(f[i]) && *f[i]
@@ -67,8 +77,17 @@ static void check_csv(const char *what, char *out, int rows, const char *const f
         /* median_us is positive; the rates and the ratio print with two or three decimals, so a tiny
          * case timed once on a loaded machine may show 0.00 (seen under parallel ctest) */
         for (int i = 10; i < 14; i++) CHECK(is_number(f[i], i == 10), "%s: row %d column %d: '%s'", what, n, i, f[i]);
+        CHECK(loop_columns_ok(&f[14], want_loop), "%s: row %d loop columns '%s' '%s' '%s' (a loop expected: %d)", what,
+              n, f[14], f[15], f[16], want_loop);
     }
     CHECK(n == rows, "%s: %d rows, expected %d", what, n, rows);
+}
+
+/* Rows of the rotations the floor loop covers: ONNX, ATB coefficient 2 and vLLM tables, forward. */
+static void check_csv(const char *what, char *out, int rows, const char *const fixed[9]) {
+    int loop = (!strcmp(fixed[0], "onnx") || !strcmp(fixed[0], "vllm") || !strcmp(fixed[2], "coeff2")) &&
+               !strstr(fixed[2], "fly") && !strstr(fixed[2], "bwd") && !strstr(fixed[2], "mrope");
+    check_csv_loop(what, out, rows, fixed, loop);
 }
 
 /* The CSV output (shared by the sections; large enough for every run). */
@@ -175,6 +194,7 @@ static void table_form(void) {
           "table: exit status");
     CHECK(strstr(out, "op   dtype") && strstr(out, "copy_gbps") && strstr(out, "coeffD") && !strchr(out, ','),
           "table output:\n%s", out);
+    CHECK(strstr(out, "loop_us") && strstr(out, "ratio_loop"), "table output without the loop's columns:\n%s", out);
 }
 
 /* Usage errors exit 2; --help exits 0 with the usage text. */
