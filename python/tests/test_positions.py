@@ -430,3 +430,59 @@ def test_proportional_table_serves_split_as_the_head_wide_table_serves_halves(rn
 def test_proportional_bad_rotary_coeff_names_it():
     with pytest.raises(ValueError, match="rotary_coeff"):
         librope.cos_sin(_proportional(64, 0.25), 0, 4, layout="full", rotary_coeff=3)
+
+
+# ---- opcheck: the ops with the new arguments -----------------------------------------------------
+
+def _copy_strided(torch, a):
+    b = torch.empty_strided(a.shape, a.stride(), dtype=a.dtype)
+    b.copy_(a)
+    return b
+
+
+def test_opcheck_new_layouts(rng):
+    """torch.library.opcheck (schema, fake, autograd registration, AOT dispatch) on samples using the
+    new arguments: ONNX layouts 2 and 3, ATB split with head_size, vLLM offset / inverse / split /
+    pairs_to_halves."""
+    torch = pytest.importorskip("torch")
+    librope.load_torch_ops()
+    ops = torch.ops.librope
+
+    def tt(shape, dtype=torch.float32):
+        return torch.tensor(uniform(rng, shape), dtype=dtype)
+
+    c, s = angles_cache(rng, 12, 8)
+    cos, sin = torch.tensor(c, dtype=torch.float32), torch.tensor(s, dtype=torch.float32)
+    ids = torch.from_numpy(rng.integers(0, 12, size=(2, 5)))
+    for layout, rdim in ((_ONNX_SPLIT, 16), (_ONNX_P2H, 16)):
+        args = (tt((2, 3, 5, 64)), cos, sin, ids, layout, rdim, 0)
+        grad = (args[0].clone().requires_grad_(True),) + args[1:]
+        torch.library.opcheck(ops.rotary_embedding_onnx, grad)
+        torch.library.opcheck(ops.rotary_embedding_onnx_backward, grad)
+        torch.library.opcheck(ops.rotary_embedding_onnx_out, (args[0].clone(),) + args[1:] + (torch.zeros(2, 3, 5, 64),))
+        torch.library.opcheck(ops.rotary_embedding_onnx_inplace, (args[0].clone(),) + args[1:])
+    ca, sa = tt((5, 16)), tt((5, 16))
+    seqlen = torch.tensor([5], dtype=torch.int32)
+    for q, k, hs in ((tt((5, 4 * 64)), tt((5, 64)), 64), (tt((1, 5, 2, 32), torch.bfloat16),
+                                                          tt((1, 5, 2, 32), torch.bfloat16), 32)):
+        if q.dtype is torch.bfloat16:
+            ca, sa = ca.to(torch.bfloat16), sa.to(torch.bfloat16)
+        base = (q, k, ca, sa, seqlen, 2, 0)
+        grad = (q.clone().requires_grad_(True), k.clone().requires_grad_(True)) + base[2:]
+        torch.library.opcheck(ops.rope_atb, grad + (1, hs))
+        torch.library.opcheck(ops.rope_atb_backward, grad + (1, hs))
+        outs = (torch.zeros(q.shape, dtype=q.dtype), torch.zeros(k.shape, dtype=k.dtype))
+        torch.library.opcheck(ops.rope_atb_out, (q.clone(), k.clone()) + base[2:] + outs + (1, hs))
+        torch.library.opcheck(ops.rope_atb_inplace, (q.clone(), k.clone()) + base[2:] + (1, hs))
+    if librope.has_vllm():
+        cache = torch.tensor(np.concatenate(angles_cache(rng, 20, 16), axis=1), dtype=torch.float32)
+        pos = torch.from_numpy(rng.integers(0, 20, size=6))
+        qkv = tt((6, (4 + 2) * 64))
+        q, k = qkv[:, : 4 * 64], qkv[:, 4 * 64:]
+        for later in ((32, True, 0, False), (0, False, 1, False), (32, True, 0, True)):
+            is_neox = not later[3]
+            torch.library.opcheck(ops.rotary_embedding, (pos, _copy_strided(torch, q), _copy_strided(torch, k), 64,
+                                                         cache, is_neox, None, False) + later)
+
+
+_ONNX_P2H, _ONNX_SPLIT = 2, 3
