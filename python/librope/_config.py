@@ -333,7 +333,7 @@ def _alloc(framework, shape, dtype):
 
 
 def cos_sin(config, start, end, *, layer_type=None, dtype="float32", layout="half", rotary_coeff=2,
-            framework="numpy", seq_len=None):
+            framework="numpy", seq_len=None, head_wide=False):
     """(cos, sin) for positions start .. end-1 of the model `config` describes (a transformers
     PretrainedConfig, a dict or a config.json path, of either transformers generation; see
     rope_config), as rope_cache_fill writes them: computed in float64 and rounded once.
@@ -342,16 +342,23 @@ def cos_sin(config, start, end, *, layer_type=None, dtype="float32", layout="hal
     "sliding_attention" or "full_attention"); required then. dtype: "float32", "float16" or
     "bfloat16". layout: "half" ([n, d/2]: ONNX's cos_cache / sin_cache) or "full" ([n, d]: ATB's
     cos / sin, pairs placed as rotary_coeff 2, 4 or d says). d is the rotated width, head_dim x
-    partial_rotary_factor; for proportional RoPE (Gemma 4 style) the whole head, the pairs past the
-    rotated ones with cos 1 and sin 0, as transformers computes it. framework: "numpy" (bfloat16
-    through ml_dtypes) or "torch". seq_len: for dynamic and longrope scaling, the sequence length
-    served; None means end (what transformers' forward computes for these positions).
+    partial_rotary_factor. framework: "numpy" (bfloat16 through ml_dtypes) or "torch". seq_len: for
+    dynamic and longrope scaling, the sequence length served; None means end (what transformers'
+    forward computes for these positions).
+
+    Proportional RoPE (Gemma 4 style): d is 2n, n = int(partial_rotary_factor * head_dim // 2) the
+    pairs that turn, at transformers' frequencies (head_dim in the exponent): the [count, n] table an
+    engine rotates with partial="split" (pairs (j, head_dim/2 + j), the rest of the head copied).
+    head_wide=True gives transformers' own head_dim-wide table instead (d = head_dim, the pairs past
+    n with cos 1 and sin 0), which rotates the same way at full width. Other methods ignore it.
     """
     if layout not in _LAYOUT:
         raise ValueError(f"librope.cos_sin: layout must be 'half' or 'full', got {layout!r}")
     if dtype not in ("float32", "float16", "bfloat16"):
         raise ValueError(f"librope.cos_sin: dtype must be float32, float16 or bfloat16, got {dtype!r}")
     cfg = rope_config(config, layer_type=layer_type, seq_len=end if seq_len is None else seq_len)
+    if cfg.get("rotated_pairs") and not head_wide:
+        return _rotated_pairs_only(cfg, start, end, dtype, layout, rotary_coeff, framework)
     d = cfg["rotary_dim"]
     count = end - start
     width = d // 2 if layout == "half" else d
@@ -359,3 +366,30 @@ def cos_sin(config, start, end, *, layer_type=None, dtype="float32", layout="hal
     cos, sin = _alloc(framework, shape, dtype), _alloc(framework, shape, dtype)
     _core.cache_fill(cfg, start, count, _LAYOUT[layout], rotary_coeff, cos, sin)
     return cos, sin
+
+
+def _full_row_pairs(d, rotary_coeff):
+    """The pair each element of a [*, d] FULL-layout row holds (rope.h's ROPE_CACHE_FULL): with
+    rs = d / rotary_coeff, pair g*rs + j owns elements g*2*rs + j and g*2*rs + j + rs."""
+    if rotary_coeff not in (2, 4, d) or rotary_coeff <= 0 or d % rotary_coeff:
+        raise ValueError(f"librope.cos_sin: rotary_coeff must be 2, 4 or the rotated width {d} (dividing it), "
+                         f"got {rotary_coeff!r}")
+    rs = d // rotary_coeff
+    return [(e // (2 * rs)) * rs + (e % (2 * rs)) % rs for e in range(d)]
+
+
+def _rotated_pairs_only(cfg, start, end, dtype, layout, rotary_coeff, framework):
+    """cos_sin of a proportional config: the n rotated pairs' columns of the head-wide table (each
+    value computed and rounded by rope_cache_fill exactly as there; columns only selected)."""
+    n = cfg["rotated_pairs"]
+    count = end - start
+    shape = (max(count, 0), max(cfg["rotary_dim"] // 2, 0))
+    cos, sin = _alloc(framework, shape, dtype), _alloc(framework, shape, dtype)
+    _core.cache_fill(cfg, start, count, _LAYOUT["half"], 2, cos, sin)
+    cols = list(range(n)) if layout == "half" else _full_row_pairs(2 * n, rotary_coeff)
+    if framework == "torch":
+        import torch
+        index = torch.tensor(cols, dtype=torch.int64)
+        return cos.index_select(1, index), sin.index_select(1, index)
+    import numpy as np
+    return np.ascontiguousarray(cos[:, cols]), np.ascontiguousarray(sin[:, cols])

@@ -43,8 +43,42 @@ def _empty_like(x):
     return np.empty(x.shape, dtype=x.dtype)
 
 
+# partial= of the three operators: where the rotated part of a head sits when it is narrower than the
+# head (rope.h's rope_partial)
+_PARTIAL = {"leading": 0, "split": 1}
+# interleaved= of rotary_embedding_onnx beyond ONNX's booleans (rope.h's rope_onnx_layout)
+_ONNX_PAIRS_TO_HALVES = 2
+_ONNX_HALVES_SPLIT = 3
+
+
+def _partial(fn, partial):
+    """rope_partial of the partial= keyword; ValueError naming it otherwise."""
+    if isinstance(partial, str) and partial in _PARTIAL:
+        return _PARTIAL[partial]
+    raise ValueError(f"librope.{fn}: partial must be 'leading' or 'split', got {partial!r}")
+
+
+def _onnx_layout(interleaved, partial):
+    """rope_onnx_attrs.interleaved from interleaved= (False/0 halves, True/1 adjacent pairs,
+    "pairs_to_halves", or librope's 2 / 3 as integers) and partial=."""
+    split = _partial("rotary_embedding_onnx", partial) == _PARTIAL["split"]
+    if isinstance(interleaved, str):
+        if interleaved != "pairs_to_halves":
+            raise ValueError("librope.rotary_embedding_onnx: interleaved must be False, True or "
+                             f"'pairs_to_halves', got {interleaved!r}")
+        layout = _ONNX_PAIRS_TO_HALVES
+    else:
+        layout = int(interleaved)  # out-of-domain integers: the library's RopeError names interleaved
+    if not split:
+        return layout
+    if layout == 0 or layout == _ONNX_HALVES_SPLIT:
+        return _ONNX_HALVES_SPLIT
+    raise ValueError("librope.rotary_embedding_onnx: partial='split' pairs x[j] with x[head_size/2 + j] (halves) "
+                     f"and needs interleaved=False, got interleaved={interleaved!r}")
+
+
 def rotary_embedding_onnx(x, cos_cache, sin_cache, position_ids=None, *, interleaved=False,
-                          rotary_embedding_dim=0, num_heads=0, out=None):
+                          rotary_embedding_dim=0, num_heads=0, out=None, partial="leading"):
     """Y = RotaryEmbedding(X, cos_cache, sin_cache, position_ids), ONNX opset 23.
 
     x: [batch, num_heads, seq, head_size] or [batch, seq, num_heads*head_size] (num_heads required),
@@ -54,18 +88,39 @@ def rotary_embedding_onnx(x, cos_cache, sin_cache, position_ids=None, *, interle
     Returns Y, of x's type. With a torch x that requires grad (and grad mode on), Y has a grad_fn whose
     backward is the library's exact transposed rotation (cos/sin get no gradient; out must be None).
     Torch calls are the ops librope::rotary_embedding_onnx (and its _out / _inplace forms).
+
+    Beyond ONNX (r = rotary_embedding_dim below the head size, or any r for the first):
+    interleaved="pairs_to_halves": adjacent input pairs (x[2j], x[2j+1]) rotated and written as halves,
+    y[j] = x[2j]*c - x[2j+1]*s, y[r/2 + j] = x[2j+1]*c + x[2j]*s (DeepSeek V2/V3 MLA's rope_interleave;
+    its backward is the transpose). partial="split" (with interleaved=False): the pairs are
+    (x[j], x[head_size/2 + j]) for j < r/2, every other element copied (Gemma 4's proportional RoPE);
+    "leading" (the default) rotates the first r elements as ONNX does.
     """
+    layout = _onnx_layout(interleaved, partial)
     if isinstance(x, _Tensor) or _first_torch_call(x):
-        return _torch_ops.onnx(x, cos_cache, sin_cache, position_ids, int(interleaved), rotary_embedding_dim,
-                               num_heads, out)
+        return _torch_ops.onnx(x, cos_cache, sin_cache, position_ids, layout, rotary_embedding_dim, num_heads, out)
     if out is None:
         out = _empty_like(x)
-    _core.onnx(x, cos_cache, sin_cache, position_ids, out, int(interleaved), rotary_embedding_dim, num_heads,
-               False)
+    _core.onnx(x, cos_cache, sin_cache, position_ids, out, layout, rotary_embedding_dim, num_heads, False)
     return out
 
 
-def rope_atb(query, key, cos, sin, seqlen, *, rotary_coeff=4, cos_format=0, out=None):
+def _atb_head_size(query, partial, head_size):
+    """rope_atb_param's (partial, head_size): head_size defaults to a 4-D query's last dim with 'split'."""
+    code = _partial("rope_atb", partial)
+    if head_size is None:
+        if code == _PARTIAL["leading"]:
+            return code, 0
+        shape = getattr(query, "shape", ())
+        if len(shape) != 4:
+            raise ValueError("librope.rope_atb: partial='split' needs head_size= with a 2-D [ntokens, hidden] query "
+                             f"(a 4-D query gives it), got a query of shape {tuple(shape)}")
+        return code, int(shape[3])
+    return code, int(head_size)
+
+
+def rope_atb(query, key, cos, sin, seqlen, *, rotary_coeff=4, cos_format=0, out=None, partial="leading",
+             head_size=None):
     """ropeQ, ropeK = ATB RopeOperation(query, key, cos, sin, seqlen), in one pass over the tokens.
 
     query: [ntokens, hiddenQ] or [batch, seq, heads, head_size]; key the same with hiddenK dividing
@@ -74,18 +129,26 @@ def rope_atb(query, key, cos, sin, seqlen, *, rotary_coeff=4, cos_format=0, out=
     None allocates both. Returns the pair, of the inputs' type. With torch inputs that require grad,
     the results carry a grad_fn running the library's backward (out must then be None). Torch calls
     are the ops librope::rope_atb (and its _out / _inplace forms).
+
+    partial="split" (librope's, rotary_coeff 2): the rows are heads of head_size elements (default: a
+    4-D query's last dim; required with 2-D rows) and in each head element j < D/2 pairs with
+    head_size/2 + j, taking cos/sin[j] and cos/sin[D/2 + j] of the D-wide rotate-half row; every other
+    element is copied (Gemma 4's proportional RoPE with the [rows, rot] table). "leading" (the
+    default) is ATB's: every D-wide chunk of a row rotated.
     """
+    code, hs = _atb_head_size(query, partial, head_size)
     if isinstance(query, _Tensor) or _first_torch_call(query):
-        return _torch_ops.atb(query, key, cos, sin, seqlen, rotary_coeff, cos_format, out)
+        return _torch_ops.atb(query, key, cos, sin, seqlen, rotary_coeff, cos_format, out, code, hs)
     if out is None:
         out = (_empty_like(query), _empty_like(key))
     rq, rk = out
-    _core.atb(query, key, cos, sin, seqlen, rq, rk, rotary_coeff, cos_format, False)
+    _core.atb(query, key, cos, sin, seqlen, rq, rk, rotary_coeff, cos_format, False, code, hs)
     return rq, rk
 
 
-def rotary_embedding(positions, query, key, head_size, cos_sin_cache, is_neox=True, *, mrope_section=None,
-                     mrope_interleaved=False):
+def rotary_embedding(positions, query, key, head_size, cos_sin_cache, is_neox=True, rope_dim_offset=0,
+                     inverse=False, *, mrope_section=None, mrope_interleaved=False, partial="leading",
+                     pairs_to_halves=False):
     """vLLM's rotary_embedding, in place, in vLLM's argument order: query and key are rotated where
     they sit by the rows of cos_sin_cache ([P, rot]: cos in the first half, sin in the second) that
     positions ([T] or [B, S], int64 or int32; [m, T] / [m, B, S] with MRoPE) select.
@@ -93,6 +156,11 @@ def rotary_embedding(positions, query, key, head_size, cos_sin_cache, is_neox=Tr
     query: [T, Hq*head_size], [T, Hq, head_size] or [B, S, Hq*head_size]; key likewise or None.
     is_neox: halves (GPT-NeoX) or adjacent pairs (GPT-J). mrope_section: 3 or 4 section sizes adding
     up to rot/2 (Qwen2-VL's MRoPE), mrope_interleaved: Qwen3-VL's interleaved sections.
+    rope_dim_offset (vLLM's): each head's rotated part is [offset, offset + rot) (head_size - rot: the
+    tail), the rest copied. inverse (vLLM's): rotate by the negated angle (a cached key back to
+    position 0). partial="split" (is_neox, offset 0): the pairs are (x[j], x[head_size/2 + j]) for
+    j < rot/2 (Gemma 4's proportional RoPE); "leading" (the default) is vLLM's. pairs_to_halves
+    (is_neox False): adjacent pairs in, halves out (DeepSeek V2/V3 rope_interleave).
     Returns None. For inference: tensors that require grad are refused. Raises NotImplementedError when
     the C library has no vLLM-style operator (see has_vllm()). Torch calls are the op
     librope::rotary_embedding, declared as mutating query and key.
@@ -106,11 +174,29 @@ def rotary_embedding(positions, query, key, head_size, cos_sin_cache, is_neox=Tr
                                "requires grad: call it under torch.no_grad() on tensors that do not require "
                                "grad, or use rotary_embedding_onnx / rope_atb, which have a backward")
     section = None if mrope_section is None else tuple(int(s) for s in mrope_section)
+    code = _partial("rotary_embedding", partial)
+    later = (_index("rope_dim_offset", rope_dim_offset), _truth("inverse", inverse), code,
+             _truth("pairs_to_halves", pairs_to_halves))
     if isinstance(query, _Tensor) or _first_torch_call(query):
         _torch_ops.vllm(positions, query, key, head_size, cos_sin_cache, bool(is_neox), section,
-                        bool(mrope_interleaved))
+                        bool(mrope_interleaved), *later)
         return
-    _core.vllm(positions, query, key, head_size, cos_sin_cache, bool(is_neox), section, bool(mrope_interleaved))
+    _core.vllm(positions, query, key, head_size, cos_sin_cache, bool(is_neox), section, bool(mrope_interleaved),
+               *later)
+
+
+def _index(name, value):
+    """An integer argument of rotary_embedding (bool refused: True is no offset)."""
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise ValueError(f"librope.rotary_embedding: {name} must be an integer, got {value!r}")
+    return int(value.__index__())
+
+
+def _truth(name, value):
+    """A flag of rotary_embedding: a bool or 0 / 1 (vLLM passes Python bools)."""
+    if value in (0, 1) and not isinstance(value, str):
+        return bool(value)
+    raise ValueError(f"librope.rotary_embedding: {name} must be True or False, got {value!r}")
 
 
 # ---- the fused attention prologue (issue 16) -----------------------------------------------------

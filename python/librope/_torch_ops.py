@@ -161,56 +161,58 @@ def onnx(x, cos, sin, position_ids, interleaved, rotary_embedding_dim, num_heads
 
 @torch.library.custom_op("librope::rope_atb", mutates_args=())
 def _atb_op(query: _Tensor, key: _Tensor, cos: _Tensor, sin: _Tensor, seqlen: _Tensor, rotary_coeff: int,
-            cos_format: int) -> tuple[_Tensor, _Tensor]:
+            cos_format: int, partial: int = 0, head_size: int = 0) -> tuple[_Tensor, _Tensor]:
     rope_q, rope_k = _new(query), _new(key)
-    _core.atb(query, key, cos, sin, seqlen, rope_q, rope_k, rotary_coeff, cos_format, False)
+    _core.atb(query, key, cos, sin, seqlen, rope_q, rope_k, rotary_coeff, cos_format, False, partial, head_size)
     return rope_q, rope_k
 
 
 @torch.library.custom_op("librope::rope_atb_backward", mutates_args=())
 def _atb_backward_op(grad_q: _Tensor, grad_k: _Tensor, cos: _Tensor, sin: _Tensor, seqlen: _Tensor,
-                     rotary_coeff: int, cos_format: int) -> tuple[_Tensor, _Tensor]:
+                     rotary_coeff: int, cos_format: int, partial: int = 0, head_size: int = 0
+                     ) -> tuple[_Tensor, _Tensor]:
     dq, dk = _new(grad_q), _new(grad_k)
-    _core.atb(_dense(grad_q), _dense(grad_k), cos, sin, seqlen, dq, dk, rotary_coeff, cos_format, True)
+    _core.atb(_dense(grad_q), _dense(grad_k), cos, sin, seqlen, dq, dk, rotary_coeff, cos_format, True, partial,
+              head_size)
     return dq, dk
 
 
 @torch.library.custom_op("librope::rope_atb_out", mutates_args=("rope_q", "rope_k"))
 def _atb_out_op(query: _Tensor, key: _Tensor, cos: _Tensor, sin: _Tensor, seqlen: _Tensor, rotary_coeff: int,
-                cos_format: int, rope_q: _Tensor, rope_k: _Tensor) -> None:
-    _core.atb(query, key, cos, sin, seqlen, rope_q, rope_k, rotary_coeff, cos_format, False)
+                cos_format: int, rope_q: _Tensor, rope_k: _Tensor, partial: int = 0, head_size: int = 0) -> None:
+    _core.atb(query, key, cos, sin, seqlen, rope_q, rope_k, rotary_coeff, cos_format, False, partial, head_size)
 
 
 @torch.library.custom_op("librope::rope_atb_inplace", mutates_args=("query", "key"))
 def _atb_inplace_op(query: _Tensor, key: _Tensor, cos: _Tensor, sin: _Tensor, seqlen: _Tensor, rotary_coeff: int,
-                    cos_format: int) -> None:
-    _core.atb(query, key, cos, sin, seqlen, query, key, rotary_coeff, cos_format, False)
+                    cos_format: int, partial: int = 0, head_size: int = 0) -> None:
+    _core.atb(query, key, cos, sin, seqlen, query, key, rotary_coeff, cos_format, False, partial, head_size)
 
 
 @_atb_op.register_fake
-def _atb_fake(query, key, cos, sin, seqlen, rotary_coeff, cos_format):
+def _atb_fake(query, key, cos, sin, seqlen, rotary_coeff, cos_format, partial=0, head_size=0):
     return query.new_empty(query.shape), key.new_empty(key.shape)
 
 
 @_atb_backward_op.register_fake
-def _atb_backward_fake(grad_q, grad_k, cos, sin, seqlen, rotary_coeff, cos_format):
+def _atb_backward_fake(grad_q, grad_k, cos, sin, seqlen, rotary_coeff, cos_format, partial=0, head_size=0):
     return grad_q.new_empty(grad_q.shape), grad_k.new_empty(grad_k.shape)
 
 
 @_atb_out_op.register_fake
-def _atb_out_fake(query, key, cos, sin, seqlen, rotary_coeff, cos_format, rope_q, rope_k):
+def _atb_out_fake(query, key, cos, sin, seqlen, rotary_coeff, cos_format, rope_q, rope_k, partial=0, head_size=0):
     return None
 
 
 @_atb_inplace_op.register_fake
-def _atb_inplace_fake(query, key, cos, sin, seqlen, rotary_coeff, cos_format):
+def _atb_inplace_fake(query, key, cos, sin, seqlen, rotary_coeff, cos_format, partial=0, head_size=0):
     return None
 
 
 def _atb_save(ctx, inputs, output):
-    query, key, cos, sin, seqlen, rotary_coeff, cos_format = inputs
+    query, key, cos, sin, seqlen, *param = inputs  # rotary_coeff, cos_format, partial, head_size
     ctx.save_for_backward(cos, sin, seqlen)
-    ctx.param = (rotary_coeff, cos_format)
+    ctx.param = tuple(param)
     ctx.like = (query.shape, key.shape, query.dtype, query.device)
 
 
@@ -228,14 +230,14 @@ def _atb_grad(ctx, gq, gk):
     cos, sin, seqlen = ctx.saved_tensors
     gq, gk = _atb_zeros_for_none(ctx, gq, gk)
     dq, dk = _atb_backward(gq, gk, cos, sin, seqlen, *ctx.param)
-    return dq, dk, None, None, None, None, None
+    return (dq, dk, None, None, None) + (None,) * len(ctx.param)
 
 
 def _atb_grad_of_backward(ctx, gq, gk):
     cos, sin, seqlen = ctx.saved_tensors
     gq, gk = _atb_zeros_for_none(ctx, gq, gk)
     dq, dk = _atb(gq.contiguous(), gk.contiguous(), cos, sin, seqlen, *ctx.param)
-    return dq, dk, None, None, None, None, None
+    return (dq, dk, None, None, None) + (None,) * len(ctx.param)
 
 
 _atb_op.register_autograd(_atb_grad, setup_context=_atb_save)
@@ -247,26 +249,26 @@ _atb_out = torch.ops.librope.rope_atb_out.default
 _atb_inplace = torch.ops.librope.rope_atb_inplace.default
 
 
-def atb(query, key, cos, sin, seqlen, rotary_coeff, cos_format, out):
-    """librope.rope_atb on a torch query."""
+def atb(query, key, cos, sin, seqlen, rotary_coeff, cos_format, out, partial=0, head_size=0):
+    """librope.rope_atb on a torch query (partial already the rope_partial code)."""
     grad = (query.requires_grad or key.requires_grad) and _grad_enabled()
     if grad and out is not None:
         raise ValueError("librope.rope_atb: out= is not supported when query or key requires grad")
     if not grad and _plain(query):
         rope_q, rope_k = (_new(query), _new(key)) if out is None else out
-        _core.atb(query, key, cos, sin, seqlen, rope_q, rope_k, rotary_coeff, cos_format, False)
+        _core.atb(query, key, cos, sin, seqlen, rope_q, rope_k, rotary_coeff, cos_format, False, partial, head_size)
         return rope_q, rope_k
     cos, sin = _constant(cos), _constant(sin)
     if out is None:
-        return _atb(query, key, cos, sin, seqlen, rotary_coeff, cos_format)
+        return _atb(query, key, cos, sin, seqlen, rotary_coeff, cos_format, partial, head_size)
     rope_q, rope_k = out
     if rope_q is query and rope_k is key:
-        _atb_inplace(query, key, cos, sin, seqlen, rotary_coeff, cos_format)
+        _atb_inplace(query, key, cos, sin, seqlen, rotary_coeff, cos_format, partial, head_size)
     elif rope_q is not query and rope_k is not key:
-        _atb_out(query, key, cos, sin, seqlen, rotary_coeff, cos_format, rope_q, rope_k)
+        _atb_out(query, key, cos, sin, seqlen, rotary_coeff, cos_format, rope_q, rope_k, partial, head_size)
     else:
         # one output in place, the other not: no op has that signature; the same values, copied in
-        new_q, new_k = _atb(query, key, cos, sin, seqlen, rotary_coeff, cos_format)
+        new_q, new_k = _atb(query, key, cos, sin, seqlen, rotary_coeff, cos_format, partial, head_size)
         rope_q.copy_(new_q)
         rope_k.copy_(new_k)
     return rope_q, rope_k
@@ -276,24 +278,27 @@ def atb(query, key, cos, sin, seqlen, rotary_coeff, cos_format, out):
 
 @torch.library.custom_op("librope::rotary_embedding", mutates_args=("query", "key"))
 def _vllm_op(positions: _Tensor, query: _Tensor, key: Optional[_Tensor], head_size: int, cos_sin_cache: _Tensor,
-             is_neox: bool, mrope_section: Optional[Sequence[int]], mrope_interleaved: bool) -> None:
-    _core.vllm(positions, query, key, head_size, cos_sin_cache, is_neox, mrope_section, mrope_interleaved)
+             is_neox: bool, mrope_section: Optional[Sequence[int]], mrope_interleaved: bool,
+             rope_dim_offset: int = 0, inverse: bool = False, partial: int = 0, pairs_to_halves: bool = False) -> None:
+    _core.vllm(positions, query, key, head_size, cos_sin_cache, is_neox, mrope_section, mrope_interleaved,
+               rope_dim_offset, inverse, partial, pairs_to_halves)
 
 
 @_vllm_op.register_fake
-def _vllm_fake(positions, query, key, head_size, cos_sin_cache, is_neox, mrope_section, mrope_interleaved):
+def _vllm_fake(positions, query, key, head_size, cos_sin_cache, is_neox, mrope_section, mrope_interleaved,
+               rope_dim_offset=0, inverse=False, partial=0, pairs_to_halves=False):
     return None
 
 
 _vllm = torch.ops.librope.rotary_embedding.default
 
 
-def vllm(positions, query, key, head_size, cos_sin_cache, is_neox, mrope_section, mrope_interleaved):
+def vllm(positions, query, key, head_size, cos_sin_cache, is_neox, mrope_section, mrope_interleaved,
+         rope_dim_offset=0, inverse=False, partial=0, pairs_to_halves=False):
     """librope.rotary_embedding on a torch query (tensors requiring grad already refused)."""
-    if _plain(query):
-        _core.vllm(positions, query, key, head_size, cos_sin_cache, is_neox, mrope_section, mrope_interleaved)
-    else:
-        _vllm(positions, query, key, head_size, cos_sin_cache, is_neox, mrope_section, mrope_interleaved)
+    call = _core.vllm if _plain(query) else _vllm
+    call(positions, query, key, head_size, cos_sin_cache, is_neox, mrope_section, mrope_interleaved, rope_dim_offset,
+         inverse, partial, pairs_to_halves)
 
 
 # ---- the fused attention prologue (in place) -----------------------------------------------------

@@ -38,7 +38,8 @@ import torch
 
 import librope as _librope
 
-__all__ = ["apply_rotary_pos_emb", "kernel_mapping", "LibropeRotaryPosEmb"]
+__all__ = ["apply_rotary_pos_emb", "apply_rotary_pos_emb_single", "apply_rotary_pos_emb_interleave",
+           "kernel_mapping", "LibropeRotaryPosEmb"]
 
 _DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 
@@ -220,6 +221,146 @@ def _rotate(q, k, cos, sin, unsqueeze_dim, heads_dim):
     rq = _onnx(qh, cos_half, sin_half, position_ids, rot)
     rk = _onnx(kh, cos_half, sin_half, position_ids, rot)
     return (rq.transpose(1, 2), rk.transpose(1, 2)) if heads_dim == 2 else (rq, rk)
+
+
+# ---- one tensor (Gemma 4) and DeepSeek's interleaved pairs ----------------------------------------
+
+_ONNX_HALVES, _ONNX_PAIRS_TO_HALVES, _ONNX_HALVES_SPLIT = 0, 2, 3  # rope.h's rope_onnx_layout
+
+
+def _eager_single(x, cos, sin, unsqueeze_dim):
+    """Gemma 4's one-tensor formula, as its modeling file computes it (the promoted dtype returned)."""
+    cos = cos.unsqueeze(unsqueeze_dim)
+    sin = sin.unsqueeze(unsqueeze_dim)
+    return x * cos + _rotate_half(x) * sin
+
+
+def _eager_interleave(q, k, cos, sin, unsqueeze_dim):
+    """DeepSeek V3's interleaved formula: the first half of cos/sin per adjacent pair, halves out."""
+    cos = cos[..., : cos.shape[-1] // 2].unsqueeze(unsqueeze_dim)
+    sin = sin[..., : sin.shape[-1] // 2].unsqueeze(unsqueeze_dim)
+    outs = []
+    for x in (q, k):
+        x1, x2 = x[..., 0::2], x[..., 1::2]
+        outs.append(torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1))
+    return outs[0], outs[1]
+
+
+def _served_heads(xs, cos, sin, unsqueeze_dim):
+    """The heads dimension (1 or 2) when librope serves these tensors with a head-wide cos/sin
+    ([B or 1, S, D], D the head size, all of one dtype librope takes, on the CPU), else None."""
+    if type(unsqueeze_dim) is not int or not all(isinstance(t, torch.Tensor) for t in (*xs, cos, sin)):
+        return None
+    heads_dim = {1: 1, -3: 1, 2: 2, -2: 2}.get(unsqueeze_dim)
+    cs = cos.shape
+    if heads_dim is None or len(cs) != 3 or sin.shape != cs or cos.dtype not in _DTYPES:
+        return None
+    seq_dim = 3 - heads_dim
+    for x in xs:
+        shape = x.shape
+        if len(shape) != 4 or x.dtype is not cos.dtype or sin.dtype is not cos.dtype:
+            return None
+        if shape[3] != cs[2] or shape[3] % 2 or shape[seq_dim] != cs[1] or cs[0] not in (1, shape[0]):
+            return None
+        if shape[0] == 0 or shape[seq_dim] == 0 or shape[heads_dim] == 0 or not x.is_cpu:
+            return None
+    if not (cos.is_cpu and sin.is_cpu):
+        return None
+    return heads_dim
+
+
+def _onnx_layout(xh, cos_half, sin_half, position_ids, rot, layout):
+    """One tensor xh [B, H, S, D] through rotary_embedding_onnx with rope_onnx_layout `layout`; the
+    result in the same axes."""
+    b, h, s, d = xh.shape
+    rows = _head_rows(xh)
+    if rows is not None:
+        return _librope.rotary_embedding_onnx(rows, cos_half, sin_half, position_ids, rotary_embedding_dim=rot,
+                                              interleaved=layout)
+    t = xh.transpose(1, 2)
+    if not _token_major(xh.shape, xh.stride(), 1):
+        t = t.contiguous()
+    y = _librope.rotary_embedding_onnx(t.reshape(b, s, h * d), cos_half, sin_half, position_ids,
+                                       rotary_embedding_dim=rot, num_heads=h, interleaved=layout)
+    return y.view(b, s, h, d).transpose(1, 2)
+
+
+def _tables(x, cos_half, sin_half):
+    """ONNX's per-token [B, S, r/2] cache, or (one row per position shared by the batch) the 2-D
+    [S, r/2] cache with position_ids 0 .. S-1 for every sequence."""
+    b, s = cos_half.shape[0], cos_half.shape[1]
+    batch = x.shape[0]
+    cos_half, sin_half = cos_half.contiguous(), sin_half.contiguous()
+    if b == batch:
+        return cos_half, sin_half, None
+    position_ids = torch.arange(s, dtype=torch.int64).expand(batch, s).contiguous()
+    return cos_half[0], sin_half[0], position_ids
+
+
+def _turning_pairs(cos_half, sin_half):
+    """How many leading pairs may turn: the pairs after them have cos exactly 1 and sin exactly 0 in
+    every row (Gemma 4's proportional table past its rotated pairs)."""
+    half = cos_half.shape[-1]
+    still = ((cos_half == 1) & (sin_half == 0)).reshape(-1, half).all(dim=0)
+    moving = torch.nonzero(~still)
+    return int(moving[-1, 0]) + 1 if moving.numel() else 0
+
+
+def apply_rotary_pos_emb_single(x, cos, sin, unsqueeze_dim=1):
+    """x rotated by cos and sin, as Gemma 4's one-tensor apply_rotary_pos_emb(x, cos, sin,
+    unsqueeze_dim) (x * cos + rotate_half(x) * sin).
+
+    x: [B, H, S, D] with unsqueeze_dim=1, or [B, S, H, D] with unsqueeze_dim=2 (Gemma 4's call).
+    cos, sin: [B or 1, S, D], x's dtype, the two halves of each row equal (every table transformers
+    builds). Served by rotary_embedding_onnx with the [*, S, n] half table, n the leading pairs that
+    turn: when the pairs past n have cos 1 and sin 0 in every row (Gemma 4's proportional RoPE on
+    its full-attention layers), partial="split" rotates only (x[j], x[D/2 + j]) for j < n and copies
+    the rest (what the formula computes there, x*1 + y*0). float32: bitwise transformers' values
+    (the same products and sum, no FMA); float16/bfloat16: computed in float32, rounded once.
+    Anything else (dtypes that differ, other devices, halves that differ, shapes that only
+    broadcast) and calls under torch.compile run the formula itself. Returns the rotated x, with
+    gradients to x.
+    """
+    heads_dim = _served_heads((x,), cos, sin, unsqueeze_dim)
+    if heads_dim is None or torch.compiler.is_compiling():
+        return _eager_single(x, cos, sin, unsqueeze_dim)
+    half = x.shape[3] // 2
+    cos_half, sin_half = cos[..., :half], sin[..., :half]
+    if not (torch.equal(cos_half, cos[..., half:]) and torch.equal(sin_half, sin[..., half:])):
+        return _eager_single(x, cos, sin, unsqueeze_dim)
+    n = max(_turning_pairs(cos_half, sin_half), 1)
+    layout = _ONNX_HALVES if n == half else _ONNX_HALVES_SPLIT
+    cos_t, sin_t, position_ids = _tables(x, cos_half[..., :n], sin_half[..., :n])
+    xh = x.transpose(1, 2) if heads_dim == 2 else x
+    y = _onnx_layout(xh, cos_t, sin_t, position_ids, 2 * n, layout)
+    return y.transpose(1, 2) if heads_dim == 2 else y
+
+
+def apply_rotary_pos_emb_interleave(q, k, cos, sin, position_ids=None, unsqueeze_dim=1):
+    """q, k rotated as DeepSeek V2/V3's apply_rotary_pos_emb_interleave (rope_interleave): adjacent
+    pairs (x[2j], x[2j+1]) in, halves out: [x_even*c - x_odd*s | x_odd*c + x_even*s], c and s the
+    first half of each cos/sin row (cos and sin are cat(freqs, freqs), yarn's mscale included).
+
+    q: [B, Hq, S, D] (unsqueeze_dim=1; DeepSeek's q_rot, a slice of the projected heads) or
+    [B, S, Hq, D] (unsqueeze_dim=2); k likewise with its own head count (DeepSeek's k_pe: one shared
+    head). cos, sin: [B or 1, S, D] of q's dtype. position_ids is accepted and unused, as in
+    transformers. Served by rotary_embedding_onnx(interleaved="pairs_to_halves"), which reads only
+    the first half of the rows, as the formula does: float32 bitwise transformers' values;
+    float16/bfloat16 computed in float32 and rounded once. Anything else runs the formula itself.
+    Returns (q_embed, k_embed), with gradients to q and k.
+    """
+    del position_ids  # transformers' signature; the cos/sin rows already are the tokens' positions
+    heads_dim = _served_heads((q, k), cos, sin, unsqueeze_dim)
+    if heads_dim is None:
+        return _eager_interleave(q, k, cos, sin, unsqueeze_dim)
+    d = q.shape[3]
+    outs = []
+    for x in (q, k):
+        cos_t, sin_t, pid = _tables(x, cos[..., : d // 2], sin[..., : d // 2])
+        xh = x.transpose(1, 2) if heads_dim == 2 else x
+        y = _onnx_layout(xh, cos_t, sin_t, pid, d, _ONNX_PAIRS_TO_HALVES)
+        outs.append(y.transpose(1, 2) if heads_dim == 2 else y)
+    return outs[0], outs[1]
 
 
 _APPLY = apply_rotary_pos_emb  # the function itself, for the trace probe (callers may wrap the name)

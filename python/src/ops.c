@@ -21,6 +21,27 @@ static int expect_args(Py_ssize_t nargs, Py_ssize_t want, const char *fn) {
     return -1;
 }
 
+/* A call taking `base` arguments, or `base + extra` with the later attributes (older callers, such as
+ * bench.py, pass the first form). */
+static int expect_args_or_more(Py_ssize_t nargs, Py_ssize_t base, Py_ssize_t extra, const char *fn) {
+    if (nargs == base || nargs == base + extra) return 0;
+    PyErr_Format(PyExc_TypeError, "librope._core.%s takes %zd or %zd arguments (%zd given)", fn, base, base + extra,
+                 nargs);
+    return -1;
+}
+
+/* An integer attribute that must fit in 32 bits; ValueError naming it otherwise. */
+static int as_i32(PyObject *o, const char *name, int32_t *v) {
+    int64_t x;
+    if (as_i64(o, name, &x) < 0) return -1;
+    if (x < INT32_MIN || x > INT32_MAX) {
+        PyErr_Format(PyExc_ValueError, "librope: %s must fit in 32 bits, found %lld", name, (long long)x);
+        return -1;
+    }
+    *v = (int32_t)x;
+    return 0;
+}
+
 static void release_all(rp_arg *a, int n) {
     for (int i = 0; i < n; i++) rp_release(&a[i]);
 }
@@ -73,10 +94,11 @@ fail:
     return NULL;
 }
 
-/* atb(query, key, cos, sin, seqlen, rope_q, rope_k, rotary_coeff, cos_format, backward) */
+/* atb(query, key, cos, sin, seqlen, rope_q, rope_k, rotary_coeff, cos_format, backward[, partial,
+ *     head_size]) */
 static PyObject *atb(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (expect_args(nargs, 10, "atb") < 0) return NULL;
+    if (expect_args_or_more(nargs, 10, 2, "atb") < 0) return NULL;
     int64_t coeff, format;
     if (as_i64(args[7], "rotary_coeff", &coeff) < 0 || as_i64(args[8], "cos_format", &format) < 0) return NULL;
     if (coeff < INT32_MIN || coeff > INT32_MAX || format < INT32_MIN || format > INT32_MAX) {
@@ -86,6 +108,17 @@ static PyObject *atb(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     rope_atb_param param = ROPE_ATB_PARAM_INIT;
     param.rotary_coeff = (int32_t)coeff;
     param.cos_format = (int32_t)format;
+    if (nargs == 12) {
+        int32_t partial;
+        if (as_i32(args[10], "partial", &partial) < 0 || as_i32(args[11], "head_size", &param.head_size) < 0)
+            return NULL;
+        if (partial < 0 || partial > UINT8_MAX) { /* the field is one byte: no rope_partial out there */
+            PyErr_Format(PyExc_ValueError, "librope: partial must be a rope_partial (0 leading, 1 split), found %d",
+                         (int)partial);
+            return NULL;
+        }
+        param.partial = (uint8_t)partial;
+    }
     int backward = PyObject_IsTrue(args[9]);
     static const char *const fwd_names[] = {"query", "key", "cos", "sin", "seqlen", "rope_q", "rope_k"};
     static const char *const bwd_names[] = {"grad_q", "grad_k", "cos", "sin", "seqlen", "dq", "dk"};
@@ -114,16 +147,24 @@ fail:
 }
 
 /* vllm(positions, query, key or None, head_size, cos_sin_cache, is_neox, mrope_section or None,
- *      mrope_interleaved): in place, vLLM's rotary_embedding. */
+ *      mrope_interleaved[, rope_dim_offset, inverse, partial, pairs_to_halves]): in place, vLLM's
+ * rotary_embedding. */
 static PyObject *vllm(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (expect_args(nargs, 8, "vllm") < 0) return NULL;
+    if (expect_args_or_more(nargs, 8, 4, "vllm") < 0) return NULL;
     rope_vllm_attrs attrs = ROPE_VLLM_ATTRS_INIT;
     int64_t head_size;
     if (as_i64(args[3], "head_size", &head_size) < 0) return NULL;
     attrs.head_size = head_size;
     attrs.is_neox = PyObject_IsTrue(args[5]) ? 1 : 0;
     attrs.mrope_interleaved = PyObject_IsTrue(args[7]) ? 1 : 0;
+    if (nargs == 12) {
+        if (as_i64(args[8], "rope_dim_offset", &attrs.rope_dim_offset) < 0 ||
+            as_i32(args[10], "partial", &attrs.partial) < 0)
+            return NULL;
+        attrs.inverse = PyObject_IsTrue(args[9]) ? 1 : 0;
+        attrs.pairs_to_halves = PyObject_IsTrue(args[11]) ? 1 : 0;
+    }
     if (args[6] != Py_None) {
         PyObject *seq = PySequence_Fast(args[6], "librope: mrope_section must be a sequence of integers");
         if (!seq) return NULL;
@@ -173,7 +214,8 @@ PyMethodDef rp_ops_methods[] = {
     {"onnx", (PyCFunction)(void (*)(void))onnx, METH_FASTCALL,
      "onnx(x, cos, sin, position_ids, y, interleaved, rotary_embedding_dim, num_heads, backward)"},
     {"atb", (PyCFunction)(void (*)(void))atb, METH_FASTCALL,
-     "atb(query, key, cos, sin, seqlen, rope_q, rope_k, rotary_coeff, cos_format, backward)"},
+     "atb(query, key, cos, sin, seqlen, rope_q, rope_k, rotary_coeff, cos_format, backward[, partial, head_size])"},
     {"vllm", (PyCFunction)(void (*)(void))vllm, METH_FASTCALL,
-     "vllm(positions, query, key, head_size, cos_sin_cache, is_neox, mrope_section, mrope_interleaved)"},
+     "vllm(positions, query, key, head_size, cos_sin_cache, is_neox, mrope_section, mrope_interleaved[, "
+     "rope_dim_offset, inverse, partial, pairs_to_halves])"},
     {NULL, NULL, 0, NULL}};

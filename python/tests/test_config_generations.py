@@ -264,7 +264,7 @@ def test_proportional_vs_float64_formula(partial, factor):
     head, base = 32, 1000000.0
     c = _proportional(partial, factor, head)
     start, end = 999000, 999064
-    cos, sin = librope.cos_sin(c, start, end, layer_type="full_attention")
+    cos, sin = librope.cos_sin(c, start, end, layer_type="full_attention", head_wide=True)
     assert cos.shape == (end - start, head // 2)
     n = int(partial * head // 2)
     i = np.arange(head // 2, dtype=np.float64)
@@ -299,7 +299,7 @@ def test_proportional_vs_transformers():
         # the table as the models compute it from those frequencies (float32 angles), against the exact one
         pos = torch.arange(64, dtype=torch.float32)[:, None]
         emb = pos * hf_inv.float()[None]
-        cos, sin = librope.cos_sin(c, 0, 64, layer_type="full_attention")
+        cos, sin = librope.cos_sin(c, 0, 64, layer_type="full_attention", head_wide=True)
         n = int(partial * 32 // 2)
         i = np.arange(16, dtype=np.float64)
         ang = np.arange(64.0)[:, None] * (np.where(i < n, 1.0 / 1e6 ** (2 * i / 32), 0.0) / (factor or 1.0))[None]
