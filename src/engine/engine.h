@@ -56,7 +56,7 @@ typedef enum rope_permute {
 
 typedef struct rope_job {
     rope_kernel_shape shape;
-    rope_permute permute;      /* streams with the rotation only: no norm, store-only or cache part */
+    rope_permute permute; /* streams with the rotation only: no norm, store-only or cache part */
     size_t batch, seq;
     rope_stream streams[3];
     size_t n_streams;

@@ -9,7 +9,7 @@
 /* What validation learned about a call. Strides are in elements. */
 typedef struct rope_onnx_plan {
     int64_t batch, seq, heads, head_size, rot, max_pos;
-    int interleaved;      /* a rope_onnx_layout */
+    int interleaved; /* a rope_onnx_layout */
     int64_t x_row, x_stride, y_stride;
 } rope_onnx_plan;
 
