@@ -172,6 +172,22 @@ def _onnx(xh, cos_half, sin_half, position_ids, rot):
     return y.view(b, s, h, d).transpose(1, 2)
 
 
+class _StockGradientLayout(torch.autograd.Function):
+    """The identity, whose backward returns the gradient contiguous in the input's shape: the layout
+    transformers' formula gives q's and k's gradients whatever the attention's gradient layout is
+    (the backward of its rotate_half slices starts from zeros of q's shape, and the other terms are
+    added into those). A QK-norm before the rotation (Qwen3, Gemma 3) sums its weight's gradient in
+    memory order, so any other layout would round that sum differently from the stock model."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.contiguous()
+
+
 def apply_rotary_pos_emb(q, k, cos, sin, unsqueeze_dim=1):
     """q, k rotated by cos and sin, as transformers' apply_rotary_pos_emb (see the module's comment).
 
@@ -183,6 +199,8 @@ def apply_rotary_pos_emb(q, k, cos, sin, unsqueeze_dim=1):
     heads_dim = _served(q, k, cos, sin, unsqueeze_dim)
     if heads_dim is None:
         return _eager(q, k, cos, sin, unsqueeze_dim)
+    if (q.requires_grad or k.requires_grad) and torch.is_grad_enabled():
+        q, k = _StockGradientLayout.apply(q), _StockGradientLayout.apply(k)
     if q.dtype is cos.dtype:
         return _rotate(q, k, cos, sin, unsqueeze_dim, heads_dim)
     # q and cos of different dtypes (OLMo 2 passes float32 cos with bfloat16 q): the formula runs in

@@ -236,6 +236,44 @@ def test_gradients(shape, layout, unsqueeze_dim, rng, monkeypatch):
     assert torch.equal(q.grad, q2.grad) and torch.equal(k.grad, k2.grad)
 
 
+@pytest.mark.parametrize("rot", [16, 4])
+@pytest.mark.parametrize("layout", ["token", "head", "neox_fused"])
+@pytest.mark.parametrize("dy_layout", ["head", "token"])
+def test_gradient_layout_and_a_weight_gradient_are_stock(rot, layout, dy_layout, rng):
+    """q's and k's gradients leave the rotation in the memory layout transformers' formula gives them
+    (contiguous in q's shape, whatever layout the attention's gradient has: eager attention passes it
+    head-major, SDPA token-major), so that a reduction over them (a QK-norm's weight gradient before the
+    rotation: Qwen3, Gemma 3) sums in the same order: its gradient bitwise the stock one."""
+    b, hq, hk, s, d = 2, 4, 2, 5, 16
+    q0 = laid_out(rng, layout, b, hq, s, d, 1, torch.float32)
+    k0 = laid_out(rng, layout, b, hk, s, d, 1, torch.float32)
+    cos, sin = (torch.from_numpy(a).float() for a in rope_rows(rng, 1, s, rot))
+    wq = torch.from_numpy(uniform(rng, (d,))).float()
+    wk = torch.from_numpy(uniform(rng, (d,))).float()
+
+    def dy(h):  # an upstream gradient [B, H, S, D] in the layout asked for
+        g = torch.from_numpy(uniform(rng, (b, h, s, d) if dy_layout == "head" else (b, s, h, d))).float()
+        return g if dy_layout == "head" else g.transpose(1, 2)
+
+    dyq, dyk = dy(hq), dy(hk)
+
+    def run(fn):
+        weights = wq.clone().requires_grad_(True), wk.clone().requires_grad_(True)
+        q, k = q0 * weights[0], k0 * weights[1]  # q and k in q0's and k0's layouts
+        seen = {}
+        q.register_hook(lambda g: seen.update(q=(g.stride(), g.clone())))
+        k.register_hook(lambda g: seen.update(k=(g.stride(), g.clone())))
+        yq, yk = fn(q, k, cos, sin)
+        torch.autograd.backward((yq, yk), (dyq, dyk))
+        return seen, weights[0].grad, weights[1].grad
+
+    stock, librope_ = run(hf_function(rot < d)), run(lt.apply_rotary_pos_emb)
+    for name in ("q", "k"):
+        assert librope_[0][name][0] == stock[0][name][0], f"d{name} strides {librope_[0][name][0]} != stock"
+        assert torch.equal(librope_[0][name][1], stock[0][name][1])
+    assert torch.equal(librope_[1], stock[1]) and torch.equal(librope_[2], stock[2]), "weight gradients differ"
+
+
 # ---- torch.compile and imports ------------------------------------------------------------------------
 
 @pytest.mark.filterwarnings("ignore:Dynamo does not know how to trace")

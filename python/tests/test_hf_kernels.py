@@ -91,7 +91,7 @@ def test_which_families_kernelize_reaches():
     assert "llama3" in reached, f"transformers {transformers.__version__} decorates: {sorted(reached)}"
 
 
-@pytest.mark.parametrize("name", ["llama3", "gemma3"])
+@pytest.mark.parametrize("name", ["llama3", "gemma3", "qwen3"])
 def test_kernelize_training(name, monkeypatch):
     model, ids = build(name).train(), prompt()
     if not decorated(name):
@@ -109,9 +109,9 @@ def test_kernelize_training(name, monkeypatch):
     logits, grads = step()
     assert counted.calls == model.config.num_hidden_layers
     assert torch.equal(stock_logits, logits)
-    for n in grads:
-        scale = stock_grads[n].abs().max().item()
-        assert (grads[n] - stock_grads[n]).abs().max().item() <= 1e-5 * scale + 1e-12, n
+    assert stock_grads.keys() == grads.keys()
+    for n in grads:  # bitwise: the gradients leave librope in the stock layout (see test_hf_models.py)
+        assert torch.equal(grads[n], stock_grads[n]), f"{n}: differs by {(grads[n] - stock_grads[n]).abs().max():.3g}"
 
 
 def test_kernelize_torch_compile_mode(monkeypatch):
