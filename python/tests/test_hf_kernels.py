@@ -114,18 +114,24 @@ def test_kernelize_training(name, monkeypatch):
         assert torch.equal(grads[n], stock_grads[n]), f"{n}: differs by {(grads[n] - stock_grads[n]).abs().max():.3g}"
 
 
-def test_kernelize_torch_compile_mode(monkeypatch):
-    """In the torch.compile modes kernels uses a layer only if it declares it compiles. librope's layer
-    declares what a fullgraph trace of apply_rotary_pos_emb shows in this installation: once librope's
-    operators are torch.library custom ops it traces and librope runs; until then kernels keeps the
-    model's own function. Either way the logits are the stock ones."""
+@pytest.mark.parametrize("mode", ["inference", "training"])
+def test_kernelize_torch_compile_mode(mode, monkeypatch):
+    """In the torch.compile modes kernels uses a layer only if it declares that it compiles. librope's
+    operators are torch.library custom ops, so apply_rotary_pos_emb traces with fullgraph=True and the
+    layer must say so: librope then runs on every layer and step (run eagerly here; compiled models are
+    test_hf_compile.py's), and the logits are the stock ones."""
     model, ids = build("llama3"), prompt()
     if not decorated("llama3"):
         pytest.skip(f"transformers {transformers.__version__} does not decorate llama's apply_rotary_pos_emb")
+    assert lt._traces_whole(), "apply_rotary_pos_emb does not trace with torch.compile(fullgraph=True)"
+    base = Mode.TRAINING if mode == "training" else Mode.INFERENCE
     stock = run(model, ids)
-    kernelized(model, Mode.INFERENCE | Mode.TORCH_COMPILE)
+    kernelized(model, base | Mode.TORCH_COMPILE)
     counted = counted_librope(monkeypatch)
+    ops = count_librope_ops(monkeypatch)
     mine = run(model, ids)
-    traces = lt._traces_whole()
-    assert counted.calls == (rope_calls_per_run(model) if traces else 0), f"fullgraph trace: {traces}"
+    assert counted.calls == rope_calls_per_run(model), "kernelize kept the model's own function"
+    assert ops["rope_atb"].calls + ops["rotary_embedding_onnx"].calls // 2 == counted.calls
     assert torch.equal(stock[0], mine[0])
+    for a, b in zip(stock[1], mine[1]):
+        assert torch.equal(a, b)
