@@ -60,6 +60,14 @@ def _dense(t):
     return t if t.is_contiguous() else t.contiguous()
 
 
+def _grad_like(dy):
+    """The tensor a backward returns dx in: dy's shape, dtype and memory layout (torch.empty_like:
+    dy's strides when dy is dense, else a dense layout in dy's dimension order). That is the layout
+    the stock autograd formula (dy * cos + ...) gives, and a reduction downstream (the weight gradient
+    of a QK-norm before the rotation) sums in memory order: another layout would move its rounding."""
+    return torch.empty_like(dy)
+
+
 # ---- ONNX RotaryEmbedding ------------------------------------------------------------------------
 
 @torch.library.custom_op("librope::rotary_embedding_onnx", mutates_args=())
@@ -73,10 +81,11 @@ def _onnx_op(x: _Tensor, cos_cache: _Tensor, sin_cache: _Tensor, position_ids: O
 @torch.library.custom_op("librope::rotary_embedding_onnx_backward", mutates_args=())
 def _onnx_backward_op(dy: _Tensor, cos_cache: _Tensor, sin_cache: _Tensor, position_ids: Optional[_Tensor],
                       interleaved: int, rotary_embedding_dim: int, num_heads: int) -> _Tensor:
-    dx = _new(dy)
-    _core.onnx(_dense(dy), cos_cache, sin_cache, position_ids, dx, interleaved, rotary_embedding_dim, num_heads,
+    dx = _grad_like(dy)
+    out = dx if dx.is_contiguous() else _new(dx)  # else a dense scratch, copied into dx's layout (exact)
+    _core.onnx(_dense(dy), cos_cache, sin_cache, position_ids, out, interleaved, rotary_embedding_dim, num_heads,
                True)
-    return dx
+    return dx if out is dx else dx.copy_(out)
 
 
 @torch.library.custom_op("librope::rotary_embedding_onnx_out", mutates_args=("out",))
@@ -98,7 +107,7 @@ def _onnx_fake(x, cos_cache, sin_cache, position_ids, interleaved, rotary_embedd
 
 @_onnx_backward_op.register_fake
 def _onnx_backward_fake(dy, cos_cache, sin_cache, position_ids, interleaved, rotary_embedding_dim, num_heads):
-    return dy.new_empty(dy.shape)
+    return _grad_like(dy)
 
 
 @_onnx_out_op.register_fake
@@ -171,10 +180,14 @@ def _atb_op(query: _Tensor, key: _Tensor, cos: _Tensor, sin: _Tensor, seqlen: _T
 def _atb_backward_op(grad_q: _Tensor, grad_k: _Tensor, cos: _Tensor, sin: _Tensor, seqlen: _Tensor,
                      rotary_coeff: int, cos_format: int, partial: int = 0, head_size: int = 0
                      ) -> tuple[_Tensor, _Tensor]:
-    dq, dk = _new(grad_q), _new(grad_k)
-    _core.atb(_dense(grad_q), _dense(grad_k), cos, sin, seqlen, dq, dk, rotary_coeff, cos_format, True, partial,
-              head_size)
-    return dq, dk
+    dense_q, dense_k = _dense(grad_q), _dense(grad_k)
+    dq, dk = _grad_like(grad_q), _grad_like(grad_k)
+    if dq.is_contiguous() and dk.is_contiguous():
+        _core.atb(dense_q, dense_k, cos, sin, seqlen, dq, dk, rotary_coeff, cos_format, True, partial, head_size)
+        return dq, dk
+    out_q, out_k = _new(dq), _new(dk)  # dense scratch, copied into the gradients' layouts (exact)
+    _core.atb(dense_q, dense_k, cos, sin, seqlen, out_q, out_k, rotary_coeff, cos_format, True, partial, head_size)
+    return dq.copy_(out_q), dk.copy_(out_k)
 
 
 @torch.library.custom_op("librope::rope_atb_out", mutates_args=("rope_q", "rope_k"))
@@ -196,7 +209,7 @@ def _atb_fake(query, key, cos, sin, seqlen, rotary_coeff, cos_format, partial=0,
 
 @_atb_backward_op.register_fake
 def _atb_backward_fake(grad_q, grad_k, cos, sin, seqlen, rotary_coeff, cos_format, partial=0, head_size=0):
-    return grad_q.new_empty(grad_q.shape), grad_k.new_empty(grad_k.shape)
+    return _grad_like(grad_q), _grad_like(grad_k)
 
 
 @_atb_out_op.register_fake

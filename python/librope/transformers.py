@@ -22,10 +22,10 @@ OLMo 2's function does (bitwise its values). Which librope operator runs:
 - partial rotation (cos width < head size: GPT-NeoX, Phi, StableLM), or q/k laid out head by head:
   rotary_embedding_onnx with the half-width table (rotary_embedding_dim = cos width, the rest of each
   head copied). Half-width means one cos per pair, so this path first checks that the two halves of
-  cos and of sin are equal (true for every RoPE table transformers builds); when they are not, the
-  eager formula runs instead. While torch.compile traces, that check on values cannot run: full
-  rotation then takes rope_atb (over a token-major copy of a head-major q/k), partial rotation the
-  eager formula;
+  cos and of sin are equal (true for every RoPE table transformers builds). When they are not, and
+  whenever torch.compile traces (a check on values cannot run in a graph), rope_atb serves instead
+  on a token-major copy of each head's rotated part, exact for any cos/sin as above, the rest of each
+  head concatenated back as transformers' torch.cat does;
 - anything else the eager formula would accept (other dtypes or devices, q and k or cos and sin of
   different dtypes, an unsqueeze_dim other than 1 or 2, shapes that only broadcast): the eager
   formula, so the result is still transformers' (and shapes that do not broadcast raise its error).
@@ -155,6 +155,22 @@ def _atb(qt, kt, cos, sin):
     return _librope.rope_atb(qt, kt, cos_rows, sin_rows, _seqlen(b, s), rotary_coeff=2, cos_format=cos_format)
 
 
+def _atb_gathered(q, k, cos, sin, heads_dim):
+    """Any q/k layout, full or partial rotation, any cos/sin values: each head's leading rot elements
+    gathered token by token ([B, S, H, rot], a copy), both rotated in one rope_atb pass (each element
+    its own cos and sin, as the eager formula reads them), and for rot < D the rest of each head
+    concatenated back in q's axes, as transformers' torch.cat does (so the result has its layout)."""
+    rot = cos.shape[2]
+    qt = q.transpose(1, 2) if heads_dim == 1 else q
+    kt = k.transpose(1, 2) if heads_dim == 1 else k
+    rq, rk = _atb(qt[..., :rot].contiguous(), kt[..., :rot].contiguous(), cos, sin)
+    if heads_dim == 1:
+        rq, rk = rq.transpose(1, 2), rk.transpose(1, 2)
+    if rot == q.shape[3]:
+        return rq, rk
+    return torch.cat((rq, q[..., rot:]), dim=-1), torch.cat((rk, k[..., rot:]), dim=-1)
+
+
 def _halves_equal(t, half):
     return torch.equal(t[..., :half], t[..., half:])
 
@@ -173,6 +189,22 @@ def _onnx(xh, cos_half, sin_half, position_ids, rot):
     return y.view(b, s, h, d).transpose(1, 2)
 
 
+class _StockGradientLayout(torch.autograd.Function):
+    """The identity, whose backward returns the gradient contiguous in the input's shape: the layout
+    transformers' formula gives q's and k's gradients whatever the attention's gradient layout is
+    (the backward of its rotate_half slices starts from zeros of q's shape, and the other terms are
+    added into those). A QK-norm before the rotation (Qwen3, Gemma 3) sums its weight's gradient in
+    memory order, so any other layout would round that sum differently from the stock model."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.contiguous()
+
+
 def apply_rotary_pos_emb(q, k, cos, sin, unsqueeze_dim=1):
     """q, k rotated by cos and sin, as transformers' apply_rotary_pos_emb (see the module's comment).
 
@@ -184,6 +216,8 @@ def apply_rotary_pos_emb(q, k, cos, sin, unsqueeze_dim=1):
     heads_dim = _served(q, k, cos, sin, unsqueeze_dim)
     if heads_dim is None:
         return _eager(q, k, cos, sin, unsqueeze_dim)
+    if (q.requires_grad or k.requires_grad) and torch.is_grad_enabled():
+        q, k = _StockGradientLayout.apply(q), _StockGradientLayout.apply(k)
     if q.dtype is cos.dtype:
         return _rotate(q, k, cos, sin, unsqueeze_dim, heads_dim)
     # q and cos of different dtypes (OLMo 2 passes float32 cos with bfloat16 q): the formula runs in
@@ -196,18 +230,17 @@ def apply_rotary_pos_emb(q, k, cos, sin, unsqueeze_dim=1):
 def _rotate(q, k, cos, sin, unsqueeze_dim, heads_dim):
     """apply_rotary_pos_emb on inputs of one dtype that librope takes, shapes checked by _served."""
     rot = cos.shape[2]
-    compiling = torch.compiler.is_compiling()
-    if rot == q.shape[3]:
-        q_tokens = _token_major(q.shape, q.stride(), heads_dim)
-        k_tokens = _token_major(k.shape, k.stride(), heads_dim)
-        if (q_tokens and k_tokens) or compiling:  # compiling: a copy rather than the value check below
-            qt = q.transpose(1, 2) if heads_dim == 1 else q
-            kt = k.transpose(1, 2) if heads_dim == 1 else k
-            rq, rk = _atb(qt if q_tokens else qt.contiguous(), kt if k_tokens else kt.contiguous(), cos, sin)
-            return (rq.transpose(1, 2), rk.transpose(1, 2)) if heads_dim == 1 else (rq, rk)
+    if (rot == q.shape[3] and _token_major(q.shape, q.stride(), heads_dim)
+            and _token_major(k.shape, k.stride(), heads_dim)):
+        qt = q.transpose(1, 2) if heads_dim == 1 else q
+        kt = k.transpose(1, 2) if heads_dim == 1 else k
+        rq, rk = _atb(qt, kt, cos, sin)
+        return (rq.transpose(1, 2), rk.transpose(1, 2)) if heads_dim == 1 else (rq, rk)
     half = rot // 2
-    if compiling or not (_halves_equal(cos, half) and _halves_equal(sin, half)):
-        return _eager(q, k, cos, sin, unsqueeze_dim)
+    # While torch.compile traces, the value check cannot run: the gathered rope_atb path, exact for
+    # any cos/sin, serves then (and whenever the halves differ)
+    if torch.compiler.is_compiling() or not (_halves_equal(cos, half) and _halves_equal(sin, half)):
+        return _atb_gathered(q, k, cos, sin, heads_dim)
     b, s = cos.shape[0], cos.shape[1]
     batch = q.shape[0]
     cos_half = cos[..., :half].contiguous()

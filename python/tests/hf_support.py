@@ -12,10 +12,13 @@ from families import make_config, modeling
 PROMPT_BATCH, PROMPT_LEN, NEW_TOKENS = 2, 20, 3
 
 
-def build(name, dtype=torch.float32):
-    """Family `name`'s tiny model, random weights from a fixed seed, in eval mode."""
+def build(name, dtype=torch.float32, attn="eager"):
+    """Family `name`'s tiny model, random weights from a fixed seed, in eval mode, with the attention
+    implementation `attn` ("eager" or "sdpa")."""
     torch.manual_seed(1234)
-    model = transformers.AutoModelForCausalLM.from_config(make_config(name))
+    config = make_config(name)
+    config._attn_implementation = attn
+    model = transformers.AutoModelForCausalLM.from_config(config)
     return model.to(dtype).eval()
 
 

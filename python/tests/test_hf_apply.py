@@ -163,18 +163,19 @@ def test_float32_cos_with_bfloat16_q_as_olmo2(rng, monkeypatch):
     assert torch.equal(yq, oq) and torch.equal(yk, ok)
 
 
+@pytest.mark.parametrize("layout", ["token", "head", "neox_fused"])
 @pytest.mark.parametrize("partial", [False, True])
-def test_cos_halves_differ(partial, rng, monkeypatch):
-    """cos/sin whose two halves differ are no RoPE table. Full rotation: rope_atb reads every element's
-    own value, so the result is still exact. Partial rotation: the half-width ONNX table cannot hold
-    them; the eager formula runs (no librope operator), giving transformers' result."""
+def test_cos_halves_differ(partial, layout, rng, monkeypatch):
+    """cos/sin whose two halves differ are no RoPE table, and the half-width ONNX table cannot hold
+    them: rope_atb serves (it reads every element's own value), on a copy of each head's rotated part
+    where the layout or partial rotation asks for one, and the result is still exact: transformers'."""
     d, rot = 16, (8 if partial else 16)
-    q = laid_out(rng, "token", 2, 4, 5, d, 1, torch.float32)
-    k = laid_out(rng, "token", 2, 2, 5, d, 1, torch.float32)
+    q = laid_out(rng, layout, 2, 4, 5, d, 1, torch.float32)
+    k = laid_out(rng, layout, 2, 2, 5, d, 1, torch.float32)
     cos, sin = (torch.from_numpy(a).float() for a in rope_rows(rng, 2, 5, rot, halves_equal=False))
     ops = counting(monkeypatch)
     yq, yk = lt.apply_rotary_pos_emb(q, k, cos, sin)
-    assert (ops["rope_atb"].calls, ops["rotary_embedding_onnx"].calls) == ((0, 0) if partial else (1, 0))
+    assert (ops["rope_atb"].calls, ops["rotary_embedding_onnx"].calls) == (1, 0)
     assert_close(yq, ref_apply(q, cos, sin, 1), "float32", "q")
     assert_close(yk, ref_apply(k, cos, sin, 1), "float32", "k")
     hq_, hk_ = hf_function(partial)(q, k, cos, sin)
@@ -236,20 +237,77 @@ def test_gradients(shape, layout, unsqueeze_dim, rng, monkeypatch):
     assert torch.equal(q.grad, q2.grad) and torch.equal(k.grad, k2.grad)
 
 
+@pytest.mark.parametrize("rot", [16, 4])
+@pytest.mark.parametrize("layout", ["token", "head", "neox_fused"])
+@pytest.mark.parametrize("dy_layout", ["head", "token"])
+def test_gradient_layout_and_a_weight_gradient_are_stock(rot, layout, dy_layout, rng):
+    """q's and k's gradients leave the rotation in the memory layout transformers' formula gives them
+    (contiguous in q's shape, whatever layout the attention's gradient has: eager attention passes it
+    head-major, SDPA token-major), so that a reduction over them (a QK-norm's weight gradient before the
+    rotation: Qwen3, Gemma 3) sums in the same order: its gradient bitwise the stock one."""
+    b, hq, hk, s, d = 2, 4, 2, 5, 16
+    q0 = laid_out(rng, layout, b, hq, s, d, 1, torch.float32)
+    k0 = laid_out(rng, layout, b, hk, s, d, 1, torch.float32)
+    cos, sin = (torch.from_numpy(a).float() for a in rope_rows(rng, 1, s, rot))
+    wq = torch.from_numpy(uniform(rng, (d,))).float()
+    wk = torch.from_numpy(uniform(rng, (d,))).float()
+
+    def dy(h):  # an upstream gradient [B, H, S, D] in the layout asked for
+        g = torch.from_numpy(uniform(rng, (b, h, s, d) if dy_layout == "head" else (b, s, h, d))).float()
+        return g if dy_layout == "head" else g.transpose(1, 2)
+
+    dyq, dyk = dy(hq), dy(hk)
+
+    def run(fn):
+        weights = wq.clone().requires_grad_(True), wk.clone().requires_grad_(True)
+        q, k = q0 * weights[0], k0 * weights[1]  # q and k in q0's and k0's layouts
+        seen = {}
+        q.register_hook(lambda g: seen.update(q=(g.stride(), g.clone())))
+        k.register_hook(lambda g: seen.update(k=(g.stride(), g.clone())))
+        yq, yk = fn(q, k, cos, sin)
+        torch.autograd.backward((yq, yk), (dyq, dyk))
+        return seen, weights[0].grad, weights[1].grad
+
+    stock, librope_ = run(hf_function(rot < d)), run(lt.apply_rotary_pos_emb)
+    for name in ("q", "k"):
+        assert librope_[0][name][0] == stock[0][name][0], f"d{name} strides {librope_[0][name][0]} != stock"
+        assert torch.equal(librope_[0][name][1], stock[0][name][1])
+    assert torch.equal(librope_[1], stock[1]) and torch.equal(librope_[2], stock[2]), "weight gradients differ"
+
+
 # ---- torch.compile and imports ------------------------------------------------------------------------
 
-@pytest.mark.filterwarnings("ignore:Dynamo does not know how to trace")
+@pytest.mark.parametrize("unsqueeze_dim", [1, 2])
 @pytest.mark.parametrize("rot", [16, 4])
-def test_under_torch_compile(rot, rng):
-    """Under torch.compile the result is unchanged: librope's operators where they trace (a graph break
-    where they do not), the eager formula for the partial path, whose value check cannot run in a graph."""
-    q = laid_out(rng, "token", 2, 4, 5, 16, 1, torch.float32)
-    k = laid_out(rng, "head", 2, 2, 5, 16, 1, torch.float32)
-    cos, sin = (torch.from_numpy(a).float() for a in rope_rows(rng, 1, 5, rot))
-    torch._dynamo.reset()
-    yq, yk = torch.compile(lt.apply_rotary_pos_emb, backend="eager")(q, k, cos, sin)
-    hq_, hk_ = hf_function(rot < 16)(q, k, cos, sin)
-    assert torch.equal(yq, hq_) and torch.equal(yk, hk_)
+def test_under_torch_compile(rot, unsqueeze_dim, rng):
+    """Under torch.compile(fullgraph=True) every call is librope's: the value check of the ONNX path
+    cannot run in a graph, so rope_atb serves (on copies where the layout or partial rotation asks for
+    them), for any cos/sin; the results and gradients are transformers' bit for bit (the gradients in its
+    layouts)."""
+    q0 = laid_out(rng, "token", 2, 4, 5, 16, unsqueeze_dim, torch.float32)
+    k0 = laid_out(rng, "head", 2, 2, 5, 16, unsqueeze_dim, torch.float32)
+    wq, wk = (torch.from_numpy(uniform(rng, tuple(x.shape))).float() for x in (q0, k0))
+    targets = []
+
+    def backend(gm, example_inputs):
+        targets.extend(str(n.target) for n in gm.graph.nodes if n.op == "call_function")
+        return gm.forward
+
+    for halves_equal in (True, False):
+        cos, sin = (torch.from_numpy(a).float() for a in rope_rows(rng, 1, 5, rot, halves_equal=halves_equal))
+        torch._dynamo.reset()
+        targets.clear()
+        fn = torch.compile(lt.apply_rotary_pos_emb, backend=backend, fullgraph=True)
+        results = []
+        for f in (fn, hf_function(rot < 16)):
+            q, k = q0.detach().clone().requires_grad_(True), k0.detach().clone().requires_grad_(True)
+            yq, yk = f(q, k, cos, sin, unsqueeze_dim=unsqueeze_dim)
+            ((yq * wq).sum() + (yk * wk).sum()).backward()
+            results.append((yq.detach(), yk.detach(), q.grad, k.grad))
+        assert targets.count("librope.rope_atb.default") == 1, targets
+        for got, want in zip(*results):
+            assert torch.equal(got, want)
+        assert [g.stride() for g in results[0][2:]] == [g.stride() for g in results[1][2:]]
 
 
 def test_import_librope_does_not_import_torch():

@@ -325,6 +325,37 @@ def test_double_backward(rng):
     assert_close(w.grad, onnx_ref(v, cos, sin, ids), "float32", "R v")
 
 
+def test_backward_ops_return_the_gradient_in_its_layout(rng):
+    """A backward op returns dx laid out as dy (torch.empty_like), as an elementwise autograd formula
+    would, whatever the kernel's own rows: a transposed (dense) dy gives a transposed dx, an expanded
+    one a dense dx in its dimension order; the values are the float64 transposed rotation's in every
+    layout, and the fake implementation gives the real strides (opcheck compares them)."""
+    b, h, s, d = 2, 3, 5, 16
+    cos, sin = onnx_tables(rng, 12, d // 2)
+    ids = torch.from_numpy(rng.integers(0, 12, size=(b, s)))
+    layouts = {
+        "dense": t(rng, (b, h, s, d)),
+        "transposed": t(rng, (b, s, h, d)).transpose(1, 2),
+        "expanded": t(rng, (b, 1, s, d)).expand(b, h, s, d),
+    }
+    for name, dy in layouts.items():
+        dx = OPS.rotary_embedding_onnx_backward(dy, cos, sin, ids, 0, 0, 0)
+        assert dx.stride() == torch.empty_like(dy).stride(), (name, dx.stride())
+        assert_close(dx, onnx_transposed(dy, cos, sin, ids, d), "float32", name)
+        torch.library.opcheck(OPS.rotary_embedding_onnx_backward, (dy, cos, sin, ids, 0, 0, 0))
+    acos, asin = atb_tables(rng, s, d, 2)
+    seqlen = torch.tensor([s] * b, dtype=torch.int32)
+    gq = t(rng, (b, 4, s, d)).transpose(1, 2)  # [B, S, H, D] head-major: eager attention's dq
+    gk = t(rng, (b, s, 2, d))
+    dq, dk = OPS.rope_atb_backward(gq, gk, acos, asin, seqlen, 2, 1)
+    assert dq.stride() == gq.stride() and dk.stride() == gk.stride()
+    rows = lambda a: a.reshape(b * s, -1)  # noqa: E731 -- token rows, cos row = position in its sequence
+    cos_rows, sin_rows = acos.repeat(b, 1), asin.repeat(b, 1)
+    assert_close(rows(dq), atb_transposed(rows(gq), cos_rows, sin_rows, 2), "float32", "dq")
+    assert_close(rows(dk), atb_transposed(rows(gk), cos_rows, sin_rows, 2), "float32", "dk")
+    torch.library.opcheck(OPS.rope_atb_backward, (gq, gk, acos, asin, seqlen, 2, 1))
+
+
 # ---- torch.compile ------------------------------------------------------------------------------
 
 def _step_inputs(rng, dtype):
