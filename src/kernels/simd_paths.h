@@ -557,7 +557,7 @@ static ROPE_ALWAYS_INLINE void k_norm_blocked_regs(rope_dtype xt, rope_dtype ct,
  * those registers, then the same registers are scaled, rotated and stored, with no stack round trip
  * for the partials and no batch bookkeeping (k_norm_factors + k_norm_blocked_regs read each head
  * twice). Software-pipelined by one head: head h + 1 is loaded and its factor computed before head
- * h is rotated, so the serial part of a head (the sum's chain of adds, the division, square root
+ * h is rotated (two register sets taking turns, k_norm_head_regs below), so the serial part of a head (the sum's chain of adds, the division, square root
  * and division: about 100 cycles) overlaps the previous head's rotation instead of stalling it
  * (one head at a time, it was 1.3x slower in L2: the multiplies waiting for the factor filled the
  * scheduler). Two heads fit in registers when 2 NH + 8 <= K_VREGS (AVX-512 up to head_size 128);
@@ -568,43 +568,57 @@ static ROPE_ALWAYS_INLINE void k_norm_blocked_regs(rope_dtype xt, rope_dtype ct,
 #define K_VREGS 16 /* vector registers of the instruction set */
 #endif
 
-static ROPE_ALWAYS_INLINE float k_norm_head_load(rope_dtype xt, size_t NH, const k_head *v, size_t hbytes,
-                                                 const rope_kernel_shape *sh, float eps, kvec *xv) {
-    k_prefetch_ahead(v->x, hbytes); /* a later head (or token): from DRAM at prefill */
-    for (size_t i = 0; i < NH; i++) xv[i] = k_load(xt, v->x, i * K_VL);
-    return rope_rms_factor(k_sum_squares_regs(xv, NH), sh->head_size, eps);
+/* One head of the whole-head path: loaded (prefetching a later one) and its factor. */
+static ROPE_ALWAYS_INLINE float k_norm_head_load(rope_dtype xt, size_t NH, const char *xh, size_t hs, float eps,
+                                                 kvec *xv) {
+    k_prefetch_ahead(xh, hs * K_ES(xt)); /* a later head (or token): from DRAM at prefill */
+    for (size_t i = 0; i < NH; i++) xv[i] = k_load(xt, xh, i * K_VL);
+    return rope_rms_factor(k_sum_squares_regs(xv, NH), hs, eps);
 }
 
+/* The other part of a head: scaled by r * w, rotated with its row, stored. xv is re-read from xh
+ * when the set cannot hold two heads (reload). */
+static ROPE_ALWAYS_INLINE void k_norm_head_rotate(rope_dtype xt, rope_dtype ct, size_t NH, int reload, const char *xh,
+                                                  char *yh, const void *c, const void *s, const float *w, float r,
+                                                  kvec *xv) {
+    const size_t R = NH / 2, ps = R * K_VL;
+    if (reload)
+        for (size_t i = 0; i < NH; i++) xv[i] = k_load(xt, xh, i * K_VL);
+    kvec rv = k_set1(r);
+    for (size_t i = 0; i < R; i++) {
+        kvec xa = k_mul(xv[i], k_mul(rv, k_load(ROPE_F32, w, i * K_VL)));
+        kvec xb = k_mul(xv[R + i], k_mul(rv, k_load(ROPE_F32, w, ps + i * K_VL)));
+        kvec ca = k_load(ct, c, i * K_VL), sa = k_load(ct, s, i * K_VL);
+        kvec ya, yb;
+        k_rotate(xa, xb, ca, sa, ca, sa, &ya, &yb);
+        k_store(xt, yh, i * K_VL, ya, 0);
+        k_store(xt, yh, ps + i * K_VL, yb, 0);
+    }
+}
+
+/* Two register sets, A and B, take turns (unrolled by two heads, so that no copy from one to the
+ * other goes through the stack): while head h in A is rotated, head h + 1 is loaded into B. */
 static ROPE_ALWAYS_INLINE void k_norm_head_regs(rope_dtype xt, rope_dtype ct, size_t NH, const rope_kernel_shape *sh,
                                                 const void *x, ptrdiff_t xhs, void *y, ptrdiff_t yhs, size_t heads,
                                                 const void *cs, const void *sn, const float *w, float eps) {
-    const size_t R = NH / 2, ps = R * K_VL, hbytes = sh->head_size * K_ES(xt);
-    const int keep = 2 * NH + 8 <= K_VREGS;
-    kvec cur[2 * K_REG_HEAD], nxt[2 * K_REG_HEAD];
-    k_head v = k_head_at(xt, ct, K_PASS, 0);
-    float r = k_norm_head_load(xt, NH, &v, hbytes, sh, eps, cur);
-    for (size_t h = 0; h < heads; h++) {
-        k_head u = v;
-        float r_next = 0.0f;
-        if (h + 1 < heads) {
-            u = k_head_at(xt, ct, K_PASS, h + 1);
-            r_next = k_norm_head_load(xt, NH, &u, hbytes, sh, eps, nxt);
-        }
-        if (!keep && h > 0)
-            for (size_t i = 0; i < NH; i++) cur[i] = k_load(xt, v.x, i * K_VL);
-        kvec rv = k_set1(r);
-        for (size_t i = 0; i < R; i++) {
-            kvec xa = k_mul(cur[i], k_mul(rv, k_load(ROPE_F32, w, i * K_VL)));
-            kvec xb = k_mul(cur[R + i], k_mul(rv, k_load(ROPE_F32, w, ps + i * K_VL)));
-            kvec ca = k_load(ct, v.cs, i * K_VL), sa = k_load(ct, v.sn, i * K_VL);
-            kvec ya, yb;
-            k_rotate(xa, xb, ca, sa, ca, sa, &ya, &yb);
-            k_store(xt, v.y, i * K_VL, ya, 0);
-            k_store(xt, v.y, ps + i * K_VL, yb, 0);
-        }
-        if (keep && h + 1 < heads)
-            for (size_t i = 0; i < NH; i++) cur[i] = nxt[i];
-        v = u, r = r_next;
+    const size_t hs = sh->head_size; /* a local: the stores could alias *sh, which kept it in memory */
+    const int reload = 2 * NH + 8 > K_VREGS;
+    const ptrdiff_t xstep = xhs * (ptrdiff_t)K_ES(xt), ystep = yhs * (ptrdiff_t)K_ES(xt);
+    const ptrdiff_t cstep = sh->cs_step * (ptrdiff_t)K_ES(ct);
+    const char *xh = (const char *)x, *c = (const char *)cs, *s = (const char *)sn;
+    char *yh = (char *)y;
+    kvec va[2 * K_REG_HEAD], vb[2 * K_REG_HEAD];
+    for (size_t i = 0; i < NH; i++) vb[i] = k_set1(0.0f); /* set before use on every path; the compiler cannot see it */
+    float ra = k_norm_head_load(xt, NH, xh, hs, eps, va), rb = 0.0f;
+    for (size_t h = 0; h < heads; h += 2) {
+        int more = h + 1 < heads;
+        if (more) rb = k_norm_head_load(xt, NH, xh + xstep, hs, eps, vb);
+        k_norm_head_rotate(xt, ct, NH, reload && h > 0, xh, yh, c, s, w, ra, va);
+        if (!more) break;
+        xh += xstep, yh += ystep, c += cstep, s += cstep;
+        if (h + 2 < heads) ra = k_norm_head_load(xt, NH, xh + xstep, hs, eps, va);
+        k_norm_head_rotate(xt, ct, NH, reload, xh, yh, c, s, w, rb, vb);
+        xh += xstep, yh += ystep, c += cstep, s += cstep;
     }
 }
 
