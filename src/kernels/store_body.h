@@ -36,15 +36,21 @@ static void widen_head(rope_dtype t, const void *p, size_t n, float *out) {
 enum { STORE_CHUNK = 256 };
 
 /* One loop per format, its parameters constants, so that the compiler can turn the branch-free
- * conversion into vector code. */
+ * conversion into vector code. A build may convert the leading elements itself first
+ * (ROPE_STORE_CONVERT_VECTORS(v, out, n, fmt) returns how many it did: store_avx512.c's
+ * intrinsics, the same operations lane by lane). */
+#ifndef ROPE_STORE_CONVERT_VECTORS
+#define ROPE_STORE_CONVERT_VECTORS(v, out, n, fmt) ((void)(v), (void)(out), (void)(n), (void)(fmt), (size_t)0)
+#endif
+
 static void convert_e4m3(const float *v, uint8_t *out, size_t n) {
     const rope_fp8_format fmt = {3, 7, 0x7e, 0x7f};
-    for (size_t i = 0; i < n; i++) out[i] = rope_fp8_convert(v[i], &fmt);
+    for (size_t i = ROPE_STORE_CONVERT_VECTORS(v, out, n, &fmt); i < n; i++) out[i] = rope_fp8_convert(v[i], &fmt);
 }
 
 static void convert_e5m2(const float *v, uint8_t *out, size_t n) {
     const rope_fp8_format fmt = {2, 15, 0x7b, 0x7e};
-    for (size_t i = 0; i < n; i++) out[i] = rope_fp8_convert(v[i], &fmt);
+    for (size_t i = ROPE_STORE_CONVERT_VECTORS(v, out, n, &fmt); i < n; i++) out[i] = rope_fp8_convert(v[i], &fmt);
 }
 
 /* 1 / scale when it is exact: scale a power of two (a normal float) whose reciprocal is a normal
