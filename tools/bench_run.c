@@ -62,7 +62,7 @@ size_t bench_bytes(const bench_case *c) {
             b += c->heads_k * c->head_size * (es + 2 * rope_dtype_size(kv_dtype(c)));
         return c->tokens * b;
     }
-    size_t heads = c->heads_q + (c->op == BENCH_ATB ? c->heads_k : 0);
+    size_t heads = c->heads_q + (c->op == BENCH_ATB || c->op == BENCH_VLLM ? c->heads_k : 0); /* vLLM rotates key too */
     size_t cs_len = cs_width(c);
     return c->tokens * (2 * heads * c->head_size * es + 2 * cs_len * cs);
 }

@@ -155,6 +155,17 @@ static ROPE_ALWAYS_INLINE kvec k_pick(kvec ya, kvec yb, size_t ps) {
     }
 }
 
+/* kernel.h's tree over the 16 partials of two vectors (partials 0-7, 8-15), in registers:
+ * p[l] + p[l + 8], then + p[l + 4], + p[l + 2], + p[l + 1]; each add with the lower index as its
+ * first operand, as rope_sum_partials. */
+#define K_SUM_TREE 1
+static ROPE_ALWAYS_INLINE float k_sum_tree(const kvec *acc) {
+    __m256 a = _mm256_add_ps(acc[0], acc[1]);
+    __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    __m128 c = _mm_add_ps(b, _mm_movehl_ps(b, b));
+    return _mm_cvtss_f32(_mm_add_ss(c, _mm_movehdup_ps(c)));
+}
+
 #define K_ISA avx2 /* in the names of the normalised kernels */
 #include "simd_paths.h"
 

@@ -27,10 +27,20 @@ static const k_norm_entry avx512_norm_table[] = {
     {ROPE_BF16, ROPE_F32, &norm_bf16_f32},
 };
 
-/* bf16 output narrowed in integer arithmetic here (the AVX512_BF16 build serves only the plain
- * rotation). */
-static rope_kernel_norm_fn avx512_select_norm(const rope_kernel_shape *sh) {
+/* bf16 output narrowed in integer arithmetic. */
+static rope_kernel_norm_fn select_norm_integer_bf16(const rope_kernel_shape *sh) {
     return k_select_norm(avx512_norm_table, K_COUNT(avx512_norm_table), sh);
+}
+
+/* bf16 output through avx512_bf16.c's kernels where the CPU has AVX512_BF16, as select_best. */
+static rope_kernel_norm_fn select_norm_best(const rope_kernel_shape *sh) {
+#if defined(ROPE_HAVE_AVX512BF16)
+    if (sh->x_dtype == ROPE_BF16 && rope_x86_has_avx512bf16()) {
+        rope_kernel_norm_fn fn = rope_avx512bf16_select_norm(sh);
+        if (fn) return fn;
+    }
+#endif
+    return select_norm_integer_bf16(sh);
 }
 
 /* x dtype, cos dtype -> the family serving them; k_select then picks the layout's kernel. */
@@ -57,10 +67,10 @@ static rope_kernel_fn select_best(const rope_kernel_shape *sh) {
 static void avx512_fence(void) { _mm_sfence(); }
 
 const rope_kernel_set rope_kernels_avx512 = {ROPE_ISA_AVX512, rope_x86_has_avx512, select_best, avx512_fence,
-                                                 avx512_select_norm, rope_store_heads_avx512};
+                                                 select_norm_best, rope_store_heads_avx512};
 
 /* Not registered: the same kernels with bf16 always narrowed in integer arithmetic, so the tests can
  * compare that path with the portable kernel on a CPU that has AVX512_BF16. */
 ROPE_HIDDEN const rope_kernel_set rope_kernels_avx512_intbf16 = {ROPE_ISA_AVX512, rope_x86_has_avx512,
-                                                                select_integer_bf16, avx512_fence, avx512_select_norm,
+                                                                select_integer_bf16, avx512_fence, select_norm_integer_bf16,
                                                                 rope_store_heads_avx512};

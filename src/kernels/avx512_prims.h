@@ -19,6 +19,7 @@
 
 #define K_VL 16
 #define K_REG "v" /* any of zmm0-31 */
+#define K_VREGS 32
 typedef __m512 kvec;
 
 static ROPE_ALWAYS_INLINE __mmask16 k_first(size_t n) { return (__mmask16)((1u << n) - 1u); }
@@ -154,7 +155,19 @@ static ROPE_ALWAYS_INLINE kvec k_pick(kvec ya, kvec yb, size_t ps) {
     return _mm512_mask_blend_ps(b, ya, yb);
 }
 
+/* kernel.h's tree over the 16 partials of one vector, in registers: p[l] + p[l + 8] (the upper
+ * 256 bits onto the lower), then + p[l + 4], + p[l + 2], + p[l + 1]; each add with the lower
+ * index as its first operand, as rope_sum_partials. */
+#define K_SUM_TREE 1
+static ROPE_ALWAYS_INLINE float k_sum_tree(const kvec *acc) {
+    __m256 a = _mm256_add_ps(_mm512_castps512_ps256(acc[0]), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[0]), 1)));
+    __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    __m128 c = _mm_add_ps(b, _mm_movehl_ps(b, b));
+    return _mm_cvtss_f32(_mm_add_ss(c, _mm_movehdup_ps(c)));
+}
+
 /* The bf16-output kernels built with vcvtneps2bf16 (avx512_bf16.c, when the compiler has it). */
 ROPE_HIDDEN rope_kernel_fn rope_avx512bf16_select(const rope_kernel_shape *shape);
+ROPE_HIDDEN rope_kernel_norm_fn rope_avx512bf16_select_norm(const rope_kernel_shape *shape);
 
 #endif

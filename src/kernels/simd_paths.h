@@ -188,6 +188,7 @@ static ROPE_ALWAYS_INLINE void k_rows_blocked(rope_dtype xt, rope_dtype ct, int 
  * docs/PERFORMANCE.md, "Kernels"). The arithmetic per element is k_block's, in the same order.
  */
 #define K_REG_MAX 4 /* vectors per half held in registers (x2 for cos and sin, x2 again when full) */
+#define K_REG_HEAD 8 /* the normalised kernels' whole-head path: up to 2 x 8 vectors of a head in registers */
 
 static ROPE_ALWAYS_INLINE void k_rows_blocked_regs(rope_dtype xt, rope_dtype ct, int full, size_t R,
                                                    const rope_kernel_shape *sh, const void *x, ptrdiff_t xhs,
@@ -419,26 +420,38 @@ static inline k_layout k_layout_of(const rope_kernel_shape *sh) {
 
 /* ---- The normalised rotation (kernel.h, rope_kernel_norm_fn): load, transform, rotate, store ---- */
 
+/* The fixed tree of kernel.h over the ROPE_SQ_LANES partials held in ROPE_SQ_LANES / K_VL vectors
+ * (vector u: partials [u*K_VL, (u+1)*K_VL)). An instruction set may define it in registers
+ * (K_SUM_TREE: the same adds, operands in the same order); otherwise the partials go through the
+ * stack to rope_sum_partials. */
+#ifndef K_SUM_TREE
+static ROPE_ALWAYS_INLINE float k_sum_tree(const kvec *acc) {
+    float part[ROPE_SQ_LANES];
+    for (size_t u = 0; u < ROPE_SQ_LANES / K_VL; u++) k_store(ROPE_F32, part, u * K_VL, acc[u], 0);
+    return rope_sum_partials(part);
+}
+#endif
+
 /* Transform, first half: the sum of squares of a head's n elements in kernel.h's fixed order. Vector
- * v of a run of ROPE_SQ_LANES / K_VL accumulators holds partials [v*K_VL, (v+1)*K_VL); a vector
+ * u of a run of ROPE_SQ_LANES / K_VL accumulators holds partials [u*K_VL, (u+1)*K_VL); the vector
  * starting at element i adds to partials i % 16 .. (the lanes of a partial load past n add +0, which
- * leaves a sum of squares unchanged). */
+ * leaves a sum of squares unchanged). The accumulators are indexed by constants only (a loop over
+ * NV at a time), so they stay in registers. */
 static ROPE_ALWAYS_INLINE float k_sum_squares(rope_dtype xt, const void *xh, size_t n) {
     enum { NV = ROPE_SQ_LANES / K_VL };
     kvec acc[NV];
-    for (size_t v = 0; v < NV; v++) acc[v] = k_set1(0.0f);
-    size_t i = 0, v = 0;
-    for (; i + K_VL <= n; i += K_VL, v = (v + 1) % NV) {
-        kvec x = k_load(xt, xh, i);
-        acc[v] = k_add(acc[v], k_mul(x, x));
+    for (size_t u = 0; u < NV; u++) acc[u] = k_set1(0.0f);
+    size_t i = 0;
+    for (; i + NV * K_VL <= n; i += NV * K_VL)
+        for (size_t u = 0; u < NV; u++) {
+            kvec x = k_load(xt, xh, i + u * K_VL);
+            acc[u] = k_add(acc[u], k_mul(x, x));
+        }
+    for (size_t u = 0; u < NV && i < n; u++, i += K_VL) {
+        kvec x = n - i >= K_VL ? k_load(xt, xh, i) : k_load_part(xt, xh, i, n - i);
+        acc[u] = k_add(acc[u], k_mul(x, x));
     }
-    if (i < n) {
-        kvec x = k_load_part(xt, xh, i, n - i);
-        acc[v] = k_add(acc[v], k_mul(x, x));
-    }
-    float part[ROPE_SQ_LANES];
-    for (size_t u = 0; u < NV; u++) k_store(ROPE_F32, part, u * K_VL, acc[u], 0);
-    return rope_sum_partials(part);
+    return k_sum_tree(acc);
 }
 
 /* k_sum_squares of 4 heads at once (xh[0..4)), each with its own accumulators in the same order: one
@@ -448,23 +461,32 @@ static ROPE_ALWAYS_INLINE void k_sum_squares4(rope_dtype xt, const char *const *
     enum { NV = ROPE_SQ_LANES / K_VL };
     kvec acc[4][NV];
     for (size_t hh = 0; hh < 4; hh++)
-        for (size_t v = 0; v < NV; v++) acc[hh][v] = k_set1(0.0f);
-    size_t i = 0, v = 0;
-    for (; i + K_VL <= n; i += K_VL, v = (v + 1) % NV)
+        for (size_t u = 0; u < NV; u++) acc[hh][u] = k_set1(0.0f);
+    size_t i = 0;
+    for (; i + NV * K_VL <= n; i += NV * K_VL)
+        for (size_t u = 0; u < NV; u++)
+            for (size_t hh = 0; hh < 4; hh++) {
+                kvec x = k_load(xt, xh[hh], i + u * K_VL);
+                acc[hh][u] = k_add(acc[hh][u], k_mul(x, x));
+            }
+    for (size_t u = 0; u < NV && i < n; u++, i += K_VL)
         for (size_t hh = 0; hh < 4; hh++) {
-            kvec x = k_load(xt, xh[hh], i);
-            acc[hh][v] = k_add(acc[hh][v], k_mul(x, x));
+            kvec x = n - i >= K_VL ? k_load(xt, xh[hh], i) : k_load_part(xt, xh[hh], i, n - i);
+            acc[hh][u] = k_add(acc[hh][u], k_mul(x, x));
         }
-    if (i < n)
-        for (size_t hh = 0; hh < 4; hh++) {
-            kvec x = k_load_part(xt, xh[hh], i, n - i);
-            acc[hh][v] = k_add(acc[hh][v], k_mul(x, x));
-        }
-    for (size_t hh = 0; hh < 4; hh++) {
-        float part[ROPE_SQ_LANES];
-        for (size_t u = 0; u < NV; u++) k_store(ROPE_F32, part, u * K_VL, acc[hh][u], 0);
-        sums[hh] = rope_sum_partials(part);
-    }
+    for (size_t hh = 0; hh < 4; hh++) sums[hh] = k_sum_tree(acc[hh]);
+}
+
+/* The sum of squares of a head held in registers, NH vectors (NH >= ROPE_SQ_LANES / K_VL, a
+ * constant): vector i adds to accumulator i % NV, in order. Each partial's first add is left out:
+ * +0 + s is s for every square s (never -0; a NaN keeps its payload), so the sums are k_sum_squares'
+ * bit for bit. */
+static ROPE_ALWAYS_INLINE float k_sum_squares_regs(const kvec *xv, size_t NH) {
+    enum { NV = ROPE_SQ_LANES / K_VL };
+    kvec acc[NV];
+    for (size_t u = 0; u < NV; u++) acc[u] = k_mul(xv[u], xv[u]);
+    for (size_t i = NV; i < NH; i++) acc[i % NV] = k_add(acc[i % NV], k_mul(xv[i], xv[i]));
+    return k_sum_tree(acc);
 }
 
 /* Transform, second half: lanes [i, i + n) of a head, loaded and scaled: x * (r * w). */
@@ -568,11 +590,92 @@ static ROPE_ALWAYS_INLINE void k_norm_blocked_regs(rope_dtype xt, rope_dtype ct,
     }
 }
 
+/* The whole head in registers (rot = head_size = 2 ps, NH = head_size / K_VL vectors, a constant,
+ * NH >= ROPE_SQ_LANES / K_VL): each head is loaded (and widened) once, its sum of squares formed from
+ * those registers, then the same registers are scaled, rotated and stored, with no stack round trip
+ * for the partials and no batch bookkeeping (k_norm_factors + k_norm_blocked_regs read each head
+ * twice). Software-pipelined by one head: head h + 1 is loaded and its factor computed before head
+ * h is rotated (two register sets taking turns, k_norm_head_regs below), so the serial part of a head (the sum's chain of adds, the division, square root
+ * and division: about 100 cycles) overlaps the previous head's rotation instead of stalling it
+ * (one head at a time, it was 1.3x slower in L2: the multiplies waiting for the factor filled the
+ * scheduler). Two heads fit in registers when 2 NH + 8 <= K_VREGS (AVX-512 up to head_size 128);
+ * otherwise the current head is read again from L1 for its rotation. cos, sin and the weights
+ * are read from L1 per head (memory operands of the multiplies). Same operations per element as
+ * k_norm_blocked. */
+#ifndef K_VREGS
+#define K_VREGS 16 /* vector registers of the instruction set */
+#endif
+
+/* One head of the whole-head path: loaded (prefetching a later one) and its factor. */
+static ROPE_ALWAYS_INLINE float k_norm_head_load(rope_dtype xt, size_t NH, const char *xh, size_t hs, float eps,
+                                                 kvec *xv) {
+    k_prefetch_ahead(xh, hs * K_ES(xt)); /* a later head (or token): from DRAM at prefill */
+    for (size_t i = 0; i < NH; i++) xv[i] = k_load(xt, xh, i * K_VL);
+    return rope_rms_factor(k_sum_squares_regs(xv, NH), hs, eps);
+}
+
+/* The other part of a head: scaled by r * w, rotated with its row, stored. xv is re-read from xh
+ * when the set cannot hold two heads (reload). */
+static ROPE_ALWAYS_INLINE void k_norm_head_rotate(rope_dtype xt, rope_dtype ct, size_t NH, int reload, const char *xh,
+                                                  char *yh, const void *c, const void *s, const float *w, float r,
+                                                  kvec *xv) {
+    const size_t R = NH / 2, ps = R * K_VL;
+    if (reload)
+        for (size_t i = 0; i < NH; i++) xv[i] = k_load(xt, xh, i * K_VL);
+    kvec rv = k_set1(r);
+    for (size_t i = 0; i < R; i++) {
+        kvec xa = k_mul(xv[i], k_mul(rv, k_load(ROPE_F32, w, i * K_VL)));
+        kvec xb = k_mul(xv[R + i], k_mul(rv, k_load(ROPE_F32, w, ps + i * K_VL)));
+        kvec ca = k_load(ct, c, i * K_VL), sa = k_load(ct, s, i * K_VL);
+        kvec ya, yb;
+        k_rotate(xa, xb, ca, sa, ca, sa, &ya, &yb);
+        k_store(xt, yh, i * K_VL, ya, 0);
+        k_store(xt, yh, ps + i * K_VL, yb, 0);
+    }
+}
+
+/* Two register sets, A and B, take turns (unrolled by two heads, so that no copy from one to the
+ * other goes through the stack): while head h in A is rotated, head h + 1 is loaded into B. */
+static ROPE_ALWAYS_INLINE void k_norm_head_regs(rope_dtype xt, rope_dtype ct, size_t NH, const rope_kernel_shape *sh,
+                                                const void *x, ptrdiff_t xhs, void *y, ptrdiff_t yhs, size_t heads,
+                                                const void *cs, const void *sn, const float *w, float eps) {
+    const size_t hs = sh->head_size; /* a local: the stores could alias *sh, which kept it in memory */
+    const int reload = 2 * NH + 8 > K_VREGS;
+    const ptrdiff_t xstep = xhs * (ptrdiff_t)K_ES(xt), ystep = yhs * (ptrdiff_t)K_ES(xt);
+    const ptrdiff_t cstep = sh->cs_step * (ptrdiff_t)K_ES(ct);
+    const char *xh = (const char *)x, *c = (const char *)cs, *s = (const char *)sn;
+    char *yh = (char *)y;
+    kvec va[2 * K_REG_HEAD], vb[2 * K_REG_HEAD];
+    for (size_t i = 0; i < NH; i++) vb[i] = k_set1(0.0f); /* set before use on every path; the compiler cannot see it */
+    float ra = k_norm_head_load(xt, NH, xh, hs, eps, va), rb = 0.0f;
+    for (size_t h = 0; h < heads; h += 2) {
+        int more = h + 1 < heads;
+        if (more) rb = k_norm_head_load(xt, NH, xh + xstep, hs, eps, vb);
+        k_norm_head_rotate(xt, ct, NH, reload && h > 0, xh, yh, c, s, w, ra, va);
+        if (!more) break;
+        xh += xstep, yh += ystep, c += cstep, s += cstep;
+        if (h + 2 < heads) ra = k_norm_head_load(xt, NH, xh + xstep, hs, eps, va);
+        k_norm_head_rotate(xt, ct, NH, reload, xh, yh, c, s, w, rb, vb);
+        xh += xstep, yh += ystep, c += cstep, s += cstep;
+    }
+}
+
 /* k_norm_blocked with the register path where it applies. */
 static ROPE_ALWAYS_INLINE void k_norm_blocked_heads(rope_dtype xt, rope_dtype ct, const rope_kernel_shape *sh,
                                                     const void *x, ptrdiff_t xhs, void *y, ptrdiff_t yhs, size_t heads,
                                                     const void *cs, const void *sn, const float *w, float eps) {
     size_t ps = sh->pair_stride, R = ps / K_VL;
+    if (sh->rot == sh->head_size && sh->rot == 2 * ps && ps % K_VL == 0 && 2 * R >= ROPE_SQ_LANES / K_VL) {
+        switch (R) { /* NH = 2R as a constant, so that the head stays in registers */
+        case 1: k_norm_head_regs(xt, ct, 2, sh, x, xhs, y, yhs, heads, cs, sn, w, eps); return;
+        case 2: k_norm_head_regs(xt, ct, 4, sh, x, xhs, y, yhs, heads, cs, sn, w, eps); return;
+        case 3: k_norm_head_regs(xt, ct, 6, sh, x, xhs, y, yhs, heads, cs, sn, w, eps); return;
+        case 4: k_norm_head_regs(xt, ct, 8, sh, x, xhs, y, yhs, heads, cs, sn, w, eps); return;
+        case 6: k_norm_head_regs(xt, ct, 12, sh, x, xhs, y, yhs, heads, cs, sn, w, eps); return;
+        case 8: k_norm_head_regs(xt, ct, 16, sh, x, xhs, y, yhs, heads, cs, sn, w, eps); return;
+        default: break;
+        }
+    }
     if (heads > 1 && sh->cs_step == 0 && sh->rot == 2 * ps && ps % K_VL == 0) {
         switch (R) { /* R as a constant, so that the vectors stay in registers */
         case 1: k_norm_blocked_regs(xt, ct, 1, sh, x, xhs, y, yhs, heads, cs, sn, w, eps); return;

@@ -36,21 +36,40 @@ static void widen_head(rope_dtype t, const void *p, size_t n, float *out) {
 enum { STORE_CHUNK = 256 };
 
 /* One loop per format, its parameters constants, so that the compiler can turn the branch-free
- * conversion into vector code. */
+ * conversion into vector code. A build may convert the leading elements itself first
+ * (ROPE_STORE_CONVERT_VECTORS(v, out, n, fmt) returns how many it did: store_avx512.c's
+ * intrinsics, the same operations lane by lane). */
+#ifndef ROPE_STORE_CONVERT_VECTORS
+#define ROPE_STORE_CONVERT_VECTORS(v, out, n, fmt) ((void)(v), (void)(out), (void)(n), (void)(fmt), (size_t)0)
+#endif
+
 static void convert_e4m3(const float *v, uint8_t *out, size_t n) {
     const rope_fp8_format fmt = {3, 7, 0x7e, 0x7f};
-    for (size_t i = 0; i < n; i++) out[i] = rope_fp8_convert(v[i], &fmt);
+    for (size_t i = ROPE_STORE_CONVERT_VECTORS(v, out, n, &fmt); i < n; i++) out[i] = rope_fp8_convert(v[i], &fmt);
 }
 
 static void convert_e5m2(const float *v, uint8_t *out, size_t n) {
     const rope_fp8_format fmt = {2, 15, 0x7b, 0x7e};
-    for (size_t i = 0; i < n; i++) out[i] = rope_fp8_convert(v[i], &fmt);
+    for (size_t i = ROPE_STORE_CONVERT_VECTORS(v, out, n, &fmt); i < n; i++) out[i] = rope_fp8_convert(v[i], &fmt);
+}
+
+/* 1 / scale when it is exact: scale a power of two (a normal float) whose reciprocal is a normal
+ * float too. Then value * (1 / scale) is value / scale bit for bit (both are the same real number
+ * rounded once, NaN, infinities, zeros and subnormal results included), and a multiply has
+ * several times a division's throughput. Scale 1, the serving engines' default without calibrated
+ * scales, needs neither. */
+static int exact_reciprocal(float scale, float *inv) {
+    uint32_t b = rope_bits_of(scale), e = (b >> 23) & 0xffu;
+    if ((b & 0x807fffffu) != 0 || e == 0 || e > 253) return 0; /* not a positive power of two, or 1/scale not normal */
+    *inv = rope_float_of((254u - e) << 23);
+    return 1;
 }
 
 void ROPE_STORE_NAME(rope_dtype src_dtype, const void *src, ptrdiff_t src_head_stride, rope_dtype dst_dtype,
                       void *dst, ptrdiff_t dst_head_stride, size_t heads, size_t head_size, float scale) {
     size_t ses = rope_dtype_bytes(src_dtype), des = rope_dtype_bytes(dst_dtype);
-    float v[STORE_CHUNK];
+    float v[STORE_CHUNK], inv = 1.0f;
+    int by_inverse = exact_reciprocal(scale, &inv);
     if (dst_dtype == src_dtype && src_head_stride == (ptrdiff_t)head_size && dst_head_stride == (ptrdiff_t)head_size) {
         memcpy(dst, src, heads * head_size * ses); /* a token's heads, contiguous on both sides (NHD): one copy */
         return;
@@ -65,7 +84,10 @@ void ROPE_STORE_NAME(rope_dtype src_dtype, const void *src, ptrdiff_t src_head_s
         for (size_t i0 = 0; i0 < head_size; i0 += STORE_CHUNK) { /* widen, divide, convert: three plain loops */
             size_t n = head_size - i0 < STORE_CHUNK ? head_size - i0 : STORE_CHUNK;
             widen_head(src_dtype, s + i0 * ses, n, v);
-            for (size_t i = 0; i < n; i++) v[i] = v[i] / scale;
+            if (!by_inverse)
+                for (size_t i = 0; i < n; i++) v[i] = v[i] / scale;
+            else if (inv != 1.0f) /* x * 1 == x: nothing to do at scale 1 */
+                for (size_t i = 0; i < n; i++) v[i] = v[i] * inv;
             if (dst_dtype == ROPE_FP8_E5M2) convert_e5m2(v, (uint8_t *)d + i0, n);
             else convert_e4m3(v, (uint8_t *)d + i0, n);
         }

@@ -4,7 +4,7 @@
  * CPU runs against the portable one, bit for bit, and without a stray access: head sizes 2..300,
  * every even rotated width, halves (pair stride rot/2) and adjacent pairs, every (x, cos) dtype
  * combination, 1..5 heads and runs crossing the kernels' 16-head batches and 4-head interleave
- * (17..21 heads), strides wider than a head, in place and not, one cos/sin row for all heads or one
+ * (17..21 heads), every combination on the whole-head path (full rotation), strides wider than a head, in place and not, one cos/sin row for all heads or one
  * per head (cs_step), data with special values (infinities, huge, tiny, subnormal). Every buffer
  * (x, y, cos, sin, weights) sits flush against an inaccessible page, before or after it, so a read
  * or write past a head faults; the whole output buffer is compared, so writes between heads show.
@@ -117,6 +117,29 @@ static void sweep(const rope_kernel_set *set, const char *name) {
             }
 }
 
+/* The whole-head register path (full rotation, halves, head_size a multiple of the vector width):
+ * the sweep above meets it once per head size with one dtype; here every combination, 1..21 heads,
+ * both eps, with and without special values (the sums' order and NaN flow), at every head size
+ * that is a multiple of 8 up to 256. */
+static void sweep_whole_heads(const rope_kernel_set *set, const char *name) {
+    for (size_t hs = 8; hs <= 256; hs += 8)
+        for (int combo = 0; combo < 5; combo++)
+            for (int special = 0; special < 2; special++) {
+                nk_case c;
+                memset(&c, 0, sizeof c);
+                c.sh.x_dtype = tk_combos[combo][0], c.sh.cs_dtype = tk_combos[combo][1];
+                c.sh.head_size = hs, c.sh.rot = hs, c.sh.pair_stride = hs / 2;
+                c.heads = (size_t)tu_int(1, 21);
+                c.xs = hs + (size_t)tu_int(0, 2) * 3;
+                c.in_place = (int)tu_int(0, 1);
+                c.ys = c.in_place ? c.xs : hs + (size_t)tu_int(0, 2) * 5;
+                c.at_end = (int)tu_int(0, 1);
+                c.sh.cs_step = tu_int(0, 3) == 0 ? (ptrdiff_t)(hs / 2 + (size_t)tu_int(0, 3)) : 0;
+                c.special = special ? 0.05 : 0.0;
+                one(set, name, &c);
+            }
+}
+
 int main(void) {
     tk_set sets[8];
     int n = tk_sets(sets);
@@ -128,6 +151,7 @@ int main(void) {
     for (int s = 0; s < n; s++) {
         tu_seed(0x16000u + (uint64_t)s);
         sweep(sets[s].set, sets[s].name);
+        sweep_whole_heads(sets[s].set, sets[s].name);
         printf("normalised kernels %s: %ld cases bitwise the portable one, no stray access\n", sets[s].name, compared);
         compared = 0;
     }

@@ -4,7 +4,9 @@
  * values (random, special, near the fp8 ranges' edges), converted to fp8 e4m3 and e5m2 at several
  * scales (saturating ones included), and copied to a cache of the source dtype; several heads with
  * strides on both sides. (The portable conversion itself is checked exhaustively against an
- * independent reference in tests/core/test_fp8.c.) */
+ * independent reference in tests/core/test_fp8.c.) The portable build is also checked element by
+ * element against value / scale divided here and converted by rope_f32_to_fp8, at scales that take
+ * its exact-reciprocal path (powers of two) and scales that do not. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +17,7 @@
 enum { HS = 128, HEADS = 4, SRC_STRIDE = 136, DST_STRIDE = 140, N = HEADS * SRC_STRIDE };
 
 static long cases;
+static const rope_kernel_set *sets_first; /* the reference check runs once, with the first set */
 
 static void compare(const rope_kernel_set *set, const char *name, rope_dtype src_t, const void *src, rope_dtype dst_t,
                     float scale) {
@@ -29,16 +32,45 @@ static void compare(const rope_kernel_set *set, const char *name, rope_dtype src
     free(want), free(got);
 }
 
+/* Element e of head h as float32, as the store widens it. */
+static float widened(rope_dtype t, const void *src, size_t i) {
+    if (t == ROPE_F32) return ((const float *)src)[i];
+    uint16_t v = ((const uint16_t *)src)[i];
+    return t == ROPE_F16 ? rope_f16_to_f32(v) : rope_bf16_to_f32(v);
+}
+
+static void against_division(rope_dtype src_t, const void *src, rope_dtype dst_t, float scale) {
+    uint8_t out[HEADS * DST_STRIDE];
+    rope_kernels_store(NULL)(src_t, src, SRC_STRIDE, dst_t, out, DST_STRIDE, HEADS, HS, scale);
+    for (size_t h = 0; h < HEADS; h++)
+        for (size_t e = 0; e < HS; e++) {
+            uint8_t want = rope_f32_to_fp8(widened(src_t, src, h * SRC_STRIDE + e) / scale, dst_t);
+            CHECK(out[h * DST_STRIDE + e] == want, "portable store %s -> %s at scale %g, head %zu element %zu: 0x%02x, "
+                  "expected 0x%02x", rope_dtype_name(src_t), rope_dtype_name(dst_t), (double)scale, h, e,
+                  out[h * DST_STRIDE + e], want);
+        }
+    cases++;
+}
+
+/* Powers of two (the reciprocal path: 1, 2^-1, 2^1, 2^-20, 2^100, 2^126, and 2^127 and 2^-127 whose
+ * reciprocals are not normal) and others. */
+static const float scales[] = {1.0f, 0.37f, 1e-3f, 300.0f, 3.0e-5f, 0.5f, 2.0f, 0x1p-20f, 0x1p100f, 0x1p126f,
+                               0x1p127f, 0x1p-127f};
+enum { N_SCALES = sizeof scales / sizeof scales[0] };
+
 static void run_set(const rope_kernel_set *set, const char *name) {
-    static const float scales[] = {1.0f, 0.37f, 1e-3f, 300.0f, 3.0e-5f};
     static const rope_dtype fp8[] = {ROPE_FP8_E4M3, ROPE_FP8_E5M2};
     uint16_t h[N];
     for (uint32_t base = 0; base < 65536; base += HEADS * HS) { /* every 16-bit pattern, as f16 and as bf16 */
         for (int i = 0; i < N; i++) h[i] = (uint16_t)(base + (uint32_t)((i / SRC_STRIDE) * HS + i % SRC_STRIDE));
-        for (int s = 0; s < 5; s++)
+        for (int s = 0; s < N_SCALES; s++)
             for (int k = 0; k < 2; k++) {
                 compare(set, name, ROPE_F16, h, fp8[k], scales[s]);
                 compare(set, name, ROPE_BF16, h, fp8[k], scales[s]);
+                if (set == sets_first) {
+                    against_division(ROPE_F16, h, fp8[k], scales[s]);
+                    against_division(ROPE_BF16, h, fp8[k], scales[s]);
+                }
             }
         compare(set, name, ROPE_F16, h, ROPE_F16, 1.0f);
         compare(set, name, ROPE_BF16, h, ROPE_BF16, 1.0f);
@@ -48,8 +80,11 @@ static void run_set(const rope_kernel_set *set, const char *name) {
         tk_fill(ROPE_F32, f, N, r % 4 == 0 ? 0.2 : 0.0);
         if (r % 3 == 1) /* near the formats' largest and smallest values */
             for (int i = 0; i < N; i++) f[i] *= r % 2 ? 120.0f : 1.0f / 4096.0f;
-        for (int s = 0; s < 5; s++)
-            for (int k = 0; k < 2; k++) compare(set, name, ROPE_F32, f, fp8[k], scales[s]);
+        for (int s = 0; s < N_SCALES; s++)
+            for (int k = 0; k < 2; k++) {
+                compare(set, name, ROPE_F32, f, fp8[k], scales[s]);
+                if (set == sets_first) against_division(ROPE_F32, f, fp8[k], scales[s]);
+            }
         compare(set, name, ROPE_F32, f, ROPE_F32, 1.0f);
     }
 }
@@ -62,6 +97,7 @@ int main(void) {
         return 77;
     }
     tu_seed(0x5707e);
+    sets_first = sets[0].set;
     for (int s = 0; s < n; s++) {
         run_set(sets[s].set, sets[s].name);
         printf("store piece %s: %ld cases bitwise the portable build\n", sets[s].name, cases);
