@@ -76,6 +76,7 @@ static void put_value(rope_tensor *t, size_t k, int64_t v) {
     case ROPE_F32: ((float *)t->data)[k] = (float)tu_uniform(-2, 2); break;
     case ROPE_F16: ((uint16_t *)t->data)[k] = rope_f32_to_f16((float)tu_uniform(-2, 2)); break;
     case ROPE_BF16: ((uint16_t *)t->data)[k] = rope_f32_to_bf16((float)tu_uniform(-2, 2)); break;
+    case ROPE_F64: ((double *)t->data)[k] = (double)v; break; /* no draw: the other rows' streams stay */
     default: break;
     }
 }
@@ -90,7 +91,11 @@ static void fill_input(fz_call *c, int i) {
     int64_t stride = t->row_stride > row ? t->row_stride : row;
     for (int64_t e = 0; e < n; e++) {
         int64_t v = c->n_vals[i] ? c->vals[i][e % c->n_vals[i]] : c->hi[i] > c->lo[i] ? tu_int(c->lo[i], c->hi[i]) : c->lo[i];
-        put_value(t, (size_t)((e / row) * stride + e % row), v);
+        size_t k = (size_t)((e / row) * stride + e % row);
+        double f = c->n_vals[i] ? c->fvals[i][e % c->n_vals[i]] : 0;
+        if (c->float_vals[i] && c->n_vals[i] && t->dtype == ROPE_F32) ((float *)t->data)[k] = (float)f;
+        else if (c->float_vals[i] && c->n_vals[i] && t->dtype == ROPE_F64) ((double *)t->data)[k] = f;
+        else put_value(t, k, v);
     }
 }
 

@@ -19,7 +19,7 @@
 
 #include "rope.h"
 
-enum { FZ_MAX_T = 10, FZ_MAX_VALS = 64, FZ_ATTR_BYTES = 96 };
+enum { FZ_MAX_T = 10, FZ_MAX_VALS = 64, FZ_ATTR_BYTES = 192 }; /* rope_cache_fill_axes' config: 160 */
 
 /* One call's arguments. Slots [0, n_in) are inputs, [n_in, n_in + n_out) outputs. */
 typedef struct fz_call {
@@ -32,6 +32,10 @@ typedef struct fz_call {
     int64_t lo[FZ_MAX_T], hi[FZ_MAX_T]; /* integer inputs: values drawn from [lo, hi] ... */
     int64_t vals[FZ_MAX_T][FZ_MAX_VALS]; /* ... unless n_vals > 0: these, repeated */
     int n_vals[FZ_MAX_T];
+    double fvals[FZ_MAX_T][FZ_MAX_VALS]; /* with float_vals[i] and n_vals[i] > 0: slot i's values when
+                                          * its dtype is f32 or f64 (the axes' coordinates: fractional,
+                                          * negative, non-finite) */
+    int float_vals[FZ_MAX_T];
     _Alignas(8) unsigned char attrs[FZ_ATTR_BYTES]; /* the entry's attribute struct */
     int attrs_null;
     rope_freq_config freq; /* on-the-fly and cache entries */

@@ -4,6 +4,7 @@
  * tensors, with a builder of a valid call and thin wrappers. A builder draws its choices with
  * tu_int (the fuzz input's bytes) and keeps shapes small; the harness mutates what it built.
  */
+#include <math.h>
 #include <string.h>
 
 #include "fuzz_ops.h"
@@ -528,12 +529,85 @@ static rope_status c_kv_cache(rope_context *x, const fz_call *c, const rope_tens
                                                 in[3], in[4], in[5]);
 }
 
+/* ---- rope_cache_fill_axes: slots positions | cos, sin; the attributes are its config and scalar
+ * arguments. Four rows: integer (i64, i32) or float (f32, f64) coordinates, each frequency mode. -- */
+
+typedef struct axes_attrs {
+    rope_axes_config cfg;
+    int32_t layout, coeff;
+} axes_attrs;
+
+/* A coordinate: mostly small, at times one the library must refuse or take at its limits. */
+static int64_t axes_int(void) {
+    static const int64_t edge[] = {0, -1, (int64_t)1 << 53, -((int64_t)1 << 53), ((int64_t)1 << 53) + 1,
+                                   (int64_t)1 << 46, INT32_MAX, INT32_MIN, INT64_MIN};
+    if (tu_int(0, 7)) return tu_int(-300, 300);
+    return edge[tu_int(0, (int64_t)(sizeof edge / sizeof edge[0]) - 1)];
+}
+static double axes_float(void) {
+    static const double edge[] = {0.0, -0.0, 0.5, -1.25, 1e-310, 9007199254740993.0, 7e13, 1e300, -1e300};
+    switch (tu_int(0, 11)) {
+    case 0: return NAN;
+    case 1: return tu_int(0, 1) ? INFINITY : -INFINITY;
+    case 2: return edge[tu_int(0, (int64_t)(sizeof edge / sizeof edge[0]) - 1)];
+    case 3: return (double)tu_int(-300, 300);
+    default: return tu_uniform(-300, 300);
+    }
+}
+
+/* A valid call with A = 1 .. ROPE_MAX_AXES coordinates, or (as the mutations would not) A = 0 or
+ * ROPE_MAX_AXES + 1, an odd axis width, unequal widths when alternating. */
+static void b_axes(fz_call *c, int float_pos, rope_axes_freq mode) {
+    axes_attrs a;
+    memset(&a, 0, sizeof a);
+    a.cfg = (rope_axes_config)ROPE_AXES_CONFIG_INIT;
+    int n = (int)tu_int(0, ROPE_MAX_AXES + 1), kept = n < ROPE_MAX_AXES ? n : ROPE_MAX_AXES;
+    int64_t width = 2 * tu_int(1, 4), rot = 0;
+    a.cfg.n_axes = n;
+    a.cfg.freq = mode;
+    for (int k = 0; k < kept; k++) {
+        a.cfg.axes_dims[k] = mode == ROPE_AXES_FREQ_ALTERNATING ? width : 2 * tu_int(1, 4);
+        a.cfg.theta[k] = tu_int(0, 2) == 0 ? 0.0 : tu_int(0, 1) ? (double)tu_int(2, 20000) : tu_uniform(1.01, 1e6);
+    }
+    if (kept && tu_int(0, 7) == 0) a.cfg.axes_dims[tu_int(0, kept - 1)] += tu_int(0, 1) ? 1 : -1; /* odd (1 or 3..9) */
+    for (int k = 0; k < kept; k++) rot += a.cfg.axes_dims[k];
+    if (tu_int(0, 3) == 0) a.cfg.attention = tu_uniform(0.125, 4);
+    a.layout = (int32_t)tu_int(0, 2);
+    if (a.layout == ROPE_CACHE_FULL) a.coeff = (int32_t)(tu_int(0, 1) ? rot : rot % 4 == 0 && tu_int(0, 1) ? 4 : 2);
+    memcpy(c->attrs, &a, sizeof a);
+
+    int64_t T = tu_int(0, 6);
+    rope_dtype pdt = float_pos ? (tu_int(0, 1) ? ROPE_F64 : ROPE_F32) : (tu_int(0, 1) ? ROPE_I64 : ROPE_I32);
+    fz_tensor(c, 0, pdt, 2, T, n, 0, 0);
+    c->float_vals[0] = 1;
+    c->n_vals[0] = T * n ? (int)(T * n) : 1;
+    for (int k = 0; k < c->n_vals[0]; k++) {
+        c->vals[0][k] = axes_int();
+        c->fvals[0][k] = axes_float();
+    }
+    fz_tensor(c, 1, float_dtype(), 2, T, a.layout == ROPE_CACHE_HALF ? rot / 2 : rot, 0, 0);
+    c->t[2] = c->t[1];
+    if (a.layout == ROPE_CACHE_VLLM && tu_int(0, 3)) c->null_t[2] = 1; /* sin unused: NULL, as rope.h asks */
+}
+static void b_axes_int(fz_call *c) { b_axes(c, 0, ROPE_AXES_FREQ_PER_AXIS); }
+static void b_axes_float(fz_call *c) { b_axes(c, 1, ROPE_AXES_FREQ_PER_AXIS); }
+static void b_axes_int_alt(fz_call *c) { b_axes(c, 0, ROPE_AXES_FREQ_ALTERNATING); }
+static void b_axes_float_alt(fz_call *c) { b_axes(c, 1, ROPE_AXES_FREQ_ALTERNATING); }
+
+static rope_status c_axes(rope_context *x, const fz_call *c, const rope_tensor *const *in,
+                          const rope_tensor *const *out) {
+    (void)x;
+    const axes_attrs *a = (const axes_attrs *)(const void *)c->attrs;
+    return rope_cache_fill_axes(c->attrs_null ? NULL : &a->cfg, in[0], (rope_cache_layout)a->layout, a->coeff, out[0],
+                                out[1]);
+}
+
 /*
  * One row per entry point: name, inputs, outputs, attribute bytes, builder, call, inference. New
  * rows go at the end: byte 0 of a corpus file picks its row (modulo the count), so appending keeps
  * the committed seeds and reproducers on the rows they were made for, as long as the count keeps
  * 255 % count at 15 (reproducers crash-19000e32 and crash-2d7fa11e start with 0xff and were made
- * for row 15): 16 rows, then 20.
+ * for row 15): 16 rows, then 20, then 24 (the four rope_cache_fill_axes rows).
  */
 const fz_entry ops_table[] = {
     {"rope_onnx_rotary_embedding", 4, 1, sizeof(rope_onnx_attrs), b_onnx, c_onnx, i_onnx},
@@ -556,7 +630,12 @@ const fz_entry ops_table[] = {
     {"rope_operation_", 4, 1, sizeof(rope_qk_norm_attrs), b_qk_norm, c_op_qk_norm, NULL},
     {"rope_vllm_rotary_embedding_and_cache", 6, 4, sizeof(rope_kv_cache_attrs), b_kv_cache, c_kv_cache, i_kv_cache},
     {"rope_operation_", 6, 4, sizeof(rope_kv_cache_attrs), b_kv_cache_norm, c_op_kv_cache, NULL},
+    {"rope_cache_fill_axes", 1, 2, sizeof(axes_attrs), b_axes_int, c_axes, NULL},
+    {"rope_cache_fill_axes", 1, 2, sizeof(axes_attrs), b_axes_float, c_axes, NULL},
+    {"rope_cache_fill_axes", 1, 2, sizeof(axes_attrs), b_axes_int_alt, c_axes, NULL},
+    {"rope_cache_fill_axes", 1, 2, sizeof(axes_attrs), b_axes_float_alt, c_axes, NULL},
 };
 const size_t ops_table_size = sizeof ops_table / sizeof ops_table[0];
+_Static_assert(sizeof(axes_attrs) <= FZ_ATTR_BYTES, "the axes row's attributes fit fz_call's bytes");
 _Static_assert(255 % (sizeof ops_table / sizeof ops_table[0]) == 15,
                "the 0xff reproducers must stay on row 15 (see the comment above ops_table[])");

@@ -114,10 +114,10 @@ for e in range(14):
     for j in range(3):
         put("api", "seed-entry%02d-%d" % (e, j), bytes([e, j & 1]) + bytes(rng.randrange(256) for _ in range(64 + 192 * j)))
 
-# ops (the table-driven API fuzzer): byte 0 the row of ops_table[] (20 of them: ONNX 0-4, ATB 5-9,
-# cache fill 10, vLLM 11-15, the fused prologue 16-19), byte 1 the context. Rows are drawn in order,
-# so rows 0-15 keep their bytes.
+# ops (the table-driven API fuzzer): byte 0 the row of ops_table[] (24 of them: ONNX 0-4, ATB 5-9,
+# cache fill 10, vLLM 11-15, the fused prologue 16-19, rope_cache_fill_axes 20-23), byte 1 the context.
+# Rows are drawn in order, so earlier rows keep their bytes.
 rng = random.Random(13)
-for e in range(20):
+for e in range(24):
     for j in range(3):
         put("ops", "seed-entry%02d-%d" % (e, j), bytes([e, j & 1]) + bytes(rng.randrange(256) for _ in range(48 + 160 * j)))
