@@ -44,10 +44,13 @@ static inline uint8_t rope_fp8_convert(float f, const rope_fp8_format *fmt) {
     uint32_t shift = 23u - mant;
     uint32_t rounded = a + ((1u << (shift - 1u)) - 1u) + ((a >> shift) & 1u);
     uint32_t normal = (rounded >> shift) - ((127u - bias) << mant);
-    float scaled = rope_float_of(a) * rope_float_of((bias - 1u + mant + 127u) << 23);
+    uint32_t is_normal = 0u - (uint32_t)(a >= ((128u - bias) << 23));
+    /* the subnormal path on the subnormal values only (0 in its place for a normal one): a normal
+     * value scaled here would overflow the int32 conversion below (undefined behaviour in C, even
+     * with the result discarded; the fuzzer's finding) */
+    float scaled = rope_float_of(a & ~is_normal) * rope_float_of((bias - 1u + mant + 127u) << 23);
     float sub = (scaled + 8388608.0f) - 8388608.0f;
     uint32_t subnormal = (uint32_t)(int32_t)sub; /* sub in [0, 2^mant]: exact either way; signed converts in SIMD */
-    uint32_t is_normal = 0u - (uint32_t)(a >= ((128u - bias) << 23));
     uint32_t code = (normal & is_normal) | (subnormal & ~is_normal);
     code = ((uint32_t)fmt->nan_code & nan) | (code & ~nan);
     return (uint8_t)(sign | code);

@@ -580,7 +580,7 @@ static void b_axes(fz_call *c, int float_pos, rope_axes_freq mode) {
     rope_dtype pdt = float_pos ? (tu_int(0, 1) ? ROPE_F64 : ROPE_F32) : (tu_int(0, 1) ? ROPE_I64 : ROPE_I32);
     fz_tensor(c, 0, pdt, 2, T, n, 0, 0);
     c->float_vals[0] = 1;
-    c->n_vals[0] = T * n ? (int)(T * n) : 1;
+    c->n_vals[0] = T * n != 0 ? (int)(T * n) : 1;
     for (int k = 0; k < c->n_vals[0]; k++) {
         c->vals[0][k] = axes_int();
         c->fvals[0][k] = axes_float();
