@@ -646,7 +646,13 @@ static ROPE_ALWAYS_INLINE void k_norm_head_regs(rope_dtype xt, rope_dtype ct, si
     const char *xh = (const char *)x, *c = (const char *)cs, *s = (const char *)sn;
     char *yh = (char *)y;
     kvec va[2 * K_REG_HEAD], vb[2 * K_REG_HEAD];
-    for (size_t i = 0; i < NH; i++) vb[i] = k_set1(0.0f); /* set before use on every path; the compiler cannot see it */
+    /* Set before use on every path, which the compiler cannot see; all of both sets, since the
+     * instantiations the caller's switch never reaches (2 NH below the partial sums' count: NEON's
+     * NH 2) read past NH in k_sum_squares_regs and warn otherwise (cross gcc -Werror). */
+    for (size_t i = 0; i < 2 * K_REG_HEAD; i++) {
+        va[i] = k_set1(0.0f);
+        vb[i] = k_set1(0.0f);
+    }
     float ra = k_norm_head_load(xt, NH, xh, hs, eps, va), rb = 0.0f;
     for (size_t h = 0; h < heads; h += 2) {
         int more = h + 1 < heads;
