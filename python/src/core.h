@@ -60,4 +60,18 @@ extern PyMethodDef rp_cache_methods[];
 extern PyMethodDef rp_bench_methods[];
 extern PyMethodDef rp_prologue_methods[];
 
+/* Every imported tensor let go. */
+static inline void rp_release_all(rp_arg *a, int n) {
+    for (int i = 0; i < n; i++) rp_release(&a[i]);
+}
+
+/* The end of a call made with the GIL released: the context and the tensors go back, a failure
+ * becomes RopeError. */
+static inline PyObject *rp_finish(rope_context *ctx, rp_arg *a, int n, rope_status st) {
+    rp_context_release(ctx);
+    rp_release_all(a, n);
+    if (st != ROPE_OK) return rp_raise(st);
+    Py_RETURN_NONE;
+}
+
 #endif

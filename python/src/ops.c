@@ -42,18 +42,6 @@ static int as_i32(PyObject *o, const char *name, int32_t *v) {
     return 0;
 }
 
-static void release_all(rp_arg *a, int n) {
-    for (int i = 0; i < n; i++) rp_release(&a[i]);
-}
-
-/* The end of a call made with the GIL released: the context and the tensors go back, a failure
- * becomes RopeError. */
-static PyObject *finish(rope_context *ctx, rp_arg *a, int n, rope_status st) {
-    rp_context_release(ctx);
-    release_all(a, n);
-    if (st != ROPE_OK) return rp_raise(st);
-    Py_RETURN_NONE;
-}
 
 /* onnx(x, cos, sin, position_ids or None, y, interleaved, rotary_embedding_dim, num_heads, backward) */
 static PyObject *onnx(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -88,9 +76,9 @@ static PyObject *onnx(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     else
         st = rope_onnx_rotary_embedding(ctx, &attrs, &a[0].t, &a[1].t, &a[2].t, has_pos ? &a[4].t : NULL, &a[3].t);
     Py_END_ALLOW_THREADS
-    return finish(ctx, a, n, st);
+    return rp_finish(ctx, a, n, st);
 fail:
-    release_all(a, n);
+    rp_release_all(a, n);
     return NULL;
 }
 
@@ -140,9 +128,9 @@ static PyObject *atb(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     else
         st = rope_atb_rope(ctx, &param, &a[0].t, &a[1].t, &a[2].t, &a[3].t, &a[4].t, &a[5].t, &a[6].t);
     Py_END_ALLOW_THREADS
-    return finish(ctx, a, n, st);
+    return rp_finish(ctx, a, n, st);
 fail:
-    release_all(a, n);
+    rp_release_all(a, n);
     return NULL;
 }
 
@@ -204,9 +192,9 @@ static PyObject *vllm(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     Py_BEGIN_ALLOW_THREADS
     st = rope_vllm_rotary_embedding(ctx, &attrs, &a[0].t, &a[1].t, key, &a[2].t, &a[1].t, key);
     Py_END_ALLOW_THREADS
-    return finish(ctx, a, n, st);
+    return rp_finish(ctx, a, n, st);
 fail:
-    release_all(a, n);
+    rp_release_all(a, n);
     return NULL;
 }
 

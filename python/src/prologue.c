@@ -68,16 +68,6 @@ static int rotation_attrs(PyObject *head_size, PyObject *is_neox, PyObject *sect
     return 0;
 }
 
-static void release_all(rp_arg *a, int n) {
-    for (int i = 0; i < n; i++) rp_release(&a[i]);
-}
-
-static PyObject *finish(rope_context *ctx, rp_arg *a, int n, rope_status st) {
-    rp_context_release(ctx);
-    release_all(a, n);
-    if (st != ROPE_OK) return rp_raise(st);
-    Py_RETURN_NONE;
-}
 
 /* The rank of query's token dims: the positions' rank, less the MRoPE axis. */
 static int token_rank_of(const rp_arg *positions, const rope_vllm_attrs *attrs) {
@@ -114,9 +104,9 @@ static PyObject *qk_norm_rope(PyObject *self, PyObject *const *args, Py_ssize_t 
     Py_BEGIN_ALLOW_THREADS
     st = rope_vllm_fused_qk_norm_rope(ctx, &attrs, &a[4].t, &a[0].t, &a[1].t, &a[2].t, &a[3].t);
     Py_END_ALLOW_THREADS
-    return finish(ctx, a, n, st);
+    return rp_finish(ctx, a, n, st);
 fail:
-    release_all(a, n);
+    rp_release_all(a, n);
     return NULL;
 }
 
@@ -231,9 +221,9 @@ static PyObject *rope_and_cache(PyObject *self, PyObject *const *args, Py_ssize_
     st = rope_vllm_rotary_embedding_and_cache(ctx, &attrs, &a[0].t, &a[1].t, &a[2].t, &a[3].t, &a[4].t, &a[5].t,
                                               &a[6].t, &a[7].t, qw, kw);
     Py_END_ALLOW_THREADS
-    return finish(ctx, a, n, st);
+    return rp_finish(ctx, a, n, st);
 fail:
-    release_all(a, n);
+    rp_release_all(a, n);
     return NULL;
 }
 
