@@ -64,9 +64,30 @@ def split_items(par):
     return items
 
 
+PART = re.compile(r'^#include "(rope/[a-z0-9_]+\.h)"$')
+
+
+def expand_parts(header_path, lines):
+    """rope.h with each of its parts (#include "rope/NAME.h") in place: the part's lines after its
+    preamble (up to the first #endif, which closes its 'include rope.h' check) and before its guard's
+    #endif, so the reference reads as one header."""
+    out = []
+    for ln in lines:
+        m = PART.match(ln.strip())
+        if not m:
+            out.append(ln)
+            continue
+        path = os.path.join(os.path.dirname(header_path), m.group(1))
+        part = open(path, encoding="utf-8").read().rstrip("\n").split("\n")
+        first = part.index("#endif") + 1
+        last = max(i for i, p in enumerate(part) if p.startswith("#endif /* ROPE_PART_"))
+        out += part[first:last]
+    return out
+
+
 def generate(header_path):
     text = open(header_path, encoding="utf-8").read()
-    lines = text.split("\n")
+    lines = expand_parts(header_path, text.split("\n"))
     # The header's opening comment is the introduction.
     start = next(i for i, ln in enumerate(lines) if ln.startswith("/*") and "SPDX-License-Identifier" not in ln)
     end = next(i for i in range(start, len(lines)) if "*/" in lines[i])
