@@ -185,8 +185,10 @@ const rope_kernel_info *rope_kernel_named(const char *name);
  * primitives, its K_FAMILY / K_NORM_FAMILY lines, which define and name its kernels, its tables and
  * this struct), its extern line below, its registry entry in dispatch.c, a cmake/kernels.cmake line,
  * a rope_isa value and its name: docs/ARCHITECTURE.md, "Adding an instruction set", has the list.
- * Adding a kernel to a set is one K_ROT_KERNEL line in simd_paths.h's K_FAMILY (or a scalar.c
- * line) and its row in the family's info table: the name, the list and the selection come from it. */
+ * Adding a layout variant to every SIMD set is one K_ROT_KERNEL line and one K_ROT_INFO row in
+ * simd_paths.h's K_FAMILY, with its k_layout value and its case in k_layout_of (a portable kernel:
+ * a scalar.c line and its row in that file's list): the function, its name, its list entry and its
+ * selection all come from those lines (docs/ARCHITECTURE.md, "Adding a kernel"). */
 typedef struct rope_kernel_set {
     rope_isa isa;
     /* 1 when the running CPU (and OS) can execute this set. */
