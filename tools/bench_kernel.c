@@ -137,7 +137,9 @@ static int shape_of(const bench_opts *o, kernel_bench *b) {
     const rope_kernel_info *k = b->k;
     rope_kernel_shape *sh = &b->sh;
     memset(sh, 0, sizeof *sh);
-    b->tokens = o->c.tokens, b->heads = o->c.heads_q, b->hs = o->c.head_size;
+    b->tokens = o->c.tokens;
+    b->heads = o->c.heads_q;
+    b->hs = o->c.head_size;
     if (b->hs % 2) {
         fprintf(stderr, "rope bench: --head-size %zu: must be even\n", b->hs);
         return 2;
@@ -157,10 +159,16 @@ static int shape_of(const bench_opts *o, kernel_bench *b) {
                 k->name);
         return 2;
     }
-    sh->x_dtype = k->x_dtype, sh->cs_dtype = k->cs_dtype, sh->cos_full = k->cos_full;
-    sh->head_size = sh->rot = b->hs, sh->pair_stride = b->hs / 2;
+    sh->x_dtype = k->x_dtype;
+    sh->cs_dtype = k->cs_dtype;
+    sh->cos_full = k->cos_full;
+    sh->head_size = sh->rot = b->hs;
+    sh->pair_stride = b->hs / 2;
     if (k->path == ROPE_PATH_PAIRS) sh->pair_stride = k->pair_stride;
-    if (k->path == ROPE_PATH_SPLIT) sh->split = 1, sh->rot = b->hs / 2;
+    if (k->path == ROPE_PATH_SPLIT) {
+        sh->split = 1;
+        sh->rot = b->hs / 2;
+    }
     if (sh->rot % (2 * (sh->split ? 1 : sh->pair_stride)) != 0 || sh->rot == 0) {
         fprintf(stderr, "rope bench: --head-size %zu: %s needs a multiple of %zu\n", b->hs, k->name,
                 sh->split ? (size_t)4 : 2 * sh->pair_stride);
@@ -171,7 +179,13 @@ static int shape_of(const bench_opts *o, kernel_bench *b) {
 }
 
 static void bench_free(kernel_bench *b) {
-    free(b->x), free(b->y), free(b->cs), free(b->sn), free(b->copy_src), free(b->copy_dst), free(b->w);
+    free(b->x);
+    free(b->y);
+    free(b->cs);
+    free(b->sn);
+    free(b->copy_src);
+    free(b->copy_dst);
+    free(b->w);
 }
 
 /* Buffers (inputs random, outputs and the copy's written once so no timing pays a page fault), the
@@ -184,26 +198,43 @@ static int bench_make(kernel_bench *b) {
     size_t ces = store ? 0 : rope_dtype_size(k->cs_dtype);
     b->bytes = n * (rope_dtype_size(xt) + rope_dtype_size(yt)) + 2 * cn * ces;
     b->copy_bytes = b->bytes / 2;
-    b->x = malloc(n * rope_dtype_size(xt)), b->y = malloc(n * rope_dtype_size(yt));
-    b->cs = malloc(cn * ces + 1), b->sn = malloc(cn * ces + 1), b->w = malloc(b->hs * sizeof(float));
-    b->copy_src = malloc(b->copy_bytes + 1), b->copy_dst = malloc(b->copy_bytes + 1);
+    b->x = malloc(n * rope_dtype_size(xt));
+    b->y = malloc(n * rope_dtype_size(yt));
+    b->cs = malloc(cn * ces + 1);
+    b->sn = malloc(cn * ces + 1);
+    b->w = malloc(b->hs * sizeof(float));
+    b->copy_src = malloc(b->copy_bytes + 1);
+    b->copy_dst = malloc(b->copy_bytes + 1);
     if (!b->x || !b->y || !b->cs || !b->sn || !b->w || !b->copy_src || !b->copy_dst) return 1;
     fill(b->x, xt, n);
     memset(b->y, 0, n * rope_dtype_size(yt));
-    if (!store) fill(b->cs, k->cs_dtype, cn), fill(b->sn, k->cs_dtype, cn);
+    if (!store) {
+        fill(b->cs, k->cs_dtype, cn);
+        fill(b->sn, k->cs_dtype, cn);
+    }
     for (size_t i = 0; i < b->hs; i++) b->w[i] = 0.5f + 0.5f * rnd() * rnd();
-    memset(b->copy_src, 1, b->copy_bytes), memset(b->copy_dst, 0, b->copy_bytes);
+    memset(b->copy_src, 1, b->copy_bytes);
+    memset(b->copy_dst, 0, b->copy_bytes);
     b->loop = BENCH_LOOP_NONE;
     const rope_kernel_shape *sh = &b->sh;
     int halves = 2 * sh->pair_stride == b->hs, adjacent = sh->pair_stride == 1 && !sh->cos_full;
     if (k->kind == ROPE_KERNEL_ROT && !sh->split && sh->rot == b->hs && (halves || adjacent)) {
         bench_loop_job *j = &b->job;
         memset(j, 0, sizeof *j);
-        j->x_dtype = k->x_dtype, j->cs_dtype = k->cs_dtype, j->head_size = b->hs;
-        j->pair_stride = sh->pair_stride, j->cos_full = sh->cos_full, j->tokens = b->tokens;
-        j->cos = b->cs, j->sin = b->sn, j->cs_row_stride = b->cw;
-        j->s[0].x = b->x, j->s[0].y = b->y, j->s[0].heads = b->heads;
-        j->s[0].head_stride = (ptrdiff_t)b->hs, j->s[0].token_stride = (ptrdiff_t)(b->heads * b->hs);
+        j->x_dtype = k->x_dtype;
+        j->cs_dtype = k->cs_dtype;
+        j->head_size = b->hs;
+        j->pair_stride = sh->pair_stride;
+        j->cos_full = sh->cos_full;
+        j->tokens = b->tokens;
+        j->cos = b->cs;
+        j->sin = b->sn;
+        j->cs_row_stride = b->cw;
+        j->s[0].x = b->x;
+        j->s[0].y = b->y;
+        j->s[0].heads = b->heads;
+        j->s[0].head_stride = (ptrdiff_t)b->hs;
+        j->s[0].token_stride = (ptrdiff_t)(b->heads * b->hs);
         j->n_streams = 1;
         /* the loop of the kernel's own instruction set, bf16 narrowed as the kernel narrows it */
         b->loop = bench_loop_pick(j, k->isa, strstr(k->name, "__avx512bf16") != NULL);
@@ -271,7 +302,10 @@ static int time_kernel(const bench_opts *o, kernel_bench *b) {
     snprintf(cells[3], sizeof cells[3], "%zu", b->hs);
     snprintf(cells[4], sizeof cells[4], "%zu", b->sh.rot);
     snprintf(cells[5], sizeof cells[5], "%zu", b->sh.pair_stride);
-    if (store) strcpy(cells[4], "-"), strcpy(cells[5], "-");
+    if (store) {
+        strcpy(cells[4], "-");
+        strcpy(cells[5], "-");
+    }
     snprintf(cells[6], sizeof cells[6], "%.3f", us);
     snprintf(cells[7], sizeof cells[7], "%.2f", gbps);
     snprintf(cells[8], sizeof cells[8], "%.2f", copy_gbps);
@@ -279,7 +313,10 @@ static int time_kernel(const bench_opts *o, kernel_bench *b) {
     snprintf(cells[10], sizeof cells[10], "%s", bench_loop_name(b->loop));
     snprintf(cells[11], sizeof cells[11], "%.3f", loop_us);
     snprintf(cells[12], sizeof cells[12], "%.3f", loop_us / us);
-    if (!has_loop) strcpy(cells[11], "-"), strcpy(cells[12], "-");
+    if (!has_loop) {
+        strcpy(cells[11], "-");
+        strcpy(cells[12], "-");
+    }
     if (!o->csv)
         printf("rope bench: kernel %s (%s set), called directly on one thread (no engine), out of place, "
                "[tokens, heads, head_size] with a cos/sin row per token; medians of %d repetitions\n",

@@ -125,7 +125,12 @@ static void data_make(const bn_case *c, double special, bn_data *d) {
     for (size_t i = 0; i < sh->head_size; i++) d->w[i] = (float)tu_uniform(0.5, 1.5);
 }
 
-static void data_free(bn_data *d) { free(d->x), free(d->cs), free(d->sn), free(d->w); }
+static void data_free(bn_data *d) {
+    free(d->x);
+    free(d->cs);
+    free(d->sn);
+    free(d->w);
+}
 
 /* Runs kernel k (rot or norm) on the case; returns the output buffer (*n elements): x's copy in place,
  * else y, with SENTINEL bytes wherever the kernel must not write. */
@@ -139,7 +144,8 @@ static unsigned char *run(const rope_kernel_info *k, const bn_case *c, const bn_
     if (!c->in_place) {
         out = aligned_alloc(64, (d->yn * es + 63) / 64 * 64);
         memset(out, SENTINEL, d->yn * es);
-        yh = out + c->shift * es, ys = (ptrdiff_t)c->ys;
+        yh = out + c->shift * es;
+        ys = (ptrdiff_t)c->ys;
         *n = d->yn;
     }
     if (k->kind == ROPE_KERNEL_ROT) k->rot(&c->sh, xh, (ptrdiff_t)c->xs, yh, ys, c->heads, d->cs, d->sn);
@@ -172,11 +178,15 @@ static double half_ulp(rope_dtype t, double v) {
 static size_t pairs_of(const rope_kernel_shape *sh, size_t q, size_t *a, size_t *b, size_t *ca, size_t *cb) {
     size_t ps = sh->pair_stride, half = sh->rot / 2;
     if (sh->split) {
-        *a = q, *b = ps + q, *ca = q, *cb = sh->cos_full ? half + q : q;
+        *a = q;
+        *b = ps + q;
+        *ca = q;
+        *cb = sh->cos_full ? half + q : q;
         return half;
     }
     size_t g = q / ps * 2 * ps, j = q % ps;
-    *a = g + j, *b = g + j + ps;
+    *a = g + j;
+    *b = g + j + ps;
     *ca = sh->cos_full ? *a : g / 2 + j;
     *cb = sh->cos_full ? *b : g / 2 + j;
     return half;
@@ -209,7 +219,8 @@ static double against_f64(const bn_case *c, const bn_data *d, const unsigned cha
         char *exact = calloc(sh->head_size, 1);
         for (size_t i = 0; i < sh->head_size; i++) { /* not rotated: copied (or scaled, normalised) */
             double v = widen(t, xh, i) * (norm ? r * d->w[i] : 1.0);
-            want[i] = v, bound[i] = fabs(v) * rel + half_ulp(t, fabs(v) * (1 + rel));
+            want[i] = v;
+            bound[i] = fabs(v) * rel + half_ulp(t, fabs(v) * (1 + rel));
             exact[i] = !norm;
         }
         size_t a, b, ca, cb;
@@ -220,19 +231,29 @@ static double against_f64(const bn_case *c, const bn_data *d, const unsigned cha
             double c_a = widen(ct, cs, ca), s_a = widen(ct, sn, ca), c_b = widen(ct, cs, cb), s_b = widen(ct, sn, cb);
             double ma = fabs(xa * c_a) + fabs(xb * s_a), mb = fabs(xa * s_b) + fabs(xb * c_b);
             double e = 2.01 * 0x1p-24 + 1.01 * rel; /* two products and the add, on scaled values */
-            want[a] = xa * c_a - xb * s_a, bound[a] = ma * e + half_ulp(t, fabs(want[a]) + ma * e);
-            want[b] = xa * s_b + xb * c_b, bound[b] = mb * e + half_ulp(t, fabs(want[b]) + mb * e);
+            want[a] = xa * c_a - xb * s_a;
+            bound[a] = ma * e + half_ulp(t, fabs(want[a]) + ma * e);
+            want[b] = xa * s_b + xb * c_b;
+            bound[b] = mb * e + half_ulp(t, fabs(want[b]) + mb * e);
             exact[a] = exact[b] = 0;
         }
         for (size_t i = 0; i < sh->head_size; i++) {
             double got = widen(t, yh, i), excess;
             if (exact[i]) excess = bits(es, yh, i) == bits(es, xh, i) ? -1 : 1;
             else excess = fabs(got - want[i]) - 2 * bound[i]; /* x2: slack over the first-order bound */
-            if (!(excess <= worst)) worst = excess, *at = (c->shift + h * ys) + i;
+            if (!(excess <= worst)) {
+                worst = excess;
+                *at = (c->shift + h * ys) + i;
+            }
         }
         for (size_t i = 1; i <= sh->lead; i++) /* the lead: copied (out of place), or left (in place) */
-            if (bits(es, yh - i * es, 0) != bits(es, xh - i * es, 0)) worst = 1, *at = (c->shift + h * ys) - i;
-        free(want), free(bound), free(exact);
+            if (bits(es, yh - i * es, 0) != bits(es, xh - i * es, 0)) {
+                worst = 1;
+                *at = (c->shift + h * ys) - i;
+            }
+        free(want);
+        free(bound);
+        free(exact);
     }
     return worst;
 }
@@ -272,7 +293,8 @@ static void check_case(const rope_kernel_info *k, const bn_case *c) {
             CHECK(excess <= 0, "%s: element %zu is %.9g, outside the documented rounding of the float64 value", what,
                   at, widen(sh->x_dtype, got, at));
         }
-        free(got), free(want);
+        free(got);
+        free(want);
         data_free(&d);
     }
 }
@@ -283,8 +305,12 @@ static bn_case make_case(const rope_kernel_info *k, size_t hs, size_t rot, size_
     bn_case c;
     memset(&c, 0, sizeof c);
     int norm = k->kind == ROPE_KERNEL_NORM;
-    c.sh.x_dtype = k->x_dtype, c.sh.cs_dtype = k->cs_dtype;
-    c.sh.head_size = hs, c.sh.rot = rot, c.sh.pair_stride = ps, c.sh.split = split;
+    c.sh.x_dtype = k->x_dtype;
+    c.sh.cs_dtype = k->cs_dtype;
+    c.sh.head_size = hs;
+    c.sh.rot = rot;
+    c.sh.pair_stride = ps;
+    c.sh.split = split;
     c.sh.cos_full = k->cos_full;
     c.heads = (size_t)tu_int(1, 5);
     c.in_place = tu_int(0, 2) == 0;
@@ -336,11 +362,15 @@ static void run_kernel(const rope_kernel_info *k) {
                 break;
             case ROPE_PATH_SPLIT:
                 if (hs < 4) continue;
-                split = 1, ps = hs / 2, rot = 2 * (size_t)tu_int(1, (int64_t)hs / 2 - 1);
+                split = 1;
+                ps = hs / 2;
+                rot = 2 * (size_t)tu_int(1, (int64_t)hs / 2 - 1);
                 break;
             case ROPE_PATH_ANY:
                 if (k->kind == ROPE_KERNEL_ROT && hs >= 4 && rep == 2) { /* the split layout too */
-                    split = 1, ps = hs / 2, rot = 2 * (size_t)tu_int(1, (int64_t)hs / 2 - 1);
+                    split = 1;
+                    ps = hs / 2;
+                    rot = 2 * (size_t)tu_int(1, (int64_t)hs / 2 - 1);
                     break;
                 }
                 blocked_shape(hs, rep, &rot, &ps);
@@ -379,7 +409,8 @@ static void run_store(const rope_kernel_info *k) {
                        dn = (heads - 1) * ds + hs;
                 unsigned char *src = tu_xmalloc(sn * ses), *got = tu_xmalloc(dn * des), *want = tu_xmalloc(dn * des);
                 tk_fill(st, src, sn, rep == 3 ? 0.05 : 0.0);
-                memset(got, SENTINEL, dn * des), memset(want, SENTINEL, dn * des);
+                memset(got, SENTINEL, dn * des);
+                memset(want, SENTINEL, dn * des);
                 k->store(st, src, (ptrdiff_t)ss, dt, got, (ptrdiff_t)ds, heads, hs, scale);
                 rope_kernel_store__scalar(st, src, (ptrdiff_t)ss, dt, want, (ptrdiff_t)ds, heads, hs, scale);
                 calls++;
@@ -408,7 +439,9 @@ static void run_store(const rope_kernel_info *k) {
                         if (!ok) goto next;
                     }
             next:
-                free(src), free(got), free(want);
+                free(src);
+                free(got);
+                free(want);
             }
 }
 
@@ -448,7 +481,9 @@ static void check_random_selection(const rope_kernel_set *set) {
         int combo = (int)tu_int(0, 4), full = (int)tu_int(0, 1);
         size_t hs = 2 * (size_t)tu_int(1, 150);
         rope_kernel_info proto = {0};
-        proto.x_dtype = tk_combos[combo][0], proto.cs_dtype = tk_combos[combo][1], proto.cos_full = full;
+        proto.x_dtype = tk_combos[combo][0];
+        proto.cs_dtype = tk_combos[combo][1];
+        proto.cos_full = full;
         proto.kind = ROPE_KERNEL_ROT;
         size_t rot = 2 * (size_t)tu_int(1, (int64_t)hs / 2);
         int split = hs >= 4 && tu_int(0, 4) == 0;
