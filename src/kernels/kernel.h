@@ -157,15 +157,15 @@ typedef enum rope_kernel_path {
 } rope_kernel_path;
 
 typedef struct rope_kernel_info {
-    const char *name; /* the function's own name (the scheme above) */
+    const char *name;          /* the function's own name (the scheme above) */
     rope_kernel_kind kind;
-    rope_isa isa;          /* the set that lists it */
-    int (*cpu_has)(void);  /* 1 when the running CPU can execute it */
-    rope_dtype x_dtype;    /* x and y; ROPE_DTYPE_INVALID for the store piece (any, told per call) */
-    rope_dtype cs_dtype;   /* cos and sin; ROPE_DTYPE_INVALID for the store piece */
-    rope_kernel_path path; /* the store piece: ROPE_PATH_ANY */
-    int cos_full;
-    size_t pair_stride; /* ROPE_PATH_PAIRS: the pair stride it serves; else 0 */
+    rope_isa isa;              /* the set that lists it */
+    int (*cpu_has)(void);      /* 1 when the running CPU can execute it */
+    rope_dtype x_dtype;        /* x and y; ROPE_DTYPE_INVALID for the store piece (any, told per call) */
+    rope_dtype cs_dtype;       /* cos and sin; ROPE_DTYPE_INVALID for the store piece */
+    rope_kernel_path path;     /* the store piece: ROPE_PATH_ANY */
+    int cos_full;              /* the cos width it reads (rotations; 0 for the others) */
+    size_t pair_stride;        /* ROPE_PATH_PAIRS: the pair stride it serves; else 0 */
     rope_kernel_fn rot;        /* ROPE_KERNEL_ROT; else NULL */
     rope_kernel_norm_fn norm;  /* ROPE_KERNEL_NORM; else NULL */
     rope_store_fn store;       /* ROPE_KERNEL_STORE; else NULL */
