@@ -78,10 +78,31 @@ static int finish_case(bench_opts *o, diag *err) {
     return 0;
 }
 
+/* --kernel: the options left are the sizes, --reps, --csv, --quick, and --dtype / --kv-dtype (the
+ * store piece's, checked by bench_kernel_run); the others pick an operator's case. */
+static int kernel_options(bench_opts *o, int op_given, diag *err) {
+    const bench_case *c = &o->c;
+    const char *other = op_given         ? "--op"
+                        : o->layout      ? "--layout"
+                        : c->fly         ? "--fly"
+                        : c->backward    ? "--backward"
+                        : c->scatter     ? "--scatter"
+                        : c->mrope       ? "--mrope"
+                        : c->norm        ? "--norm"
+                        : c->separate    ? "--separate"
+                        : o->heads_k > 0 ? "--heads-k"
+                        : o->plot        ? "--plot"
+                        : o->pools != BENCH_POOL_OWN ? "--pool"
+                        : o->threads > 1 ? "--threads"
+                                         : NULL;
+    if (other) return bad(o, err, "--kernel times one kernel on one thread, without an operator: not with %s", other);
+    return 0;
+}
+
 /* The value options. */
 static const char *const value_options[] = {"--op",      "--dtype",   "--layout", "--tokens", "--heads",
                                             "--heads-k", "--head-size", "--threads", "--reps",  "--pool",
-                                            "--plot",    "--mrope", "--kv-dtype"};
+                                            "--plot",    "--mrope", "--kv-dtype", "--kernel"};
 
 static int set_option(bench_opts *o, const char *a, const char *v, int *op_given, diag *err) {
     int64_t n = 0;
@@ -130,6 +151,8 @@ static int set_option(bench_opts *o, const char *a, const char *v, int *op_given
                    : !strcmp(v, "all")   ? BENCH_POOL_OWN | BENCH_POOL_HOST | BENCH_POOL_SPLIT
                                          : 0;
         if (!o->pools) return bad(o, err, "--pool '%s': expected own, host, split or all", v);
+    } else if (!strcmp(a, "--kernel")) {
+        o->kernel = v;
     } else {
         size_t len = strlen(v);
         if (len < 5 || strcmp(v + len - 4, ".png")) return bad(o, err, "--plot '%s': expected a FILE.png", v);
@@ -164,6 +187,7 @@ int bench_args_parse(bench_opts *o, int argc, char **argv, diag *err) {
         if (set_option(o, value_options[k], v, &op_given, err)) return -1;
     }
     if (!o->reps) o->reps = o->quick ? 5 : 11;
+    if (o->kernel) return kernel_options(o, op_given, err);
     /* A coefficient layout names the ATB operation even without --op. */
     if (!op_given && o->layout && !strncmp(o->layout, "coeff", 5)) o->c.op = BENCH_ATB;
     if (o->single && finish_case(o, err)) return -1;

@@ -15,13 +15,16 @@ typedef struct bench_opts {
     int csv, quick, single, reps, threads, pools;
     bench_case c;
     const char *dtype, *layout, *plot;
+    const char *kernel; /* --kernel NAME or list: one kernel timed directly (bench_kernel.h) */
     long heads_k;
     int usage; /* on failure: the usage text belongs after the message */
 } bench_opts;
 
 /* Parses argv[1..argc) into *o (reset first). Returns 0 when complete, 1 for --help, -1 with the
  * message in *err (without the "rope bench: " prefix). Options take --opt VALUE or --opt=VALUE;
- * --layout takes the words of cli_args.h (vLLM's is_neox True/False are halves/interleaved). */
+ * --layout takes the words of cli_args.h (vLLM's is_neox True/False are halves/interleaved). With
+ * --kernel, the options that pick an operator's case are refused (the kernel's name fixes them);
+ * --dtype and --kv-dtype are kept for bench_kernel_run to check. */
 int bench_args_parse(bench_opts *o, int argc, char **argv, diag *err);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bench_args.h"
+#include "bench_kernel.h"
 #include "bench_plot.h"
 #include "bench_run.h"
 #include "host_pool.h"
@@ -19,6 +20,8 @@ static const char usage_text[] =
     "                  [--layout halves|interleaved|coeff2|coeff4|coeffD] [--tokens N] [--heads N]\n"
     "                  [--heads-k N] [--head-size N] [--threads N] [--reps N] [--fly] [--backward] [--scatter]\n"
     "                  [--mrope contiguous|interleaved] [--pool own|host|split|all] [--plot FILE.png]\n"
+    "       rope bench --kernel list|NAME [--tokens N] [--heads N] [--head-size N] [--reps N] [--csv]\n"
+    "                  [--dtype f32|f16|bf16] [--kv-dtype auto|fp8_e4m3|fp8_e5m2] (the last two: store pieces)\n"
     "\n"
     "Without case options, runs the default suite with 1 and 2 threads: ONNX [1, 32, seq, 128] (f32, f16,\n"
     "bf16; halves and interleaved; position_ids 0..seq-1 into a 2-D cache) and ATB q [tokens, 4096],\n"
@@ -67,7 +70,15 @@ static const char usage_columns[] =
     "--plot FILE.png draws the ratio per case, dtype and thread count with gnuplot (after the table), and\n"
     "beside each the loop's throughput against the copy (series \"... loop\").\n"
     "Options take --opt VALUE or --opt=VALUE; the layout words are those of rope cache --layout (whose\n"
-    "vllm names vLLM's cache, read by either pairing).\n";
+    "vllm names vLLM's cache, read by either pairing).\n"
+    "\n"
+    "--kernel list prints every kernel of this build by name (rope_kernel_<rot|norm>_<x>_cos<c>_<path>_<width>\n"
+    "[_psN]__<isa>, rope_kernel_store__<isa>; src/kernels/kernel.h), with what it serves and whether this CPU\n"
+    "runs it. --kernel NAME times that kernel alone, called directly (no engine, no checks, no dispatch) on\n"
+    "one thread, token by token over [tokens, heads, head-size] (defaults 2048, 32, 128), out of place, a\n"
+    "cos/sin row per token, full rotation (split: half the head) at the pair stride its name says (halves\n"
+    "for blocked and any); the columns are those above, the loop that of the kernel's own instruction set\n"
+    "where the shape has one (rotations at halves or adjacent pairs).\n";
 
 static const char *const pool_names[] = {"", "own", "host", "", "split"};
 
@@ -289,6 +300,7 @@ int rope_cmd_bench(int argc, char **argv) {
     }
     if (st < 0) fprintf(stderr, "rope bench: %s\n%s%s", err.text, o.usage ? usage_text : "", o.usage ? usage_columns : "");
     if (st != 0) return st > 0 ? 0 : 2;
+    if (o.kernel) return bench_kernel_run(&o);
     if (o.plot && bench_plot_check(o.plot)) return 2;
     if (o.plot && !(plot_rows = bench_plot_new())) {
         fprintf(stderr, "rope bench: out of memory\n");

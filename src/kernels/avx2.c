@@ -166,27 +166,29 @@ static ROPE_ALWAYS_INLINE float k_sum_tree(const kvec *acc) {
     return _mm_cvtss_f32(_mm_add_ss(c, _mm_movehdup_ps(c)));
 }
 
-#define K_ISA avx2 /* in the names of the normalised kernels */
+#define K_ISA avx2 /* after the double underscore in its kernels' names (kernel.h) */
+#define K_SET_ISA ROPE_ISA_AVX2
+#define K_CPU_HAS rope_x86_has_avx2
 #include "simd_paths.h"
 
-K_FAMILY(f32_f32, ROPE_F32, ROPE_F32);    /* defines f32_f32: f32 x with f32 cos/sin */
-K_FAMILY(f16_f16, ROPE_F16, ROPE_F16);    /* defines f16_f16 */
-K_FAMILY(f16_f32, ROPE_F16, ROPE_F32);    /* defines f16_f32 */
-K_FAMILY(bf16_bf16, ROPE_BF16, ROPE_BF16); /* defines bf16_bf16 */
-K_FAMILY(bf16_f32, ROPE_BF16, ROPE_F32);  /* defines bf16_f32 */
+K_FAMILY(f32_cosf32, ROPE_F32, ROPE_F32); /* f32 x, f32 cos/sin: rope_kernel_rot_f32_cosf32_<layout>__avx2 */
+K_FAMILY(f16_cosf16, ROPE_F16, ROPE_F16);
+K_FAMILY(f16_cosf32, ROPE_F16, ROPE_F32);
+K_FAMILY(bf16_cosbf16, ROPE_BF16, ROPE_BF16);
+K_FAMILY(bf16_cosf32, ROPE_BF16, ROPE_F32);
 
-K_NORM_FAMILY(norm_f32_f32, ROPE_F32, ROPE_F32);     /* defines norm_f32_f32: avx2_norm_norm_f32_f32_halves, ... */
-K_NORM_FAMILY(norm_f16_f16, ROPE_F16, ROPE_F16);
-K_NORM_FAMILY(norm_f16_f32, ROPE_F16, ROPE_F32);
-K_NORM_FAMILY(norm_bf16_bf16, ROPE_BF16, ROPE_BF16);
-K_NORM_FAMILY(norm_bf16_f32, ROPE_BF16, ROPE_F32);
+K_NORM_FAMILY(f32_cosf32, ROPE_F32, ROPE_F32); /* norm_f32_cosf32: rope_kernel_norm_f32_cosf32_...__avx2 */
+K_NORM_FAMILY(f16_cosf16, ROPE_F16, ROPE_F16);
+K_NORM_FAMILY(f16_cosf32, ROPE_F16, ROPE_F32);
+K_NORM_FAMILY(bf16_cosbf16, ROPE_BF16, ROPE_BF16);
+K_NORM_FAMILY(bf16_cosf32, ROPE_BF16, ROPE_F32);
 
 static const k_norm_entry avx2_norm_table[] = {
-    {ROPE_F32, ROPE_F32, &norm_f32_f32},
-    {ROPE_F16, ROPE_F16, &norm_f16_f16},
-    {ROPE_F16, ROPE_F32, &norm_f16_f32},
-    {ROPE_BF16, ROPE_BF16, &norm_bf16_bf16},
-    {ROPE_BF16, ROPE_F32, &norm_bf16_f32},
+    {ROPE_F32, ROPE_F32, &norm_f32_cosf32},
+    {ROPE_F16, ROPE_F16, &norm_f16_cosf16},
+    {ROPE_F16, ROPE_F32, &norm_f16_cosf32},
+    {ROPE_BF16, ROPE_BF16, &norm_bf16_cosbf16},
+    {ROPE_BF16, ROPE_F32, &norm_bf16_cosf32},
 };
 
 static rope_kernel_norm_fn avx2_select_norm(const rope_kernel_shape *sh) {
@@ -195,16 +197,22 @@ static rope_kernel_norm_fn avx2_select_norm(const rope_kernel_shape *sh) {
 
 /* x dtype, cos dtype -> the family serving them; k_select then picks the layout's kernel. */
 static const k_entry avx2_table[] = {
-    {ROPE_F32, ROPE_F32, &f32_f32},
-    {ROPE_F16, ROPE_F16, &f16_f16},
-    {ROPE_F16, ROPE_F32, &f16_f32},
-    {ROPE_BF16, ROPE_BF16, &bf16_bf16},
-    {ROPE_BF16, ROPE_F32, &bf16_f32},
+    {ROPE_F32, ROPE_F32, &f32_cosf32},
+    {ROPE_F16, ROPE_F16, &f16_cosf16},
+    {ROPE_F16, ROPE_F32, &f16_cosf32},
+    {ROPE_BF16, ROPE_BF16, &bf16_cosbf16},
+    {ROPE_BF16, ROPE_F32, &bf16_cosf32},
 };
 
 static rope_kernel_fn avx2_select(const rope_kernel_shape *sh) { return k_select(avx2_table, K_COUNT(avx2_table), sh); }
 
 static void avx2_fence(void) { _mm_sfence(); }
 
+static const rope_kernel_info avx2_store_info = K_STORE_INFO(rope_kernel_store__avx2);
+
+static const rope_kernel_info *avx2_kernel_at(size_t i) {
+    return k_kernel_at(avx2_table, K_COUNT(avx2_table), avx2_norm_table, K_COUNT(avx2_norm_table), &avx2_store_info, &i);
+}
+
 const rope_kernel_set rope_kernels_avx2 = {ROPE_ISA_AVX2, rope_x86_has_avx2, avx2_select, avx2_fence, avx2_select_norm,
-                                       rope_store_heads_avx2};
+                                       rope_kernel_store__avx2, avx2_kernel_at};

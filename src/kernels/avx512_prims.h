@@ -169,5 +169,6 @@ static ROPE_ALWAYS_INLINE float k_sum_tree(const kvec *acc) {
 /* The bf16-output kernels built with vcvtneps2bf16 (avx512_bf16.c, when the compiler has it). */
 ROPE_HIDDEN rope_kernel_fn rope_avx512bf16_select(const rope_kernel_shape *shape);
 ROPE_HIDDEN rope_kernel_norm_fn rope_avx512bf16_select_norm(const rope_kernel_shape *shape);
+ROPE_HIDDEN const rope_kernel_info *rope_avx512bf16_kernel_at(size_t i);
 
 #endif

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The one registration point of instruction-set kernels. */
+/* The one registration point of instruction-set kernels, and the kernels by name. */
+#include <string.h>
+
 #include "kernel.h"
 
 /* Best first: one entry per instruction set, each defined in its own kernel file and compiled only
@@ -40,5 +42,39 @@ rope_kernel_norm_fn rope_kernels_select_norm(const rope_kernel_set *set, const r
 }
 
 rope_store_fn rope_kernels_store(const rope_kernel_set *set) {
-    return set && set->store_heads ? set->store_heads : rope_store_heads_portable;
+    return set && set->store_heads ? set->store_heads : rope_kernel_store__scalar;
+}
+
+/* The layout part of rope_kernel_serves: does path `k` walk the shape's pairs? */
+static int path_serves(const rope_kernel_info *k, const rope_kernel_shape *sh) {
+    switch (k->path) {
+    case ROPE_PATH_ANY: return 1;
+    case ROPE_PATH_BLOCKED: return !sh->split;
+    case ROPE_PATH_PAIRS: return !sh->split && sh->pair_stride == k->pair_stride;
+    case ROPE_PATH_SPLIT: return sh->split != 0;
+    }
+    return 0; /* not a path: serves nothing */
+}
+
+int rope_kernel_serves(const rope_kernel_info *k, const rope_kernel_shape *sh) {
+    switch (k->kind) {
+    case ROPE_KERNEL_STORE: return 1;
+    case ROPE_KERNEL_NORM:
+        if (sh->cos_full || sh->split || sh->lead) return 0;
+        return k->x_dtype == sh->x_dtype && k->cs_dtype == sh->cs_dtype && path_serves(k, sh);
+    case ROPE_KERNEL_ROT:
+        if ((sh->cos_full != 0) != (k->cos_full != 0)) return 0;
+        return k->x_dtype == sh->x_dtype && k->cs_dtype == sh->cs_dtype && path_serves(k, sh);
+    }
+    return 0; /* not a kind: serves nothing */
+}
+
+const rope_kernel_info *rope_kernel_named(const char *name) {
+    for (size_t s = 0; s < sizeof registry / sizeof registry[0]; s++)
+        for (size_t i = 0;; i++) {
+            const rope_kernel_info *k = registry[s]->kernel_at(i);
+            if (!k) break;
+            if (strcmp(k->name, name) == 0) return k;
+        }
+    return NULL;
 }

@@ -113,16 +113,82 @@ static inline float rope_rms_factor(float sum, size_t head_size, float eps) {
  * converted by core/fp8.h). Strides in elements of each side's dtype. */
 typedef void (*rope_store_fn)(rope_dtype src_dtype, const void *src, ptrdiff_t src_head_stride, rope_dtype dst_dtype,
                               void *dst, ptrdiff_t dst_head_stride, size_t heads, size_t head_size, float scale);
-void rope_store_heads_portable(rope_dtype src_dtype, const void *src, ptrdiff_t src_head_stride, rope_dtype dst_dtype,
+void rope_kernel_store__scalar(rope_dtype src_dtype, const void *src, ptrdiff_t src_head_stride, rope_dtype dst_dtype,
                                void *dst, ptrdiff_t dst_head_stride, size_t heads, size_t head_size, float scale);
-void rope_store_heads_avx2(rope_dtype src_dtype, const void *src, ptrdiff_t src_head_stride, rope_dtype dst_dtype,
-                           void *dst, ptrdiff_t dst_head_stride, size_t heads, size_t head_size, float scale);
-void rope_store_heads_avx512(rope_dtype src_dtype, const void *src, ptrdiff_t src_head_stride, rope_dtype dst_dtype,
+void rope_kernel_store__avx2(rope_dtype src_dtype, const void *src, ptrdiff_t src_head_stride, rope_dtype dst_dtype,
                              void *dst, ptrdiff_t dst_head_stride, size_t heads, size_t head_size, float scale);
+void rope_kernel_store__avx512(rope_dtype src_dtype, const void *src, ptrdiff_t src_head_stride, rope_dtype dst_dtype,
+                               void *dst, ptrdiff_t dst_head_stride, size_t heads, size_t head_size, float scale);
 
-/* One instruction set's kernels, defined by its kernel file. Adding an ISA takes more than that file
- * and its registry entry in dispatch.c (its extern line below, a cmake/kernels.cmake line, a rope_isa
- * value and its name): docs/ARCHITECTURE.md, "Adding an instruction set", has the list. */
+/*
+ * Kernels by name. Every kernel of every set is a function of its own, named by one scheme and listed
+ * by its set (rope_kernel_set.kernel_at) with the shapes it serves, so that a test or `rope bench
+ * --kernel NAME` runs one on its own and a profile names it. The instruction set comes last, after a
+ * double underscore (as XNNPACK's xnn_f32_vcmul_ukernel__avx512f_u16):
+ *
+ *   rope_kernel_rot_<x>_cos<c>_<path>_<width>[_ps<N>]__<isa>   the rotation (rope_kernel_fn)
+ *   rope_kernel_norm_<x>_cos<c>_<path>_half[_ps<N>]__<isa>     the normalised rotation (rope_kernel_norm_fn)
+ *   rope_kernel_store__<isa>                                   the store piece (rope_store_fn)
+ *
+ *   <x>      the dtype of x and y: f32, f16, bf16
+ *   cos<c>   the dtype of cos and sin: cosf32, cosf16, cosbf16
+ *   <path>   the layouts it walks (rope_kernel_path): any, blocked, pairs, split
+ *   <width>  half: one cos/sin value per pair (cos_full 0); full: one per element (cos_full 1)
+ *   _ps<N>   pairs only: the one pair stride it is built for
+ *   <isa>    scalar (portable C), avx2, avx512 (bf16 narrowed in integer arithmetic), avx512bf16
+ *            (bf16 narrowed by vcvtneps2bf16: listed by the avx512 set, runnable where the CPU has
+ *            AVX512_BF16), neon
+ *
+ * e.g. rope_kernel_rot_f16_cosf32_blocked_half__avx512 (vLLM halves, f16 data, an f32 cache),
+ * rope_kernel_rot_bf16_cosbf16_pairs_full_ps1__avx2, rope_kernel_norm_bf16_cosf32_blocked_half__avx512bf16.
+ * The rotation of a SIMD kernel runs in a leaf named <name>_loop (simd_paths.h, K_ROT_KERNEL), where a
+ * profile shows its time; <name> calls it, then copies the tail and lead.
+ */
+typedef enum rope_kernel_kind { ROPE_KERNEL_ROT, ROPE_KERNEL_NORM, ROPE_KERNEL_STORE } rope_kernel_kind;
+
+/* The layouts a kernel walks (<path> in its name). */
+typedef enum rope_kernel_path {
+    ROPE_PATH_ANY,     /* every layout of the contract, split included (the portable kernels) */
+    ROPE_PATH_BLOCKED, /* any pair stride, not split: each run of ps elements a vector at a time (best
+                        * for ps >= the vector width: halves, ATB coefficients 2 and 4 on wide heads) */
+    ROPE_PATH_PAIRS,   /* the pair stride `pair_stride` only (below the vector width), not split: both
+                        * elements of a pair in one vector (interleaved pairs, ATB coefficient D) */
+    ROPE_PATH_SPLIT    /* the split layout only */
+} rope_kernel_path;
+
+typedef struct rope_kernel_info {
+    const char *name;          /* the function's own name (the scheme above) */
+    rope_kernel_kind kind;
+    rope_isa isa;              /* the set that lists it */
+    int (*cpu_has)(void);      /* 1 when the running CPU can execute it */
+    rope_dtype x_dtype;        /* x and y; ROPE_DTYPE_INVALID for the store piece (any, told per call) */
+    rope_dtype cs_dtype;       /* cos and sin; ROPE_DTYPE_INVALID for the store piece */
+    rope_kernel_path path;     /* the store piece: ROPE_PATH_ANY */
+    int cos_full;              /* the cos width it reads (rotations; 0 for the others) */
+    size_t pair_stride;        /* ROPE_PATH_PAIRS: the pair stride it serves; else 0 */
+    rope_kernel_fn rot;        /* ROPE_KERNEL_ROT; else NULL */
+    rope_kernel_norm_fn norm;  /* ROPE_KERNEL_NORM; else NULL */
+    rope_store_fn store;       /* ROPE_KERNEL_STORE; else NULL */
+} rope_kernel_info;
+
+/* 1 when kernel `k` computes `shape` as the contract says: a rotation or normalised kernel of the
+ * shape's dtypes and cos width whose path covers its layout (the normalised ones: half width only;
+ * they have no split layout nor lead, which the operators with a norm never give); the store piece
+ * serves every shape. Selection never picks a kernel that does not serve the shape
+ * (tests/kernels/test_kernels_by_name.c). */
+int rope_kernel_serves(const rope_kernel_info *k, const rope_kernel_shape *shape);
+
+/* The kernel called `name` in any set this build has (whether or not the CPU can run it), or NULL. */
+const rope_kernel_info *rope_kernel_named(const char *name);
+
+/* One instruction set's kernels, defined by its kernel file. Adding an ISA takes that file (its
+ * primitives, its K_FAMILY / K_NORM_FAMILY lines, which define and name its kernels, its tables and
+ * this struct), its extern line below, its registry entry in dispatch.c, a cmake/kernels.cmake line,
+ * a rope_isa value and its name: docs/ARCHITECTURE.md, "Adding an instruction set", has the list.
+ * Adding a layout variant to every SIMD set is one K_ROT_KERNEL line and one K_ROT_INFO row in
+ * simd_paths.h's K_FAMILY, with its k_layout value and its case in k_layout_of (a portable kernel:
+ * a scalar.c line and its row in that file's list): the function, its name, its list entry and its
+ * selection all come from those lines (docs/ARCHITECTURE.md, "Adding a kernel"). */
 typedef struct rope_kernel_set {
     rope_isa isa;
     /* 1 when the running CPU (and OS) can execute this set. */
@@ -138,6 +204,9 @@ typedef struct rope_kernel_set {
     rope_kernel_norm_fn (*select_norm)(const rope_kernel_shape *shape);
     /* The store piece built for this set (store_<isa>.c), or NULL (the portable build). */
     rope_store_fn store_heads;
+    /* Kernel i of this set (every one select, select_norm and store_heads can return, each once, in a
+     * fixed order), NULL for i past the last: the list that `select` and `select_norm` read too. */
+    const rope_kernel_info *(*kernel_at)(size_t i);
 } rope_kernel_set;
 
 /* The set for `isa` if this build has it, else NULL. */

@@ -128,27 +128,30 @@ static ROPE_ALWAYS_INLINE kvec k_pick(kvec ya, kvec yb, size_t ps) {
     return vbslq_f32(vld1q_u32(ps == 1 ? a1 : a2), ya, yb);
 }
 
-#define K_ISA neon /* in the names of the normalised kernels */
+#define K_ISA neon /* after the double underscore in its kernels' names (kernel.h) */
+#define K_SET_ISA ROPE_ISA_NEON
+#define K_CPU_HAS neon_cpu_has
+static int neon_cpu_has(void);
 #include "simd_paths.h"
 
-K_FAMILY(f32_f32, ROPE_F32, ROPE_F32);    /* defines f32_f32: f32 x with f32 cos/sin */
-K_FAMILY(f16_f16, ROPE_F16, ROPE_F16);    /* defines f16_f16 */
-K_FAMILY(f16_f32, ROPE_F16, ROPE_F32);    /* defines f16_f32 */
-K_FAMILY(bf16_bf16, ROPE_BF16, ROPE_BF16); /* defines bf16_bf16 */
-K_FAMILY(bf16_f32, ROPE_BF16, ROPE_F32);  /* defines bf16_f32 */
+K_FAMILY(f32_cosf32, ROPE_F32, ROPE_F32); /* f32 x, f32 cos/sin: rope_kernel_rot_f32_cosf32_<layout>__neon */
+K_FAMILY(f16_cosf16, ROPE_F16, ROPE_F16);
+K_FAMILY(f16_cosf32, ROPE_F16, ROPE_F32);
+K_FAMILY(bf16_cosbf16, ROPE_BF16, ROPE_BF16);
+K_FAMILY(bf16_cosf32, ROPE_BF16, ROPE_F32);
 
-K_NORM_FAMILY(norm_f32_f32, ROPE_F32, ROPE_F32);     /* defines norm_f32_f32: neon_norm_norm_f32_f32_halves, ... */
-K_NORM_FAMILY(norm_f16_f16, ROPE_F16, ROPE_F16);
-K_NORM_FAMILY(norm_f16_f32, ROPE_F16, ROPE_F32);
-K_NORM_FAMILY(norm_bf16_bf16, ROPE_BF16, ROPE_BF16);
-K_NORM_FAMILY(norm_bf16_f32, ROPE_BF16, ROPE_F32);
+K_NORM_FAMILY(f32_cosf32, ROPE_F32, ROPE_F32); /* norm_f32_cosf32: rope_kernel_norm_f32_cosf32_...__neon */
+K_NORM_FAMILY(f16_cosf16, ROPE_F16, ROPE_F16);
+K_NORM_FAMILY(f16_cosf32, ROPE_F16, ROPE_F32);
+K_NORM_FAMILY(bf16_cosbf16, ROPE_BF16, ROPE_BF16);
+K_NORM_FAMILY(bf16_cosf32, ROPE_BF16, ROPE_F32);
 
 static const k_norm_entry neon_norm_table[] = {
-    {ROPE_F32, ROPE_F32, &norm_f32_f32},
-    {ROPE_F16, ROPE_F16, &norm_f16_f16},
-    {ROPE_F16, ROPE_F32, &norm_f16_f32},
-    {ROPE_BF16, ROPE_BF16, &norm_bf16_bf16},
-    {ROPE_BF16, ROPE_F32, &norm_bf16_f32},
+    {ROPE_F32, ROPE_F32, &norm_f32_cosf32},
+    {ROPE_F16, ROPE_F16, &norm_f16_cosf16},
+    {ROPE_F16, ROPE_F32, &norm_f16_cosf32},
+    {ROPE_BF16, ROPE_BF16, &norm_bf16_cosbf16},
+    {ROPE_BF16, ROPE_F32, &norm_bf16_cosf32},
 };
 
 static rope_kernel_norm_fn neon_select_norm(const rope_kernel_shape *sh) {
@@ -157,16 +160,22 @@ static rope_kernel_norm_fn neon_select_norm(const rope_kernel_shape *sh) {
 
 /* x dtype, cos dtype -> the family serving them; k_select then picks the layout's kernel. */
 static const k_entry neon_table[] = {
-    {ROPE_F32, ROPE_F32, &f32_f32},
-    {ROPE_F16, ROPE_F16, &f16_f16},
-    {ROPE_F16, ROPE_F32, &f16_f32},
-    {ROPE_BF16, ROPE_BF16, &bf16_bf16},
-    {ROPE_BF16, ROPE_F32, &bf16_f32},
+    {ROPE_F32, ROPE_F32, &f32_cosf32},
+    {ROPE_F16, ROPE_F16, &f16_cosf16},
+    {ROPE_F16, ROPE_F32, &f16_cosf32},
+    {ROPE_BF16, ROPE_BF16, &bf16_cosbf16},
+    {ROPE_BF16, ROPE_F32, &bf16_cosf32},
 };
 
 static rope_kernel_fn neon_select(const rope_kernel_shape *sh) { return k_select(neon_table, K_COUNT(neon_table), sh); }
 
 static int neon_cpu_has(void) { return 1; }
 
+/* No store piece of its own (the portable one, listed by the scalar set). */
+static const rope_kernel_info *neon_kernel_at(size_t i) {
+    return k_kernel_at(neon_table, K_COUNT(neon_table), neon_norm_table, K_COUNT(neon_norm_table), NULL, &i);
+}
+
 /* No fence: these kernels never stream. */
-const rope_kernel_set rope_kernels_neon = {ROPE_ISA_NEON, neon_cpu_has, neon_select, NULL, neon_select_norm, NULL};
+const rope_kernel_set rope_kernels_neon = {ROPE_ISA_NEON, neon_cpu_has, neon_select, NULL, neon_select_norm, NULL,
+                                           neon_kernel_at};

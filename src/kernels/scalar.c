@@ -71,22 +71,25 @@ static ROPE_ALWAYS_INLINE void rotate_rows(rope_dtype xt, rope_dtype ct, int cos
     }
 }
 
-#define ROPE_SCALAR_KERNEL(name, xt, ct, full)                                                              \
-    static void name(const rope_kernel_shape *sh, const void *x, ptrdiff_t xhs, void *y, ptrdiff_t yhs,     \
-                     size_t heads, const void *cs, const void *sn) {                                        \
-        rotate_rows(xt, ct, full, sh, x, xhs, y, yhs, heads, cs, sn);                                       \
+/* The portable rotation kernels, one per (x dtype, cos dtype, cos width), each serving every layout:
+ * rope_kernel_rot_<x>_cos<c>_any_<width>__scalar (kernel.h's scheme). */
+#define SCALAR_ROT_NAME(x, c, width) rope_kernel_rot_##x##_cos##c##_any_##width##__scalar
+#define SCALAR_ROT(x, c, width, xt, ct, full)                                                                \
+    static void SCALAR_ROT_NAME(x, c, width)(const rope_kernel_shape *sh, const void *x_, ptrdiff_t xhs, void *y, \
+                                             ptrdiff_t yhs, size_t heads, const void *cs, const void *sn) {  \
+        rotate_rows(xt, ct, full, sh, x_, xhs, y, yhs, heads, cs, sn);                                       \
     }
 
-ROPE_SCALAR_KERNEL(f32_f32_half, ROPE_F32, ROPE_F32, 0)
-ROPE_SCALAR_KERNEL(f32_f32_full, ROPE_F32, ROPE_F32, 1)
-ROPE_SCALAR_KERNEL(f16_f16_half, ROPE_F16, ROPE_F16, 0)
-ROPE_SCALAR_KERNEL(f16_f16_full, ROPE_F16, ROPE_F16, 1)
-ROPE_SCALAR_KERNEL(f16_f32_half, ROPE_F16, ROPE_F32, 0)
-ROPE_SCALAR_KERNEL(f16_f32_full, ROPE_F16, ROPE_F32, 1)
-ROPE_SCALAR_KERNEL(bf16_bf16_half, ROPE_BF16, ROPE_BF16, 0)
-ROPE_SCALAR_KERNEL(bf16_bf16_full, ROPE_BF16, ROPE_BF16, 1)
-ROPE_SCALAR_KERNEL(bf16_f32_half, ROPE_BF16, ROPE_F32, 0)
-ROPE_SCALAR_KERNEL(bf16_f32_full, ROPE_BF16, ROPE_F32, 1)
+SCALAR_ROT(f32, f32, half, ROPE_F32, ROPE_F32, 0)
+SCALAR_ROT(f32, f32, full, ROPE_F32, ROPE_F32, 1)
+SCALAR_ROT(f16, f16, half, ROPE_F16, ROPE_F16, 0)
+SCALAR_ROT(f16, f16, full, ROPE_F16, ROPE_F16, 1)
+SCALAR_ROT(f16, f32, half, ROPE_F16, ROPE_F32, 0)
+SCALAR_ROT(f16, f32, full, ROPE_F16, ROPE_F32, 1)
+SCALAR_ROT(bf16, bf16, half, ROPE_BF16, ROPE_BF16, 0)
+SCALAR_ROT(bf16, bf16, full, ROPE_BF16, ROPE_BF16, 1)
+SCALAR_ROT(bf16, f32, half, ROPE_BF16, ROPE_F32, 0)
+SCALAR_ROT(bf16, f32, full, ROPE_BF16, ROPE_F32, 1)
 
 /* The normalised rotation (kernel.h), element by element: the reference of every other instruction
  * set's. Load (widen), transform (the sum of squares in ROPE_SQ_LANES partials, then
@@ -132,48 +135,72 @@ static ROPE_ALWAYS_INLINE void norm_rows(rope_dtype xt, rope_dtype ct, const rop
     }
 }
 
-#define ROPE_SCALAR_NORM_KERNEL(name, xt, ct)                                                               \
-    static void name(const rope_kernel_shape *sh, const void *x, ptrdiff_t xhs, void *y, ptrdiff_t yhs,     \
-                     size_t heads, const void *cs, const void *sn, const float *w, float eps) {             \
-        norm_rows(xt, ct, sh, x, xhs, y, yhs, heads, cs, sn, w, eps);                                        \
+/* rope_kernel_norm_<x>_cos<c>_any_half__scalar: every pair stride, half-width rows. */
+#define SCALAR_NORM_NAME(x, c) rope_kernel_norm_##x##_cos##c##_any_half__scalar
+#define SCALAR_NORM(x, c, xt, ct)                                                                            \
+    static void SCALAR_NORM_NAME(x, c)(const rope_kernel_shape *sh, const void *x_, ptrdiff_t xhs, void *y,   \
+                                       ptrdiff_t yhs, size_t heads, const void *cs, const void *sn, const float *w, \
+                                       float eps) {                                                          \
+        norm_rows(xt, ct, sh, x_, xhs, y, yhs, heads, cs, sn, w, eps);                                       \
     }
 
-ROPE_SCALAR_NORM_KERNEL(scalar_norm_f32_f32, ROPE_F32, ROPE_F32)
-ROPE_SCALAR_NORM_KERNEL(scalar_norm_f16_f16, ROPE_F16, ROPE_F16)
-ROPE_SCALAR_NORM_KERNEL(scalar_norm_f16_f32, ROPE_F16, ROPE_F32)
-ROPE_SCALAR_NORM_KERNEL(scalar_norm_bf16_bf16, ROPE_BF16, ROPE_BF16)
-ROPE_SCALAR_NORM_KERNEL(scalar_norm_bf16_f32, ROPE_BF16, ROPE_F32)
-
-static rope_kernel_norm_fn scalar_select_norm(const rope_kernel_shape *sh) {
-    if (sh->cos_full) return NULL; /* one cos per pair only (the vLLM cache) */
-    switch (sh->x_dtype) {
-    case ROPE_F32: return sh->cs_dtype == ROPE_F32 ? scalar_norm_f32_f32 : NULL;
-    case ROPE_F16: return sh->cs_dtype == ROPE_F16 ? scalar_norm_f16_f16 : sh->cs_dtype == ROPE_F32 ? scalar_norm_f16_f32 : NULL;
-    case ROPE_BF16:
-        return sh->cs_dtype == ROPE_BF16 ? scalar_norm_bf16_bf16 : sh->cs_dtype == ROPE_F32 ? scalar_norm_bf16_f32 : NULL;
-    default: return NULL;
-    }
-}
-
-static rope_kernel_fn scalar_select(const rope_kernel_shape *sh) {
-    int full = sh->cos_full != 0;
-    switch (sh->x_dtype) {
-    case ROPE_F32:
-        if (sh->cs_dtype == ROPE_F32) return full ? f32_f32_full : f32_f32_half;
-        break;
-    case ROPE_F16:
-        if (sh->cs_dtype == ROPE_F16) return full ? f16_f16_full : f16_f16_half;
-        if (sh->cs_dtype == ROPE_F32) return full ? f16_f32_full : f16_f32_half;
-        break;
-    case ROPE_BF16:
-        if (sh->cs_dtype == ROPE_BF16) return full ? bf16_bf16_full : bf16_bf16_half;
-        if (sh->cs_dtype == ROPE_F32) return full ? bf16_f32_full : bf16_f32_half;
-        break;
-    default: break;
-    }
-    return NULL;
-}
+SCALAR_NORM(f32, f32, ROPE_F32, ROPE_F32)
+SCALAR_NORM(f16, f16, ROPE_F16, ROPE_F16)
+SCALAR_NORM(f16, f32, ROPE_F16, ROPE_F32)
+SCALAR_NORM(bf16, bf16, ROPE_BF16, ROPE_BF16)
+SCALAR_NORM(bf16, f32, ROPE_BF16, ROPE_F32)
 
 static int scalar_cpu_has(void) { return 1; }
 
-const rope_kernel_set rope_kernels_scalar = {ROPE_ISA_SCALAR, scalar_cpu_has, scalar_select, NULL, scalar_select_norm, NULL};
+#define SCALAR_STR2(a) #a
+#define SCALAR_STR(a) SCALAR_STR2(a)
+#define ROT_INFO(x, c, width, xt, ct, full)                                                                  \
+    {SCALAR_STR(SCALAR_ROT_NAME(x, c, width)), ROPE_KERNEL_ROT, ROPE_ISA_SCALAR, scalar_cpu_has, xt, ct,       \
+     ROPE_PATH_ANY, full, 0, SCALAR_ROT_NAME(x, c, width), NULL, NULL}
+#define NORM_INFO(x, c, xt, ct)                                                                              \
+    {SCALAR_STR(SCALAR_NORM_NAME(x, c)), ROPE_KERNEL_NORM, ROPE_ISA_SCALAR, scalar_cpu_has, xt, ct, ROPE_PATH_ANY, \
+     0, 0, NULL, SCALAR_NORM_NAME(x, c), NULL}
+
+/* The set's list (kernel.h), which selection walks: the first kernel that serves a shape. */
+static const rope_kernel_info scalar_kernels[] = {
+    ROT_INFO(f32, f32, half, ROPE_F32, ROPE_F32, 0),
+    ROT_INFO(f32, f32, full, ROPE_F32, ROPE_F32, 1),
+    ROT_INFO(f16, f16, half, ROPE_F16, ROPE_F16, 0),
+    ROT_INFO(f16, f16, full, ROPE_F16, ROPE_F16, 1),
+    ROT_INFO(f16, f32, half, ROPE_F16, ROPE_F32, 0),
+    ROT_INFO(f16, f32, full, ROPE_F16, ROPE_F32, 1),
+    ROT_INFO(bf16, bf16, half, ROPE_BF16, ROPE_BF16, 0),
+    ROT_INFO(bf16, bf16, full, ROPE_BF16, ROPE_BF16, 1),
+    ROT_INFO(bf16, f32, half, ROPE_BF16, ROPE_F32, 0),
+    ROT_INFO(bf16, f32, full, ROPE_BF16, ROPE_F32, 1),
+    NORM_INFO(f32, f32, ROPE_F32, ROPE_F32),
+    NORM_INFO(f16, f16, ROPE_F16, ROPE_F16),
+    NORM_INFO(f16, f32, ROPE_F16, ROPE_F32),
+    NORM_INFO(bf16, bf16, ROPE_BF16, ROPE_BF16),
+    NORM_INFO(bf16, f32, ROPE_BF16, ROPE_F32),
+    {"rope_kernel_store__scalar", ROPE_KERNEL_STORE, ROPE_ISA_SCALAR, scalar_cpu_has, ROPE_DTYPE_INVALID,
+     ROPE_DTYPE_INVALID, ROPE_PATH_ANY, 0, 0, NULL, NULL, rope_kernel_store__scalar},
+};
+
+enum { SCALAR_KERNELS = sizeof scalar_kernels / sizeof scalar_kernels[0] };
+
+static const rope_kernel_info *scalar_kernel_at(size_t i) { return i < SCALAR_KERNELS ? &scalar_kernels[i] : NULL; }
+
+static const rope_kernel_info *first_serving(rope_kernel_kind kind, const rope_kernel_shape *sh) {
+    for (size_t i = 0; i < SCALAR_KERNELS; i++)
+        if (scalar_kernels[i].kind == kind && rope_kernel_serves(&scalar_kernels[i], sh)) return &scalar_kernels[i];
+    return NULL;
+}
+
+static rope_kernel_norm_fn scalar_select_norm(const rope_kernel_shape *sh) {
+    const rope_kernel_info *k = first_serving(ROPE_KERNEL_NORM, sh);
+    return k ? k->norm : NULL;
+}
+
+static rope_kernel_fn scalar_select(const rope_kernel_shape *sh) {
+    const rope_kernel_info *k = first_serving(ROPE_KERNEL_ROT, sh);
+    return k ? k->rot : NULL;
+}
+
+const rope_kernel_set rope_kernels_scalar = {ROPE_ISA_SCALAR, scalar_cpu_has, scalar_select, NULL, scalar_select_norm,
+                                             rope_kernel_store__scalar, scalar_kernel_at};

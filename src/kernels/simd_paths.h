@@ -369,43 +369,63 @@ typedef enum k_layout {
     K_LAYOUT_COUNT
 } k_layout;
 
-/* The kernels of one (x dtype, cos dtype) combination, one per layout; NULL where the instruction
- * set has none (a pair stride of K_VL or more never takes a pairs path). */
+/* The kernels of one (x dtype, cos dtype) combination, one per layout, as listed (kernel.h,
+ * rope_kernel_info); rot NULL where the instruction set has none (a pair stride of K_VL or more
+ * never takes a pairs path). Selection (k_select) and the set's list (k_kernel_at) both read it. */
 typedef struct k_family {
-    rope_kernel_fn by_layout[K_LAYOUT_COUNT];
+    rope_kernel_info by_layout[K_LAYOUT_COUNT];
 } k_family;
 
-/* K_FAMILY(name, xt, ct) defines `name`, the k_family of x dtype xt and cos dtype ct, and its
- * kernels name##_blocked_half, _blocked_full, _pairs_half and _pairs_full_ps1 .. _ps8, and the split
- * layout's <isa>_name_split_half / _full (K_ISA, defined by the including file, in their names). */
+/* Kernel names (kernel.h's scheme): rope_kernel_rot_<name>_<variant>__<isa>, with K_ISA (defined by
+ * the including file) after the double underscore; K_SET_ISA and K_CPU_HAS (also the including
+ * file's) are the rope_isa that lists the kernels and the CPU test they need. */
+#define K_STR2(a) #a
+#define K_STR(a) K_STR2(a)
+#define K_ROT_NAME(name, variant) K_CAT(rope_kernel_rot_##name##_##variant##__, K_ISA)
+#define K_NORM_NAME(name, variant) K_CAT(rope_kernel_norm_##name##_##variant##__, K_ISA)
+
+/* One rotation kernel: the rotation (the arguments after xt) in the leaf <kernel>_loop, kept out of
+ * line (k_copy_span says why), then the copied parts. */
+#define K_ROT_KERNEL(name, variant, xt, ...)                                                                 \
+    K_NOINLINE static void K_CAT(K_ROT_NAME(name, variant), _loop)(K_ARGS) { __VA_ARGS__; }                  \
+    static void K_ROT_NAME(name, variant)(K_ARGS) {                                                          \
+        K_CAT(K_ROT_NAME(name, variant), _loop)(K_PASS);                                                     \
+        k_finish(K_ES(xt), K_PASS);                                                                          \
+    }
+
+/* Its list entry; `has` 0 leaves the entry empty (a layout the vector width rules out). */
+#define K_ROT_INFO(name, variant, xt, ct, path, full, ps, has)                                               \
+    {(has) ? K_STR(K_ROT_NAME(name, variant)) : NULL, ROPE_KERNEL_ROT, K_SET_ISA, K_CPU_HAS, xt, ct, path,    \
+     full, ps, (has) ? K_ROT_NAME(name, variant) : NULL, NULL, NULL}
+
+/* K_FAMILY(name, xt, ct) defines `name`, the k_family of x dtype xt and cos dtype ct (name is
+ * <x>_cos<c>, e.g. f16_cosf32), and its kernels rope_kernel_rot_<name>_blocked_half__<isa>,
+ * _blocked_full, _pairs_half_ps1, _pairs_full_ps1 .. _ps8, _split_half and _split_full. */
 #define K_FAMILY(name, xt, ct)                                                                               \
-    K_NOINLINE static void K_CAT(K_ISA, _##name##_rot_split_half)(K_ARGS) { k_rows_split(xt, ct, 0, K_PASS); } \
-    K_NOINLINE static void K_CAT(K_ISA, _##name##_rot_split_full)(K_ARGS) { k_rows_split(xt, ct, 1, K_PASS); } \
-    static void K_CAT(K_ISA, _##name##_split_half)(K_ARGS) {                                                 \
-        K_CAT(K_ISA, _##name##_rot_split_half)(K_PASS), k_finish(K_ES(xt), K_PASS);                           \
-    }                                                                                                        \
-    static void K_CAT(K_ISA, _##name##_split_full)(K_ARGS) {                                                 \
-        K_CAT(K_ISA, _##name##_rot_split_full)(K_PASS), k_finish(K_ES(xt), K_PASS);                           \
-    }                                                                                                        \
-    K_NOINLINE static void name##_rot_blocked_half(K_ARGS) { k_run_blocked(xt, ct, 0, K_PASS); }             \
-    K_NOINLINE static void name##_rot_blocked_full(K_ARGS) { k_run_blocked(xt, ct, 1, K_PASS); }             \
-    K_NOINLINE static void name##_rot_pairs_half(K_ARGS) { k_run_pairs(xt, ct, 0, 1, K_PASS); }              \
-    K_NOINLINE static void name##_rot_pairs_full_ps1(K_ARGS) { k_run_pairs(xt, ct, 1, 1, K_PASS); }          \
-    K_NOINLINE static void name##_rot_pairs_full_ps2(K_ARGS) { k_run_pairs(xt, ct, 1, 2, K_PASS); }          \
-    K_NOINLINE static void name##_rot_pairs_full_ps4(K_ARGS) { k_run_pairs(xt, ct, 1, 4, K_PASS); }          \
-    K_NOINLINE static void name##_rot_pairs_full_ps8(K_ARGS) { k_run_pairs(xt, ct, 1, 8, K_PASS); }          \
-    static void name##_blocked_half(K_ARGS) { name##_rot_blocked_half(K_PASS), k_finish(K_ES(xt), K_PASS); } \
-    static void name##_blocked_full(K_ARGS) { name##_rot_blocked_full(K_PASS), k_finish(K_ES(xt), K_PASS); } \
-    static void name##_pairs_half(K_ARGS) { name##_rot_pairs_half(K_PASS), k_finish(K_ES(xt), K_PASS); }     \
-    static void name##_pairs_full_ps1(K_ARGS) { name##_rot_pairs_full_ps1(K_PASS), k_finish(K_ES(xt), K_PASS); } \
-    static void name##_pairs_full_ps2(K_ARGS) { name##_rot_pairs_full_ps2(K_PASS), k_finish(K_ES(xt), K_PASS); } \
-    static void name##_pairs_full_ps4(K_ARGS) { name##_rot_pairs_full_ps4(K_PASS), k_finish(K_ES(xt), K_PASS); } \
-    static void name##_pairs_full_ps8(K_ARGS) { name##_rot_pairs_full_ps8(K_PASS), k_finish(K_ES(xt), K_PASS); } \
-    static const k_family name = {{name##_blocked_half, name##_blocked_full, name##_pairs_half,             \
-                                   name##_pairs_full_ps1, name##_pairs_full_ps2,                           \
-                                   K_VL > 4 ? name##_pairs_full_ps4 : NULL,                                \
-                                   K_VL > 8 ? name##_pairs_full_ps8 : NULL,                                \
-                                   K_CAT(K_ISA, _##name##_split_half), K_CAT(K_ISA, _##name##_split_full)}}
+    K_ROT_KERNEL(name, blocked_half, xt, k_run_blocked(xt, ct, 0, K_PASS))                                   \
+    K_ROT_KERNEL(name, blocked_full, xt, k_run_blocked(xt, ct, 1, K_PASS))                                   \
+    K_ROT_KERNEL(name, pairs_half_ps1, xt, k_run_pairs(xt, ct, 0, 1, K_PASS))                                \
+    K_ROT_KERNEL(name, pairs_full_ps1, xt, k_run_pairs(xt, ct, 1, 1, K_PASS))                                \
+    K_ROT_KERNEL(name, pairs_full_ps2, xt, k_run_pairs(xt, ct, 1, 2, K_PASS))                                \
+    K_ROT_KERNEL(name, pairs_full_ps4, xt, k_run_pairs(xt, ct, 1, 4, K_PASS))                                \
+    K_ROT_KERNEL(name, pairs_full_ps8, xt, k_run_pairs(xt, ct, 1, 8, K_PASS))                                \
+    K_ROT_KERNEL(name, split_half, xt, k_rows_split(xt, ct, 0, K_PASS))                                      \
+    K_ROT_KERNEL(name, split_full, xt, k_rows_split(xt, ct, 1, K_PASS))                                      \
+    static const k_family name = {{                                                                          \
+        K_ROT_INFO(name, blocked_half, xt, ct, ROPE_PATH_BLOCKED, 0, 0, 1),                                  \
+        K_ROT_INFO(name, blocked_full, xt, ct, ROPE_PATH_BLOCKED, 1, 0, 1),                                  \
+        K_ROT_INFO(name, pairs_half_ps1, xt, ct, ROPE_PATH_PAIRS, 0, 1, 1),                                  \
+        K_ROT_INFO(name, pairs_full_ps1, xt, ct, ROPE_PATH_PAIRS, 1, 1, 1),                                  \
+        K_ROT_INFO(name, pairs_full_ps2, xt, ct, ROPE_PATH_PAIRS, 1, 2, 1),                                  \
+        K_ROT_INFO(name, pairs_full_ps4, xt, ct, ROPE_PATH_PAIRS, 1, 4, K_VL > 4),                           \
+        K_ROT_INFO(name, pairs_full_ps8, xt, ct, ROPE_PATH_PAIRS, 1, 8, K_VL > 8),                           \
+        K_ROT_INFO(name, split_half, xt, ct, ROPE_PATH_SPLIT, 0, 0, 1),                                      \
+        K_ROT_INFO(name, split_full, xt, ct, ROPE_PATH_SPLIT, 1, 0, 1)}}
+
+/* The store piece's list entry (fn: the set's rope_kernel_store__<isa>). */
+#define K_STORE_INFO(fn)                                                                                     \
+    {K_STR(fn), ROPE_KERNEL_STORE, K_SET_ISA, K_CPU_HAS, ROPE_DTYPE_INVALID, ROPE_DTYPE_INVALID, ROPE_PATH_ANY, \
+     0, 0, NULL, NULL, fn}
 
 /* The layout that serves `sh`: a pairs path when the pair stride is a power of two below K_VL (for
  * half-width rows only stride 1, adjacent pairs), else blocked. */
@@ -717,21 +737,23 @@ static ROPE_ALWAYS_INLINE void k_norm_pairs(rope_dtype xt, rope_dtype ct, const 
 #define K_NORM_ARGS K_ARGS, const float *w, float eps
 #define K_NORM_PASS K_PASS, w, eps
 
-/* The normalised kernels of one (x dtype, cos dtype) combination: [0] halves (any pair stride),
- * [1] adjacent pairs. */
+/* The normalised kernels of one (x dtype, cos dtype) combination, as listed: [0] any pair stride
+ * (halves), [1] adjacent pairs. */
 typedef struct k_norm_family {
-    rope_kernel_norm_fn by_pairing[2];
+    rope_kernel_info by_pairing[2];
 } k_norm_family;
 
-/* K_NORM_FAMILY(name, xt, ct) defines `name` and its kernels <isa>_norm_<name>_halves / _pairs:
- * the instruction set (K_ISA, defined by the including file) in each name, so that a profile tells
- * them apart. */
+#define K_NORM_INFO(name, variant, xt, ct, path, ps)                                                         \
+    {K_STR(K_NORM_NAME(name, variant)), ROPE_KERNEL_NORM, K_SET_ISA, K_CPU_HAS, xt, ct, path, 0, ps, NULL,    \
+     K_NORM_NAME(name, variant), NULL}
+
+/* K_NORM_FAMILY(name, xt, ct) defines norm_<name> and its kernels
+ * rope_kernel_norm_<name>_blocked_half__<isa> and _pairs_half_ps1__<isa> (name: <x>_cos<c>). */
 #define K_NORM_FAMILY(name, xt, ct)                                                                          \
-    K_NOINLINE static void K_CAT(K_ISA, _norm_##name##_halves)(K_NORM_ARGS) {                                \
-        k_norm_blocked_heads(xt, ct, K_NORM_PASS);                                                           \
-    }                                                                                                        \
-    K_NOINLINE static void K_CAT(K_ISA, _norm_##name##_pairs)(K_NORM_ARGS) { k_norm_pairs(xt, ct, K_NORM_PASS); } \
-    static const k_norm_family name = {{K_CAT(K_ISA, _norm_##name##_halves), K_CAT(K_ISA, _norm_##name##_pairs)}}
+    K_NOINLINE static void K_NORM_NAME(name, blocked_half)(K_NORM_ARGS) { k_norm_blocked_heads(xt, ct, K_NORM_PASS); } \
+    K_NOINLINE static void K_NORM_NAME(name, pairs_half_ps1)(K_NORM_ARGS) { k_norm_pairs(xt, ct, K_NORM_PASS); }    \
+    static const k_norm_family norm_##name = {{K_NORM_INFO(name, blocked_half, xt, ct, ROPE_PATH_BLOCKED, 0),     \
+                                               K_NORM_INFO(name, pairs_half_ps1, xt, ct, ROPE_PATH_PAIRS, 1)}}
 
 /* One row of an instruction set's table of normalised kernels. */
 typedef struct k_norm_entry {
@@ -743,7 +765,7 @@ static inline rope_kernel_norm_fn k_select_norm(const k_norm_entry *table, size_
     if (sh->cos_full) return NULL;
     for (size_t i = 0; i < n; i++)
         if (table[i].x_dtype == sh->x_dtype && table[i].cs_dtype == sh->cs_dtype)
-            return table[i].family->by_pairing[sh->pair_stride == 1 ? 1 : 0];
+            return table[i].family->by_pairing[sh->pair_stride == 1 ? 1 : 0].norm;
     return NULL;
 }
 
@@ -760,7 +782,31 @@ typedef struct k_entry {
 static inline rope_kernel_fn k_select(const k_entry *table, size_t n, const rope_kernel_shape *sh) {
     for (size_t i = 0; i < n; i++)
         if (table[i].x_dtype == sh->x_dtype && table[i].cs_dtype == sh->cs_dtype)
-            return table[i].family->by_layout[k_layout_of(sh)];
+            return table[i].family->by_layout[k_layout_of(sh)].rot;
+    return NULL;
+}
+
+/* Entry *i of a set's list (kernel.h, kernel_at): the rotation families' kernels in table order, then
+ * the normalised ones', then `store` (NULL: none). Past the last, NULL, with *i reduced by the number
+ * of entries (so that a set may list another file's kernels after its own). */
+static inline const rope_kernel_info *k_kernel_at(const k_entry *table, size_t n, const k_norm_entry *norm_table,
+                                                  size_t n_norm, const rope_kernel_info *store, size_t *i) {
+    for (size_t r = 0; r < n; r++)
+        for (size_t l = 0; l < K_LAYOUT_COUNT; l++) {
+            const rope_kernel_info *k = &table[r].family->by_layout[l];
+            if (!k->rot) continue;
+            if (*i == 0) return k;
+            --*i;
+        }
+    for (size_t r = 0; r < n_norm; r++)
+        for (size_t l = 0; l < 2; l++) {
+            if (*i == 0) return &norm_table[r].family->by_pairing[l];
+            --*i;
+        }
+    if (store) {
+        if (*i == 0) return store;
+        --*i;
+    }
     return NULL;
 }
 

@@ -47,5 +47,5 @@ static size_t convert_fp8_avx512(const float *v, uint8_t *out, size_t n, const r
 }
 
 #define ROPE_STORE_CONVERT_VECTORS(v, out, n, fmt) convert_fp8_avx512(v, out, n, fmt)
-#define ROPE_STORE_NAME rope_store_heads_avx512
+#define ROPE_STORE_NAME rope_kernel_store__avx512
 #include "store_body.h"
