@@ -168,6 +168,7 @@ static ROPE_ALWAYS_INLINE float k_sum_tree(const kvec *acc) {
 
 #define K_ISA avx2 /* in the names of the normalised kernels */
 #include "simd_paths.h"
+#include "simd_norm_paths.h"
 
 K_FAMILY(f32_f32, ROPE_F32, ROPE_F32);    /* defines f32_f32: f32 x with f32 cos/sin */
 K_FAMILY(f16_f16, ROPE_F16, ROPE_F16);    /* defines f16_f16 */

@@ -5,6 +5,7 @@
 #include "avx512_prims.h"
 #define K_ISA avx512 /* in the names of the normalised kernels */
 #include "simd_paths.h"
+#include "simd_norm_paths.h"
 #include "x86_features.h"
 
 K_FAMILY(f32_f32, ROPE_F32, ROPE_F32);    /* defines f32_f32: f32 x with f32 cos/sin */

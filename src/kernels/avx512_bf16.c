@@ -6,6 +6,7 @@
 #include "avx512_prims.h"
 #define K_ISA avx512bf16 /* in the names of the normalised kernels */
 #include "simd_paths.h"
+#include "simd_norm_paths.h"
 
 K_FAMILY(bf16_bf16, ROPE_BF16, ROPE_BF16); /* defines bf16_bf16, with native bf16 rounding */
 K_FAMILY(bf16_f32, ROPE_BF16, ROPE_F32);   /* defines bf16_f32 */

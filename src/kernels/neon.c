@@ -130,6 +130,7 @@ static ROPE_ALWAYS_INLINE kvec k_pick(kvec ya, kvec yb, size_t ps) {
 
 #define K_ISA neon /* in the names of the normalised kernels */
 #include "simd_paths.h"
+#include "simd_norm_paths.h"
 
 K_FAMILY(f32_f32, ROPE_F32, ROPE_F32);    /* defines f32_f32: f32 x with f32 cos/sin */
 K_FAMILY(f16_f16, ROPE_F16, ROPE_F16);    /* defines f16_f16 */
