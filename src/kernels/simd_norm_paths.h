@@ -117,8 +117,8 @@ static ROPE_ALWAYS_INLINE void k_norm_factors(rope_dtype xt, const rope_kernel_s
 
 /* The tail [rot, head_size): the scaled values stored. */
 
-static ROPE_ALWAYS_INLINE void k_norm_tail(rope_dtype xt, const rope_kernel_shape *sh, const void *xh, void *yh,
-                                           kvec r, const float *w) {
+static ROPE_ALWAYS_INLINE void k_norm_tail(rope_dtype xt, const rope_kernel_shape *sh, const void *xh, void *yh, kvec r,
+                                           const float *w) {
     for (size_t i = sh->rot; i < sh->head_size; i += K_VL) {
         size_t n = sh->head_size - i < K_VL ? sh->head_size - i : K_VL;
         k_store_n(xt, yh, i, k_norm_load(xt, xh, i, n, r, w), n);
@@ -134,7 +134,8 @@ static ROPE_ALWAYS_INLINE void k_norm_blocked(rope_dtype xt, rope_dtype ct, cons
     float rs[K_NORM_BATCH];
     for (size_t h = 0; h < heads; h++) {
         k_head v = k_head_at(xt, ct, K_PASS, h);
-        if (h % K_NORM_BATCH == 0) k_norm_factors(xt, sh, x, xhs, heads - h < K_NORM_BATCH ? heads - h : K_NORM_BATCH, h, eps, rs);
+        if (h % K_NORM_BATCH == 0)
+            k_norm_factors(xt, sh, x, xhs, heads - h < K_NORM_BATCH ? heads - h : K_NORM_BATCH, h, eps, rs);
         kvec r = k_set1(rs[h % K_NORM_BATCH]);
         for (size_t g = 0; g < rot; g += 2 * ps) {
             for (size_t j = 0; j < ps; j += K_VL) {
@@ -170,7 +171,8 @@ static ROPE_ALWAYS_INLINE void k_norm_blocked_regs(rope_dtype xt, rope_dtype ct,
     const char *xh = (const char *)x;
     char *yh = (char *)y;
     for (size_t h = 0; h < heads; h++, xh += xstep, yh += ystep) {
-        if (h % K_NORM_BATCH == 0) k_norm_factors(xt, sh, x, xhs, heads - h < K_NORM_BATCH ? heads - h : K_NORM_BATCH, h, eps, rs);
+        if (h % K_NORM_BATCH == 0)
+            k_norm_factors(xt, sh, x, xhs, heads - h < K_NORM_BATCH ? heads - h : K_NORM_BATCH, h, eps, rs);
         kvec rv = k_set1(rs[h % K_NORM_BATCH]);
         for (size_t r = 0; r < R; r++) {
             kvec xa = k_mul(k_load(xt, xh, r * K_VL), k_mul(rv, wa[r]));
@@ -296,7 +298,8 @@ static ROPE_ALWAYS_INLINE void k_norm_pairs(rope_dtype xt, rope_dtype ct, const 
     float rs[K_NORM_BATCH];
     for (size_t h = 0; h < heads; h++) {
         k_head v = k_head_at(xt, ct, K_PASS, h);
-        if (h % K_NORM_BATCH == 0) k_norm_factors(xt, sh, x, xhs, heads - h < K_NORM_BATCH ? heads - h : K_NORM_BATCH, h, eps, rs);
+        if (h % K_NORM_BATCH == 0)
+            k_norm_factors(xt, sh, x, xhs, heads - h < K_NORM_BATCH ? heads - h : K_NORM_BATCH, h, eps, rs);
         kvec r = k_set1(rs[h % K_NORM_BATCH]);
         for (size_t i = 0; i < rot; i += K_VL) {
             size_t n = rot - i < K_VL ? rot - i : K_VL;
@@ -320,11 +323,11 @@ typedef struct k_norm_family {
 /* K_NORM_FAMILY(name, xt, ct) defines `name` and its kernels <isa>_norm_<name>_halves / _pairs:
  * the instruction set (K_ISA, defined by the including file) in each name, so that a profile tells
  * them apart. */
-#define K_NORM_FAMILY(name, xt, ct)                                                                          \
-    K_NOINLINE static void K_CAT(K_ISA, _norm_##name##_halves)(K_NORM_ARGS) {                                \
-        k_norm_blocked_heads(xt, ct, K_NORM_PASS);                                                           \
-    }                                                                                                        \
-    K_NOINLINE static void K_CAT(K_ISA, _norm_##name##_pairs)(K_NORM_ARGS) { k_norm_pairs(xt, ct, K_NORM_PASS); } \
+#define K_NORM_FAMILY(name, xt, ct)                                                                                    \
+    K_NOINLINE static void K_CAT(K_ISA, _norm_##name##_halves)(K_NORM_ARGS) {                                          \
+        k_norm_blocked_heads(xt, ct, K_NORM_PASS);                                                                     \
+    }                                                                                                                  \
+    K_NOINLINE static void K_CAT(K_ISA, _norm_##name##_pairs)(K_NORM_ARGS) { k_norm_pairs(xt, ct, K_NORM_PASS); }      \
     static const k_norm_family name = {{K_CAT(K_ISA, _norm_##name##_halves), K_CAT(K_ISA, _norm_##name##_pairs)}}
 
 /* One row of an instruction set's table of normalised kernels. */

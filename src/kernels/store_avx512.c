@@ -5,7 +5,6 @@
  * cache when the caller asks (docs/PERFORMANCE.md, "The cache write's stores"). */
 #include <immintrin.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "../core/fp8.h"
 
@@ -51,21 +50,8 @@ static size_t convert_fp8_avx512(const float *v, uint8_t *out, size_t n, const r
     return i;
 }
 
-/* A copy whose whole 64-byte lines of dst are written with streaming stores (no read for ownership
- * of lines about to be overwritten, no eviction of data still in use); the ragged ends through the
- * cache. */
-static void copy_stream_avx512(void *dst, const void *src, size_t bytes) {
-    char *d = (char *)dst;
-    const char *s = (const char *)src;
-    size_t head = (64 - ((uintptr_t)d & 63)) & 63;
-    if (head > bytes) head = bytes;
-    memcpy(d, s, head);
-    size_t i = head;
-    for (; i + 64 <= bytes; i += 64) _mm512_stream_si512((void *)(d + i), _mm512_loadu_si512((const void *)(s + i)));
-    memcpy(d + i, s + i, bytes - i);
-}
-
-#define ROPE_STORE_COPY_STREAM(dst, src, bytes) copy_stream_avx512(dst, src, bytes)
+#define ROPE_STORE_STREAM_BYTES 64
+#define ROPE_STORE_STREAM_VECTOR(d, s) _mm512_stream_si512((void *)(d), _mm512_loadu_si512((const void *)(s)))
 #define ROPE_STORE_CONVERT_VECTORS(v, out, n, fmt, nt) convert_fp8_avx512(v, out, n, fmt, nt)
 #define ROPE_STORE_NAME rope_store_heads_avx512
 #include "store_body.h"

@@ -5,8 +5,9 @@
  * fp8. Every operation is exact or one IEEE operation (the division), and the conversion is
  * core/fp8.h's, so every build stores the same bytes. Include once per file, after defining
  * ROPE_STORE_NAME (the function's name). A build that has streaming stores defines
- * ROPE_STORE_COPY_STREAM(dst, src, bytes) (a copy whose whole aligned lines bypass the cache) and
- * its ROPE_STORE_CONVERT_VECTORS takes the hint too. */
+ * ROPE_STORE_STREAM_BYTES and ROPE_STORE_STREAM_VECTOR(dst, src) (that many bytes from src written
+ * to dst, aligned to them, by a streaming store), and its ROPE_STORE_CONVERT_VECTORS takes the hint
+ * too. */
 #ifndef ROPE_STORE_BODY_H
 #define ROPE_STORE_BODY_H
 
@@ -46,10 +47,24 @@ enum { STORE_CHUNK = 256 };
     ((void)(v), (void)(out), (void)(n), (void)(fmt), (void)(nt), (size_t)0)
 #endif
 
-/* A plain copy for builds without streaming stores. */
-#ifndef ROPE_STORE_COPY_STREAM
-#define ROPE_STORE_COPY_STREAM(dst, src, bytes) memcpy(dst, src, bytes)
+/* A copy whose whole aligned vectors of dst are written with streaming stores (no read for
+ * ownership of lines about to be overwritten, no eviction of data still in use; consecutive vectors
+ * fill whole lines); the ragged ends through the cache. A plain copy without streaming stores. */
+static void copy_stream(void *dst, const void *src, size_t bytes) {
+#ifdef ROPE_STORE_STREAM_VECTOR
+    char *d = (char *)dst;
+    const char *s = (const char *)src;
+    const size_t w = ROPE_STORE_STREAM_BYTES;
+    size_t head = (w - ((uintptr_t)d & (w - 1))) & (w - 1);
+    if (head > bytes) head = bytes;
+    memcpy(d, s, head);
+    size_t i = head;
+    for (; i + w <= bytes; i += w) ROPE_STORE_STREAM_VECTOR(d + i, s + i);
+    memcpy(d + i, s + i, bytes - i);
+#else
+    memcpy(dst, src, bytes);
 #endif
+}
 
 static void convert_e4m3(const float *v, uint8_t *out, size_t n, int nt) {
     const rope_fp8_format fmt = {3, 7, 0x7e, 0x7f};
@@ -63,7 +78,7 @@ static void convert_e5m2(const float *v, uint8_t *out, size_t n, int nt) {
 
 /* A bit copy of `bytes`, streaming (nt) or through the cache. */
 static void copy_bits(void *dst, const void *src, size_t bytes, int nt) {
-    if (nt) ROPE_STORE_COPY_STREAM(dst, src, bytes);
+    if (nt) copy_stream(dst, src, bytes);
     else memcpy(dst, src, bytes);
 }
 
