@@ -121,7 +121,7 @@ static void call_kernel(kernel_bench *b) {
         switch (k->kind) {
         case ROPE_KERNEL_ROT: k->rot(&b->sh, x, hs, y, hs, b->heads, c, s); break;
         case ROPE_KERNEL_NORM: k->norm(&b->sh, x, hs, y, hs, b->heads, c, s, b->w, 1e-6f); break;
-        case ROPE_KERNEL_STORE: k->store(b->src_dtype, x, hs, b->dst_dtype, y, hs, b->heads, b->hs, 1.0f); break;
+        case ROPE_KERNEL_STORE: k->store(b->src_dtype, x, hs, b->dst_dtype, y, hs, b->heads, b->hs, 1.0f, 0); break;
         }
     }
 }

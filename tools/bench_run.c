@@ -12,6 +12,8 @@
 
 #include "bench_run.h"
 #include "copy_team.h"
+#include "engine/engine.h"
+#include "kernels/kernel.h"
 #include "host_pool.h"
 
 /* Values in a cos/sin row: ATB D (each pair's value in both places), ONNX and vLLM r/2 (vLLM's cache
@@ -221,14 +223,10 @@ static void vllm_attrs_of(const bench_case *c, bench_data *d, rope_vllm_attrs *a
     *pos = p;
 }
 
-/* Element i of a data buffer as float32. */
-static float widen_at(rope_dtype t, const void *p, size_t i) {
-    if (t == ROPE_F32) return ((const float *)p)[i];
-    uint16_t h = ((const uint16_t *)p)[i];
-    return t == ROPE_F16 ? rope_f16_to_f32(h) : rope_bf16_to_f32(h);
-}
-
-/* KV_CACHE --separate: the rotation, then the cache write as its own pass (NHD, scales 1). */
+/* KV_CACHE --separate: the rotation, then the cache write as its own pass (NHD, scales 1), written
+ * with the library's own store piece for the context's instruction set (kernels/store_body.h: the
+ * copy, or the vectorised fp8 conversion) and the same streaming rule as the fused call (engine.c,
+ * cache_bytes), so the two differ only in the fusion. */
 static rope_status call_separate(bench_data *d, rope_context *ctx, const rope_vllm_attrs *ra, const rope_tensor *pos,
                                  const rope_tensor *cache) {
     const bench_case *c = &d->c;
@@ -239,19 +237,18 @@ static rope_status call_separate(bench_data *d, rope_context *ctx, const rope_vl
     if (st != ROPE_OK) return st;
     rope_dtype kvt = kv_dtype(c);
     size_t row = c->heads_k * hs, kes = rope_dtype_size(kvt);
+    const rope_kernel_set *set = rope_kernels_for(rope_context_isa(ctx));
+    rope_store_fn store = rope_kernels_store(set);
+    int nt = set && set->fence && 2 * c->tokens * row * kes >= rope_engine_tune.cache_stream_min_bytes;
     for (size_t t = 0; t < c->tokens; t++) {
         int64_t slot = d->slots[t];
         if (slot < 0) continue;
         const char *src[2] = {(const char *)d->x[1] + t * row * es, (const char *)d->y[0] + t * row * es};
         char *dst[2] = {(char *)d->kc + (size_t)slot * row * kes, (char *)d->vc + (size_t)slot * row * kes};
-        for (int s = 0; s < 2; s++) {
-            if (kvt == c->x_dtype) {
-                memcpy(dst[s], src[s], row * es);
-                continue;
-            }
-            for (size_t i = 0; i < row; i++) ((uint8_t *)dst[s])[i] = rope_f32_to_fp8(widen_at(c->x_dtype, src[s], i), kvt);
-        }
+        for (int s = 0; s < 2; s++)
+            store(c->x_dtype, src[s], (ptrdiff_t)hs, kvt, dst[s], (ptrdiff_t)hs, c->heads_k, hs, 1.0f, nt);
     }
+    if (nt) set->fence();
     return ROPE_OK;
 }
 

@@ -34,8 +34,8 @@ typedef struct bench_case {
     rope_dtype kv_dtype;
     int norm;
     /* KV_CACHE: the baseline of issue 16's target instead: rope_vllm_rotary_embedding (in place),
-     * then a separate plain pass writing each token's key and value to its slot (memcpy per head, or
-     * rope_f32_to_fp8 per element of value / scale). Same bytes counted. */
+     * then a separate pass writing each token's key and value to its slot with the library's store
+     * piece (the fused call's copy or fp8 conversion and streaming rule). Same bytes counted. */
     int separate;
 } bench_case;
 

@@ -46,8 +46,9 @@ static const char usage_text[] =
     "distinct slots in a random order and the last token padded; --kv-dtype the caches' dtype, scales 1;\n"
     "--norm adds the QK-norm: the whole Qwen3 prologue). Their bytes: q and k read and written, the value\n"
     "read and the key and value cache entries written (kvcache), the cache rows read. --separate (kvcache)\n"
-    "times the unfused baseline instead: rotary_embedding, then a plain pass writing the caches (a memcpy\n"
-    "per token and head, or rope_f32_to_fp8 per element).\n";
+    "times the unfused baseline instead: rotary_embedding, then a second pass writing each token's key and\n"
+    "value to its slot with the library's store piece (the same copy or vectorised fp8 conversion, and the\n"
+    "same streaming rule, as the fused call).\n";
 
 /* The usage text's second part (one string literal stays within the 4095 characters C requires). */
 static const char usage_columns[] =

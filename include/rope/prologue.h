@@ -120,6 +120,8 @@ typedef struct rope_kv_cache_attrs {
  * OUT_OF_MEMORY (the duplicate check: 8 bytes per token; weights as rope_vllm_fused_qk_norm_rope).
  * Every position and slot is checked before anything, caches included, is written; nothing is
  * written on error. Threading: ctx's threads; results bitwise identical for every thread count.
+ * A call writing 256 KiB of cache or more writes the slots with streaming (non-temporal) stores, on
+ * x86 with AVX2 or AVX-512: they are in memory, not in the CPU's caches, when the call returns.
  */
 ROPE_API rope_status rope_vllm_rotary_embedding_and_cache(
     rope_context *ctx, const rope_kv_cache_attrs *attrs, const rope_tensor *positions, const rope_tensor *query,

@@ -33,11 +33,13 @@ static void pos_next(const rope_job *job, token_pos *p) {
     if (++p->s == job->seq) p->s = 0, p->b++;
 }
 
-/* The kernels of a job: the plain rotation and, for streams with a norm weight, the normalised one. */
+/* The kernels of a job: the plain rotation and, for streams with a norm weight, the normalised one;
+ * the store piece of its cache parts and whether it streams (cache_stream_bytes). */
 typedef struct job_kernels {
     rope_kernel_fn rotate;
     rope_kernel_norm_fn rotate_norm;
     rope_store_fn store;
+    int store_nt;
 } job_kernels;
 
 /* The store part: heads [lo, hi) of stream st of token (b, s), as the stream left them, to the
@@ -63,7 +65,7 @@ static void store_slots(const rope_job *job, const job_kernels *kn, const rope_s
                    (ptrdiff_t)(slot % c->block_size) * c->slot_stride + (ptrdiff_t)lo * c->head_stride;
     kn->store(dt, src + (ptrdiff_t)lo * src_head * es, src_head, c->dtype,
               (char *)c->base + at * (ptrdiff_t)rope_dtype_bytes(c->dtype), c->head_stride, hi - lo,
-              job->shape.head_size, c->scale);
+              job->shape.head_size, c->scale, kn->store_nt);
 }
 
 /* The rotation of n head vectors with its permutation piece (job->permute) around it. */
@@ -252,7 +254,7 @@ static void walk(const job_split *w, size_t v0, size_t v1) {
  * Blocks: 4 per thread (claimed dynamically, so a thread whose vCPU is taken by another process
  * does fewer), at least 64 KiB each, and at least a tile for tiled jobs (see run_part's caller).
  */
-rope_engine_tuning rope_engine_tune = {4u << 20, 64u << 10, 4, 0, 0};
+rope_engine_tuning rope_engine_tune = {4u << 20, 64u << 10, 4, 0, 0, 256u << 10};
 
 /* Bytes one token moves: its head vectors read and written, its cos and sin rows read. */
 static size_t token_bytes(const rope_job *job, size_t *out_bytes) {
@@ -300,6 +302,25 @@ static int wants_nontemporal(const rope_job *job, size_t out_total) {
         for (size_t j = 0; j < job->n_streams; j++)
             if ((const void *)job->streams[k].y == job->streams[j].x) return 0;
     return 1;
+}
+
+/*
+ * The cache parts (the KV-cache write) stream their stores when a call writes at least
+ * rope_engine_tune.cache_stream_min_bytes to the caches: the slots are lines the call only
+ * overwrites, and through the cache each is first read from memory (a read for ownership) and
+ * evicts data in use; a token's key and value rows and their slots also sit at the same offsets
+ * modulo 4 KiB when the tensors are page-aligned, which made the copy's loads wait on its stores.
+ * Streaming made the fused call about 2x faster at prefill 2048 and faster at decode 256
+ * (docs/PERFORMANCE.md, "The cache write's stores"); the threshold keeps a few tokens' writes (a
+ * small decode step's, which attention reads right after) in the cache.
+ */
+static size_t cache_bytes(const rope_job *job, size_t tokens) {
+    size_t per_token = 0;
+    for (size_t k = 0; k < job->n_streams; k++) {
+        const rope_stream *st = &job->streams[k];
+        if (st->cache) per_token += st->heads * job->shape.head_size * rope_dtype_bytes(st->cache->dtype);
+    }
+    return per_token * tokens;
 }
 
 /* How many threads (at most `threads`) and blocks (at most `units`) a job moving `bytes` gets. Blocks
@@ -357,7 +378,8 @@ rope_status rope_engine_run(rope_context *ctx, const rope_job *job_in) {
         hinted.shape.nontemporal = nt;
         job = &hinted;
     }
-    job_kernels kn = {rope_kernels_select(ctx->kernels, &job->shape), NULL, rope_kernels_store(ctx->kernels)};
+    job_kernels kn = {rope_kernels_select(ctx->kernels, &job->shape), NULL, rope_kernels_store(ctx->kernels),
+                      ctx->kernels->fence && cache_bytes(job, tokens) >= rope_engine_tune.cache_stream_min_bytes};
     for (size_t k = 0; k < job->n_streams; k++)
         if (job->streams[k].norm_weight) kn.rotate_norm = rope_kernels_select_norm(ctx->kernels, &job->shape);
 
@@ -368,7 +390,7 @@ rope_status rope_engine_run(rope_context *ctx, const rope_job *job_in) {
         size_t min_vectors = heads_far_apart(job) ? tile_tokens(job) * heads : 1;
         parts = plan_parts(ctx->threads, bytes, tokens * heads, min_vectors, &helpers);
     }
-    job_split w = {job, &kn, heads, tokens, NULL, job->shape.nontemporal ? ctx->kernels->fence : NULL};
+    job_split w = {job, &kn, heads, tokens, NULL, job->shape.nontemporal || kn.store_nt ? ctx->kernels->fence : NULL};
     if (rope_cossin_needs_scratch(&job->cossin)) {
         /* Chunks of a tile for tiled jobs (the scratch then holds what the tile's table rows would),
          * else ROPE_COSSIN_CHUNK tokens (tens of KiB, still in L1 or L2 when the kernel reads them). */

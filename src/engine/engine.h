@@ -86,11 +86,12 @@ rope_status rope_engine_run_fly(const char *where, rope_context *ctx, const rope
 /* The engine's thresholds, in bytes; the defaults are measured (see engine.c). Internal: tests and
  * the benchmark may change them while no call is running. */
 typedef struct rope_engine_tuning {
-    size_t parallel_min_bytes;    /* below this a job runs on the calling thread */
-    size_t part_min_bytes;        /* blocks are at least this large (fewer blocks otherwise) */
-    size_t parts_per_thread;      /* blocks per thread (claimed dynamically, so a busy core does fewer) */
-    size_t nontemporal_min_bytes; /* output bytes from which stores stream; 0: from the LLC size */
-    size_t tile_tokens;           /* tokens per tile of a job whose heads are far apart; 0: auto */
+    size_t parallel_min_bytes;     /* below this a job runs on the calling thread */
+    size_t part_min_bytes;         /* blocks are at least this large (fewer blocks otherwise) */
+    size_t parts_per_thread;       /* blocks per thread (claimed dynamically, so a busy core does fewer) */
+    size_t nontemporal_min_bytes;  /* output bytes from which stores stream; 0: from the LLC size */
+    size_t tile_tokens;            /* tokens per tile of a job whose heads are far apart; 0: auto */
+    size_t cache_stream_min_bytes; /* cache bytes a call writes from which its cache stores stream */
 } rope_engine_tuning;
 
 extern rope_engine_tuning rope_engine_tune;

@@ -170,6 +170,7 @@ static ROPE_ALWAYS_INLINE float k_sum_tree(const kvec *acc) {
 #define K_SET_ISA ROPE_ISA_AVX2
 #define K_CPU_HAS rope_x86_has_avx2
 #include "simd_paths.h"
+#include "simd_norm_paths.h"
 
 K_FAMILY(f32_cosf32, ROPE_F32, ROPE_F32); /* f32 x, f32 cos/sin: rope_kernel_rot_f32_cosf32_<layout>__avx2 */
 K_FAMILY(f16_cosf16, ROPE_F16, ROPE_F16);

@@ -7,6 +7,7 @@
 #define K_SET_ISA ROPE_ISA_AVX512
 #define K_CPU_HAS rope_x86_has_avx512
 #include "simd_paths.h"
+#include "simd_norm_paths.h"
 #include "x86_features.h"
 
 K_FAMILY(f32_cosf32, ROPE_F32, ROPE_F32); /* f32 x, f32 cos/sin: rope_kernel_rot_f32_cosf32_<layout>__avx512 */

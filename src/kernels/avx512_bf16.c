@@ -8,6 +8,7 @@
 #define K_SET_ISA ROPE_ISA_AVX512 /* listed and selected by the avx512 set */
 #define K_CPU_HAS rope_x86_has_avx512bf16
 #include "simd_paths.h"
+#include "simd_norm_paths.h"
 #include "x86_features.h"
 
 K_FAMILY(bf16_cosbf16, ROPE_BF16, ROPE_BF16);

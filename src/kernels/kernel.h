@@ -107,18 +107,25 @@ static inline float rope_rms_factor(float sum, size_t head_size, float eps) {
 }
 
 /* The store piece of a cache write (kernels/store_body.h): `heads` head vectors of head_size
- * elements (src + h*src_head_stride,
- * in src_dtype) written to dst + h*dst_head_stride in dst_dtype: the same dtype (bits copied) or fp8
- * (ROPE_FP8_E4M3 / ROPE_FP8_E5M2: each value widened to float32, divided by scale in float32,
- * converted by core/fp8.h). Strides in elements of each side's dtype. */
+ * elements (src + h*src_head_stride, in src_dtype) written to dst + h*dst_head_stride in dst_dtype:
+ * the same dtype (bits copied) or fp8 (ROPE_FP8_E4M3 / ROPE_FP8_E5M2: each value widened to
+ * float32, divided by scale in float32, converted by core/fp8.h). Strides in elements of each side's
+ * dtype. nontemporal: a hint that dst will not be read soon, so a build may write its aligned whole
+ * lines with streaming stores (never changes the bytes); the caller then calls its set's `fence`
+ * before the cache is read or another thread is told it is written. A set without a fence never
+ * streams. */
 typedef void (*rope_store_fn)(rope_dtype src_dtype, const void *src, ptrdiff_t src_head_stride, rope_dtype dst_dtype,
-                              void *dst, ptrdiff_t dst_head_stride, size_t heads, size_t head_size, float scale);
+                              void *dst, ptrdiff_t dst_head_stride, size_t heads, size_t head_size, float scale,
+                              int nontemporal);
 void rope_kernel_store__scalar(rope_dtype src_dtype, const void *src, ptrdiff_t src_head_stride, rope_dtype dst_dtype,
-                               void *dst, ptrdiff_t dst_head_stride, size_t heads, size_t head_size, float scale);
+                               void *dst, ptrdiff_t dst_head_stride, size_t heads, size_t head_size, float scale,
+                               int nontemporal);
 void rope_kernel_store__avx2(rope_dtype src_dtype, const void *src, ptrdiff_t src_head_stride, rope_dtype dst_dtype,
-                             void *dst, ptrdiff_t dst_head_stride, size_t heads, size_t head_size, float scale);
+                             void *dst, ptrdiff_t dst_head_stride, size_t heads, size_t head_size, float scale,
+                             int nontemporal);
 void rope_kernel_store__avx512(rope_dtype src_dtype, const void *src, ptrdiff_t src_head_stride, rope_dtype dst_dtype,
-                               void *dst, ptrdiff_t dst_head_stride, size_t heads, size_t head_size, float scale);
+                               void *dst, ptrdiff_t dst_head_stride, size_t heads, size_t head_size, float scale,
+                               int nontemporal);
 
 /*
  * Kernels by name. Every kernel of every set is a function of its own, named by one scheme and listed

@@ -133,6 +133,7 @@ static ROPE_ALWAYS_INLINE kvec k_pick(kvec ya, kvec yb, size_t ps) {
 #define K_CPU_HAS neon_cpu_has
 static int neon_cpu_has(void);
 #include "simd_paths.h"
+#include "simd_norm_paths.h"
 
 K_FAMILY(f32_cosf32, ROPE_F32, ROPE_F32); /* f32 x, f32 cos/sin: rope_kernel_rot_f32_cosf32_<layout>__neon */
 K_FAMILY(f16_cosf16, ROPE_F16, ROPE_F16);

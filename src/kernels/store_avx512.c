@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The store piece built with AVX-512 (cmake/kernels.cmake gives this file the flags; store_body.h),
  * with the fp8 conversion written in intrinsics: the compiler's vectorisation of the portable loop
- * spilled (the store was 59% of a decode call with an fp8 cache, perf). */
+ * spilled (the store was 59% of a decode call with an fp8 cache, perf). Streaming stores for the
+ * cache when the caller asks (docs/PERFORMANCE.md, "The cache write's stores"). */
 #include <immintrin.h>
 #include <stdint.h>
 
@@ -10,7 +11,7 @@
 /* rope_fp8_convert (core/fp8.h) on 16 lanes, operation for operation: the same unsigned 32-bit
  * integer steps (wrapping alike), the same two float32 operations for the subnormal code, the same
  * selections by mask. Returns the number of elements converted (whole vectors). */
-static size_t convert_fp8_avx512(const float *v, uint8_t *out, size_t n, const rope_fp8_format *fmt) {
+static size_t convert_fp8_avx512(const float *v, uint8_t *out, size_t n, const rope_fp8_format *fmt, int nt) {
     const uint32_t mant = fmt->mant, bias = fmt->bias, shift = 23u - mant;
     const uint32_t max_exp = (uint32_t)fmt->max_code >> mant;
     const uint32_t max_bits =
@@ -24,6 +25,7 @@ static size_t convert_fp8_avx512(const float *v, uint8_t *out, size_t n, const r
     const __m512 c_scale = _mm512_castsi512_ps(_mm512_set1_epi32((int)((bias - 1u + mant + 127u) << 23)));
     const __m512 c_2p23 = _mm512_set1_ps(8388608.0f);
     const __m128i c_shift = _mm_cvtsi32_si128((int)shift);
+    nt = nt && ((uintptr_t)out & 15) == 0; /* 16 codes a vector: streamed when aligned */
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
         __m512i x = _mm512_castps_si512(_mm512_loadu_ps(v + i));
@@ -41,11 +43,15 @@ static size_t convert_fp8_avx512(const float *v, uint8_t *out, size_t n, const r
         __mmask16 is_normal = _mm512_cmpge_epu32_mask(a, c_min_normal);
         __m512i code = _mm512_mask_mov_epi32(subnormal, is_normal, normal);
         code = _mm512_mask_mov_epi32(code, nan, c_nan);
-        _mm_storeu_si128((__m128i *)(void *)(out + i), _mm512_cvtepi32_epi8(_mm512_or_si512(sign, code)));
+        __m128i codes = _mm512_cvtepi32_epi8(_mm512_or_si512(sign, code));
+        if (nt) _mm_stream_si128((__m128i *)(void *)(out + i), codes);
+        else _mm_storeu_si128((__m128i *)(void *)(out + i), codes);
     }
     return i;
 }
 
-#define ROPE_STORE_CONVERT_VECTORS(v, out, n, fmt) convert_fp8_avx512(v, out, n, fmt)
+#define ROPE_STORE_STREAM_BYTES 64
+#define ROPE_STORE_STREAM_VECTOR(d, s) _mm512_stream_si512((void *)(d), _mm512_loadu_si512((const void *)(s)))
+#define ROPE_STORE_CONVERT_VECTORS(v, out, n, fmt, nt) convert_fp8_avx512(v, out, n, fmt, nt)
 #define ROPE_STORE_NAME rope_kernel_store__avx512
 #include "store_body.h"

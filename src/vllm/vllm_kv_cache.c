@@ -197,34 +197,23 @@ rope_status rope_vllm_kv_run(const char *where, rope_context *ctx, const rope_kv
                              const rope_tensor *key_cache, const rope_tensor *value_cache,
                              const rope_tensor *slot_mapping, const rope_tensor *q_weight, const rope_tensor *k_weight) {
     const rope_kv_plan p = *pl;
-    rope_context *c = rope_context_resolve(ctx);
     if (rope_vllm_plan_empty(&p.rope)) return ROPE_OK;
-    float buf[2 * ROPE_VLLM_WEIGHT_STACK];
-    rope_vllm_weights w = {NULL, NULL, NULL};
-    if (p.normed) ROPE_TRY(rope_vllm_weights_make(where, q_weight, k_weight, p.rope.head_size, buf, &w));
-    rope_job job;
-    rope_vllm_job(&p.rope, positions, query, key, cos_sin_cache, query, key, &job);
+    rope_vllm_prologue_call call;
+    ROPE_TRY(rope_vllm_prologue_begin(where, &p.rope, positions, query, key, cos_sin_cache,
+                                      p.normed ? q_weight : NULL, p.normed ? k_weight : NULL, attrs->eps, &call));
     rope_slot_store ks, vs;
     slot_store(&ks, attrs, &p, key_cache, slot_mapping, attrs->k_scale);
     slot_store(&vs, attrs, &p, value_cache, slot_mapping, attrs->v_scale);
-    job.streams[0].norm_weight = w.q;
-    job.streams[1].norm_weight = w.k;
-    job.eps = (float)attrs->eps;
-    job.streams[1].cache = &ks;
-    rope_stream *vst = &job.streams[2]; /* the value: stored only */
+    call.job.streams[1].cache = &ks;
+    rope_stream *vst = &call.job.streams[2]; /* the value: stored only */
     vst->x = value->data;
     vst->heads = (size_t)p.rope.hk;
     vst->x_seq = (ptrdiff_t)p.v_stride;
     vst->x_head = (ptrdiff_t)p.rope.head_size;
     vst->store_only = 1;
     vst->cache = &vs;
-    job.n_streams = 3;
-    rope_mrope mrope;
-    if (p.rope.axes) rope_vllm_mrope(&p.rope, positions, &mrope), job.cossin.mrope = &mrope;
-    job.cossin.where = where;
-    rope_status st = rope_engine_run(c, &job);
-    rope_vllm_weights_free(&w);
-    return st;
+    call.job.n_streams = 3;
+    return rope_vllm_prologue_run(ctx, &call);
 }
 
 rope_status rope_vllm_rotary_embedding_and_cache_check(const rope_kv_cache_attrs *attrs, const rope_tensor *positions,

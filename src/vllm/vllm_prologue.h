@@ -27,6 +27,24 @@ rope_status rope_vllm_weights_make(const char *where, const rope_tensor *qw, con
                                    float *buf, rope_vllm_weights *out);
 void rope_vllm_weights_free(rope_vllm_weights *w);
 
+/* A prologue call (vllm_prologue.c): begin makes the rotation job of q and k (in place) with the
+ * float32 norm weights on their streams when qw and kw are given (both or neither), eps, and the
+ * MRoPE rows when planned; the caller may add parts to call->job (the cache write's stores), then
+ * rope_vllm_prologue_run runs it and frees what begin made. The job points into `call`, which must
+ * not move in between. Errors: begin OUT_OF_MEMORY (the weights), run those of rope_engine_run. */
+typedef struct rope_vllm_prologue_call {
+    rope_job job;
+    rope_mrope mrope;
+    rope_vllm_weights w;
+    float buf[2 * ROPE_VLLM_WEIGHT_STACK];
+} rope_vllm_prologue_call;
+
+rope_status rope_vllm_prologue_begin(const char *where, const rope_vllm_plan *p, const rope_tensor *pos,
+                                     const rope_tensor *q, const rope_tensor *k, const rope_tensor *cache,
+                                     const rope_tensor *qw, const rope_tensor *kw, double eps,
+                                     rope_vllm_prologue_call *call);
+rope_status rope_vllm_prologue_run(rope_context *ctx, rope_vllm_prologue_call *call);
+
 /* Checked QK-norm + RoPE call, for the one-shot call and the lifecycle. */
 typedef struct rope_qk_norm_plan {
     rope_vllm_plan rope;          /* q and k as the two streams of the rotation */

@@ -5,9 +5,7 @@
 #include <float.h>
 #include <string.h>
 
-#include "../core/alloc.h"
 #include "../core/check.h"
-#include "../core/convert.h"
 #include "../core/try.h"
 #include "vllm_prologue.h"
 
@@ -28,33 +26,6 @@ rope_status rope_vllm_check_weight(const char *where, const char *name, const ro
     ROPE_TRY(rope_check_dim(where, name, w, 0, head_size, "head_size"));
     return rope_check_dense(where, name, w);
 }
-
-static const float *widen_weight(const rope_tensor *w, int64_t n, float *dst) {
-    if (w->dtype == ROPE_F32) return (const float *)w->data;
-    const uint16_t *h = (const uint16_t *)w->data;
-    for (int64_t i = 0; i < n; i++)
-        dst[i] = w->dtype == ROPE_F16 ? rope_f16_to_f32_inline(h[i]) : rope_bf16_to_f32_inline(h[i]);
-    return dst;
-}
-
-rope_status rope_vllm_weights_make(const char *where, const rope_tensor *qw, const rope_tensor *kw, int64_t head_size,
-                                   float *buf, rope_vllm_weights *out) {
-    memset(out, 0, sizeof *out);
-    if (qw->dtype != ROPE_F32 || kw->dtype != ROPE_F32) {
-        if (head_size > ROPE_VLLM_WEIGHT_STACK) {
-            out->owned = rope_malloc(2 * (size_t)head_size * sizeof(float));
-            if (!out->owned)
-                return rope_fail(ROPE_ERROR_OUT_OF_MEMORY, where, "float32 copy of the norm weights (%lld bytes)",
-                                 (long long)(2 * head_size * (int64_t)sizeof(float)));
-            buf = out->owned;
-        }
-    }
-    out->q = widen_weight(qw, head_size, buf);
-    out->k = widen_weight(kw, head_size, buf + head_size);
-    return ROPE_OK;
-}
-
-void rope_vllm_weights_free(rope_vllm_weights *w) { rope_free(w->owned); }
 
 rope_status rope_vllm_qk_norm_check_attrs(const char *where, const rope_qk_norm_attrs *a) {
     if (!a) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "attrs is NULL");
@@ -136,22 +107,10 @@ rope_status rope_vllm_qk_norm_check_data(const char *where, rope_qk_norm_plan *p
 rope_status rope_vllm_qk_norm_run(const char *where, rope_context *ctx, const rope_qk_norm_attrs *a,
                                   const rope_qk_norm_plan *p, const rope_tensor *pos, const rope_tensor *qw,
                                   const rope_tensor *kw, const rope_tensor *cache) {
-    rope_context *c = rope_context_resolve(ctx);
     if (rope_vllm_plan_empty(&p->rope)) return ROPE_OK;
-    float buf[2 * ROPE_VLLM_WEIGHT_STACK];
-    rope_vllm_weights w;
-    ROPE_TRY(rope_vllm_weights_make(where, qw, kw, p->rope.head_size, buf, &w));
-    rope_job job;
-    rope_vllm_job(&p->rope, pos, &p->q_view, &p->k_view, cache, &p->q_view, &p->k_view, &job);
-    job.streams[0].norm_weight = w.q;
-    job.streams[1].norm_weight = w.k;
-    job.eps = (float)a->eps;
-    rope_mrope mrope;
-    if (p->rope.axes) rope_vllm_mrope(&p->rope, pos, &mrope), job.cossin.mrope = &mrope;
-    job.cossin.where = where;
-    rope_status st = rope_engine_run(c, &job);
-    rope_vllm_weights_free(&w);
-    return st;
+    rope_vllm_prologue_call call;
+    ROPE_TRY(rope_vllm_prologue_begin(where, &p->rope, pos, &p->q_view, &p->k_view, cache, qw, kw, a->eps, &call));
+    return rope_vllm_prologue_run(ctx, &call);
 }
 
 rope_status rope_vllm_fused_qk_norm_rope_check(const rope_qk_norm_attrs *attrs, const rope_tensor *positions,

@@ -411,8 +411,11 @@ static void run_store(const rope_kernel_info *k) {
                 tk_fill(st, src, sn, rep == 3 ? 0.05 : 0.0);
                 memset(got, SENTINEL, dn * des);
                 memset(want, SENTINEL, dn * des);
-                k->store(st, src, (ptrdiff_t)ss, dt, got, (ptrdiff_t)ds, heads, hs, scale);
-                rope_kernel_store__scalar(st, src, (ptrdiff_t)ss, dt, want, (ptrdiff_t)ds, heads, hs, scale);
+                int nontemporal = rep == 1; /* streaming stores: the same bytes */
+                k->store(st, src, (ptrdiff_t)ss, dt, got, (ptrdiff_t)ds, heads, hs, scale, nontemporal);
+                const rope_kernel_set *set = rope_kernels_for(k->isa);
+                if (nontemporal && set && set->fence) set->fence();
+                rope_kernel_store__scalar(st, src, (ptrdiff_t)ss, dt, want, (ptrdiff_t)ds, heads, hs, scale, 0);
                 calls++;
                 CHECK(memcmp(got, want, dn * des) == 0,
                       "%s: %s -> %s, %zu heads of %zu, strides %zu/%zu, scale %g: "

@@ -24,11 +24,32 @@ static void compare(const rope_kernel_set *set, const char *name, rope_dtype src
     size_t des = rope_dtype_size(dst_t), bytes = (size_t)(HEADS * DST_STRIDE) * des;
     unsigned char *want = tu_xmalloc(bytes), *got = tu_xmalloc(bytes);
     memset(want, 0x5a, bytes), memset(got, 0x5a, bytes);
-    rope_kernels_store(NULL)(src_t, src, SRC_STRIDE, dst_t, want, DST_STRIDE, HEADS, HS, scale);
-    rope_kernels_store(set)(src_t, src, SRC_STRIDE, dst_t, got, DST_STRIDE, HEADS, HS, scale);
-    cases++;
-    CHECK(memcmp(want, got, bytes) == 0, "%s: %s -> %s at scale %g differs from the portable build", name,
-          rope_dtype_name(src_t), rope_dtype_name(dst_t), (double)scale);
+    rope_kernels_store(NULL)(src_t, src, SRC_STRIDE, dst_t, want, DST_STRIDE, HEADS, HS, scale, 0);
+    for (int nt = 0; nt < 2; nt++) { /* through the cache, then streaming (fenced as the engine does) */
+        memset(got, 0x5a, bytes);
+        rope_kernels_store(set)(src_t, src, SRC_STRIDE, dst_t, got, DST_STRIDE, HEADS, HS, scale, nt);
+        if (nt && set->fence) set->fence();
+        cases++;
+        CHECK(memcmp(want, got, bytes) == 0, "%s: %s -> %s at scale %g%s differs from the portable build", name,
+              rope_dtype_name(src_t), rope_dtype_name(dst_t), (double)scale, nt ? " (streaming)" : "");
+    }
+    free(want), free(got);
+}
+
+/* A token's heads contiguous on both sides (NHD's one copy), at every offset of dst in a line, so the
+ * streaming copy's ragged ends are covered. */
+static void compare_contiguous(const rope_kernel_set *set, const char *name, rope_dtype t, const void *src) {
+    size_t es = rope_dtype_size(t), bytes = (size_t)(HEADS * HS) * es;
+    unsigned char *want = tu_xmalloc(bytes + 128), *got = tu_xmalloc(bytes + 128);
+    for (size_t off = 0; off < 64; off += es) {
+        memset(want, 0x5a, bytes + 128), memset(got, 0x5a, bytes + 128);
+        rope_kernels_store(NULL)(t, src, HS, t, want + off, HS, HEADS, HS, 1.0f, 0);
+        rope_kernels_store(set)(t, src, HS, t, got + off, HS, HEADS, HS, 1.0f, 1);
+        if (set->fence) set->fence();
+        cases++;
+        CHECK(memcmp(want, got, bytes + 128) == 0, "%s: contiguous %s copy at offset %zu (streaming) differs", name,
+              rope_dtype_name(t), off);
+    }
     free(want), free(got);
 }
 
@@ -41,7 +62,7 @@ static float widened(rope_dtype t, const void *src, size_t i) {
 
 static void against_division(rope_dtype src_t, const void *src, rope_dtype dst_t, float scale) {
     uint8_t out[HEADS * DST_STRIDE];
-    rope_kernels_store(NULL)(src_t, src, SRC_STRIDE, dst_t, out, DST_STRIDE, HEADS, HS, scale);
+    rope_kernels_store(NULL)(src_t, src, SRC_STRIDE, dst_t, out, DST_STRIDE, HEADS, HS, scale, 0);
     for (size_t h = 0; h < HEADS; h++)
         for (size_t e = 0; e < HS; e++) {
             uint8_t want = rope_f32_to_fp8(widened(src_t, src, h * SRC_STRIDE + e) / scale, dst_t);
@@ -74,6 +95,7 @@ static void run_set(const rope_kernel_set *set, const char *name) {
             }
         compare(set, name, ROPE_F16, h, ROPE_F16, 1.0f);
         compare(set, name, ROPE_BF16, h, ROPE_BF16, 1.0f);
+        compare_contiguous(set, name, ROPE_BF16, h);
     }
     float f[N];
     for (int r = 0; r < 200; r++) {
@@ -86,6 +108,7 @@ static void run_set(const rope_kernel_set *set, const char *name) {
                 if (set == sets_first) against_division(ROPE_F32, f, fp8[k], scales[s]);
             }
         compare(set, name, ROPE_F32, f, ROPE_F32, 1.0f);
+        if (r < 4) compare_contiguous(set, name, ROPE_F32, f);
     }
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "contexts.h"
+#include "engine/engine.h"
 #include "harness.h"
 #include "prologue_ref.h"
 
@@ -357,6 +358,8 @@ static void one_case(int index) {
     unsigned char *first[6] = {0};
     for (int x = 0; x <= ctxs.n + 1; x++) {
         restore(&c);
+        /* the cache stores through the cache and streaming (engine.c, cache_bytes), alternately */
+        rope_engine_tune.cache_stream_min_bytes = (index + x) % 2 ? 1 : SIZE_MAX;
         const char *how = x < ctxs.n ? ctxs.name[x] : x == ctxs.n ? "default context" : "lifecycle";
         rope_status st = x == ctxs.n + 1 ? call_lifecycle(&c, index) : call(&c, x < ctxs.n ? ctxs.ctx[x] : NULL);
         CHECK(st == ROPE_OK, "%s on %s: %s", how, desc, rope_last_error());
