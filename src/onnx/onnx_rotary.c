@@ -140,6 +140,13 @@ rope_status rope_onnx_check_data(const char *where, const rope_onnx_plan *p, con
     ROPE_TRY(rope_check_same_dtype(where, "Y", y, x->dtype, "same as X"));
     ROPE_TRY(rope_check_same_shape(where, "X", x, "Y", y));
     ROPE_TRY(rope_check_row_stride(where, "Y", y, q.x_row, &q.y_stride));
+    return rope_onnx_check_values(where, &q, x, cos, sin, ids, y, out);
+}
+
+rope_status rope_onnx_check_values(const char *where, const rope_onnx_plan *p, const rope_tensor *x,
+                                   const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *ids,
+                                   const rope_tensor *y, rope_onnx_plan *out) {
+    rope_onnx_plan q = *p;
     ROPE_TRY(rope_check_data(where, "X", x));
     if (cos) ROPE_TRY(rope_check_data(where, "cos_cache", cos));
     if (sin) ROPE_TRY(rope_check_data(where, "sin_cache", sin));
