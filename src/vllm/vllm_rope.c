@@ -273,13 +273,15 @@ rope_status rope_vllm_check_data(const char *where, const rope_vllm_plan *p, con
         ROPE_TRY(rope_check_same_shape(where, "key", k, "key_out", ko));
         ROPE_TRY(rope_check_row_stride(where, "key_out", ko, hid_k, &w.ko_stride));
     }
-    return rope_vllm_check_values(where, &w, pos, q, k, cache, qo, ko, out);
+    ROPE_TRY(rope_vllm_check_values(where, &w, pos, q, k, cache, qo, ko, &w.max_pos));
+    *out = w;
+    return ROPE_OK;
 }
 
 rope_status rope_vllm_check_values(const char *where, const rope_vllm_plan *p, const rope_tensor *pos,
                                    const rope_tensor *q, const rope_tensor *k, const rope_tensor *cache,
-                                   const rope_tensor *qo, const rope_tensor *ko, rope_vllm_plan *out) {
-    rope_vllm_plan w = *p;
+                                   const rope_tensor *qo, const rope_tensor *ko, int64_t *max_pos) {
+    const rope_vllm_plan w = *p; /* read, never copied out: a decode step stalled on the plan's copy */
     const char *pos_name = cache ? "positions" : "fly->positions";
     int64_t hid_q = w.hq * w.head_size, hid_k = w.hk * w.head_size;
     ROPE_TRY(rope_check_data(where, pos_name, pos));
@@ -307,9 +309,7 @@ rope_status rope_vllm_check_values(const char *where, const rope_vllm_plan *p, c
         ROPE_TRY(rope_check_disjoint(where, "key_out", &r_ko, pos_name, &r_p));
         ROPE_TRY(rope_check_disjoint(where, "key_out", &r_ko, "cos_sin_cache", &r_c));
     }
-    ROPE_TRY(check_positions(where, pos_name, &w, pos, &w.max_pos));
-    *out = w;
-    return ROPE_OK;
+    return check_positions(where, pos_name, &w, pos, max_pos);
 }
 
 /* offset: elements into each head where the kernel's head vector starts (rope_dim_offset). */
