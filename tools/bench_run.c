@@ -289,16 +289,22 @@ static rope_status call_prologue(bench_data *d, rope_context *ctx) {
                                                 c->norm ? &qw : NULL, c->norm ? &kw : NULL);
 }
 
+/* The on-the-fly arguments of a fly case (built only there: a decode row's time is a few hundred
+ * nanoseconds, and a table call needs none of them). */
+static void fly_args(const bench_case *c, rope_freq_config *freq, rope_fly *fly, const rope_tensor *positions) {
+    *freq = (rope_freq_config)ROPE_FREQ_CONFIG_INIT;
+    freq->rotary_dim = (int64_t)c->rot;
+    memset(fly, 0, sizeof *fly);
+    fly->freq = freq;
+    fly->kind = ROPE_POSITIONS_PER_TOKEN;
+    fly->cs_dtype = c->cs_dtype;
+    fly->positions = *positions;
+}
+
 static rope_status call_kernel(bench_data *d, rope_context *ctx) {
     const bench_case *c = &d->c;
     rope_freq_config freq;
-    freq = (rope_freq_config)ROPE_FREQ_CONFIG_INIT;
-    freq.rotary_dim = (int64_t)c->rot;
     rope_fly fly;
-    memset(&fly, 0, sizeof fly);
-    fly.freq = &freq;
-    fly.kind = ROPE_POSITIONS_PER_TOKEN;
-    fly.cs_dtype = c->cs_dtype;
     rope_tensor cos = tensor2(d->cos, c->cs_dtype, c->tokens, cs_width(c));
     rope_tensor sin = cos;
     sin.data = d->sin;
@@ -309,7 +315,7 @@ static rope_status call_kernel(bench_data *d, rope_context *ctx) {
         y.data = d->y[0];
         rope_tensor ids = tensor2(d->ids, ROPE_I64, 1, c->tokens);
         if (c->fly) {
-            fly.positions = ids;
+            fly_args(c, &freq, &fly, &ids);
             return c->backward ? rope_onnx_rotary_embedding_fly_backward(ctx, &attrs, &x, &fly, &y)
                                : rope_onnx_rotary_embedding_fly(ctx, &attrs, &x, &fly, &y);
         }
@@ -334,7 +340,7 @@ static rope_status call_kernel(bench_data *d, rope_context *ctx) {
             pos.rank = 2, pos.dims[0] = 3, pos.dims[1] = (int64_t)c->tokens;
         }
         if (c->fly) {
-            fly.positions = pos;
+            fly_args(c, &freq, &fly, &pos);
             return c->backward ? rope_vllm_rotary_embedding_fly_backward(ctx, &attrs, &q, &k, &fly, &qo, &ko)
                                : rope_vllm_rotary_embedding_fly(ctx, &attrs, &q, &k, &fly, &qo, &ko);
         }
@@ -353,7 +359,7 @@ static rope_status call_kernel(bench_data *d, rope_context *ctx) {
     rope_tensor seqlen = {&d->seqlen, ROPE_I32, 1, {1}, 0};
     if (c->fly) {
         rope_tensor pos = {d->ids, ROPE_I64, 1, {(int64_t)c->tokens}, 0};
-        fly.positions = pos;
+        fly_args(c, &freq, &fly, &pos);
         return c->backward ? rope_atb_rope_fly_backward(ctx, &param, &q, &k, &fly, &seqlen, &rq, &rk)
                            : rope_atb_rope_fly(ctx, &param, &q, &k, &fly, &seqlen, &rq, &rk);
     }

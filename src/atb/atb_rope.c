@@ -230,6 +230,15 @@ rope_status rope_atb_check_data(const char *where, const rope_atb_plan *p, const
     ROPE_TRY(rope_check_same_shape(where, "key", k, "ropeK", rk));
     ROPE_TRY(rope_check_row_stride(where, "ropeQ", rq, w.hidden_q, &w.rq_stride));
     ROPE_TRY(rope_check_row_stride(where, "ropeK", rk, w.hidden_k, &w.rk_stride));
+    ROPE_TRY(rope_atb_check_values(where, &w, q, k, cos, sin, seqlen, rq, rk));
+    *out = w;
+    return ROPE_OK;
+}
+
+rope_status rope_atb_check_values(const char *where, const rope_atb_plan *p, const rope_tensor *q,
+                                  const rope_tensor *k, const rope_tensor *cos, const rope_tensor *sin,
+                                  const rope_tensor *seqlen, const rope_tensor *rq, const rope_tensor *rk) {
+    const rope_atb_plan w = *p; /* read, never copied out: a decode step stalled on the plan's copy */
     ROPE_TRY(rope_check_data(where, "query", q));
     ROPE_TRY(rope_check_data(where, "key", k));
     if (cos) ROPE_TRY(rope_check_data(where, "cos", cos));
@@ -256,7 +265,6 @@ rope_status rope_atb_check_data(const char *where, const rope_atb_plan *p, const
         ROPE_TRY(rope_check_disjoint(where, "ropeK", &r_rk, other_names[i], others[i]));
     }
     if (w.cos_format == 1) ROPE_TRY(check_seqlen_values(where, &w, seqlen));
-    *out = w;
     return ROPE_OK;
 }
 

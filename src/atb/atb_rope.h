@@ -53,6 +53,12 @@ rope_status rope_atb_check_data(const char *where, const rope_atb_plan *p, const
                                 const rope_tensor *seqlen, const rope_tensor *rq, const rope_tensor *rk,
                                 rope_atb_plan *out);
 
+/* The part of rope_atb_check_data that reads data (data pointers, aliasing, seqlen values), for a
+ * plan whose descriptors rope_atb_check_data has accepted (core/memo.h). */
+rope_status rope_atb_check_values(const char *where, const rope_atb_plan *p, const rope_tensor *q,
+                                  const rope_tensor *k, const rope_tensor *cos, const rope_tensor *sin,
+                                  const rope_tensor *seqlen, const rope_tensor *rq, const rope_tensor *rk);
+
 /* The engine job of a fully checked call: a forward table source (cos and sin NULL on the fly: the
  * caller then sets the source and the cos dtype). */
 void rope_atb_job(const rope_atb_plan *p, const rope_tensor *q, const rope_tensor *k, const rope_tensor *cos,

@@ -123,23 +123,6 @@ rope_status rope_check_data_slow(const char *where, const char *name, const rope
     return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "%s data is NULL", name);
 }
 
-rope_region rope_region_of(const rope_tensor *t, int64_t row_len, int64_t stride) {
-    size_t es = rope_dtype_bytes(t->dtype);
-    rope_region r;
-    r.base = (const char *)t->data;
-    /* The rows before the last dim, in one pass: unsigned, since next to a 0 dim (an empty tensor,
-     * no bytes) the others may be huge. */
-    uint64_t lead = 1;
-    int zero = t->rank > 0 && t->dims[t->rank - 1] == 0;
-    for (int i = 0; i < t->rank - 1; i++) zero |= t->dims[i] == 0, lead *= (uint64_t)t->dims[i];
-    if (zero || row_len <= 0) r.rows = 0;
-    else if (t->rank > 0 && row_len == t->dims[t->rank - 1]) r.rows = (size_t)lead; /* the usual row: no division */
-    else r.rows = (size_t)(rope_numel_checked(t) / row_len);
-    r.row_bytes = (size_t)row_len * es;
-    r.stride_bytes = (size_t)stride * es;
-    return r;
-}
-
 static size_t region_span(const rope_region *r) { return (r->rows - 1) * r->stride_bytes + r->row_bytes; }
 
 int rope_regions_overlap(const rope_region *a, const rope_region *b) {
@@ -160,8 +143,8 @@ int rope_regions_overlap(const rope_region *a, const rope_region *b) {
     return 0;
 }
 
-rope_status rope_check_in_place(const char *where, const char *out_name, const rope_region *out,
-                                const char *in_name, const rope_region *in) {
+rope_status rope_check_in_place_slow(const char *where, const char *out_name, const rope_region *out,
+                                     const char *in_name, const rope_region *in) {
     if (out->base == in->base && out->rows == in->rows && out->row_bytes == in->row_bytes &&
         out->stride_bytes == in->stride_bytes)
         return ROPE_OK;
@@ -171,8 +154,8 @@ rope_status rope_check_in_place(const char *where, const char *out_name, const r
                      out_name, in_name, in_name);
 }
 
-rope_status rope_check_disjoint(const char *where, const char *out_name, const rope_region *out,
-                                const char *other_name, const rope_region *other) {
+rope_status rope_check_disjoint_slow(const char *where, const char *out_name, const rope_region *out,
+                                     const char *other_name, const rope_region *other) {
     if (!rope_regions_overlap(out, other)) return ROPE_OK;
     return rope_fail(ROPE_ERROR_ALIASING, where, "%s overlaps %s: expected disjoint memory", out_name, other_name);
 }

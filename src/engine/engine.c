@@ -390,6 +390,18 @@ rope_status rope_engine_run(rope_context *ctx, const rope_job *job_in) {
         size_t min_vectors = heads_far_apart(job) ? tile_tokens(job) * heads : 1;
         parts = plan_parts(ctx->threads, bytes, tokens * heads, min_vectors, &helpers);
     }
+    if (parts == 1 && tokens == 1 && !rope_cossin_needs_scratch(&job->cossin)) {
+        /* A decode step (one token, one block, table rows): the token's heads straight from here,
+         * without the block walk's layers (run_parts, run_part, run_span), a visible part of a call
+         * of a few hundred nanoseconds. A split context runs it in part 0, as run_parts would. */
+        if (ctx->split_parts && ctx->split_part != 0) return ROPE_OK;
+        rope_cossin_view view;
+        rope_cossin_table_view(&job->cossin, &job->shape, job->seq, 0, &view);
+        token_pos p0 = {0, 0};
+        run_token(job, &kn, &view, p0, rope_cursor_next(&view.rows), 0, heads);
+        if ((job->shape.nontemporal || kn.store_nt) && ctx->kernels->fence) ctx->kernels->fence();
+        return ROPE_OK;
+    }
     job_split w = {job, &kn, heads, tokens, NULL, job->shape.nontemporal || kn.store_nt ? ctx->kernels->fence : NULL};
     if (rope_cossin_needs_scratch(&job->cossin)) {
         /* Chunks of a tile for tiled jobs (the scratch then holds what the tile's table rows would),

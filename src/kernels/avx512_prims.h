@@ -61,19 +61,46 @@ static ROPE_ALWAYS_INLINE __m256i k_bf16_rne(__m512 v) {
 #if defined(K_NATIVE_BF16)
 /* vcvtneps2bf16 rounds to nearest even and quiets NaN exactly as the scalar code ((x >> 16) | 0x40),
  * but reads subnormal inputs as zero: a lane with 0 < |x| < 2^-126 would give +-0 where the scalar
- * conversion gives a bf16 subnormal (or rounds up to 2^-126). Such lanes are rare, so one
- * vfpclassps (DQ; category 0x20, denormal, which MXCSR.DAZ does not affect) sends the whole vector
- * through the integer path when any is present. */
-static ROPE_ALWAYS_INLINE __m256i k_bf16_narrow(__m512 v) {
-    __mmask16 sub = _mm512_fpclass_ps_mask(v, 0x20);
-    if (__builtin_expect(sub != 0, 0)) return k_bf16_rne(v);
+ * conversion gives a bf16 subnormal (or rounds up to 2^-126). Every other input gives a nonzero
+ * result (a normal value cannot round to zero), so a +-0 lane in the result is the only sign that
+ * a lane may be subnormal: one vptestnmw on the 16-bit result (a 256-bit integer test) then sends
+ * the whole vector through the integer path, exact for every lane (a zero input only takes the
+ * slower path). The former test, vfpclassps on the 512-bit input before the conversion, cost a
+ * quarter of bf16 batched decode on Zen 4 (docs/PERFORMANCE.md, "Batched decode and the single call"). */
+static ROPE_ALWAYS_INLINE __m256i k_bf16_cvt(__m512 v) {
     __m256bh b = _mm512_cvtneps_pbh(v);
     __m256i r;
     memcpy(&r, &b, sizeof r); /* the bf16 vector type differs between compilers; the bits do not */
     return r;
 }
+
+/* The lanes of a bf16 result that are +-0. */
+static ROPE_ALWAYS_INLINE __mmask16 k_bf16_zeros(__m256i r) {
+    return _mm256_testn_epi16_mask(r, _mm256_set1_epi16(0x7fff));
+}
+
+static ROPE_ALWAYS_INLINE __m256i k_bf16_narrow(__m512 v) {
+    __m256i r = k_bf16_cvt(v);
+    if (__builtin_expect(k_bf16_zeros(r) != 0, 0)) return k_bf16_rne(v);
+    return r;
+}
+
+/* Two vectors narrowed with one branch: the pair path's stores (k_store_pair). */
+static ROPE_ALWAYS_INLINE void k_bf16_narrow_pair(__m512 a, __m512 b, __m256i *ra, __m256i *rb) {
+    *ra = k_bf16_cvt(a);
+    *rb = k_bf16_cvt(b);
+    if (__builtin_expect((k_bf16_zeros(*ra) | k_bf16_zeros(*rb)) != 0, 0)) {
+        *ra = k_bf16_rne(a);
+        *rb = k_bf16_rne(b);
+    }
+}
 #else
 static ROPE_ALWAYS_INLINE __m256i k_bf16_narrow(__m512 v) { return k_bf16_rne(v); }
+
+static ROPE_ALWAYS_INLINE void k_bf16_narrow_pair(__m512 a, __m512 b, __m256i *ra, __m256i *rb) {
+    *ra = k_bf16_rne(a);
+    *rb = k_bf16_rne(b);
+}
 #endif
 
 static ROPE_ALWAYS_INLINE __m256i k_narrow16(rope_dtype t, __m512 v) {
@@ -125,6 +152,24 @@ static ROPE_ALWAYS_INLINE void k_store(rope_dtype t, void *p, size_t i, kvec v, 
     __m256i *d = (__m256i *)(void *)k_hw(p, i);
     if (nt && ((uintptr_t)d & 31u) == 0) _mm256_stream_si256(d, k_narrow16(t, v));
     else _mm256_storeu_si256(d, k_narrow16(t, v));
+}
+
+/* k_store of ya at element ia and yb at ib (a pair's two halves): bf16 narrows both before one
+ * check for subnormal lanes (k_bf16_narrow_pair); the other dtypes store one after the other. */
+#define K_STORE_PAIR 1
+static ROPE_ALWAYS_INLINE void k_store_pair(rope_dtype t, void *p, size_t ia, kvec ya, size_t ib, kvec yb, int nt) {
+    if (t != ROPE_BF16) {
+        k_store(t, p, ia, ya, nt);
+        k_store(t, p, ib, yb, nt);
+        return;
+    }
+    __m256i ra, rb;
+    k_bf16_narrow_pair(ya, yb, &ra, &rb);
+    __m256i *da = (__m256i *)(void *)k_hw(p, ia), *db = (__m256i *)(void *)k_hw(p, ib);
+    if (nt && ((uintptr_t)da & 31u) == 0) _mm256_stream_si256(da, ra);
+    else _mm256_storeu_si256(da, ra);
+    if (nt && ((uintptr_t)db & 31u) == 0) _mm256_stream_si256(db, rb);
+    else _mm256_storeu_si256(db, rb);
 }
 
 static ROPE_ALWAYS_INLINE void k_store_part(rope_dtype t, void *p, size_t i, kvec v, size_t n) {

@@ -20,6 +20,8 @@
  *   kvec k_load_dup_part(t, p, i, n)   the same for the first n lanes (n even), reading n/2 elements
  *   void k_store(t, p, i, v, nt)       K_VL elements, rounded to t; streaming when nt and aligned
  *   void k_store_part(t, p, i, v, n)   n (1..K_VL-1) elements; nothing else is touched
+ *   void k_store_pair(t, p, ia, ya, ib, yb, nt)   optional (K_STORE_PAIR): k_store of ya at ia and
+ *                              yb at ib, where narrowing both at once is cheaper (AVX-512 bf16)
  *   kvec k_mul / k_add / k_sub(a, b)   one IEEE operation per lane, operands in this order
  *   kvec k_partner(v, ps)      ps a power of two < K_VL: lane l gets lane l+ps (l%(2ps) < ps) or l-ps
  *   kvec k_pick(ya, yb, ps)    lanes with l%(2ps) < ps from ya, the others from yb
@@ -59,8 +61,15 @@
 #define K_OPAQUE(v) ((void)0)
 #endif
 
-/* ---- The pieces: load (k_load*), rotate (k_rotate, k_pairs_apply), store (k_store*); the
- * transform of the normalised kernels (k_sum_squares, k_norm_load) is in simd_norm_paths.h. The
+#if !defined(K_STORE_PAIR)
+static ROPE_ALWAYS_INLINE void k_store_pair(rope_dtype t, void *p, size_t ia, kvec ya, size_t ib, kvec yb, int nt) {
+    k_store(t, p, ia, ya, nt);
+    k_store(t, p, ib, yb, nt);
+}
+#endif
+
+/* ---- The pieces: load (k_load*), rotate (k_rotate, k_pairs_apply), store (k_store*, k_store_pair);
+ * the transform of the normalised kernels (k_sum_squares, k_norm_load) is in simd_norm_paths.h. The
  * kernels, plain and normalised, are compositions of them, so they share one rounding recipe. ---- */
 
 /* Rotate: (ya, yb) from the pair vectors (xa, xb) and their cos/sin vectors, in the scalar order:
@@ -91,8 +100,7 @@ static ROPE_ALWAYS_INLINE void k_block(rope_dtype xt, rope_dtype ct, int full, c
     kvec ya, yb;
     k_rotate(xa, xb, ca, sa, cb, sb, &ya, &yb);
     if (n == K_VL) {
-        k_store(xt, yh, ia, ya, nt);
-        k_store(xt, yh, ib, yb, nt);
+        k_store_pair(xt, yh, ia, ya, ib, yb, nt);
     } else {
         k_store_part(xt, yh, ia, ya, n);
         k_store_part(xt, yh, ib, yb, n);
@@ -213,8 +221,7 @@ static ROPE_ALWAYS_INLINE void k_rows_blocked_regs(rope_dtype xt, rope_dtype ct,
             kvec xa = k_load(xt, xh, r * K_VL), xb = k_load(xt, xh, ps + r * K_VL);
             kvec ya, yb;
             k_rotate(xa, xb, ca[r], sa[r], cb[r], sb[r], &ya, &yb);
-            k_store(xt, yh, r * K_VL, ya, nt);
-            k_store(xt, yh, ps + r * K_VL, yb, nt);
+            k_store_pair(xt, yh, r * K_VL, ya, ps + r * K_VL, yb, nt);
         }
     }
 }

@@ -140,6 +140,15 @@ rope_status rope_onnx_check_data(const char *where, const rope_onnx_plan *p, con
     ROPE_TRY(rope_check_same_dtype(where, "Y", y, x->dtype, "same as X"));
     ROPE_TRY(rope_check_same_shape(where, "X", x, "Y", y));
     ROPE_TRY(rope_check_row_stride(where, "Y", y, q.x_row, &q.y_stride));
+    ROPE_TRY(rope_onnx_check_values(where, &q, x, cos, sin, ids, y));
+    *out = q;
+    return ROPE_OK;
+}
+
+rope_status rope_onnx_check_values(const char *where, const rope_onnx_plan *p, const rope_tensor *x,
+                                   const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *ids,
+                                   const rope_tensor *y) {
+    const rope_onnx_plan q = *p; /* read, never copied out: a decode step stalled on the plan's copy */
     ROPE_TRY(rope_check_data(where, "X", x));
     if (cos) ROPE_TRY(rope_check_data(where, "cos_cache", cos));
     if (sin) ROPE_TRY(rope_check_data(where, "sin_cache", sin));
@@ -149,10 +158,7 @@ rope_status rope_onnx_check_data(const char *where, const rope_onnx_plan *p, con
     rope_region ry = rope_region_of(y, q.x_row, q.y_stride);
     rope_region rx = rope_region_of(x, q.x_row, q.x_stride);
     ROPE_TRY(rope_check_in_place(where, "Y", &ry, "X", &rx));
-    if (!cos) { /* on the fly: no caches */
-        *out = q;
-        return ROPE_OK;
-    }
+    if (!cos) return ROPE_OK; /* on the fly: no caches */
     int64_t cw = cos->rank ? cos->dims[cos->rank - 1] : 0;
     rope_region rc = rope_region_of(cos, cw, cw), rsn = rope_region_of(sin, cw, cw);
     ROPE_TRY(rope_check_disjoint(where, "Y", &ry, "cos_cache", &rc));
@@ -167,7 +173,6 @@ rope_status rope_onnx_check_data(const char *where, const rope_onnx_plan *p, con
                                  (long long)(i / q.seq), (long long)(i % q.seq), (long long)v[i],
                                  (long long)q.max_pos);
     }
-    *out = q;
     return ROPE_OK;
 }
 

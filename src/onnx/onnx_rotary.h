@@ -37,6 +37,12 @@ rope_status rope_onnx_check_data(const char *where, const rope_onnx_plan *p, con
                                  const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *ids,
                                  const rope_tensor *y, rope_onnx_plan *out);
 
+/* The part of rope_onnx_check_data that reads data (data pointers, aliasing, every position id),
+ * for a plan whose descriptors rope_onnx_check_data has accepted (core/memo.h). */
+rope_status rope_onnx_check_values(const char *where, const rope_onnx_plan *p, const rope_tensor *x,
+                                   const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *ids,
+                                   const rope_tensor *y);
+
 /* 1 when the call has nothing to rotate (a 0 batch, seq, head count or head size). */
 static inline int rope_onnx_plan_empty(const rope_onnx_plan *p) {
     return p->batch == 0 || p->seq == 0 || p->heads == 0 || p->head_size == 0;

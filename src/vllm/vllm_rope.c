@@ -259,7 +259,6 @@ rope_status rope_vllm_check_data(const char *where, const rope_vllm_plan *p, con
                                  const rope_tensor *q, const rope_tensor *k, const rope_tensor *cache,
                                  const rope_tensor *qo, const rope_tensor *ko, rope_vllm_plan *out) {
     rope_vllm_plan w = *p;
-    const char *pos_name = cache ? "positions" : "fly->positions";
     if (!qo) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "query_out is NULL");
     if (k && !ko) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "key_out is NULL (key is given)");
     if (!k && ko) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "key is NULL but key_out is not (both or neither)");
@@ -274,6 +273,17 @@ rope_status rope_vllm_check_data(const char *where, const rope_vllm_plan *p, con
         ROPE_TRY(rope_check_same_shape(where, "key", k, "key_out", ko));
         ROPE_TRY(rope_check_row_stride(where, "key_out", ko, hid_k, &w.ko_stride));
     }
+    ROPE_TRY(rope_vllm_check_values(where, &w, pos, q, k, cache, qo, ko, &w.max_pos));
+    *out = w;
+    return ROPE_OK;
+}
+
+rope_status rope_vllm_check_values(const char *where, const rope_vllm_plan *p, const rope_tensor *pos,
+                                   const rope_tensor *q, const rope_tensor *k, const rope_tensor *cache,
+                                   const rope_tensor *qo, const rope_tensor *ko, int64_t *max_pos) {
+    const rope_vllm_plan w = *p; /* read, never copied out: a decode step stalled on the plan's copy */
+    const char *pos_name = cache ? "positions" : "fly->positions";
+    int64_t hid_q = w.hq * w.head_size, hid_k = w.hk * w.head_size;
     ROPE_TRY(rope_check_data(where, pos_name, pos));
     ROPE_TRY(rope_check_data(where, "query", q));
     if (k) ROPE_TRY(rope_check_data(where, "key", k));
@@ -299,9 +309,7 @@ rope_status rope_vllm_check_data(const char *where, const rope_vllm_plan *p, con
         ROPE_TRY(rope_check_disjoint(where, "key_out", &r_ko, pos_name, &r_p));
         ROPE_TRY(rope_check_disjoint(where, "key_out", &r_ko, "cos_sin_cache", &r_c));
     }
-    ROPE_TRY(check_positions(where, pos_name, &w, pos, &w.max_pos));
-    *out = w;
-    return ROPE_OK;
+    return check_positions(where, pos_name, &w, pos, max_pos);
 }
 
 /* offset: elements into each head where the kernel's head vector starts (rope_dim_offset). */

@@ -53,6 +53,14 @@ rope_status rope_vllm_check_data(const char *where, const rope_vllm_plan *p, con
                                  const rope_tensor *q, const rope_tensor *k, const rope_tensor *cache,
                                  const rope_tensor *qo, const rope_tensor *ko, rope_vllm_plan *out);
 
+/* The part of rope_vllm_check_data that reads data (data pointers, aliasing, every position value),
+ * for a plan whose descriptors rope_vllm_check_data has accepted: what a call must check again when
+ * it repeats the descriptors of one it remembers (core/memo.h). On success stores the largest
+ * position (-1: none) in *max_pos. */
+rope_status rope_vllm_check_values(const char *where, const rope_vllm_plan *p, const rope_tensor *positions,
+                                   const rope_tensor *q, const rope_tensor *k, const rope_tensor *cache,
+                                   const rope_tensor *qo, const rope_tensor *ko, int64_t *max_pos);
+
 /* The engine job of a fully checked plain (non-MRoPE) call. cache NULL on the fly: the caller sets
  * the cos/sin source and the cos dtype. */
 void rope_vllm_job(const rope_vllm_plan *p, const rope_tensor *positions, const rope_tensor *q, const rope_tensor *k,
