@@ -12,7 +12,8 @@
  *      the split partial layout's forward, backward and on-the-fly forms), with a context forced to
  *      each instruction set; and the vLLM calls (table, backward, on the fly, plain and MRoPE, key
  *      present or absent, rope_dim_offset, split, pairs to halves and inverse, positions and the
- *      cos_sin_cache guarded too, every head size 2..300).
+ *      cos_sin_cache guarded too, every head size 2..300); and the fused prologue (the cache write with
+ *      its slots at the caches' first and last entries, fp8 or not, normed or not; QK-norm + RoPE).
  * A stray access faults and the crashed test fails.
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
@@ -26,7 +27,7 @@
 
 enum { MAXH = 300, HEADS = 3, REGION = 64 * 1024 };
 
-static tg_region rx, ry, rk, ryk, rc, rsn, rpos;
+static tg_region rx, ry, rk, ryk, rc, rsn, rpos, rv, rw, rw2;
 
 /* Every even partial width of head size hs (rotary width 2..hs). */
 static size_t widths(size_t hs, size_t *out) {
@@ -298,10 +299,69 @@ static void run_vllm(rope_context *ctx, const char *isa) {
     }
 }
 
+/* The fused prologue (issue 16): rope_vllm_rotary_embedding_and_cache with two tokens whose slots are
+ * the caches' first and last entries (so the store piece writes up to either end of the cache, which
+ * sits against a guard), caches of the data's dtype or fp8 (the vectorised conversion), NHD and HND,
+ * with and without the norm; rope_vllm_fused_qk_norm_rope on a guarded qkv. Every tensor is guarded:
+ * query, key, value, cos_sin_cache, positions, slot_mapping, the weights and both caches. Every head
+ * size 2..300. */
+static void run_prologue(rope_context *ctx, const char *isa) {
+    static const rope_dtype dts[3] = {ROPE_F32, ROPE_F16, ROPE_BF16};
+    enum { T = 2, P = 3 };
+    for (int64_t hs = 2; hs <= MAXH; hs++)
+        for (int d = 0; d < 3; d++)
+            for (int kind = 0; kind < 3; kind++) {
+                rope_dtype dt = dts[d], ct = kind == 0 ? dt : kind == 1 ? ROPE_FP8_E4M3 : ROPE_FP8_E5M2;
+                rope_dtype cdt = tu_int(0, 1) ? ROPE_F32 : dt, wdt = tu_int(0, 1) ? ROPE_F32 : dt;
+                int at_end = (int)tu_int(0, 1), normed = (int)tu_int(0, 1), nhd = (int)tu_int(0, 1);
+                int64_t rot = tu_int(0, 1) ? hs - hs % 2 : 2 * tu_int(1, hs / 2), hq = tu_int(1, HEADS);
+                int64_t hk = tu_int(1, 2), bs = 2;
+                size_t es = tk_es(dt), ces = rope_dtype_size(ct), cse = tk_es(cdt), wes = tk_es(wdt);
+                rope_kv_cache_attrs a;
+                memset(&a, 0, sizeof a);
+                a.rope = (rope_vllm_attrs)ROPE_VLLM_ATTRS_INIT;
+                a.rope.head_size = hs, a.rope.is_neox = (int32_t)tu_int(0, 1), a.rope.inverse = (int32_t)tu_int(0, 1);
+                a.kv_layout = nhd ? ROPE_KV_NHD : ROPE_KV_HND;
+                a.k_scale = 0.5f, a.v_scale = 0.25f, a.eps = 1e-6;
+                int64_t *pd = tg_place(&rpos, T * sizeof(int64_t), at_end), *sd;
+                pd[0] = P - 1, pd[1] = 0;
+                sd = tg_place(&rsn, T * sizeof(int64_t), !at_end);
+                sd[0] = at_end ? bs - 1 : 0, sd[1] = at_end ? 0 : bs - 1; /* the caches' last and first entries */
+                rope_tensor pos = {pd, ROPE_I64, 1, {T}, 0}, slots = {sd, ROPE_I64, 1, {T}, 0};
+                rope_tensor Q = {tg_place(&rx, (size_t)(T * hq * hs) * es, at_end), dt, 2, {T, hq * hs}, 0};
+                rope_tensor K = {tg_place(&rk, (size_t)(T * hk * hs) * es, !at_end), dt, 2, {T, hk * hs}, 0};
+                rope_tensor V = {tg_place(&rv, (size_t)(T * hk * hs) * es, at_end), dt, 2, {T, hk * hs}, 0};
+                rope_tensor C = {tg_place(&rc, (size_t)(P * rot) * cse, !at_end), cdt, 2, {P, rot}, 0};
+                size_t cache_bytes = (size_t)(bs * hk * hs) * ces;
+                rope_tensor KC = {tg_place(&ry, cache_bytes, at_end), ct, 4, {1, nhd ? bs : hk, nhd ? hk : bs, hs}, 0};
+                rope_tensor VC = KC;
+                VC.data = tg_place(&ryk, cache_bytes, !at_end);
+                rope_tensor QW = {tg_place(&rw, (size_t)hs * wes, at_end), wdt, 1, {hs}, 0}, KW = QW;
+                KW.data = tg_place(&rw2, (size_t)hs * wes, !at_end);
+                rope_status st = rope_vllm_rotary_embedding_and_cache(ctx, &a, &pos, &Q, &K, &V, &C, &KC, &VC, &slots,
+                                                                      normed ? &QW : NULL, normed ? &KW : NULL);
+                CHECK(st == ROPE_OK, "%s rope+cache %s cache %s hs %lld rot %lld %s normed %d: %s", isa,
+                      rope_dtype_name(dt), rope_dtype_name(ct), (long long)hs, (long long)rot, nhd ? "NHD" : "HND",
+                      normed, rope_last_error());
+                /* QK-norm + RoPE on qkv [T, (hq + hk + hv) * hs] flush against a guard */
+                rope_qk_norm_attrs qa;
+                memset(&qa, 0, sizeof qa);
+                qa.rope = (rope_vllm_attrs)ROPE_VLLM_ATTRS_INIT;
+                qa.rope.head_size = hs, qa.rope.is_neox = a.rope.is_neox;
+                qa.num_heads_q = hq, qa.num_heads_k = hk, qa.num_heads_v = tu_int(0, 1), qa.eps = 1e-6;
+                int64_t row = (hq + hk + qa.num_heads_v) * hs;
+                rope_tensor X = {tg_place(&rx, (size_t)(T * row) * es, !at_end), dt, 2, {T, row}, 0};
+                st = rope_vllm_fused_qk_norm_rope(ctx, &qa, &pos, &X, &QW, &KW, &C);
+                CHECK(st == ROPE_OK, "%s qk-norm %s hs %lld rot %lld: %s", isa, rope_dtype_name(dt), (long long)hs,
+                      (long long)rot, rope_last_error());
+            }
+}
+
 int main(void) {
     tu_seed(0x9a7d);
     rx = tg_map(REGION), ry = tg_map(REGION), rk = tg_map(REGION), ryk = tg_map(REGION);
     rc = tg_map(REGION), rsn = tg_map(REGION), rpos = tg_map(4096);
+    rv = tg_map(REGION), rw = tg_map(4096), rw2 = tg_map(4096);
 
     tk_set sets[8];
     int n = tk_sets(sets);
@@ -331,6 +391,7 @@ int main(void) {
         run_onnx(ctx, rope_isa_name(isas[i]));
         run_atb(ctx, rope_isa_name(isas[i]));
         run_vllm(ctx, rope_isa_name(isas[i]));
+        run_prologue(ctx, rope_isa_name(isas[i]));
         printf("public calls with isa %s: no stray access\n", rope_isa_name(isas[i]));
         rope_context_free(ctx);
     }
