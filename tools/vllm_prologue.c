@@ -151,6 +151,8 @@ static int kv_attribute(const char *model_path, size_t i, const onnx_attribute *
         return 0;
     }
     if (!strcmp(a->name, "eps")) return float_value(model_path, op, i, a, &p->kv.eps, why);
+    if (!strcmp(a->name, "inverse")) /* rotary_embedding's; the library checks the value */
+        return int32_value(model_path, op, i, a, &p->kv.rope.inverse, why);
     return diag_set(why, "%s: graph.node[0].attribute[%zu]: %s has no attribute '%s'", model_path, i,
                     vllm_prologue_name(op), a->name);
 }

@@ -9,7 +9,8 @@
  *     slot_mapping[, q_weight, k_weight]) -> query_out, key_out, key_cache_out, value_cache_out
  *     attributes head_size (INT, required), is_neox, mrope_section, mrope_interleaved, kv_layout
  *     (STRING "NHD" / "HND", default "NHD"), k_scale, v_scale (FLOAT, default 1), eps (FLOAT,
- *     default 1e-6; read with the weights), kv_cache_dtype (STRING "auto", "fp8", "fp8_e4m3",
+ *     default 1e-6; read with the weights), inverse (INT 0 / 1, default 0: rotary_embedding's
+ *     negated angle), kv_cache_dtype (STRING "auto", "fp8", "fp8_e4m3",
  *     "fp8_e5m2"; optional: the caches' own dtype, FLOAT8E4M3FN / FLOAT8E5M2 or the key's, says it,
  *     and the attribute, when given, must agree): rope_vllm_rotary_embedding_and_cache on copies
  *     of query, key and the caches.

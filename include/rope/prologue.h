@@ -33,7 +33,8 @@
  * instruction set and thread count (NaN payloads aside, as everywhere).
  */
 typedef struct rope_qk_norm_attrs {
-    rope_vllm_attrs rope; /* rope.head_size is head_dim; is_neox and MRoPE as rope_vllm_attrs */
+    rope_vllm_attrs rope; /* rope.head_size is head_dim; is_neox and MRoPE as rope_vllm_attrs; the
+                             later fields 0 (rope_vllm_attrs' comment) */
     int64_t num_heads_q;  /* >= 0 */
     int64_t num_heads_k;  /* >= 0 */
     int64_t num_heads_v;  /* >= 0: v is not touched, only skipped */
@@ -86,7 +87,8 @@ ROPE_API rope_status rope_operation_create_vllm_qk_norm_rope(const rope_qk_norm_
 typedef enum rope_kv_layout { ROPE_KV_NHD = 0, ROPE_KV_HND = 1 } rope_kv_layout;
 
 typedef struct rope_kv_cache_attrs {
-    rope_vllm_attrs rope; /* head_size, is_neox, MRoPE as rope_vllm_rotary_embedding */
+    rope_vllm_attrs rope; /* head_size, is_neox, MRoPE and inverse as rope_vllm_rotary_embedding;
+                             rope_dim_offset, partial and pairs_to_halves 0 */
     rope_kv_layout kv_layout;
     float k_scale, v_scale; /* fp8 caches: finite and > 0 (the stored value is element / scale); not
                                read for caches of the key's dtype */
@@ -97,7 +99,8 @@ typedef struct rope_kv_cache_attrs {
  * vLLM's rotary_embedding(positions, query, key, head_size, cos_sin_cache, is_neox) followed by
  * reshape_and_cache_flash(key, value, key_cache, value_cache, slot_mapping, kv_cache_dtype, k_scale,
  * v_scale), in one pass: query and key rotated in place (normalised first when q_weight and k_weight
- * are given: the whole Qwen3 prologue), and token t's rotated key (as stored in key, rounded to its
+ * are given: the whole Qwen3 prologue; by the negated angle with rope.inverse, as rotary_embedding's
+ * inverse=True), and token t's rotated key (as stored in key, rounded to its
  * dtype) and its value written to slot s = slot_mapping[t] of the caches: block s / block_size,
  * entry s % block_size; a negative slot is a padded token and writes nothing to the caches.
  *   positions, query, key, cos_sin_cache: as rope_vllm_rotary_embedding (key required).

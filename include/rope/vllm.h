@@ -58,8 +58,11 @@
  * struct written for the first release's layout, which had no struct_size) or above
  * sizeof(rope_vllm_attrs) is refused with ROPE_ERROR_ATTRIBUTE naming struct_size. The fused
  * prologue's attributes (rope_qk_norm_attrs, rope_kv_cache_attrs) embed this struct: there its
- * struct_size is not read (the outer struct fixes the layout) and the fields after mrope_section must
- * be 0. */
+ * struct_size is not read (the outer struct fixes the layout); rope_dim_offset, partial and
+ * pairs_to_halves must be 0 (vLLM's fused_qk_norm_rope has none of them, and the cache write stores
+ * heads rotated from their start), and inverse 0 in rope_qk_norm_attrs (vLLM's fused_qk_norm_rope
+ * has no inverse), 0 or 1 in rope_kv_cache_attrs (rotary_embedding's inverse, before the cache
+ * write). Each refusal is ROPE_ERROR_ATTRIBUTE naming the field, the value and why. */
 typedef struct rope_vllm_attrs {
     size_t struct_size;        /* sizeof(rope_vllm_attrs), as ROPE_VLLM_ATTRS_INIT sets it */
     int64_t head_size;         /* required, > 0 (vLLM's head_size argument / the node's attribute) */

@@ -192,11 +192,16 @@ def _index(name, value):
     return int(value.__index__())
 
 
-def _truth(name, value):
-    """A flag of rotary_embedding: a bool or 0 / 1 (vLLM passes Python bools)."""
+def _flag(function, name, value):
+    """A flag: a bool or 0 / 1 (vLLM passes Python bools)."""
     if value in (0, 1) and not isinstance(value, str):
         return bool(value)
-    raise ValueError(f"librope.rotary_embedding: {name} must be True or False, got {value!r}")
+    raise ValueError(f"librope.{function}: {name} must be True or False, got {value!r}")
+
+
+def _truth(name, value):
+    """A flag of rotary_embedding."""
+    return _flag("rotary_embedding", name, value)
 
 
 # ---- the fused attention prologue (issue 16) -----------------------------------------------------
@@ -234,7 +239,7 @@ def fused_qk_norm_rope(qkv, num_heads_q, num_heads_k, num_heads_v, head_dim, eps
 def rotary_embedding_and_cache(positions, query, key, value, head_size, cos_sin_cache, is_neox, key_cache,
                                value_cache, slot_mapping, kv_cache_dtype="auto", k_scale=None, v_scale=None,
                                kv_layout="NHD", *, q_weight=None, k_weight=None, eps=1e-6, mrope_section=None,
-                               mrope_interleaved=False):
+                               mrope_interleaved=False, inverse=False):
     """vLLM's rotary_embedding(positions, query, key, head_size, cos_sin_cache, is_neox) followed by
     reshape_and_cache_flash(key, value, key_cache, value_cache, slot_mapping, kv_cache_dtype, k_scale,
     v_scale), in one pass: query and key rotated in place, then token t's rotated key and its value
@@ -249,18 +254,22 @@ def rotary_embedding_and_cache(positions, query, key, value, head_size, cos_sin_
     element / scale rounded to nearest even, saturated to the finite range (NaN kept). k_scale,
     v_scale: floats or one-element tensors (vLLM's layer._k_scale), None meaning 1.0; read for fp8
     caches only. q_weight, k_weight (both or neither, [head_size]): normalise q and k first, as
-    fused_qk_norm_rope does, with eps: the whole Qwen3 prologue in one pass.
+    fused_qk_norm_rope does, with eps: the whole Qwen3 prologue in one pass. inverse (vLLM
+    rotary_embedding's): rotate by the negated angle before the cache write. rotary_embedding's
+    rope_dim_offset and librope's partial= / pairs_to_halves layouts are not taken here (the cache write
+    stores heads rotated from their start).
 
     Returns None. Raises RopeError (nothing written, caches included) on bad input. Torch calls are
     the op librope::rotary_embedding_and_cache (mutates query, key, key_cache, value_cache).
     """
     _refuse_grad("rotary_embedding_and_cache", query=query, key=key, key_cache=key_cache, value_cache=value_cache)
     section = None if mrope_section is None else tuple(int(s) for s in mrope_section)
+    inv = _flag("rotary_embedding_and_cache", "inverse", inverse)
     if isinstance(query, _Tensor) or _first_torch_call(query):
         _torch_ops.rope_and_cache(positions, query, key, value, head_size, cos_sin_cache, bool(is_neox), key_cache,
                                   value_cache, slot_mapping, kv_cache_dtype, k_scale, v_scale, kv_layout, q_weight,
-                                  k_weight, float(eps), section, bool(mrope_interleaved))
+                                  k_weight, float(eps), section, bool(mrope_interleaved), inv)
         return
     _core.rope_and_cache(positions, query, key, value, head_size, cos_sin_cache, bool(is_neox), key_cache,
                          value_cache, slot_mapping, kv_cache_dtype, k_scale, v_scale, kv_layout, q_weight, k_weight,
-                         float(eps), section, bool(mrope_interleaved))
+                         float(eps), section, bool(mrope_interleaved), inv)

@@ -348,16 +348,16 @@ def _rope_cache_op(positions: _Tensor, query: _Tensor, key: _Tensor, value: _Ten
                    slot_mapping: _Tensor, kv_cache_dtype: str, k_scale: Optional[_Tensor],
                    v_scale: Optional[_Tensor], kv_layout: str, q_weight: Optional[_Tensor],
                    k_weight: Optional[_Tensor], eps: float, mrope_section: Optional[Sequence[int]],
-                   mrope_interleaved: bool) -> None:
+                   mrope_interleaved: bool, inverse: bool = False) -> None:
     _core.rope_and_cache(positions, query, key, value, head_size, cos_sin_cache, is_neox, key_cache, value_cache,
                          slot_mapping, kv_cache_dtype, k_scale, v_scale, kv_layout, q_weight, k_weight, eps,
-                         mrope_section, mrope_interleaved)
+                         mrope_section, mrope_interleaved, inverse)
 
 
 @_rope_cache_op.register_fake
 def _rope_cache_fake(positions, query, key, value, head_size, cos_sin_cache, is_neox, key_cache, value_cache,
                      slot_mapping, kv_cache_dtype, k_scale, v_scale, kv_layout, q_weight, k_weight, eps,
-                     mrope_section, mrope_interleaved):
+                     mrope_section, mrope_interleaved, inverse=False):
     return None
 
 
@@ -372,13 +372,13 @@ def _scale_tensor(s):
 
 def rope_and_cache(positions, query, key, value, head_size, cos_sin_cache, is_neox, key_cache, value_cache,
                    slot_mapping, kv_cache_dtype, k_scale, v_scale, kv_layout, q_weight, k_weight, eps,
-                   mrope_section, mrope_interleaved):
+                   mrope_section, mrope_interleaved, inverse=False):
     """librope.rotary_embedding_and_cache on a torch query (requiring grad already refused)."""
     if _plain(query):
         _core.rope_and_cache(positions, query, key, value, head_size, cos_sin_cache, is_neox, key_cache, value_cache,
                              slot_mapping, kv_cache_dtype, k_scale, v_scale, kv_layout, q_weight, k_weight, eps,
-                             mrope_section, mrope_interleaved)
+                             mrope_section, mrope_interleaved, inverse)
         return
     _rope_cache(positions, query, key, value, head_size, cos_sin_cache, is_neox, key_cache, value_cache,
                 slot_mapping, kv_cache_dtype, _scale_tensor(k_scale), _scale_tensor(v_scale), kv_layout, q_weight,
-                k_weight, eps, mrope_section, mrope_interleaved)
+                k_weight, eps, mrope_section, mrope_interleaved, inverse)

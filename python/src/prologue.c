@@ -165,10 +165,10 @@ static int check_cache_kind(const rope_tensor *cache, const char *name, rope_dty
 
 /* rope_and_cache(positions, query, key, value, head_size, cos_sin_cache, is_neox, key_cache,
  *                value_cache, slot_mapping, kv_cache_dtype, k_scale, v_scale, kv_layout, q_weight,
- *                k_weight, eps, mrope_section, mrope_interleaved) */
+ *                k_weight, eps, mrope_section, mrope_interleaved, inverse) */
 static PyObject *rope_and_cache(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (expect_args(nargs, 19, "rope_and_cache") < 0) return NULL;
+    if (expect_args(nargs, 20, "rope_and_cache") < 0) return NULL;
     rope_kv_cache_attrs attrs;
     memset(&attrs, 0, sizeof attrs);
     rope_dtype fp8;
@@ -179,6 +179,9 @@ static PyObject *rope_and_cache(PyObject *self, PyObject *const *args, Py_ssize_
         (args[12] != Py_None && as_double(args[12], "v_scale", &v_scale) < 0) ||
         as_double(args[16], "eps", &attrs.eps) < 0)
         return NULL;
+    int inverse = PyObject_IsTrue(args[19]); /* rotary_embedding's inverse: the negated angle */
+    if (inverse < 0) return NULL;
+    attrs.rope.inverse = inverse;
     attrs.k_scale = (float)k_scale;
     attrs.v_scale = (float)v_scale;
     int has_weights = args[14] != Py_None || args[15] != Py_None;
@@ -234,5 +237,5 @@ PyMethodDef rp_prologue_methods[] = {
     {"rope_and_cache", (PyCFunction)(void (*)(void))rope_and_cache, METH_FASTCALL,
      "rope_and_cache(positions, query, key, value, head_size, cos_sin_cache, is_neox, key_cache, value_cache, "
      "slot_mapping, kv_cache_dtype, k_scale, v_scale, kv_layout, q_weight, k_weight, eps, mrope_section, "
-     "mrope_interleaved)"},
+     "mrope_interleaved, inverse)"},
     {NULL, NULL, 0, NULL}};

@@ -308,6 +308,48 @@ def test_rope_and_cache_equals_rotary_embedding(rng):
     assert torch.equal(kc.view(-1, hk, hs)[:t], k) and torch.equal(vc.view(-1, hk, hs)[:t], v)
 
 
+@pytest.mark.parametrize("fw", ["torch", "numpy"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("is_neox", [True, False])
+def test_rope_and_cache_inverse(fw, dtype, is_neox, rng):
+    """inverse=True (vLLM rotary_embedding's): query and key rotated by the negated angle, against the
+    float64 reference on the cache with its sin half negated; the key cache holds the rotated key;
+    bitwise librope.rotary_embedding(..., inverse=True) followed by the cache write."""
+    if fw == "torch":
+        need("torch")
+    t, hq, hk, hs, p = 9, 3, 2, 32, 20
+    rot = [hs, 16][int(is_neox)]
+    q, k, v = (make(fw, dtype, uniform(rng, (t, h * hs))) for h in (hq, hk, hk))
+    table = _cache(rng, p, rot)
+    cache = make(fw, "float32", table)
+    negated = f64(cache).copy()
+    negated[:, rot // 2:] = -negated[:, rot // 2:]
+    pos = make_int(fw, rng.integers(0, p, size=t))
+    slots = _slots(rng, t, 4 * 4, padded=True)
+    kc, vc = (make(fw, dtype, np.zeros((4, 4, hk, hs))) for _ in range(2))
+    q_want, k_want = vllm_ref(pos, q, hs, negated, is_neox), vllm_ref(pos, k, hs, negated, is_neox)
+    q2, k2 = (x.clone() if fw == "torch" else x.copy() for x in (q, k))
+    librope.rotary_embedding_and_cache(pos, q, k, v, hs, cache, is_neox, kc, vc,
+                                       make_int(fw, slots), inverse=True)
+    _assert_close(q, q_want, _head_mag(f64(q), hs), dtype, "query")
+    _assert_close(k, k_want, _head_mag(f64(k), hs), dtype, "key")
+    librope.rotary_embedding(pos, q2, k2, hs, cache, is_neox, 0, True)
+    assert _raw(q) == _raw(q2) and _raw(k) == _raw(k2), "not bitwise rotary_embedding(..., inverse=True)"
+    kc_want, vc_want = (make(fw, dtype, np.zeros((4, 4, hk, hs))) for _ in range(2))
+    _reshape_and_cache_flash(k, kc_want, slots, 4, "NHD", lambda x: x)
+    _reshape_and_cache_flash(v, vc_want, slots, 4, "NHD", lambda x: x)
+    assert _raw(kc) == _raw(kc_want) and _raw(vc) == _raw(vc_want), "the caches differ from the rotated key's write"
+
+
+def test_rope_and_cache_inverse_refused(rng):
+    """inverse must be a flag; the C attributes' refusals name the field (rope_dim_offset is not
+    taken with the cache write: rotary_embedding then the cache write does it)."""
+    need("torch")
+    a = _kv_args(rng, "auto")
+    with pytest.raises(ValueError, match="rotary_embedding_and_cache: inverse must be True or False"):
+        librope.rotary_embedding_and_cache(*a.values(), inverse=2)
+
+
 # ---- transformers' Qwen3 attention steps ---------------------------------------------------------
 
 def _qwen3_steps():
@@ -582,6 +624,7 @@ def _kv_samples(rng):
     # for Float8_e4m3fn): the same bits as uint8 here (test_torch_compile_fullgraph runs float8 caches)
     args[7], args[8] = args[7].view(torch.uint8), args[8].view(torch.uint8)
     yield tuple(args) + (None, None, 1e-6, None, False)
+    yield tuple(args) + (None, None, 1e-6, None, False, True)  # inverse
     b = _kv_args(rng, "auto")
     hs = b["head_size"]
     b["key_cache"], b["value_cache"] = (b[n].transpose(1, 2).contiguous() for n in ("key_cache", "value_cache"))

@@ -15,7 +15,7 @@
 
 rope_status rope_vllm_kv_check_attrs(const char *where, const rope_kv_cache_attrs *a) {
     if (!a) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "attrs is NULL (head_size is required)");
-    ROPE_TRY(rope_vllm_check_attrs(where, &a->rope));
+    ROPE_TRY(rope_vllm_check_attrs(where, &a->rope, ROPE_VLLM_FUSED_CACHE));
     if (a->kv_layout != ROPE_KV_NHD && a->kv_layout != ROPE_KV_HND)
         return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "kv_layout: expected ROPE_KV_NHD (0) or ROPE_KV_HND (1), found %d",
                          (int)a->kv_layout);
@@ -213,6 +213,7 @@ rope_status rope_vllm_kv_run(const char *where, rope_context *ctx, const rope_kv
     vst->store_only = 1;
     vst->cache = &vs;
     call.job.n_streams = 3;
+    rope_vllm_job_direction(&p.rope, &call.job, 0); /* inverse: the rows' sin negated, as rotary_embedding's */
     return rope_vllm_prologue_run(ctx, &call);
 }
 

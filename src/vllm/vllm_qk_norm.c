@@ -29,7 +29,7 @@ rope_status rope_vllm_check_weight(const char *where, const char *name, const ro
 
 rope_status rope_vllm_qk_norm_check_attrs(const char *where, const rope_qk_norm_attrs *a) {
     if (!a) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "attrs is NULL");
-    ROPE_TRY(rope_vllm_check_attrs(where, &a->rope));
+    ROPE_TRY(rope_vllm_check_attrs(where, &a->rope, ROPE_VLLM_FUSED_QK_NORM));
     const int64_t heads[3] = {a->num_heads_q, a->num_heads_k, a->num_heads_v};
     static const char *const names[3] = {"num_heads_q", "num_heads_k", "num_heads_v"};
     for (int i = 0; i < 3; i++)

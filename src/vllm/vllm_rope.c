@@ -38,24 +38,46 @@ static rope_status check_first_fields(const char *where, const rope_vllm_attrs *
     return ROPE_OK;
 }
 
-rope_status rope_vllm_check_attrs(const char *where, const rope_vllm_attrs *a) {
+/* The name of the vLLM operator a fused entry point follows, for the messages. */
+static const char *fused_op_name(rope_vllm_fused op) {
+    switch (op) {
+    case ROPE_VLLM_FUSED_QK_NORM: return "vLLM's fused_qk_norm_rope";
+    case ROPE_VLLM_FUSED_CACHE: return "vLLM's rotary_embedding + reshape_and_cache_flash";
+    }
+    return "the fused prologue";
+}
+
+rope_status rope_vllm_check_attrs(const char *where, const rope_vllm_attrs *a, rope_vllm_fused op) {
     if (!a) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "attrs is NULL (head_size is required)");
     ROPE_TRY(check_first_fields(where, a));
+    const char *name = fused_op_name(op);
+    if (a->rope_dim_offset != 0 && op == ROPE_VLLM_FUSED_QK_NORM)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
+                         "rope_dim_offset: expected 0, found %lld (%s has no rope_dim_offset: each head is "
+                         "normalised and rotated from its start)",
+                         (long long)a->rope_dim_offset, name);
     if (a->rope_dim_offset != 0)
         return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
-                         "rope_dim_offset: expected 0 (the fused prologue rotates from each head's start), found %lld",
+                         "rope_dim_offset: expected 0, found %lld (not supported with the cache write, which "
+                         "stores heads rotated from their start; call rope_vllm_rotary_embedding with it, then "
+                         "write the cache)",
                          (long long)a->rope_dim_offset);
-    if (a->inverse != 0)
-        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "inverse: expected 0 (the fused prologue rotates forward), found %d",
-                         (int)a->inverse);
+    if (a->inverse != 0 && op == ROPE_VLLM_FUSED_QK_NORM)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
+                         "inverse: expected 0, found %d (%s has no inverse: it rotates forward)", (int)a->inverse,
+                         name);
+    if (a->inverse != 0 && a->inverse != 1)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where, "inverse: expected 0 or 1, found %d", (int)a->inverse);
     if (a->partial != ROPE_PARTIAL_LEADING)
         return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
-                         "partial: expected 0 (ROPE_PARTIAL_LEADING, the fused prologue's layout), found %d",
-                         (int)a->partial);
+                         "partial: expected 0 (ROPE_PARTIAL_LEADING), found %d (the split layout is librope's, not "
+                         "an argument of %s: the fused prologue rotates each head's leading rot elements)",
+                         (int)a->partial, name);
     if (a->pairs_to_halves != 0)
         return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
-                         "pairs_to_halves: expected 0 (not a layout of the fused prologue), found %d",
-                         (int)a->pairs_to_halves);
+                         "pairs_to_halves: expected 0, found %d (librope's layout, not an argument of %s: the fused "
+                         "prologue writes each pair where it read it)",
+                         (int)a->pairs_to_halves, name);
     return ROPE_OK;
 }
 

@@ -28,10 +28,17 @@ typedef struct rope_vllm_plan {
 /* 1 when the call has nothing to rotate (no tokens, or no heads). */
 static inline int rope_vllm_plan_empty(const rope_vllm_plan *p) { return p->tokens == 0 || p->hq + p->hk == 0; }
 
+/* The fused entry points, which take different subsets of rope_vllm_attrs' later fields. */
+typedef enum rope_vllm_fused {
+    ROPE_VLLM_FUSED_QK_NORM = 0, /* rope_vllm_fused_qk_norm_rope: vLLM's fused_qk_norm_rope, none of them */
+    ROPE_VLLM_FUSED_CACHE = 1    /* rope_vllm_rotary_embedding_and_cache: rotary_embedding's inverse */
+} rope_vllm_fused;
+
 /* The checks of the attributes alone (before any tensor is seen), as the fused prologue makes them:
- * struct_size is not read and the fields after mrope_section must be 0 (the fused kernels rotate
- * from each head's start, leading halves or adjacent pairs, forward). */
-rope_status rope_vllm_check_attrs(const char *where, const rope_vllm_attrs *attrs);
+ * struct_size is not read; rope_dim_offset, partial and pairs_to_halves must be 0 (the fused kernels
+ * rotate from each head's start, leading halves or adjacent pairs, in place); inverse 0, or 0 or 1
+ * for the cache write (vLLM's rotary_embedding argument). Each refusal says why. */
+rope_status rope_vllm_check_attrs(const char *where, const rope_vllm_attrs *attrs, rope_vllm_fused op);
 
 /* rotary_embedding's attributes: checks attrs (NULL, struct_size, every field alone) and copies them
  * into *out, the fields past the caller's struct_size set to their 0 defaults. */

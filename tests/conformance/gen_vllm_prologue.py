@@ -9,7 +9,8 @@
                           slot_mapping[, q_weight, k_weight])
       -> query_out, key_out, key_cache_out, value_cache_out
       attributes head_size, is_neox, mrope_section, mrope_interleaved, kv_layout, k_scale, v_scale,
-      eps, kv_cache_dtype (vLLM's rotary_embedding then reshape_and_cache_flash)
+      eps, kv_cache_dtype, inverse (vLLM's rotary_embedding, inverse included: the negated angle, then
+      reshape_and_cache_flash)
 
 Each case is a directory in the ONNX backend node-test layout (model.onnx, test_data_set_0/input_K.pb,
 output_K.pb). The expected outputs are computed here, in float64 with NumPy, from the operators'
@@ -183,7 +184,7 @@ def qk_norm_cases(root, rng):
 def kv_cache_cases(root, rng):
     def case(name, dtype, kv, *, layout="NHD", t=9, hq=4, hk=2, hs=32, rot=0, is_neox=1, blocks=3, bs=4,
              k_scale=1.0, v_scale=1.0, norm=False, section=None, interleaved=0, three_d=False, p=20,
-             attr_kv=True):
+             attr_kv=True, inverse=0):
         rot = rot or hs
         q = rounded(rng.uniform(-2, 2, size=(t, hq * hs)), dtype)
         k = rounded(rng.uniform(-2, 2, size=(t, hk * hs)), dtype)
@@ -205,8 +206,11 @@ def kv_cache_cases(root, rng):
             qw, kw = rounded(rng.uniform(0.5, 1.5, size=hs), dtype), rounded(rng.uniform(0.5, 1.5, size=hs), "f32")
             xq, xk = rms_norm(xq, hs, qw, 1e-6), rms_norm(xk, hs, kw, 1e-6)
             inputs_w = [("q_weight", qw), ("k_weight", kw)]
-        q_out = rounded(rotate(xq, pos, hs, cache, is_neox, section, interleaved), dtype)
-        k_out = rounded(rotate(xk, pos, hs, cache, is_neox, section, interleaved), dtype)
+        turn = cache.astype(np.float64)
+        if inverse:  # rotary_embedding's inverse: the rotation by the negated angle (sin negated)
+            turn[:, rot // 2:] = -turn[:, rot // 2:]
+        q_out = rounded(rotate(xq, pos, hs, turn, is_neox, section, interleaved), dtype)
+        k_out = rounded(rotate(xk, pos, hs, turn, is_neox, section, interleaved), dtype)
         kc = cache_write(kc0, to_cache(k_out, cdt, k_scale), slots, bs, layout)
         vc = cache_write(vc0, to_cache(v, cdt, v_scale), slots, bs, layout)
         if three_d:
@@ -220,6 +224,8 @@ def kv_cache_cases(root, rng):
             attrs.update(mrope_section=section, mrope_interleaved=interleaved)
         if norm:
             attrs["eps"] = 1e-6
+        if inverse:
+            attrs["inverse"] = 1
         write_case(root, name, "RotaryEmbeddingAndCache", attrs,
                    [("positions", pos), ("query", q), ("key", k), ("value", v), ("cos_sin_cache", cache),
                     ("key_cache", kc0), ("value_cache", vc0), ("slot_mapping", slots)] + inputs_w,
@@ -231,6 +237,7 @@ def kv_cache_cases(root, rng):
     case("kvcache_hnd_f32_fp8_e5m2", "f32", "fp8_e5m2", layout="HND", k_scale=0.25, v_scale=1.5, rot=16)
     case("kvcache_norm_bf16_fp8", "bf16", "fp8", norm=True, hq=8, hk=2, hs=64, t=6, blocks=2, bs=8)
     case("kvcache_mrope_f32_auto_3d", "f32", "auto", section=[4, 6, 6], three_d=True)
+    case("kvcache_inverse_f16_fp8_e4m3", "f16", "fp8_e4m3", k_scale=0.5, v_scale=0.75, rot=16, inverse=1)
 
 
 def main():

@@ -4,10 +4,16 @@
  * inaccessible pages, flush against the trailing guard and, separately, against the leading one,
  * and every available instruction set runs over head sizes 2..300, every even partial width, every
  * dtype combination and pair layout, in place and not:
- *   1. through the kernel tables (scalar, then each SIMD set the CPU has);
- *   2. through the public calls, rope_onnx_rotary_embedding and rope_atb_rope, with a context forced
- *      to each instruction set; and the vLLM calls (table, backward, on the fly, plain and MRoPE, key
- *      present or absent, positions and the cos_sin_cache guarded too, every head size 2..300).
+ *   1. through the kernel tables (scalar, then each SIMD set the CPU has), and the layouts that place
+ *      the rotated elements inside the head: split halves (shape.split) and the `lead` elements of
+ *      vLLM's rope_dim_offset (the buffer starts that far before the head vector), and the
+ *      pairs-to-halves permutation piece (kernels/permute.c, its recursive path for long runs too);
+ *   2. through the public calls, rope_onnx_rotary_embedding (all four layouts) and rope_atb_rope (and
+ *      the split partial layout's forward, backward and on-the-fly forms), with a context forced to
+ *      each instruction set; and the vLLM calls (table, backward, on the fly, plain and MRoPE, key
+ *      present or absent, rope_dim_offset, split, pairs to halves and inverse, positions and the
+ *      cos_sin_cache guarded too, every head size 2..300); and the fused prologue (the cache write with
+ *      its slots at the caches' first and last entries, fp8 or not, normed or not; QK-norm + RoPE).
  * A stray access faults and the crashed test fails.
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
@@ -21,7 +27,7 @@
 
 enum { MAXH = 300, HEADS = 3, REGION = 64 * 1024 };
 
-static tg_region rx, ry, rk, ryk, rc, rsn, rpos;
+static tg_region rx, ry, rk, ryk, rc, rsn, rpos, rv, rw, rw2;
 
 /* Every even partial width of head size hs (rotary width 2..hs). */
 static size_t widths(size_t hs, size_t *out) {
@@ -80,6 +86,75 @@ static void run_table(const rope_kernel_set *set) {
     }
 }
 
+/* The layouts that place the rotated elements inside the head (issue 17), through the kernel tables:
+ *   split: pairs (j, head_size/2 + j) for j < rot/2 < head_size/2, half- and full-width cos;
+ *   lead: `lead` elements before each head vector copied with it (vLLM's rope_dim_offset), halves
+ *   and adjacent pairs with half-width cos, the buffer starting `lead` elements before x.
+ * Every even head size, each partial width up to 64 and six others past it. */
+static void run_table_positions(const rope_kernel_set *set) {
+    for (size_t hs = 2; hs <= MAXH; hs++) {
+        size_t ws[MAXH], nw = widths(hs, ws), picked[MAXH], np = 0;
+        for (size_t w = 0; w < nw; w++)
+            if (ws[w] <= 64 || tu_int(0, (int64_t)nw) < 6) picked[np++] = ws[w];
+        for (int combo = 0; combo < 5; combo++) {
+            rope_kernel_shape sh = {tk_combos[combo][0], tk_combos[combo][1], hs, 0, 0, 0, 0, 0, 0, 0};
+            size_t es = tk_es(sh.x_dtype), ces = tk_es(sh.cs_dtype);
+            for (size_t w = 0; w < np; w++)
+                for (int v = 0; v < 4; v++) {
+                    sh.rot = picked[w];
+                    sh.split = v < 2, sh.lead = 0, sh.cos_full = v == 1;
+                    if (sh.split && (hs % 2 || sh.rot >= hs)) continue; /* split: a partial width of an even head */
+                    if (sh.split) sh.pair_stride = hs / 2;
+                    else sh.pair_stride = v == 2 ? sh.rot / 2 : 1, sh.lead = (size_t)tu_int(1, 9);
+                    rope_kernel_fn fn = rope_kernels_select(set, &sh);
+                    size_t cn = sh.cos_full ? sh.rot : sh.rot / 2, lead = sh.lead;
+                    for (int at_end = 0; at_end < 2; at_end++)
+                        for (int in_place = 0; in_place < 2; in_place++) {
+                            size_t heads = (size_t)tu_int(1, HEADS), xs = lead + hs + (size_t)tu_int(0, 2) * 7;
+                            size_t ys = in_place ? xs : lead + hs + (size_t)tu_int(0, 2) * 5;
+                            size_t xn = (heads - 1) * xs + lead + hs, yn = (heads - 1) * ys + lead + hs;
+                            sh.nontemporal = !in_place && at_end;
+                            unsigned char *xb = tg_place(&rx, xn * es, at_end);
+                            unsigned char *yb = in_place ? xb : tg_place(&ry, yn * es, !at_end);
+                            fn(&sh, xb + lead * es, (ptrdiff_t)xs, yb + lead * es, (ptrdiff_t)ys, heads,
+                               tg_place(&rc, cn * ces, at_end), tg_place(&rsn, cn * ces, !at_end));
+                            if (sh.nontemporal && set->fence) set->fence();
+                        }
+                }
+        }
+    }
+}
+
+/* The pairs-to-halves piece (kernels/permute.c) over rotated runs up to MAXH and a few past its
+ * stack buffer (4096 bytes: the recursive path), both directions, in place and not, with a lead. */
+static void run_permute(void) {
+    static const rope_dtype types[] = {ROPE_F32, ROPE_F16, ROPE_BF16};
+    size_t long_rots[] = {1026, 2050, 3074, 4098};
+    for (int t = 0; t < 3; t++) {
+        size_t es = tk_es(types[t]);
+        for (size_t k = 0; k < MAXH / 2 + 4; k++) {
+            size_t rot = k < MAXH / 2 ? 2 * (k + 1) : long_rots[k - MAXH / 2];
+            size_t hs = rot + (size_t)tu_int(0, 1) * 2 * (size_t)tu_int(1, 5);
+            size_t lead = (size_t)tu_int(0, 1) * (size_t)tu_int(1, 9);
+            for (int at_end = 0; at_end < 2; at_end++)
+                for (int in_place = 0; in_place < 2; in_place++) {
+                    size_t heads = (size_t)tu_int(1, HEADS), xs = lead + hs + (size_t)tu_int(0, 1) * 3;
+                    size_t ys = in_place ? xs : lead + hs + (size_t)tu_int(0, 1) * 5;
+                    size_t xn = (heads - 1) * xs + lead + hs, yn = (heads - 1) * ys + lead + hs;
+                    unsigned char *xb = tg_place(&rx, xn * es, at_end);
+                    unsigned char *yb = in_place ? xb : tg_place(&ry, yn * es, !at_end);
+                    rope_halves_to_pairs(types[t], xb + lead * es, (ptrdiff_t)xs, yb + lead * es, (ptrdiff_t)ys, heads,
+                                         lead, rot, hs);
+                    rope_pairs_to_halves(types[t], yb + lead * es, (ptrdiff_t)ys, heads, rot);
+                    /* the run flush against either guard, the head's tail included or not */
+                    unsigned char *zb = tg_place(&ryk, ((heads - 1) * rot + rot) * es, at_end);
+                    rope_pairs_to_halves(types[t], zb, (ptrdiff_t)rot, heads, rot);
+                    rope_halves_to_pairs(types[t], zb, (ptrdiff_t)rot, zb, (ptrdiff_t)rot, heads, 0, rot, rot);
+                }
+        }
+    }
+}
+
 /* ONNX through the public call: X [1, heads, 1, head_size] (heads contiguous), cos/sin [1, 1, r/2]. */
 static void run_onnx(rope_context *ctx, const char *isa) {
     static const rope_dtype types[] = {ROPE_F32, ROPE_F16, ROPE_BF16};
@@ -88,7 +163,7 @@ static void run_onnx(rope_context *ctx, const char *isa) {
         size_t nw = widths(hs, ws);
         for (int t = 0; t < 3; t++)
             for (size_t w = 0; w < nw; w++)
-                for (int il = 0; il < 2; il++) {
+                for (int il = 0; il < 4; il++) { /* halves, pairs, pairs to halves, split halves */
                     int at_end = (int)tu_int(0, 1), in_place = (int)tu_int(0, 1);
                     int64_t heads = tu_int(1, HEADS);
                     size_t es = tk_es(types[t]), bytes = (size_t)heads * hs * es, cb = ws[w] / 2 * es;
@@ -112,29 +187,50 @@ static void run_atb(rope_context *ctx, const char *isa) {
         {ROPE_F32, ROPE_F32}, {ROPE_F16, ROPE_F16}, {ROPE_F16, ROPE_F32}, {ROPE_BF16, ROPE_BF16}};
     for (int64_t d = 2; d <= MAXH; d += 2)
         for (int c = 0; c < 4; c++) {
-            int32_t coeffs[3] = {2, 4, (int32_t)d};
-            for (int k = 0; k < 3; k++) {
+            int32_t coeffs[4] = {2, 4, (int32_t)d, 2};
+            for (int k = 0; k < 4; k++) {
                 if (d % coeffs[k] != 0) continue;
                 int at_end = (int)tu_int(0, 1), in_place = (int)tu_int(0, 1);
                 int64_t hq = tu_int(1, HEADS);
                 size_t es = tk_es(combos[c][0]), ces = tk_es(combos[c][1]);
                 rope_atb_param p = ROPE_ATB_PARAM_INIT;
                 p.rotary_coeff = coeffs[k];
+                int64_t w = d; /* a row's unit: the D-wide chunk, or (k 3: split partial) a head of w >= D */
+                if (k == 3) {
+                    w = d + 2 * tu_int(0, 6);
+                    p.partial = ROPE_PARTIAL_SPLIT, p.head_size = (int32_t)w;
+                }
                 int32_t one = 1;
-                rope_tensor Q = {tg_place(&rx, (size_t)(d * hq) * es, at_end), combos[c][0], 2, {1, d * hq}, 0};
-                rope_tensor K = {tg_place(&rk, (size_t)d * es, !at_end), combos[c][0], 2, {1, d}, 0};
+                rope_tensor Q = {tg_place(&rx, (size_t)(w * hq) * es, at_end), combos[c][0], 2, {1, w * hq}, 0};
+                rope_tensor K = {tg_place(&rk, (size_t)w * es, !at_end), combos[c][0], 2, {1, w}, 0};
                 rope_tensor OQ = Q, OK = K;
                 if (!in_place) {
-                    OQ.data = tg_place(&ry, (size_t)(d * hq) * es, !at_end);
-                    OK.data = tg_place(&ryk, (size_t)d * es, at_end);
+                    OQ.data = tg_place(&ry, (size_t)(w * hq) * es, !at_end);
+                    OK.data = tg_place(&ryk, (size_t)w * es, at_end);
                 }
                 rope_tensor C = {tg_place(&rc, (size_t)d * ces, at_end), combos[c][1], 2, {1, d}, 0};
                 rope_tensor S = C;
                 S.data = tg_place(&rsn, (size_t)d * ces, !at_end);
                 rope_tensor L = {&one, ROPE_I32, 1, {1}, 0};
                 rope_status st = rope_atb_rope(ctx, &p, &Q, &K, &C, &S, &L, &OQ, &OK);
-                CHECK(st == ROPE_OK, "%s atb q %s cos %s D %lld coeff %d: %s", isa, rope_dtype_name(combos[c][0]),
-                      rope_dtype_name(combos[c][1]), (long long)d, (int)coeffs[k], rope_last_error());
+                CHECK(st == ROPE_OK, "%s atb q %s cos %s D %lld coeff %d head %lld: %s", isa,
+                      rope_dtype_name(combos[c][0]), rope_dtype_name(combos[c][1]), (long long)d, (int)coeffs[k],
+                      (long long)w, rope_last_error());
+                if (k == 3) { /* the split layout's backward and on-the-fly forms too */
+                    rope_freq_config cfg = ROPE_FREQ_CONFIG_INIT;
+                    cfg.rotary_dim = d;
+                    int64_t zero = 0;
+                    rope_fly fly = {&cfg, ROPE_POSITIONS_PER_TOKEN, {&zero, ROPE_I64, 1, {1}, 0}, combos[c][1]};
+                    st = rope_atb_rope_backward(ctx, &p, &Q, &K, &C, &S, &L, &OQ, &OK);
+                    CHECK(st == ROPE_OK, "%s atb split backward D %lld head %lld: %s", isa, (long long)d, (long long)w,
+                          rope_last_error());
+                    st = rope_atb_rope_fly(ctx, &p, &Q, &K, &fly, &L, &OQ, &OK);
+                    CHECK(st == ROPE_OK, "%s atb split fly D %lld head %lld: %s", isa, (long long)d, (long long)w,
+                          rope_last_error());
+                    st = rope_atb_rope_fly_backward(ctx, &p, &Q, &K, &fly, &L, &OQ, &OK);
+                    CHECK(st == ROPE_OK, "%s atb split fly backward D %lld head %lld: %s", isa, (long long)d,
+                          (long long)w, rope_last_error());
+                }
             }
         }
 }
@@ -157,6 +253,13 @@ static void run_vllm(rope_context *ctx, const char *isa) {
                 rope_vllm_attrs a = ROPE_VLLM_ATTRS_INIT;
                 a.head_size = hs;
                 a.is_neox = (int32_t)tu_int(0, 1);
+                /* where the rotated part sits (issue 17): plain, rope_dim_offset (the last possible one
+                 * or any), split halves, pairs to halves; inverse on any */
+                int place = (int)tu_int(0, 3);
+                if (place == 1 && rot < hs) a.rope_dim_offset = tu_int(0, 1) ? hs - rot : tu_int(0, hs - rot);
+                if (place == 2 && rot < hs && hs % 2 == 0) a.is_neox = 1, a.partial = ROPE_PARTIAL_SPLIT;
+                if (place == 3) a.is_neox = 0, a.pairs_to_halves = 1;
+                a.inverse = (int32_t)tu_int(0, 1);
                 if (mrope) {
                     a.n_mrope_section = 3, a.mrope_interleaved = (int32_t)tu_int(0, 1);
                     a.mrope_section[0] = rot / 2 - 2, a.mrope_section[1] = a.mrope_section[2] = 1;
@@ -188,25 +291,89 @@ static void run_vllm(rope_context *ctx, const char *isa) {
                     rope_status st = mode == 0   ? rope_vllm_rotary_embedding(ctx, &a, &pos, &Q, k, &C, &OQ, ok)
                                      : mode == 1 ? rope_vllm_rotary_embedding_backward(ctx, &a, &pos, &Q, k, &C, &OQ, ok)
                                                  : rope_vllm_rotary_embedding_fly(ctx, &a, &Q, k, &fly, &OQ, ok);
-                    CHECK(st == ROPE_OK, "%s vllm mode %d q %s cache %s hs %lld rot %lld mrope %d: %s", isa, mode,
-                          rope_dtype_name(combos[c][0]), rope_dtype_name(combos[c][1]), (long long)hs,
-                          (long long)rot, mrope, rope_last_error());
+                    CHECK(st == ROPE_OK, "%s vllm mode %d q %s cache %s hs %lld rot %lld mrope %d place %d: %s", isa,
+                          mode, rope_dtype_name(combos[c][0]), rope_dtype_name(combos[c][1]), (long long)hs,
+                          (long long)rot, mrope, place, rope_last_error());
                 }
             }
     }
+}
+
+/* The fused prologue (issue 16): rope_vllm_rotary_embedding_and_cache with two tokens whose slots are
+ * the caches' first and last entries (so the store piece writes up to either end of the cache, which
+ * sits against a guard), caches of the data's dtype or fp8 (the vectorised conversion), NHD and HND,
+ * with and without the norm; rope_vllm_fused_qk_norm_rope on a guarded qkv. Every tensor is guarded:
+ * query, key, value, cos_sin_cache, positions, slot_mapping, the weights and both caches. Every head
+ * size 2..300. */
+static void run_prologue(rope_context *ctx, const char *isa) {
+    static const rope_dtype dts[3] = {ROPE_F32, ROPE_F16, ROPE_BF16};
+    enum { T = 2, P = 3 };
+    for (int64_t hs = 2; hs <= MAXH; hs++)
+        for (int d = 0; d < 3; d++)
+            for (int kind = 0; kind < 3; kind++) {
+                rope_dtype dt = dts[d], ct = kind == 0 ? dt : kind == 1 ? ROPE_FP8_E4M3 : ROPE_FP8_E5M2;
+                rope_dtype cdt = tu_int(0, 1) ? ROPE_F32 : dt, wdt = tu_int(0, 1) ? ROPE_F32 : dt;
+                int at_end = (int)tu_int(0, 1), normed = (int)tu_int(0, 1), nhd = (int)tu_int(0, 1);
+                int64_t rot = tu_int(0, 1) ? hs - hs % 2 : 2 * tu_int(1, hs / 2), hq = tu_int(1, HEADS);
+                int64_t hk = tu_int(1, 2), bs = 2;
+                size_t es = tk_es(dt), ces = rope_dtype_size(ct), cse = tk_es(cdt), wes = tk_es(wdt);
+                rope_kv_cache_attrs a;
+                memset(&a, 0, sizeof a);
+                a.rope = (rope_vllm_attrs)ROPE_VLLM_ATTRS_INIT;
+                a.rope.head_size = hs, a.rope.is_neox = (int32_t)tu_int(0, 1), a.rope.inverse = (int32_t)tu_int(0, 1);
+                a.kv_layout = nhd ? ROPE_KV_NHD : ROPE_KV_HND;
+                a.k_scale = 0.5f, a.v_scale = 0.25f, a.eps = 1e-6;
+                int64_t *pd = tg_place(&rpos, T * sizeof(int64_t), at_end), *sd;
+                pd[0] = P - 1, pd[1] = 0;
+                sd = tg_place(&rsn, T * sizeof(int64_t), !at_end);
+                sd[0] = at_end ? bs - 1 : 0, sd[1] = at_end ? 0 : bs - 1; /* the caches' last and first entries */
+                rope_tensor pos = {pd, ROPE_I64, 1, {T}, 0}, slots = {sd, ROPE_I64, 1, {T}, 0};
+                rope_tensor Q = {tg_place(&rx, (size_t)(T * hq * hs) * es, at_end), dt, 2, {T, hq * hs}, 0};
+                rope_tensor K = {tg_place(&rk, (size_t)(T * hk * hs) * es, !at_end), dt, 2, {T, hk * hs}, 0};
+                rope_tensor V = {tg_place(&rv, (size_t)(T * hk * hs) * es, at_end), dt, 2, {T, hk * hs}, 0};
+                rope_tensor C = {tg_place(&rc, (size_t)(P * rot) * cse, !at_end), cdt, 2, {P, rot}, 0};
+                size_t cache_bytes = (size_t)(bs * hk * hs) * ces;
+                rope_tensor KC = {tg_place(&ry, cache_bytes, at_end), ct, 4, {1, nhd ? bs : hk, nhd ? hk : bs, hs}, 0};
+                rope_tensor VC = KC;
+                VC.data = tg_place(&ryk, cache_bytes, !at_end);
+                rope_tensor QW = {tg_place(&rw, (size_t)hs * wes, at_end), wdt, 1, {hs}, 0}, KW = QW;
+                KW.data = tg_place(&rw2, (size_t)hs * wes, !at_end);
+                rope_status st = rope_vllm_rotary_embedding_and_cache(ctx, &a, &pos, &Q, &K, &V, &C, &KC, &VC, &slots,
+                                                                      normed ? &QW : NULL, normed ? &KW : NULL);
+                CHECK(st == ROPE_OK, "%s rope+cache %s cache %s hs %lld rot %lld %s normed %d: %s", isa,
+                      rope_dtype_name(dt), rope_dtype_name(ct), (long long)hs, (long long)rot, nhd ? "NHD" : "HND",
+                      normed, rope_last_error());
+                /* QK-norm + RoPE on qkv [T, (hq + hk + hv) * hs] flush against a guard */
+                rope_qk_norm_attrs qa;
+                memset(&qa, 0, sizeof qa);
+                qa.rope = (rope_vllm_attrs)ROPE_VLLM_ATTRS_INIT;
+                qa.rope.head_size = hs, qa.rope.is_neox = a.rope.is_neox;
+                qa.num_heads_q = hq, qa.num_heads_k = hk, qa.num_heads_v = tu_int(0, 1), qa.eps = 1e-6;
+                int64_t row = (hq + hk + qa.num_heads_v) * hs;
+                rope_tensor X = {tg_place(&rx, (size_t)(T * row) * es, !at_end), dt, 2, {T, row}, 0};
+                st = rope_vllm_fused_qk_norm_rope(ctx, &qa, &pos, &X, &QW, &KW, &C);
+                CHECK(st == ROPE_OK, "%s qk-norm %s hs %lld rot %lld: %s", isa, rope_dtype_name(dt), (long long)hs,
+                      (long long)rot, rope_last_error());
+            }
 }
 
 int main(void) {
     tu_seed(0x9a7d);
     rx = tg_map(REGION), ry = tg_map(REGION), rk = tg_map(REGION), ryk = tg_map(REGION);
     rc = tg_map(REGION), rsn = tg_map(REGION), rpos = tg_map(4096);
+    rv = tg_map(REGION), rw = tg_map(4096), rw2 = tg_map(4096);
 
     tk_set sets[8];
     int n = tk_sets(sets);
     run_table(&rope_kernels_scalar);
+    run_table_positions(&rope_kernels_scalar);
     CHECK(1, "scalar table");
+    run_permute();
+    CHECK(1, "pairs-to-halves permutation");
+    printf("pairs-to-halves permutation: no stray access\n");
     for (int i = 0; i < n; i++) {
         run_table(sets[i].set);
+        run_table_positions(sets[i].set);
         CHECK(1, "%s table", sets[i].name);
         printf("kernel table %s: no stray access\n", sets[i].name);
     }
@@ -224,6 +391,7 @@ int main(void) {
         run_onnx(ctx, rope_isa_name(isas[i]));
         run_atb(ctx, rope_isa_name(isas[i]));
         run_vllm(ctx, rope_isa_name(isas[i]));
+        run_prologue(ctx, rope_isa_name(isas[i]));
         printf("public calls with isa %s: no stray access\n", rope_isa_name(isas[i]));
         rope_context_free(ctx);
     }

@@ -2,7 +2,10 @@
 /*
  * Garbage in: a randomized robustness test of every public entry point that takes tensors (the
  * one-shots of src/op/oneshot.c and src/vllm/vllm_calls.c, the on-the-fly forms, shape inference, the operation lifecycle of
- * src/op/operation.c, rope_cache_fill and rope_freq_compute). Each iteration builds a valid random
+ * src/op/operation.c, rope_cache_fill, rope_cache_fill_axes, rope_freq_compute, and the fused
+ * prologue: rope_vllm_fused_qk_norm_rope and rope_vllm_rotary_embedding_and_cache, their _check
+ * forms and operations, whose paged KV caches start as canary too: on failure not a byte of them
+ * changes, on success only the entries of the mapped slots do). Each iteration builds a valid random
  * call with small shapes (valid_calls.c), applies zero, one or two random mutations
  * (mutate.c, mutate_*.c) and runs it:
  *   (a) the call returns: every tensor sits in its own exactly sized heap block (or in one block

@@ -297,6 +297,40 @@ static void later_attributes(void) {
     CHECK(rope_vllm_fused_qk_norm_rope_check(&na, &cur.pos, &qkv, &w, &w, &cur.c) == ROPE_ERROR_ATTRIBUTE &&
               strstr(rope_last_error(), "rope_dim_offset: expected 0"),
           "fused offset: %s", rope_last_error());
+    /* each refusal names the field, the value and why: vLLM's fused_qk_norm_rope has none of them */
+    static const struct {
+        int field, value;
+        const char *msg;
+    } refusals[] = {
+        {0, 3, "rope_vllm_fused_qk_norm_rope_check: rope_dim_offset: expected 0, found 3 (vLLM's fused_qk_norm_rope "
+               "has no rope_dim_offset"},
+        {1, 1, "rope_vllm_fused_qk_norm_rope_check: inverse: expected 0, found 1 (vLLM's fused_qk_norm_rope has no "
+               "inverse: it rotates forward)"},
+        {1, -2, "inverse: expected 0, found -2 (vLLM's fused_qk_norm_rope has no inverse"},
+        {2, 1, "partial: expected 0 (ROPE_PARTIAL_LEADING), found 1 (the split layout is librope's, not an argument "
+               "of vLLM's fused_qk_norm_rope"},
+        {3, 1, "pairs_to_halves: expected 0, found 1 (librope's layout, not an argument of vLLM's "
+               "fused_qk_norm_rope"},
+    };
+    for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
+        rope_qk_norm_attrs b = na;
+        b.rope.rope_dim_offset = 0;
+        if (refusals[i].field == 0) b.rope.rope_dim_offset = refusals[i].value;
+        if (refusals[i].field == 1) b.rope.inverse = refusals[i].value;
+        if (refusals[i].field == 2) b.rope.partial = refusals[i].value;
+        if (refusals[i].field == 3) b.rope.pairs_to_halves = refusals[i].value, b.rope.is_neox = 0;
+        CHECK(rope_vllm_fused_qk_norm_rope_check(&b, &cur.pos, &qkv, &w, &w, &cur.c) == ROPE_ERROR_ATTRIBUTE &&
+                  strstr(rope_last_error(), refusals[i].msg),
+              "fused refusal %zu: \"%s\"", i, rope_last_error());
+        uint16_t before[T * HS];
+        memcpy(before, q, sizeof before);
+        CHECK(rope_vllm_fused_qk_norm_rope(NULL, &b, &cur.pos, &qkv, &w, &w, &cur.c) == ROPE_ERROR_ATTRIBUTE &&
+                  memcmp(before, q, sizeof before) == 0,
+              "fused refusal %zu: the call: \"%s\" (or written)", i, rope_last_error());
+        rope_operation *op = NULL;
+        CHECK(rope_operation_create_vllm_qk_norm_rope(&b, &op) == ROPE_ERROR_ATTRIBUTE && op == NULL,
+              "fused refusal %zu: the operation: \"%s\"", i, rope_last_error());
+    }
 }
 
 int main(void) {

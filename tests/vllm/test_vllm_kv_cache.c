@@ -31,7 +31,7 @@ typedef struct kv_case {
     unsigned char *kcm, *vcm;
     size_t cache_bytes;
     unsigned char *kc0, *vc0;
-    double *cs, *wq, *wk;
+    double *cs, *cs_ref, *wq, *wk;
     int64_t *posv, *slotv;
 } kv_case;
 
@@ -56,6 +56,7 @@ static void draw(kv_case *c, int index) {
     int64_t hs = hds[tu_int(0, (int64_t)(sizeof hds / sizeof hds[0]) - 1)];
     c->a.rope.head_size = hs;
     c->a.rope.is_neox = (int32_t)tu_int(0, 1);
+    c->a.rope.inverse = tu_int(0, 3) == 0; /* rotary_embedding's inverse: the negated angle */
     c->a.kv_layout = tu_int(0, 1) ? ROPE_KV_NHD : ROPE_KV_HND;
     c->dt = pick();
     c->cdt = tu_int(0, 1) ? c->dt : ROPE_F32;
@@ -175,6 +176,9 @@ static void build(kv_case *c) {
             ref_store(c->cdt, cm, (size_t)(p * c->rot + half + j), sin(ang));
         }
     for (size_t i = 0; i < cn; i++) c->cs[i] = ref_load(c->cdt, cm, i);
+    c->cs_ref = tu_xmalloc(cn * sizeof(double)); /* the rows the reference rotates with: sin negated for inverse */
+    for (size_t i = 0; i < cn; i++)
+        c->cs_ref[i] = c->a.rope.inverse && (int64_t)i % c->rot >= half ? -c->cs[i] : c->cs[i];
     c->cache = (rope_tensor){cm, c->cdt, 2, {c->P, c->rot}, 0};
     c->wq = tu_xmalloc((size_t)hs * 8), c->wk = tu_xmalloc((size_t)hs * 8);
     void *wq = tu_xmalloc((size_t)hs * 4), *wk = tu_xmalloc((size_t)hs * 4);
@@ -196,7 +200,7 @@ static void restore(kv_case *c) {
 
 static void release(kv_case *c) {
     for (int i = 0; i < 3; i++) free(c->mem[i]), free(c->init[i]);
-    free(c->kcm), free(c->vcm), free(c->kc0), free(c->vc0), free(c->cs), free(c->wq), free(c->wk);
+    free(c->kcm), free(c->vcm), free(c->kc0), free(c->vc0), free(c->cs), free(c->cs_ref), free(c->wq), free(c->wk);
     free(c->posv), free(c->slotv), free(c->pos.data), free(c->slots.data), free(c->cache.data);
     free(c->qw.data), free(c->kw.data);
 }
@@ -274,8 +278,8 @@ static int verify(kv_case *c, char *msg, size_t size) {
             const unsigned char *out = (const unsigned char *)(isq ? c->q.data : c->k.data) +
                                        (size_t)(t * (isq ? sq : sk) + hh * hs) * es;
             for (int64_t i = 0; i < hs; i++) x[i] = ref_load(c->dt, in, (size_t)i);
-            pr_head(x, hs, c->normed ? (isq ? c->wq : c->wk) : NULL, c->a.eps, c->cs, c->rot, c->a.rope.is_neox, pp,
-                    want, mag);
+            pr_head(x, hs, c->normed ? (isq ? c->wq : c->wk) : NULL, c->a.eps, c->cs_ref, c->rot, c->a.rope.is_neox,
+                    pp, want, mag);
             for (int64_t i = 0; i < hs && !bad; i++) {
                 double got = ref_load(c->dt, out, (size_t)i), tol = pr_tol(c->dt, want[i], mag[i], hs, c->normed);
                 if (!(fabs(got - want[i]) <= tol))
@@ -326,11 +330,12 @@ static int verify(kv_case *c, char *msg, size_t size) {
 
 static void describe(const kv_case *c, char *b, size_t n) {
     snprintf(b, n, "T %lld hs %lld rot %lld Hq %lld Hk %lld neox %d %s cs %s kv %s %s blocks %lld bs %lld fused %d "
-             "norm %d mrope %d/%d scales %g %g",
+             "norm %d mrope %d/%d inverse %d scales %g %g",
              (long long)c->T, (long long)c->a.rope.head_size, (long long)c->rot, (long long)c->hq, (long long)c->hk,
              c->a.rope.is_neox, rope_dtype_name(c->dt), rope_dtype_name(c->cdt), rope_dtype_name(c->kvdt),
              c->a.kv_layout == ROPE_KV_NHD ? "NHD" : "HND", (long long)c->blocks, (long long)c->bs, c->fused,
-             c->normed, c->a.rope.n_mrope_section, c->a.rope.mrope_interleaved, (double)c->a.k_scale,
+             c->normed, c->a.rope.n_mrope_section, c->a.rope.mrope_interleaved, (int)c->a.rope.inverse,
+             (double)c->a.k_scale,
              (double)c->a.v_scale);
 }
 
@@ -437,6 +442,24 @@ static void bad_inputs(void) {
     c.a.v_scale = 2.0f, c.a.kv_layout = (rope_kv_layout)2;
     refused(&c, "kv_layout 2", ROPE_ERROR_ATTRIBUTE, "kv_layout");
     c.a.kv_layout = ROPE_KV_NHD;
+    /* rope_vllm_attrs' later fields: inverse is rotary_embedding's (0 or 1); the others are refused,
+     * each naming the field, its value and why */
+    c.a.rope.inverse = 2;
+    refused(&c, "inverse 2", ROPE_ERROR_ATTRIBUTE, "inverse: expected 0 or 1, found 2");
+    c.a.rope.inverse = 0, c.a.rope.rope_dim_offset = 2;
+    refused(&c, "rope_dim_offset 2", ROPE_ERROR_ATTRIBUTE,
+            "rope_dim_offset: expected 0, found 2 (not supported with the cache write");
+    c.a.rope.rope_dim_offset = -1;
+    refused(&c, "rope_dim_offset -1", ROPE_ERROR_ATTRIBUTE, "rope_dim_offset: expected 0, found -1");
+    c.a.rope.rope_dim_offset = 0, c.a.rope.partial = ROPE_PARTIAL_SPLIT;
+    refused(&c, "partial split", ROPE_ERROR_ATTRIBUTE,
+            "partial: expected 0 (ROPE_PARTIAL_LEADING), found 1 (the split layout is librope's, not an argument of "
+            "vLLM's rotary_embedding + reshape_and_cache_flash");
+    c.a.rope.partial = 9;
+    refused(&c, "partial 9", ROPE_ERROR_ATTRIBUTE, "partial: expected 0 (ROPE_PARTIAL_LEADING), found 9");
+    c.a.rope.partial = ROPE_PARTIAL_LEADING, c.a.rope.is_neox = 0, c.a.rope.pairs_to_halves = 1;
+    refused(&c, "pairs_to_halves", ROPE_ERROR_ATTRIBUTE, "pairs_to_halves: expected 0, found 1 (librope's layout");
+    c.a.rope.pairs_to_halves = 0, c.a.rope.is_neox = 1;
     keep = c.slots, c.slots.dims[0] = 5;
     refused(&c, "slot_mapping [5]", ROPE_ERROR_SHAPE, "slot_mapping dim 0");
     c.slots = keep;

@@ -47,17 +47,70 @@ void set_seq(gcase *g, int64_t k, int64_t v) {
     memcpy((char *)at(g, T_SEQ) + 4 * k, &w, 4);
 }
 
+/* A coordinate of rope_cache_fill_axes in its dtype: integers (negative ones too) or fractions. */
+void set_coord(gcase *g, int64_t k, double v) {
+    char *p = (char *)at(g, T_POS);
+    switch (g->s[T_POS].t.dtype) {
+    case ROPE_I64: {
+        int64_t w = (int64_t)v;
+        memcpy(p + 8 * k, &w, 8);
+        break;
+    }
+    case ROPE_I32: {
+        int32_t w = (int32_t)v;
+        memcpy(p + 4 * k, &w, 4);
+        break;
+    }
+    case ROPE_F32: {
+        float w = (float)v;
+        memcpy(p + 4 * k, &w, 4);
+        break;
+    }
+    default: memcpy(p + 8 * k, &v, 8); break;
+    }
+}
+
+/* The capacity of the KV caches in slots: num_blocks * block_size (NHD [blocks, bs, Hk, hd], HND
+ * [blocks, Hk, bs, hd]). */
+int64_t kv_capacity(const gcase *g) {
+    const rope_tensor *c = &g->s[T_KC].t;
+    return c->dims[0] * (g->kv.kv_layout == ROPE_KV_NHD ? c->dims[1] : c->dims[2]);
+}
+
+/* slot_mapping: distinct slots of the caches, about one token in five padded (a negative slot). */
+static void fill_slots(gcase *g, size_t n) {
+    int64_t cap = kv_capacity(g), *perm = tu_xmalloc((size_t)(cap + 1) * sizeof *perm);
+    for (int64_t i = 0; i < cap; i++) perm[i] = i;
+    for (int64_t i = cap - 1; i > 0; i--) {
+        int64_t j = tu_int(0, i), t = perm[i];
+        perm[i] = perm[j], perm[j] = t;
+    }
+    for (size_t k = 0; k < n; k++)
+        set_pos(g, T_SLOT, (int64_t)k, tu_int(0, 4) == 0 ? -1 - tu_int(0, 3) : perm[(int64_t)k % cap]);
+    free(perm);
+}
+
 /* Input values: random floats, valid position ids and positions, seqlen adding up to ntokens. */
 static void fill(gcase *g, int i) {
     slot *s = &g->s[i];
     size_t es = rope_dtype_size(s->t.dtype), n = es ? s->bytes / es : 0;
+    if (g->e == E_AXES && i == T_POS) {
+        int whole = s->t.dtype == ROPE_I64 || s->t.dtype == ROPE_I32;
+        for (size_t k = 0; k < n; k++)
+            set_coord(g, (int64_t)k, whole ? (double)tu_int(-50, 500) : tu_uniform(-100, 900));
+        return;
+    }
     if (s->t.dtype == ROPE_F32 || s->t.dtype == ROPE_F16 || s->t.dtype == ROPE_BF16) {
         ref_fill(s->t.dtype, at(g, i), NULL, n);
         return;
     }
+    if (i == T_SLOT) {
+        fill_slots(g, n);
+        return;
+    }
     for (size_t k = 0; k < n; k++) {
         if (i == T_POS) set_pos(g, i, (int64_t)k, tu_int(0, 3) ? tu_int(0, 64) : tu_int(0, 1000000));
-        else if (vllm_e(g->e)) set_pos(g, i, (int64_t)k, tu_int(0, g->maxpos - 1));
+        else if (vllm_e(g->e) || prologue_e(g->e)) set_pos(g, i, (int64_t)k, tu_int(0, g->maxpos - 1));
         else if (onnx_e(g->e)) set64(g, i, (int64_t)k, tu_int(0, g->maxpos - 1));
         else set_seq(g, (int64_t)k, seq_read(g) ? g->seql[k] : (int64_t)tu_u64());
     }

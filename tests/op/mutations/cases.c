@@ -13,15 +13,19 @@ const char *const entry_name[N_ENTRY] = {
     "rope_atb_rope_backward", "rope_atb_infer", "atb lifecycle", "rope_atb_rope_fly", "rope_atb_rope_fly_backward",
     "rope_vllm_rotary_embedding", "rope_vllm_rotary_embedding_backward", "rope_vllm_infer", "vllm lifecycle",
     "rope_vllm_rotary_embedding_fly", "rope_vllm_rotary_embedding_fly_backward", "rope_cache_fill",
-    "rope_freq_compute"};
+    "rope_freq_compute", "rope_cache_fill_axes", "rope_vllm_fused_qk_norm_rope", "rope_vllm_fused_qk_norm_rope_check",
+    "qk_norm_rope lifecycle", "rope_vllm_rotary_embedding_and_cache", "rope_vllm_rotary_embedding_and_cache_check",
+    "rope_and_cache lifecycle"};
 const char *const kind_name[N_KIND] = {
     "valid", "null-pointer", "null-data", "null-attrs", "dtype", "rank", "dim<0", "dim-huge", "dim+-1",
     "empty-huge", "stride-bad", "stride-huge", "stride-legal", "in-place", "shared-in", "overlap", "index",
     "pos>=2^53", "attr-domain", "attr-legal", "freq-config", "lifecycle"};
 const char *const short_status[ROPE_STATUS_COUNT_] = {"OK", "NULL", "DTYPE", "RANK", "SHAPE", "ATTR", "INDEX",
                                                       "ALIAS", "STRIDE", "OOM", "UNSUP", "STATE", "WSPACE"};
-const char *const slot_name[N_T] = {"X/query", "key", "cos", "sin", "ids/seqlen", "Y/ropeQ/inv_freq",
-                                    "ropeK/attention", "positions"};
+const char *const slot_name[N_T] = {"X/query/qkv", "key",          "cos",       "sin",
+                                    "ids/seqlen",  "Y/ropeQ/inv_freq", "ropeK/attention", "positions",
+                                    "value",       "key_cache",    "value_cache", "slot_mapping",
+                                    "q_weight",    "k_weight"};
 
 void note(gcase *g, const char *fmt, ...) {
     size_t n = strlen(g->desc);
@@ -84,7 +88,9 @@ int not_ids(const gcase *g, int i) { return !(onnx_e(g->e) && i == T_SEQ); }
 int is_atb_seq(const gcase *g, int i) { return atb_e(g->e) && i == T_SEQ; }
 /* vLLM's cache claims more rows or a wider row than its block holds, and the call may still be valid
  * (positions below the old row count, a rot still <= head_size): its dims are not mutated. */
-int not_vllm_cache(const gcase *g, int i) { return has_dims(g, i) && !(vllm_e(g->e) && i == T_COS); }
+int not_vllm_cache(const gcase *g, int i) {
+    return has_dims(g, i) && !((vllm_e(g->e) || prologue_e(g->e)) && i == T_COS);
+}
 
 /* Whether slot i shares its block with another slot (in place, overlap, shared inputs). */
 int shares(const gcase *g, int i) {

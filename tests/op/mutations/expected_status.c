@@ -9,12 +9,12 @@
 /* Which kinds an entry point can take at all (a case may still decline one). */
 int applicable_kind(int e, int k) {
     switch (k) {
-    case K_NULL_ATTRS: return onnx_e(e) || atb_e(e) || vllm_e(e);
+    case K_NULL_ATTRS: return onnx_e(e) || atb_e(e) || vllm_e(e) || prologue_e(e);
     case K_EMPTY_HUGE: return onnx_e(e) || atb_e(e);
     case K_IN_PLACE: return (onnx_e(e) || atb_e(e) || vllm_e(e)) && !infer_e(e);
     case K_SHARED_IN: return table_e(e);
-    case K_OVERLAP: return !infer_e(e) && e != E_FREQ;
-    case K_POS_HUGE: return fly_e(e) || e == E_CACHE;
+    case K_OVERLAP: return !infer_e(e) && !check_e(e) && e != E_FREQ;
+    case K_POS_HUGE: return fly_e(e) || e == E_CACHE || e == E_AXES;
     case K_FREQ: return cfg_e(e);
     case K_LIFECYCLE: return op_e(e);
     case K_VALID: case K_NULL_PTR: return 1;
@@ -48,12 +48,30 @@ int coeff_valid(int64_t rc, int64_t d) { return (rc == 2 || rc == 4 || rc == d) 
 /* The tensor another one must equal in shape (so a rank change may read as SHAPE). ONNX compares
  * sin_cache with cos_cache before it checks cos_cache's rank, so a wrong cos rank reads as SHAPE. */
 int partner(const gcase *g, int i) {
+    if (kv_e(g->e)) return i == T_V || i == T_VC; /* the same dims as key / key_cache */
     return (i == T_Y || i == T_SIN || ((atb_e(g->e) || vllm_e(g->e)) && i == T_RK) || (onnx_e(g->e) && i == T_COS)) &&
-           g->e != E_CACHE;
+           g->e != E_CACHE && g->e != E_AXES;
+}
+
+/* The fused prologue's ranks: positions [T] ([m, T] with MRoPE; the cache write also [B, S]), qkv
+ * 2-D, query / key / value [T, H*hd] or [T, H, hd] (key and value query's), caches 4-D, the rest
+ * as rope.h has them. */
+static int prologue_rank(const gcase *g, int i, int r) {
+    int m = (qkn_e(g->e) ? g->qn.rope.n_mrope_section : g->kv.rope.n_mrope_section) > 0;
+    switch (i) {
+    case T_SEQ: return qkn_e(g->e) ? r == 1 + m : r == 1 + m || r == 2 + m;
+    case T_X: return qkn_e(g->e) ? r == 2 : (g->s[T_SEQ].t.rank - m == 1 ? r == 2 || r == 3 : r == 3);
+    case T_K: return r == g->s[T_X].t.rank;
+    case T_V: return r == g->s[T_K].t.rank;
+    case T_COS: return r == 2;
+    case T_KC: case T_VC: return r == 4;
+    default: return r == 1; /* slot_mapping, the weights */
+    }
 }
 
 int rank_accepted(const gcase *g, int i, int r) {
-    if (g->e == E_CACHE) return r == 2;
+    if (g->e == E_CACHE || g->e == E_AXES) return r == 2;
+    if (prologue_e(g->e)) return prologue_rank(g, i, r);
     if (vllm_e(g->e)) {
         int m = g->va.n_mrope_section > 0, pos = g->s[g->s[T_SEQ].used ? T_SEQ : T_POS].t.rank - m;
         if (i == T_SEQ || i == T_POS) return r == 1 + m || r == 2 + m;
@@ -74,10 +92,36 @@ int rank_accepted(const gcase *g, int i, int r) {
     return r == g->s[i].t.rank; /* partners */
 }
 
+static int is_float(rope_dtype d) { return d == ROPE_F32 || d == ROPE_F16 || d == ROPE_BF16; }
+
+/* The fused prologue's dtypes: positions and slots i64 / i32; qkv or query f32 / f16 / bf16 (key and
+ * value query's); cache and weights the data's or f32; key_cache the key's or fp8, value_cache
+ * key_cache's. A change of one dtype that others must equal is refused. */
+static int prologue_dtype(const gcase *g, int i, rope_dtype d) {
+    rope_dtype x = g->s[T_X].t.dtype;
+    int w = g->s[T_QW].used;
+    switch (i) {
+    case T_SEQ: case T_SLOT: return d == ROPE_I64 || d == ROPE_I32;
+    case T_X:
+        if (kv_e(g->e)) return d == x;
+        return is_float(d) && (g->s[T_COS].t.dtype == d || g->s[T_COS].t.dtype == ROPE_F32) &&
+               (!w || ((g->s[T_QW].t.dtype == d || g->s[T_QW].t.dtype == ROPE_F32) &&
+                       (g->s[T_KW].t.dtype == d || g->s[T_KW].t.dtype == ROPE_F32)));
+    case T_K: return d == x;
+    case T_V: return d == g->s[T_K].t.dtype;
+    case T_COS: case T_QW: case T_KW: return d == x || d == ROPE_F32;
+    case T_KC: return d == g->s[T_VC].t.dtype && d == g->s[T_KC].t.dtype;
+    case T_VC: return d == g->s[T_KC].t.dtype;
+    }
+    return 0;
+}
+
 int dtype_accepted(const gcase *g, int i, rope_dtype d) {
     rope_dtype x = g->s[T_X].t.dtype;
-    if (g->e == E_CACHE && g->layout == ROPE_CACHE_VLLM) return d == ROPE_F32 || d == ROPE_F16 || d == ROPE_BF16;
-    if (g->e == E_CACHE) return d == g->s[i == T_COS ? T_SIN : T_COS].t.dtype;
+    if (prologue_e(g->e)) return prologue_dtype(g, i, d);
+    if (g->e == E_AXES && i == T_POS) return d == ROPE_I64 || d == ROPE_I32 || d == ROPE_F32 || d == ROPE_F64;
+    if ((g->e == E_CACHE || g->e == E_AXES) && g->layout == ROPE_CACHE_VLLM) return is_float(d);
+    if (g->e == E_CACHE || g->e == E_AXES) return d == g->s[i == T_COS ? T_SIN : T_COS].t.dtype;
     if (vllm_e(g->e)) {
         if (i < 0) return d == ROPE_DTYPE_INVALID || d == x || d == ROPE_F32; /* fly->cs_dtype */
         if (i == T_SEQ || i == T_POS) return d == ROPE_I64 || d == ROPE_I32;

@@ -9,13 +9,22 @@
 
 int m_lifecycle(gcase *g) {
     int L = (int)tu_int(L_EXEC_FIRST, L_COUNT_OUT), onnx = g->e == E_ONNX_OP, vllm = g->e == E_VLLM_OP;
-    if (L == L_DATA_CHANGED && !(onnx || vllm ? g->s[T_SEQ].used && numel(&g->s[T_SEQ].t) > 0
-                                              : g->ap.cos_format == 1 && g->nseq > 0 && !g->s[T_SEQ].nodata))
+    int ids = onnx || vllm || prologue_e(g->e); /* positions (ids) in T_SEQ; else ATB's seqlen */
+    if (L == L_DATA_CHANGED && !(ids ? g->s[T_SEQ].used && numel(&g->s[T_SEQ].t) > 0
+                                     : g->ap.cos_format == 1 && g->nseq > 0 && !g->s[T_SEQ].nodata))
         L = L_EXEC_OTHER;
     g->life = L;
-    if (L == L_COUNT_IN) g->bad_count = (size_t)(onnx || vllm ? PICK(0, 1, 2, 5, 6, -1) : PICK(0, 3, 4, 6, -1));
-    if (L == L_COUNT_OUT) /* vLLM without key: 1 or 2 outputs */
-        g->bad_count = (size_t)(onnx ? PICK(0, 2, 3) : vllm && !g->s[T_K].used ? PICK(0, 3) : PICK(0, 1, 3));
+    if (L == L_COUNT_IN) /* QK-norm + RoPE takes 5; RoPE + KV cache 8 or 10 */
+        g->bad_count = (size_t)(g->e == E_QKN_OP  ? PICK(0, 1, 4, 6, -1)
+                                : g->e == E_KV_OP ? PICK(0, 1, 7, 9, 11, -1)
+                                : onnx || vllm    ? PICK(0, 1, 2, 5, 6, -1)
+                                                  : PICK(0, 3, 4, 6, -1));
+    if (L == L_COUNT_OUT) /* vLLM without key: 1 or 2 outputs; QK-norm + RoPE 1; RoPE + KV cache 4 */
+        g->bad_count = (size_t)(g->e == E_QKN_OP ? PICK(0, 2)
+                                : g->e == E_KV_OP ? PICK(0, 3, 5)
+                                : onnx           ? PICK(0, 2, 3)
+                                : vllm && !g->s[T_K].used ? PICK(0, 3)
+                                                          : PICK(0, 1, 3));
     note(g, "lifecycle %d", L);
     if (L == L_DATA_CHANGED) expect(g, BIT(ROPE_ERROR_INDEX), 0);
     else if (L == L_COUNT_IN || L == L_COUNT_OUT) expect(g, BIT(ROPE_ERROR_SHAPE), 0);
@@ -27,7 +36,8 @@ int m_lifecycle(gcase *g) {
 /* After setup, position ids or seqlen values changed to invalid ones. */
 static void break_data(gcase *g) {
     if (g->e == E_ONNX_OP) set64(g, T_SEQ, 0, g->maxpos), note(g, "ids[0] = max_pos after setup");
-    else if (g->e == E_VLLM_OP) set_pos(g, T_SEQ, 0, g->maxpos), note(g, "positions[0] = P after setup");
+    else if (g->e == E_VLLM_OP || prologue_e(g->e))
+        set_pos(g, T_SEQ, 0, g->maxpos), note(g, "positions[0] = P after setup");
     else break_seqlen(g);
     int b = g->s[T_SEQ].home;
     memcpy(g->snap[b], g->mem[b], g->size[b]);
@@ -57,18 +67,49 @@ static rope_status exec(rope_operation *op, const rope_variant_pack *pack, rope_
 /* Create, infer_shape, setup, execute with the case's tensors and g->life's disturbance. Returns the
  * status the case's expectation is about (create's or setup's failure, else the last execute's);
  * *shown gets the one to tally: the disturbed step's when that does not decide the case. */
+/* The lifecycle's tensors: inputs and outputs in the operator's order, as slots. */
+typedef struct op_slots {
+    const int *in, *out;
+    size_t n_in, n_out;
+} op_slots;
+
+static op_slots slots_of(const gcase *g) {
+    static const int onnx_in[4] = {T_X, T_COS, T_SIN, T_SEQ}, atb_in[5] = {T_X, T_K, T_COS, T_SIN, T_SEQ};
+    static const int vllm_in[4] = {T_SEQ, T_X, T_K, T_COS}, vllm_in3[3] = {T_SEQ, T_X, T_COS}; /* 3: no key */
+    static const int qkn_in[5] = {T_SEQ, T_X, T_QW, T_KW, T_COS};
+    static const int kv_in[10] = {T_SEQ, T_X, T_K, T_V, T_COS, T_KC, T_VC, T_SLOT, T_QW, T_KW};
+    static const int y[1] = {T_Y}, yk[2] = {T_Y, T_RK}, x[1] = {T_X}, kv_out[4] = {T_X, T_K, T_KC, T_VC};
+    switch (g->e) {
+    case E_ONNX_OP: return (op_slots){onnx_in, y, (size_t)g->n_in, 1};
+    case E_ATB_OP: return (op_slots){atb_in, yk, 5, 2};
+    case E_VLLM_OP: return (op_slots){g->n_in == 3 ? vllm_in3 : vllm_in, yk, (size_t)g->n_in, 2};
+    case E_QKN_OP: return (op_slots){qkn_in, x, 5, 1};
+    default: return (op_slots){kv_in, kv_out, (size_t)g->n_in, 4};
+    }
+}
+
+static rope_status create(const gcase *g, rope_operation **out) {
+    switch (g->e) {
+    case E_ONNX_OP: return rope_operation_create_onnx(g->attrs_null ? NULL : &g->oa, out);
+    case E_ATB_OP: return rope_operation_create_atb(g->attrs_null ? NULL : &g->ap, out);
+    case E_VLLM_OP: return rope_operation_create_vllm(g->attrs_null ? NULL : &g->va, out);
+    case E_QKN_OP: return rope_operation_create_vllm_qk_norm_rope(g->attrs_null ? NULL : &g->qn, out);
+    default: return rope_operation_create_vllm_rope_and_cache(g->attrs_null ? NULL : &g->kv, out);
+    }
+}
+
 rope_status run_op(gcase *g, rope_context *ctx, rope_status *shown) {
     const int onnx = g->e == E_ONNX_OP, vllm = g->e == E_VLLM_OP, L = g->life;
-    const char *fc = onnx   ? "rope_operation_create_onnx"
-                     : vllm ? "rope_operation_create_vllm"
-                            : "rope_operation_create_atb";
+    const char *fc = onnx                ? "rope_operation_create_onnx"
+                     : vllm              ? "rope_operation_create_vllm"
+                     : g->e == E_QKN_OP  ? "rope_operation_create_vllm_qk_norm_rope"
+                     : g->e == E_KV_OP   ? "rope_operation_create_vllm_rope_and_cache"
+                                         : "rope_operation_create_atb";
     const char *fi = "rope_operation_infer_shape", *fs = "rope_operation_setup", *fe = "rope_operation_execute";
     rope_operation *const sentinel = (rope_operation *)(void *)g;
     rope_operation *op = sentinel;
     rope_operation **out_op = L == L_CREATE_NULL ? NULL : &op;
-    rope_status st = onnx   ? rope_operation_create_onnx(g->attrs_null ? NULL : &g->oa, out_op)
-                     : vllm ? rope_operation_create_vllm(g->attrs_null ? NULL : &g->va, out_op)
-                            : rope_operation_create_atb(g->attrs_null ? NULL : &g->ap, out_op);
+    rope_status st = create(g, out_op);
     *shown = st;
     if (st != ROPE_OK || L == L_CREATE_NULL) {
         check(g, st == ROPE_ERROR_NULL_ARGUMENT || L != L_CREATE_NULL, "create with a NULL out gave %s",
@@ -78,19 +119,18 @@ rope_status run_op(gcase *g, rope_context *ctx, rope_status *shown) {
         check(g, op == sentinel, "%s failed but wrote *out", fc);
         return st;
     }
-    const size_t n_in = onnx || vllm ? (size_t)g->n_in : 5, n_out = onnx ? 1 : 2;
-    static const int onnx_in[4] = {T_X, T_COS, T_SIN, T_SEQ}, atb_in[5] = {T_X, T_K, T_COS, T_SIN, T_SEQ};
-    static const int vllm_in[4] = {T_SEQ, T_X, T_K, T_COS}, vllm_in3[3] = {T_SEQ, T_X, T_COS}; /* 3: no key */
+    const op_slots os = slots_of(g);
+    const size_t n_in = os.n_in, n_out = os.n_out;
     rope_tensor *in = tu_xmalloc(n_in * sizeof *in), *out = tu_xmalloc(n_out * sizeof *out);
     for (size_t i = 0; i < n_in; i++) {
-        int s = onnx ? onnx_in[i] : !vllm ? atb_in[i] : n_in == 3 ? vllm_in3[i] : vllm_in[i];
+        int s = os.in[i];
         if (g->s[s].used) in[i] = g->s[s].t;
-        else memset(&in[i], 0, sizeof in[i]), in[i].dtype = ROPE_I64; /* rank 0: position_ids / key absent */
+        else memset(&in[i], 0, sizeof in[i]), in[i].dtype = ROPE_I64; /* rank 0: ids / key / weights absent */
     }
-    out[0] = g->s[T_Y].t;
-    if (!onnx) {
-        if (g->s[T_RK].used) out[1] = g->s[T_RK].t;
-        else memset(&out[1], 0, sizeof out[1]); /* vLLM without key: key_out is not read */
+    for (size_t i = 0; i < n_out; i++) {
+        int s = os.out[i];
+        if (g->s[s].used) out[i] = g->s[s].t;
+        else memset(&out[i], 0, sizeof out[i]); /* vLLM without key: key_out is not read */
     }
     const size_t nin = L == L_COUNT_IN ? g->bad_count : n_in, nout = L == L_COUNT_OUT ? g->bad_count : n_out;
     int side = -1; /* the status of a disturbed step that does not decide the case */
@@ -109,11 +149,13 @@ rope_status run_op(gcase *g, rope_context *ctx, rope_status *shown) {
         check(g, in_mask(allowed(g), st), "infer_shape gave %s, not among %s", status_name(st),
               mask_str(allowed(g)));
     } else {
-        for (size_t i = 0; i < n_out; i++) {
-            int s = vllm ? (i ? T_K : T_X) : -1; /* vLLM: query_out, key_out from query, key */
-            if (vllm && !g->s[s].used) continue;
-            const rope_tensor *want = vllm ? &g->s[s].t : &in[i];
-            check(g, same_desc(&inf[i], want), "infer_shape output %zu is not its input's descriptor", i);
+        for (size_t i = 0; i < n_out; i++) { /* vLLM: query_out, key_out from query, key; the prologue: in place */
+            int s = vllm ? (i ? T_K : T_X) : prologue_e(g->e) ? os.out[i] : -1;
+            if (s >= 0 && !g->s[s].used) continue;
+            const rope_tensor *want = s >= 0 ? &g->s[s].t : &in[i];
+            rope_tensor got = inf[i];
+            if (prologue_e(g->e) && got.row_stride == want->row_stride) got.row_stride = 0; /* in place: its own */
+            check(g, same_desc(&got, want), "infer_shape output %zu is not its input's descriptor", i);
         }
     }
     if (st != ROPE_OK) {

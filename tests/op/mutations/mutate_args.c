@@ -15,10 +15,11 @@ int m_null_ptr(gcase *g) {
     }
     int c[N_T + 2], n = 0;
     for (int i = 0; i < N_T; i++)
-        if (g->s[i].used && !g->s[i].null_ptr && not_ids(g, i) && i != T_POS && !(g->e == E_FREQ && i == T_RK))
+        if (g->s[i].used && !g->s[i].null_ptr && not_ids(g, i) && (i != T_POS || g->e == E_AXES) &&
+            !(g->e == E_FREQ && i == T_RK))
             c[n++] = i;
     if (fly_e(g->e)) c[n++] = N_T;
-    if (cfg_e(g->e)) c[n++] = N_T + 1;
+    if (cfg_e(g->e) || g->e == E_AXES) c[n++] = N_T + 1;
     int i = c[tu_int(0, n - 1)];
     if (i < N_T) g->s[i].null_ptr = 1;
     else if (i == N_T) g->fly_null = 1;
@@ -38,7 +39,7 @@ int m_null_data(gcase *g) {
     if (i < 0) return 0;
     g->s[i].t.data = NULL;
     note(g, "data NULL %s", slot_name[i]);
-    if (infer_e(g->e) || (is_atb_seq(g, i) && !seq_read(g))) {
+    if (infer_e(g->e) || check_e(g->e) || (is_atb_seq(g, i) && !seq_read(g))) {
         expect(g, 0, 1);
         if (shares(g, i)) g->wild = 1; /* without data it overlaps nothing */
     } else {
@@ -49,7 +50,7 @@ int m_null_data(gcase *g) {
 
 int m_null_attrs(gcase *g) {
     int same;
-    if (vllm_e(g->e)) { /* head_size is required: no defaults */
+    if (vllm_e(g->e) || prologue_e(g->e)) { /* head_size is required: no defaults */
         g->attrs_null = 1;
         note(g, "attrs NULL");
         expect(g, BIT(ROPE_ERROR_NULL_ARGUMENT), 0);
@@ -86,7 +87,8 @@ int m_rank(gcase *g) {
     int i = pick_slot(g, NULL), r;
     if (i < 0) return 0;
     do r = (int)PICK(INT_MIN, -7, -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 64, INT_MAX);
-    while (rank_accepted(g, i, r) || (g->e == E_VLLM_OP && i == T_K && r == 0)); /* rank 0: key absent */
+    while (rank_accepted(g, i, r) || (g->e == E_VLLM_OP && i == T_K && r == 0) || /* rank 0: key absent */
+           (g->e == E_KV_OP && (i == T_QW || i == T_KW) && r == 0));              /* and the weights */
     rope_tensor *t = &g->s[i].t;
     for (int d = t->rank < 0 ? 0 : t->rank; d < r && d < ROPE_MAX_RANK; d++) t->dims[d] = tu_int(1, 3);
     t->rank = r;

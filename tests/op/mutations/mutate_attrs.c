@@ -15,7 +15,117 @@ static int64_t onnx_head(const gcase *g) {
 
 static int64_t atb_d(const gcase *g) { return fly_e(g->e) ? g->fc.rotary_dim : g->s[T_COS].t.dims[1]; }
 
+/* The rotation fields of the fused prologue's embedded rope_vllm_attrs out of their domain (MRoPE
+ * too), or rope_dim_offset, partial, pairs_to_halves (and QK-norm's inverse) set: all refused. */
+static void prologue_rope_attr(gcase *g, rope_vllm_attrs *a) {
+    int v = (int)tu_int(0, 4);
+    if (v == 0) a->head_size = PICK(0, -1, INT64_MIN);
+    if (v == 1) *(tu_int(0, 1) ? &a->is_neox : &a->mrope_interleaved) = (int32_t)PICK(2, -1, INT32_MIN);
+    if (v == 2) {
+        int w = (int)tu_int(0, 3);
+        if (w == 0) a->rope_dim_offset = PICK(1, 2, -1, INT64_MAX);
+        if (w == 1) a->inverse = (int32_t)(kv_e(g->e) ? PICK(2, -1, INT32_MIN) : PICK(1, 2, -1));
+        if (w == 2) a->partial = (int32_t)PICK(ROPE_PARTIAL_SPLIT, 2, -1);
+        if (w == 3) a->pairs_to_halves = (int32_t)PICK(1, 2, -1);
+    }
+    if (v >= 3) {
+        int n = a->n_mrope_section, w = (int)tu_int(0, 3);
+        if (n == 0 && w < 2) a->n_mrope_section = (int32_t)PICK(1, 2, 5, -1);
+        else if (w < 3 && n > 0) a->mrope_section[tu_int(0, n - 1)] = PICK(0, -1, INT64_MIN, INT64_MAX);
+        else if (n < 4) a->mrope_section[tu_int(n, 3)] = PICK(1, -1, 9);
+        else a->n_mrope_section = 2;
+    }
+    note(g, "rope hs %lld neox %d inter %d n %d [%lld,%lld,%lld,%lld] offset %lld inverse %d partial %d p2h %d",
+         (long long)a->head_size, (int)a->is_neox, (int)a->mrope_interleaved, (int)a->n_mrope_section,
+         (long long)a->mrope_section[0], (long long)a->mrope_section[1], (long long)a->mrope_section[2],
+         (long long)a->mrope_section[3], (long long)a->rope_dim_offset, (int)a->inverse, (int)a->partial,
+         (int)a->pairs_to_halves);
+}
+
+/* The fused prologue's attributes: the rotation's, head counts, eps, the cache layout and scales.
+ * Fields a call does not read (struct_size of the embedded struct; the scales with caches of the
+ * key's dtype; eps without weights) may hold anything; the cache write takes inverse 1. */
+static void prologue_attr(gcase *g) {
+    double bad_eps = (double)PICK(0, 1, 2, 3), eps_values[4] = {-1.0, NAN, INFINITY, 1e39};
+    int v = (int)tu_int(0, 5), normed = g->s[T_QW].used, fp8 = g->s[T_KC].t.dtype != g->s[T_K].t.dtype;
+    rope_vllm_attrs *a = qkn_e(g->e) ? &g->qn.rope : &g->kv.rope;
+    if (v <= 1) {
+        prologue_rope_attr(g, a);
+        expect(g, BIT(ROPE_ERROR_ATTRIBUTE), 0);
+    } else if (v == 2) {
+        a->struct_size = (size_t)PICK(0, 8, 1 << 20);
+        note(g, "rope.struct_size %zu (not read)", a->struct_size);
+        expect(g, 0, 1);
+    } else if (qkn_e(g->e)) {
+        int64_t *h = v == 3 ? &g->qn.num_heads_q : v == 4 ? &g->qn.num_heads_k : &g->qn.num_heads_v;
+        if (tu_int(0, 1)) *h = PICK(-1, INT64_MIN, P2(31) + 1, INT64_MAX);
+        else g->qn.eps = eps_values[(int)bad_eps];
+        note(g, "heads %lld %lld %lld eps %g", (long long)g->qn.num_heads_q, (long long)g->qn.num_heads_k,
+             (long long)g->qn.num_heads_v, g->qn.eps);
+        expect(g, BIT(ROPE_ERROR_ATTRIBUTE), 0);
+    } else if (v == 3) {
+        g->kv.kv_layout = (rope_kv_layout)PICK(2, -1, 7);
+        note(g, "kv_layout %d", (int)g->kv.kv_layout);
+        expect(g, BIT(ROPE_ERROR_ATTRIBUTE), 0);
+    } else if (v == 4) {
+        float bad[4] = {0.0f, -1.0f, NAN, INFINITY};
+        *(tu_int(0, 1) ? &g->kv.k_scale : &g->kv.v_scale) = bad[tu_int(0, 3)];
+        note(g, "scales %g %g%s", (double)g->kv.k_scale, (double)g->kv.v_scale, fp8 ? "" : " (not read)");
+        expect(g, fp8 ? BIT(ROPE_ERROR_ATTRIBUTE) : 0, !fp8);
+    } else if (tu_int(0, 1)) {
+        g->kv.eps = eps_values[(int)bad_eps];
+        note(g, "eps %g%s", g->kv.eps, normed ? "" : " (not read)");
+        expect(g, normed ? BIT(ROPE_ERROR_ATTRIBUTE) : 0, !normed);
+    } else {
+        g->kv.rope.inverse = !g->kv.rope.inverse; /* rotary_embedding's inverse: another valid call */
+        note(g, "inverse %d (legal)", (int)g->kv.rope.inverse);
+        expect(g, 0, 1);
+    }
+}
+
+/* rope_cache_fill_axes' configuration: a field out of its domain (each refused as ATTRIBUTE). */
+static void axes_attr(gcase *g) {
+    rope_axes_config *c = &g->ax;
+    int n = c->n_axes, v = (int)tu_int(0, 6), a = (int)tu_int(0, n - 1);
+    switch (v) {
+    case 0: c->n_axes = (int32_t)(tu_int(0, 1) ? PICK(0, -1, ROPE_MAX_AXES + 1, INT32_MIN) : n == 1 ? 2 : n - 1); break;
+    case 1: c->axes_dims[a] = PICK(0, -2, 1, 3, INT64_MIN, 2 * (int64_t)ROPE_MAX_ROTARY_DIM); break;
+    case 2:
+        if (n < ROPE_MAX_AXES && tu_int(0, 1)) c->axes_dims[tu_int(n, ROPE_MAX_AXES - 1)] = 2;
+        else c->theta[n < ROPE_MAX_AXES ? tu_int(n, ROPE_MAX_AXES - 1) : a] = n < ROPE_MAX_AXES ? 10000.0 : 1.0;
+        break;
+    case 3: {
+        const double bad[] = {1.0, 0.5, -2.0, NAN, INFINITY, -INFINITY};
+        c->theta[a] = bad[tu_int(0, 5)];
+        break;
+    }
+    case 4: c->freq = (rope_axes_freq)PICK(2, -1, 9); break;
+    case 5: {
+        const double bad[] = {-1.0, NAN, INFINITY, 65505.0, 1e300};
+        c->attention = bad[tu_int(0, 4)];
+        break;
+    }
+    default:
+        if (n > 1 && tu_int(0, 1)) /* alternating frequencies over axes of unequal widths */
+            c->freq = ROPE_AXES_FREQ_ALTERNATING, c->axes_dims[a] = c->axes_dims[(a + 1) % n] + 2;
+        else c->struct_size = (size_t)PICK(0, 8, sizeof(rope_axes_config) + 8);
+        break;
+    }
+    note(g, "axes n %d dims [%lld %lld %lld %lld] theta[%d] %g freq %d attention %g size %zu", (int)c->n_axes,
+         (long long)c->axes_dims[0], (long long)c->axes_dims[1], (long long)c->axes_dims[2],
+         (long long)c->axes_dims[3], a, c->theta[a], (int)c->freq, c->attention, c->struct_size);
+    expect(g, BIT(ROPE_ERROR_ATTRIBUTE), 0);
+}
+
 int m_attr(gcase *g) {
+    if (prologue_e(g->e)) {
+        prologue_attr(g);
+        return 1;
+    }
+    if (g->e == E_AXES && tu_int(0, 1)) {
+        axes_attr(g);
+        return 1;
+    }
     int v = (int)tu_int(0, 3);
     if (fly_e(g->e) && v == 3) {
         g->fly.kind = (rope_positions_kind)PICK(2, -1, 7);
@@ -69,7 +179,10 @@ int m_attr(gcase *g) {
             expect(g, BIT(ROPE_ERROR_ATTRIBUTE), 0);
         } else {
             g->coeff = (int32_t)PICK(0, 3, 6, -2, 1 << 20, INT32_MIN);
-            int fine = g->layout != ROPE_CACHE_FULL || coeff_valid(g->coeff, g->fc.rotary_dim);
+            int64_t d = g->fc.rotary_dim;
+            if (g->e == E_AXES) /* the rotated width: the axes' */
+                for (int a = 0; a < g->ax.n_axes; a++) d += g->ax.axes_dims[a];
+            int fine = g->layout != ROPE_CACHE_FULL || coeff_valid(g->coeff, d);
             expect(g, fine ? 0 : BIT(ROPE_ERROR_ATTRIBUTE), fine);
         }
         note(g, "layout %d coeff %d", g->layout, (int)g->coeff);
@@ -86,6 +199,15 @@ int m_attr_sem(gcase *g) {
     } else if (vllm_e(g->e)) {
         if (v == 0) g->va.is_neox = !g->va.is_neox;
         else g->va.head_size = tu_int(1, 12);
+    } else if (prologue_e(g->e)) {
+        rope_vllm_attrs *a = qkn_e(g->e) ? &g->qn.rope : &g->kv.rope;
+        if (v == 0) a->is_neox = !a->is_neox;
+        else if (v == 1) a->head_size = tu_int(1, 12);
+        else if (qkn_e(g->e)) g->qn.num_heads_v = tu_int(0, 3), g->qn.num_heads_q = tu_int(0, 3);
+        else g->kv.kv_layout = g->kv.kv_layout == ROPE_KV_NHD ? ROPE_KV_HND : ROPE_KV_NHD;
+    } else if (g->e == E_AXES && v == 2) {
+        g->ax.freq = !g->ax.freq;
+        g->ax.theta[0] = (double)PICK(2, 100, 1e6);
     } else if (onnx_e(g->e)) {
         int64_t h = onnx_head(g);
         if (v == 0) g->oa.num_heads = tu_int(1, 6);

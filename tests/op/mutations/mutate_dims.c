@@ -19,6 +19,10 @@ static void expect_dim(gcase *g, int i) {
     else expect(g, BIT(ROPE_ERROR_SHAPE), 0);
 }
 
+/* The cache write's query is in place with no partner: its head count is the call's to choose, so a
+ * larger one would be a consistent call claiming more than its block holds. Its token dim instead. */
+static int free_dim(const gcase *g, int i, int d) { return kv_e(g->e) && i == T_X ? 0 : d; }
+
 int m_dim_neg(gcase *g) {
     int64_t v = PICK(-1, -2, -P2(40), INT64_MIN);
     if (g->e == E_CACHE && tu_int(0, 1)) {
@@ -39,7 +43,7 @@ int m_dim_huge(gcase *g) {
     int i = pick_slot(g, not_vllm_cache);
     if (i < 0) return 0;
     rope_tensor *t = &g->s[i].t;
-    int d = (int)tu_int(0, t->rank - 1), both = t->rank >= 2 && tu_int(0, 2) == 0;
+    int d = free_dim(g, i, (int)tu_int(0, t->rank - 1)), both = t->rank >= 2 && tu_int(0, 2) == 0;
     int64_t v = PICK(P2(31), P2(32) + 2, P2(40), P2(61), INT64_MAX);
     if (is_atb_seq(g, i) && seq_read(g) && v < P2(61)) v = INT64_MAX; /* only sizes that cannot be real */
     t->dims[d] = both ? P2(32) : v;
@@ -62,7 +66,7 @@ int m_dim_off(gcase *g) {
     int i = pick_slot(g, not_vllm_cache);
     if (i < 0) return 0;
     rope_tensor *t = &g->s[i].t;
-    int d = (int)tu_int(0, t->rank - 1);
+    int d = free_dim(g, i, (int)tu_int(0, t->rank - 1));
     int64_t delta = t->dims[d] ? PICK(-1, 1, 2) : PICK(1, 2);
     if (is_atb_seq(g, i) && seq_read(g)) { /* growing would read past the values: shrink only */
         if (!t->dims[0]) return 0;

@@ -49,9 +49,16 @@ int m_shared_in(gcase *g) {
 }
 
 int m_overlap(gcase *g) {
-    int pairs[16][2], n = 0;
+    int pairs[40][2], n = 0;
 #define PAIR(a, b) (g->s[a].used && g->s[b].used && !g->s[b].nodata ? (pairs[n][0] = (a), pairs[n][1] = (b), n++) : 0)
-    if (g->e == E_CACHE) PAIR(T_SIN, T_COS);
+    if (g->e == E_CACHE || g->e == E_AXES) PAIR(T_SIN, T_COS);
+    if (g->e == E_AXES) PAIR(T_COS, T_POS), PAIR(T_SIN, T_POS);
+    if (prologue_e(g->e)) { /* what is written (qkv; query, key and the caches) against every other tensor */
+        static const int written[4] = {T_X, T_K, T_KC, T_VC};
+        static const int others[10] = {T_X, T_K, T_KC, T_VC, T_V, T_SEQ, T_COS, T_SLOT, T_QW, T_KW};
+        for (int w = 0; w < 4; w++)
+            for (int o = w + 1; o < 10; o++) PAIR(written[w], others[o]);
+    }
     PAIR(T_Y, T_X), PAIR(T_Y, T_COS), PAIR(T_Y, T_SIN), PAIR(T_Y, T_SEQ), PAIR(T_Y, T_POS);
     if (atb_e(g->e) || vllm_e(g->e)) {
         PAIR(T_RK, T_K), PAIR(T_Y, T_K), PAIR(T_RK, T_X), PAIR(T_RK, T_Y);

@@ -35,10 +35,13 @@
 /* One of the listed values, uniformly. */
 #define PICK(...) pick64((const int64_t[]){__VA_ARGS__}, sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
 
-/* The entry points (entry_name) and their families: ONNX, ATB, vLLM, on the fly, inference, lifecycle. */
+/* The entry points (entry_name) and their families: ONNX, ATB, vLLM, on the fly, inference, lifecycle;
+ * the caches (rope_cache_fill, rope_cache_fill_axes) and frequencies; the fused prologue (QK-norm +
+ * RoPE and RoPE + KV-cache write: the call, its descriptors-only check, its lifecycle). */
 enum entry { E_ONNX, E_ONNX_BWD, E_ONNX_INFER, E_ONNX_OP, E_ONNX_FLY, E_ONNX_FLY_BWD, E_ATB, E_ATB_BWD, E_ATB_INFER,
              E_ATB_OP, E_ATB_FLY, E_ATB_FLY_BWD, E_VLLM, E_VLLM_BWD, E_VLLM_INFER, E_VLLM_OP, E_VLLM_FLY,
-             E_VLLM_FLY_BWD, E_CACHE, E_FREQ, N_ENTRY };
+             E_VLLM_FLY_BWD, E_CACHE, E_FREQ, E_AXES, E_QKN, E_QKN_CHECK, E_QKN_OP, E_KV, E_KV_CHECK, E_KV_OP,
+             N_ENTRY };
 static inline int onnx_e(int e) { return e <= E_ONNX_FLY_BWD; }
 static inline int atb_e(int e) { return e >= E_ATB && e <= E_ATB_FLY_BWD; }
 /* vLLM slots: query X, key K (unused when absent), cos_sin_cache COS, positions SEQ (tables) or POS
@@ -49,7 +52,17 @@ static inline int fly_e(int e) {
            e == E_VLLM_FLY_BWD;
 }
 static inline int infer_e(int e) { return e == E_ONNX_INFER || e == E_ATB_INFER || e == E_VLLM_INFER; }
-static inline int op_e(int e) { return e == E_ONNX_OP || e == E_ATB_OP || e == E_VLLM_OP; }
+/* The fused prologue. Slots: positions SEQ, cos_sin_cache COS; QK-norm: qkv X (in place);
+ * KV: query X and key K (in place), value V, key_cache KC and value_cache VC (outputs: only the
+ * mapped slots' entries written), slot_mapping SLOT; q_weight QW and k_weight KW (KV: optional). */
+static inline int qkn_e(int e) { return e == E_QKN || e == E_QKN_CHECK || e == E_QKN_OP; }
+static inline int kv_e(int e) { return e == E_KV || e == E_KV_CHECK || e == E_KV_OP; }
+static inline int prologue_e(int e) { return qkn_e(e) || kv_e(e); }
+/* The descriptors-only checks of the fused prologue: every tensor given, no data read. */
+static inline int check_e(int e) { return e == E_QKN_CHECK || e == E_KV_CHECK; }
+static inline int op_e(int e) {
+    return e == E_ONNX_OP || e == E_ATB_OP || e == E_VLLM_OP || e == E_QKN_OP || e == E_KV_OP;
+}
 static inline int table_e(int e) { return (onnx_e(e) || atb_e(e) || vllm_e(e)) && !fly_e(e); }
 static inline int cfg_e(int e) { return fly_e(e) || e == E_CACHE || e == E_FREQ; }
 
@@ -63,15 +76,18 @@ enum life { L_NONE, L_CREATE_NULL, L_INFER_OP_NULL, L_INFER_IN_NULL, L_INFER_OUT
             L_EXEC_FIRST, L_EXEC_OTHER, L_EXEC_COPY, L_WORKSPACE, L_RESETUP_BAD, L_DATA_CHANGED, L_COUNT_IN,
             L_COUNT_OUT, N_LIFE };
 
-/* Slots: X or query, key, cos, sin, position_ids or seqlen, Y or ropeQ (inv_freq for rope_freq_compute),
- * ropeK (attention_scale), on-the-fly positions. */
-enum { T_X, T_K, T_COS, T_SIN, T_SEQ, T_Y, T_RK, T_POS, N_T };
+/* Slots: X or query (qkv), key, cos, sin, position_ids or seqlen, Y or ropeQ (inv_freq for
+ * rope_freq_compute), ropeK (attention_scale), on-the-fly (and multi-axis) positions; the fused
+ * prologue's value, key_cache, value_cache, slot_mapping, q_weight, k_weight. */
+enum { T_X, T_K, T_COS, T_SIN, T_SEQ, T_Y, T_RK, T_POS, T_V, T_KC, T_VC, T_SLOT, T_QW, T_KW, N_T };
 extern const char *const entry_name[N_ENTRY], *const kind_name[N_KIND], *const slot_name[N_T];
 extern const char *const short_status[ROPE_STATUS_COUNT_];
 
 typedef struct slot {
     rope_tensor t;
     int used, out, strided, null_ptr, nodata; /* nodata: valid with data NULL (unread seqlen) */
+    int io;                                   /* in place: read, then its rows written (the prologue's q, k, qkv) */
+    int sparse;                               /* an output written only at the mapped slots (KV caches) */
     int64_t row;                              /* elements of a row (the last dim for dense-only tensors) */
     int home;                                 /* the slot whose block holds it */
     size_t off, bytes;
@@ -84,6 +100,10 @@ typedef struct gcase {
     rope_atb_param ap;
     rope_vllm_attrs va;
     rope_freq_config fc;
+    rope_axes_config ax;
+    rope_qk_norm_attrs qn;
+    rope_kv_cache_attrs kv;
+    int64_t hq, hk, hv, hd; /* the prologue's heads and head size as the valid call made them */
     double sf[16], lf[16];
     rope_fly fly;
     int attrs_null, cfg_null, fly_null, n_in, life, pkind;
@@ -132,6 +152,8 @@ int is_canary(const unsigned char *p, size_t o, size_t n);
 void set64(gcase *g, int i, int64_t k, int64_t v);
 int64_t get_seq(gcase *g, int64_t k);
 void set_seq(gcase *g, int64_t k, int64_t v);
+void set_coord(gcase *g, int64_t k, double v);
+int64_t kv_capacity(const gcase *g);
 void place(gcase *g);
 void take_snapshot(gcase *g);
 int unchanged(const gcase *g);

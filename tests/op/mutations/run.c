@@ -57,6 +57,20 @@ static rope_status call(gcase *g, rope_context *ctx, rope_tensor io[2]) {
     case E_FREQ:
         return rope_freq_compute(cfg, g->s[T_Y].null_ptr ? NULL : (double *)g->s[T_Y].t.data,
                                  g->s[T_RK].used ? (double *)g->s[T_RK].t.data : NULL);
+    case E_AXES:
+        return rope_cache_fill_axes(g->cfg_null ? NULL : &g->ax, P(g, T_POS), (rope_cache_layout)g->layout, g->coeff, c,
+                                    s);
+    case E_QKN:
+        return rope_vllm_fused_qk_norm_rope(ctx, g->attrs_null ? NULL : &g->qn, l, x, P(g, T_QW), P(g, T_KW), c);
+    case E_QKN_CHECK:
+        return rope_vllm_fused_qk_norm_rope_check(g->attrs_null ? NULL : &g->qn, l, x, P(g, T_QW), P(g, T_KW), c);
+    case E_KV:
+        return rope_vllm_rotary_embedding_and_cache(ctx, g->attrs_null ? NULL : &g->kv, l, x, k, P(g, T_V), c,
+                                                    P(g, T_KC), P(g, T_VC), P(g, T_SLOT), P(g, T_QW), P(g, T_KW));
+    case E_KV_CHECK:
+        return rope_vllm_rotary_embedding_and_cache_check(g->attrs_null ? NULL : &g->kv, l, x, k, P(g, T_V), c,
+                                                          P(g, T_KC), P(g, T_VC), P(g, T_SLOT), P(g, T_QW),
+                                                          P(g, T_KW));
     }
     return ROPE_STATUS_COUNT_;
 }
@@ -71,7 +85,13 @@ static const char *tail(const char *m) {
  * rope.h says it reports exactly the call's errors that need no data, and both check in one order,
  * so when inference fails the call failed with the same status and message; when the call
  * succeeded, inference does too. */
+static void agree_with_check(gcase *g, rope_status st);
+
 static void agree_with_infer(gcase *g, rope_status st) {
+    if (g->e == E_QKN || g->e == E_KV) {
+        agree_with_check(g, st);
+        return;
+    }
     if ((g->e != E_ONNX && g->e != E_ATB) || !P(g, T_Y) || (g->e == E_ATB && !P(g, T_RK))) return;
     char msg[1024];
     snprintf(msg, sizeof msg, "%s", st == ROPE_OK ? "" : rope_last_error());
@@ -83,6 +103,25 @@ static void agree_with_infer(gcase *g, rope_status st) {
     else if (si != ROPE_OK)
         check(g, si == st && strcmp(tail(rope_last_error()), tail(msg)) == 0,
               "the call failed with %s \"%s\", shape inference with %s", status_name(st), msg, status_name(si));
+}
+
+/* The fused prologue's descriptors-only check on the descriptors of a call that returned `st`: the
+ * same agreement as shape inference's (it reports the call's errors that need no data, in the same
+ * order: the same status and message; a call that succeeded passes it). */
+static void agree_with_check(gcase *g, rope_status st) {
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", st == ROPE_OK ? "" : rope_last_error());
+    const rope_tensor *x = P(g, T_X), *k = P(g, T_K), *c = P(g, T_COS), *l = P(g, T_SEQ);
+    rope_status sc = g->e == E_QKN ? rope_vllm_fused_qk_norm_rope_check(g->attrs_null ? NULL : &g->qn, l, x, P(g, T_QW),
+                                                                         P(g, T_KW), c)
+                                   : rope_vllm_rotary_embedding_and_cache_check(
+                                         g->attrs_null ? NULL : &g->kv, l, x, k, P(g, T_V), c, P(g, T_KC), P(g, T_VC),
+                                         P(g, T_SLOT), P(g, T_QW), P(g, T_KW));
+    if (st == ROPE_OK) check(g, sc == ROPE_OK, "the call succeeded, its check failed with %s", status_name(sc));
+    else if (sc != ROPE_OK)
+        check(g, sc == st && strcmp(tail(rope_last_error()), tail(msg)) == 0,
+              "the call failed with %s \"%s\", its check with %s \"%s\"", status_name(st), msg, status_name(sc),
+              rope_last_error());
 }
 
 /* Builds, runs and checks one case. */
@@ -124,7 +163,7 @@ void mutations_one(int it, int e, rope_context *ctx) {
                 check(g, same_desc(&io[1], &g->s[T_K].t), "key_out is not key's descriptor");
             else check(g, memcmp(&io[1], &io0[1], sizeof io[1]) == 0, "key_out written without a key");
         }
-        if (infer_e(g->e)) check(g, unchanged(g), "shape inference wrote to a buffer");
+        if (infer_e(g->e) || check_e(g->e)) check(g, unchanged(g), "shape inference wrote to a buffer");
         else verify_written(g);
     }
     release(g);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_api_mutations: valid random calls with small shapes, of every entry point: ONNX (tables or on the
- * fly), ATB (tables or on the fly), rope_cache_fill and rope_freq_compute. */
+ * fly), ATB (tables or on the fly), vLLM, rope_cache_fill, rope_freq_compute, rope_cache_fill_axes and
+ * the fused prologue (QK-norm + RoPE, RoPE + KV-cache write). */
 #include <string.h>
 
 #include "fly_configs.h"
@@ -159,8 +160,132 @@ static void gen_vllm(gcase *g) {
     }
 }
 
+/* rope_cache_fill_axes: 1..4 axes (per-axis or alternating frequencies), positions [T, A] of any of
+ * its four dtypes, tables in each layout. */
+static void gen_axes(gcase *g) {
+    rope_axes_config a = ROPE_AXES_CONFIG_INIT;
+    a.n_axes = (int32_t)tu_int(1, 4);
+    a.freq = tu_int(0, 2) ? ROPE_AXES_FREQ_PER_AXIS : ROPE_AXES_FREQ_ALTERNATING;
+    int64_t same = 2 * tu_int(1, 3), rot = 0;
+    for (int i = 0; i < a.n_axes; i++) {
+        a.axes_dims[i] = a.freq == ROPE_AXES_FREQ_ALTERNATING ? same : 2 * tu_int(1, 3);
+        a.theta[i] = tu_int(0, 1) ? 0.0 : (double)PICK(256, 10000, 3, 1000000);
+        rot += a.axes_dims[i];
+    }
+    a.attention = tu_int(0, 1) ? 0.0 : 0.5 + tu_uniform(0, 1);
+    g->ax = a;
+    int64_t T = small(5), A = a.n_axes, pd[2] = {T, A};
+    rope_dtype pt = (rope_dtype)PICK(ROPE_I64, ROPE_I32, ROPE_F32, ROPE_F64);
+    put(g, T_POS, pt, 2, pd, A, 0, 0);
+    g->layout = (int)tu_int(0, 2);
+    g->coeff = g->layout == ROPE_CACHE_FULL ? (int32_t)PICK(2, rot % 4 == 0 ? 4 : 2, rot) : (int32_t)tu_u64();
+    int64_t w = g->layout != ROPE_CACHE_HALF ? rot : rot / 2, dims[2] = {T, w};
+    rope_dtype dt = float_dt();
+    put(g, T_COS, dt, 2, dims, w, 1, 0);
+    if (g->layout != ROPE_CACHE_VLLM) copy_slot(g, T_SIN, T_COS, 1);
+    note(g, "%s axes %d freq %d rot %lld pos %s T %lld layout %d coeff %d", rope_dtype_name(dt), (int)A, (int)a.freq,
+         (long long)rot, rope_dtype_name(pt), (long long)T, g->layout, (int)g->coeff);
+}
+
+/* The rotation attributes of the fused prologue: head_dim, pairing, MRoPE (the later fields 0, but
+ * the cache write's inverse sometimes), and the cache [P, rot] and positions [T] (or [m, T]). */
+static rope_vllm_attrs prologue_rope(gcase *g, rope_dtype dt, int64_t T) {
+    int64_t hd = tu_int(1, 6) * 2, rot = 2 * tu_int(1, hd / 2);
+    rope_vllm_attrs a = ROPE_VLLM_ATTRS_INIT;
+    a.head_size = hd, a.is_neox = (int32_t)tu_int(0, 1);
+    int m = rot / 2 >= 3 && tu_int(0, 2) == 0 ? 3 : 0;
+    if (m) {
+        a.n_mrope_section = m, a.mrope_interleaved = (int32_t)tu_int(0, 1);
+        int64_t left = rot / 2 - m;
+        for (int i = 0; i < m; i++) {
+            int64_t extra = i + 1 == m ? left : tu_int(0, left);
+            a.mrope_section[i] = 1 + extra, left -= extra;
+        }
+    }
+    if (kv_e(g->e)) a.inverse = (int32_t)tu_int(0, 1);
+    g->hd = hd;
+    g->maxpos = tu_int(1, 8);
+    int64_t c2[2] = {g->maxpos, rot}, pd[2] = {m ? m : T, T};
+    put(g, T_COS, tu_int(0, 1) ? ROPE_F32 : dt, 2, c2, rot, 0, 0);
+    put(g, T_SEQ, tu_int(0, 1) ? ROPE_I64 : ROPE_I32, m ? 2 : 1, m ? pd : pd + 1, T, 0, 0);
+    note(g, "hd %lld rot %lld neox %d mrope %d%s P %lld", (long long)hd, (long long)rot, (int)a.is_neox, m,
+         a.mrope_interleaved ? "i" : "", (long long)g->maxpos);
+    return a;
+}
+
+/* rope_vllm_fused_qk_norm_rope: qkv [T, (Hq + Hk + Hv) * hd], strided rows, in place. */
+static void gen_qkn(gcase *g) {
+    rope_dtype dt = float_dt();
+    int64_t T = small(5);
+    rope_qk_norm_attrs a;
+    memset(&a, 0, sizeof a);
+    a.rope = prologue_rope(g, dt, T);
+    a.num_heads_q = tu_int(0, 3), a.num_heads_k = tu_int(0, 2), a.num_heads_v = tu_int(0, 2);
+    if (a.num_heads_q + a.num_heads_k + a.num_heads_v == 0) a.num_heads_q = 1; /* rows of at least one element */
+    a.eps = tu_int(0, 1) ? 1e-6 : 0.0;
+    g->qn = a;
+    g->hq = a.num_heads_q, g->hk = a.num_heads_k, g->hv = a.num_heads_v;
+    int64_t row = (g->hq + g->hk + g->hv) * g->hd, x2[2] = {T, row}, w1[1] = {g->hd};
+    slot *x = put(g, T_X, dt, 2, x2, row, 0, 1);
+    x->io = 1;
+    put(g, T_QW, tu_int(0, 1) ? ROPE_F32 : dt, 1, w1, g->hd, 0, 0);
+    put(g, T_KW, tu_int(0, 1) ? ROPE_F32 : dt, 1, w1, g->hd, 0, 0);
+    note(g, "%s qkv T %lld heads %lld %lld %lld eps %g", rope_dtype_name(dt), (long long)T, (long long)g->hq,
+         (long long)g->hk, (long long)g->hv, a.eps);
+}
+
+/* rope_vllm_rotary_embedding_and_cache: query [T, Hq*hd] or [T, Hq, hd], key and value like it (Hk,
+ * Hk >= 1), the paged caches [blocks, bs, Hk, hd] (NHD) or [blocks, Hk, bs, hd] (HND) of the key's
+ * dtype or fp8, slot_mapping [T] (distinct slots, some padded), the weights or not. */
+static void gen_kv(gcase *g) {
+    rope_dtype dt = float_dt();
+    int64_t T = small(5);
+    rope_kv_cache_attrs a;
+    memset(&a, 0, sizeof a);
+    a.rope = prologue_rope(g, dt, T);
+    a.kv_layout = tu_int(0, 1) ? ROPE_KV_NHD : ROPE_KV_HND;
+    a.k_scale = (float)tu_uniform(0.25, 4), a.v_scale = (float)tu_uniform(0.25, 4);
+    a.eps = 1e-6;
+    g->hq = tu_int(1, 3), g->hk = tu_int(1, 2);
+    int r3 = (int)tu_int(0, 1);
+    int64_t hd = g->hd, q2[2] = {T, g->hq * hd}, k2[2] = {T, g->hk * hd}, q3[3] = {T, g->hq, hd},
+            k3[3] = {T, g->hk, hd};
+    slot *q = put(g, T_X, dt, r3 ? 3 : 2, r3 ? q3 : q2, g->hq * hd, 0, 1);
+    slot *k = put(g, T_K, dt, r3 ? 3 : 2, r3 ? k3 : k2, g->hk * hd, 0, 1);
+    q->io = k->io = 1;
+    put(g, T_V, dt, r3 ? 3 : 2, r3 ? k3 : k2, g->hk * hd, 0, 1);
+    int64_t bs = tu_int(1, 4), blocks = T / bs + tu_int(1, 2);
+    int64_t c4[4] = {blocks, a.kv_layout == ROPE_KV_NHD ? bs : g->hk, a.kv_layout == ROPE_KV_NHD ? g->hk : bs, hd};
+    rope_dtype ct = (rope_dtype)PICK(dt, ROPE_FP8_E4M3, ROPE_FP8_E5M2);
+    slot *kc = put(g, T_KC, ct, 4, c4, hd, 1, 0);
+    kc->sparse = 1;
+    copy_slot(g, T_VC, T_KC, 1);
+    put(g, T_SLOT, tu_int(0, 1) ? ROPE_I64 : ROPE_I32, 1, &T, T, 0, 0);
+    int normed = (int)tu_int(0, 1);
+    if (normed) {
+        int64_t w1[1] = {hd};
+        put(g, T_QW, tu_int(0, 1) ? ROPE_F32 : dt, 1, w1, hd, 0, 0);
+        put(g, T_KW, tu_int(0, 1) ? ROPE_F32 : dt, 1, w1, hd, 0, 0);
+    }
+    g->kv = a;
+    g->n_in = normed ? 10 : (int)PICK(8, 10);
+    note(g, "%s T %lld hq %lld hk %lld%s cache %s %s blocks %lld bs %lld inverse %d%s", rope_dtype_name(dt),
+         (long long)T, (long long)g->hq, (long long)g->hk, r3 ? " [T,H,hd]" : "", rope_dtype_name(ct),
+         a.kv_layout == ROPE_KV_NHD ? "NHD" : "HND", (long long)blocks, (long long)bs, (int)a.rope.inverse,
+         normed ? " normed" : "");
+}
+
 void generate(gcase *g) {
     g->ok = 1;
+    if (g->e == E_AXES) {
+        gen_axes(g);
+        return;
+    }
+    if (prologue_e(g->e)) {
+        if (qkn_e(g->e)) gen_qkn(g);
+        else gen_kv(g);
+        return;
+    }
     if (onnx_e(g->e) || atb_e(g->e) || vllm_e(g->e)) {
         if (onnx_e(g->e)) gen_onnx(g);
         else if (atb_e(g->e)) gen_atb(g);
