@@ -58,6 +58,20 @@ static void axis_values(const rope_fly_axes_rows *r, int a, rope_cossin_slot *sl
     b.ca = sl->ca + off, b.sa = sl->sa + off;
     b.lc += off, b.hc += off, b.ls += off, b.hs += off;
     b.cf += off, b.sf += off, b.ch += off, b.sh += off, b.bad += off;
+    const double att = r->attention;
+    if (v == 0.0) {
+        /* Coordinate 0 (Flux's time axis for every image token): the angle of every pair is 0 * inv
+         * (a zero of v's sign, whatever the positive frequency), so rope_angle_sincos_real gives
+         * every pair the same values; the bracket below would leave each sin undecided (exact 0). */
+        double c, s;
+        rope_angle_sincos_real(v, f->inv[0], &c, &s);
+        uint32_t bc = rope_round_cs(dt, c * att), bs = rope_round_cs(dt, s * att);
+        for (size_t i = 0; i < half; i++) {
+            if (dt == ROPE_F32) b.cf[i] = rope_float_of(bc), b.sf[i] = rope_float_of(bs);
+            else b.ch[i] = (uint16_t)bc, b.sh[i] = (uint16_t)bs;
+        }
+        return;
+    }
     uint32_t any = 1;
     if (f->block && v == floor(v) && fabs(v) < AXES_ANCHOR_LIMIT) {
         const int64_t p = (int64_t)v, blk = (int64_t)f->block;
@@ -75,7 +89,6 @@ static void axis_values(const rope_fly_axes_rows *r, int a, rope_cossin_slot *sl
     } else { /* fractional (or huge): every value as the table computes it */
         for (size_t i = 0; i < half; i++) b.bad[i] = 1;
     }
-    const double att = r->attention;
     for (size_t i = 0; any && i < half; i++) {
         if (!b.bad[i]) continue;
         double c, s;

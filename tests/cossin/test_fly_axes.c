@@ -56,7 +56,8 @@ static const char *const pos_mode_names[POS_MODES] = {"grid", "integers", "fract
 
 /* rows x A coordinates of dtype dt: a grid walked row-major from a random origin (each axis's extent
  * a few tokens: the last axis moves fastest, as image patches do), random integers in [-300, 300],
- * any fractional values in [-500, 500] (integers among them), or integers near 2^20. */
+ * any fractional values in [-500, 500] (integers among them), or integers near 2^20; zeros of both
+ * signs (the float dtypes keep -0.0). */
 static void draw_positions(rope_dtype dt, int64_t rows, int A, int mode, void *out) {
     int64_t ext[ROPE_MAX_AXES], org[ROPE_MAX_AXES];
     for (int a = 0; a < A; a++) ext[a] = tu_int(1, 9), org[a] = tu_int(-4, 20);
@@ -70,6 +71,7 @@ static void draw_positions(rope_dtype dt, int64_t rows, int A, int mode, void *o
             case POS_FRACTIONS: v = tu_int(0, 3) ? tu_uniform(-500, 500) : (double)tu_int(-500, 500); break;
             default: v = (double)tu_int((1 << 20) - 400, (1 << 20) + 400); break;
             }
+            if (v == 0.0 && tu_int(0, 1)) v = -0.0; /* a zero of either sign: the angle's sign follows it */
             if (dt == ROPE_I64 || dt == ROPE_I32) v = floor(v);
             size_t i = (size_t)(r * A + a);
             switch (dt) {
