@@ -4,8 +4,9 @@ and rotary_embedding; rope_*_fly_axes in C): bitwise the table form on librope.c
 the same coordinates (random splits, both frequency assignments, every position dtype, integer and
 fractional coordinates, every data dtype, NumPy and torch, in place), against a float64 reference
 written here, with grad (torch: the table form's backward), the errors; and against diffusers' Flux
-rotary embedding and rotation (within 1 float32 ulp of diffusers' own values, bitwise with librope's
-values in diffusers' arithmetic) when diffusers is installed."""
+and Wan rotary embeddings and rotation (Flux: within the 1-ulp value difference of diffusers' own
+values and bitwise with librope's values in diffusers' arithmetic; measured bitwise diffusers' own
+results for both) when diffusers is installed (skipped, saying so, otherwise)."""
 import numpy as np
 import pytest
 
@@ -275,3 +276,29 @@ def test_flux_against_diffusers(rng):
     within_one_ulp = float((err <= ulp).float().mean())
     print(f"Flux: {100 * float((err == 0).float().mean()):.3f}% bitwise diffusers', {100 * within_one_ulp:.3f}% "
           f"within 1 ulp, {int(exact_rows.sum())} of {T} tokens with diffusers' exact values")
+
+
+def test_wan_against_diffusers(rng):
+    """Wan 2.x's axes (t D - 4*(D//6), h and w 2*(D//6)) on a video grid: librope on the fly against
+    diffusers' own WanRotaryPosEmbed values in diffusers' apply_rotary_emb (Wan's processor computes
+    the same products and sums, x1*cos - x2*sin and x1*sin + x2*cos)."""
+    pytest.importorskip("torch")
+    pytest.importorskip("diffusers", reason="diffusers (pip install diffusers==0.42.1) is not installed")
+    import torch
+    from diffusers.models.embeddings import apply_rotary_emb
+    from diffusers.models.transformers.transformer_wan import WanRotaryPosEmbed
+    D, F, Hh, Ww, B, H = 128, 3, 6, 10, 1, 2
+    emb = WanRotaryPosEmbed(attention_head_dim=D, patch_size=(1, 2, 2), max_seq_len=1024)
+    fc, fs = emb(torch.zeros(1, 4, F, 2 * Hh, 2 * Ww))  # [1, T, 1, D], repeat-interleaved
+    dims = (D - 4 * (D // 6), 2 * (D // 6), 2 * (D // 6))
+    t, h, w = np.meshgrid(np.arange(F), np.arange(Hh), np.arange(Ww), indexing="ij")
+    pos = torch.from_numpy(np.stack([t.ravel(), h.ravel(), w.ravel()], axis=1).astype(np.float32))
+    T = pos.shape[0]
+    q = torch.from_numpy(rng.uniform(-2, 2, size=(B, T, H, D)).astype(np.float32))
+    want = apply_rotary_emb(q, (fc[0, :, 0], fs[0, :, 0]), sequence_dim=1)
+    got = librope.rotary_embedding_onnx(q.reshape(B, T, H * D), None, None, pos, axes_dims=dims, theta=10000,
+                                        interleaved=True, num_heads=H)
+    u = (got.reshape(B, T, H, D) - want).abs() / torch.from_numpy(np.spacing(want.abs().numpy()))
+    eq = float((got.reshape(B, T, H, D) == want).float().mean())
+    print(f"Wan: {100 * eq:.3f}% bitwise diffusers', max {float(u.max()):.2f} ulp")
+    assert torch.equal(got.reshape(B, T, H, D), want)
