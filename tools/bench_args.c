@@ -58,7 +58,10 @@ static int finish_case(bench_opts *o, diag *err) {
             return diag_set(err, "--grid has %d extents, expected %d (one per --axes width)", o->n_grid,
                             (int)c->axes.n_axes);
         int64_t rot = 0, tokens = 1;
-        for (int a = 0; a < c->axes.n_axes; a++) rot += c->axes.axes_dims[a], tokens *= c->grid[a];
+        for (int a = 0; a < c->axes.n_axes; a++) {
+            rot += c->axes.axes_dims[a];
+            tokens *= c->grid[a];
+        }
         if (rot != (int64_t)c->head_size)
             return diag_set(err, "--axes widths sum to %lld, expected --head-size %lld (the rotated width)",
                             (long long)rot, (long long)c->head_size);
@@ -131,13 +134,19 @@ static int set_option(bench_opts *o, const char *a, const char *v, int *op_given
             if (n == ROPE_MAX_AXES || len == 0 || len >= sizeof item)
                 return bad(o, err, grid ? "--grid '%s': expected N0xN1x... (1 to 8 extents)"
                                         : "--axes '%s': expected D0,D1,... (1 to 8 widths)", v);
-            memcpy(item, p, len), item[len] = 0;
+            memcpy(item, p, len);
+            item[len] = 0;
             if (cli_i64(a, item, grid ? 1 : 2, grid ? 1l << 24 : 65536, &out[n], err)) return -1;
             if (!p[len]) break;
             p += len + 1;
         }
-        if (grid) o->grid = 1, o->n_grid = n + 1;
-        else o->axes = 1, o->c.axes.n_axes = n + 1;
+        if (grid) {
+            o->grid = 1;
+            o->n_grid = n + 1;
+        } else {
+            o->axes = 1;
+            o->c.axes.n_axes = n + 1;
+        }
         o->single = 1;
     } else if (!strcmp(a, "--theta")) {
         double t = 0;

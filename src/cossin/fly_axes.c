@@ -55,9 +55,17 @@ static void axis_values(const rope_fly_axes_rows *r, int a, rope_cossin_slot *sl
     const size_t off = (size_t)r->offset[a], half = (size_t)f->half;
     rope_fly_block b = sl->block; /* the axis's slice of the slot's block */
     b.half = half;
-    b.ca = sl->ca + off, b.sa = sl->sa + off;
-    b.lc += off, b.hc += off, b.ls += off, b.hs += off;
-    b.cf += off, b.sf += off, b.ch += off, b.sh += off, b.bad += off;
+    b.ca = sl->ca + off;
+    b.sa = sl->sa + off;
+    b.lc += off;
+    b.hc += off;
+    b.ls += off;
+    b.hs += off;
+    b.cf += off;
+    b.sf += off;
+    b.ch += off;
+    b.sh += off;
+    b.bad += off;
     const double att = r->attention;
     if (v == 0.0) {
         /* Coordinate 0 (Flux's time axis for every image token): the angle of every pair is 0 * inv
@@ -67,8 +75,13 @@ static void axis_values(const rope_fly_axes_rows *r, int a, rope_cossin_slot *sl
         rope_angle_sincos_real(v, f->inv[0], &c, &s);
         uint32_t bc = rope_round_cs(dt, c * att), bs = rope_round_cs(dt, s * att);
         for (size_t i = 0; i < half; i++) {
-            if (dt == ROPE_F32) b.cf[i] = rope_float_of(bc), b.sf[i] = rope_float_of(bs);
-            else b.ch[i] = (uint16_t)bc, b.sh[i] = (uint16_t)bs;
+            if (dt == ROPE_F32) {
+                b.cf[i] = rope_float_of(bc);
+                b.sf[i] = rope_float_of(bs);
+            } else {
+                b.ch[i] = (uint16_t)bc;
+                b.sh[i] = (uint16_t)bs;
+            }
         }
         return;
     }

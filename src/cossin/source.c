@@ -24,8 +24,13 @@ rope_status rope_cossin_scratch_create(const rope_cossin_source *src, const rope
     size_t row_bytes = rope_cos_width(shape) * rope_dtype_bytes(shape->cs_dtype);
     size_t half = 0;
     double att = 1.0;
-    if (src->kind == ROPE_COSSIN_FLY && src->axes) half = (size_t)src->axes->half, att = src->axes->attention;
-    else if (src->kind == ROPE_COSSIN_FLY) half = (size_t)src->fly->half, att = src->fly->attention;
+    if (src->kind == ROPE_COSSIN_FLY && src->axes) {
+        half = (size_t)src->axes->half;
+        att = src->axes->attention;
+    } else if (src->kind == ROPE_COSSIN_FLY) {
+        half = (size_t)src->fly->half;
+        att = src->fly->attention;
+    }
     if (chunk > SIZE_MAX / 4 / (row_bytes ? row_bytes : 1)) goto oom;
     size_t table = round64(chunk * row_bytes);
     size_t per_pos = round64(2 * half * sizeof(double)) + round64(6 * half * sizeof(float)) +
@@ -64,7 +69,8 @@ rope_status rope_cossin_scratch_create(const rope_cossin_source *src, const rope
         q += round64(2 * half * sizeof(uint16_t));
         b->bad = (uint32_t *)q;
         s->anchor = -1;
-        for (int a = 0; a < ROPE_MAX_AXES; a++) s->axis_anchor[a] = 0, s->axis_anchored[a] = 0;
+        memset(s->axis_anchor, 0, sizeof s->axis_anchor);
+        memset(s->axis_anchored, 0, sizeof s->axis_anchored);
         s->values = values;
     }
     *out = sc;

@@ -689,7 +689,8 @@ static void b_vllm_fly_axes(fz_call *c) {
     memcpy(&a.op.vllm, c->attrs, sizeof a.op.vllm);
     int m = a.op.vllm.n_mrope_section;
     if (tu_int(0, 7)) { /* plain: the axes place the pairs (MRoPE sections are refused) */
-        a.op.vllm.n_mrope_section = 0, a.op.vllm.mrope_interleaved = 0;
+        a.op.vllm.n_mrope_section = 0;
+        a.op.vllm.mrope_interleaved = 0;
         memset(a.op.vllm.mrope_section, 0, sizeof a.op.vllm.mrope_section);
     }
     axes_config_of(&a.cfg, rot);
@@ -700,9 +701,12 @@ static void b_vllm_fly_axes(fz_call *c) {
     const rope_tensor *pt = &c->t[2];
     int tok_rank = pt->rank - (m ? 1 : 0);
     int64_t d0 = pt->dims[m ? 1 : 0], d1 = tok_rank == 2 ? pt->dims[m ? 2 : 1] : 0;
-    for (int s = 0; s < 5; s++)
-        if (s != 2 && tok_rank == 1 && c->t[s].rank == 3)
-            c->t[s].rank = 2, c->t[s].dims[1] *= c->t[s].dims[2], c->t[s].dims[2] = 0;
+    for (int s = 0; s < 5; s++) {
+        if (s == 2 || tok_rank != 1 || c->t[s].rank != 3) continue;
+        c->t[s].rank = 2;
+        c->t[s].dims[1] *= c->t[s].dims[2];
+        c->t[s].dims[2] = 0;
+    }
     c->vllm_pos = 0;
     c->lo[2] = c->hi[2] = 0;
     axes_positions(c, 2, tok_rank + 1, d0, d1, a.cfg.n_axes);
