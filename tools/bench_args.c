@@ -50,6 +50,25 @@ static int finish_case(bench_opts *o, diag *err) {
     if (c->separate && c->norm) return bad(o, err, "%s", "--separate has no norm (the baseline is rotary_embedding)");
     if (c->mrope && c->head_size < 16) return bad(o, err, "%s", "--mrope needs --head-size 16 or more (3 sections)");
     if (c->head_size % 2 != 0) return bad(o, err, "%s", "--head-size must be even");
+    if (o->axes || o->grid) { /* on the fly from the grid's multi-axis coordinates */
+        if (!o->axes || !o->grid) return bad(o, err, "%s", "--axes and --grid go together (the widths and the grid)");
+        if (prologue || c->mrope || c->scatter)
+            return bad(o, err, "%s", "--axes applies to --op onnx, atb and vllm, without --mrope and --scatter");
+        if (o->n_grid != c->axes.n_axes)
+            return diag_set(err, "--grid has %d extents, expected %d (one per --axes width)", o->n_grid,
+                            (int)c->axes.n_axes);
+        int64_t rot = 0, tokens = 1;
+        for (int a = 0; a < c->axes.n_axes; a++) {
+            rot += c->axes.axes_dims[a];
+            tokens *= c->grid[a];
+        }
+        if (rot != (int64_t)c->head_size)
+            return diag_set(err, "--axes widths sum to %lld, expected --head-size %lld (the rotated width)",
+                            (long long)rot, (long long)c->head_size);
+        for (int a = 0; a < c->axes.n_axes; a++) c->axes.theta[a] = o->theta;
+        c->tokens = (size_t)tokens;
+        c->fly = 1;
+    }
     const char *dt = o->dtype ? o->dtype : c->op == BENCH_ONNX ? "f32" : "f16";
     if (float_dtype_named(dt) != ROPE_DTYPE_INVALID) {
         c->x_dtype = float_dtype_named(dt);
@@ -102,7 +121,8 @@ static int kernel_options(bench_opts *o, int op_given, diag *err) {
 /* The value options. */
 static const char *const value_options[] = {"--op",      "--dtype",   "--layout", "--tokens", "--heads",
                                             "--heads-k", "--head-size", "--threads", "--reps",  "--pool",
-                                            "--plot",    "--mrope", "--kv-dtype", "--kernel"};
+                                            "--plot",    "--mrope", "--kv-dtype", "--kernel", "--axes", "--grid",
+                                            "--theta"};
 
 static int set_option(bench_opts *o, const char *a, const char *v, int *op_given, diag *err) {
     int64_t n = 0;
@@ -125,6 +145,35 @@ static int set_option(bench_opts *o, const char *a, const char *v, int *op_given
         else if (!strcmp(v, "fp8_e5m2")) o->c.kv_dtype = ROPE_FP8_E5M2;
         else return bad(o, err, "--kv-dtype '%s': expected auto, fp8, fp8_e4m3 or fp8_e5m2", v);
         o->single = 1;
+    } else if (!strcmp(a, "--axes") || !strcmp(a, "--grid")) {
+        int grid = !strcmp(a, "--grid"), n = 0;
+        int64_t *out = grid ? o->c.grid : o->c.axes.axes_dims;
+        memset(out, 0, ROPE_MAX_AXES * sizeof *out);
+        for (const char *p = v;; n++) { /* D0,D1,... or N0xN1x...: 1 .. ROPE_MAX_AXES positive integers */
+            char item[32];
+            size_t len = strcspn(p, grid ? "x" : ",");
+            if (n == ROPE_MAX_AXES || len == 0 || len >= sizeof item)
+                return bad(o, err, grid ? "--grid '%s': expected N0xN1x... (1 to 8 extents)"
+                                        : "--axes '%s': expected D0,D1,... (1 to 8 widths)", v);
+            memcpy(item, p, len);
+            item[len] = 0;
+            if (cli_i64(a, item, grid ? 1 : 2, grid ? 1l << 24 : 65536, &out[n], err)) return -1;
+            if (!p[len]) break;
+            p += len + 1;
+        }
+        if (grid) {
+            o->grid = 1;
+            o->n_grid = n + 1;
+        } else {
+            o->axes = 1;
+            o->c.axes.n_axes = n + 1;
+        }
+        o->single = 1;
+    } else if (!strcmp(a, "--theta")) {
+        double t = 0;
+        if (cli_f64(a, v, &t, err)) return -1;
+        if (!(t > 1)) return bad(o, err, "--theta '%s': expected a base > 1", v);
+        o->theta = t;
     } else if (!strcmp(a, "--dtype")) {
         o->dtype = v;
         o->single = 1;
@@ -166,6 +215,8 @@ int bench_args_parse(bench_opts *o, int argc, char **argv, diag *err) {
     o->c.op = BENCH_ONNX;
     o->c.tokens = 2048, o->c.heads_q = 32, o->c.head_size = 128;
     o->pools = BENCH_POOL_OWN;
+    o->c.axes = (rope_axes_config)ROPE_AXES_CONFIG_INIT;
+    o->theta = 10000.0;
     int op_given = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;

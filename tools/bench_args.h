@@ -17,7 +17,9 @@ typedef struct bench_opts {
     const char *dtype, *layout, *plot;
     const char *kernel; /* --kernel NAME or list: one kernel timed directly (bench_kernel.h) */
     long heads_k;
-    int usage; /* on failure: the usage text belongs after the message */
+    int axes, grid, n_grid; /* --axes / --grid given; the grid's extents */
+    double theta;           /* --theta: every axis's base (10000) */
+    int usage;              /* on failure: the usage text belongs after the message */
 } bench_opts;
 
 /* Parses argv[1..argc) into *o (reset first). Returns 0 when complete, 1 for --help, -1 with the

@@ -29,6 +29,7 @@ struct bench_data {
     size_t x_bytes[2];
     void *cos, *sin;
     int64_t *ids;
+    float *coords; /* fly with axes: [tokens, n_axes] grid coordinates */
     int32_t seqlen;
     void *copy_src, *copy_dst;
     size_t copy_bytes;
@@ -100,7 +101,7 @@ static void fill(void *p, rope_dtype t, size_t n) {
 void bench_data_free(bench_data *d) {
     if (!d) return;
     for (int i = 0; i < 2; i++) free(d->x[i]), free(d->y[i]);
-    free(d->cos), free(d->sin), free(d->ids), free(d->copy_src), free(d->copy_dst);
+    free(d->cos), free(d->sin), free(d->ids), free(d->coords), free(d->copy_src), free(d->copy_dst);
     free(d->w[0]), free(d->w[1]), free(d->kc), free(d->vc), free(d->slots);
     free(d);
 }
@@ -185,6 +186,14 @@ bench_data *bench_data_create(const bench_case *c) {
             d->ids[t] = (int64_t)(rng_state % BENCH_SCATTER_POSITIONS);
             for (size_t a = 1; a < axes; a++) d->ids[a * c->tokens + t] = d->ids[t] / (int64_t)(1 + a);
         }
+    }
+    if (c->axes.n_axes) { /* the grid's coordinates, token by token */
+        size_t A = (size_t)c->axes.n_axes;
+        d->coords = malloc((c->tokens * A + 1) * sizeof *d->coords);
+        if (!d->coords) goto oom;
+        for (size_t t = 0; t < c->tokens; t++)
+            for (size_t a = A, rest = t; a-- > 0; rest /= (size_t)c->grid[a])
+                d->coords[t * A + a] = (float)(rest % (size_t)c->grid[a]);
     }
     d->seqlen = (int32_t)c->tokens;
     d->copy_bytes = bench_bytes(c) / 2;
@@ -305,6 +314,13 @@ static rope_status call_kernel(bench_data *d, rope_context *ctx) {
     const bench_case *c = &d->c;
     rope_freq_config freq;
     rope_fly fly;
+    rope_fly_axes fa = ROPE_FLY_AXES_INIT;
+    const int axes = c->fly && c->axes.n_axes;
+    if (axes) { /* the multi-axis positions: built only for those calls, as fly_args for the others */
+        fa.axes = &c->axes;
+        fa.positions = tensor2(d->coords, ROPE_F32, c->tokens, (size_t)c->axes.n_axes);
+        fa.cs_dtype = c->cs_dtype;
+    }
     rope_tensor cos = tensor2(d->cos, c->cs_dtype, c->tokens, cs_width(c));
     rope_tensor sin = cos;
     sin.data = d->sin;
@@ -314,6 +330,9 @@ static rope_status call_kernel(bench_data *d, rope_context *ctx) {
         rope_tensor y = x;
         y.data = d->y[0];
         rope_tensor ids = tensor2(d->ids, ROPE_I64, 1, c->tokens);
+        if (axes)
+            return c->backward ? rope_onnx_rotary_embedding_fly_axes_backward(ctx, &attrs, &x, &fa, &y)
+                               : rope_onnx_rotary_embedding_fly_axes(ctx, &attrs, &x, &fa, &y);
         if (c->fly) {
             fly_args(c, &freq, &fly, &ids);
             return c->backward ? rope_onnx_rotary_embedding_fly_backward(ctx, &attrs, &x, &fly, &y)
@@ -339,6 +358,9 @@ static rope_status call_kernel(bench_data *d, rope_context *ctx) {
             attrs.mrope_section[2] = (int64_t)c->rot / 2 - s0 - s1;
             pos.rank = 2, pos.dims[0] = 3, pos.dims[1] = (int64_t)c->tokens;
         }
+        if (axes)
+            return c->backward ? rope_vllm_rotary_embedding_fly_axes_backward(ctx, &attrs, &q, &k, &fa, &qo, &ko)
+                               : rope_vllm_rotary_embedding_fly_axes(ctx, &attrs, &q, &k, &fa, &qo, &ko);
         if (c->fly) {
             fly_args(c, &freq, &fly, &pos);
             return c->backward ? rope_vllm_rotary_embedding_fly_backward(ctx, &attrs, &q, &k, &fly, &qo, &ko)
@@ -357,6 +379,9 @@ static rope_status call_kernel(bench_data *d, rope_context *ctx) {
     rq.data = d->y[0];
     rk.data = d->y[1];
     rope_tensor seqlen = {&d->seqlen, ROPE_I32, 1, {1}, 0};
+    if (axes)
+        return c->backward ? rope_atb_rope_fly_axes_backward(ctx, &param, &q, &k, &fa, &seqlen, &rq, &rk)
+                           : rope_atb_rope_fly_axes(ctx, &param, &q, &k, &fa, &seqlen, &rq, &rk);
     if (c->fly) {
         rope_tensor pos = {d->ids, ROPE_I64, 1, {(int64_t)c->tokens}, 0};
         fly_args(c, &freq, &fly, &pos);

@@ -22,6 +22,11 @@ typedef struct bench_case {
     /* fly: cos/sin computed from positions 0..tokens-1 and a default rope_freq_config (rope.h's
      * on-the-fly mode) instead of read from tables; backward: the operator's backward form. */
     int fly, backward;
+    /* fly with multi-axis positions (rope_*_fly_axes): axes.n_axes > 0. The coordinates are the grid
+     * grid[0] x .. x grid[n_axes-1] walked row-major (the last axis fastest, as image patches), as
+     * float32 (as diffusion pipelines pass them); tokens is the grid's size. */
+    rope_axes_config axes;
+    int64_t grid[ROPE_MAX_AXES];
     /* vLLM: positions random in [0, BENCH_SCATTER_POSITIONS) (a batched decode step: one token of each
      * running sequence) into a cache of that many rows; 0: positions 0..tokens-1 (prefill). */
     int scatter;

@@ -52,6 +52,10 @@ static const char usage_text[] =
 
 /* The usage text's second part (one string literal stays within the 4095 characters C requires). */
 static const char usage_columns[] =
+    "--axes D0,D1,... --grid N0xN1x... [--theta T] (--op onnx, atb, vllm) runs the operator on the fly from\n"
+    "multi-axis positions (rope_*_fly_axes: vision towers, image and video diffusion): the tokens are the\n"
+    "grid's points, walked row-major, as float32 coordinates; pair j of axis a turns by the coordinate times\n"
+    "T^(-2j/D_a) (T 10000); the widths sum to --head-size. The layout column says +axes.\n"
     "\n"
     "gbps counts input read + output written + cos/sin rows read (fly rows count the rows they replace,\n"
     "so every row of a shape counts the same bytes); copy_gbps is a memcpy of half as many\n"
@@ -109,7 +113,10 @@ static const char *dtype_label(const bench_case *c) {
 }
 
 static void layout_label(const bench_case *c, char *buf, size_t size) {
-    const char *mode = c->fly && c->backward ? "+fly+bwd" : c->fly ? "+fly" : c->backward ? "+bwd" : "";
+    const char *mode = c->fly && c->backward ? (c->axes.n_axes ? "+axes+bwd" : "+fly+bwd")
+                       : c->fly                ? (c->axes.n_axes ? "+axes" : "+fly")
+                       : c->backward           ? "+bwd"
+                                               : "";
     if (c->op == BENCH_ONNX) snprintf(buf, size, "%s%s", c->layout ? "interleaved" : "halves", mode);
     else if (c->op == BENCH_VLLM || c->op == BENCH_QK_NORM)
         snprintf(buf, size, "%s%s%s%s", c->layout ? "interleaved" : "halves", c->scatter ? "+scatter" : "",

@@ -87,4 +87,75 @@ ROPE_API rope_status rope_atb_rope_fly_backward(rope_context *ctx, const rope_at
                                                 const rope_fly *fly, const rope_tensor *seqlen, const rope_tensor *dq,
                                                 const rope_tensor *dk);
 
+/*
+ * Multi-axis positions on the fly (vision towers, image and video diffusion; rope_cache_fill_axes in
+ * "Cos/sin caches" above): each token has A coordinates and the operators compute its row of rot/2
+ * pairs themselves, axis 0's pairs first, pair j of axis a at pos[t][a] * inv_a[j], each value
+ * rounded once from float64 to the cos/sin dtype exactly as rope_cache_fill_axes rounds it. So the
+ * result is bitwise that of the table operator on the per-token tables rope_cache_fill_axes fills
+ * from the same configuration and positions (ONNX: ROPE_CACHE_HALF as the 3-D [batch, seq, rot/2]
+ * caches; ATB: ROPE_CACHE_FULL with the call's rotary_coeff, cosFormat 0; vLLM: ROPE_CACHE_VLLM as a
+ * cos_sin_cache with positions 0 .. T-1), and no table is stored or read. The rotated width rot is
+ * the sum of axes->axes_dims (ONNX r, ATB D, vLLM rot).
+ *
+ * Versioned like rope_axes_config: start from ROPE_FLY_AXES_INIT (struct_size set, every other field
+ * 0), then set the fields; the library reads only what the caller's struct_size covers. A
+ * struct_size of 0, below the first layout or above sizeof(rope_fly_axes) is refused with
+ * ROPE_ERROR_ATTRIBUTE naming fly->struct_size.
+ */
+typedef struct rope_fly_axes {
+    size_t struct_size;           /* sizeof(rope_fly_axes), as ROPE_FLY_AXES_INIT sets it */
+    const rope_axes_config *axes; /* the axes' widths, bases, frequency layout, attention; required */
+    rope_tensor positions;        /* each token's A coordinates, dense: i64 or i32 (|value| <= 2^53) or
+                                     f32 or f64 (any finite value, fractional and negative ones too),
+                                     the angles below 2^46 rad, as rope_cache_fill_axes takes them.
+                                     ONNX: [batch*seq, A], [batch, seq, A], or [seq, A] (every batch
+                                     row at the same coordinates); ATB: [ntokens, A]; vLLM: [T, A], or
+                                     [B, S, A] with a [B, S, H*hs] query */
+    rope_dtype cs_dtype;          /* the dtype values are rounded to, as a table of that dtype would be:
+                                     0 means the data's dtype; as rope_fly.cs_dtype per operator */
+} rope_fly_axes;
+
+#define ROPE_FLY_AXES_INIT                                                                                             \
+    { sizeof(rope_fly_axes), NULL, {NULL, ROPE_DTYPE_INVALID, 0, {0}, 0}, ROPE_DTYPE_INVALID }
+
+/*
+ * Y = RotaryEmbedding(X) with cos/sin computed from multi-axis positions (see above). attrs, X and Y
+ * as in rope_onnx_rotary_embedding_fly; r (rotary_embedding_dim, or head_size when 0) must be the
+ * axes' rot. Y may be X (in place) and must not otherwise overlap X or the positions.
+ * Errors: those of rope_onnx_rotary_embedding for X, Y and the attributes; NULL_ARGUMENT (fly,
+ * fly->axes, positions data); ATTRIBUTE (fly->struct_size; fly->axes as rope_cache_fill_axes reports
+ * its cfg, named fly->axes->...; the axes' rot not equal to r); DTYPE (positions not i64, i32, f32
+ * or f64; cs_dtype not X's); RANK and SHAPE (positions not one of the shapes above, dim -1 not
+ * n_axes); STRIDE (positions not dense); INDEX (a non-finite coordinate, an i64 beyond 2^53, an angle
+ * reaching 2^46 rad: the message names the token and the axis); ALIASING; OUT_OF_MEMORY. Nothing is
+ * written on error. Threading: ctx's threads; concurrent calls are safe. The `_backward` form
+ * computes dX from dY as rope_onnx_rotary_embedding_backward does with the same values.
+ */
+ROPE_API rope_status rope_onnx_rotary_embedding_fly_axes(rope_context *ctx, const rope_onnx_attrs *attrs,
+                                                         const rope_tensor *x, const rope_fly_axes *fly,
+                                                         const rope_tensor *y);
+ROPE_API rope_status rope_onnx_rotary_embedding_fly_axes_backward(rope_context *ctx, const rope_onnx_attrs *attrs,
+                                                                  const rope_tensor *dy, const rope_fly_axes *fly,
+                                                                  const rope_tensor *dx);
+
+/*
+ * ropeQ, ropeK = Rope(query, key) with cos/sin computed from multi-axis positions, one row of
+ * coordinates per token (positions [ntokens, A]). param, query, key, seqlen (checked as
+ * rope_atb_rope checks it; its values are not read), ropeQ and ropeK as in rope_atb_rope_fly, with
+ * D = the axes' rot; param->cos_format must be 0 or 1 and is not used. Outputs may be their own
+ * inputs and must not otherwise overlap any input or the positions.
+ * Errors: those of rope_atb_rope for query, key, seqlen, outputs and param, and those of
+ * rope_onnx_rotary_embedding_fly_axes for fly (cs_dtype: a cos dtype rope_atb_rope takes with this
+ * query). Nothing is written on error. Threading: as rope_atb_rope. The `_backward` form computes
+ * (dq, dk) as rope_atb_rope_backward does with the same values.
+ */
+ROPE_API rope_status rope_atb_rope_fly_axes(rope_context *ctx, const rope_atb_param *param, const rope_tensor *query,
+                                            const rope_tensor *key, const rope_fly_axes *fly, const rope_tensor *seqlen,
+                                            const rope_tensor *rope_q, const rope_tensor *rope_k);
+ROPE_API rope_status rope_atb_rope_fly_axes_backward(rope_context *ctx, const rope_atb_param *param,
+                                                     const rope_tensor *grad_q, const rope_tensor *grad_k,
+                                                     const rope_fly_axes *fly, const rope_tensor *seqlen,
+                                                     const rope_tensor *dq, const rope_tensor *dk);
+
 #endif /* ROPE_PART_FLY_H */

@@ -145,6 +145,27 @@ ROPE_API rope_status rope_vllm_rotary_embedding_fly_backward(rope_context *ctx, 
                                                              const rope_tensor *dkey);
 
 /*
+ * The same with cos/sin computed from multi-axis positions (rope_fly_axes in "On the fly" above):
+ * bitwise the result of rope_vllm_rotary_embedding on the cos_sin_cache that rope_cache_fill_axes
+ * fills (ROPE_CACHE_VLLM, dtype fly->cs_dtype: 0 the query's, else the query's or f32) with positions
+ * 0 .. T-1. fly->positions: [T, A], or [B, S, A] with a [B, S, H*hs] query; rot, the axes' width,
+ * even and <= head_size - rope_dim_offset. attrs->n_mrope_section must be 0 (the axes place the
+ * pairs); every other attribute applies (is_neox, rope_dim_offset, inverse, partial,
+ * pairs_to_halves). Errors: as rope_vllm_rotary_embedding for attrs, query, key and outputs (with
+ * ATTRIBUTE for n_mrope_section), and as rope_onnx_rotary_embedding_fly_axes for fly. Nothing is
+ * written on error. Threading: ctx's. The `_backward` form is rope_vllm_rotary_embedding_backward
+ * with those values.
+ */
+ROPE_API rope_status rope_vllm_rotary_embedding_fly_axes(rope_context *ctx, const rope_vllm_attrs *attrs,
+                                                         const rope_tensor *query, const rope_tensor *key,
+                                                         const rope_fly_axes *fly, const rope_tensor *query_out,
+                                                         const rope_tensor *key_out);
+ROPE_API rope_status rope_vllm_rotary_embedding_fly_axes_backward(rope_context *ctx, const rope_vllm_attrs *attrs,
+                                                                  const rope_tensor *grad_query,
+                                                                  const rope_tensor *grad_key, const rope_fly_axes *fly,
+                                                                  const rope_tensor *dquery, const rope_tensor *dkey);
+
+/*
  * The operation lifecycle (rope_operation_* above) for this operator. Inputs: positions, query, key,
  * cos_sin_cache, where key is absent when given with rank 0, or when n_inputs is 3 (then the inputs
  * are positions, query, cos_sin_cache). Outputs: query_out, key_out (n_outputs 2; 1 is accepted when

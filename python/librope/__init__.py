@@ -10,7 +10,9 @@ speaks DLPack or the buffer protocol, without copying them, and return the calle
 - fused_qk_norm_rope, rotary_embedding_and_cache: the fused attention prologue (vLLM's QK-norm +
   RoPE, and RoPE + the paged KV-cache write, f16/bf16/fp8 caches), in place;
 
-plus cos_sin (caches from a Hugging Face config), set_num_threads, isa and __version__. Errors raise
+plus cos_sin (caches from a Hugging Face config), cos_sin_axes (per-token tables of multi-axis
+positions: vision towers, image and video diffusion; the three operators also take such positions
+directly with axes_dims=, computing the values on the fly), set_num_threads, isa and __version__. Errors raise
 RopeError (a ValueError) with the library's message and err.status, and write nothing. Torch inputs
 that require grad get a grad_fn running the library's backward.
 

@@ -78,3 +78,98 @@ def cos_sin_axes(positions, axes_dims, theta=10000.0, *, dtype="float32", framew
     cos, sin = _alloc(framework, (rows, width), dtype), _alloc(framework, (rows, width), dtype)
     _core.cache_fill_axes(dims, thetas, _FREQ[freq], float(attention), pos, _LAYOUT[layout], rotary_coeff, cos, sin)
     return cos, sin
+
+
+# ---- the operators on the fly from multi-axis positions (rope_*_fly_axes) -----------------------
+
+def _config(fn, axes_dims, theta, freq, attention):
+    """(dims, thetas, freq code, attention) of an axes configuration, checked as cos_sin_axes checks
+    it (the library checks the rest and names the field)."""
+    if freq not in _FREQ:
+        raise ValueError(f"librope.{fn}: axes_freq must be 'per_axis' or 'alternating', got {freq!r}")
+    dims = [int(d) for d in axes_dims]
+    if isinstance(theta, numbers.Real):
+        thetas = [float(theta)] * len(dims)
+    else:
+        thetas = [float(t) for t in theta]
+        if len(thetas) != len(dims):
+            raise ValueError(f"librope.{fn}: theta has {len(thetas)} values, expected 1 or {len(dims)} (one per axis)")
+    if any(t == 0 for t in thetas):  # the library reads 0 as "default": never silently
+        raise ValueError(f"librope.{fn}: theta 0; expected > 1")
+    if attention == 0:
+        raise ValueError(f"librope.{fn}: attention 0; expected > 0")
+    return dims, thetas, _FREQ[freq], float(attention)
+
+
+def _needs_table(*tensors):
+    """True for torch calls the on-the-fly C call cannot serve: a tensor that records autograd
+    history (the table form, bitwise the same values, carries the backward), or a traced call."""
+    import torch
+    if torch.compiler.is_compiling():
+        raise NotImplementedError("librope: the multi-axis on-the-fly form runs eagerly; under torch.compile "
+                                  "compute the tables with librope.cos_sin_axes and call the table form")
+    return torch.is_grad_enabled() and any(getattr(t, "requires_grad", False) for t in tensors)
+
+
+def _torch_dtype_name(t):
+    return str(t.dtype).replace("torch.", "")
+
+
+def onnx_fly(x, positions, out, layout, rotary_embedding_dim, num_heads, axes):
+    """rotary_embedding_onnx with multi-axis positions (see its docstring)."""
+    from . import _ops
+    dims, thetas, freq, attention = axes
+    pos = _positions(positions)
+    if _is_torch(x) and _needs_table(x):
+        # The per-token tables of the same coordinates (one row per token of x), then the table op.
+        batch = x.shape[0]
+        seq = x.shape[2] if x.dim() == 4 else x.shape[1]
+        p = pos.reshape(-1, len(dims))
+        if p.shape[0] == seq and batch > 1:
+            p = p.repeat(batch, 1)  # [S, A] shared by the batch rows
+        cos, sin = cos_sin_axes(p, dims, thetas, dtype=_torch_dtype_name(x), framework="torch",
+                                freq=[k for k, v in _FREQ.items() if v == freq][0], attention=attention)
+        half = cos.shape[1]
+        cos, sin = cos.reshape(batch, -1, half), sin.reshape(batch, -1, half)
+        return _ops._torch_ops.onnx(x, cos, sin, None, layout, rotary_embedding_dim, num_heads, out)
+    if out is None:
+        out = x.new_empty(x.shape) if _is_torch(x) else _ops._empty_like(x)
+    _core.onnx_fly_axes(x, pos, out, layout, rotary_embedding_dim, num_heads, False, dims, thetas, freq, attention, 0)
+    return out
+
+
+def atb_fly(query, key, positions, seqlen, rotary_coeff, out, partial, head_size, axes):
+    """rope_atb with multi-axis positions (see its docstring)."""
+    from . import _ops
+    dims, thetas, freq, attention = axes
+    pos = _positions(positions)
+    if seqlen is None:  # one sequence of every token: ATB's seqlen is then not read
+        import numpy as np
+        ntok = query.shape[0] * (query.shape[1] if len(query.shape) == 4 else 1)
+        seqlen = np.array([ntok], dtype=np.int32)
+    if _is_torch(query) and _needs_table(query, key):
+        import torch
+        if not _is_torch(seqlen):
+            seqlen = torch.as_tensor(seqlen)
+        cos, sin = cos_sin_axes(pos.reshape(-1, len(dims)), dims, thetas, dtype=_torch_dtype_name(query),
+                                framework="torch", freq=[k for k, v in _FREQ.items() if v == freq][0],
+                                attention=attention, layout="full", rotary_coeff=rotary_coeff)
+        return _ops._torch_ops.atb(query, key, cos, sin, seqlen, rotary_coeff, 0, out, partial, head_size)
+    if out is None:
+        out = tuple(t.new_empty(t.shape) if _is_torch(t) else _ops._empty_like(t) for t in (query, key))
+    rq, rk = out
+    _core.atb_fly_axes(query, key, pos, seqlen, rq, rk, rotary_coeff, False, partial, head_size, dims, thetas, freq,
+                       attention, 0)
+    return rq, rk
+
+
+def vllm_fly(positions, query, key, head_size, is_neox, later, axes):
+    """rotary_embedding with multi-axis positions, in place (see its docstring)."""
+    dims, thetas, freq, attention = axes
+    if _is_torch(query):
+        import torch
+        if torch.compiler.is_compiling():
+            raise NotImplementedError("librope.rotary_embedding: the multi-axis on-the-fly form runs eagerly")
+    offset, inverse, partial, pairs_to_halves = later
+    _core.vllm_fly_axes(_positions(positions), query, key, head_size, bool(is_neox), offset, inverse, partial,
+                        pairs_to_halves, dims, thetas, freq, attention, 0)

@@ -77,8 +77,22 @@ def _onnx_layout(interleaved, partial):
                      f"and needs interleaved=False, got interleaved={interleaved!r}")
 
 
+def _axes_form(fn, axes_dims, theta, axes_freq, attention, tables):
+    """The checked axes configuration of an operator's multi-axis on-the-fly call (axes_dims given),
+    or None for the table form; `tables` names the table arguments, which must then be None."""
+    if axes_dims is None:
+        return None
+    for name, t in tables.items():
+        if t is not None:
+            raise ValueError(f"librope.{fn}: with axes_dims the values come from the positions' coordinates: "
+                             f"{name} must be None")
+    from . import _axes
+    return _axes._config(fn, axes_dims, theta, axes_freq, attention)
+
+
 def rotary_embedding_onnx(x, cos_cache, sin_cache, position_ids=None, *, interleaved=False,
-                          rotary_embedding_dim=0, num_heads=0, out=None, partial="leading"):
+                          rotary_embedding_dim=0, num_heads=0, out=None, partial="leading", axes_dims=None,
+                          theta=10000.0, axes_freq="per_axis", attention=1.0):
     """Y = RotaryEmbedding(X, cos_cache, sin_cache, position_ids), ONNX opset 23.
 
     x: [batch, num_heads, seq, head_size] or [batch, seq, num_heads*head_size] (num_heads required),
@@ -95,8 +109,26 @@ def rotary_embedding_onnx(x, cos_cache, sin_cache, position_ids=None, *, interle
     its backward is the transpose). partial="split" (with interleaved=False): the pairs are
     (x[j], x[head_size/2 + j]) for j < r/2, every other element copied (Gemma 4's proportional RoPE);
     "leading" (the default) rotates the first r elements as ONNX does.
+
+    On the fly from multi-axis positions (vision towers, image and video diffusion): with axes_dims
+    (the A axes' rotary widths, summing to r), cos_cache and sin_cache are None and position_ids holds
+    each token's A coordinates, [batch*seq, A], [batch, seq, A] or [seq, A] (shared by the batch rows),
+    integer or float (fractional and negative ones too, as diffusers passes them). theta (one base or
+    one per axis), axes_freq ("per_axis" or "alternating") and attention as cos_sin_axes takes them.
+    The result is bitwise that of the table form on cos_sin_axes' tables of the same coordinates, and
+    no table is made. Torch inputs that require grad take that table form (the same bits, with its
+    backward); the on-the-fly form runs eagerly (not under torch.compile).
     """
     layout = _onnx_layout(interleaved, partial)
+    axes = _axes_form("rotary_embedding_onnx", axes_dims, theta, axes_freq, attention,
+                      {"cos_cache": cos_cache, "sin_cache": sin_cache})
+    if axes is not None:
+        if position_ids is None:
+            raise ValueError("librope.rotary_embedding_onnx: with axes_dims, position_ids holds the coordinates "
+                             "[batch*seq, A] (it is None)")
+        _first_torch_call(x)  # the torch ops, for the table form of a call with grad
+        from . import _axes
+        return _axes.onnx_fly(x, position_ids, out, layout, rotary_embedding_dim, num_heads, axes)
     if isinstance(x, _Tensor) or _first_torch_call(x):
         return _torch_ops.onnx(x, cos_cache, sin_cache, position_ids, layout, rotary_embedding_dim, num_heads, out)
     if out is None:
@@ -120,7 +152,7 @@ def _atb_head_size(query, partial, head_size):
 
 
 def rope_atb(query, key, cos, sin, seqlen, *, rotary_coeff=4, cos_format=0, out=None, partial="leading",
-             head_size=None):
+             head_size=None, positions=None, axes_dims=None, theta=10000.0, axes_freq="per_axis", attention=1.0):
     """ropeQ, ropeK = ATB RopeOperation(query, key, cos, sin, seqlen), in one pass over the tokens.
 
     query: [ntokens, hiddenQ] or [batch, seq, heads, head_size]; key the same with hiddenK dividing
@@ -135,8 +167,23 @@ def rope_atb(query, key, cos, sin, seqlen, *, rotary_coeff=4, cos_format=0, out=
     head_size/2 + j, taking cos/sin[j] and cos/sin[D/2 + j] of the D-wide rotate-half row; every other
     element is copied (Gemma 4's proportional RoPE with the [rows, rot] table). "leading" (the
     default) is ATB's: every D-wide chunk of a row rotated.
+
+    On the fly from multi-axis positions: with axes_dims (summing to D), cos and sin are None and
+    positions= holds each token's A coordinates [ntokens, A] (integer or float); seqlen may be None
+    (it is not read); theta, axes_freq and attention as cos_sin_axes takes them. Bitwise the table
+    form on cos_sin_axes(..., layout="full", rotary_coeff=rotary_coeff)'s rows; torch inputs that
+    require grad take that table form.
     """
     code, hs = _atb_head_size(query, partial, head_size)
+    axes = _axes_form("rope_atb", axes_dims, theta, axes_freq, attention, {"cos": cos, "sin": sin})
+    if axes is not None:
+        if positions is None:
+            raise ValueError("librope.rope_atb: with axes_dims, positions= holds the coordinates [ntokens, A]")
+        _first_torch_call(query)
+        from . import _axes
+        return _axes.atb_fly(query, key, positions, seqlen, rotary_coeff, out, code, hs, axes)
+    if positions is not None:
+        raise ValueError("librope.rope_atb: positions= is the multi-axis form's and needs axes_dims")
     if isinstance(query, _Tensor) or _first_torch_call(query):
         return _torch_ops.atb(query, key, cos, sin, seqlen, rotary_coeff, cos_format, out, code, hs)
     if out is None:
@@ -148,7 +195,7 @@ def rope_atb(query, key, cos, sin, seqlen, *, rotary_coeff=4, cos_format=0, out=
 
 def rotary_embedding(positions, query, key, head_size, cos_sin_cache, is_neox=True, rope_dim_offset=0,
                      inverse=False, *, mrope_section=None, mrope_interleaved=False, partial="leading",
-                     pairs_to_halves=False):
+                     pairs_to_halves=False, axes_dims=None, theta=10000.0, axes_freq="per_axis", attention=1.0):
     """vLLM's rotary_embedding, in place, in vLLM's argument order: query and key are rotated where
     they sit by the rows of cos_sin_cache ([P, rot]: cos in the first half, sin in the second) that
     positions ([T] or [B, S], int64 or int32; [m, T] / [m, B, S] with MRoPE) select.
@@ -161,6 +208,10 @@ def rotary_embedding(positions, query, key, head_size, cos_sin_cache, is_neox=Tr
     position 0). partial="split" (is_neox, offset 0): the pairs are (x[j], x[head_size/2 + j]) for
     j < rot/2 (Gemma 4's proportional RoPE); "leading" (the default) is vLLM's. pairs_to_halves
     (is_neox False): adjacent pairs in, halves out (DeepSeek V2/V3 rope_interleave).
+    On the fly from multi-axis positions: with axes_dims (summing to rot), cos_sin_cache is None and
+    positions holds each token's A coordinates [T, A] ([B, S, A] with a [B, S, Hq*head_size] query),
+    integer or float; theta, axes_freq and attention as cos_sin_axes takes them; mrope_section must
+    be None. Bitwise the table form on cos_sin_axes' [cos | sin] rows at positions 0 .. T-1.
     Returns None. For inference: tensors that require grad are refused. Raises NotImplementedError when
     the C library has no vLLM-style operator (see has_vllm()). Torch calls are the op
     librope::rotary_embedding, declared as mutating query and key.
@@ -177,6 +228,13 @@ def rotary_embedding(positions, query, key, head_size, cos_sin_cache, is_neox=Tr
     code = _partial("rotary_embedding", partial)
     later = (_index("rope_dim_offset", rope_dim_offset), _truth("inverse", inverse), code,
              _truth("pairs_to_halves", pairs_to_halves))
+    axes = _axes_form("rotary_embedding", axes_dims, theta, axes_freq, attention, {"cos_sin_cache": cos_sin_cache})
+    if axes is not None:
+        if section is not None:
+            raise ValueError("librope.rotary_embedding: mrope_section with axes_dims; the axes place the pairs")
+        from . import _axes
+        _axes.vllm_fly(positions, query, key, head_size, is_neox, later, axes)
+        return
     if isinstance(query, _Tensor) or _first_torch_call(query):
         _torch_ops.vllm(positions, query, key, head_size, cos_sin_cache, bool(is_neox), section,
                         bool(mrope_interleaved), *later)

@@ -178,6 +178,21 @@ static int axes_numbers(PyObject *o, const char *what, int as_int, int64_t *ints
     return 0;
 }
 
+int rp_axes_config(PyObject *dims, PyObject *thetas, PyObject *freq, PyObject *attention, rope_axes_config *out) {
+    rope_axes_config c = ROPE_AXES_CONFIG_INIT;
+    Py_ssize_t n_dims = 0, n_theta = 0;
+    if (axes_numbers(dims, "librope: axes_dims must be a sequence of integers", 1, c.axes_dims, NULL, &n_dims) < 0 ||
+        axes_numbers(thetas, "librope: theta must be a sequence of numbers", 0, NULL, c.theta, &n_theta) < 0)
+        return -1;
+    long f = PyLong_AsLong(freq);
+    c.attention = PyFloat_AsDouble(attention);
+    if (PyErr_Occurred()) return -1;
+    c.n_axes = n_dims > ROPE_MAX_AXES ? (int32_t)ROPE_MAX_AXES + 1 : (int32_t)n_dims; /* refused by the library */
+    c.freq = (rope_axes_freq)f;
+    *out = c;
+    return 0;
+}
+
 /* cache_fill_axes(axes_dims, thetas, freq, attention, positions, layout, rotary_coeff, cos, sin):
  * rope_cache_fill_axes; sin is None with the vLLM layout. */
 static PyObject *cache_fill_axes(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -186,16 +201,10 @@ static PyObject *cache_fill_axes(PyObject *self, PyObject *const *args, Py_ssize
         PyErr_Format(PyExc_TypeError, "librope._core.cache_fill_axes takes 9 arguments (%zd given)", nargs);
         return NULL;
     }
-    rope_axes_config c = ROPE_AXES_CONFIG_INIT;
-    Py_ssize_t n_dims = 0, n_theta = 0;
-    if (axes_numbers(args[0], "librope: axes_dims must be a sequence of integers", 1, c.axes_dims, NULL, &n_dims) < 0 ||
-        axes_numbers(args[1], "librope: theta must be a sequence of numbers", 0, NULL, c.theta, &n_theta) < 0)
-        return NULL;
-    long freq = PyLong_AsLong(args[2]), layout = PyLong_AsLong(args[5]), coeff = PyLong_AsLong(args[6]);
-    c.attention = PyFloat_AsDouble(args[3]);
+    rope_axes_config c;
+    if (rp_axes_config(args[0], args[1], args[2], args[3], &c) < 0) return NULL;
+    long layout = PyLong_AsLong(args[5]), coeff = PyLong_AsLong(args[6]);
     if (PyErr_Occurred()) return NULL;
-    c.n_axes = n_dims > ROPE_MAX_AXES ? (int32_t)ROPE_MAX_AXES + 1 : (int32_t)n_dims; /* refused by the library */
-    c.freq = (rope_axes_freq)freq;
     rp_arg pos, cos, sin;
     if (rp_import(args[4], "positions", RP_ROW_DENSE, 0, &pos) < 0) return NULL;
     if (rp_import(args[7], "cos", RP_ROW_DENSE, 1, &cos) < 0) {

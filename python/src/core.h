@@ -55,7 +55,13 @@ int rp_errors_init(PyObject *module);
 rope_context *rp_context_acquire(void);
 void rp_context_release(rope_context *ctx);
 
+/* A rope_axes_config from Python values (cache.c): axes_dims and thetas sequences (one theta per
+ * axis), freq a rope_axes_freq, attention a float. More than ROPE_MAX_AXES widths give an n_axes the
+ * library refuses. Returns 0, or -1 with an exception set. */
+int rp_axes_config(PyObject *dims, PyObject *thetas, PyObject *freq, PyObject *attention, rope_axes_config *out);
+
 extern PyMethodDef rp_ops_methods[];
+extern PyMethodDef rp_fly_axes_methods[];
 extern PyMethodDef rp_cache_methods[];
 extern PyMethodDef rp_bench_methods[];
 extern PyMethodDef rp_prologue_methods[];

@@ -91,7 +91,7 @@ static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "librope._core",
 PyMODINIT_FUNC PyInit__core(void) {
     PyObject *m = PyModule_Create(&module_def);
     if (!m) return NULL;
-    if (rp_errors_init(m) < 0 || PyModule_AddFunctions(m, rp_ops_methods) < 0 ||
+    if (rp_errors_init(m) < 0 || PyModule_AddFunctions(m, rp_ops_methods) < 0 || PyModule_AddFunctions(m, rp_fly_axes_methods) < 0 ||
         PyModule_AddFunctions(m, rp_cache_methods) < 0 || PyModule_AddFunctions(m, rp_bench_methods) < 0 ||
         PyModule_AddFunctions(m, rp_prologue_methods) < 0 ||
         PyModule_AddStringConstant(m, "version", rope_version_string()) < 0 ||

@@ -21,7 +21,7 @@ static rope_status atb_fly(const char *where, int backward, rope_context *ctx, c
     rope_freq_plan fp;
     ROPE_TRY(rope_freq_plan_make(where, fly->freq, &fp));
     rope_atb_plan p;
-    ROPE_TRY(rope_atb_plan_fly(where, param, q, k, seqlen, fp.dim, &p));
+    ROPE_TRY(rope_atb_plan_fly(where, param, q, k, seqlen, fp.dim, "fly->freq->rotary_dim", &p));
     rope_dtype cs_dtype = fly->cs_dtype ? fly->cs_dtype : q->dtype;
     ROPE_TRY(rope_atb_check_cos_dtype(where, "fly->cs_dtype", "0, ", q->dtype, cs_dtype));
     int per_token = fly->kind == ROPE_POSITIONS_PER_TOKEN;

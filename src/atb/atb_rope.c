@@ -66,7 +66,8 @@ rope_status rope_atb_check_cos_dtype(const char *where, const char *what, const 
  * skipped, and cos_rows is -1 (no bound on positions here). */
 static rope_status plan(const char *where, const rope_atb_param *param_in, const rope_tensor *q, const rope_tensor *k,
                         const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *seqlen, int64_t fly_d,
-                        rope_atb_plan *p) {
+                        const char *fly_d_name, rope_atb_plan *p) {
+    const char *d_name = fly_d_name ? fly_d_name : "cos dim 1"; /* what gives D, for messages */
     const int fly = fly_d > 0;
     static const rope_dtype qk_types[] = {ROPE_F16, ROPE_BF16, ROPE_F32};
     static const rope_dtype seqlen_types[] = {ROPE_I32, ROPE_U32};
@@ -115,13 +116,13 @@ static rope_status plan(const char *where, const rope_atb_param *param_in, const
                          (long long)p->hidden_q, (long long)p->hidden_k);
     p->d = fly ? fly_d : cos->dims[1];
     if (p->d <= 0 || p->d % 2 != 0)
-        return rope_fail(ROPE_ERROR_SHAPE, where, "cos dim 1 (D, the rotated width): expected an even number > 0, found %lld",
-                         (long long)p->d);
+        return rope_fail(ROPE_ERROR_SHAPE, where, "%s (D, the rotated width): expected an even number > 0, found %lld",
+                         d_name, (long long)p->d);
     if (param->partial == ROPE_PARTIAL_LEADING && (p->hidden_q % p->d != 0 || p->hidden_k % p->d != 0))
         return rope_fail(ROPE_ERROR_SHAPE, where,
-                         "%s hidden size %lld: expected a multiple of D = %lld (cos dim 1)",
+                         "%s hidden size %lld: expected a multiple of D = %lld (%s)",
                          p->hidden_q % p->d ? "query" : "key",
-                         (long long)(p->hidden_q % p->d ? p->hidden_q : p->hidden_k), (long long)p->d);
+                         (long long)(p->hidden_q % p->d ? p->hidden_q : p->hidden_k), (long long)p->d, d_name);
     int64_t rc = param->rotary_coeff;
     if (!(rc == 2 || rc == 4 || rc == p->d) || p->d % rc != 0)
         return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
@@ -133,8 +134,8 @@ static rope_status plan(const char *where, const rope_atb_param *param_in, const
         int64_t hs = param->head_size;
         if (p->d > hs)
             return rope_fail(ROPE_ERROR_SHAPE, where,
-                             "cos dim 1 (D, the rotated width): expected <= head_size %lld with partial 1, found %lld",
-                             (long long)hs, (long long)p->d);
+                             "%s (D, the rotated width): expected <= head_size %lld with partial 1, found %lld",
+                             d_name, (long long)hs, (long long)p->d);
         if (p->hidden_q % hs != 0 || p->hidden_k % hs != 0)
             return rope_fail(ROPE_ERROR_SHAPE, where, "%s hidden size %lld: expected a multiple of head_size %lld",
                              p->hidden_q % hs ? "query" : "key",
@@ -163,12 +164,13 @@ static rope_status plan(const char *where, const rope_atb_param *param_in, const
 rope_status rope_atb_plan_shapes(const char *where, const rope_atb_param *param, const rope_tensor *q,
                                  const rope_tensor *k, const rope_tensor *cos, const rope_tensor *sin,
                                  const rope_tensor *seqlen, rope_atb_plan *p) {
-    return plan(where, param, q, k, cos, sin, seqlen, 0, p);
+    return plan(where, param, q, k, cos, sin, seqlen, 0, NULL, p);
 }
 
 rope_status rope_atb_plan_fly(const char *where, const rope_atb_param *param, const rope_tensor *q,
-                              const rope_tensor *k, const rope_tensor *seqlen, int64_t d, rope_atb_plan *p) {
-    return plan(where, param, q, k, NULL, NULL, seqlen, d, p);
+                              const rope_tensor *k, const rope_tensor *seqlen, int64_t d, const char *d_name,
+                              rope_atb_plan *p) {
+    return plan(where, param, q, k, NULL, NULL, seqlen, d, d_name, p);
 }
 
 rope_status rope_atb_check_descriptors(const char *where, const char *const names[7], const rope_atb_param *param,

@@ -42,9 +42,11 @@ rope_status rope_atb_check_descriptors(const char *where, const char *const name
                                        const void *out_k, rope_atb_plan *p);
 
 /* plan_shapes for the on-the-fly mode: no cos / sin, the chunk width D given (the frequencies'
- * rotary_dim). cos_rows is -1 in the plan: seqlen values then only need to be >= 0. */
+ * rotary_dim, or the axes' width), d_name saying where it comes from in messages. cos_rows is -1 in
+ * the plan: seqlen values then only need to be >= 0. */
 rope_status rope_atb_plan_fly(const char *where, const rope_atb_param *param, const rope_tensor *q,
-                              const rope_tensor *k, const rope_tensor *seqlen, int64_t d, rope_atb_plan *p);
+                              const rope_tensor *k, const rope_tensor *seqlen, int64_t d, const char *d_name,
+                              rope_atb_plan *p);
 
 /* Checks outputs, data pointers, aliasing and seqlen values; on success stores the completed plan.
  * cos and sin may be NULL on the fly. */

@@ -24,6 +24,31 @@ typedef struct rope_fly_freqs {
  * max inv_freq reaching 2^46 rad, the limit of the accurate reduction), OUT_OF_MEMORY. */
 rope_status rope_fly_freqs_make(const char *where, const rope_freq_plan *plan, int64_t max_pos, size_t tokens,
                                 rope_fly_freqs *out);
+/* The same tables from `half` given inverse frequencies (copied; each finite and positive) and the
+ * attention factor, for `tokens` tokens. Errors: OUT_OF_MEMORY. */
+rope_status rope_fly_freqs_of(const char *where, const double *inv, int64_t half, double attention, size_t tokens,
+                              rope_fly_freqs *out);
 void rope_fly_freqs_free(rope_fly_freqs *f);
+
+/* Multi-axis positions on the fly (fly_axes.c): token t's row is made of each axis's pairs, axis a's
+ * half_a = axes_dims[a]/2 values at offset[a] computed at the coordinate pos[row(t)][a] with that
+ * axis's frequencies, exactly as rope_cache_fill_axes computes them. row(t) = t % rows: rows is the
+ * token count, or the tokens of one batch row when every batch row shares the coordinates. */
+typedef struct rope_fly_axes_rows {
+    int n_axes;
+    int64_t half;                        /* rot/2, all axes */
+    int64_t offset[ROPE_MAX_AXES];       /* axis a's first pair */
+    rope_fly_freqs axis[ROPE_MAX_AXES];  /* axis a's frequencies (half = axes_dims[a]/2) and tables */
+    double attention;
+    const void *positions;               /* [rows, n_axes] coordinates */
+    rope_dtype pos_dtype;                /* i64, i32, f32, f64 */
+    size_t rows;
+} rope_fly_axes_rows;
+
+/* Makes the per-axis tables of a loaded, checked configuration (cache/axes.h) for `tokens` tokens;
+ * inv is its rot/2 frequencies (rope_axes_make_freqs). Errors: OUT_OF_MEMORY (nothing kept). */
+rope_status rope_fly_axes_rows_make(const char *where, const rope_axes_config *c, const double *inv, size_t tokens,
+                                    rope_fly_axes_rows *out);
+void rope_fly_axes_rows_free(rope_fly_axes_rows *r);
 
 #endif

@@ -46,21 +46,15 @@ static size_t block_for(size_t tokens) {
     return b;
 }
 
-rope_status rope_fly_freqs_make(const char *where, const rope_freq_plan *plan, int64_t max_pos, size_t tokens,
-                                rope_fly_freqs *out) {
-    size_t half = (size_t)(plan->dim / 2), block = block_for(tokens);
+rope_status rope_fly_freqs_of(const char *where, const double *inv, int64_t half_in, double attention, size_t tokens,
+                              rope_fly_freqs *out) {
+    size_t half = (size_t)half_in, block = block_for(tokens);
     if (half > SIZE_MAX / sizeof(double) / (2 * block + 1))
         return rope_fail(ROPE_ERROR_OUT_OF_MEMORY, where, "rotary_dim %lld: frequency tables too large",
-                         (long long)plan->dim);
+                         (long long)(2 * half_in));
     double *mem = rope_malloc(half * (2 * block + 1) * sizeof(double) + 1);
     if (!mem) return rope_fail(ROPE_ERROR_OUT_OF_MEMORY, where, "cannot allocate %zu frequency values", half);
-    double max_inv = 0;
-    rope_status st = rope_freq_plan_fill(where, plan, mem, &max_inv);
-    if (st == ROPE_OK && max_pos >= 0) st = rope_angle_check(where, "fly->positions: ", max_pos, max_inv);
-    if (st != ROPE_OK) {
-        rope_free(mem);
-        return st;
-    }
+    for (size_t i = 0; i < half; i++) mem[i] = inv[i];
     double *step = mem + half;
     for (size_t j = 0; j < block; j++)
         for (size_t i = 0; i < half; i++)
@@ -68,10 +62,23 @@ rope_status rope_fly_freqs_make(const char *where, const rope_freq_plan *plan, i
     out->mem = mem;
     out->half = (int64_t)half;
     out->inv = mem;
-    out->attention = plan->attention;
+    out->attention = attention;
     out->block = block;
     out->step = step;
     return ROPE_OK;
+}
+
+rope_status rope_fly_freqs_make(const char *where, const rope_freq_plan *plan, int64_t max_pos, size_t tokens,
+                                rope_fly_freqs *out) {
+    size_t half = (size_t)(plan->dim / 2);
+    double *inv = rope_malloc(half * sizeof(double) + 1);
+    if (!inv) return rope_fail(ROPE_ERROR_OUT_OF_MEMORY, where, "cannot allocate %zu frequency values", half);
+    double max_inv = 0;
+    rope_status st = rope_freq_plan_fill(where, plan, inv, &max_inv);
+    if (st == ROPE_OK && max_pos >= 0) st = rope_angle_check(where, "fly->positions: ", max_pos, max_inv);
+    if (st == ROPE_OK) st = rope_fly_freqs_of(where, inv, (int64_t)half, plan->attention, tokens, out);
+    rope_free(inv);
+    return st;
 }
 
 void rope_fly_freqs_free(rope_fly_freqs *f) {
@@ -117,17 +124,11 @@ void rope_fly_values_at(const rope_cossin_source *src, rope_cossin_slot *sl, int
     fly_values(src->fly, sl, p, dt);
 }
 
-/* Position p's row, laid out as the kernel reads it: half width (value i at i) or full width (pair
- * i = g*ps + j owns elements g*2*ps + j and that + ps, both with the pair's values). Backward negates
- * sin, which for computed rows is also the partner swap: both elements of a pair share it. */
-void rope_fly_row(const rope_cossin_source *src, const rope_kernel_shape *shape, rope_cossin_slot *sl,
-                  int64_t p, void *out_c, void *out_s) {
-    const rope_fly_freqs *f = src->fly;
+void rope_fly_place_row(const rope_fly_block *b, size_t half, const rope_kernel_shape *shape, int neg, void *out_c,
+                        void *out_s) {
     rope_dtype dt = shape->cs_dtype;
-    fly_values(f, sl, p, dt);
-    const rope_fly_block *b = &sl->block;
-    int neg = src->backward, full = shape->cos_full;
-    size_t half = (size_t)f->half, ps = full ? rope_cos_pair_stride(shape) : half; /* half width: one run */
+    int full = shape->cos_full;
+    size_t ps = full ? rope_cos_pair_stride(shape) : half; /* half width: one run */
     if (dt == ROPE_F32) {
         float *oc = out_c, *os = out_s;
         for (size_t g = 0; g < half; g += ps) {
@@ -147,4 +148,11 @@ void rope_fly_row(const rope_cossin_source *src, const rope_kernel_shape *shape,
                 for (size_t j = 0; j < ps; j++) c0[ps + j] = c0[j], s0[ps + j] = s0[j];
         }
     }
+}
+
+void rope_fly_row(const rope_cossin_source *src, const rope_kernel_shape *shape, rope_cossin_slot *sl,
+                  int64_t p, void *out_c, void *out_s) {
+    const rope_fly_freqs *f = src->fly;
+    fly_values(f, sl, p, shape->cs_dtype);
+    rope_fly_place_row(&sl->block, (size_t)f->half, shape, src->backward, out_c, out_s);
 }

@@ -22,7 +22,15 @@ static size_t round64(size_t n) { return (n + 63) / 64 * 64; }
 rope_status rope_cossin_scratch_create(const rope_cossin_source *src, const rope_kernel_shape *shape, size_t chunk,
                                        size_t slots, rope_isa isa, rope_cossin_scratch **out) {
     size_t row_bytes = rope_cos_width(shape) * rope_dtype_bytes(shape->cs_dtype);
-    size_t half = src->kind == ROPE_COSSIN_FLY ? (size_t)src->fly->half : 0;
+    size_t half = 0;
+    double att = 1.0;
+    if (src->kind == ROPE_COSSIN_FLY && src->axes) {
+        half = (size_t)src->axes->half;
+        att = src->axes->attention;
+    } else if (src->kind == ROPE_COSSIN_FLY) {
+        half = (size_t)src->fly->half;
+        att = src->fly->attention;
+    }
     if (chunk > SIZE_MAX / 4 / (row_bytes ? row_bytes : 1)) goto oom;
     size_t table = round64(chunk * row_bytes);
     size_t per_pos = round64(2 * half * sizeof(double)) + round64(6 * half * sizeof(float)) +
@@ -52,7 +60,7 @@ rope_status rope_cossin_scratch_create(const rope_cossin_source *src, const rope
         q += round64(2 * half * sizeof(double));
         rope_fly_block *b = &s->block;
         b->half = half;
-        b->att = src->kind == ROPE_COSSIN_FLY ? src->fly->attention : 1.0;
+        b->att = att;
         b->ca = s->ca, b->sa = s->sa, b->ct = b->st = NULL;
         b->lc = (float *)q, b->hc = b->lc + half, b->ls = b->hc + half, b->hs = b->ls + half;
         b->cf = b->hs + half, b->sf = b->cf + half;
@@ -61,6 +69,8 @@ rope_status rope_cossin_scratch_create(const rope_cossin_source *src, const rope
         q += round64(2 * half * sizeof(uint16_t));
         b->bad = (uint32_t *)q;
         s->anchor = -1;
+        memset(s->axis_anchor, 0, sizeof s->axis_anchor);
+        memset(s->axis_anchored, 0, sizeof s->axis_anchored);
         s->values = values;
     }
     *out = sc;
@@ -89,8 +99,10 @@ void rope_cossin_fill(const rope_cossin_source *src, const rope_kernel_shape *sh
     size_t row_bytes = rope_cos_width(shape) * rope_dtype_bytes(shape->cs_dtype);
     rope_position_cursor at;
     rope_cursor_start(&at, &src->positions, seq, token);
-    if (src->mrope) rope_mrope_rows(src, shape, seq, slot, token, n);
-    for (size_t i = 0; i < n && !src->mrope; i++) {
+    int assembled = src->mrope || src->axes;
+    if (src->axes) rope_fly_axes_rows_fill(src, shape, slot, token, n);
+    else if (src->mrope) rope_mrope_rows(src, shape, seq, slot, token, n);
+    for (size_t i = 0; i < n && !assembled; i++) {
         size_t p = rope_cursor_next(&at);
         void *oc = (char *)slot->cos + i * row_bytes, *os = (char *)slot->sin + i * row_bytes;
         if (src->kind == ROPE_COSSIN_FLY) rope_fly_row(src, shape, slot, (int64_t)p, oc, os);

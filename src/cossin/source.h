@@ -27,6 +27,7 @@ typedef enum rope_cossin_kind {
 } rope_cossin_kind;
 
 struct rope_fly_freqs;
+struct rope_fly_axes_rows;
 
 /* Multimodal RoPE (MRoPE, mrope_rows.c): the rotary pairs are split among `axes` position axes
  * (time, height, width, ...), and pair j reads its values at the position its axis gives the token.
@@ -47,6 +48,9 @@ typedef struct rope_cossin_source {
     const void *cos, *sin;        /* TABLE: the tables, in the shape's cos dtype */
     ptrdiff_t table_stride;       /* TABLE: elements between the starts of consecutive table rows */
     const struct rope_fly_freqs *fly; /* FLY: the call's frequencies */
+    const struct rope_fly_axes_rows *axes; /* FLY with multi-axis positions (fly_axes.c): each token's
+                                              coordinates and each axis's frequencies (`fly` and
+                                              `positions` are then not read) */
     const char *where;            /* the public function, for the out-of-memory message */
     const rope_mrope *mrope;      /* NULL, or MRoPE: each pair's row at its axis's position (a table or
                                      on the fly; `positions` is then not read) */

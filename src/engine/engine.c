@@ -8,6 +8,8 @@
 
 #include "engine.h"
 
+#include "../core/try.h"
+
 /* Row `row` of a view's cos and sin. */
 static void view_row(const rope_cossin_view *v, size_t row, const void **c, const void **sn) {
     size_t off = row * v->row_bytes;
@@ -431,5 +433,25 @@ rope_status rope_engine_run_fly(const char *where, rope_context *ctx, const rope
     job->cossin.where = where;
     st = rope_engine_run(ctx, job);
     rope_fly_freqs_free(&freqs);
+    return st;
+}
+
+rope_status rope_engine_run_fly_axes(const char *where, rope_context *ctx, const rope_axes_config *c,
+                                     const double *inv, const void *positions, rope_dtype pos_dtype, size_t rows,
+                                     rope_job *job, int backward) {
+    if (!job) return ROPE_OK;
+    rope_fly_axes_rows r;
+    r.positions = positions;
+    r.pos_dtype = pos_dtype;
+    r.rows = rows ? rows : 1;
+    ROPE_TRY(rope_fly_axes_rows_make(where, c, inv, job->batch * job->seq, &r));
+    job->cossin.kind = ROPE_COSSIN_FLY;
+    job->cossin.fly = NULL;
+    job->cossin.axes = &r;
+    job->cossin.mrope = NULL;
+    job->cossin.backward = backward;
+    job->cossin.where = where;
+    rope_status st = rope_engine_run(ctx, job);
+    rope_fly_axes_rows_free(&r);
     return st;
 }

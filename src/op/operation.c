@@ -249,7 +249,7 @@ rope_status rope_operation_infer_shape(const rope_operation *op, const rope_tens
     case ROPE_OP_VLLM: {
         vllm_inputs v = vllm_in(inputs, n_inputs);
         rope_vllm_plan p;
-        ROPE_TRY(rope_vllm_plan_shapes(where, &op->vllm, v.pos, v.q, v.k, v.cache, 0, &p));
+        ROPE_TRY(rope_vllm_plan_shapes(where, &op->vllm, v.pos, v.q, v.k, v.cache, 0, NULL, &p));
         for (size_t i = 0; i < n_outputs; i++) {
             outputs[i] = i == 0 ? *v.q : v.k ? *v.k : (rope_tensor){0};
             outputs[i].data = NULL;
@@ -319,7 +319,7 @@ static rope_status validate(const char *where, rope_operation *op, const rope_va
     case ROPE_OP_VLLM: {
         vllm_inputs v = vllm_in(in, pack->n_inputs);
         rope_vllm_plan p;
-        ROPE_TRY(rope_vllm_plan_shapes(where, &op->vllm, v.pos, v.q, v.k, v.cache, 0, &p));
+        ROPE_TRY(rope_vllm_plan_shapes(where, &op->vllm, v.pos, v.q, v.k, v.cache, 0, NULL, &p));
         return rope_vllm_check_data(where, &p, v.pos, v.q, v.k, v.cache, &out[0], v.k ? &out[1] : NULL,
                                     &op->plan.vllm);
     }

@@ -19,7 +19,7 @@ rope_status rope_vllm_infer(const rope_vllm_attrs *attrs, const rope_tensor *pos
     ROPE_TRY(rope_check_args(where, 4, names, args));
     if (key && !key_out) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "key_out is NULL (key is given)");
     rope_vllm_plan p;
-    ROPE_TRY(rope_vllm_plan_shapes(where, attrs, positions, query, key, cos_sin_cache, 0, &p));
+    ROPE_TRY(rope_vllm_plan_shapes(where, attrs, positions, query, key, cos_sin_cache, 0, NULL, &p));
     rope_tensor qo = *query;
     qo.data = NULL;
     qo.row_stride = 0;
@@ -78,7 +78,7 @@ static rope_status table_call(const char *where, const char *const names[4], int
     const void *const args[4] = {pos, q, cache, qo};
     const char *const arg_names[4] = {names[0], names[1], names[3], "query_out"};
     ROPE_TRY(rope_check_args(where, 4, arg_names, args));
-    ROPE_TRY(rope_vllm_plan_shapes(where, attrs, pos, q, k, cache, 0, &p));
+    ROPE_TRY(rope_vllm_plan_shapes(where, attrs, pos, q, k, cache, 0, NULL, &p));
     rope_vllm_plan checked; /* the descriptors' part of check_data passed when its values are reached */
     ROPE_TRY(rope_vllm_check_data(where, &p, pos, q, k, cache, qo, ko, &checked));
     last_table_call.key = key; /* a key that is `full` never matches */

@@ -25,7 +25,7 @@ static rope_status vllm_fly(const char *where, int backward, rope_context *ctx, 
     rope_freq_plan fp;
     ROPE_TRY(rope_freq_plan_make(where, fly->freq, &fp));
     rope_vllm_plan p;
-    ROPE_TRY(rope_vllm_plan_shapes(where, attrs, &fly->positions, q, k, NULL, fp.dim, &p));
+    ROPE_TRY(rope_vllm_plan_shapes(where, attrs, &fly->positions, q, k, NULL, fp.dim, NULL, &p));
     rope_dtype cs = fly->cs_dtype ? fly->cs_dtype : q->dtype;
     if (cs != q->dtype && cs != ROPE_F32)
         return rope_fail(ROPE_ERROR_DTYPE, where, "fly->cs_dtype: expected 0, %s or f32 (with %s query), found %s",

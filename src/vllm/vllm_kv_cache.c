@@ -59,7 +59,7 @@ rope_status rope_vllm_kv_plan_shapes(const char *where, const rope_kv_cache_attr
         return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "%s is NULL but %s is not (both weights, or neither)",
                          qw ? "k_weight" : "q_weight", qw ? "q_weight" : "k_weight");
     memset(p, 0, sizeof *p);
-    ROPE_TRY(rope_vllm_plan_shapes(where, &a->rope, pos, q, k, cs, 0, &p->rope));
+    ROPE_TRY(rope_vllm_plan_shapes(where, &a->rope, pos, q, k, cs, 0, NULL, &p->rope));
     ROPE_TRY(rope_check_tensor(where, "value", v));
     ROPE_TRY(rope_check_same_dtype(where, "value", v, k->dtype, "same as key"));
     ROPE_TRY(rope_check_same_shape(where, "key", k, "value", v));

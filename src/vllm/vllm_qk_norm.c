@@ -78,7 +78,7 @@ rope_status rope_vllm_qk_norm_plan_shapes(const char *where, const rope_qk_norm_
     ROPE_TRY(rope_check_dim(where, "qkv", qkv, 0, pos->dims[pos->rank - 1], "T, the tokens of positions"));
     p->q_view = column_view(qkv, stride, 0, a->num_heads_q, hd);
     p->k_view = column_view(qkv, stride, a->num_heads_q, a->num_heads_k, hd);
-    return rope_vllm_plan_shapes(where, &a->rope, pos, &p->q_view, &p->k_view, cache, 0, &p->rope);
+    return rope_vllm_plan_shapes(where, &a->rope, pos, &p->q_view, &p->k_view, cache, 0, NULL, &p->rope);
 }
 
 rope_status rope_vllm_qk_norm_check_data(const char *where, rope_qk_norm_plan *p, const rope_tensor *pos,

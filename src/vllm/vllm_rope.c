@@ -176,7 +176,8 @@ static rope_status plan_qk(const char *where, const char *name, const rope_tenso
 
 rope_status rope_vllm_plan_shapes(const char *where, const rope_vllm_attrs *a, const rope_tensor *pos,
                                   const rope_tensor *q, const rope_tensor *k, const rope_tensor *cache, int64_t fly_rot,
-                                  rope_vllm_plan *p) {
+                                  const char *fly_rot_name, rope_vllm_plan *p) {
+    const char *rot_from = cache ? "cos_sin_cache dim 1" : fly_rot_name ? fly_rot_name : "fly->freq->rotary_dim";
     static const rope_dtype qk_types[] = {ROPE_F16, ROPE_BF16, ROPE_F32};
     memset(p, 0, sizeof *p);
     int tok_rank = 0;
@@ -204,15 +205,15 @@ rope_status rope_vllm_plan_shapes(const char *where, const rope_vllm_attrs *a, c
         ROPE_TRY(plan_qk(where, "key", k, tok_rank, tok_dims, a->head_size, &p->hk, &p->k_stride));
     }
     p->rot = cache ? cache->dims[1] : fly_rot;
-    const char *rot_name = cache ? "cos_sin_cache dim 1 (rot)" : "fly->freq->rotary_dim (rot)";
+
     if (p->rot <= 0 || p->rot % 2 != 0 || p->rot > a->head_size)
-        return rope_fail(ROPE_ERROR_SHAPE, where, "%s: expected an even number in [2, %lld] (head_size), found %lld",
-                         rot_name, (long long)a->head_size, (long long)p->rot);
+        return rope_fail(ROPE_ERROR_SHAPE, where, "%s (rot): expected an even number in [2, %lld] (head_size), found %lld",
+                         rot_from, (long long)a->head_size, (long long)p->rot);
     if (a->rope_dim_offset > a->head_size - p->rot)
         return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
                          "rope_dim_offset %lld: expected 0 .. %lld (head_size %lld - rot %lld, from %s)",
                          (long long)a->rope_dim_offset, (long long)(a->head_size - p->rot), (long long)a->head_size,
-                         (long long)p->rot, cache ? "cos_sin_cache dim 1" : "fly->freq->rotary_dim");
+                         (long long)p->rot, rot_from);
     int m = a->n_mrope_section;
     if (m) { /* each section is in [1, INT64_MAX]: capped at rot/2 + 1 so that the sum cannot overflow */
         int64_t sum = 0, half = p->rot / 2;
@@ -225,7 +226,7 @@ rope_status rope_vllm_plan_shapes(const char *where, const rope_vllm_attrs *a, c
                                 (long long)a->mrope_section[i]);
             return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
                              "mrope_section [%s]: expected %d sections summing to %lld (rot/2, from %s)", list, m,
-                             (long long)half, cache ? "cos_sin_cache dim 1" : "fly->freq->rotary_dim");
+                             (long long)half, rot_from);
         }
     }
     if (cache) ROPE_TRY(rope_check_dense(where, "cos_sin_cache", cache));
@@ -306,7 +307,7 @@ rope_status rope_vllm_check_values(const char *where, const rope_vllm_plan *p, c
     const rope_vllm_plan w = *p; /* read, never copied out: a decode step stalled on the plan's copy */
     const char *pos_name = cache ? "positions" : "fly->positions";
     int64_t hid_q = w.hq * w.head_size, hid_k = w.hk * w.head_size;
-    ROPE_TRY(rope_check_data(where, pos_name, pos));
+    if (pos) ROPE_TRY(rope_check_data(where, pos_name, pos)); /* NULL: multi-axis positions, checked by the caller */
     ROPE_TRY(rope_check_data(where, "query", q));
     if (k) ROPE_TRY(rope_check_data(where, "key", k));
     if (cache) ROPE_TRY(rope_check_data(where, "cos_sin_cache", cache));
@@ -317,8 +318,8 @@ rope_status rope_vllm_check_values(const char *where, const rope_vllm_plan *p, c
     rope_region r_q = rope_region_of(q, hid_q, w.q_stride), r_qo = rope_region_of(qo, hid_q, w.qo_stride);
     rope_region r_k = k ? rope_region_of(k, hid_k, w.k_stride) : none;
     rope_region r_ko = k ? rope_region_of(ko, hid_k, w.ko_stride) : none;
-    int64_t np = rope_numel_checked(pos);
-    rope_region r_p = rope_region_of(pos, np, np);
+    int64_t np = pos ? rope_numel_checked(pos) : 0;
+    rope_region r_p = pos ? rope_region_of(pos, np, np) : none;
     rope_region r_c = cache ? rope_region_of(cache, w.rot, w.rot) : none;
     ROPE_TRY(rope_check_in_place(where, "query_out", &r_qo, "query", &r_q));
     ROPE_TRY(rope_check_disjoint(where, "query_out", &r_qo, pos_name, &r_p));
@@ -331,7 +332,7 @@ rope_status rope_vllm_check_values(const char *where, const rope_vllm_plan *p, c
         ROPE_TRY(rope_check_disjoint(where, "key_out", &r_ko, pos_name, &r_p));
         ROPE_TRY(rope_check_disjoint(where, "key_out", &r_ko, "cos_sin_cache", &r_c));
     }
-    return check_positions(where, pos_name, &w, pos, max_pos);
+    return pos ? check_positions(where, pos_name, &w, pos, max_pos) : ROPE_OK;
 }
 
 /* offset: elements into each head where the kernel's head vector starts (rope_dim_offset). */

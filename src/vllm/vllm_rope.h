@@ -49,13 +49,15 @@ rope_status rope_vllm_attrs_load(const char *where, const rope_vllm_attrs *attrs
 void rope_vllm_job_direction(const rope_vllm_plan *p, rope_job *job, int backward);
 
 /* Checks the input descriptors (no data read) and fills *p (all but the output strides). The caller
- * has checked attrs. key may be NULL (absent). cache NULL: the on-the-fly mode, with rot given. */
+ * has checked attrs. key may be NULL (absent). cache NULL: the on-the-fly mode, with rot given and
+ * fly_rot_name saying where it comes from in messages (NULL: "fly->freq->rotary_dim"). */
 rope_status rope_vllm_plan_shapes(const char *where, const rope_vllm_attrs *attrs, const rope_tensor *positions,
                                   const rope_tensor *q, const rope_tensor *k, const rope_tensor *cache, int64_t fly_rot,
-                                  rope_vllm_plan *p);
+                                  const char *fly_rot_name, rope_vllm_plan *p);
 
 /* Checks the outputs (ko NULL exactly when k is), data pointers, aliasing and every position value;
- * on success stores the completed plan. cache NULL on the fly. */
+ * on success stores the completed plan. cache NULL on the fly; positions NULL with multi-axis
+ * positions, which the caller checks (their values, and the outputs' overlap with them). */
 rope_status rope_vllm_check_data(const char *where, const rope_vllm_plan *p, const rope_tensor *positions,
                                  const rope_tensor *q, const rope_tensor *k, const rope_tensor *cache,
                                  const rope_tensor *qo, const rope_tensor *ko, rope_vllm_plan *out);

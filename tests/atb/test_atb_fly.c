@@ -8,6 +8,7 @@
  * and per packed sequence (start offsets with seqlen, empty sequences included), small and near 2^20
  * and 2^24. Plus one call per rejection, with nothing written.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -209,6 +210,49 @@ static void errors(void) {
           rope_last_error());
     CHECK(rope_atb_rope_fly(NULL, &param, &Q, &K, &good, &L, &OQ, &OK) == ROPE_OK, "%s", rope_last_error());
     CHECK(rope_atb_rope_fly(NULL, &param, &Q, &K, &seq, &L, &OQ, &OK) == ROPE_OK, "%s", rope_last_error());
+
+    /* The multi-axis form (rope_atb_rope_fly_axes; tests/cossin/test_fly_axes.c has the rest): D = 8 as
+     * axes 4 + 4, (h, w) per token; its faults leave ropeQ and ropeK as they were. */
+    rope_axes_config ax = ROPE_AXES_CONFIG_INIT, ax6 = ROPE_AXES_CONFIG_INIT;
+    ax.n_axes = 2, ax.axes_dims[0] = 4, ax.axes_dims[1] = 4;
+    ax6 = ax, ax6.axes_dims[1] = 2;
+    double hw[6] = {0, 0, 0, 1, 0.5, -2}, hw_inf[6] = {0, 0, 0, 1, 0.5, -INFINITY};
+    rope_fly_axes fa = ROPE_FLY_AXES_INIT, g[5];
+    fa.axes = &ax;
+    fa.positions = (rope_tensor){hw, ROPE_F64, 2, {3, 2}, 0};
+    for (int i = 0; i < 5; i++) g[i] = fa;
+    g[0].axes = &ax6;                       /* D 6: the 16- and 8-wide rows are no multiple of it */
+    g[1].positions.data = hw_inf;
+    g[2].positions.dims[0] = 2;
+    g[3].cs_dtype = ROPE_BF16;
+    g[4].positions.row_stride = 3;
+    struct {
+        const char *what, *in_msg;
+        rope_status want;
+    } ac[] = {
+        {"axes summing to 6", "fly->axes->axes_dims' sum", ROPE_ERROR_SHAPE},
+        {"infinite coordinate", "fly->positions[2, 1]: expected a finite coordinate", ROPE_ERROR_INDEX},
+        {"2 tokens of coordinates", "fly->positions dim 0: expected 3 (ntokens of query)", ROPE_ERROR_SHAPE},
+        {"bf16 cos with f16 query", "fly->cs_dtype", ROPE_ERROR_DTYPE},
+        {"strided coordinates", "fly->positions", ROPE_ERROR_STRIDE},
+    };
+    rope_tensor L3 = {sl, ROPE_I32, 1, {1}, 0};
+    int32_t three[1] = {3};
+    L3.data = three;
+    for (size_t i = 0; i < sizeof ac / sizeof ac[0]; i++)
+        for (int bw = 0; bw < 2; bw++) {
+            memset(oq, 0x5a, sizeof oq), memset(ok, 0x5a, sizeof ok);
+            rope_status st = bw ? rope_atb_rope_fly_axes_backward(NULL, &param, &Q, &K, &g[i], &L3, &OQ, &OK)
+                                : rope_atb_rope_fly_axes(NULL, &param, &Q, &K, &g[i], &L3, &OQ, &OK);
+            CHECK(st == ac[i].want, "%s: status %s (%s)", ac[i].what, rope_status_string(st), rope_last_error());
+            CHECK(strstr(rope_last_error(), ac[i].in_msg) != NULL, "%s: message '%s'", ac[i].what,
+                  rope_last_error());
+            int untouched = 1;
+            for (int j = 0; j < 48; j++) untouched &= oq[j] == 0x5a5a;
+            for (int j = 0; j < 24; j++) untouched &= ok[j] == 0x5a5a;
+            CHECK(untouched, "%s: written on error", ac[i].what);
+        }
+    CHECK(rope_atb_rope_fly_axes(NULL, &param, &Q, &K, &fa, &L3, &OQ, &OK) == ROPE_OK, "%s", rope_last_error());
 }
 
 int main(void) {

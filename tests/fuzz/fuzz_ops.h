@@ -19,7 +19,7 @@
 
 #include "rope.h"
 
-enum { FZ_MAX_T = 10, FZ_MAX_VALS = 64, FZ_ATTR_BYTES = 192 }; /* rope_cache_fill_axes' config: 160 */
+enum { FZ_MAX_T = 10, FZ_MAX_VALS = 64, FZ_ATTR_BYTES = 256 }; /* the fly_axes rows': 256 */
 
 /* One call's arguments. Slots [0, n_in) are inputs, [n_in, n_in + n_out) outputs. */
 typedef struct fz_call {

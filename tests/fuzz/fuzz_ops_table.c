@@ -602,12 +602,171 @@ static rope_status c_axes(rope_context *x, const fz_call *c, const rope_tensor *
                                 out[1]);
 }
 
+/* ---- on the fly from multi-axis positions (rope_*_fly_axes): the operator's slots with the
+ * coordinates [tokens, A] in the positions slot; the attributes are the operator's, then the axes
+ * configuration and rope_fly_axes' struct_size, all mutated as bytes. --------------------------- */
+
+typedef struct fly_axes_attrs {
+    union {
+        rope_onnx_attrs onnx;
+        rope_atb_param atb;
+        rope_vllm_attrs vllm; /* first: fuzz_ops.c reads a vLLM row's attributes at offset 0 */
+    } op;
+    rope_axes_config cfg;
+    size_t fly_size;
+} fly_axes_attrs;
+
+/* An axes configuration of rotated width rot (even, >= 2): A = 1 .. min(rot/2, ROPE_MAX_AXES) even
+ * widths, per-axis or (equal widths) alternating; at times one that does not add up to rot. */
+static void axes_config_of(rope_axes_config *cfg, int64_t rot) {
+    *cfg = (rope_axes_config)ROPE_AXES_CONFIG_INIT;
+    int64_t pairs = rot / 2, most = pairs < ROPE_MAX_AXES ? pairs : ROPE_MAX_AXES;
+    int n = (int)tu_int(1, most);
+    if (pairs % n == 0 && tu_int(0, 2) == 0) {
+        cfg->freq = ROPE_AXES_FREQ_ALTERNATING;
+        for (int a = 0; a < n; a++) cfg->axes_dims[a] = rot / n;
+    } else {
+        int64_t left = pairs;
+        for (int a = 0; a < n - 1; a++) {
+            cfg->axes_dims[a] = 2 * tu_int(1, left - (n - 1 - a));
+            left -= cfg->axes_dims[a] / 2;
+        }
+        cfg->axes_dims[n - 1] = 2 * left;
+    }
+    cfg->n_axes = n;
+    for (int a = 0; a < n; a++) cfg->theta[a] = tu_int(0, 2) == 0 ? 0.0 : tu_int(0, 1) ? 256.0 : tu_uniform(1.5, 1e6);
+    if (tu_int(0, 3) == 0) cfg->attention = tu_uniform(0.125, 4);
+    if (tu_int(0, 7) == 0) cfg->axes_dims[tu_int(0, n - 1)] += 2; /* the widths miss the operator's rot */
+}
+
+/* Slot p: the coordinates of `rank - 1` token dims (d0, d1) and A, of a random position dtype, values
+ * mostly small and at times ones the library refuses (axes_int, axes_float). */
+static void axes_positions(fz_call *c, int p, int rank, int64_t d0, int64_t d1, int A) {
+    static const rope_dtype types[] = {ROPE_I64, ROPE_I32, ROPE_F32, ROPE_F64};
+    rope_dtype dt = types[tu_int(0, 3)];
+    if (rank == 2) fz_tensor(c, p, dt, 2, d0, A, 0, 0);
+    else fz_tensor(c, p, dt, 3, d0, d1, A, 0);
+    c->float_vals[p] = 1;
+    c->n_vals[p] = (int)tu_int(1, FZ_MAX_VALS);
+    for (int k = 0; k < c->n_vals[p]; k++) {
+        c->vals[p][k] = tu_int(0, 3) ? tu_int(-40, 40) : axes_int();
+        c->fvals[p][k] = tu_int(0, 3) ? (double)tu_int(-40, 40) : axes_float();
+    }
+}
+
+static void b_onnx_fly_axes(fz_call *c) {
+    int64_t B, S, r = onnx_x(c, 2, &B, &S);
+    fly_axes_attrs a;
+    memset(&a, 0, sizeof a);
+    memcpy(&a.op.onnx, c->attrs, sizeof a.op.onnx);
+    axes_config_of(&a.cfg, r);
+    a.fly_size = sizeof(rope_fly_axes);
+    memcpy(c->attrs, &a, sizeof a);
+    int form = (int)tu_int(0, 2); /* [B*S, A], [B, S, A], [S, A] shared by the batch rows */
+    if (form == 1) axes_positions(c, 1, 3, B, S, a.cfg.n_axes);
+    else axes_positions(c, 1, 2, form == 2 ? S : B * S, 0, a.cfg.n_axes);
+    c->pos_slot = 1;
+    c->cs_dtype = tu_int(0, 1) ? c->t[0].dtype : ROPE_DTYPE_INVALID;
+}
+
+static void b_atb_fly_axes(fz_call *c) {
+    int64_t n, nb, mx, d = atb_qk(c, 2, 4, &n, &nb, &mx);
+    fly_axes_attrs a;
+    memset(&a, 0, sizeof a);
+    memcpy(&a.op.atb, c->attrs, sizeof a.op.atb);
+    axes_config_of(&a.cfg, d);
+    a.fly_size = sizeof(rope_fly_axes);
+    memcpy(c->attrs, &a, sizeof a);
+    axes_positions(c, 3, 2, n, 0, a.cfg.n_axes);
+    c->pos_slot = 3;
+    c->cs_dtype = c->t[0].dtype == ROPE_F16 && tu_int(0, 1) ? ROPE_F32 : ROPE_DTYPE_INVALID;
+}
+
+static void b_vllm_fly_axes(fz_call *c) {
+    int64_t rot = vllm_qk(c, 2, 0, 3, 0);
+    fly_axes_attrs a;
+    memset(&a, 0, sizeof a);
+    memcpy(&a.op.vllm, c->attrs, sizeof a.op.vllm);
+    int m = a.op.vllm.n_mrope_section;
+    if (tu_int(0, 7)) { /* plain: the axes place the pairs (MRoPE sections are refused) */
+        a.op.vllm.n_mrope_section = 0;
+        a.op.vllm.mrope_interleaved = 0;
+        memset(a.op.vllm.mrope_section, 0, sizeof a.op.vllm.mrope_section);
+    }
+    axes_config_of(&a.cfg, rot);
+    a.fly_size = sizeof(rope_fly_axes);
+    memcpy(c->attrs, &a, sizeof a);
+    /* The coordinates over the token dims vllm_qk gave the positions; [T, H, hs] rows become
+     * [T, H*hs] (the harness's row rule for 3-D vLLM tensors follows 1-D positions). */
+    const rope_tensor *pt = &c->t[2];
+    int tok_rank = pt->rank - (m ? 1 : 0);
+    int64_t d0 = pt->dims[m ? 1 : 0], d1 = tok_rank == 2 ? pt->dims[m ? 2 : 1] : 0;
+    for (int s = 0; s < 5; s++) {
+        if (s == 2 || tok_rank != 1 || c->t[s].rank != 3) continue;
+        c->t[s].rank = 2;
+        c->t[s].dims[1] *= c->t[s].dims[2];
+        c->t[s].dims[2] = 0;
+    }
+    c->vllm_pos = 0;
+    c->lo[2] = c->hi[2] = 0;
+    axes_positions(c, 2, tok_rank + 1, d0, d1, a.cfg.n_axes);
+    c->pos_slot = 2;
+    c->cs_dtype = c->t[0].dtype != ROPE_F32 && tu_int(0, 1) ? ROPE_F32 : ROPE_DTYPE_INVALID;
+}
+
+/* The rope_fly_axes of a row: the attributes' config and struct_size, the positions slot. */
+static rope_fly_axes fz_fly_axes(const fz_call *c, const rope_tensor *const *in) {
+    const fly_axes_attrs *a = (const fly_axes_attrs *)(const void *)c->attrs;
+    rope_fly_axes f = ROPE_FLY_AXES_INIT;
+    f.struct_size = a->fly_size;
+    f.axes = c->freq_null ? NULL : &a->cfg;
+    if (in[c->pos_slot]) f.positions = *in[c->pos_slot];
+    f.cs_dtype = c->cs_dtype;
+    return f;
+}
+
+static rope_status c_onnx_fly_axes(rope_context *x, const fz_call *c, const rope_tensor *const *in,
+                                   const rope_tensor *const *out) {
+    rope_fly_axes f = fz_fly_axes(c, in);
+    return rope_onnx_rotary_embedding_fly_axes(x, ONNX_ATTRS(c), in[0], c->fly_null ? NULL : &f, out[0]);
+}
+static rope_status c_onnx_fly_axes_bwd(rope_context *x, const fz_call *c, const rope_tensor *const *in,
+                                       const rope_tensor *const *out) {
+    rope_fly_axes f = fz_fly_axes(c, in);
+    return rope_onnx_rotary_embedding_fly_axes_backward(x, ONNX_ATTRS(c), in[0], c->fly_null ? NULL : &f, out[0]);
+}
+static rope_status c_atb_fly_axes(rope_context *x, const fz_call *c, const rope_tensor *const *in,
+                                  const rope_tensor *const *out) {
+    rope_fly_axes f = fz_fly_axes(c, in);
+    return rope_atb_rope_fly_axes(x, ATB_PARAM(c), in[0], in[1], c->fly_null ? NULL : &f, in[2], out[0], out[1]);
+}
+static rope_status c_atb_fly_axes_bwd(rope_context *x, const fz_call *c, const rope_tensor *const *in,
+                                      const rope_tensor *const *out) {
+    rope_fly_axes f = fz_fly_axes(c, in);
+    return rope_atb_rope_fly_axes_backward(x, ATB_PARAM(c), in[0], in[1], c->fly_null ? NULL : &f, in[2], out[0],
+                                           out[1]);
+}
+static rope_status c_vllm_fly_axes(rope_context *x, const fz_call *c, const rope_tensor *const *in,
+                                   const rope_tensor *const *out) {
+    rope_fly_axes f = fz_fly_axes(c, in);
+    return rope_vllm_rotary_embedding_fly_axes(x, VLLM_ATTRS(c), in[0], in[1], c->fly_null ? NULL : &f, out[0],
+                                               out[1]);
+}
+static rope_status c_vllm_fly_axes_bwd(rope_context *x, const fz_call *c, const rope_tensor *const *in,
+                                       const rope_tensor *const *out) {
+    rope_fly_axes f = fz_fly_axes(c, in);
+    return rope_vllm_rotary_embedding_fly_axes_backward(x, VLLM_ATTRS(c), in[0], in[1], c->fly_null ? NULL : &f,
+                                                        out[0], out[1]);
+}
+
 /*
  * One row per entry point: name, inputs, outputs, attribute bytes, builder, call, inference. New
  * rows go at the end: byte 0 of a corpus file picks its row (modulo the count), so appending keeps
  * the committed seeds and reproducers on the rows they were made for, as long as the count keeps
  * 255 % count at 15 (reproducers crash-19000e32 and crash-2d7fa11e start with 0xff and were made
- * for row 15): 16 rows, then 20, then 24 (the four rope_cache_fill_axes rows).
+ * for row 15): 16 rows, then 20, then 24 (the four rope_cache_fill_axes rows), then 30 (the six
+ * rope_*_fly_axes rows). At 30, crash-1d1245b7 (byte 0 0xeb, made for row 19) reaches row 25; its
+ * copy crash-1d1245b7...-row19 (byte 0 19) keeps it on row 19.
  */
 const fz_entry ops_table[] = {
     {"rope_onnx_rotary_embedding", 4, 1, sizeof(rope_onnx_attrs), b_onnx, c_onnx, i_onnx},
@@ -634,8 +793,17 @@ const fz_entry ops_table[] = {
     {"rope_cache_fill_axes", 1, 2, sizeof(axes_attrs), b_axes_float, c_axes, NULL},
     {"rope_cache_fill_axes", 1, 2, sizeof(axes_attrs), b_axes_int_alt, c_axes, NULL},
     {"rope_cache_fill_axes", 1, 2, sizeof(axes_attrs), b_axes_float_alt, c_axes, NULL},
+    {"rope_onnx_rotary_embedding_fly_axes", 2, 1, sizeof(fly_axes_attrs), b_onnx_fly_axes, c_onnx_fly_axes, NULL},
+    {"rope_onnx_rotary_embedding_fly_axes_backward", 2, 1, sizeof(fly_axes_attrs), b_onnx_fly_axes,
+     c_onnx_fly_axes_bwd, NULL},
+    {"rope_atb_rope_fly_axes", 4, 2, sizeof(fly_axes_attrs), b_atb_fly_axes, c_atb_fly_axes, NULL},
+    {"rope_atb_rope_fly_axes_backward", 4, 2, sizeof(fly_axes_attrs), b_atb_fly_axes, c_atb_fly_axes_bwd, NULL},
+    {"rope_vllm_rotary_embedding_fly_axes", 3, 2, sizeof(fly_axes_attrs), b_vllm_fly_axes, c_vllm_fly_axes, NULL},
+    {"rope_vllm_rotary_embedding_fly_axes_backward", 3, 2, sizeof(fly_axes_attrs), b_vllm_fly_axes,
+     c_vllm_fly_axes_bwd, NULL},
 };
 const size_t ops_table_size = sizeof ops_table / sizeof ops_table[0];
 _Static_assert(sizeof(axes_attrs) <= FZ_ATTR_BYTES, "the axes row's attributes fit fz_call's bytes");
+_Static_assert(sizeof(fly_axes_attrs) <= FZ_ATTR_BYTES, "the fly_axes rows' attributes fit fz_call's bytes");
 _Static_assert(255 % (sizeof ops_table / sizeof ops_table[0]) == 15,
                "the 0xff reproducers must stay on row 15 (see the comment above ops_table[])");

@@ -104,6 +104,8 @@ put("cli_args", "seed-cache-vllm", cli(0, "--dim=16", "--positions=2:9", "--layo
 put("cli_args", "seed-cache-axes", cli(0, "--axes", "4,6,6", "--grid", "2x3x2", "--grid-start", "1,-2,0", "--theta", "256,1e4,500",
                                        "--layout", "coeffD", "--dtype", "f16", "-o", "d"))
 put("cli_args", "seed-cache-axes-alternating", cli(0, "--axes=8,8", "--grid=3x4", "--axes-freq=alternating", "--layout=vllm", "-o", "d"))
+put("cli_args", "seed-bench-axes", cli(1, "--op=atb", "--axes=16,56,56", "--grid=1x4x8", "--theta=256",
+                                       "--layout=coeffD", "--head-size=128", "--backward", "--dtype=f16-f32cos"))
 put("cli_args", "seed-bench-vllm", cli(1, "--op=vllm", "--layout=interleaved", "--dtype=bf16-f32cos", "--tokens=8", "--heads=4",
                                        "--heads-k=2", "--head-size=32", "--scatter", "--mrope=interleaved", "--pool=all",
                                        "--plot=p.png"))
@@ -114,10 +116,11 @@ for e in range(14):
     for j in range(3):
         put("api", "seed-entry%02d-%d" % (e, j), bytes([e, j & 1]) + bytes(rng.randrange(256) for _ in range(64 + 192 * j)))
 
-# ops (the table-driven API fuzzer): byte 0 the row of ops_table[] (24 of them: ONNX 0-4, ATB 5-9,
-# cache fill 10, vLLM 11-15, the fused prologue 16-19, rope_cache_fill_axes 20-23), byte 1 the context.
-# Rows are drawn in order, so earlier rows keep their bytes.
+# ops (the table-driven API fuzzer): byte 0 the row of ops_table[] (30 of them: ONNX 0-4, ATB 5-9,
+# cache fill 10, vLLM 11-15, the fused prologue 16-19, rope_cache_fill_axes 20-23, the operators on
+# the fly from multi-axis positions 24-29), byte 1 the context. Rows are drawn in order, so earlier
+# rows keep their bytes.
 rng = random.Random(13)
-for e in range(24):
+for e in range(30):
     for j in range(3):
         put("ops", "seed-entry%02d-%d" % (e, j), bytes([e, j & 1]) + bytes(rng.randrange(256) for _ in range(48 + 160 * j)))

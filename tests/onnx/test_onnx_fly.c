@@ -8,6 +8,7 @@
  * consecutive runs, per-sequence start offsets, and large ones near 2^20 and 2^24 (where a float32
  * angle would be far off). Plus the rejections, one each, with nothing written.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -205,6 +206,56 @@ static void errors(void) {
     rope_onnx_attrs odd = {0, 3, 2};
     CHECK(rope_onnx_rotary_embedding_fly(NULL, &odd, &X, &ok, &Y) == ROPE_ERROR_ATTRIBUTE, "%s", rope_last_error());
     CHECK(rope_onnx_rotary_embedding_fly(NULL, &attrs, &X, &ok, &Y) == ROPE_OK, "%s", rope_last_error());
+
+    /* The multi-axis form (rope_onnx_rotary_embedding_fly_axes, tests/cossin/test_fly_axes.c has the
+     * rest) on the same X and Y: axes 2 + 6 = r, one (h, w) per token. */
+    rope_axes_config ax = ROPE_AXES_CONFIG_INIT, ax9 = ROPE_AXES_CONFIG_INIT, ax10 = ROPE_AXES_CONFIG_INIT;
+    ax.n_axes = 2, ax.axes_dims[0] = 2, ax.axes_dims[1] = 6;
+    ax9 = ax, ax9.n_axes = 9;
+    ax10 = ax, ax10.axes_dims[1] = 8;
+    float hw[12] = {0, 0, 0, 1, 0, 2, 1, 0, 1, 1, 1, 2}, hw_nan[12];
+    int64_t hw_big[12] = {0, 0, 0, 1, 0, 2, 1, 0, 1, ((int64_t)1 << 53) + 1, 1, 2};
+    memcpy(hw_nan, hw, sizeof hw);
+    hw_nan[9] = NAN;
+    rope_fly_axes fa = ROPE_FLY_AXES_INIT, g[8];
+    fa.axes = &ax;
+    fa.positions = (rope_tensor){hw, ROPE_F32, 2, {6, 2}, 0};
+    for (int i = 0; i < 8; i++) g[i] = fa;
+    g[0].axes = NULL;
+    g[1].axes = &ax9;
+    g[2].positions.data = hw_nan;
+    g[3].positions.data = hw_big, g[3].positions.dtype = ROPE_I64;
+    g[4].positions.dims[1] = 3;
+    g[5].positions.dtype = ROPE_F16;
+    g[6].struct_size = 0;
+    g[7].axes = &ax10;
+    struct {
+        const char *what, *in_msg;
+        rope_status want;
+    } axes_cases[] = {
+        {"NULL axes", "fly->axes is NULL", ROPE_ERROR_NULL_ARGUMENT},
+        {"9 axes", "fly->axes->n_axes: expected 1 .. 8, found 9", ROPE_ERROR_ATTRIBUTE},
+        {"NaN coordinate", "fly->positions[4, 1]: expected a finite coordinate", ROPE_ERROR_INDEX},
+        {"i64 past 2^53", "fly->positions[4, 1]: expected |value| <= 2^53", ROPE_ERROR_INDEX},
+        {"3 coordinates for 2 axes", "fly->positions dim 1", ROPE_ERROR_SHAPE},
+        {"f16 coordinates", "fly->positions dtype", ROPE_ERROR_DTYPE},
+        {"struct_size 0", "fly->struct_size", ROPE_ERROR_ATTRIBUTE},
+        {"widths summing to 10", "expected widths summing to 8", ROPE_ERROR_ATTRIBUTE},
+    };
+    for (size_t i = 0; i < sizeof axes_cases / sizeof axes_cases[0]; i++)
+        for (int bw = 0; bw < 2; bw++) {
+            memset(y, 0x5a, sizeof y);
+            rope_status st = bw ? rope_onnx_rotary_embedding_fly_axes_backward(NULL, &attrs, &X, &g[i], &Y)
+                                : rope_onnx_rotary_embedding_fly_axes(NULL, &attrs, &X, &g[i], &Y);
+            CHECK(st == axes_cases[i].want, "%s: status %s (%s)", axes_cases[i].what, rope_status_string(st),
+                  rope_last_error());
+            CHECK(strstr(rope_last_error(), axes_cases[i].in_msg) != NULL, "%s: message '%s'", axes_cases[i].what,
+                  rope_last_error());
+            unsigned char pat[sizeof y];
+            memset(pat, 0x5a, sizeof pat);
+            CHECK(memcmp(y, pat, sizeof y) == 0, "%s: Y written on error", axes_cases[i].what);
+        }
+    CHECK(rope_onnx_rotary_embedding_fly_axes(NULL, &attrs, &X, &fa, &Y) == ROPE_OK, "%s", rope_last_error());
 }
 
 int main(void) {

@@ -83,10 +83,12 @@ static void check_csv_loop(const char *what, char *out, int rows, const char *co
     CHECK(n == rows, "%s: %d rows, expected %d", what, n, rows);
 }
 
-/* Rows of the rotations the floor loop covers: ONNX, ATB coefficient 2 and vLLM tables, forward. */
+/* Rows of the rotations the floor loop covers: ONNX, ATB coefficient 2 and vLLM tables, forward (not on
+ * the fly, from positions or multi-axis coordinates). */
 static void check_csv(const char *what, char *out, int rows, const char *const fixed[9]) {
     int loop = (!strcmp(fixed[0], "onnx") || !strcmp(fixed[0], "vllm") || !strcmp(fixed[2], "coeff2")) &&
-               !strstr(fixed[2], "fly") && !strstr(fixed[2], "bwd") && !strstr(fixed[2], "mrope");
+               !strstr(fixed[2], "fly") && !strstr(fixed[2], "axes") && !strstr(fixed[2], "bwd") &&
+               !strstr(fixed[2], "mrope");
     check_csv_loop(what, out, rows, fixed, loop);
 }
 
@@ -133,6 +135,36 @@ static void fly_and_backward_rows(void) {
           "atb fly backward: exit status");
     static const char *const fb_cols[9] = {"atb", "f16-f32cos", "coeff4+fly+bwd", "33", "2", "1", "16", "16", "1"};
     check_csv("atb --fly --backward", out, 1, fb_cols);
+}
+
+/* Multi-axis rows (--axes, --grid): the grid's size is the token count, +axes marks the layout column;
+ * and the errors of the options. */
+static void axes_rows(void) {
+    CHECK(run("--csv --op onnx --axes 4,6,6 --grid 2x3x5 --heads 2 --head-size 16 --threads 1 --reps 1", out,
+              sizeof out) == 0,
+          "onnx axes: exit status");
+    static const char *const oa_cols[9] = {"onnx", "f32", "halves+axes", "30", "2", "0", "16", "16", "1"};
+    check_csv("onnx --axes", out, 1, oa_cols);
+    CHECK(run("--csv --op atb --dtype f16-f32cos --layout coeffD --axes 8,8 --grid 7x9 --heads 2 --head-size 16 "
+              "--threads 2 --reps 1 --backward --theta 256",
+              out, sizeof out) == 0,
+          "atb axes backward: exit status");
+    static const char *const aa_cols[9] = {"atb", "f16-f32cos", "coeffD+axes+bwd", "63", "2", "1", "16", "16", "2"};
+    check_csv("atb --axes --backward", out, 1, aa_cols);
+    CHECK(run("--csv --op vllm --dtype bf16 --layout interleaved --axes 16,56,56 --grid 1x4x10 --heads 2 --heads-k 1 "
+              "--threads 2 --reps 1",
+              out, sizeof out) == 0,
+          "vllm axes: exit status");
+    static const char *const va_cols[9] = {"vllm", "bf16", "interleaved+axes", "40", "2", "1", "128", "128", "2"};
+    check_csv("vllm --axes", out, 1, va_cols);
+    CHECK(run("--op onnx --axes 16,56,56 --head-size 128", out, sizeof out) == 2, "--axes without --grid accepted");
+    CHECK(run("--op onnx --axes 16,56,56 --grid 4x4 --head-size 128", out, sizeof out) == 2, "2 extents for 3 axes");
+    CHECK(run("--op onnx --axes 16,56,50 --grid 1x4x4 --head-size 128", out, sizeof out) == 2, "widths not 128");
+    CHECK(run("--op vllm --axes 8,8 --grid 2x2 --head-size 16 --mrope contiguous", out, sizeof out) == 2,
+          "--axes with --mrope accepted");
+    CHECK(run("--op onnx --axes 8,,8 --grid 2x2 --head-size 16", out, sizeof out) == 2, "empty width accepted");
+    CHECK(run("--op onnx --axes 8,8 --grid 2x0 --head-size 16", out, sizeof out) == 2, "0 extent accepted");
+    CHECK(run("--op onnx --axes 8,8 --grid 2x2 --head-size 16 --theta 1", out, sizeof out) == 2, "theta 1 accepted");
 }
 
 /* vLLM rows: batched decode at scattered positions, GPT-J (is_neox=False: the interleaved layout)
@@ -227,6 +259,7 @@ int main(int argc, char **argv) {
     quick_onnx_sweep();
     single_cases();
     fly_and_backward_rows();
+    axes_rows();
     vllm_rows();
     table_form();
     usage_errors_and_help();

@@ -5,6 +5,7 @@
  * and i64 positions up to 40000, several scalings, MRoPE with one position per axis per token), on
  * every instruction set and thread count;
  * also the on-the-fly rejections (kind, cs_dtype, rotary_dim, NULLs) with nothing written. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,6 +120,49 @@ static void rejections(void) {
     }
     CHECK(rope_vllm_rotary_embedding_fly(NULL, &a, &tq, NULL, NULL, &tqo, NULL) == ROPE_ERROR_NULL_ARGUMENT,
           "NULL fly");
+
+    /* The multi-axis form (rope_vllm_rotary_embedding_fly_axes; tests/cossin/test_fly_axes.c has the
+     * rest): rot = HS as axes 2 + 6, (h, w) per token. */
+    rope_axes_config ax = ROPE_AXES_CONFIG_INIT, ax_big = ROPE_AXES_CONFIG_INIT;
+    ax.n_axes = 2, ax.axes_dims[0] = 2, ax.axes_dims[1] = 6;
+    ax_big = ax, ax_big.axes_dims[1] = 8;
+    static int32_t hw[2 * T] = {0, 0, 0, 1, 1, 0};
+    static float hw_nan[2 * T] = {0, 0, 0, 1, 1, 0};
+    hw_nan[3] = NAN;
+    rope_fly_axes fa = ROPE_FLY_AXES_INIT;
+    fa.axes = &ax;
+    fa.positions = (rope_tensor){hw, ROPE_I32, 2, {T, 2}, 0};
+    struct {
+        const char *what;
+        rope_fly_axes f;
+        rope_vllm_attrs a;
+        rope_status want;
+        const char *needle;
+    } ac[5];
+    int m = 0;
+    ac[m].what = "axes past the head", ac[m].f = fa, ac[m].f.axes = &ax_big, ac[m].a = a;
+    ac[m].want = ROPE_ERROR_SHAPE, ac[m++].needle = "fly->axes->axes_dims' sum (rot)";
+    ac[m].what = "NaN coordinate", ac[m].f = fa, ac[m].f.positions.data = hw_nan, ac[m].f.positions.dtype = ROPE_F32;
+    ac[m].a = a, ac[m].want = ROPE_ERROR_INDEX, ac[m++].needle = "fly->positions[1, 1]: expected a finite";
+    ac[m].what = "MRoPE sections", ac[m].f = fa, ac[m].a = a, ac[m].a.n_mrope_section = 3;
+    ac[m].a.mrope_section[0] = 1, ac[m].a.mrope_section[1] = 1, ac[m].a.mrope_section[2] = 2;
+    ac[m].want = ROPE_ERROR_ATTRIBUTE, ac[m++].needle = "n_mrope_section: expected 0 with multi-axis positions";
+    ac[m].what = "coordinates rank 1", ac[m].f = fa, ac[m].f.positions.rank = 1, ac[m].a = a;
+    ac[m].want = ROPE_ERROR_RANK, ac[m++].needle = "fly->positions rank";
+    ac[m].what = "fly struct_size", ac[m].f = fa, ac[m].f.struct_size = 8, ac[m].a = a;
+    ac[m].want = ROPE_ERROR_ATTRIBUTE, ac[m++].needle = "fly->struct_size";
+    for (int i = 0; i < m; i++) {
+        for (int e = 0; e < T * HS; e++) qo[e] = 0xabcd;
+        rope_status st = rope_vllm_rotary_embedding_fly_axes(NULL, &ac[i].a, &tq, NULL, &ac[i].f, &tqo, NULL);
+        CHECK(st == ac[i].want, "%s: status %d, expected %d (%s)", ac[i].what, (int)st, (int)ac[i].want,
+              rope_last_error());
+        CHECK(strstr(rope_last_error(), ac[i].needle) != NULL, "%s: %s", ac[i].what, rope_last_error());
+        int untouched = 1;
+        for (int e = 0; e < T * HS; e++) untouched &= qo[e] == 0xabcd;
+        CHECK(untouched, "%s: output written", ac[i].what);
+    }
+    CHECK(rope_vllm_rotary_embedding_fly_axes(NULL, &a, &tq, NULL, &fa, &tqo, NULL) == ROPE_OK, "%s",
+          rope_last_error());
 }
 
 int main(void) {

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/* rope_onnx_rotary_embedding_fly_axes (and its backward): X, Y and the attributes checked as the
+ * forward checks them, then rope_fly_axes (cache/axes.h: the struct, its axes, the positions and
+ * every coordinate), then the forward's job with rows computed from each token's coordinates
+ * (cossin/fly_axes.c). */
+#include "../cache/axes.h"
+#include "../core/alloc.h"
+#include "../core/check.h"
+#include "../core/try.h"
+#include "../engine/engine.h"
+#include "onnx_rotary.h"
+
+/* The positions' token dims: [batch*seq], [batch, seq], or [seq] shared by every batch row. */
+static rope_status check_positions(const char *where, const rope_onnx_plan *p, rope_fly_axes_plan *fp) {
+    const rope_tensor *t = &fp->fly.positions;
+    if (t->rank == 3) {
+        const int64_t dims[2] = {p->batch, p->seq};
+        static const char *const whys[2] = {"batch of X", "seq of X"};
+        return rope_fly_axes_check_positions(where, fp, 2, dims, whys);
+    }
+    int shared = t->rank == 2 && p->batch > 1 && t->dims[0] == p->seq;
+    const int64_t dims[1] = {shared ? p->seq : rope_dims_product(p->batch, p->seq)};
+    static const char *const all[1] = {"batch*seq of X, or seq of X for coordinates every batch row shares"};
+    return rope_fly_axes_check_positions(where, fp, 1, dims, all);
+}
+
+static rope_status onnx_fly_axes(const char *where, int backward, rope_context *ctx, const rope_onnx_attrs *attrs,
+                                 const rope_tensor *x, const rope_fly_axes *fly, const rope_tensor *y) {
+    static const rope_onnx_attrs defaults = {0, 0, 0};
+    if (!attrs) attrs = &defaults;
+    ROPE_TRY(rope_onnx_check_attrs(where, attrs));
+    static const char *const names[3] = {"X", "fly", "Y"};
+    const void *const args[3] = {x, fly, y};
+    ROPE_TRY(rope_check_args(where, 3, names, args));
+    rope_fly_axes_plan fp;
+    ROPE_TRY(rope_fly_axes_load(where, fly, &fp));
+    rope_onnx_plan p;
+    ROPE_TRY(rope_onnx_plan_fly(where, attrs, x, &p));
+    if (fp.rot != p.rot)
+        return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
+                         "fly->axes->axes_dims: expected widths summing to %lld (rotary_embedding_dim, or head_size "
+                         "when it is 0), found a sum of %lld",
+                         (long long)p.rot, (long long)fp.rot);
+    rope_dtype cs_dtype = fp.fly.cs_dtype ? fp.fly.cs_dtype : x->dtype;
+    if (cs_dtype != x->dtype)
+        return rope_fail(ROPE_ERROR_DTYPE, where,
+                         "fly->cs_dtype: expected 0 or %s (ONNX caches have X's dtype), found %s",
+                         rope_dtype_name(x->dtype), rope_dtype_name(cs_dtype));
+    ROPE_TRY(check_positions(where, &p, &fp));
+    ROPE_TRY(rope_onnx_check_data(where, &p, x, NULL, NULL, NULL, y, &p));
+    const int64_t A = fp.axes.n_axes;
+    rope_region ry = rope_region_of(y, p.x_row, p.y_stride), rp = rope_region_of(&fp.fly.positions, A, A);
+    ROPE_TRY(rope_check_disjoint(where, "Y", &ry, "fly->positions", &rp));
+    double *inv;
+    ROPE_TRY(rope_fly_axes_freqs(where, &fp, &inv));
+    rope_context *c = rope_context_resolve(ctx);
+
+    rope_status st = ROPE_OK;
+    if (!rope_onnx_plan_empty(&p)) {
+        rope_job job;
+        rope_onnx_job(&p, x, NULL, NULL, NULL, y, &job);
+        job.shape.cs_dtype = cs_dtype;
+        rope_onnx_job_direction(&p, &job, backward);
+        st = rope_engine_run_fly_axes(where, c, &fp.axes, inv, fp.fly.positions.data, fp.fly.positions.dtype,
+                                      (size_t)fp.rows, &job, backward);
+    }
+    rope_free(inv);
+    return st;
+}
+
+rope_status rope_onnx_rotary_embedding_fly_axes(rope_context *ctx, const rope_onnx_attrs *attrs, const rope_tensor *x,
+                                                const rope_fly_axes *fly, const rope_tensor *y) {
+    return onnx_fly_axes("rope_onnx_rotary_embedding_fly_axes", 0, ctx, attrs, x, fly, y);
+}
+
+rope_status rope_onnx_rotary_embedding_fly_axes_backward(rope_context *ctx, const rope_onnx_attrs *attrs,
+                                                         const rope_tensor *dy, const rope_fly_axes *fly,
+                                                         const rope_tensor *dx) {
+    return onnx_fly_axes("rope_onnx_rotary_embedding_fly_axes_backward", 1, ctx, attrs, dy, fly, dx);
+}
