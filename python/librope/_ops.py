@@ -99,9 +99,10 @@ def rotary_embedding_onnx(x, cos_cache, sin_cache, position_ids=None, *, interle
     layout = _onnx_layout(interleaved, partial)
     if isinstance(x, _Tensor) or _first_torch_call(x):
         return _torch_ops.onnx(x, cos_cache, sin_cache, position_ids, layout, rotary_embedding_dim, num_heads, out)
-    if out is None:
+    fresh = out is None
+    if fresh:
         out = _empty_like(x)
-    _core.onnx(x, cos_cache, sin_cache, position_ids, out, layout, rotary_embedding_dim, num_heads, False)
+    _core.onnx(x, cos_cache, sin_cache, position_ids, out, layout, rotary_embedding_dim, num_heads, False, fresh)
     return out
 
 
@@ -139,10 +140,11 @@ def rope_atb(query, key, cos, sin, seqlen, *, rotary_coeff=4, cos_format=0, out=
     code, hs = _atb_head_size(query, partial, head_size)
     if isinstance(query, _Tensor) or _first_torch_call(query):
         return _torch_ops.atb(query, key, cos, sin, seqlen, rotary_coeff, cos_format, out, code, hs)
-    if out is None:
+    fresh = out is None
+    if fresh:
         out = (_empty_like(query), _empty_like(key))
     rq, rk = out
-    _core.atb(query, key, cos, sin, seqlen, rq, rk, rotary_coeff, cos_format, False, code, hs)
+    _core.atb(query, key, cos, sin, seqlen, rq, rk, rotary_coeff, cos_format, False, code, hs, fresh)
     return rq, rk
 
 

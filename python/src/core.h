@@ -44,6 +44,11 @@ void rp_release(rp_arg *a);
  * dtype as rp_import. */
 int rp_import_kv_cache(PyObject *obj, const char *name, rope_dtype u8_as, rp_arg *out);
 
+/* Maps the pages of `t`, a dense output the Python layer has just allocated, before the library
+ * writes it (populate.c): one system call instead of a page fault per page. Changes no value; does
+ * nothing for small tensors or where the system has no such call. Call it without the GIL. */
+void rp_populate(const rope_tensor *t);
+
 /* Raises librope.RopeError for `status` with rope_last_error() as message; returns NULL. */
 PyObject *rp_raise(rope_status status);
 /* Raises RopeError for `status` with a message of the binding's own (PyUnicode_FromFormat's format). */

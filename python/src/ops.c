@@ -15,18 +15,12 @@ static int as_i64(PyObject *o, const char *name, int64_t *v) {
     return 0;
 }
 
-static int expect_args(Py_ssize_t nargs, Py_ssize_t want, const char *fn) {
-    if (nargs == want) return 0;
-    PyErr_Format(PyExc_TypeError, "librope._core.%s takes %zd arguments (%zd given)", fn, want, nargs);
-    return -1;
-}
-
-/* A call taking `base` arguments, or `base + extra` with the later attributes (older callers, such as
- * bench.py, pass the first form). */
-static int expect_args_or_more(Py_ssize_t nargs, Py_ssize_t base, Py_ssize_t extra, const char *fn) {
-    if (nargs == base || nargs == base + extra) return 0;
-    PyErr_Format(PyExc_TypeError, "librope._core.%s takes %zd or %zd arguments (%zd given)", fn, base, base + extra,
-                 nargs);
+/* A call taking any of the `n` argument counts in `counts` (`said` lists them for the message): the
+ * longer forms add trailing attributes that older callers, such as bench.py, leave out. */
+static int expect_arg_counts(Py_ssize_t nargs, const Py_ssize_t *counts, int n, const char *said, const char *fn) {
+    for (int i = 0; i < n; i++)
+        if (nargs == counts[i]) return 0;
+    PyErr_Format(PyExc_TypeError, "librope._core.%s takes %s arguments (%zd given)", fn, said, nargs);
     return -1;
 }
 
@@ -43,16 +37,19 @@ static int as_i32(PyObject *o, const char *name, int32_t *v) {
 }
 
 
-/* onnx(x, cos, sin, position_ids or None, y, interleaved, rotary_embedding_dim, num_heads, backward) */
+/* onnx(x, cos, sin, position_ids or None, y, interleaved, rotary_embedding_dim, num_heads, backward[,
+ *      fresh]); fresh: y was just allocated (its pages are mapped before the library writes them). */
 static PyObject *onnx(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (expect_args(nargs, 9, "onnx") < 0) return NULL;
+    static const Py_ssize_t counts[] = {9, 10};
+    if (expect_arg_counts(nargs, counts, 2, "9 or 10", "onnx") < 0) return NULL;
     rope_onnx_attrs attrs;
     if (as_i64(args[5], "interleaved", &attrs.interleaved) < 0 ||
         as_i64(args[6], "rotary_embedding_dim", &attrs.rotary_embedding_dim) < 0 ||
         as_i64(args[7], "num_heads", &attrs.num_heads) < 0)
         return NULL;
     int backward = PyObject_IsTrue(args[8]);
+    int fresh = nargs == 10 && PyObject_IsTrue(args[9]) == 1;
     rp_arg a[5];
     int n = 0, has_pos = args[3] != Py_None;
     if (rp_import(args[0], backward ? "dy" : "x", 1, 0, &a[n]) < 0) goto fail;
@@ -70,6 +67,7 @@ static PyObject *onnx(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     rope_context *ctx = rp_context_acquire();
     rope_status st;
     Py_BEGIN_ALLOW_THREADS
+    if (fresh) rp_populate(&a[3].t);
     if (backward)
         st = rope_onnx_rotary_embedding_backward(ctx, &attrs, &a[0].t, &a[1].t, &a[2].t, has_pos ? &a[4].t : NULL,
                                                  &a[3].t);
@@ -83,10 +81,11 @@ fail:
 }
 
 /* atb(query, key, cos, sin, seqlen, rope_q, rope_k, rotary_coeff, cos_format, backward[, partial,
- *     head_size]) */
+ *     head_size[, fresh]]); fresh: rope_q and rope_k were just allocated (as onnx's y). */
 static PyObject *atb(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (expect_args_or_more(nargs, 10, 2, "atb") < 0) return NULL;
+    static const Py_ssize_t counts[] = {10, 12, 13};
+    if (expect_arg_counts(nargs, counts, 3, "10, 12 or 13", "atb") < 0) return NULL;
     int64_t coeff, format;
     if (as_i64(args[7], "rotary_coeff", &coeff) < 0 || as_i64(args[8], "cos_format", &format) < 0) return NULL;
     if (coeff < INT32_MIN || coeff > INT32_MAX || format < INT32_MIN || format > INT32_MAX) {
@@ -96,7 +95,7 @@ static PyObject *atb(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     rope_atb_param param = ROPE_ATB_PARAM_INIT;
     param.rotary_coeff = (int32_t)coeff;
     param.cos_format = (int32_t)format;
-    if (nargs == 12) {
+    if (nargs >= 12) {
         int32_t partial;
         if (as_i32(args[10], "partial", &partial) < 0 || as_i32(args[11], "head_size", &param.head_size) < 0)
             return NULL;
@@ -108,6 +107,7 @@ static PyObject *atb(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
         param.partial = (uint8_t)partial;
     }
     int backward = PyObject_IsTrue(args[9]);
+    int fresh = nargs == 13 && PyObject_IsTrue(args[12]) == 1;
     static const char *const fwd_names[] = {"query", "key", "cos", "sin", "seqlen", "rope_q", "rope_k"};
     static const char *const bwd_names[] = {"grad_q", "grad_k", "cos", "sin", "seqlen", "dq", "dk"};
     const char *const *names = backward ? bwd_names : fwd_names;
@@ -123,6 +123,10 @@ static PyObject *atb(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     rope_context *ctx = rp_context_acquire();
     rope_status st;
     Py_BEGIN_ALLOW_THREADS
+    if (fresh) {
+        rp_populate(&a[5].t);
+        rp_populate(&a[6].t);
+    }
     if (backward)
         st = rope_atb_rope_backward(ctx, &param, &a[0].t, &a[1].t, &a[2].t, &a[3].t, &a[4].t, &a[5].t, &a[6].t);
     else
@@ -139,7 +143,8 @@ fail:
  * rotary_embedding. */
 static PyObject *vllm(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (expect_args_or_more(nargs, 8, 4, "vllm") < 0) return NULL;
+    static const Py_ssize_t counts[] = {8, 12};
+    if (expect_arg_counts(nargs, counts, 2, "8 or 12", "vllm") < 0) return NULL;
     rope_vllm_attrs attrs = ROPE_VLLM_ATTRS_INIT;
     int64_t head_size;
     if (as_i64(args[3], "head_size", &head_size) < 0) return NULL;
