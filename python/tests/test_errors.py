@@ -160,3 +160,19 @@ def test_buffer_protocol_objects(rng):
     assert not view.c_contiguous
     librope.rotary_embedding_onnx(view, cos, sin, num_heads=1, out=view)
     assert np.array_equal(buf[..., :8], want) and not buf[..., 8:].any()
+
+
+@pytest.mark.parametrize("fp8", ["float8_e4m3fn", "float8_e5m2"])
+def test_float8_outside_a_kv_cache(rng, fp8):
+    """torch's float8 tensors reach the operators as ROPE_FP8_* (rope_tensor_from_dlpack maps DLPack's
+    float8 codes), which take them for KV caches only: as X, or as an output, a DTYPE refusal naming
+    the argument and the dtype, nothing written."""
+    need("torch")
+    import torch
+    x, c, s, p = _onnx_args("torch", rng)
+    x8 = x.to(getattr(torch, fp8))
+    _refused("ROPE_ERROR_DTYPE", ["X dtype", fp8.replace("float8_", "fp8_")[:8]],
+             lambda: librope.rotary_embedding_onnx(x8, c.to(x8.dtype), s.to(x8.dtype), p))
+    y8 = torch.zeros_like(x8)
+    _refused("ROPE_ERROR_DTYPE", ["Y dtype", fp8.replace("float8_", "fp8_")[:8]], lambda: librope.rotary_embedding_onnx(x, c, s, p, out=y8))
+    assert not y8.view(torch.uint8).any(), "y written on error"
