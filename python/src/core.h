@@ -48,6 +48,18 @@ int rp_import_kv_cache(PyObject *obj, const char *name, rope_dtype u8_as, rp_arg
  * nothing for small tensors or where the system has no such call. Call it without the GIL. */
 void rp_populate(const rope_tensor *t);
 
+/* Arguments (args.c). An integer, or -1 with TypeError naming it. */
+int rp_as_i64(PyObject *o, const char *name, int64_t *v);
+/* 0 when nargs is one of the `n` counts in `counts`, else -1 with TypeError (`said` lists them): the
+ * longer forms of a call add trailing attributes that older callers, such as bench.py, leave out. */
+int rp_expect_args(Py_ssize_t nargs, const Py_ssize_t *counts, int n, const char *said, const char *fn);
+/* vLLM's rotation attributes from ROPE_VLLM_ATTRS_INIT and head_size, is_neox, mrope_section (None
+ * or 3 / 4 integers) and mrope_interleaved; -1 with an exception. */
+int rp_vllm_attrs(PyObject *head_size, PyObject *is_neox, PyObject *section, PyObject *interleaved,
+                  rope_vllm_attrs *attrs);
+/* The rank of a vLLM query's token dims: the positions' rank, less the MRoPE axis (at least 1). */
+int rp_token_rank(const rp_arg *positions, const rope_vllm_attrs *attrs);
+
 /* Raises librope.RopeError for `status` with rope_last_error() as message; returns NULL. */
 PyObject *rp_raise(rope_status status);
 /* Raises RopeError for `status` with a message of the binding's own (PyUnicode_FromFormat's format). */
