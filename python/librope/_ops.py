@@ -163,13 +163,9 @@ def rotary_embedding(positions, query, key, head_size, cos_sin_cache, is_neox=Tr
     position 0). partial="split" (is_neox, offset 0): the pairs are (x[j], x[head_size/2 + j]) for
     j < rot/2 (Gemma 4's proportional RoPE); "leading" (the default) is vLLM's. pairs_to_halves
     (is_neox False): adjacent pairs in, halves out (DeepSeek V2/V3 rope_interleave).
-    Returns None. For inference: tensors that require grad are refused. Raises NotImplementedError when
-    the C library has no vLLM-style operator (see has_vllm()). Torch calls are the op
+    Returns None. For inference: tensors that require grad are refused. Torch calls are the op
     librope::rotary_embedding, declared as mutating query and key.
     """
-    if not _core.has_vllm:
-        raise NotImplementedError("librope.rotary_embedding needs the C library's vLLM-style operator "
-                                  "(issue 9), which this build of librope does not have")
     for name, t in (("query", query), ("key", key), ("cos_sin_cache", cos_sin_cache)):
         if getattr(t, "requires_grad", False) is True:
             raise RuntimeError(f"librope.rotary_embedding rotates {name} in place, for inference, and {name} "

@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: MIT
 """Every refusal: RopeError (a ValueError) with the library's message and status name, the argument
-named, and nothing written; TypeError for what is no tensor; NotImplementedError without the vLLM
-operator."""
+named, and nothing written; TypeError for what is no tensor."""
 import numpy as np
 import pytest
 
@@ -138,13 +137,6 @@ def test_threads_and_queries():
     assert librope.get_num_threads() == 1
     librope.set_num_threads(0)
     assert librope.get_num_threads() >= 1
-
-
-@pytest.mark.skipif(librope.has_vllm(), reason="the C library has the vLLM-style operator")
-def test_rotary_embedding_unavailable_names_the_issue():
-    with pytest.raises(NotImplementedError, match="issue 9"):
-        librope.rotary_embedding(np.zeros(1, np.int64), np.zeros((1, 8), np.float32), None, 8,
-                                 np.zeros((4, 8), np.float32))
 
 
 def test_buffer_protocol_objects(rng):
