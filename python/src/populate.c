@@ -3,9 +3,9 @@
  * before the library writes it. A large new tensor (torch.empty, np.empty) is fresh memory from the
  * kernel; left alone, every 4 KiB page faults on the kernel's first store: 8192 exceptions for a
  * 32 MiB output, each entered from inside the rotation's loop. MADV_POPULATE_WRITE (Linux 5.14)
- * maps and zeroes the same pages without the exceptions; measured on the prefill rows of
- * python/bench.py, the populate plus the rotation took less time than the rotation faulting its
- * own pages, and less than q.clone() (docs/PERFORMANCE.md, "New outputs"). Elsewhere, or on an
+ * maps and zeroes the same pages without the exceptions; measured on python/bench.py's f32 prefill
+ * (--new-output-only), the populate plus the rotation took 1.01x what q.clone() takes, the rotation
+ * faulting its own pages 1.25x (docs/PERFORMANCE.md, "Python: new outputs"). Elsewhere, or on an
  * older kernel (EINVAL), nothing is done and the pages fault as before: the results are the same. */
 #include "core.h" /* first: Python.h sets the POSIX feature macros */
 
