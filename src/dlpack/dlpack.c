@@ -12,7 +12,8 @@ static const char *const fn = "rope_tensor_from_dlpack";
  * is 0.6) has no names for them. Where the header names them, they must agree. */
 enum { DL_FLOAT8_E4M3FN = 10, DL_FLOAT8_E5M2 = 12 };
 #if defined(DLPACK_MAJOR_VERSION) && (DLPACK_MAJOR_VERSION > 1 || (DLPACK_MAJOR_VERSION == 1 && DLPACK_MINOR_VERSION >= 1))
-_Static_assert(kDLFloat8_e4m3fn == DL_FLOAT8_E4M3FN && kDLFloat8_e5m2 == DL_FLOAT8_E5M2, "DLPack's float8 codes");
+_Static_assert((int)kDLFloat8_e4m3fn == (int)DL_FLOAT8_E4M3FN && (int)kDLFloat8_e5m2 == (int)DL_FLOAT8_E5M2,
+               "DLPack's float8 codes");
 #endif
 
 static rope_dtype dtype_of(DLDataType t) {
