@@ -33,9 +33,12 @@ extern "C" {
  * with no elements takes any strides. NULL strides mean dense (DLPack's compact layout).
  * On success *out is set (row_stride 0 when the rows are dense). The data pointer is not checked:
  * the operators report a NULL data pointer themselves.
+ * Types: float32, float16, bfloat16, float64, int32, uint32, int64, and DLPack 1.1's float8 codes
+ * kDLFloat8_e4m3fn (10) and kDLFloat8_e5m2 (12) with 8 bits as ROPE_FP8_E4M3 / ROPE_FP8_E5M2 (what
+ * torch.float8_e4m3fn / float8_e5m2 export; the operators take them for KV caches only).
  * Errors: NULL_ARGUMENT (src or out NULL), UNSUPPORTED (device not kDLCPU), RANK (ndim outside
- * 0..ROPE_MAX_RANK, shape NULL with ndim > 0), DTYPE (lanes != 1, or a type other than float32,
- * float16, bfloat16, int32, uint32, int64), SHAPE (a negative dim), ATTRIBUTE (row_rank < 1),
+ * 0..ROPE_MAX_RANK, shape NULL with ndim > 0), DTYPE (lanes != 1, or a type other than those),
+ * SHAPE (a negative dim), ATTRIBUTE (row_rank < 1),
  * STRIDE (a row not contiguous, leading dims not stepping by one row stride, a negative stride or a
  * row stride below the row length: what the library cannot address). *out is unchanged on failure.
  * Thread-safe.

@@ -22,12 +22,18 @@ under it (kernelize with librope.transformers.kernel_mapping() where transformer
 apply_rotary_pos_emb and `kernels` is installed, else the drop-in), and the time spent inside
 apply_rotary_pos_emb during each layer call (its share of the layer's time), and
 apply_rotary_pos_emb alone on the layer's q and k (6R+1 interleaved runs).
+New outputs (--new-output-only: these rows alone): the prefill q's new output against q.clone()
+and its parts (the allocation and first touch, the kernel into an existing tensor, a copy into one,
+and the call with the pages left to fault inside the kernel, as before the binding mapped them),
+as medians of wall and CPU time (the process's, every thread's: on a shared machine the wall time
+also holds the waits for a core) and page faults per call, with the load average.
 QK-norm + RoPE (--prologue-only: these rows alone): Qwen3-8B's shape, bf16, prefill 2048 and decode
 64 / 256 tokens: librope.fused_qk_norm_rope against torch doing transformers' Qwen3 steps, eager and
 compiled.
 """
 import argparse
 import os
+import resource
 import statistics
 import sys
 import time
@@ -96,6 +102,59 @@ def prefill(dtype, repeat, compile_):
     names = list(fns)
     secs = dict(zip(names, median_time([fns[n] for n in names], repeat)))
     return secs, err, q.numel() * q.element_size()
+
+
+def new_output(dtype, repeat):
+    """Medians of wall seconds, CPU seconds and page faults per call of a new output's rows, timed
+    interleaved."""
+    b, h, s, d = 1, 32, 2048, 128
+    q = torch.randn(b, h, s, d).to(dtype)
+    name = str(dtype).split(".")[1]
+    cos, sin = librope.cos_sin({"rope_theta": 10000.0, "head_dim": d, "hidden_size": h * d,
+                                "num_attention_heads": h}, 0, s, framework="torch", dtype=name)
+    ids = torch.arange(s)[None]
+    out = torch.zeros_like(q)
+
+    def faulting():  # the call as it was: the kernel's first stores fault every page in
+        y = torch.empty(q.shape, dtype=q.dtype)
+        _core.onnx(q, cos, sin, ids, y, 0, 0, 0, False, False)
+        return y
+
+    fns = {
+        "q.clone()": lambda: q.clone(),
+        "librope, new output": lambda: librope.rotary_embedding_onnx(q, cos, sin, ids),
+        "librope, new output, pages faulted by the kernel": faulting,
+        "torch.empty + zero_ (allocation, first touch)": lambda: torch.empty(q.shape, dtype=q.dtype).zero_(),
+        "librope, out= an existing tensor (the kernel)": lambda: librope.rotary_embedding_onnx(q, cos, sin, ids,
+                                                                                               out=out),
+        "out.copy_(q) (a copy)": lambda: out.copy_(q),
+    }
+    for fn in fns.values():
+        fn()
+    wall, cpu, faults = ({n: [] for n in fns} for _ in range(3))
+    for _ in range(repeat):
+        for n, fn in fns.items():
+            f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+            c0, t0 = time.process_time(), time.perf_counter()
+            fn()
+            t1, c1 = time.perf_counter(), time.process_time()
+            faults[n].append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
+            wall[n].append(t1 - t0)
+            cpu[n].append(c1 - c0)
+    return {n: (statistics.median(wall[n]), statistics.median(cpu[n]), statistics.median(faults[n])) for n in fns}
+
+
+def print_new_output(repeat):
+    for dtype in (torch.float32, torch.bfloat16):
+        load0 = os.getloadavg()[0]
+        rows = new_output(dtype, repeat)
+        wc, cc, _ = rows["q.clone()"]
+        print(f"\nnew output, prefill q [1, 32, 2048, 128] {str(dtype).split('.')[1]}, medians of {repeat} interleaved "
+              f"runs, load average {load0:.1f} -> {os.getloadavg()[0]:.1f}")
+        print(f"| {'what':50} | {'wall ms':>8} | {'x clone':>7} | {'cpu ms':>8} | {'x clone':>7} | {'faults':>6} |")
+        print(f"|{'-' * 52}|{'-' * 10}|{'-' * 9}|{'-' * 10}|{'-' * 9}|{'-' * 8}|")
+        for n, (w, c, f) in rows.items():
+            print(f"| {n:50} | {w * 1e3:8.2f} | {w / wc:7.2f} | {c * 1e3:8.2f} | {c / cc:7.2f} | {f:6.0f} |")
 
 
 def decode(iterations):
@@ -363,6 +422,7 @@ def main():
     ap.add_argument("--model-only", action="store_true", help="only the model row")
     ap.add_argument("--model-repeat", type=int, default=5)
     ap.add_argument("--prologue-only", action="store_true", help="only the QK-norm + RoPE rows")
+    ap.add_argument("--new-output-only", action="store_true", help="only the new output rows")
     args = ap.parse_args()
     if args.model_only:
         print(f"librope {librope.__version__}, isa {librope.isa()}, torch {torch.__version__}")
@@ -376,6 +436,9 @@ def main():
     if args.prologue_only:
         print_prologue(args.repeat, not args.no_compile)
         return
+    if args.new_output_only:
+        print_new_output(args.repeat)
+        return
     for dtype in (torch.float32, torch.bfloat16):
         secs, err, nbytes = prefill(dtype, args.repeat, not args.no_compile)
         eager = secs["torch eager (HF)"]
@@ -387,6 +450,7 @@ def main():
         for name, t in secs.items():
             vs_c = f"{comp / t:10.2f}" if comp else f"{'-':>10}"
             print(f"| {name:28} | {t * 1e3:8.3f} | {eager / t:8.2f} | {vs_c} |")
+    print_new_output(args.repeat)
     res = decode(args.decode_iterations)
     c_call = res["rope_atb C call (C loop)"]
     print("\ndecode: query [1, 4096], key [1, 1024] f16, in place (best of 3 runs of "

@@ -242,36 +242,23 @@ static int check_positions(const ort_contrib_attrs *a, const rope_tensor *ids, p
 
 /* ---- the tensors handed to the library ------------------------------------------------------------- */
 
-static float load_value(const void *base, int64_t i, rope_dtype dtype) {
-    switch (dtype) {
-    case ROPE_F32:
-        return ((const float *)base)[i];
-    case ROPE_F16:
-        return rope_f16_to_f32(((const uint16_t *)base)[i]);
-    case ROPE_BF16:
-        return rope_bf16_to_f32(((const uint16_t *)base)[i]);
-    case ROPE_DTYPE_INVALID:
-    case ROPE_I32:
-    case ROPE_U32:
-    case ROPE_I64:
-    case ROPE_F64:
-    case ROPE_FP8_E4M3:
-    case ROPE_FP8_E5M2:
-        break;
+/* dst[di] = src[si] * scale, the product in float32 and rounded once to the dtype (ONNX Runtime's
+ * MRotaryEmbedding recipe); scale 1 copies the element's bits. */
+static void put_scaled(void *dst, int64_t di, const void *src, int64_t si, rope_dtype dtype, float scale) {
+    size_t es = rope_dtype_size(dtype);
+    if (scale == 1.0f) {
+        memcpy((char *)dst + (size_t)di * es, (const char *)src + (size_t)si * es, es);
+        return;
     }
-    return NAN; /* not reached: plan_input admits float dtypes only */
-}
-
-static void store_value(void *base, int64_t i, rope_dtype dtype, float v) {
     switch (dtype) {
     case ROPE_F32:
-        ((float *)base)[i] = v;
+        ((float *)dst)[di] = ((const float *)src)[si] * scale;
         return;
     case ROPE_F16:
-        ((uint16_t *)base)[i] = rope_f32_to_f16(v);
+        ((uint16_t *)dst)[di] = rope_f32_to_f16(rope_f16_to_f32(((const uint16_t *)src)[si]) * scale);
         return;
     case ROPE_BF16:
-        ((uint16_t *)base)[i] = rope_f32_to_bf16(v);
+        ((uint16_t *)dst)[di] = rope_f32_to_bf16(rope_bf16_to_f32(((const uint16_t *)src)[si]) * scale);
         return;
     case ROPE_DTYPE_INVALID:
     case ROPE_I32:
@@ -284,41 +271,11 @@ static void store_value(void *base, int64_t i, rope_dtype dtype, float v) {
     }
 }
 
-/* dst[di] = src[si] * scale, the product in float32 and rounded once to the dtype (ONNX Runtime's
- * MRotaryEmbedding recipe); scale 1 copies the element's bits. */
-static void put_scaled(void *dst, int64_t di, const void *src, int64_t si, rope_dtype dtype, float scale) {
-    size_t es = rope_dtype_size(dtype);
-    if (scale == 1.0f) {
-        memcpy((char *)dst + (size_t)di * es, (const char *)src + (size_t)si * es, es);
-        return;
-    }
-    store_value(dst, di, dtype, load_value(src, si, dtype) * scale);
-}
-
-static void *alloc_elements(int64_t n, rope_dtype dtype) {
-    return malloc(n > 0 ? (size_t)n * rope_dtype_size(dtype) : 1);
-}
-
-/* A dense [rows, cols] (or [b, s, cols]) tensor of dtype with fresh storage. */
-static rope_tensor new_tensor(rope_dtype dtype, int rank, const int64_t *dims) {
-    rope_tensor t;
-    memset(&t, 0, sizeof t);
-    t.dtype = dtype;
-    t.rank = rank;
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++) {
-        t.dims[i] = dims[i];
-        n *= dims[i];
-    }
-    t.data = alloc_elements(n, dtype);
-    return t;
-}
-
 /* The caches the ONNX operator reads: [max_pos, rot/2] columns of a wide cache and / or scaled. */
 static int table_for_onnx(const plan *p, const rope_tensor *src, float scale, rope_tensor *dst, diag *err) {
     int64_t half = p->rot / 2, width = src->dims[1];
     const int64_t dims[2] = {p->max_pos, half};
-    *dst = new_tensor(src->dtype, 2, dims);
+    *dst = tensor_new(src->dtype, 2, dims);
     if (!dst->data) return diag_set(err, "%s: out of memory for a [%" PRId64 ", %" PRId64 "] cache", p->op, dims[0], dims[1]);
     for (int64_t r = 0; r < p->max_pos; r++)
         for (int64_t j = 0; j < half; j++) put_scaled(dst->data, r * half + j, src->data, r * width + j, src->dtype, scale);
@@ -343,7 +300,7 @@ static int mrope_rows(const ort_contrib_attrs *a, const plan *p, const rope_tens
     int64_t half = p->rot / 2, tokens = p->batch * p->seq;
     const int64_t dims[3] = {p->batch, p->seq, half};
     const int64_t *pos = ids->data;
-    *dst = new_tensor(src->dtype, 3, dims);
+    *dst = tensor_new(src->dtype, 3, dims);
     if (!dst->data) return diag_set(err, "%s: out of memory for the [%" PRId64 ", %" PRId64 ", %" PRId64 "] per-token cache",
                                     p->op, dims[0], dims[1], dims[2]);
     for (int64_t t = 0; t < tokens; t++)
@@ -357,7 +314,7 @@ static int mrope_rows(const ort_contrib_attrs *a, const plan *p, const rope_tens
 /* The offset form's [batch, sequence] ids: token s of every sequence at offset + s. */
 static int offset_ids(const plan *p, rope_tensor *ids, diag *err) {
     const int64_t dims[2] = {p->batch, p->seq};
-    *ids = new_tensor(ROPE_I64, 2, dims);
+    *ids = tensor_new(ROPE_I64, 2, dims);
     if (!ids->data) return diag_set(err, "%s: out of memory for [%" PRId64 ", %" PRId64 "] position ids", p->op, dims[0], dims[1]);
     int64_t *v = ids->data;
     for (int64_t b = 0; b < p->batch; b++)

@@ -4,7 +4,22 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+rope_tensor tensor_new(rope_dtype dtype, int rank, const int64_t *dims) {
+    rope_tensor t;
+    memset(&t, 0, sizeof t);
+    t.dtype = dtype;
+    t.rank = rank;
+    int64_t n = 1;
+    for (int i = 0; i < rank; i++) {
+        t.dims[i] = dims[i];
+        n *= dims[i];
+    }
+    t.data = malloc(n > 0 ? (size_t)n * rope_dtype_size(dtype) : 1);
+    return t;
+}
 
 /* "[a,b,c]" into buf, cut short (still terminated) when it does not fit. */
 static const char *join_ints(const int64_t *v, int n, char *buf, size_t size) {

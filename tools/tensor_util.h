@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* Small helpers over dense rope tensors for printing and comparing. */
+/* Small helpers over dense rope tensors for making, printing and comparing. */
 #ifndef ROPE_TOOL_TENSOR_UTIL_H
 #define ROPE_TOOL_TENSOR_UTIL_H
 
 #include <stddef.h>
 
 #include "rope.h"
+
+/* A dense tensor of dtype and the rank dims, with fresh uninitialised storage from malloc (data NULL
+ * when that failed; at least one byte, so an empty tensor's data is not NULL); free(t.data) lets it
+ * go. */
+rope_tensor tensor_new(rope_dtype dtype, int rank, const int64_t *dims);
 
 /* "[2,4,3,8]" (or "[]" for a scalar) into buf; returns buf. */
 const char *tensor_shape_str(const rope_tensor *t, char *buf, size_t size);

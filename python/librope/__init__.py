@@ -61,5 +61,6 @@ def isa() -> str:
 
 
 def has_vllm() -> bool:
-    """True when this build of the C library has the vLLM-style operator behind rotary_embedding."""
+    """True: every build of the C library has the vLLM-style operator behind rotary_embedding (kept for
+    callers that asked before it was there)."""
     return bool(_core.has_vllm)

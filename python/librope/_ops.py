@@ -131,9 +131,10 @@ def rotary_embedding_onnx(x, cos_cache, sin_cache, position_ids=None, *, interle
         return _axes.onnx_fly(x, position_ids, out, layout, rotary_embedding_dim, num_heads, axes)
     if isinstance(x, _Tensor) or _first_torch_call(x):
         return _torch_ops.onnx(x, cos_cache, sin_cache, position_ids, layout, rotary_embedding_dim, num_heads, out)
-    if out is None:
+    fresh = out is None
+    if fresh:
         out = _empty_like(x)
-    _core.onnx(x, cos_cache, sin_cache, position_ids, out, layout, rotary_embedding_dim, num_heads, False)
+    _core.onnx(x, cos_cache, sin_cache, position_ids, out, layout, rotary_embedding_dim, num_heads, False, fresh)
     return out
 
 
@@ -186,10 +187,11 @@ def rope_atb(query, key, cos, sin, seqlen, *, rotary_coeff=4, cos_format=0, out=
         raise ValueError("librope.rope_atb: positions= is the multi-axis form's and needs axes_dims")
     if isinstance(query, _Tensor) or _first_torch_call(query):
         return _torch_ops.atb(query, key, cos, sin, seqlen, rotary_coeff, cos_format, out, code, hs)
-    if out is None:
+    fresh = out is None
+    if fresh:
         out = (_empty_like(query), _empty_like(key))
     rq, rk = out
-    _core.atb(query, key, cos, sin, seqlen, rq, rk, rotary_coeff, cos_format, False, code, hs)
+    _core.atb(query, key, cos, sin, seqlen, rq, rk, rotary_coeff, cos_format, False, code, hs, fresh)
     return rq, rk
 
 
@@ -212,13 +214,9 @@ def rotary_embedding(positions, query, key, head_size, cos_sin_cache, is_neox=Tr
     positions holds each token's A coordinates [T, A] ([B, S, A] with a [B, S, Hq*head_size] query),
     integer or float; theta, axes_freq and attention as cos_sin_axes takes them; mrope_section must
     be None. Bitwise the table form on cos_sin_axes' [cos | sin] rows at positions 0 .. T-1.
-    Returns None. For inference: tensors that require grad are refused. Raises NotImplementedError when
-    the C library has no vLLM-style operator (see has_vllm()). Torch calls are the op
+    Returns None. For inference: tensors that require grad are refused. Torch calls are the op
     librope::rotary_embedding, declared as mutating query and key.
     """
-    if not _core.has_vllm:
-        raise NotImplementedError("librope.rotary_embedding needs the C library's vLLM-style operator "
-                                  "(issue 9), which this build of librope does not have")
     for name, t in (("query", query), ("key", key), ("cos_sin_cache", cos_sin_cache)):
         if getattr(t, "requires_grad", False) is True:
             raise RuntimeError(f"librope.rotary_embedding rotates {name} in place, for inference, and {name} "

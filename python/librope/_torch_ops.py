@@ -74,7 +74,7 @@ def _grad_like(dy):
 def _onnx_op(x: _Tensor, cos_cache: _Tensor, sin_cache: _Tensor, position_ids: Optional[_Tensor],
              interleaved: int, rotary_embedding_dim: int, num_heads: int) -> _Tensor:
     y = _new(x)
-    _core.onnx(x, cos_cache, sin_cache, position_ids, y, interleaved, rotary_embedding_dim, num_heads, False)
+    _core.onnx(x, cos_cache, sin_cache, position_ids, y, interleaved, rotary_embedding_dim, num_heads, False, True)
     return y
 
 
@@ -84,7 +84,7 @@ def _onnx_backward_op(dy: _Tensor, cos_cache: _Tensor, sin_cache: _Tensor, posit
     dx = _grad_like(dy)
     out = dx if dx.is_contiguous() else _new(dx)  # else a dense scratch, copied into dx's layout (exact)
     _core.onnx(_dense(dy), cos_cache, sin_cache, position_ids, out, interleaved, rotary_embedding_dim, num_heads,
-               True)
+               True, True)
     return dx if out is dx else dx.copy_(out)
 
 
@@ -154,7 +154,7 @@ def onnx(x, cos, sin, position_ids, interleaved, rotary_embedding_dim, num_heads
         raise ValueError("librope.rotary_embedding_onnx: out= is not supported when x requires grad")
     if not grad and _plain(x):
         y = _new(x) if out is None else out
-        _core.onnx(x, cos, sin, position_ids, y, interleaved, rotary_embedding_dim, num_heads, False)
+        _core.onnx(x, cos, sin, position_ids, y, interleaved, rotary_embedding_dim, num_heads, False, out is None)
         return y
     cos, sin = _constant(cos), _constant(sin)  # constants to the operator, as they always were
     if out is None:
@@ -172,7 +172,7 @@ def onnx(x, cos, sin, position_ids, interleaved, rotary_embedding_dim, num_heads
 def _atb_op(query: _Tensor, key: _Tensor, cos: _Tensor, sin: _Tensor, seqlen: _Tensor, rotary_coeff: int,
             cos_format: int, partial: int = 0, head_size: int = 0) -> tuple[_Tensor, _Tensor]:
     rope_q, rope_k = _new(query), _new(key)
-    _core.atb(query, key, cos, sin, seqlen, rope_q, rope_k, rotary_coeff, cos_format, False, partial, head_size)
+    _core.atb(query, key, cos, sin, seqlen, rope_q, rope_k, rotary_coeff, cos_format, False, partial, head_size, True)
     return rope_q, rope_k
 
 
@@ -183,10 +183,12 @@ def _atb_backward_op(grad_q: _Tensor, grad_k: _Tensor, cos: _Tensor, sin: _Tenso
     dense_q, dense_k = _dense(grad_q), _dense(grad_k)
     dq, dk = _grad_like(grad_q), _grad_like(grad_k)
     if dq.is_contiguous() and dk.is_contiguous():
-        _core.atb(dense_q, dense_k, cos, sin, seqlen, dq, dk, rotary_coeff, cos_format, True, partial, head_size)
+        _core.atb(dense_q, dense_k, cos, sin, seqlen, dq, dk, rotary_coeff, cos_format, True, partial, head_size,
+                  True)
         return dq, dk
     out_q, out_k = _new(dq), _new(dk)  # dense scratch, copied into the gradients' layouts (exact)
-    _core.atb(dense_q, dense_k, cos, sin, seqlen, out_q, out_k, rotary_coeff, cos_format, True, partial, head_size)
+    _core.atb(dense_q, dense_k, cos, sin, seqlen, out_q, out_k, rotary_coeff, cos_format, True, partial, head_size,
+              True)
     return dq.copy_(out_q), dk.copy_(out_k)
 
 
@@ -269,7 +271,8 @@ def atb(query, key, cos, sin, seqlen, rotary_coeff, cos_format, out, partial=0, 
         raise ValueError("librope.rope_atb: out= is not supported when query or key requires grad")
     if not grad and _plain(query):
         rope_q, rope_k = (_new(query), _new(key)) if out is None else out
-        _core.atb(query, key, cos, sin, seqlen, rope_q, rope_k, rotary_coeff, cos_format, False, partial, head_size)
+        _core.atb(query, key, cos, sin, seqlen, rope_q, rope_k, rotary_coeff, cos_format, False, partial, head_size,
+                  out is None)
         return rope_q, rope_k
     cos, sin = _constant(cos), _constant(sin)
     if out is None:

@@ -21,7 +21,7 @@ typedef struct rp_arg {
     PyObject *holder;       /* a view object made for the import (ml_dtypes bfloat16), or NULL */
     PyObject *why;          /* why the object's own DLPack export failed (a str), or NULL */
     rope_dtype u8_as;       /* set before rp_import_kv_cache: the fp8 format a uint8 tensor holds */
-    int kv_cache;           /* 8-bit tensors accepted (a KV cache): float8 dtypes, uint8 as u8_as */
+    int kv_cache;           /* a KV cache: uint8 read as u8_as */
 } rp_arg;
 
 /* Describes `obj` (argument `name`) as a rope_tensor whose trailing `row_rank` dims form a row
@@ -38,11 +38,27 @@ int rp_import(PyObject *obj, const char *name, int row_rank, int writable, rp_ar
  * `same`'s description and owns nothing. */
 int rp_import_or_same(PyObject *obj, const char *name, int row_rank, const rp_arg *same, rp_arg *out);
 void rp_release(rp_arg *a);
-/* Imports a paged KV cache (dense): torch's float8_e4m3fn / float8_e5m2 (DLPack codes 10 / 12, as
- * torch exports them) become ROPE_FP8_E4M3 / ROPE_FP8_E5M2, and uint8 holding fp8 bits becomes
- * `u8_as` (ROPE_DTYPE_INVALID: uint8 refused, kv_cache_dtype "auto" names no fp8 format); any other
- * dtype as rp_import. */
+/* Imports a paged KV cache (dense): uint8 holding fp8 bits becomes `u8_as` (ROPE_DTYPE_INVALID:
+ * uint8 refused, kv_cache_dtype "auto" names no fp8 format); any other dtype as rp_import (torch's
+ * float8_e4m3fn / float8_e5m2 become ROPE_FP8_E4M3 / ROPE_FP8_E5M2 there, as every tensor's do). */
 int rp_import_kv_cache(PyObject *obj, const char *name, rope_dtype u8_as, rp_arg *out);
+
+/* Maps the pages of `t`, a dense output the Python layer has just allocated, before the library
+ * writes it (populate.c): one system call instead of a page fault per page. Changes no value; does
+ * nothing for small tensors or where the system has no such call. Call it without the GIL. */
+void rp_populate(const rope_tensor *t);
+
+/* Arguments (args.c). An integer, or -1 with TypeError naming it. */
+int rp_as_i64(PyObject *o, const char *name, int64_t *v);
+/* 0 when nargs is one of the `n` counts in `counts`, else -1 with TypeError (`said` lists them): the
+ * longer forms of a call add trailing attributes that older callers, such as bench.py, leave out. */
+int rp_expect_args(Py_ssize_t nargs, const Py_ssize_t *counts, int n, const char *said, const char *fn);
+/* vLLM's rotation attributes from ROPE_VLLM_ATTRS_INIT and head_size, is_neox, mrope_section (None
+ * or 3 / 4 integers) and mrope_interleaved; -1 with an exception. */
+int rp_vllm_attrs(PyObject *head_size, PyObject *is_neox, PyObject *section, PyObject *interleaved,
+                  rope_vllm_attrs *attrs);
+/* The rank of a vLLM query's token dims: the positions' rank, less the MRoPE axis (at least 1). */
+int rp_token_rank(const rp_arg *positions, const rope_vllm_attrs *attrs);
 
 /* Raises librope.RopeError for `status` with rope_last_error() as message; returns NULL. */
 PyObject *rp_raise(rope_status status);

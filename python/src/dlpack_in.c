@@ -51,30 +51,32 @@ static PyObject *raise_layout(const char *what, const char *name, const char *de
     return NULL;
 }
 
-/* DLPack 1.1's float8 type codes, as torch exports float8_e4m3fn / float8_e5m2 (Debian's DLPack header
- * is 0.6 and has no name for them). */
+/* DLPack 1.1's float8 type codes, kDLFloat8_e4m3fn and kDLFloat8_e5m2, which rope_tensor_from_dlpack
+ * maps to ROPE_FP8_E4M3 / ROPE_FP8_E5M2 (torch's float8 tensors export as them; Debian's DLPack header
+ * is 0.6 and has no names for them). */
 #define RP_DL_FLOAT8_E4M3FN 10
 #define RP_DL_FLOAT8_E5M2 12
 
-/* The fp8 format of an 8-bit KV-cache tensor's type, ROPE_DTYPE_INVALID for any other type; -1 with
- * RopeError for a uint8 cache whose format nobody named. */
-static int kv_cache_byte_dtype(DLDataType t, const char *name, const rp_arg *arg, rope_dtype *fp8) {
-    *fp8 = ROPE_DTYPE_INVALID;
-    if (!arg->kv_cache || t.bits != 8 || t.lanes != 1) return 0;
-    if (t.code == RP_DL_FLOAT8_E4M3FN) *fp8 = ROPE_FP8_E4M3;
-    if (t.code == RP_DL_FLOAT8_E5M2) *fp8 = ROPE_FP8_E5M2;
-    if (t.code != kDLUInt) return 0;
-    if (arg->u8_as == ROPE_DTYPE_INVALID) {
+/* A KV cache of uint8 holding fp8 bits gets the type code of the fp8 format kv_cache_dtype named;
+ * -1 with RopeError when it named none. Every other type is left as it is. */
+static int uint8_cache_as_fp8(DLDataType *t, const char *name, const rp_arg *arg) {
+    if (!arg->kv_cache || t->code != kDLUInt || t->bits != 8 || t->lanes != 1) return 0;
+    switch (arg->u8_as) {
+    case ROPE_FP8_E4M3: t->code = RP_DL_FLOAT8_E4M3FN; return 0;
+    case ROPE_FP8_E5M2: t->code = RP_DL_FLOAT8_E5M2; return 0;
+    case ROPE_DTYPE_INVALID:
         rp_raise_msg(ROPE_ERROR_DTYPE, "%s: uint8 holds fp8 bits, and kv_cache_dtype 'auto' names no fp8 format: "
                      "pass kv_cache_dtype 'fp8' / 'fp8_e4m3' or 'fp8_e5m2', or a cache of the key's dtype", name);
         return -1;
+    default:
+        rp_raise_msg(ROPE_ERROR_DTYPE, "%s: uint8 read as %s, which is no fp8 format", name,
+                     rope_dtype_name(arg->u8_as));
+        return -1;
     }
-    *fp8 = arg->u8_as;
-    return 0;
 }
 
 /* The description of `dl`, with a 16-bit unsigned type read as bfloat16 when as_bf16, and a KV
- * cache's 8-bit type as its fp8 format (arg->kv_cache). */
+ * cache's uint8 as its fp8 format (arg->kv_cache). */
 static int describe(DLTensor dl, const char *name, int row_rank, int as_bf16, const rp_arg *arg, rope_tensor *t) {
     if (row_rank == RP_ROW_ATB) row_rank = dl.ndim == 4 ? 2 : 1;
     if (row_rank <= RP_ROW_AFTER_TOKENS(0)) {
@@ -82,17 +84,12 @@ static int describe(DLTensor dl, const char *name, int row_rank, int as_bf16, co
         if (row_rank < 1) row_rank = 1;
     }
     if (as_bf16 && dl.dtype.code == kDLUInt && dl.dtype.bits == 16) dl.dtype.code = kDLBfloat;
-    rope_dtype fp8;
-    if (kv_cache_byte_dtype(dl.dtype, name, arg, &fp8) < 0) return -1;
-    /* rope_tensor_from_dlpack has no 8-bit types: the layout (strides count elements, not bytes, so
-     * the element size does not enter) is checked under a type it takes, and the dtype set after */
-    if (fp8 != ROPE_DTYPE_INVALID) dl.dtype = (DLDataType){kDLInt, 32, 1};
+    if (uint8_cache_as_fp8(&dl.dtype, name, arg) < 0) return -1;
     rope_status st = rope_tensor_from_dlpack(&dl, name, row_rank, t);
     if (st != ROPE_OK) {
         rp_raise(st);
         return -1;
     }
-    if (fp8 != ROPE_DTYPE_INVALID) t->dtype = fp8;
     return 0;
 }
 

@@ -96,12 +96,7 @@ PyMODINIT_FUNC PyInit__core(void) {
         PyModule_AddFunctions(m, rp_prologue_methods) < 0 ||
         PyModule_AddStringConstant(m, "version", rope_version_string()) < 0 ||
         PyModule_AddIntConstant(m, "max_rotary_dim", ROPE_MAX_ROTARY_DIM) < 0 ||
-#ifdef ROPE_VLLM_ATTRS_INIT
-        PyModule_AddIntConstant(m, "has_vllm", 1) < 0
-#else
-        PyModule_AddIntConstant(m, "has_vllm", 0) < 0
-#endif
-    ) {
+        PyModule_AddIntConstant(m, "has_vllm", 1) < 0) { /* every build has it (rope.h's vllm.h part) */
         Py_DECREF(m);
         return NULL;
     }

@@ -4,36 +4,10 @@
  * own object (in place) reuses the input's description. The Python layer allocates outputs. */
 #include "core.h"
 
-/* Integer and truth arguments; -1 with an exception on a non-integer. */
-static int as_i64(PyObject *o, const char *name, int64_t *v) {
-    long long x = PyLong_AsLongLong(o);
-    if (x == -1 && PyErr_Occurred()) {
-        PyErr_Format(PyExc_TypeError, "librope: %s must be an integer", name);
-        return -1;
-    }
-    *v = (int64_t)x;
-    return 0;
-}
-
-static int expect_args(Py_ssize_t nargs, Py_ssize_t want, const char *fn) {
-    if (nargs == want) return 0;
-    PyErr_Format(PyExc_TypeError, "librope._core.%s takes %zd arguments (%zd given)", fn, want, nargs);
-    return -1;
-}
-
-/* A call taking `base` arguments, or `base + extra` with the later attributes (older callers, such as
- * bench.py, pass the first form). */
-static int expect_args_or_more(Py_ssize_t nargs, Py_ssize_t base, Py_ssize_t extra, const char *fn) {
-    if (nargs == base || nargs == base + extra) return 0;
-    PyErr_Format(PyExc_TypeError, "librope._core.%s takes %zd or %zd arguments (%zd given)", fn, base, base + extra,
-                 nargs);
-    return -1;
-}
-
 /* An integer attribute that must fit in 32 bits; ValueError naming it otherwise. */
 static int as_i32(PyObject *o, const char *name, int32_t *v) {
     int64_t x;
-    if (as_i64(o, name, &x) < 0) return -1;
+    if (rp_as_i64(o, name, &x) < 0) return -1;
     if (x < INT32_MIN || x > INT32_MAX) {
         PyErr_Format(PyExc_ValueError, "librope: %s must fit in 32 bits, found %lld", name, (long long)x);
         return -1;
@@ -43,16 +17,19 @@ static int as_i32(PyObject *o, const char *name, int32_t *v) {
 }
 
 
-/* onnx(x, cos, sin, position_ids or None, y, interleaved, rotary_embedding_dim, num_heads, backward) */
+/* onnx(x, cos, sin, position_ids or None, y, interleaved, rotary_embedding_dim, num_heads, backward[,
+ *      fresh]); fresh: y was just allocated (its pages are mapped before the library writes them). */
 static PyObject *onnx(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (expect_args(nargs, 9, "onnx") < 0) return NULL;
+    static const Py_ssize_t counts[] = {9, 10};
+    if (rp_expect_args(nargs, counts, 2, "9 or 10", "onnx") < 0) return NULL;
     rope_onnx_attrs attrs;
-    if (as_i64(args[5], "interleaved", &attrs.interleaved) < 0 ||
-        as_i64(args[6], "rotary_embedding_dim", &attrs.rotary_embedding_dim) < 0 ||
-        as_i64(args[7], "num_heads", &attrs.num_heads) < 0)
+    if (rp_as_i64(args[5], "interleaved", &attrs.interleaved) < 0 ||
+        rp_as_i64(args[6], "rotary_embedding_dim", &attrs.rotary_embedding_dim) < 0 ||
+        rp_as_i64(args[7], "num_heads", &attrs.num_heads) < 0)
         return NULL;
     int backward = PyObject_IsTrue(args[8]);
+    int fresh = nargs == 10 && PyObject_IsTrue(args[9]) == 1;
     rp_arg a[5];
     int n = 0, has_pos = args[3] != Py_None;
     if (rp_import(args[0], backward ? "dy" : "x", 1, 0, &a[n]) < 0) goto fail;
@@ -70,6 +47,7 @@ static PyObject *onnx(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     rope_context *ctx = rp_context_acquire();
     rope_status st;
     Py_BEGIN_ALLOW_THREADS
+    if (fresh) rp_populate(&a[3].t);
     if (backward)
         st = rope_onnx_rotary_embedding_backward(ctx, &attrs, &a[0].t, &a[1].t, &a[2].t, has_pos ? &a[4].t : NULL,
                                                  &a[3].t);
@@ -83,12 +61,13 @@ fail:
 }
 
 /* atb(query, key, cos, sin, seqlen, rope_q, rope_k, rotary_coeff, cos_format, backward[, partial,
- *     head_size]) */
+ *     head_size[, fresh]]); fresh: rope_q and rope_k were just allocated (as onnx's y). */
 static PyObject *atb(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (expect_args_or_more(nargs, 10, 2, "atb") < 0) return NULL;
+    static const Py_ssize_t counts[] = {10, 12, 13};
+    if (rp_expect_args(nargs, counts, 3, "10, 12 or 13", "atb") < 0) return NULL;
     int64_t coeff, format;
-    if (as_i64(args[7], "rotary_coeff", &coeff) < 0 || as_i64(args[8], "cos_format", &format) < 0) return NULL;
+    if (rp_as_i64(args[7], "rotary_coeff", &coeff) < 0 || rp_as_i64(args[8], "cos_format", &format) < 0) return NULL;
     if (coeff < INT32_MIN || coeff > INT32_MAX || format < INT32_MIN || format > INT32_MAX) {
         PyErr_SetString(PyExc_OverflowError, "librope: rotary_coeff and cos_format must fit in 32 bits");
         return NULL;
@@ -96,7 +75,7 @@ static PyObject *atb(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     rope_atb_param param = ROPE_ATB_PARAM_INIT;
     param.rotary_coeff = (int32_t)coeff;
     param.cos_format = (int32_t)format;
-    if (nargs == 12) {
+    if (nargs >= 12) {
         int32_t partial;
         if (as_i32(args[10], "partial", &partial) < 0 || as_i32(args[11], "head_size", &param.head_size) < 0)
             return NULL;
@@ -108,6 +87,7 @@ static PyObject *atb(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
         param.partial = (uint8_t)partial;
     }
     int backward = PyObject_IsTrue(args[9]);
+    int fresh = nargs == 13 && PyObject_IsTrue(args[12]) == 1;
     static const char *const fwd_names[] = {"query", "key", "cos", "sin", "seqlen", "rope_q", "rope_k"};
     static const char *const bwd_names[] = {"grad_q", "grad_k", "cos", "sin", "seqlen", "dq", "dk"};
     const char *const *names = backward ? bwd_names : fwd_names;
@@ -123,6 +103,10 @@ static PyObject *atb(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     rope_context *ctx = rp_context_acquire();
     rope_status st;
     Py_BEGIN_ALLOW_THREADS
+    if (fresh) {
+        rp_populate(&a[5].t);
+        rp_populate(&a[6].t);
+    }
     if (backward)
         st = rope_atb_rope_backward(ctx, &param, &a[0].t, &a[1].t, &a[2].t, &a[3].t, &a[4].t, &a[5].t, &a[6].t);
     else
@@ -139,36 +123,16 @@ fail:
  * rotary_embedding. */
 static PyObject *vllm(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (expect_args_or_more(nargs, 8, 4, "vllm") < 0) return NULL;
-    rope_vllm_attrs attrs = ROPE_VLLM_ATTRS_INIT;
-    int64_t head_size;
-    if (as_i64(args[3], "head_size", &head_size) < 0) return NULL;
-    attrs.head_size = head_size;
-    attrs.is_neox = PyObject_IsTrue(args[5]) ? 1 : 0;
-    attrs.mrope_interleaved = PyObject_IsTrue(args[7]) ? 1 : 0;
+    static const Py_ssize_t counts[] = {8, 12};
+    if (rp_expect_args(nargs, counts, 2, "8 or 12", "vllm") < 0) return NULL;
+    rope_vllm_attrs attrs;
+    if (rp_vllm_attrs(args[3], args[5], args[6], args[7], &attrs) < 0) return NULL;
     if (nargs == 12) {
-        if (as_i64(args[8], "rope_dim_offset", &attrs.rope_dim_offset) < 0 ||
+        if (rp_as_i64(args[8], "rope_dim_offset", &attrs.rope_dim_offset) < 0 ||
             as_i32(args[10], "partial", &attrs.partial) < 0)
             return NULL;
         attrs.inverse = PyObject_IsTrue(args[9]) ? 1 : 0;
         attrs.pairs_to_halves = PyObject_IsTrue(args[11]) ? 1 : 0;
-    }
-    if (args[6] != Py_None) {
-        PyObject *seq = PySequence_Fast(args[6], "librope: mrope_section must be a sequence of integers");
-        if (!seq) return NULL;
-        Py_ssize_t m = PySequence_Fast_GET_SIZE(seq);
-        if (m > 4) {
-            Py_DECREF(seq);
-            PyErr_Format(PyExc_ValueError, "librope: mrope_section has %zd entries, expected 3 or 4", m);
-            return NULL;
-        }
-        attrs.n_mrope_section = (int32_t)m;
-        for (Py_ssize_t i = 0; i < m; i++)
-            if (as_i64(PySequence_Fast_GET_ITEM(seq, i), "mrope_section[i]", &attrs.mrope_section[i]) < 0) {
-                Py_DECREF(seq);
-                return NULL;
-            }
-        Py_DECREF(seq);
     }
     int has_key = args[2] != Py_None;
     rp_arg a[4];
@@ -176,8 +140,7 @@ static PyObject *vllm(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (rp_import(args[0], "positions", RP_ROW_DENSE, 0, &a[n]) < 0) goto fail;
     n++;
     /* query's token dims are the positions' (less the MRoPE axis); the rest is one row */
-    int token_rank = a[0].t.rank - (attrs.n_mrope_section > 0 ? 1 : 0);
-    if (token_rank < 1) token_rank = 1;
+    int token_rank = rp_token_rank(&a[0], &attrs);
     if (rp_import(args[1], "query", RP_ROW_AFTER_TOKENS(token_rank), 1, &a[n]) < 0) goto fail;
     n++;
     if (rp_import(args[4], "cos_sin_cache", RP_ROW_DENSE, 0, &a[n]) < 0) goto fail;

@@ -10,16 +10,6 @@
 
 #include <string.h>
 
-static int as_i64(PyObject *o, const char *name, int64_t *v) {
-    long long x = PyLong_AsLongLong(o);
-    if (x == -1 && PyErr_Occurred()) {
-        PyErr_Format(PyExc_TypeError, "librope: %s must be an integer", name);
-        return -1;
-    }
-    *v = (int64_t)x;
-    return 0;
-}
-
 static int as_double(PyObject *o, const char *name, double *v) {
     double x = PyFloat_AsDouble(o); /* floats, ints, and one-element tensors / arrays (their __float__) */
     if (x == -1.0 && PyErr_Occurred()) {
@@ -32,60 +22,18 @@ static int as_double(PyObject *o, const char *name, double *v) {
     return 0;
 }
 
-static int expect_args(Py_ssize_t nargs, Py_ssize_t want, const char *fn) {
-    if (nargs == want) return 0;
-    PyErr_Format(PyExc_TypeError, "librope._core.%s takes %zd arguments (%zd given)", fn, want, nargs);
-    return -1;
-}
-
-/* is_neox, mrope_section (None or 3 / 4 integers; the library checks the values) and
- * mrope_interleaved into the rotation's attributes. */
-static int rotation_attrs(PyObject *head_size, PyObject *is_neox, PyObject *section, PyObject *interleaved,
-                          rope_vllm_attrs *attrs) {
-    const rope_vllm_attrs defaults = ROPE_VLLM_ATTRS_INIT;
-    *attrs = defaults;
-    if (as_i64(head_size, "head_size", &attrs->head_size) < 0) return -1;
-    int neox = PyObject_IsTrue(is_neox), inter = PyObject_IsTrue(interleaved);
-    if (neox < 0 || inter < 0) return -1;
-    attrs->is_neox = neox;
-    attrs->mrope_interleaved = inter;
-    if (section == Py_None) return 0;
-    PyObject *seq = PySequence_Fast(section, "librope: mrope_section must be a sequence of integers");
-    if (!seq) return -1;
-    Py_ssize_t m = PySequence_Fast_GET_SIZE(seq);
-    if (m > 4) {
-        Py_DECREF(seq);
-        PyErr_Format(PyExc_ValueError, "librope: mrope_section has %zd entries, expected 3 or 4", m);
-        return -1;
-    }
-    attrs->n_mrope_section = (int32_t)m;
-    for (Py_ssize_t i = 0; i < m; i++)
-        if (as_i64(PySequence_Fast_GET_ITEM(seq, i), "mrope_section[i]", &attrs->mrope_section[i]) < 0) {
-            Py_DECREF(seq);
-            return -1;
-        }
-    Py_DECREF(seq);
-    return 0;
-}
-
-
-/* The rank of query's token dims: the positions' rank, less the MRoPE axis. */
-static int token_rank_of(const rp_arg *positions, const rope_vllm_attrs *attrs) {
-    int r = positions->t.rank - (attrs->n_mrope_section > 0 ? 1 : 0);
-    return r < 1 ? 1 : r;
-}
-
 /* qk_norm_rope(qkv, num_heads_q, num_heads_k, num_heads_v, head_dim, eps, q_weight, k_weight,
  *              cos_sin_cache, is_neox, position_ids, mrope_section, mrope_interleaved) */
 static PyObject *qk_norm_rope(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (expect_args(nargs, 13, "qk_norm_rope") < 0) return NULL;
+    static const Py_ssize_t counts[] = {13};
+    if (rp_expect_args(nargs, counts, 1, "13", "qk_norm_rope") < 0) return NULL;
     rope_qk_norm_attrs attrs;
     memset(&attrs, 0, sizeof attrs);
-    if (as_i64(args[1], "num_heads_q", &attrs.num_heads_q) < 0 ||
-        as_i64(args[2], "num_heads_k", &attrs.num_heads_k) < 0 ||
-        as_i64(args[3], "num_heads_v", &attrs.num_heads_v) < 0 || as_double(args[5], "eps", &attrs.eps) < 0 ||
-        rotation_attrs(args[4], args[9], args[11], args[12], &attrs.rope) < 0)
+    if (rp_as_i64(args[1], "num_heads_q", &attrs.num_heads_q) < 0 ||
+        rp_as_i64(args[2], "num_heads_k", &attrs.num_heads_k) < 0 ||
+        rp_as_i64(args[3], "num_heads_v", &attrs.num_heads_v) < 0 || as_double(args[5], "eps", &attrs.eps) < 0 ||
+        rp_vllm_attrs(args[4], args[9], args[11], args[12], &attrs.rope) < 0)
         return NULL;
     rp_arg a[5];
     int n = 0;
@@ -168,12 +116,13 @@ static int check_cache_kind(const rope_tensor *cache, const char *name, rope_dty
  *                k_weight, eps, mrope_section, mrope_interleaved, inverse) */
 static PyObject *rope_and_cache(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
-    if (expect_args(nargs, 20, "rope_and_cache") < 0) return NULL;
+    static const Py_ssize_t counts[] = {20};
+    if (rp_expect_args(nargs, counts, 1, "20", "rope_and_cache") < 0) return NULL;
     rope_kv_cache_attrs attrs;
     memset(&attrs, 0, sizeof attrs);
     rope_dtype fp8;
     double k_scale = 1.0, v_scale = 1.0;
-    if (rotation_attrs(args[4], args[6], args[17], args[18], &attrs.rope) < 0 ||
+    if (rp_vllm_attrs(args[4], args[6], args[17], args[18], &attrs.rope) < 0 ||
         kv_cache_dtype_of(args[10], &fp8) < 0 || kv_layout_of(args[13], &attrs.kv_layout) < 0 ||
         (args[11] != Py_None && as_double(args[11], "k_scale", &k_scale) < 0) ||
         (args[12] != Py_None && as_double(args[12], "v_scale", &v_scale) < 0) ||
@@ -189,7 +138,7 @@ static PyObject *rope_and_cache(PyObject *self, PyObject *const *args, Py_ssize_
     int n = 0;
     if (rp_import(args[0], "positions", RP_ROW_DENSE, 0, &a[n]) < 0) goto fail;
     n++;
-    int rows = RP_ROW_AFTER_TOKENS(token_rank_of(&a[0], &attrs.rope));
+    int rows = RP_ROW_AFTER_TOKENS(rp_token_rank(&a[0], &attrs.rope));
     if (rp_import(args[1], "query", rows, 1, &a[n]) < 0) goto fail;
     n++;
     if (rp_import(args[2], "key", rows, 1, &a[n]) < 0) goto fail;

@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: MIT
 """Every refusal: RopeError (a ValueError) with the library's message and status name, the argument
-named, and nothing written; TypeError for what is no tensor; NotImplementedError without the vLLM
-operator."""
+named, and nothing written; TypeError for what is no tensor."""
 import numpy as np
 import pytest
 
@@ -140,13 +139,6 @@ def test_threads_and_queries():
     assert librope.get_num_threads() >= 1
 
 
-@pytest.mark.skipif(librope.has_vllm(), reason="the C library has the vLLM-style operator")
-def test_rotary_embedding_unavailable_names_the_issue():
-    with pytest.raises(NotImplementedError, match="issue 9"):
-        librope.rotary_embedding(np.zeros(1, np.int64), np.zeros((1, 8), np.float32), None, 8,
-                                 np.zeros((4, 8), np.float32))
-
-
 def test_buffer_protocol_objects(rng):
     """Objects with only the buffer protocol (a memoryview, strided too) are read and written in place."""
     x = uniform(rng, (1, 2, 3, 8)).astype(np.float32)
@@ -160,3 +152,19 @@ def test_buffer_protocol_objects(rng):
     assert not view.c_contiguous
     librope.rotary_embedding_onnx(view, cos, sin, num_heads=1, out=view)
     assert np.array_equal(buf[..., :8], want) and not buf[..., 8:].any()
+
+
+@pytest.mark.parametrize("fp8", ["float8_e4m3fn", "float8_e5m2"])
+def test_float8_outside_a_kv_cache(rng, fp8):
+    """torch's float8 tensors reach the operators as ROPE_FP8_* (rope_tensor_from_dlpack maps DLPack's
+    float8 codes), which take them for KV caches only: as X, or as an output, a DTYPE refusal naming
+    the argument and the dtype, nothing written."""
+    need("torch")
+    import torch
+    x, c, s, p = _onnx_args("torch", rng)
+    x8 = x.to(getattr(torch, fp8))
+    _refused("ROPE_ERROR_DTYPE", ["X dtype", fp8.replace("float8_", "fp8_")[:8]],
+             lambda: librope.rotary_embedding_onnx(x8, c.to(x8.dtype), s.to(x8.dtype), p))
+    y8 = torch.zeros_like(x8)
+    _refused("ROPE_ERROR_DTYPE", ["Y dtype", fp8.replace("float8_", "fp8_")[:8]], lambda: librope.rotary_embedding_onnx(x, c, s, p, out=y8))
+    assert not y8.view(torch.uint8).any(), "y written on error"

@@ -13,8 +13,6 @@ import librope
 from conftest import KINDS, angles_cache, assert_close, make, make_int, need, uniform
 from reference import f64
 
-needs_vllm = pytest.mark.skipif(not librope.has_vllm(), reason="this build has no vLLM-style operator")
-
 
 @pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
 def threads(request):
@@ -67,7 +65,6 @@ VLLM_CASES = [  # tokens, heads_q, heads_k (0: no key), head_size, rot, is_neox,
 ]
 
 
-@needs_vllm
 @pytest.mark.parametrize("framework,dtype", KINDS)
 @pytest.mark.parametrize("case", VLLM_CASES)
 def test_vllm_positions_vs_float64(framework, dtype, case, threads, rng):
@@ -91,7 +88,6 @@ def test_vllm_positions_vs_float64(framework, dtype, case, threads, rng):
         assert_close(k, want_k, dtype, "key")
 
 
-@needs_vllm
 def test_vllm_inverse_undoes_the_rotation(rng):
     """inverse takes a rotated key back (float64 reference: the exact inverse; float32 within rounding)."""
     hs, rot, t = 64, 64, 6
@@ -105,7 +101,6 @@ def test_vllm_inverse_undoes_the_rotation(rng):
     assert np.abs(k - k0).max() < 4e-7 * 4
 
 
-@needs_vllm
 def test_vllm_positional_order_is_vllms(rng):
     """rope_dim_offset and inverse are the 7th and 8th positional arguments, as in vLLM."""
     hs, rot = 32, 8
@@ -120,7 +115,6 @@ def test_vllm_positional_order_is_vllms(rng):
     assert not np.array_equal(q1[:, 24:], uniform(np.random.default_rng(0), (4, 8)))
 
 
-@needs_vllm
 @pytest.mark.parametrize("kwargs,match", [
     (dict(partial="middle"), "partial must be 'leading' or 'split'"),
     (dict(partial=1), "partial must be 'leading' or 'split'"),
@@ -148,7 +142,6 @@ def test_vllm_bad_arguments_name_them_and_write_nothing(kwargs, match, rng):
     assert np.array_equal(q, q0) and np.array_equal(k, k0)
 
 
-@needs_vllm
 def test_vllm_torch_op_schema_and_compile(rng):
     """The new arguments reach torch.ops.librope.rotary_embedding (defaults at the end of its schema),
     and torch.compile(fullgraph=True) gives the eager values."""
@@ -474,15 +467,14 @@ def test_opcheck_new_layouts(rng):
         outs = (torch.zeros(q.shape, dtype=q.dtype), torch.zeros(k.shape, dtype=k.dtype))
         torch.library.opcheck(ops.rope_atb_out, (q.clone(), k.clone()) + base[2:] + outs + (1, hs))
         torch.library.opcheck(ops.rope_atb_inplace, (q.clone(), k.clone()) + base[2:] + (1, hs))
-    if librope.has_vllm():
-        cache = torch.tensor(np.concatenate(angles_cache(rng, 20, 16), axis=1), dtype=torch.float32)
-        pos = torch.from_numpy(rng.integers(0, 20, size=6))
-        qkv = tt((6, (4 + 2) * 64))
-        q, k = qkv[:, : 4 * 64], qkv[:, 4 * 64:]
-        for later in ((32, True, 0, False), (0, False, 1, False), (32, True, 0, True)):
-            is_neox = not later[3]
-            torch.library.opcheck(ops.rotary_embedding, (pos, _copy_strided(torch, q), _copy_strided(torch, k), 64,
-                                                         cache, is_neox, None, False) + later)
+    cache = torch.tensor(np.concatenate(angles_cache(rng, 20, 16), axis=1), dtype=torch.float32)
+    pos = torch.from_numpy(rng.integers(0, 20, size=6))
+    qkv = tt((6, (4 + 2) * 64))
+    q, k = qkv[:, : 4 * 64], qkv[:, 4 * 64:]
+    for later in ((32, True, 0, False), (0, False, 1, False), (32, True, 0, True)):
+        is_neox = not later[3]
+        torch.library.opcheck(ops.rotary_embedding, (pos, _copy_strided(torch, q), _copy_strided(torch, k), 64,
+                                                     cache, is_neox, None, False) + later)
 
 
 _ONNX_P2H, _ONNX_SPLIT = 2, 3

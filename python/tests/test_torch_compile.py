@@ -17,7 +17,6 @@ librope.load_torch_ops()  # librope may have been imported before torch: registe
 # opcheck and torch.export touch torch.jit, which warns of its own deprecation
 pytestmark = pytest.mark.filterwarnings("ignore:.*torch.jit.*:DeprecationWarning")
 OPS = torch.ops.librope
-needs_vllm = pytest.mark.skipif(not librope.has_vllm(), reason="the C library has no vLLM-style operator")
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
@@ -165,7 +164,6 @@ def test_opcheck_atb(rng):
         torch.library.opcheck(OPS.rope_atb_inplace, _fresh(args))
 
 
-@needs_vllm
 def test_opcheck_vllm(rng):
     for args in _vllm_samples(rng):
         torch.library.opcheck(OPS.rotary_embedding, _fresh(args))
@@ -266,8 +264,7 @@ def _forms(rng):
     yield "rope_atb_out", atb_out
     yield "rope_atb_inplace", atb_inplace
     yield "rope_atb", atb_mixed  # one output in place: the functional op, copied into the outputs
-    if librope.has_vllm():
-        yield "rotary_embedding", vllm
+    yield "rotary_embedding", vllm
 
 
 def test_every_form_through_the_op_equals_the_direct_call(rng):
@@ -387,9 +384,8 @@ def _step(x, cos, sin, ids, qkv, acos, asin, seqlen, qkv2, cache, positions):
     q, k, v = qkv.split([4 * d, 2 * d, 2 * d], dim=-1)
     rq, rk = librope.rope_atb(q, k, acos, asin, seqlen, rotary_coeff=2, cos_format=1)
     librope.rope_atb(q, k, acos, asin, seqlen, rotary_coeff=2, out=(q, k))
-    if librope.has_vllm():
-        q2, k2, _ = qkv2.split([4 * d, 2 * d, 2 * d], dim=-1)
-        librope.rotary_embedding(positions, q2, k2, d, cache, True)
+    q2, k2, _ = qkv2.split([4 * d, 2 * d, 2 * d], dim=-1)
+    librope.rotary_embedding(positions, q2, k2, d, cache, True)
     return y, y_half, x_inter, rq, rk
 
 
@@ -421,12 +417,11 @@ def test_compile_fullgraph_all_operators(dtype, rng):
     assert_close(after[:, : 4 * d], want_q0, dtype, "atb q in place")
     assert_close(after[:, 4 * d: 6 * d], want_k0, dtype, "atb k in place")
     same(after[:, 6 * d:], v, "v untouched")
-    if librope.has_vllm():
-        q2, k2, v2 = qkv2.split([4 * d, 2 * d, 2 * d], dim=-1)
-        after2 = compiled_in[8]
-        assert_close(after2[:, : 4 * d], vllm_ref(positions, q2, d, cache, True), dtype, "vllm q")
-        assert_close(after2[:, 4 * d: 6 * d], vllm_ref(positions, k2, d, cache, True), dtype, "vllm k")
-        same(after2[:, 6 * d:], v2, "v2 untouched")
+    q2, k2, v2 = qkv2.split([4 * d, 2 * d, 2 * d], dim=-1)
+    after2 = compiled_in[8]
+    assert_close(after2[:, : 4 * d], vllm_ref(positions, q2, d, cache, True), dtype, "vllm q")
+    assert_close(after2[:, 4 * d: 6 * d], vllm_ref(positions, k2, d, cache, True), dtype, "vllm k")
+    same(after2[:, 6 * d:], v2, "v2 untouched")
 
 
 def test_explain_one_graph_with_the_ops(rng):
@@ -438,8 +433,7 @@ def test_explain_one_graph_with_the_ops(rng):
     want = {"librope.rotary_embedding_onnx.default", "librope.rotary_embedding_onnx_out.default",
             "librope.rotary_embedding_onnx_inplace.default", "librope.rope_atb.default",
             "librope.rope_atb_inplace.default"}
-    if librope.has_vllm():
-        want.add("librope.rotary_embedding.default")
+    want.add("librope.rotary_embedding.default")
     assert want <= ops, ops
 
 
@@ -569,8 +563,7 @@ class Attention(torch.nn.Module):
         n = q.shape[0]
         rq, rk = librope.rope_atb(q, k, self.acos[:n], self.asin[:n], seqlen, rotary_coeff=2)
         rq, rk = rq.clone(), rk.clone()
-        if librope.has_vllm():
-            librope.rotary_embedding(positions, rq, rk, d, self.cache, False)
+        librope.rotary_embedding(positions, rq, rk, d, self.cache, False)
         return y, rq, rk, v
 
 
@@ -588,8 +581,7 @@ def test_export(strict, rng, tmp_path):
         same(a, b, name)
     q, k, _ = args[2].split([32, 16, 16], dim=-1)
     wq, wk = atb_ref(q, k, model.acos[:s], model.asin[:s], args[3], 2, 0)
-    if librope.has_vllm():
-        wq, wk = (vllm_ref(args[4], w, 16, model.cache, False) for w in (wq, wk))
+    wq, wk = (vllm_ref(args[4], w, 16, model.cache, False) for w in (wq, wk))
     assert_close(want[0], onnx_ref(args[0], model.cos, model.sin, args[1]), "float32", "onnx")
     assert_close(want[1], wq, "float32", "q")
     assert_close(want[2], wk, "float32", "k")

@@ -1,17 +1,13 @@
 # SPDX-License-Identifier: MIT
 """librope.rotary_embedding (vLLM's in-place call) against the float64 reference and transformers'
-Qwen2-VL MRoPE. The operator comes from the C library's vLLM-style operator (issue 9): its tests skip
-while librope.has_vllm() is False. The reference itself is checked now, against the ONNX operator and
-against transformers, so that the skipped tests are right when they start to run."""
+Qwen2-VL MRoPE. The reference itself is checked too, against the ONNX operator and against
+transformers."""
 import numpy as np
 import pytest
 
 import librope
 from conftest import KINDS, angles_cache, assert_close, make, make_int, need, uniform
 from reference import f64, onnx_ref, vllm_pair_axes, vllm_ref
-
-needs_vllm = pytest.mark.skipif(not librope.has_vllm(),
-                                reason="the C library has no vLLM-style operator yet (issue 9)")
 
 
 def _cache(rng, rows, rot):
@@ -112,7 +108,6 @@ def _layout(framework, dtype, rng, layout, t, heads, hs):
     return make(framework, dtype, uniform(rng, (t, heads * hs)))
 
 
-@needs_vllm
 @pytest.mark.parametrize("framework,dtype", KINDS)
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("cache_f32", [False, True])
@@ -133,7 +128,6 @@ def test_plain(framework, dtype, case, cache_f32, rng):
         assert_close(k, want_k, dtype, "key")
 
 
-@needs_vllm
 @pytest.mark.parametrize("framework,dtype", KINDS)
 @pytest.mark.parametrize("section,interleaved", [([4, 6, 6], False), ([2, 2, 6, 6], False), ([6, 5, 5], True),
                                                  ([5, 6, 5], False)])
@@ -151,7 +145,6 @@ def test_mrope(framework, dtype, section, interleaved, rng):
     assert_close(k, want_k, dtype, "key")
 
 
-@needs_vllm
 def test_mrope_vs_qwen2_vl_operator(rng):
     torch = pytest.importorskip("torch")
     pytest.importorskip("transformers")
@@ -172,7 +165,6 @@ def test_mrope_vs_qwen2_vl_operator(rng):
     assert torch.allclose(k, wk[0].transpose(0, 1).reshape(t, -1), atol=2e-6)
 
 
-@needs_vllm
 @pytest.mark.parametrize("framework,dtype", KINDS)
 def test_fused_qkv_in_place(framework, dtype, rng):
     need(framework, dtype)
@@ -190,7 +182,6 @@ def test_fused_qkv_in_place(framework, dtype, rng):
     assert np.array_equal(after[:, (hq + hk) * hs:], before[:, (hq + hk) * hs:])
 
 
-@needs_vllm
 def test_errors_write_nothing(rng):
     q = uniform(rng, (4, 32)).astype(np.float32)
     k = uniform(rng, (4, 16)).astype(np.float32)
@@ -208,9 +199,12 @@ def test_errors_write_nothing(rng):
     assert np.array_equal(q, q0) and np.array_equal(k, k0)
 
 
-@needs_vllm
 def test_refuses_tensors_that_require_grad(rng):
     torch = pytest.importorskip("torch")
     q = torch.zeros(2, 16, requires_grad=True)
     with pytest.raises(RuntimeError, match="query requires grad"):
         librope.rotary_embedding(torch.tensor([0, 1]), q, None, 16, torch.zeros(4, 16))
+
+
+def test_every_build_has_the_operator():
+    assert librope.has_vllm() is True

@@ -7,6 +7,15 @@
 
 static const char *const fn = "rope_tensor_from_dlpack";
 
+/* DLPack 1.1's float8 type codes, kDLFloat8_e4m3fn and kDLFloat8_e5m2 (torch's float8_e4m3fn and
+ * float8_e5m2 export as them), by value: DLPack's codes are its ABI, and a header before 1.1 (Debian's
+ * is 0.6) has no names for them. Where the header names them, they must agree. */
+enum { DL_FLOAT8_E4M3FN = 10, DL_FLOAT8_E5M2 = 12 };
+#if defined(DLPACK_MAJOR_VERSION) && (DLPACK_MAJOR_VERSION > 1 || (DLPACK_MAJOR_VERSION == 1 && DLPACK_MINOR_VERSION >= 1))
+_Static_assert((int)kDLFloat8_e4m3fn == (int)DL_FLOAT8_E4M3FN && (int)kDLFloat8_e5m2 == (int)DL_FLOAT8_E5M2,
+               "DLPack's float8 codes");
+#endif
+
 static rope_dtype dtype_of(DLDataType t) {
     if (t.lanes != 1) return ROPE_DTYPE_INVALID;
     switch (t.code) {
@@ -14,6 +23,8 @@ static rope_dtype dtype_of(DLDataType t) {
     case kDLBfloat: return t.bits == 16 ? ROPE_BF16 : ROPE_DTYPE_INVALID;
     case kDLInt: return t.bits == 32 ? ROPE_I32 : t.bits == 64 ? ROPE_I64 : ROPE_DTYPE_INVALID;
     case kDLUInt: return t.bits == 32 ? ROPE_U32 : ROPE_DTYPE_INVALID;
+    case DL_FLOAT8_E4M3FN: return t.bits == 8 ? ROPE_FP8_E4M3 : ROPE_DTYPE_INVALID;
+    case DL_FLOAT8_E5M2: return t.bits == 8 ? ROPE_FP8_E5M2 : ROPE_DTYPE_INVALID;
     default: return ROPE_DTYPE_INVALID;
     }
 }
@@ -25,6 +36,8 @@ static const char *code_name(unsigned code) {
     case kDLFloat: return "float";
     case kDLBfloat: return "bfloat";
     case kDLComplex: return "complex";
+    case DL_FLOAT8_E4M3FN: return "float8_e4m3fn ";
+    case DL_FLOAT8_E5M2: return "float8_e5m2 ";
     default: return "code";
     }
 }
@@ -76,7 +89,8 @@ rope_status rope_tensor_from_dlpack(const DLTensor *src, const char *name, int r
     const rope_dtype dtype = dtype_of(src->dtype);
     if (dtype == ROPE_DTYPE_INVALID)
         return rope_fail(ROPE_ERROR_DTYPE, fn,
-                         "%s: dtype %s%u x%u, expected float32, float16, bfloat16, int32, uint32 or int64", name,
+                         "%s: dtype %s%u x%u, expected float32, float16, bfloat16, float64, float8_e4m3fn, "
+                         "float8_e5m2, int32, uint32 or int64", name,
                          code_name(src->dtype.code), (unsigned)src->dtype.bits, (unsigned)src->dtype.lanes);
     if (row_rank < 1) return rope_fail(ROPE_ERROR_ATTRIBUTE, fn, "%s: row_rank %d, expected >= 1", name, row_rank);
     int zero = 0;

@@ -36,7 +36,13 @@ static void dtypes(void) {
     static const struct { uint8_t code, bits; rope_dtype want; } cases[] = {
         {kDLFloat, 32, ROPE_F32}, {kDLFloat, 16, ROPE_F16}, {kDLBfloat, 16, ROPE_BF16}, {kDLInt, 32, ROPE_I32},
         {kDLUInt, 32, ROPE_U32},  {kDLInt, 64, ROPE_I64},   {kDLFloat, 64, ROPE_F64}, {kDLFloat, 8, ROPE_DTYPE_INVALID},
-        {kDLInt, 8, ROPE_DTYPE_INVALID}, {kDLUInt, 64, ROPE_DTYPE_INVALID}, {kDLComplex, 64, ROPE_DTYPE_INVALID}};
+        {kDLInt, 8, ROPE_DTYPE_INVALID}, {kDLUInt, 64, ROPE_DTYPE_INVALID}, {kDLComplex, 64, ROPE_DTYPE_INVALID},
+        /* DLPack 1.1's float8 codes by value (the header here may predate them): 10 kDLFloat8_e4m3fn,
+         * 12 kDLFloat8_e5m2; their neighbours (8 e4m3, 9 e4m3b11fnuz, 11 e4m3fnuz, 13 e5m2fnuz) and
+         * other widths are refused, and so is uint8 (fp8 bits the binding reads as a named format) */
+        {10, 8, ROPE_FP8_E4M3}, {12, 8, ROPE_FP8_E5M2}, {10, 16, ROPE_DTYPE_INVALID}, {12, 32, ROPE_DTYPE_INVALID},
+        {8, 8, ROPE_DTYPE_INVALID}, {9, 8, ROPE_DTYPE_INVALID}, {11, 8, ROPE_DTYPE_INVALID},
+        {13, 8, ROPE_DTYPE_INVALID}, {kDLUInt, 8, ROPE_DTYPE_INVALID}};
     float buf[4];
     int64_t shape[1] = {4};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -50,6 +56,14 @@ static void dtypes(void) {
         CHECK(out.dtype == cases[i].want && out.rank == 1 && out.dims[0] == 4 && out.row_stride == 0 && out.data == buf,
               "case %zu: dtype %d rank %d", i, out.dtype, out.rank);
     }
+    /* an fp8 slice: strides count elements, whatever their size */
+    unsigned char bytes[64];
+    int64_t shape8[2] = {4, 8}, strides8[2] = {16, 1};
+    DLTensor f8 = make(bytes, 2, shape8, strides8, 12, 8);
+    rope_tensor o8;
+    CHECK(rope_tensor_from_dlpack(&f8, "key_cache", 1, &o8) == ROPE_OK, "%s", rope_last_error());
+    CHECK(o8.dtype == ROPE_FP8_E5M2 && o8.row_stride == 16 && o8.data == bytes, "fp8 slice: stride %lld",
+          (long long)o8.row_stride);
     DLTensor t = make(buf, 1, shape, NULL, kDLFloat, 32);
     t.dtype.lanes = 2;
     refused(&t, 1, ROPE_ERROR_DTYPE, "vector lanes");

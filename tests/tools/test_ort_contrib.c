@@ -22,6 +22,7 @@
 #include "onnx_builder.h"
 #include "onnx_model.h"
 #include "ort_contrib.h"
+#include "tensor_util.h"
 
 /* ---- one case ------------------------------------------------------------------------------------ */
 
@@ -61,14 +62,10 @@ static double get(rope_dtype dt, const void *base, int64_t i) {
     return rope_bf16_to_f32(((const uint16_t *)base)[i]);
 }
 
+/* The runner's own tensor_new (tools/tensor_util.c); a failed allocation ends the test. */
 static rope_tensor make(rope_dtype dt, int rank, const int64_t *dims) {
-    rope_tensor t;
-    memset(&t, 0, sizeof t);
-    t.dtype = dt;
-    t.rank = rank;
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++) n *= (t.dims[i] = dims[i]);
-    t.data = tu_xmalloc((size_t)(n ? n : 1) * rope_dtype_size(dt));
+    rope_tensor t = tensor_new(dt, rank, dims);
+    if (!t.data) abort(); /* as tu_xmalloc does */
     return t;
 }
 

@@ -12,6 +12,7 @@
 #include "harness.h"
 #include "onnx_builder.h"
 #include "onnx_model.h"
+#include "tensor_util.h"
 #include "vllm_prologue.h"
 
 /* A model of one vllm node `op` with attributes `attrs` (n of them), decoded, then read. */
@@ -134,14 +135,11 @@ static void test_attributes(void) {
 
 /* ---- running: refused values, no output; a good run is the library's call ------------------------ */
 
+/* A tensor_new (tools/tensor_util.c) of random values. */
 static rope_tensor tensor(rope_dtype dt, int rank, const int64_t *dims) {
-    rope_tensor t;
-    memset(&t, 0, sizeof t);
-    t.dtype = dt;
-    t.rank = rank;
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++) n *= (t.dims[i] = dims[i]);
-    t.data = tu_xmalloc((size_t)(n ? n : 1) * rope_dtype_size(dt));
+    rope_tensor t = tensor_new(dt, rank, dims);
+    if (!t.data) abort(); /* as tu_xmalloc does */
+    int64_t n = rope_tensor_numel(&t);
     for (int64_t i = 0; i < n; i++) {
         if (dt == ROPE_F32) ((float *)t.data)[i] = (float)tu_uniform(-1, 1);
         if (dt == ROPE_BF16) ((uint16_t *)t.data)[i] = rope_f32_to_bf16((float)tu_uniform(-1, 1));
