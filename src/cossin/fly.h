@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "../cache/freq.h"
+#include "fly_values.h"
 
 typedef struct rope_fly_freqs {
     int64_t half;      /* pairs: rotary_dim / 2 */
@@ -17,13 +18,15 @@ typedef struct rope_fly_freqs {
     size_t block;
     const double *step;
     double *mem;       /* owns inv and step */
+    rope_fly_sincos_fn sincos; /* exact cos/sin of a position's angles, built for the call's set */
 } rope_fly_freqs;
 
-/* Makes the tables for a call of `tokens` tokens whose positions reach max_pos (-1: no token).
+/* Makes the tables for a call of `tokens` tokens whose positions reach max_pos (-1: no token), with
+ * the angle block of instruction set `isa` (the context's).
  * Errors: ATTRIBUTE (frequencies not finite and positive, as rope_freq_compute), INDEX (max_pos *
  * max inv_freq reaching 2^46 rad, the limit of the accurate reduction), OUT_OF_MEMORY. */
 rope_status rope_fly_freqs_make(const char *where, const rope_freq_plan *plan, int64_t max_pos, size_t tokens,
-                                rope_fly_freqs *out);
+                                rope_isa isa, rope_fly_freqs *out);
 void rope_fly_freqs_free(rope_fly_freqs *f);
 
 #endif

@@ -47,7 +47,7 @@ static size_t block_for(size_t tokens) {
 }
 
 rope_status rope_fly_freqs_make(const char *where, const rope_freq_plan *plan, int64_t max_pos, size_t tokens,
-                                rope_fly_freqs *out) {
+                                rope_isa isa, rope_fly_freqs *out) {
     size_t half = (size_t)(plan->dim / 2), block = block_for(tokens);
     if (half > SIZE_MAX / sizeof(double) / (2 * block + 1))
         return rope_fail(ROPE_ERROR_OUT_OF_MEMORY, where, "rotary_dim %lld: frequency tables too large",
@@ -62,9 +62,8 @@ rope_status rope_fly_freqs_make(const char *where, const rope_freq_plan *plan, i
         return st;
     }
     double *step = mem + half;
-    for (size_t j = 0; j < block; j++)
-        for (size_t i = 0; i < half; i++)
-            rope_angle_sincos((int64_t)j, mem[i], &step[j * 2 * half + i], &step[j * 2 * half + half + i]);
+    out->sincos = rope_fly_sincos_for(isa);
+    for (size_t j = 0; j < block; j++) out->sincos((int64_t)j, mem, half, &step[j * 2 * half], &step[j * 2 * half + half]);
     out->mem = mem;
     out->half = (int64_t)half;
     out->inv = mem;
@@ -79,37 +78,43 @@ void rope_fly_freqs_free(rope_fly_freqs *f) {
     f->mem = NULL;
 }
 
+/* Pair i's values from the exact cos and sin (times attention), rounded as rope_cache_fill rounds. */
+static void put_exact(rope_fly_block *b, size_t i, rope_dtype dt, double c, double s) {
+    uint32_t bc = rope_round_cs(dt, c), bs = rope_round_cs(dt, s);
+    if (dt == ROPE_F32) {
+        b->cf[i] = rope_float_of(bc);
+        b->sf[i] = rope_float_of(bs);
+    } else {
+        b->ch[i] = (uint16_t)bc;
+        b->sh[i] = (uint16_t)bs;
+    }
+}
+
 /* The cos/sin of every pair at position p, rounded as rope_cache_fill rounds them, into the slot's
  * block: cf / sf (f32) or ch / sh (f16, bf16 patterns). */
 static void fly_values(const rope_fly_freqs *f, rope_cossin_slot *sl, int64_t p, rope_dtype dt) {
     const size_t half = (size_t)f->half;
     const double att = f->attention;
     rope_fly_block *b = &sl->block;
-    uint32_t any = 1;
-    if (!f->block) { /* no table: every value as the cache computes it */
-        for (size_t i = 0; i < half; i++) b->bad[i] = 1;
-    } else {
-        int64_t j = p % (int64_t)f->block, anchor = p - j;
-        if (anchor != sl->anchor) {
-            for (size_t i = 0; i < half; i++) rope_angle_sincos(anchor, f->inv[i], &sl->ca[i], &sl->sa[i]);
-            sl->anchor = anchor;
-        }
-        b->ct = f->step + (size_t)j * 2 * half;
-        b->st = b->ct + half;
-        any = sl->values(b, dt);
+    if (!f->block) { /* no table: every value as the cache computes it, into the anchor's place */
+        f->sincos(p, f->inv, half, sl->ca, sl->sa);
+        sl->anchor = -1;
+        for (size_t i = 0; i < half; i++) put_exact(b, i, dt, sl->ca[i] * att, sl->sa[i] * att);
+        return;
     }
+    int64_t j = p % (int64_t)f->block, anchor = p - j;
+    if (anchor != sl->anchor) {
+        f->sincos(anchor, f->inv, half, sl->ca, sl->sa);
+        sl->anchor = anchor;
+    }
+    b->ct = f->step + (size_t)j * 2 * half;
+    b->st = b->ct + half;
+    uint32_t any = sl->values(b, dt);
     for (size_t i = 0; any && i < half; i++) {
         if (!b->bad[i]) continue;
         double c, s;
         rope_angle_sincos(p, f->inv[i], &c, &s);
-        uint32_t bc = rope_round_cs(dt, c * att), bs = rope_round_cs(dt, s * att);
-        if (dt == ROPE_F32) {
-            b->cf[i] = rope_float_of(bc);
-            b->sf[i] = rope_float_of(bs);
-        } else {
-            b->ch[i] = (uint16_t)bc;
-            b->sh[i] = (uint16_t)bs;
-        }
+        put_exact(b, i, dt, c * att, s * att);
     }
 }
 
