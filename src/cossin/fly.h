@@ -17,7 +17,14 @@ typedef struct rope_fly_freqs {
      * [j][half + i] sin. block 0: no table, every value comes from rope_angle_sincos directly. */
     size_t block;
     const double *step;
-    double *mem;       /* owns inv and step */
+    /* Anchors of scattered positions: anchor P = block * n with n's base-`block` digits d_1 .. d_L
+     * (d_1 the lowest), and level[k-1] the table of cos/sin(d * block^k * inv[i]) for d < block
+     * ([k-1][d][i] cos, [k-1][d][half + i] sin). An anchor is then one table entry (one nonzero digit:
+     * exact, as rope_angle_sincos) or the complex product of its digits' entries, instead of an
+     * angle block per token. levels 0: anchors from the angle block. */
+    size_t levels;
+    const double *level;
+    double *mem;       /* owns inv, step and level */
     rope_fly_sincos_fn sincos; /* exact cos/sin of a position's angles, built for the call's set */
 } rope_fly_freqs;
 
