@@ -26,6 +26,9 @@
  *   void k_prefetch(uintptr_t a)   hints that the line at address a will be read (never faults)
  *   kvec k_set1(float v)       v in every lane
  *   K_REG                      the inline-asm constraint of a vector register ("x", "v", "w")
+ * and optionally (K_DEINT defined: adjacent pairs split, k_rows_deint):
+ *   void k_load_deint(t, p, i, &a, &b)     2*K_VL elements p[i ..]: even ones widened into a, odd into b
+ *   void k_store_int(t, p, i, a, b, nt)    the inverse: a and b narrowed, interleaved, stored
  */
 #ifndef ROPE_SIMD_PATHS_H
 #define ROPE_SIMD_PATHS_H
