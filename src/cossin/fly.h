@@ -26,6 +26,7 @@ typedef struct rope_fly_freqs {
     const double *level;
     double *mem;       /* owns inv, step and level */
     rope_fly_sincos_fn sincos; /* exact cos/sin of a position's angles, built for the call's set */
+    rope_fly_cmul_fn cmul;     /* complex products of digit table entries, built for the call's set */
 } rope_fly_freqs;
 
 /* Makes the tables for a call of `tokens` tokens whose positions reach max_pos (-1: no token), with

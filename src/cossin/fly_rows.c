@@ -83,6 +83,7 @@ rope_status rope_fly_freqs_make(const char *where, const rope_freq_plan *plan, i
     }
     double *step = mem + half;
     out->sincos = rope_fly_sincos_for(isa);
+    out->cmul = rope_fly_cmul_for(isa);
     for (size_t j = 0; j < block; j++) out->sincos((int64_t)j, mem, half, &step[j * 2 * half], &step[j * 2 * half + half]);
     double *level = step + 2 * block * half;
     int64_t unit = (int64_t)block; /* block^(k+1) <= max_pos */
@@ -144,10 +145,7 @@ static int anchor_values(const rope_fly_freqs *f, int64_t anchor, double *ca, do
             memcpy(sa, s, half * sizeof *sa);
             continue;
         }
-        for (size_t i = 0; i < half; i++) {
-            double a = ca[i] * c[i] - sa[i] * s[i], b = sa[i] * c[i] + ca[i] * s[i];
-            ca[i] = a, sa[i] = b;
-        }
+        f->cmul(half, ca, sa, c, s);
     }
     if (!factors) { /* anchor 0: digit 0's entry, cos/sin(0) */
         memcpy(ca, f->level, half * sizeof *ca);

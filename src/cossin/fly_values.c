@@ -31,3 +31,17 @@ rope_fly_sincos_fn rope_fly_sincos_for(rope_isa isa) {
     }
     return rope_fly_sincos_portable;
 }
+
+void rope_fly_cmul_portable(size_t n, double *ca, double *sa, const double *c, const double *s) {
+    rope_fly_cmul_block(n, ca, sa, c, s);
+}
+
+rope_fly_cmul_fn rope_fly_cmul_for(rope_isa isa) {
+    switch (isa) {
+#if defined(ROPE_HAVE_AVX512)
+    case ROPE_ISA_AVX512: return rope_fly_cmul_avx512;
+#endif
+    default: break;
+    }
+    return rope_fly_cmul_portable;
+}

@@ -107,6 +107,22 @@ uint32_t rope_fly_values_portable(const rope_fly_block *b, rope_dtype dt);
 uint32_t rope_fly_values_avx2(const rope_fly_block *b, rope_dtype dt);
 uint32_t rope_fly_values_avx512(const rope_fly_block *b, rope_dtype dt);
 
+/* (ca[i], sa[i]) times (c[i], s[i]) as complex numbers, in place, for i < n: a product of two digit
+ * table entries of a scattered anchor (fly_rows.c). Plain IEEE operations, the same bits in every
+ * build; built per instruction set with the angle block (rope_fly_sincos_for's set). */
+static inline void rope_fly_cmul_block(size_t n, double *restrict ca, double *restrict sa, const double *restrict c,
+                                       const double *restrict s) {
+    for (size_t i = 0; i < n; i++) {
+        double a = ca[i] * c[i] - sa[i] * s[i], b = sa[i] * c[i] + ca[i] * s[i];
+        ca[i] = a, sa[i] = b;
+    }
+}
+
+typedef void (*rope_fly_cmul_fn)(size_t n, double *ca, double *sa, const double *c, const double *s);
+rope_fly_cmul_fn rope_fly_cmul_for(rope_isa isa);
+void rope_fly_cmul_portable(size_t n, double *ca, double *sa, const double *c, const double *s);
+void rope_fly_cmul_avx512(size_t n, double *ca, double *sa, const double *c, const double *s);
+
 /* c[i], s[i] = cos/sin(p * inv[i]) for i < n, bitwise rope_angle_sincos (cache/angle_body.h's
  * rope_angle_sincos_block built with one instruction set: the anchors, step tables and direct values
  * of the on-the-fly rows, 8 angles at a time with AVX-512 where the scalar calls took 30 ns each). */
