@@ -28,13 +28,14 @@
 #define AXES_ANCHOR_LIMIT 0x1p40
 
 rope_status rope_fly_axes_rows_make(const char *where, const rope_axes_config *c, const double *inv, size_t tokens,
-                                    rope_fly_axes_rows *out) {
+                                    rope_isa isa, rope_fly_axes_rows *out) {
     out->n_axes = c->n_axes;
     out->attention = c->attention;
     int64_t off = 0;
     for (int a = 0; a < c->n_axes; a++) {
         out->offset[a] = off;
-        rope_status st = rope_fly_freqs_of(where, inv + off, c->axes_dims[a] / 2, c->attention, tokens, &out->axis[a]);
+        rope_status st = rope_fly_freqs_of(where, inv + off, c->axes_dims[a] / 2, c->attention, -1, tokens, isa,
+                                            &out->axis[a]);
         if (st != ROPE_OK) {
             while (a-- > 0) rope_fly_freqs_free(&out->axis[a]);
             return st;

@@ -61,6 +61,7 @@ rope_status rope_cossin_scratch_create(const rope_cossin_source *src, const rope
         rope_fly_block *b = &s->block;
         b->half = half;
         b->att = att;
+        b->slack_abs = ROPE_FLY_SLACK_ABS;
         b->ca = s->ca, b->sa = s->sa, b->ct = b->st = NULL;
         b->lc = (float *)q, b->hc = b->lc + half, b->ls = b->hc + half, b->hs = b->ls + half;
         b->cf = b->hs + half, b->sf = b->cf + half;

@@ -151,42 +151,71 @@ static size_t tile_tokens(const rope_job *job) {
     return n < 64 ? 64 : n > 8192 ? 8192 : n;
 }
 
+/* A run of a tile: `len` tokens of one batch row from token p, whose cos/sin rows follow each other
+ * from row0. */
+typedef struct tile_run {
+    token_pos p;
+    size_t row0, len;
+} tile_run;
+
+/* The run starting at the cursor's token (token p, the i-th of the tile's n); the cursor, p and i
+ * move past it. */
+static tile_run next_run(const rope_job *job, rope_position_cursor *rc, token_pos *p, size_t *i, size_t n) {
+    tile_run r = {*p, rope_cursor_next(rc), 1};
+    pos_next(job, p), (*i)++;
+    while (*i < n && p->b == r.p.b) {
+        rope_position_cursor peek = *rc;
+        if (rope_cursor_next(&peek) != r.row0 + r.len) break;
+        *rc = peek, r.len++;
+        pos_next(job, p), (*i)++;
+    }
+    return r;
+}
+
+/* One head's part of a run: a kernel call with the run's tokens as its "heads". */
+static void run_head(const rope_job *job, rope_kernel_fn fn, const rope_kernel_shape *sh, const rope_cossin_view *v,
+                     const rope_stream *st, size_t h, tile_run r) {
+    ptrdiff_t es = (ptrdiff_t)rope_dtype_bytes(job->shape.x_dtype);
+    const void *c, *sn;
+    view_row(v, r.row0, &c, &sn);
+    ptrdiff_t xo = (ptrdiff_t)r.p.b * st->x_batch + (ptrdiff_t)r.p.s * st->x_seq + (ptrdiff_t)h * st->x_head;
+    ptrdiff_t yo = (ptrdiff_t)r.p.b * st->y_batch + (ptrdiff_t)r.p.s * st->y_seq + (ptrdiff_t)h * st->y_head;
+    rotate_heads(job, fn, sh, (const char *)st->x + xo * es, st->x_seq, (char *)st->y + yo * es, st->y_seq, r.len, c,
+                 sn);
+}
+
+/* Runs found once per tile for all its heads when there are at most this many (a batch row's
+ * prefill is one); finding them per head cost about 30 instructions a token and head, a fifth of an
+ * f16 prefill's instructions (docs/PERFORMANCE.md, "16-bit prefill"). More: found per head. */
+enum { TILE_RUNS_MAX = 64 };
+
 /* n whole tokens from the one at p, head by head; the view's cursor is at that token and is left
  * n tokens further. */
 static void run_tile(const rope_job *job, const job_kernels *kn, rope_cossin_view *v, token_pos p0, size_t n) {
     rope_kernel_fn fn = kn->rotate; /* tiled streams have the rotation only */
-    ptrdiff_t es = (ptrdiff_t)rope_dtype_bytes(job->shape.x_dtype);
     rope_kernel_shape sh = job->shape;
     /* a call's "heads" are consecutive tokens, each with its own row */
     sh.cs_step = (ptrdiff_t)(v->row_bytes / rope_dtype_bytes(job->shape.cs_dtype));
-    rope_position_cursor start = v->rows, end = v->rows;
+    rope_position_cursor start = v->rows, rc = start;
+    tile_run runs[TILE_RUNS_MAX];
+    size_t nr = 0, i = 0;
+    token_pos p = p0;
+    while (i < n && nr < TILE_RUNS_MAX) runs[nr++] = next_run(job, &rc, &p, &i, n);
+    int found = i == n;
     for (size_t k = 0; k < job->n_streams; k++) {
         const rope_stream *st = &job->streams[k];
         for (size_t h = 0; h < st->heads; h++) {
-            rope_position_cursor rc = start;
-            token_pos p = p0;
-            for (size_t i = 0; i < n;) {
-                /* A run: tokens of one batch row whose cos/sin rows follow each other. */
-                token_pos q = p;
-                size_t row0 = rope_cursor_next(&rc), len = 1;
-                pos_next(job, &p), i++;
-                while (i < n && p.b == q.b) {
-                    rope_position_cursor peek = rc;
-                    if (rope_cursor_next(&peek) != row0 + len) break;
-                    rc = peek, len++;
-                    pos_next(job, &p), i++;
-                }
-                const void *c, *sn;
-                view_row(v, row0, &c, &sn);
-                ptrdiff_t xo = (ptrdiff_t)q.b * st->x_batch + (ptrdiff_t)q.s * st->x_seq + (ptrdiff_t)h * st->x_head;
-                ptrdiff_t yo = (ptrdiff_t)q.b * st->y_batch + (ptrdiff_t)q.s * st->y_seq + (ptrdiff_t)h * st->y_head;
-                rotate_heads(job, fn, &sh, (const char *)st->x + xo * es, st->x_seq, (char *)st->y + yo * es,
-                             st->y_seq, len, c, sn);
+            if (found) {
+                for (size_t r = 0; r < nr; r++) run_head(job, fn, &sh, v, st, h, runs[r]);
+                continue;
             }
-            end = rc; /* every head's walk ends n tokens on */
+            rc = start, p = p0;
+            for (i = 0; i < n;) run_head(job, fn, &sh, v, st, h, next_run(job, &rc, &p, &i, n));
         }
     }
-    v->rows = end;
+    if (!found) /* rc, walked to the tile's end above (every head's walk ends n tokens on) */
+        for (; i < n;) next_run(job, &rc, &p, &i, n);
+    v->rows = rc;
 }
 
 /* Head vectors from head h0 of token t0 up to (not including) head h1 of token t1, with the rows of
@@ -422,7 +451,7 @@ rope_status rope_engine_run(rope_context *ctx, const rope_job *job_in) {
 rope_status rope_engine_run_fly(const char *where, rope_context *ctx, const rope_freq_plan *plan, int64_t max_pos,
                                 rope_job *job, int backward) {
     rope_fly_freqs freqs;
-    rope_status st = rope_fly_freqs_make(where, plan, max_pos, job ? job->batch * job->seq : 0, &freqs);
+    rope_status st = rope_fly_freqs_make(where, plan, max_pos, job ? job->batch * job->seq : 0, ctx->isa, &freqs);
     if (st != ROPE_OK || !job) {
         if (st == ROPE_OK) rope_fly_freqs_free(&freqs);
         return st;
@@ -444,7 +473,7 @@ rope_status rope_engine_run_fly_axes(const char *where, rope_context *ctx, const
     r.positions = positions;
     r.pos_dtype = pos_dtype;
     r.rows = rows ? rows : 1;
-    ROPE_TRY(rope_fly_axes_rows_make(where, c, inv, job->batch * job->seq, &r));
+    ROPE_TRY(rope_fly_axes_rows_make(where, c, inv, job->batch * job->seq, ctx->isa, &r));
     job->cossin.kind = ROPE_COSSIN_FLY;
     job->cossin.fly = NULL;
     job->cossin.axes = &r;

@@ -44,13 +44,17 @@ static ROPE_ALWAYS_INLINE __m128 k_widen4(rope_dtype t, __m128i h) {
  * and the scalar NaN rule, (x >> 16) | 0x40, is plain truncation: NaN lanes just skip the bias
  * (adding it could carry into the payload). The upper halves are then gathered with one byte
  * shuffle and one qword permute, cheaper than shift + extract + pack. */
-static ROPE_ALWAYS_INLINE __m128i k_narrow8(rope_dtype t, __m256 v) {
-    if (t == ROPE_F16) return _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+static ROPE_ALWAYS_INLINE __m256i k_bf16_biased(__m256 v) { /* the rounded bf16 in each lane's upper half */
     __m256i u = _mm256_castps_si256(v);
     __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
     __m256i bias = _mm256_add_epi32(lsb, _mm256_set1_epi32(0x7fff));
     __m256i nan = _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
-    u = _mm256_add_epi32(u, _mm256_andnot_si256(nan, bias));
+    return _mm256_add_epi32(u, _mm256_andnot_si256(nan, bias));
+}
+
+static ROPE_ALWAYS_INLINE __m128i k_narrow8(rope_dtype t, __m256 v) {
+    if (t == ROPE_F16) return _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256i u = k_bf16_biased(v);
     const __m256i upper = _mm256_setr_epi8(2, 3, 6, 7, 10, 11, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, /* */
                                            2, 3, 6, 7, 10, 11, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1);
     u = _mm256_shuffle_epi8(u, upper); /* per 128-bit half: four bf16 in its low 64 bits */
@@ -128,6 +132,54 @@ static ROPE_ALWAYS_INLINE void k_store(rope_dtype t, void *p, size_t i, kvec v, 
 static ROPE_ALWAYS_INLINE void k_store_part(rope_dtype t, void *p, size_t i, kvec v, size_t n) {
     if (t == ROPE_F32) _mm256_maskstore_ps((float *)p + i, k_first(n), v);
     else k_store16_part(k_hw(p, i), k_narrow8(t, v), n);
+}
+
+/* ---- adjacent pairs split into their two elements (K_DEINT, simd_paths.h's k_rows_deint) ---------- */
+
+#define K_DEINT 1
+
+/* 16 adjacent elements p[i .. i+16) as their even (a) and odd (b) elements, widened. bf16: a 32-bit
+ * lane holds an even element in its lower and an odd one in its upper half (a shift and a mask);
+ * f16: the halves of each 8-element run gathered by a byte shuffle, the runs joined, then widened;
+ * f32: one shuffle per result picks them in the order (0 1 4 5 | 2 3 6 7), a qword permute orders. */
+static ROPE_ALWAYS_INLINE void k_load_deint(rope_dtype t, const void *p, size_t i, kvec *a, kvec *b) {
+    if (t == ROPE_F32) {
+        __m256 lo = _mm256_loadu_ps((const float *)p + i), hi = _mm256_loadu_ps((const float *)p + i + 8);
+        *a = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0x88)), 0xd8));
+        *b = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0xdd)), 0xd8));
+        return;
+    }
+    if (t == ROPE_BF16) {
+        __m256i u = _mm256_loadu_si256((const __m256i *)(const void *)k_h(p, i));
+        *a = _mm256_castsi256_ps(_mm256_slli_epi32(u, 16));
+        *b = _mm256_castsi256_ps(_mm256_and_si256(u, _mm256_set1_epi32((int)0xffff0000u)));
+        return;
+    }
+    const __m128i split = _mm_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15);
+    __m128i lo = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)k_h(p, i)), split);
+    __m128i hi = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)k_h(p, i + 8)), split);
+    *a = _mm256_cvtph_ps(_mm_unpacklo_epi64(lo, hi));
+    *b = _mm256_cvtph_ps(_mm_unpackhi_epi64(lo, hi));
+}
+
+/* The inverse: a and b narrowed and interleaved into p[i .. i+16) (16-bit results never stream, as
+ * k_store; f32 through k_store). */
+static ROPE_ALWAYS_INLINE void k_store_int(rope_dtype t, void *p, size_t i, kvec a, kvec b, int nt) {
+    if (t == ROPE_F32) {
+        __m256 lo = _mm256_unpacklo_ps(a, b), hi = _mm256_unpackhi_ps(a, b); /* (0-3 | 8-11), (4-7 | 12-15) */
+        k_store(ROPE_F32, p, i, _mm256_permute2f128_ps(lo, hi, 0x20), nt);
+        k_store(ROPE_F32, p, i + 8, _mm256_permute2f128_ps(lo, hi, 0x31), nt);
+        return;
+    }
+    if (t == ROPE_BF16) { /* the rounded halves: a's moved down, b's kept up */
+        __m256i w = _mm256_or_si256(_mm256_srli_epi32(k_bf16_biased(a), 16),
+                                    _mm256_and_si256(k_bf16_biased(b), _mm256_set1_epi32((int)0xffff0000u)));
+        _mm256_storeu_si256((__m256i *)(void *)k_hw(p, i), w);
+        return;
+    }
+    __m128i ha = k_narrow8(t, a), hb = k_narrow8(t, b);
+    _mm_storeu_si128((__m128i *)(void *)k_hw(p, i), _mm_unpacklo_epi16(ha, hb));
+    _mm_storeu_si128((__m128i *)(void *)k_hw(p, i + 8), _mm_unpackhi_epi16(ha, hb));
 }
 
 static ROPE_ALWAYS_INLINE void k_prefetch(uintptr_t a) { _mm_prefetch((const char *)a, _MM_HINT_T0); }

@@ -48,11 +48,15 @@ static ROPE_ALWAYS_INLINE __m256 k_widen8(rope_dtype t, __m128i h) {
  * keep the upper half. v is always the result of an arithmetic instruction, so a NaN in it is
  * already quiet (bit 22 set) and the scalar NaN rule, (x >> 16) | 0x40, is plain truncation: NaN
  * lanes skip the bias (it could carry into the payload). One vpermw gathers the upper halves. */
-static ROPE_ALWAYS_INLINE __m256i k_bf16_rne(__m512 v) {
+static ROPE_ALWAYS_INLINE __m512i k_bf16_biased(__m512 v) { /* the rounded bf16 in each lane's upper half */
     __m512i u = _mm512_castps_si512(v);
     __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
     __mmask16 num = _mm512_cmp_ps_mask(v, v, _CMP_ORD_Q);
-    u = _mm512_mask_add_epi32(u, num, u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff)));
+    return _mm512_mask_add_epi32(u, num, u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff)));
+}
+
+static ROPE_ALWAYS_INLINE __m256i k_bf16_rne(__m512 v) {
+    __m512i u = k_bf16_biased(v);
     const __m512i odd = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 31, 29, 27, 25, 23, 21, 19,
                                          17, 15, 13, 11, 9, 7, 5, 3, 1);
     return _mm512_castsi512_si256(_mm512_permutexvar_epi16(odd, u));
@@ -175,6 +179,72 @@ static ROPE_ALWAYS_INLINE void k_store_pair(rope_dtype t, void *p, size_t ia, kv
 static ROPE_ALWAYS_INLINE void k_store_part(rope_dtype t, void *p, size_t i, kvec v, size_t n) {
     if (t == ROPE_F32) _mm512_mask_storeu_ps((float *)p + i, k_first(n), v);
     else _mm256_mask_storeu_epi16(k_hw(p, i), k_first(n), k_narrow16(t, v));
+}
+
+/* ---- adjacent pairs split into their two elements (K_DEINT, simd_paths.h's k_rows_deint) ---------- */
+
+#define K_DEINT 1
+
+/* 32 adjacent elements p[i .. i+32) as their even (a) and odd (b) elements, widened. bf16: a 32-bit
+ * lane holds an even element in its lower and an odd one in its upper half, so a shift and a mask
+ * widen both; f16 / f32: one permute gathers them (16-bit lanes before the conversion for f16). */
+static ROPE_ALWAYS_INLINE void k_load_deint(rope_dtype t, const void *p, size_t i, kvec *a, kvec *b) {
+    if (t == ROPE_F32) {
+        const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+        const __m512i od = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+        __m512 lo = _mm512_loadu_ps((const float *)p + i), hi = _mm512_loadu_ps((const float *)p + i + 16);
+        *a = _mm512_permutex2var_ps(lo, ev, hi);
+        *b = _mm512_permutex2var_ps(lo, od, hi);
+        return;
+    }
+    __m512i u = _mm512_loadu_si512((const void *)k_h(p, i));
+    if (t == ROPE_BF16) {
+        *a = _mm512_castsi512_ps(_mm512_slli_epi32(u, 16));
+        *b = _mm512_castsi512_ps(_mm512_and_si512(u, _mm512_set1_epi32((int)0xffff0000u)));
+        return;
+    }
+    const __m512i split = _mm512_set_epi16(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1, /* odd */
+                                           30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    __m512i e = _mm512_permutexvar_epi16(split, u);
+    *a = _mm512_cvtph_ps(_mm512_castsi512_si256(e));
+    *b = _mm512_cvtph_ps(_mm512_extracti64x4_epi64(e, 1));
+}
+
+/* The inverse: a and b narrowed and interleaved into p[i .. i+32) (streaming when nt and aligned). */
+static ROPE_ALWAYS_INLINE void k_store_int(rope_dtype t, void *p, size_t i, kvec a, kvec b, int nt) {
+    __m512i w;
+    if (t == ROPE_F32) {
+        const __m512i lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+        const __m512i hi = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
+        k_store(ROPE_F32, p, i, _mm512_permutex2var_ps(a, lo, b), nt);
+        k_store(ROPE_F32, p, i + 16, _mm512_permutex2var_ps(a, hi, b), nt);
+        return;
+    }
+#if defined(K_NATIVE_BF16)
+    if (t == ROPE_BF16 && !(_mm512_fpclass_ps_mask(a, 0x20) | _mm512_fpclass_ps_mask(b, 0x20))) {
+        /* no subnormal input (k_bf16_narrow): one conversion of both, a in the lower 16 words */
+        __m512bh ab = _mm512_cvtne2ps_pbh(b, a);
+        __m512i h;
+        memcpy(&h, &ab, sizeof h);
+        const __m512i mix = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22,
+                                             6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+        w = _mm512_permutexvar_epi16(mix, h);
+    } else
+#endif
+    if (t == ROPE_BF16) {
+        /* the rounded halves: a's moved down, b's kept up (vpternlog: (a >> 16) | (b & 0xffff0000)) */
+        w = _mm512_ternarylogic_epi32(_mm512_srli_epi32(k_bf16_biased(a), 16), k_bf16_biased(b),
+                                      _mm512_set1_epi32((int)0xffff0000u), 0xf8);
+    } else {
+        const __m512i mix = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22,
+                                             6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+        __m256i ha = _mm512_cvtps_ph(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        __m256i hb = _mm512_cvtps_ph(b, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        w = _mm512_permutexvar_epi16(mix, _mm512_inserti64x4(_mm512_castsi256_si512(ha), hb, 1));
+    }
+    void *d = (void *)k_hw(p, i);
+    if (nt && ((uintptr_t)d & 63u) == 0) _mm512_stream_si512(d, w);
+    else _mm512_storeu_si512(d, w);
 }
 
 static ROPE_ALWAYS_INLINE void k_prefetch(uintptr_t a) { _mm_prefetch((const char *)a, _MM_HINT_T0); }

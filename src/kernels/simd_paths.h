@@ -28,6 +28,9 @@
  *   void k_prefetch(uintptr_t a)   hints that the line at address a will be read (never faults)
  *   kvec k_set1(float v)       v in every lane
  *   K_REG                      the inline-asm constraint of a vector register ("x", "v", "w")
+ * and optionally (K_DEINT defined: adjacent pairs split, k_rows_deint):
+ *   void k_load_deint(t, p, i, &a, &b)     2*K_VL elements p[i ..]: even ones widened into a, odd into b
+ *   void k_store_int(t, p, i, a, b, nt)    the inverse: a and b narrowed, interleaved, stored
  *
  * The normalised rotation (QK-norm + RoPE) is built from these pieces in simd_norm_paths.h, which
  * an ISA file includes after this header.
@@ -226,6 +229,38 @@ static ROPE_ALWAYS_INLINE void k_rows_blocked_regs(rope_dtype xt, rope_dtype ct,
     }
 }
 
+/*
+ * k_rows_blocked when one group of R whole vectors per half (rot = 2 ps, R = ps / K_VL a constant)
+ * and the rows move cs_step along (one head over a run of tokens, the engine's tiles) or a single
+ * head: each head vector is a straight run of R blocks, the pointers stepped. The general loop's
+ * per-head setup (group and remainder loops, the head's addresses by multiplication, state spilled
+ * to the stack) cost about as many instructions as the 4 blocks of a 128-element head
+ * (docs/PERFORMANCE.md, "16-bit prefill"). Same operations per element as k_block.
+ */
+static ROPE_ALWAYS_INLINE void k_rows_blocked_run(rope_dtype xt, rope_dtype ct, int full, size_t R,
+                                                  const rope_kernel_shape *sh, const void *x, ptrdiff_t xhs,
+                                                  void *y, ptrdiff_t yhs, size_t heads, const void *cs,
+                                                  const void *sn) {
+    const size_t ps = R * K_VL, hs = sh->head_size; /* locals: the stores could alias *sh */
+    const ptrdiff_t xstep = xhs * (ptrdiff_t)K_ES(xt), ystep = yhs * (ptrdiff_t)K_ES(xt);
+    const ptrdiff_t cstep = sh->cs_step * (ptrdiff_t)K_ES(ct);
+    const int nt = sh->nontemporal;
+    const char *xh = (const char *)x, *c = (const char *)cs, *s = (const char *)sn;
+    char *yh = (char *)y;
+    for (size_t h = 0; h < heads; h++, xh += xstep, yh += ystep, c += cstep, s += cstep) {
+        if (nt) k_prefetch_ahead(xh, hs * K_ES(xt));
+        for (size_t r = 0; r < R; r++) {
+            kvec xa = k_load(xt, xh, r * K_VL), xb = k_load(xt, xh, ps + r * K_VL);
+            kvec ca = k_load(ct, c, r * K_VL), sa = k_load(ct, s, r * K_VL), cb = ca, sb = sa;
+            if (full) cb = k_load(ct, c, ps + r * K_VL), sb = k_load(ct, s, ps + r * K_VL);
+            kvec ya, yb;
+            k_rotate(xa, xb, ca, sa, cb, sb, &ya, &yb);
+            k_store(xt, yh, r * K_VL, ya, nt);
+            k_store(xt, yh, ps + r * K_VL, yb, nt);
+        }
+    }
+}
+
 /* k_rows_blocked for a call of several heads, with the register path where it applies. */
 static ROPE_ALWAYS_INLINE void k_rows_blocked_heads(rope_dtype xt, rope_dtype ct, int full,
                                                     const rope_kernel_shape *sh, const void *x, ptrdiff_t xhs,
@@ -239,6 +274,16 @@ static ROPE_ALWAYS_INLINE void k_rows_blocked_heads(rope_dtype xt, rope_dtype ct
         case 2: k_rows_blocked_regs(xt, ct, full, 2, K_PASS); return;
         case 3: k_rows_blocked_regs(xt, ct, full, 3, K_PASS); return;
         case 4: k_rows_blocked_regs(xt, ct, full, 4, K_PASS); return;
+        default: break;
+        }
+    }
+    if (sh->rot == 2 * ps && ps % K_VL == 0) {
+        switch (R) { /* R as a constant: a straight run of blocks per head */
+        case 1: k_rows_blocked_run(xt, ct, full, 1, K_PASS); return;
+        case 2: k_rows_blocked_run(xt, ct, full, 2, K_PASS); return;
+        case 3: k_rows_blocked_run(xt, ct, full, 3, K_PASS); return;
+        case 4: k_rows_blocked_run(xt, ct, full, 4, K_PASS); return;
+        case 8: k_rows_blocked_run(xt, ct, full, 8, K_PASS); return;
         default: break;
         }
     }
@@ -351,7 +396,79 @@ static ROPE_ALWAYS_INLINE void k_run_blocked(rope_dtype xt, rope_dtype ct, int f
     }
 }
 
+#if defined(K_DEINT)
+/*
+ * Adjacent pairs with one cos/sin value per pair (ps 1, half width), for sets that define
+ * k_load_deint / k_store_int: 2*K_VL elements at a time, split into their even (a) and odd (b)
+ * elements, rotated as halves are (k_rotate: the same products and adds, in the same order), and
+ * interleaved again on the store; the pairs' cos/sin are then K_VL consecutive values, read as they
+ * are. The in-vector path (k_pairs_apply) duplicated each cos/sin value onto both lanes of its pair
+ * and shuffled every vector's partner and blend: twice the lane moves per element, which bound
+ * ONNX interleaved prefill (docs/PERFORMANCE.md, "16-bit prefill"). The rest of rot (below 2*K_VL)
+ * takes that path.
+ */
+static ROPE_ALWAYS_INLINE void k_deint_block(rope_dtype xt, rope_dtype ct, const char *xh, char *yh, const void *c,
+                                             const void *s, size_t i, int nt) {
+    kvec xa, xb, ya, yb;
+    k_load_deint(xt, xh, i, &xa, &xb);
+    kvec cv = k_load(ct, c, i / 2), sv = k_load(ct, s, i / 2);
+    k_rotate(xa, xb, cv, sv, cv, sv, &ya, &yb);
+    k_store_int(xt, yh, i, ya, yb, nt);
+}
+
+/* N = rot / (2 K_VL) blocks per head, the rest of rot through k_pairs_vec; N as a constant (1..8)
+ * makes each head a straight run with its pointers stepped (k_rows_blocked_run's reason), 0 loops. */
+static ROPE_ALWAYS_INLINE void k_rows_deint_n(rope_dtype xt, rope_dtype ct, size_t N, K_ARGS) {
+    const size_t rot = sh->rot, hs = sh->head_size;
+    const int nt = sh->nontemporal;
+    const ptrdiff_t xstep = xhs * (ptrdiff_t)K_ES(xt), ystep = yhs * (ptrdiff_t)K_ES(xt);
+    const ptrdiff_t cstep = sh->cs_step * (ptrdiff_t)K_ES(ct);
+    const size_t whole = N ? 2 * K_VL * N : rot - rot % (2 * K_VL);
+    const char *xh = (const char *)x, *c = (const char *)cs, *s = (const char *)sn;
+    char *yh = (char *)y;
+    for (size_t h = 0; h < heads; h++, xh += xstep, yh += ystep, c += cstep, s += cstep) {
+        if (nt) k_prefetch_ahead(xh, hs * K_ES(xt));
+        for (size_t i = 0; i < whole; i += 2 * K_VL) k_deint_block(xt, ct, xh, yh, c, s, i, nt);
+        size_t i = whole;
+        for (; i + K_VL <= rot; i += K_VL) k_pairs_vec(xt, ct, 0, 1, xh, yh, i, c, s, K_VL, nt);
+        if (i < rot) k_pairs_vec(xt, ct, 0, 1, xh, yh, i, c, s, rot - i, 0);
+    }
+}
+
+static ROPE_ALWAYS_INLINE void k_rows_deint(rope_dtype xt, rope_dtype ct, K_ARGS) {
+    if (sh->rot % (2 * K_VL) == 0) {
+        switch (sh->rot / (2 * K_VL)) {
+        case 1: k_rows_deint_n(xt, ct, 1, K_PASS); return;
+        case 2: k_rows_deint_n(xt, ct, 2, K_PASS); return;
+        case 4: k_rows_deint_n(xt, ct, 4, K_PASS); return;
+        case 8: k_rows_deint_n(xt, ct, 8, K_PASS); return;
+        default: break;
+        }
+    }
+    k_rows_deint_n(xt, ct, 0, K_PASS);
+}
+
+/* The heads of a token sharing one row: the row widened once per call (k_prep), not duplicated. */
+static ROPE_ALWAYS_INLINE void k_run_deint(rope_dtype xt, rope_dtype ct, K_ARGS) {
+    size_t cn = sh->rot / 2;
+    if (ct != ROPE_F32 && heads > 1 && cn <= K_PREP_MAX && sh->cs_step == 0) {
+        float cb[K_PREP_MAX], sb[K_PREP_MAX];
+        k_prep(ct, cs, cb, cn, 0);
+        k_prep(ct, sn, sb, cn, 0);
+        k_rows_deint(xt, ROPE_F32, K_ARGS_OF(cb, sb));
+    } else {
+        k_rows_deint(xt, ct, K_PASS);
+    }
+}
+#endif
+
 static ROPE_ALWAYS_INLINE void k_run_pairs(rope_dtype xt, rope_dtype ct, int full, size_t ps, K_ARGS) {
+#if defined(K_DEINT)
+    if (!full) { /* adjacent pairs, one value per pair (the only half-width pairs layout) */
+        k_run_deint(xt, ct, K_PASS);
+        return;
+    }
+#endif
     if ((!full || ct != ROPE_F32) && heads > 1 && sh->rot <= K_PREP_MAX && sh->cs_step == 0) {
         float cb[K_PREP_MAX], sb[K_PREP_MAX];
         k_prep(ct, cs, cb, sh->rot, !full);
