@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "fuzz_ops.h"
+#include "fuzz_ops_rows.h"
 #include "harness.h"
 
 void fz_tensor(fz_call *c, int i, rope_dtype dt, int rank, int64_t d0, int64_t d1, int64_t d2, int64_t d3) {
@@ -25,7 +25,7 @@ rope_fly fz_fly(const fz_call *c, const rope_tensor *const *in) {
     return f;
 }
 
-static rope_dtype float_dtype(void) { return (rope_dtype)tu_int(ROPE_F32, ROPE_BF16); }
+rope_dtype fz_float_dtype(void) { return (rope_dtype)tu_int(ROPE_F32, ROPE_BF16); }
 
 /* A frequency configuration of rotary dim d: plain, linear or YaRN. */
 static void freq_of(fz_call *c, int64_t d) {
@@ -43,8 +43,8 @@ static void freq_of(fz_call *c, int64_t d) {
 /* ---- ONNX: slots X, cos_cache, sin_cache, position_ids | Y; on the fly X, positions | Y ---------- */
 
 /* X and Y (slot y) of a valid ONNX call; returns r and sets batch and seq. */
-static int64_t onnx_x(fz_call *c, int y, int64_t *batch, int64_t *seq) {
-    rope_dtype dt = float_dtype();
+int64_t fz_onnx_x(fz_call *c, int y, int64_t *batch, int64_t *seq) {
+    rope_dtype dt = fz_float_dtype();
     int64_t B = tu_int(1, 3), S = tu_int(1, 6), N = tu_int(1, 4), H = 2 * tu_int(1, 8);
     rope_onnx_attrs a = {tu_int(0, 3), tu_int(0, 1) ? 2 * tu_int(1, H / 2) : 0, 0}; /* librope's layouts 2, 3 too */
     if (tu_int(0, 1)) {
@@ -60,7 +60,7 @@ static int64_t onnx_x(fz_call *c, int y, int64_t *batch, int64_t *seq) {
 }
 
 static void b_onnx(fz_call *c) {
-    int64_t B, S, r = onnx_x(c, 4, &B, &S), P = S + tu_int(0, 8);
+    int64_t B, S, r = fz_onnx_x(c, 4, &B, &S), P = S + tu_int(0, 8);
     rope_dtype dt = c->t[0].dtype;
     if (tu_int(0, 1)) {
         fz_tensor(c, 1, dt, 2, P, r / 2, 0, 0);
@@ -74,7 +74,7 @@ static void b_onnx(fz_call *c) {
 }
 
 static void b_onnx_fly(fz_call *c) {
-    int64_t B, S, r = onnx_x(c, 2, &B, &S);
+    int64_t B, S, r = fz_onnx_x(c, 2, &B, &S);
     freq_of(c, r);
     c->pos_slot = 1;
     c->kind = (rope_positions_kind)tu_int(0, 1);
@@ -83,7 +83,6 @@ static void b_onnx_fly(fz_call *c) {
     c->lo[1] = 0, c->hi[1] = 5000;
 }
 
-#define ONNX_ATTRS(c) ((c)->attrs_null ? NULL : (const rope_onnx_attrs *)(const void *)(c)->attrs)
 
 static rope_status c_onnx(rope_context *x, const fz_call *c, const rope_tensor *const *in, const rope_tensor *const *out) {
     return rope_onnx_rotary_embedding(x, ONNX_ATTRS(c), in[0], in[1], in[2], in[3], out[0]);
@@ -149,8 +148,8 @@ static rope_status i_op_onnx(const fz_call *c, const rope_tensor *const *in, rop
 
 /* query, key, seqlen (slot l) and outputs (slots o, o+1) of a valid ATB call; returns D and sets
  * the token count, batch and longest sequence. */
-static int64_t atb_qk(fz_call *c, int l, int o, int64_t *ntok, int64_t *batch, int64_t *longest) {
-    rope_dtype dt = float_dtype();
+int64_t fz_atb_qk(fz_call *c, int l, int o, int64_t *ntok, int64_t *batch, int64_t *longest) {
+    rope_dtype dt = fz_float_dtype();
     int64_t d = 2 * tu_int(1, 8), hk = d * tu_int(1, 2), hq = hk * tu_int(1, 3), nb = tu_int(1, 3);
     int32_t coeff = (int32_t)(tu_int(0, 2) == 0 ? d : d % 4 == 0 && tu_int(0, 1) ? 4 : 2);
     rope_atb_param p = {coeff, (int32_t)tu_int(0, 1), 0, {0}, 0};
@@ -186,7 +185,7 @@ static int64_t atb_qk(fz_call *c, int l, int o, int64_t *ntok, int64_t *batch, i
 }
 
 static void b_atb(fz_call *c) {
-    int64_t n, nb, mx, d = atb_qk(c, 4, 5, &n, &nb, &mx);
+    int64_t n, nb, mx, d = fz_atb_qk(c, 4, 5, &n, &nb, &mx);
     const rope_atb_param *p = (const rope_atb_param *)(const void *)c->attrs;
     rope_dtype cs = c->t[0].dtype == ROPE_F16 && tu_int(0, 1) ? ROPE_F32 : c->t[0].dtype;
     fz_tensor(c, 2, cs, 2, (p->cos_format ? mx : n) + tu_int(0, 3), d, 0, 0);
@@ -194,7 +193,7 @@ static void b_atb(fz_call *c) {
 }
 
 static void b_atb_fly(fz_call *c) {
-    int64_t n, nb, mx, d = atb_qk(c, 2, 4, &n, &nb, &mx);
+    int64_t n, nb, mx, d = fz_atb_qk(c, 2, 4, &n, &nb, &mx);
     freq_of(c, d);
     c->pos_slot = 3;
     c->kind = (rope_positions_kind)tu_int(0, 1);
@@ -203,7 +202,6 @@ static void b_atb_fly(fz_call *c) {
     c->cs_dtype = c->t[0].dtype == ROPE_F16 && tu_int(0, 1) ? ROPE_F32 : ROPE_DTYPE_INVALID;
 }
 
-#define ATB_PARAM(c) ((c)->attrs_null ? NULL : (const rope_atb_param *)(const void *)(c)->attrs)
 
 static rope_status c_atb(rope_context *x, const fz_call *c, const rope_tensor *const *in, const rope_tensor *const *out) {
     return rope_atb_rope(x, ATB_PARAM(c), in[0], in[1], in[2], in[3], in[4], out[0], out[1]);
@@ -243,8 +241,8 @@ static rope_status i_op_atb(const fz_call *c, const rope_tensor *const *in, rope
 
 /* Positions (slot p, values in [0, hi]), query and key (slots q, q+1; key absent at times) and the
  * outputs (slots o, o+1) of a valid vLLM call, plain or MRoPE; returns rot. */
-static int64_t vllm_qk(fz_call *c, int p, int q, int o, int64_t hi) {
-    rope_dtype dt = float_dtype();
+int64_t fz_vllm_qk(fz_call *c, int p, int q, int o, int64_t hi) {
+    rope_dtype dt = fz_float_dtype();
     int64_t hs = tu_int(2, 17), rot = 2 * tu_int(1, hs / 2), half = rot / 2;
     int64_t hq = tu_int(0, 3), hk = tu_int(0, 2), B = tu_int(1, 3), S = tu_int(0, 4), T = B * S;
     rope_vllm_attrs a = ROPE_VLLM_ATTRS_INIT;
@@ -295,19 +293,18 @@ static int64_t vllm_qk(fz_call *c, int p, int q, int o, int64_t hi) {
 }
 
 static void b_vllm(fz_call *c) {
-    int64_t P = tu_int(1, 8), rot = vllm_qk(c, 0, 1, 4, P - 1);
+    int64_t P = tu_int(1, 8), rot = fz_vllm_qk(c, 0, 1, 4, P - 1);
     fz_tensor(c, 3, c->t[1].dtype != ROPE_F32 && tu_int(0, 2) == 0 ? ROPE_F32 : c->t[1].dtype, 2, P, rot, 0, 0);
 }
 
 static void b_vllm_fly(fz_call *c) {
-    int64_t rot = vllm_qk(c, 2, 0, 3, 5000);
+    int64_t rot = fz_vllm_qk(c, 2, 0, 3, 5000);
     freq_of(c, rot);
     c->pos_slot = 2;
     c->kind = ROPE_POSITIONS_PER_TOKEN;
     c->cs_dtype = c->t[0].dtype != ROPE_F32 && tu_int(0, 1) ? ROPE_F32 : ROPE_DTYPE_INVALID;
 }
 
-#define VLLM_ATTRS(c) ((c)->attrs_null ? NULL : (const rope_vllm_attrs *)(const void *)(c)->attrs)
 
 static rope_status c_vllm(rope_context *x, const fz_call *c, const rope_tensor *const *in, const rope_tensor *const *out) {
     return rope_vllm_rotary_embedding(x, VLLM_ATTRS(c), in[0], in[1], in[2], in[3], out[0], out[1]);
@@ -361,7 +358,7 @@ static void b_cache(fz_call *c) {
     if (a.layout == ROPE_CACHE_FULL) a.coeff = (int32_t)(tu_int(0, 1) ? d : d % 4 == 0 && tu_int(0, 1) ? 4 : 2);
     memcpy(c->attrs, &a, sizeof a);
     freq_of(c, d);
-    fz_tensor(c, 0, float_dtype(), 2, a.count, a.layout == ROPE_CACHE_FULL ? d : d / 2, 0, 0);
+    fz_tensor(c, 0, fz_float_dtype(), 2, a.count, a.layout == ROPE_CACHE_FULL ? d : d / 2, 0, 0);
     c->t[1] = c->t[0];
 }
 static rope_status c_cache(rope_context *x, const fz_call *c, const rope_tensor *const *in,
@@ -399,7 +396,7 @@ static void prologue_positions(fz_call *c, rope_vllm_attrs *a, int p, int64_t T,
 static rope_dtype weight_dtype(rope_dtype dt) { return dt != ROPE_F32 && tu_int(0, 1) ? ROPE_F32 : dt; }
 
 static void b_qk_norm(fz_call *c) {
-    rope_dtype dt = float_dtype();
+    rope_dtype dt = fz_float_dtype();
     int64_t hs = tu_int(2, 17), rot = 2 * tu_int(1, hs / 2), T = tu_int(0, 6), P = tu_int(1, 8);
     rope_qk_norm_attrs a;
     memset(&a, 0, sizeof a);
@@ -449,7 +446,7 @@ static rope_status c_op_qk_norm(rope_context *x, const fz_call *c, const rope_te
 }
 
 static void b_kv_cache(fz_call *c) {
-    rope_dtype dt = float_dtype();
+    rope_dtype dt = fz_float_dtype();
     int64_t hs = tu_int(2, 17), rot = 2 * tu_int(1, hs / 2), T = tu_int(0, 6), P = tu_int(1, 8);
     int64_t hq = tu_int(0, 3), hk = tu_int(0, 2), bs = tu_int(1, 4), blocks = tu_int(0, 3) + (T + bs - 1) / bs;
     rope_kv_cache_attrs a;
@@ -527,236 +524,6 @@ static rope_status c_kv_cache(rope_context *x, const fz_call *c, const rope_tens
                               const rope_tensor *const *out) {
     return rope_vllm_rotary_embedding_and_cache(x, KVC_ATTRS(c), in[0], out[0], out[1], in[1], in[2], out[2], out[3],
                                                 in[3], in[4], in[5]);
-}
-
-/* ---- rope_cache_fill_axes: slots positions | cos, sin; the attributes are its config and scalar
- * arguments. Four rows: integer (i64, i32) or float (f32, f64) coordinates, each frequency mode. -- */
-
-typedef struct axes_attrs {
-    rope_axes_config cfg;
-    int32_t layout, coeff;
-} axes_attrs;
-
-/* A coordinate: mostly small, at times one the library must refuse or take at its limits. */
-static int64_t axes_int(void) {
-    static const int64_t edge[] = {0, -1, (int64_t)1 << 53, -((int64_t)1 << 53), ((int64_t)1 << 53) + 1,
-                                   (int64_t)1 << 46, INT32_MAX, INT32_MIN, INT64_MIN};
-    if (tu_int(0, 7)) return tu_int(-300, 300);
-    return edge[tu_int(0, (int64_t)(sizeof edge / sizeof edge[0]) - 1)];
-}
-static double axes_float(void) {
-    static const double edge[] = {0.0, -0.0, 0.5, -1.25, 1e-310, 9007199254740993.0, 7e13, 1e300, -1e300};
-    switch (tu_int(0, 11)) {
-    case 0: return NAN;
-    case 1: return tu_int(0, 1) ? INFINITY : -INFINITY;
-    case 2: return edge[tu_int(0, (int64_t)(sizeof edge / sizeof edge[0]) - 1)];
-    case 3: return (double)tu_int(-300, 300);
-    default: return tu_uniform(-300, 300);
-    }
-}
-
-/* A valid call with A = 1 .. ROPE_MAX_AXES coordinates, or (as the mutations would not) A = 0 or
- * ROPE_MAX_AXES + 1, an odd axis width, unequal widths when alternating. */
-static void b_axes(fz_call *c, int float_pos, rope_axes_freq mode) {
-    axes_attrs a;
-    memset(&a, 0, sizeof a);
-    a.cfg = (rope_axes_config)ROPE_AXES_CONFIG_INIT;
-    int n = (int)tu_int(0, ROPE_MAX_AXES + 1), kept = n < ROPE_MAX_AXES ? n : ROPE_MAX_AXES;
-    int64_t width = 2 * tu_int(1, 4), rot = 0;
-    a.cfg.n_axes = n;
-    a.cfg.freq = mode;
-    for (int k = 0; k < kept; k++) {
-        a.cfg.axes_dims[k] = mode == ROPE_AXES_FREQ_ALTERNATING ? width : 2 * tu_int(1, 4);
-        a.cfg.theta[k] = tu_int(0, 2) == 0 ? 0.0 : tu_int(0, 1) ? (double)tu_int(2, 20000) : tu_uniform(1.01, 1e6);
-    }
-    if (kept && tu_int(0, 7) == 0) a.cfg.axes_dims[tu_int(0, kept - 1)] += tu_int(0, 1) ? 1 : -1; /* odd (1 or 3..9) */
-    for (int k = 0; k < kept; k++) rot += a.cfg.axes_dims[k];
-    if (tu_int(0, 3) == 0) a.cfg.attention = tu_uniform(0.125, 4);
-    a.layout = (int32_t)tu_int(0, 2);
-    if (a.layout == ROPE_CACHE_FULL) a.coeff = (int32_t)(tu_int(0, 1) ? rot : rot % 4 == 0 && tu_int(0, 1) ? 4 : 2);
-    memcpy(c->attrs, &a, sizeof a);
-
-    int64_t T = tu_int(0, 6);
-    rope_dtype pdt = float_pos ? (tu_int(0, 1) ? ROPE_F64 : ROPE_F32) : (tu_int(0, 1) ? ROPE_I64 : ROPE_I32);
-    fz_tensor(c, 0, pdt, 2, T, n, 0, 0);
-    c->float_vals[0] = 1;
-    c->n_vals[0] = T * n != 0 ? (int)(T * n) : 1;
-    for (int k = 0; k < c->n_vals[0]; k++) {
-        c->vals[0][k] = axes_int();
-        c->fvals[0][k] = axes_float();
-    }
-    fz_tensor(c, 1, float_dtype(), 2, T, a.layout == ROPE_CACHE_HALF ? rot / 2 : rot, 0, 0);
-    c->t[2] = c->t[1];
-    if (a.layout == ROPE_CACHE_VLLM && tu_int(0, 3)) c->null_t[2] = 1; /* sin unused: NULL, as rope.h asks */
-}
-static void b_axes_int(fz_call *c) { b_axes(c, 0, ROPE_AXES_FREQ_PER_AXIS); }
-static void b_axes_float(fz_call *c) { b_axes(c, 1, ROPE_AXES_FREQ_PER_AXIS); }
-static void b_axes_int_alt(fz_call *c) { b_axes(c, 0, ROPE_AXES_FREQ_ALTERNATING); }
-static void b_axes_float_alt(fz_call *c) { b_axes(c, 1, ROPE_AXES_FREQ_ALTERNATING); }
-
-static rope_status c_axes(rope_context *x, const fz_call *c, const rope_tensor *const *in,
-                          const rope_tensor *const *out) {
-    (void)x;
-    const axes_attrs *a = (const axes_attrs *)(const void *)c->attrs;
-    return rope_cache_fill_axes(c->attrs_null ? NULL : &a->cfg, in[0], (rope_cache_layout)a->layout, a->coeff, out[0],
-                                out[1]);
-}
-
-/* ---- on the fly from multi-axis positions (rope_*_fly_axes): the operator's slots with the
- * coordinates [tokens, A] in the positions slot; the attributes are the operator's, then the axes
- * configuration and rope_fly_axes' struct_size, all mutated as bytes. --------------------------- */
-
-typedef struct fly_axes_attrs {
-    union {
-        rope_onnx_attrs onnx;
-        rope_atb_param atb;
-        rope_vllm_attrs vllm; /* first: fuzz_ops.c reads a vLLM row's attributes at offset 0 */
-    } op;
-    rope_axes_config cfg;
-    size_t fly_size;
-} fly_axes_attrs;
-
-/* An axes configuration of rotated width rot (even, >= 2): A = 1 .. min(rot/2, ROPE_MAX_AXES) even
- * widths, per-axis or (equal widths) alternating; at times one that does not add up to rot. */
-static void axes_config_of(rope_axes_config *cfg, int64_t rot) {
-    *cfg = (rope_axes_config)ROPE_AXES_CONFIG_INIT;
-    int64_t pairs = rot / 2, most = pairs < ROPE_MAX_AXES ? pairs : ROPE_MAX_AXES;
-    int n = (int)tu_int(1, most);
-    if (pairs % n == 0 && tu_int(0, 2) == 0) {
-        cfg->freq = ROPE_AXES_FREQ_ALTERNATING;
-        for (int a = 0; a < n; a++) cfg->axes_dims[a] = rot / n;
-    } else {
-        int64_t left = pairs;
-        for (int a = 0; a < n - 1; a++) {
-            cfg->axes_dims[a] = 2 * tu_int(1, left - (n - 1 - a));
-            left -= cfg->axes_dims[a] / 2;
-        }
-        cfg->axes_dims[n - 1] = 2 * left;
-    }
-    cfg->n_axes = n;
-    for (int a = 0; a < n; a++) cfg->theta[a] = tu_int(0, 2) == 0 ? 0.0 : tu_int(0, 1) ? 256.0 : tu_uniform(1.5, 1e6);
-    if (tu_int(0, 3) == 0) cfg->attention = tu_uniform(0.125, 4);
-    if (tu_int(0, 7) == 0) cfg->axes_dims[tu_int(0, n - 1)] += 2; /* the widths miss the operator's rot */
-}
-
-/* Slot p: the coordinates of `rank - 1` token dims (d0, d1) and A, of a random position dtype, values
- * mostly small and at times ones the library refuses (axes_int, axes_float). */
-static void axes_positions(fz_call *c, int p, int rank, int64_t d0, int64_t d1, int A) {
-    static const rope_dtype types[] = {ROPE_I64, ROPE_I32, ROPE_F32, ROPE_F64};
-    rope_dtype dt = types[tu_int(0, 3)];
-    if (rank == 2) fz_tensor(c, p, dt, 2, d0, A, 0, 0);
-    else fz_tensor(c, p, dt, 3, d0, d1, A, 0);
-    c->float_vals[p] = 1;
-    c->n_vals[p] = (int)tu_int(1, FZ_MAX_VALS);
-    for (int k = 0; k < c->n_vals[p]; k++) {
-        c->vals[p][k] = tu_int(0, 3) ? tu_int(-40, 40) : axes_int();
-        c->fvals[p][k] = tu_int(0, 3) ? (double)tu_int(-40, 40) : axes_float();
-    }
-}
-
-static void b_onnx_fly_axes(fz_call *c) {
-    int64_t B, S, r = onnx_x(c, 2, &B, &S);
-    fly_axes_attrs a;
-    memset(&a, 0, sizeof a);
-    memcpy(&a.op.onnx, c->attrs, sizeof a.op.onnx);
-    axes_config_of(&a.cfg, r);
-    a.fly_size = sizeof(rope_fly_axes);
-    memcpy(c->attrs, &a, sizeof a);
-    int form = (int)tu_int(0, 2); /* [B*S, A], [B, S, A], [S, A] shared by the batch rows */
-    if (form == 1) axes_positions(c, 1, 3, B, S, a.cfg.n_axes);
-    else axes_positions(c, 1, 2, form == 2 ? S : B * S, 0, a.cfg.n_axes);
-    c->pos_slot = 1;
-    c->cs_dtype = tu_int(0, 1) ? c->t[0].dtype : ROPE_DTYPE_INVALID;
-}
-
-static void b_atb_fly_axes(fz_call *c) {
-    int64_t n, nb, mx, d = atb_qk(c, 2, 4, &n, &nb, &mx);
-    fly_axes_attrs a;
-    memset(&a, 0, sizeof a);
-    memcpy(&a.op.atb, c->attrs, sizeof a.op.atb);
-    axes_config_of(&a.cfg, d);
-    a.fly_size = sizeof(rope_fly_axes);
-    memcpy(c->attrs, &a, sizeof a);
-    axes_positions(c, 3, 2, n, 0, a.cfg.n_axes);
-    c->pos_slot = 3;
-    c->cs_dtype = c->t[0].dtype == ROPE_F16 && tu_int(0, 1) ? ROPE_F32 : ROPE_DTYPE_INVALID;
-}
-
-static void b_vllm_fly_axes(fz_call *c) {
-    int64_t rot = vllm_qk(c, 2, 0, 3, 0);
-    fly_axes_attrs a;
-    memset(&a, 0, sizeof a);
-    memcpy(&a.op.vllm, c->attrs, sizeof a.op.vllm);
-    int m = a.op.vllm.n_mrope_section;
-    if (tu_int(0, 7)) { /* plain: the axes place the pairs (MRoPE sections are refused) */
-        a.op.vllm.n_mrope_section = 0;
-        a.op.vllm.mrope_interleaved = 0;
-        memset(a.op.vllm.mrope_section, 0, sizeof a.op.vllm.mrope_section);
-    }
-    axes_config_of(&a.cfg, rot);
-    a.fly_size = sizeof(rope_fly_axes);
-    memcpy(c->attrs, &a, sizeof a);
-    /* The coordinates over the token dims vllm_qk gave the positions; [T, H, hs] rows become
-     * [T, H*hs] (the harness's row rule for 3-D vLLM tensors follows 1-D positions). */
-    const rope_tensor *pt = &c->t[2];
-    int tok_rank = pt->rank - (m ? 1 : 0);
-    int64_t d0 = pt->dims[m ? 1 : 0], d1 = tok_rank == 2 ? pt->dims[m ? 2 : 1] : 0;
-    for (int s = 0; s < 5; s++) {
-        if (s == 2 || tok_rank != 1 || c->t[s].rank != 3) continue;
-        c->t[s].rank = 2;
-        c->t[s].dims[1] *= c->t[s].dims[2];
-        c->t[s].dims[2] = 0;
-    }
-    c->vllm_pos = 0;
-    c->lo[2] = c->hi[2] = 0;
-    axes_positions(c, 2, tok_rank + 1, d0, d1, a.cfg.n_axes);
-    c->pos_slot = 2;
-    c->cs_dtype = c->t[0].dtype != ROPE_F32 && tu_int(0, 1) ? ROPE_F32 : ROPE_DTYPE_INVALID;
-}
-
-/* The rope_fly_axes of a row: the attributes' config and struct_size, the positions slot. */
-static rope_fly_axes fz_fly_axes(const fz_call *c, const rope_tensor *const *in) {
-    const fly_axes_attrs *a = (const fly_axes_attrs *)(const void *)c->attrs;
-    rope_fly_axes f = ROPE_FLY_AXES_INIT;
-    f.struct_size = a->fly_size;
-    f.axes = c->freq_null ? NULL : &a->cfg;
-    if (in[c->pos_slot]) f.positions = *in[c->pos_slot];
-    f.cs_dtype = c->cs_dtype;
-    return f;
-}
-
-static rope_status c_onnx_fly_axes(rope_context *x, const fz_call *c, const rope_tensor *const *in,
-                                   const rope_tensor *const *out) {
-    rope_fly_axes f = fz_fly_axes(c, in);
-    return rope_onnx_rotary_embedding_fly_axes(x, ONNX_ATTRS(c), in[0], c->fly_null ? NULL : &f, out[0]);
-}
-static rope_status c_onnx_fly_axes_bwd(rope_context *x, const fz_call *c, const rope_tensor *const *in,
-                                       const rope_tensor *const *out) {
-    rope_fly_axes f = fz_fly_axes(c, in);
-    return rope_onnx_rotary_embedding_fly_axes_backward(x, ONNX_ATTRS(c), in[0], c->fly_null ? NULL : &f, out[0]);
-}
-static rope_status c_atb_fly_axes(rope_context *x, const fz_call *c, const rope_tensor *const *in,
-                                  const rope_tensor *const *out) {
-    rope_fly_axes f = fz_fly_axes(c, in);
-    return rope_atb_rope_fly_axes(x, ATB_PARAM(c), in[0], in[1], c->fly_null ? NULL : &f, in[2], out[0], out[1]);
-}
-static rope_status c_atb_fly_axes_bwd(rope_context *x, const fz_call *c, const rope_tensor *const *in,
-                                      const rope_tensor *const *out) {
-    rope_fly_axes f = fz_fly_axes(c, in);
-    return rope_atb_rope_fly_axes_backward(x, ATB_PARAM(c), in[0], in[1], c->fly_null ? NULL : &f, in[2], out[0],
-                                           out[1]);
-}
-static rope_status c_vllm_fly_axes(rope_context *x, const fz_call *c, const rope_tensor *const *in,
-                                   const rope_tensor *const *out) {
-    rope_fly_axes f = fz_fly_axes(c, in);
-    return rope_vllm_rotary_embedding_fly_axes(x, VLLM_ATTRS(c), in[0], in[1], c->fly_null ? NULL : &f, out[0],
-                                               out[1]);
-}
-static rope_status c_vllm_fly_axes_bwd(rope_context *x, const fz_call *c, const rope_tensor *const *in,
-                                       const rope_tensor *const *out) {
-    rope_fly_axes f = fz_fly_axes(c, in);
-    return rope_vllm_rotary_embedding_fly_axes_backward(x, VLLM_ATTRS(c), in[0], in[1], c->fly_null ? NULL : &f,
-                                                        out[0], out[1]);
 }
 
 /*
