@@ -97,7 +97,7 @@ static void prologue_attr(gcase *g) {
 /* The multi-axis on-the-fly forms: rope_fly_axes' own struct_size (any but sizeof refused), or a
  * valid configuration whose width no longer is the operator's: ONNX r (ATTRIBUTE); ATB D, legal
  * when it still divides both hidden sizes and takes rotary_coeff (else SHAPE or ATTRIBUTE); vLLM
- * rot, legal up to head_size (else SHAPE). */
+ * rot, legal up to head_size - rope_dim_offset (past head_size SHAPE, else ATTRIBUTE for the offset). */
 static void fly_axes_attr(gcase *g) {
     if (tu_int(0, 1)) {
         g->fa.struct_size = (size_t)PICK(0, 8, sizeof(rope_fly_axes) - 8, sizeof(rope_fly_axes) + 8, SIZE_MAX);
@@ -123,9 +123,10 @@ static void fly_axes_attr(gcase *g) {
         if (!legal) g->names = hq % rot || hk % rot ? "fly->axes->axes_dims' sum" : "rotaryCoeff";
         expect(g, legal ? 0 : BIT(ROPE_ERROR_SHAPE) | BIT(ROPE_ERROR_ATTRIBUTE), legal);
     } else {
-        int legal = rot <= g->va.head_size;
+        int64_t hs = g->va.head_size, off = g->va.rope_dim_offset;
+        int legal = rot <= hs - off;
         if (!legal) g->names = "fly->axes->axes_dims' sum";
-        expect(g, legal ? 0 : BIT(ROPE_ERROR_SHAPE), legal);
+        expect(g, legal ? 0 : rot > hs ? BIT(ROPE_ERROR_SHAPE) : BIT(ROPE_ERROR_ATTRIBUTE), legal);
     }
 }
 

@@ -186,6 +186,10 @@ static void gen_vllm(gcase *g) {
          (long long)hs, (long long)rot, (int)a.is_neox, m, a.mrope_interleaved ? "i" : "", rope_dtype_name(pt));
     if (axf_e(g->e)) { /* coordinates [T, A] or [B, S, A]: the token dims the positions would have */
         set_axes(g, rot, (int)np, pd, (rope_dtype)PICK(ROPE_DTYPE_INVALID, dt, ROPE_F32));
+        /* the rotated part anywhere in the head, either direction (the later attributes apply) */
+        g->va.rope_dim_offset = tu_int(0, 2) ? 0 : tu_int(0, hs - rot);
+        g->va.inverse = (int32_t)tu_int(0, 1);
+        note(g, "offset %lld inverse %d", (long long)g->va.rope_dim_offset, (int)g->va.inverse);
     } else if (!fly_e(g->e)) {
         g->maxpos = tu_int(1, 8);
         int64_t c2[2] = {g->maxpos, rot};
