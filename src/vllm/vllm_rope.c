@@ -146,15 +146,23 @@ static rope_status plan_positions(const char *where, const char *name, const rop
     return ROPE_OK;
 }
 
+/* Why query's and key's token dims are what they are, naming the argument the tokens come from:
+ * the table form's positions, the on-the-fly forms' fly->positions (constant strings: no formatting
+ * on a decode step's path). */
+static const char *const token_whys[2][3] = {
+    {"T, the tokens of positions", "B of positions", "S of positions"},
+    {"T, the tokens of fly->positions", "B of fly->positions", "S of fly->positions"}};
+
 /* query / key: [T, H*hs], [T, H, hs] (positions [T]) or [B, S, H*hs] (positions [B, S]); the row
- * (a token's H*hs elements) and H. */
+ * (a token's H*hs elements) and H. whys: token_whys' row of the positions' argument. */
 static rope_status plan_qk(const char *where, const char *name, const rope_tensor *t, int tok_rank,
-                           const int64_t *tok_dims, int64_t head_size, int64_t *heads, int64_t *stride) {
+                           const int64_t *tok_dims, const char *const *whys, int64_t head_size, int64_t *heads,
+                           int64_t *stride) {
     ROPE_TRY(rope_check_tensor(where, name, t));
     int64_t hidden;
     if (tok_rank == 1) {
         ROPE_TRY(rope_check_rank(where, name, t, 2, 3, "[T, H*head_size] or [T, H, head_size] with positions [T]"));
-        ROPE_TRY(rope_check_dim(where, name, t, 0, tok_dims[0], "T, the tokens of positions"));
+        ROPE_TRY(rope_check_dim(where, name, t, 0, tok_dims[0], whys[0]));
         if (t->rank == 3) {
             ROPE_TRY(rope_check_dim(where, name, t, 2, head_size, "head_size"));
             hidden = rope_dims_product(t->dims[1], t->dims[2]);
@@ -163,8 +171,8 @@ static rope_status plan_qk(const char *where, const char *name, const rope_tenso
         }
     } else {
         ROPE_TRY(rope_check_rank(where, name, t, 3, 0, "[B, S, H*head_size] with positions [B, S]"));
-        ROPE_TRY(rope_check_dim(where, name, t, 0, tok_dims[0], "B of positions"));
-        ROPE_TRY(rope_check_dim(where, name, t, 1, tok_dims[1], "S of positions"));
+        ROPE_TRY(rope_check_dim(where, name, t, 0, tok_dims[0], whys[1]));
+        ROPE_TRY(rope_check_dim(where, name, t, 1, tok_dims[1], whys[2]));
         hidden = t->dims[2];
     }
     if (hidden % head_size != 0)
@@ -199,10 +207,11 @@ rope_status rope_vllm_plan_shapes(const char *where, const rope_vllm_attrs *a, c
                              rope_dtype_name(q->dtype), rope_dtype_name(cache->dtype));
         ROPE_TRY(rope_check_rank(where, "cos_sin_cache", cache, 2, 0, "[P, rot]"));
     }
-    ROPE_TRY(plan_qk(where, "query", q, tok_rank, tok_dims, a->head_size, &p->hq, &p->q_stride));
+    const char *const *whys = token_whys[cache ? 0 : 1];
+    ROPE_TRY(plan_qk(where, "query", q, tok_rank, tok_dims, whys, a->head_size, &p->hq, &p->q_stride));
     if (k) {
         ROPE_TRY(rope_check_rank(where, "key", k, q->rank, 0, "same as query"));
-        ROPE_TRY(plan_qk(where, "key", k, tok_rank, tok_dims, a->head_size, &p->hk, &p->k_stride));
+        ROPE_TRY(plan_qk(where, "key", k, tok_rank, tok_dims, whys, a->head_size, &p->hk, &p->k_stride));
     }
     p->rot = cache ? cache->dims[1] : fly_rot;
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Garbage in: a randomized robustness test of every public entry point that takes tensors (the
- * one-shots of src/op/oneshot.c and src/vllm/vllm_calls.c, the on-the-fly forms, shape inference, the operation lifecycle of
+ * one-shots of src/op/oneshot.c and src/vllm/vllm_calls.c, the on-the-fly forms (rope_fly and the multi-axis
+ * rope_fly_axes), shape inference, the operation lifecycle of
  * src/op/operation.c, rope_cache_fill, rope_cache_fill_axes, rope_freq_compute, and the fused
  * prologue: rope_vllm_fused_qk_norm_rope and rope_vllm_rotary_embedding_and_cache, their _check
  * forms and operations, whose paged KV caches start as canary too: on failure not a byte of them
@@ -46,11 +47,11 @@ int main(int argc, char **argv) {
         for (int s = 0; s <= ROPE_STATUS_COUNT_; s++) printf("%7ld", mutations_seen[k][s]);
         printf("\n");
     }
-    printf("\nentry \\ kind (cases)");
+    printf("\n%-44s", "entry \\ kind (cases)");
     for (int k = 0; k < N_KIND; k++) printf(" %2d", k);
     printf("\n");
     for (int e = 0; e < N_ENTRY; e++) {
-        printf("%-21.21s", entry_name[e]);
+        printf("%-44.44s", entry_name[e]);
         for (int k = 0; k < N_KIND; k++)
             if (applicable_kind(e, k)) printf(" %2ld", mutations_cover[e][k] > 99 ? 99 : mutations_cover[e][k]);
             else printf("  -");

@@ -88,7 +88,7 @@ static void rejections(void) {
         rope_fly f;
         rope_status want;
         const char *needle;
-    } cases[8];
+    } cases[9];
     int n = 0;
     cases[n].what = "kind", cases[n].f = ok, cases[n].f.kind = ROPE_POSITIONS_PER_SEQUENCE;
     cases[n].want = ROPE_ERROR_ATTRIBUTE, cases[n++].needle = "fly->kind";
@@ -102,6 +102,9 @@ static void rejections(void) {
     cases[n].want = ROPE_ERROR_NULL_ARGUMENT, cases[n++].needle = "fly->freq";
     cases[n].what = "positions rank", cases[n].f = ok, cases[n].f.positions.rank = 3;
     cases[n].want = ROPE_ERROR_RANK, cases[n++].needle = "fly->positions";
+    /* query's tokens against the positions': the argument they come from is fly->positions */
+    cases[n].what = "positions' tokens", cases[n].f = ok, cases[n].f.positions.dims[0] = T - 1;
+    cases[n].want = ROPE_ERROR_SHAPE, cases[n++].needle = "(T, the tokens of fly->positions)";
     static int64_t bad_pos[T] = {0, -4, 1};
     cases[n].what = "negative position", cases[n].f = ok, cases[n].f.positions.data = bad_pos;
     cases[n].want = ROPE_ERROR_INDEX, cases[n++].needle = "fly->positions[1]";

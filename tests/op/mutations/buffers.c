@@ -94,7 +94,7 @@ static void fill_slots(gcase *g, size_t n) {
 static void fill(gcase *g, int i) {
     slot *s = &g->s[i];
     size_t es = rope_dtype_size(s->t.dtype), n = es ? s->bytes / es : 0;
-    if (g->e == E_AXES && i == T_POS) {
+    if (coords_e(g->e) && i == T_POS) {
         int whole = s->t.dtype == ROPE_I64 || s->t.dtype == ROPE_I32;
         for (size_t k = 0; k < n; k++)
             set_coord(g, (int64_t)k, whole ? (double)tu_int(-50, 500) : tu_uniform(-100, 900));

@@ -9,10 +9,12 @@
 
 const char *const entry_name[N_ENTRY] = {
     "rope_onnx_rotary_embedding", "rope_onnx_rotary_embedding_backward", "rope_onnx_infer", "onnx lifecycle",
-    "rope_onnx_rotary_embedding_fly", "rope_onnx_rotary_embedding_fly_backward", "rope_atb_rope",
-    "rope_atb_rope_backward", "rope_atb_infer", "atb lifecycle", "rope_atb_rope_fly", "rope_atb_rope_fly_backward",
-    "rope_vllm_rotary_embedding", "rope_vllm_rotary_embedding_backward", "rope_vllm_infer", "vllm lifecycle",
-    "rope_vllm_rotary_embedding_fly", "rope_vllm_rotary_embedding_fly_backward", "rope_cache_fill",
+    "rope_onnx_rotary_embedding_fly", "rope_onnx_rotary_embedding_fly_backward", "rope_onnx_rotary_embedding_fly_axes",
+    "rope_onnx_rotary_embedding_fly_axes_backward", "rope_atb_rope", "rope_atb_rope_backward", "rope_atb_infer",
+    "atb lifecycle", "rope_atb_rope_fly", "rope_atb_rope_fly_backward", "rope_atb_rope_fly_axes",
+    "rope_atb_rope_fly_axes_backward", "rope_vllm_rotary_embedding", "rope_vllm_rotary_embedding_backward",
+    "rope_vllm_infer", "vllm lifecycle", "rope_vllm_rotary_embedding_fly", "rope_vllm_rotary_embedding_fly_backward",
+    "rope_vllm_rotary_embedding_fly_axes", "rope_vllm_rotary_embedding_fly_axes_backward", "rope_cache_fill",
     "rope_freq_compute", "rope_cache_fill_axes", "rope_vllm_fused_qk_norm_rope", "rope_vllm_fused_qk_norm_rope_check",
     "qk_norm_rope lifecycle", "rope_vllm_rotary_embedding_and_cache", "rope_vllm_rotary_embedding_and_cache_check",
     "rope_and_cache lifecycle"};

@@ -14,7 +14,7 @@ int applicable_kind(int e, int k) {
     case K_IN_PLACE: return (onnx_e(e) || atb_e(e) || vllm_e(e)) && !infer_e(e);
     case K_SHARED_IN: return table_e(e);
     case K_OVERLAP: return !infer_e(e) && !check_e(e) && e != E_FREQ;
-    case K_POS_HUGE: return fly_e(e) || e == E_CACHE || e == E_AXES;
+    case K_POS_HUGE: return fly_e(e) || e == E_CACHE || coords_e(e);
     case K_FREQ: return cfg_e(e);
     case K_LIFECYCLE: return op_e(e);
     case K_VALID: case K_NULL_PTR: return 1;
@@ -40,6 +40,7 @@ const char *mask_str(unsigned m) {
 
 /* Whether the seqlen values are read (and must add up to ntokens). */
 int seq_read(const gcase *g) {
+    if (axf_e(g->e)) return 0; /* one row of coordinates per token: checked as cosFormat 0 */
     return fly_e(g->e) ? g->fly.kind == ROPE_POSITIONS_PER_SEQUENCE : g->ap.cos_format == 1;
 }
 
@@ -71,9 +72,10 @@ static int prologue_rank(const gcase *g, int i, int r) {
 
 int rank_accepted(const gcase *g, int i, int r) {
     if (g->e == E_CACHE || g->e == E_AXES) return r == 2;
+    if (axf_e(g->e) && i == T_POS) return r == 2 || (r == 3 && !atb_e(g->e)); /* [T, A]; [B, S, A] */
     if (prologue_e(g->e)) return prologue_rank(g, i, r);
     if (vllm_e(g->e)) {
-        int m = g->va.n_mrope_section > 0, pos = g->s[g->s[T_SEQ].used ? T_SEQ : T_POS].t.rank - m;
+        int m = g->va.n_mrope_section > 0, pos = g->s[g->s[T_SEQ].used ? T_SEQ : T_POS].t.rank - m - axf_e(g->e);
         if (i == T_SEQ || i == T_POS) return r == 1 + m || r == 2 + m;
         if (i == T_X) return pos == 1 ? r == 2 || r == 3 : r == 3;
         if (i == T_K) return r == g->s[T_X].t.rank;
@@ -119,7 +121,7 @@ static int prologue_dtype(const gcase *g, int i, rope_dtype d) {
 int dtype_accepted(const gcase *g, int i, rope_dtype d) {
     rope_dtype x = g->s[T_X].t.dtype;
     if (prologue_e(g->e)) return prologue_dtype(g, i, d);
-    if (g->e == E_AXES && i == T_POS) return d == ROPE_I64 || d == ROPE_I32 || d == ROPE_F32 || d == ROPE_F64;
+    if (coords_e(g->e) && i == T_POS) return d == ROPE_I64 || d == ROPE_I32 || d == ROPE_F32 || d == ROPE_F64;
     if ((g->e == E_CACHE || g->e == E_AXES) && g->layout == ROPE_CACHE_VLLM) return is_float(d);
     if (g->e == E_CACHE || g->e == E_AXES) return d == g->s[i == T_COS ? T_SIN : T_COS].t.dtype;
     if (vllm_e(g->e)) {

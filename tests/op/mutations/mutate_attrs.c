@@ -3,6 +3,7 @@
  * layout and coefficient), out of their domains or changed within them, and of the frequency
  * configuration. */
 #include <math.h>
+#include <stdint.h>
 
 #include "mutations.h"
 
@@ -13,7 +14,17 @@ static int64_t onnx_head(const gcase *g) {
     return h >= 2 ? h : 2;
 }
 
-static int64_t atb_d(const gcase *g) { return fly_e(g->e) ? g->fc.rotary_dim : g->s[T_COS].t.dims[1]; }
+/* The multi-axis configuration's rotated width: the sum of its axes' widths. */
+static int64_t axes_rot(const rope_axes_config *c) {
+    int64_t d = 0;
+    for (int a = 0; a < c->n_axes; a++) d += c->axes_dims[a];
+    return d;
+}
+
+static int64_t atb_d(const gcase *g) {
+    if (axf_e(g->e)) return axes_rot(&g->ax);
+    return fly_e(g->e) ? g->fc.rotary_dim : g->s[T_COS].t.dims[1];
+}
 
 /* The rotation fields of the fused prologue's embedded rope_vllm_attrs out of their domain (MRoPE
  * too), or rope_dim_offset, partial, pairs_to_halves (and QK-norm's inverse) set: all refused. */
@@ -83,10 +94,54 @@ static void prologue_attr(gcase *g) {
     }
 }
 
-/* rope_cache_fill_axes' configuration: a field out of its domain (each refused as ATTRIBUTE). */
+/* The multi-axis on-the-fly forms: rope_fly_axes' own struct_size (any but sizeof refused), or a
+ * valid configuration whose width no longer is the operator's: ONNX r (ATTRIBUTE); ATB D, legal
+ * when it still divides both hidden sizes and takes rotary_coeff (else SHAPE or ATTRIBUTE); vLLM
+ * rot, legal up to head_size - rope_dim_offset (past head_size SHAPE, else ATTRIBUTE for the offset). */
+static void fly_axes_attr(gcase *g) {
+    if (tu_int(0, 1)) {
+        g->fa.struct_size = (size_t)PICK(0, 8, sizeof(rope_fly_axes) - 8, sizeof(rope_fly_axes) + 8, SIZE_MAX);
+        note(g, "fly struct_size %zu", g->fa.struct_size);
+        g->names = "fly->struct_size";
+        expect(g, BIT(ROPE_ERROR_ATTRIBUTE), 0);
+        return;
+    }
+    rope_axes_config *c = &g->ax;
+    int n = c->n_axes;
+    for (int a = 0; a < n; a++) /* alternating frequencies keep equal widths */
+        if (a == 0 || c->freq == ROPE_AXES_FREQ_ALTERNATING) c->axes_dims[a] += 2;
+    int64_t rot = axes_rot(c);
+    note(g, "axes widths sum %lld", (long long)rot);
+    if (onnx_e(g->e)) {
+        g->names = "fly->axes->axes_dims";
+        expect(g, BIT(ROPE_ERROR_ATTRIBUTE), 0);
+    } else if (atb_e(g->e)) {
+        const rope_tensor *q = &g->s[T_X].t, *k = &g->s[T_K].t;
+        int64_t hq = q->rank == 2 ? q->dims[1] : q->dims[2] * q->dims[3];
+        int64_t hk = k->rank == 2 ? k->dims[1] : k->dims[2] * k->dims[3];
+        int legal = hq % rot == 0 && hk % rot == 0 && coeff_valid(g->ap.rotary_coeff, rot);
+        if (!legal) g->names = hq % rot || hk % rot ? "fly->axes->axes_dims' sum" : "rotaryCoeff";
+        expect(g, legal ? 0 : BIT(ROPE_ERROR_SHAPE) | BIT(ROPE_ERROR_ATTRIBUTE), legal);
+    } else {
+        int64_t hs = g->va.head_size, off = g->va.rope_dim_offset;
+        int legal = rot <= hs - off;
+        if (!legal) g->names = "fly->axes->axes_dims' sum";
+        expect(g, legal ? 0 : rot > hs ? BIT(ROPE_ERROR_SHAPE) : BIT(ROPE_ERROR_ATTRIBUTE), legal);
+    }
+}
+
+/* rope_cache_fill_axes' configuration (the on-the-fly forms' fly->axes): a field out of its domain
+ * (each refused as ATTRIBUTE, the on-the-fly message naming fly->axes->...). */
 static void axes_attr(gcase *g) {
     rope_axes_config *c = &g->ax;
-    int n = c->n_axes, v = (int)tu_int(0, 6), a = (int)tu_int(0, n - 1);
+    int n = c->n_axes, v = (int)tu_int(0, axf_e(g->e) ? 7 : 6), a = (int)tu_int(0, n - 1);
+    if (v == 7) {
+        fly_axes_attr(g);
+        return;
+    }
+    static const char *const field[7] = {"fly->axes->", "fly->axes->axes_dims", "fly->axes->", "fly->axes->theta",
+                                         "fly->axes->freq", "fly->axes->attention", "fly->axes->"};
+    if (axf_e(g->e)) g->names = field[v];
     switch (v) {
     case 0: c->n_axes = (int32_t)(tu_int(0, 1) ? PICK(0, -1, ROPE_MAX_AXES + 1, INT32_MIN) : n == 1 ? 2 : n - 1); break;
     case 1: c->axes_dims[a] = PICK(0, -2, 1, 3, INT64_MIN, 2 * (int64_t)ROPE_MAX_ROTARY_DIM); break;
@@ -122,7 +177,7 @@ int m_attr(gcase *g) {
         prologue_attr(g);
         return 1;
     }
-    if (g->e == E_AXES && tu_int(0, 1)) {
+    if (coords_e(g->e) && tu_int(0, 1)) {
         axes_attr(g);
         return 1;
     }
@@ -190,6 +245,28 @@ int m_attr(gcase *g) {
     return 1;
 }
 
+/* rope_fly_axes changed within its domain, the width kept: a pair moved between two axes of
+ * per-axis frequencies, another base, another attention, the other cos/sin dtype the operator
+ * takes. Each a valid call. */
+static void fly_axes_sem(gcase *g) {
+    rope_axes_config *c = &g->ax;
+    int n = c->n_axes, a = (int)tu_int(0, n - 1), b = (a + 1) % n, v = (int)tu_int(0, 3);
+    if (v == 0 && n > 1 && c->freq == ROPE_AXES_FREQ_PER_AXIS && c->axes_dims[a] > 2)
+        c->axes_dims[a] -= 2, c->axes_dims[b] += 2;
+    else if (v <= 1) c->theta[a] = (double)PICK(0, 2, 100, 1e4, 1e6);
+    else if (v == 2) c->attention = c->attention == 0 ? 0.75 : 0.0;
+    else {
+        rope_dtype x = g->s[T_X].t.dtype;
+        int f32 = vllm_e(g->e) || (atb_e(g->e) && x == ROPE_F16);
+        g->fa.cs_dtype = (rope_dtype)(g->fa.cs_dtype == ROPE_DTYPE_INVALID ? x : f32 && tu_int(0, 1) ? ROPE_F32 : 0);
+    }
+    note(g, "legal axes change %d: [%lld %lld %lld %lld] theta[%d] %g attention %g cs %s", v,
+         (long long)c->axes_dims[0], (long long)c->axes_dims[1], (long long)c->axes_dims[2],
+         (long long)c->axes_dims[3], a, c->theta[a], c->attention, rope_dtype_name(g->fa.cs_dtype));
+    g->wild = 0;
+    expect(g, 0, 1);
+}
+
 /* Attributes changed within their domains: a different valid call, or a mismatch anywhere. */
 int m_attr_sem(gcase *g) {
     int v = (int)tu_int(0, 2);
@@ -208,6 +285,9 @@ int m_attr_sem(gcase *g) {
     } else if (g->e == E_AXES && v == 2) {
         g->ax.freq = !g->ax.freq;
         g->ax.theta[0] = (double)PICK(2, 100, 1e6);
+    } else if (axf_e(g->e) && v == 2) {
+        fly_axes_sem(g);
+        return 1;
     } else if (onnx_e(g->e)) {
         int64_t h = onnx_head(g);
         if (v == 0) g->oa.num_heads = tu_int(1, 6);

@@ -34,6 +34,7 @@ int m_dim_neg(gcase *g) {
         int d = (int)tu_int(0, g->s[i].t.rank - 1);
         g->s[i].t.dims[d] = v;
         note(g, "%s dim %d = %lld", slot_name[i], d, (long long)v);
+        if (axf_e(g->e) && i == T_POS) g->names = "fly->positions";
     }
     expect(g, BIT(ROPE_ERROR_SHAPE), 0);
     return 1;
@@ -50,6 +51,7 @@ int m_dim_huge(gcase *g) {
     if (both) t->dims[(d + 1) % t->rank] = P2(32) + 6; /* the product overflows int64 */
     g->shaped = 1;
     note(g, "%s dim %d = %lld%s", slot_name[i], d, (long long)t->dims[d], both ? " and the next 2^32+6" : "");
+    if (axf_e(g->e) && i == T_POS) g->names = "fly->positions";
     if (is_atb_seq(g, i) && !seq_read(g) && numel(t) >= 0 && numel(t) < P2(40) + 1)
         expect(g, BIT(ROPE_ERROR_SHAPE), 1), expect_free_seqlen(g, i); /* unread: a large claim is legal */
     else expect_dim(g, i);
@@ -72,9 +74,19 @@ int m_dim_off(gcase *g) {
         if (!t->dims[0]) return 0;
         delta = -1;
     }
+    int other = 0; /* ONNX coordinates [batch*seq, A] become [seq, A] or the reverse: another valid form */
+    if (onnx_e(g->e) && axf_e(g->e) && i == T_POS && t->rank == 2 && d == 0) {
+        int64_t B = g->s[T_X].t.dims[0], S = onnx_seq(g), n = t->dims[0] + delta;
+        other = n == B * S || (B > 1 && n == S);
+        if (other && delta > 0) return 0; /* more rows than its block holds */
+    }
     t->dims[d] += delta, g->shaped = 1;
-    note(g, "%s dim %d %+lld", slot_name[i], d, (long long)delta);
-    if (is_atb_seq(g, i)) {
+    note(g, "%s dim %d %+lld%s", slot_name[i], d, (long long)delta, other ? " (another valid form)" : "");
+    if (axf_e(g->e) && i == T_POS && !other) g->names = "fly->positions";
+    if (other) {
+        expect(g, 0, 1);
+        if (shares(g, i)) g->wild = 1; /* fewer rows may end an overlap */
+    } else if (is_atb_seq(g, i)) {
         if (!seq_read(g)) expect_free_seqlen(g, i);
         else if (fly_e(g->e)) expect(g, BIT(ROPE_ERROR_SHAPE) | (t->row_stride ? BIT(ROPE_ERROR_STRIDE) : 0), 0);
         else g->wild = 1; /* fewer sequences: the sum may still match */
@@ -101,7 +113,12 @@ int m_empty_huge(gcase *g) {
         if (g->s[T_SEQ].used) g->s[T_SEQ].t.dims[0] = B, g->s[T_SEQ].t.dims[1] = S;
         if (g->s[T_COS].used && g->s[T_COS].t.rank == 3)
             for (int i = T_COS; i <= T_SIN; i++) g->s[i].t.dims[0] = B, g->s[i].t.dims[1] = S;
-        if (g->s[T_POS].used) g->s[T_POS].t.dims[0] = B, g->s[T_POS].t.dims[1] = S;
+        if (g->s[T_POS].used && axf_e(g->e)) { /* coordinates [batch, seq, A], or batch*seq (or seq) rows */
+            g->s[T_POS].t.dims[0] = g->s[T_POS].t.rank == 3 ? B : 0;
+            if (g->s[T_POS].t.rank == 3) g->s[T_POS].t.dims[1] = S;
+        } else if (g->s[T_POS].used) {
+            g->s[T_POS].t.dims[0] = B, g->s[T_POS].t.dims[1] = S;
+        }
         note(g, "empty: batch %lld seq %lld heads %lld", (long long)B, (long long)S, (long long)N);
         expect(g, 0, 1);
         return 1;
@@ -139,6 +156,7 @@ int m_stride_bad(gcase *g) {
         while (v == 0 || v == last);
     s->t.row_stride = v;
     note(g, "%s row_stride %lld", slot_name[i], (long long)v);
+    if (axf_e(g->e) && i == T_POS) g->names = "fly->positions";
     expect(g, BIT(ROPE_ERROR_STRIDE), infer_e(g->e)); /* inference "reads only dtype, rank and dims" */
     return 1;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_api_mutations mutations of the values the calls read, applied after the blocks are filled: position
- * ids, seqlen, on-the-fly positions and cache positions out of range or too large for float64. */
+ * ids, seqlen, on-the-fly positions, multi-axis coordinates and cache positions out of range or too
+ * large for float64. */
 #include <math.h>
 #include <string.h>
 
@@ -18,13 +19,17 @@ void break_seqlen(gcase *g) {
     note(g, "seqlen[%lld] = %lld", (long long)k, (long long)v);
 }
 
-/* rope_cache_fill_axes: a coordinate that is not finite, an integer past 2^53, or one whose angle
- * reaches 2^46 rad (inv of pair 0 of every axis is 1: theta^0). */
+/* The coordinates' axes count: their last dim ([T, A]; the on-the-fly forms' [B, S, A] too). */
+static int64_t coord_axes(const gcase *g) { return g->s[T_POS].t.dims[g->s[T_POS].t.rank - 1]; }
+
+/* rope_cache_fill_axes and the multi-axis on-the-fly forms: a coordinate that is not finite, an
+ * integer past 2^53, or one whose angle reaches 2^46 rad (inv of pair 0 of every axis is 1:
+ * theta^0). The on-the-fly message names fly->positions[token, axis]. */
 static int index_axes(gcase *g) {
     int64_t n = numel(&g->s[T_POS].t);
     rope_dtype dt = g->s[T_POS].t.dtype;
     if (n <= 0 || dt == ROPE_I32) return 0; /* an int32 coordinate stays below 2^46 */
-    int64_t k = tu_int(0, n - 1), A = g->s[T_POS].t.dims[1], axis0 = k / A * A; /* 2^46: pair 0 of axis 0 turns by it */
+    int64_t k = tu_int(0, n - 1), A = coord_axes(g), axis0 = k / A * A; /* 2^46: pair 0 of axis 0 turns by it */
     double v;
     if (dt == ROPE_I64) {
         int64_t w = PICK(POS_LIMIT + 1, -POS_LIMIT - 1, INT64_MAX, INT64_MIN, P2(46), -P2(46));
@@ -38,6 +43,7 @@ static int index_axes(gcase *g) {
         set_coord(g, k, v);
         note(g, "coordinate[%lld] = %g", (long long)k, v);
     }
+    if (axf_e(g->e)) g->names = "fly->positions[";
     expect(g, BIT(ROPE_ERROR_INDEX), 0);
     return 1;
 }
@@ -62,7 +68,7 @@ static int index_slots(gcase *g) {
 }
 
 int m_index(gcase *g) {
-    if (g->e == E_AXES) return index_axes(g);
+    if (coords_e(g->e)) return index_axes(g); /* ATB's seqlen is not read */
     if (kv_e(g->e) && tu_int(0, 1) && index_slots(g)) return 1;
     if (g->e == E_CACHE) {
         g->pos_start = PICK(-1, -1000, INT64_MIN);
@@ -104,7 +110,7 @@ static int pos_bad(int64_t last, double max_inv) { return last >= POS_LIMIT || (
 /* rope_cache_fill_axes: axis 0's coordinate at the edge of the angle limit (pair 0 turns by the
  * coordinate itself): 2^46 and beyond refused, just below accepted. */
 static int pos_huge_axes(gcase *g) {
-    int64_t n = numel(&g->s[T_POS].t), A = g->s[T_POS].t.dims[1];
+    int64_t n = numel(&g->s[T_POS].t), A = coord_axes(g);
     rope_dtype dt = g->s[T_POS].t.dtype;
     if (n <= 0 || A <= 0 || dt == ROPE_I32) return 0;
     int64_t k = tu_int(0, n / A - 1) * A;                         /* axis 0 of a token */
@@ -114,12 +120,13 @@ static int pos_huge_axes(gcase *g) {
     set_coord(g, k, v);
     note(g, "coordinate[%lld] = %.17g", (long long)k, v);
     int bad = fabs(v) >= 0x1p46;
+    if (axf_e(g->e) && bad) g->names = "fly->positions[";
     expect(g, bad ? BIT(ROPE_ERROR_INDEX) : 0, !bad);
     return 1;
 }
 
 int m_pos_huge(gcase *g) {
-    if (g->e == E_AXES) return pos_huge_axes(g);
+    if (coords_e(g->e)) return pos_huge_axes(g);
     double inv[16], max_inv = 0;
     if (rope_freq_compute(&g->fc, inv, NULL) != ROPE_OK) return 0;
     for (int64_t i = 0; i < g->fc.rotary_dim / 2; i++) max_inv = inv[i] > max_inv ? inv[i] : max_inv;

@@ -38,15 +38,24 @@
 /* The entry points (entry_name) and their families: ONNX, ATB, vLLM, on the fly, inference, lifecycle;
  * the caches (rope_cache_fill, rope_cache_fill_axes) and frequencies; the fused prologue (QK-norm +
  * RoPE and RoPE + KV-cache write: the call, its descriptors-only check, its lifecycle). */
-enum entry { E_ONNX, E_ONNX_BWD, E_ONNX_INFER, E_ONNX_OP, E_ONNX_FLY, E_ONNX_FLY_BWD, E_ATB, E_ATB_BWD, E_ATB_INFER,
-             E_ATB_OP, E_ATB_FLY, E_ATB_FLY_BWD, E_VLLM, E_VLLM_BWD, E_VLLM_INFER, E_VLLM_OP, E_VLLM_FLY,
-             E_VLLM_FLY_BWD, E_CACHE, E_FREQ, E_AXES, E_QKN, E_QKN_CHECK, E_QKN_OP, E_KV, E_KV_CHECK, E_KV_OP,
-             N_ENTRY };
-static inline int onnx_e(int e) { return e <= E_ONNX_FLY_BWD; }
-static inline int atb_e(int e) { return e >= E_ATB && e <= E_ATB_FLY_BWD; }
+enum entry { E_ONNX, E_ONNX_BWD, E_ONNX_INFER, E_ONNX_OP, E_ONNX_FLY, E_ONNX_FLY_BWD, E_ONNX_AXF, E_ONNX_AXF_BWD,
+             E_ATB, E_ATB_BWD, E_ATB_INFER, E_ATB_OP, E_ATB_FLY, E_ATB_FLY_BWD, E_ATB_AXF, E_ATB_AXF_BWD, E_VLLM,
+             E_VLLM_BWD, E_VLLM_INFER, E_VLLM_OP, E_VLLM_FLY, E_VLLM_FLY_BWD, E_VLLM_AXF, E_VLLM_AXF_BWD, E_CACHE,
+             E_FREQ, E_AXES, E_QKN, E_QKN_CHECK, E_QKN_OP, E_KV, E_KV_CHECK, E_KV_OP, N_ENTRY };
+static inline int onnx_e(int e) { return e <= E_ONNX_AXF_BWD; }
+static inline int atb_e(int e) { return e >= E_ATB && e <= E_ATB_AXF_BWD; }
 /* vLLM slots: query X, key K (unused when absent), cos_sin_cache COS, positions SEQ (tables) or POS
  * (on the fly), query_out Y, key_out RK. */
-static inline int vllm_e(int e) { return e >= E_VLLM && e <= E_VLLM_FLY_BWD; }
+static inline int vllm_e(int e) { return e >= E_VLLM && e <= E_VLLM_AXF_BWD; }
+/* The multi-axis on-the-fly forms (rope_fly_axes: g->fa, its axes g->ax, coordinates in POS:
+ * ONNX [batch*seq, A], [batch, seq, A] or [seq, A]; ATB [ntokens, A]; vLLM [T, A] or [B, S, A]). They
+ * are not fly_e: that one's rope_fly (kind, freq) they do not have. */
+static inline int axf_e(int e) {
+    return e == E_ONNX_AXF || e == E_ONNX_AXF_BWD || e == E_ATB_AXF || e == E_ATB_AXF_BWD || e == E_VLLM_AXF ||
+           e == E_VLLM_AXF_BWD;
+}
+/* Entry points whose positions are rope_cache_fill_axes' coordinates (any of four dtypes, [.., A]). */
+static inline int coords_e(int e) { return axf_e(e) || e == E_AXES; }
 static inline int fly_e(int e) {
     return e == E_ONNX_FLY || e == E_ONNX_FLY_BWD || e == E_ATB_FLY || e == E_ATB_FLY_BWD || e == E_VLLM_FLY ||
            e == E_VLLM_FLY_BWD;
@@ -63,7 +72,7 @@ static inline int check_e(int e) { return e == E_QKN_CHECK || e == E_KV_CHECK; }
 static inline int op_e(int e) {
     return e == E_ONNX_OP || e == E_ATB_OP || e == E_VLLM_OP || e == E_QKN_OP || e == E_KV_OP;
 }
-static inline int table_e(int e) { return (onnx_e(e) || atb_e(e) || vllm_e(e)) && !fly_e(e); }
+static inline int table_e(int e) { return (onnx_e(e) || atb_e(e) || vllm_e(e)) && !fly_e(e) && !axf_e(e); }
 static inline int cfg_e(int e) { return fly_e(e) || e == E_CACHE || e == E_FREQ; }
 
 /* The mutation kinds (kind_name; K_VALID: none). */
@@ -106,6 +115,7 @@ typedef struct gcase {
     int64_t hq, hk, hv, hd; /* the prologue's heads and head size as the valid call made them */
     double sf[16], lf[16];
     rope_fly fly;
+    rope_fly_axes fa;
     int attrs_null, cfg_null, fly_null, n_in, life, pkind;
     size_t bad_count;
     int64_t maxpos, ntok, nseq, seql[4], pos_start, count;
@@ -115,7 +125,8 @@ typedef struct gcase {
     unsigned errs;
     unsigned char *mem[N_T], *snap[N_T];
     size_t size[N_T];
-    char desc[200];
+    char desc[400];
+    const char *names; /* a string the message must hold (the argument a lone refused mutation names) */
 } gcase;
 
 /* cases.c: the case's description, element counts, slots and the choice of one */

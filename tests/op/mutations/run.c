@@ -33,12 +33,17 @@ static rope_status call(gcase *g, rope_context *ctx, rope_tensor io[2]) {
     g->fly.freq = cfg;
     g->fly.positions = g->s[T_POS].t;
     const rope_fly *fly = g->fly_null ? NULL : &g->fly;
+    g->fa.axes = g->cfg_null ? NULL : &g->ax;
+    g->fa.positions = g->s[T_POS].t;
+    const rope_fly_axes *fa = g->fly_null ? NULL : &g->fa;
     switch (g->e) {
     case E_ONNX: return rope_onnx_rotary_embedding(ctx, oa, x, c, s, l, y);
     case E_ONNX_BWD: return rope_onnx_rotary_embedding_backward(ctx, oa, x, c, s, l, y);
     case E_ONNX_INFER: return rope_onnx_infer(oa, x, c, s, l, g->s[T_Y].null_ptr ? NULL : &io[0]);
     case E_ONNX_FLY: return rope_onnx_rotary_embedding_fly(ctx, oa, x, fly, y);
     case E_ONNX_FLY_BWD: return rope_onnx_rotary_embedding_fly_backward(ctx, oa, x, fly, y);
+    case E_ONNX_AXF: return rope_onnx_rotary_embedding_fly_axes(ctx, oa, x, fa, y);
+    case E_ONNX_AXF_BWD: return rope_onnx_rotary_embedding_fly_axes_backward(ctx, oa, x, fa, y);
     case E_ATB: return rope_atb_rope(ctx, ap, x, k, c, s, l, y, rk);
     case E_ATB_BWD: return rope_atb_rope_backward(ctx, ap, x, k, c, s, l, y, rk);
     case E_ATB_INFER:
@@ -46,6 +51,8 @@ static rope_status call(gcase *g, rope_context *ctx, rope_tensor io[2]) {
                               g->s[T_RK].null_ptr ? NULL : &io[1]);
     case E_ATB_FLY: return rope_atb_rope_fly(ctx, ap, x, k, fly, l, y, rk);
     case E_ATB_FLY_BWD: return rope_atb_rope_fly_backward(ctx, ap, x, k, fly, l, y, rk);
+    case E_ATB_AXF: return rope_atb_rope_fly_axes(ctx, ap, x, k, fa, l, y, rk);
+    case E_ATB_AXF_BWD: return rope_atb_rope_fly_axes_backward(ctx, ap, x, k, fa, l, y, rk);
     case E_VLLM: return rope_vllm_rotary_embedding(ctx, va, l, x, k, c, y, rk);
     case E_VLLM_BWD: return rope_vllm_rotary_embedding_backward(ctx, va, l, x, k, c, y, rk);
     case E_VLLM_INFER:
@@ -53,6 +60,8 @@ static rope_status call(gcase *g, rope_context *ctx, rope_tensor io[2]) {
                                g->s[T_RK].used && !g->s[T_RK].null_ptr ? &io[1] : NULL);
     case E_VLLM_FLY: return rope_vllm_rotary_embedding_fly(ctx, va, x, k, fly, y, rk);
     case E_VLLM_FLY_BWD: return rope_vllm_rotary_embedding_fly_backward(ctx, va, x, k, fly, y, rk);
+    case E_VLLM_AXF: return rope_vllm_rotary_embedding_fly_axes(ctx, va, x, k, fa, y, rk);
+    case E_VLLM_AXF_BWD: return rope_vllm_rotary_embedding_fly_axes_backward(ctx, va, x, k, fa, y, rk);
     case E_CACHE: return rope_cache_fill(cfg, g->pos_start, g->count, (rope_cache_layout)g->layout, g->coeff, c, s);
     case E_FREQ:
         return rope_freq_compute(cfg, g->s[T_Y].null_ptr ? NULL : (double *)g->s[T_Y].t.data,
@@ -145,6 +154,8 @@ void mutations_one(int it, int e, rope_context *ctx) {
     } else {
         st = shown = call(g, ctx, io);
         if (st != ROPE_OK) failed_step(g, entry_name[g->e], st);
+        if (st != ROPE_OK && g->names && g->nk == 1)
+            check(g, strstr(rope_last_error(), g->names) != NULL, "the message does not name %s", g->names);
         agree_with_infer(g, st);
     }
     tally(g, shown);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_api_mutations: valid random calls with small shapes, of every entry point: ONNX (tables or on the
- * fly), ATB (tables or on the fly), vLLM, rope_cache_fill, rope_freq_compute, rope_cache_fill_axes and
- * the fused prologue (QK-norm + RoPE, RoPE + KV-cache write). */
+ * fly, one position or multi-axis coordinates per token), ATB and vLLM (likewise), rope_cache_fill,
+ * rope_freq_compute, rope_cache_fill_axes and the fused prologue (QK-norm + RoPE, RoPE + KV-cache write). */
 #include <string.h>
 
 #include "fly_configs.h"
@@ -24,6 +24,37 @@ static void set_cfg(gcase *g, int64_t d) {
     note(g, "cfg %s d %lld", name, (long long)d);
 }
 
+/* The multi-axis on-the-fly argument: 1..4 axes whose widths add up to rot (per-axis frequencies,
+ * or alternating ones over equal widths), each theta the default or another base, attention 1 or
+ * another, coordinates [tok..., A] of any of the four dtypes (filled as rope_cache_fill_axes'),
+ * cs_dtype from `cs` (the ones the operator takes). */
+static void set_axes(gcase *g, int64_t rot, int tok_rank, const int64_t *tok, rope_dtype cs) {
+    rope_axes_config a = ROPE_AXES_CONFIG_INIT;
+    int64_t half = rot / 2, left;
+    a.n_axes = (int32_t)tu_int(1, half < 4 ? half : 4);
+    a.freq = half % a.n_axes == 0 && tu_int(0, 2) == 0 ? ROPE_AXES_FREQ_ALTERNATING : ROPE_AXES_FREQ_PER_AXIS;
+    left = half - a.n_axes;
+    for (int i = 0; i < a.n_axes; i++) {
+        int64_t extra = i + 1 == a.n_axes ? left : tu_int(0, left);
+        if (a.freq == ROPE_AXES_FREQ_ALTERNATING) extra = half / a.n_axes - 1;
+        a.axes_dims[i] = 2 * (1 + extra), left -= extra;
+        a.theta[i] = tu_int(0, 1) ? 0.0 : (double)PICK(256, 10000, 3, 1000000);
+    }
+    a.attention = tu_int(0, 1) ? 0.0 : 0.5 + tu_uniform(0, 1);
+    g->ax = a;
+    rope_fly_axes f = ROPE_FLY_AXES_INIT;
+    f.cs_dtype = cs;
+    g->fa = f;
+    int64_t dims[4];
+    for (int i = 0; i < tok_rank; i++) dims[i] = tok[i];
+    dims[tok_rank] = a.n_axes;
+    rope_dtype pt = (rope_dtype)PICK(ROPE_I64, ROPE_I32, ROPE_F32, ROPE_F64);
+    put(g, T_POS, pt, tok_rank + 1, dims, a.n_axes, 0, 0);
+    note(g, "axes %d [%lld %lld %lld %lld] freq %d pos %s rank %d cs %s", (int)a.n_axes, (long long)a.axes_dims[0],
+         (long long)a.axes_dims[1], (long long)a.axes_dims[2], (long long)a.axes_dims[3], (int)a.freq,
+         rope_dtype_name(pt), tok_rank + 1, rope_dtype_name(cs));
+}
+
 int64_t onnx_seq(const gcase *g) { return g->s[T_X].t.dims[g->s[T_X].t.rank == 4 ? 2 : 1]; }
 
 static void gen_onnx(gcase *g) {
@@ -38,7 +69,13 @@ static void gen_onnx(gcase *g) {
     copy_slot(g, T_Y, T_X, 1);
     note(g, "%s X [%lld,%lld,%lld,%lld] rank %d rot %lld inter %d", rope_dtype_name(dt), (long long)B, (long long)N,
          (long long)S, (long long)H, rank, (long long)rot, (int)g->oa.interleaved);
-    if (!fly_e(g->e)) {
+    if (axf_e(g->e)) { /* coordinates [batch*seq, A], [batch, seq, A] or [seq, A] (every batch row's) */
+        int v = (int)tu_int(0, 2);
+        if (v == 2 && B <= 1) v = 0; /* [seq, A] is the shared form with more than one batch row */
+        int64_t bs1 = B * S;
+        set_axes(g, r, v == 1 ? 2 : 1, v == 1 ? bs : v == 2 ? &S : &bs1,
+                 (rope_dtype)PICK(ROPE_DTYPE_INVALID, dt));
+    } else if (!fly_e(g->e)) {
         int ids = (int)tu_int(0, 1);
         g->maxpos = tu_int(1, 8);
         int64_t c2[2] = {g->maxpos, r / 2}, c3[3] = {B, S, r / 2};
@@ -93,7 +130,9 @@ static void gen_atb(gcase *g) {
     note(g, "%s/%s q [%lld,%lld] k %lld rank %d D %lld coeff %d cf %d nseq %lld%s", rope_dtype_name(dt),
          rope_dtype_name(ct), (long long)T, (long long)hq, (long long)hk, g->s[T_X].t.rank, (long long)D,
          (int)g->ap.rotary_coeff, (int)g->ap.cos_format, (long long)g->nseq, l->nodata ? " (NULL)" : "");
-    if (!fly) {
+    if (axf_e(g->e)) {
+        set_axes(g, D, 1, &T, (rope_dtype)PICK(ROPE_DTYPE_INVALID, dt, dt == ROPE_F16 ? ROPE_F32 : dt));
+    } else if (!fly) {
         g->maxpos = (g->ap.cos_format ? longest : T) + tu_int(0, 2);
         int64_t c2[2] = {g->maxpos, D};
         put(g, T_COS, ct, 2, c2, D, 0, 0);
@@ -114,7 +153,7 @@ static void gen_vllm(gcase *g) {
     int64_t hs = tu_int(2, 10), rot = 2 * tu_int(1, hs / 2);
     rope_vllm_attrs a = ROPE_VLLM_ATTRS_INIT;
     a.head_size = hs, a.is_neox = (int32_t)tu_int(0, 1);
-    int m = rot / 2 >= 3 && tu_int(0, 2) == 0 ? (int)tu_int(3, rot / 2 >= 4 ? 4 : 3) : 0;
+    int m = rot / 2 >= 3 && !axf_e(g->e) && tu_int(0, 2) == 0 ? (int)tu_int(3, rot / 2 >= 4 ? 4 : 3) : 0;
     if (m) {
         a.n_mrope_section = m, a.mrope_interleaved = m == 3 ? (int32_t)tu_int(0, 1) : 0;
         int64_t left = rot / 2 - m;
@@ -145,7 +184,13 @@ static void gen_vllm(gcase *g) {
     note(g, "%s/%s T %lld%s%s hq %lld hk %lld hs %lld rot %lld neox %d mrope %d%s %s", rope_dtype_name(dt),
          rope_dtype_name(ct), (long long)T, bs ? " [B,S]" : "", r3 ? " [T,H,hs]" : "", (long long)hq, (long long)hk,
          (long long)hs, (long long)rot, (int)a.is_neox, m, a.mrope_interleaved ? "i" : "", rope_dtype_name(pt));
-    if (!fly_e(g->e)) {
+    if (axf_e(g->e)) { /* coordinates [T, A] or [B, S, A]: the token dims the positions would have */
+        set_axes(g, rot, (int)np, pd, (rope_dtype)PICK(ROPE_DTYPE_INVALID, dt, ROPE_F32));
+        /* the rotated part anywhere in the head, either direction (the later attributes apply) */
+        g->va.rope_dim_offset = tu_int(0, 2) ? 0 : tu_int(0, hs - rot);
+        g->va.inverse = (int32_t)tu_int(0, 1);
+        note(g, "offset %lld inverse %d", (long long)g->va.rope_dim_offset, (int)g->va.inverse);
+    } else if (!fly_e(g->e)) {
         g->maxpos = tu_int(1, 8);
         int64_t c2[2] = {g->maxpos, rot};
         put(g, T_COS, ct, 2, c2, rot, 0, 0);
