@@ -50,18 +50,6 @@ void rope_fly_axes_rows_free(rope_fly_axes_rows *r) {
     for (int a = 0; a < r->n_axes; a++) rope_fly_freqs_free(&r->axis[a]);
 }
 
-/* Pair i of the block gets the values bc and bs (rope_round_cs's bits for dt), in the block's f32 or
- * 16-bit arrays as dt says. */
-static void put_rounded(const rope_fly_block *b, rope_dtype dt, size_t i, uint32_t bc, uint32_t bs) {
-    if (dt == ROPE_F32) {
-        b->cf[i] = rope_float_of(bc);
-        b->sf[i] = rope_float_of(bs);
-    } else {
-        b->ch[i] = (uint16_t)bc;
-        b->sh[i] = (uint16_t)bs;
-    }
-}
-
 /* Axis a's values at coordinate v into the slot's block, at the axis's offset. */
 static void axis_values(const rope_fly_axes_rows *r, int a, rope_cossin_slot *sl, double v, rope_dtype dt) {
     const rope_fly_freqs *f = &r->axis[a];
@@ -87,7 +75,7 @@ static void axis_values(const rope_fly_axes_rows *r, int a, rope_cossin_slot *sl
         double c, s;
         rope_angle_sincos_real(v, f->inv[0], &c, &s);
         uint32_t bc = rope_round_cs(dt, c * att), bs = rope_round_cs(dt, s * att);
-        for (size_t i = 0; i < half; i++) put_rounded(&b, dt, i, bc, bs);
+        for (size_t i = 0; i < half; i++) rope_fly_block_put(&b, dt, i, bc, bs);
         return;
     }
     uint32_t any = 1;
@@ -112,7 +100,7 @@ static void axis_values(const rope_fly_axes_rows *r, int a, rope_cossin_slot *sl
         double c, s;
         rope_angle_sincos_real(v, f->inv[i], &c, &s);
         uint32_t bc = rope_round_cs(dt, c * att), bs = rope_round_cs(dt, s * att);
-        put_rounded(&b, dt, i, bc, bs);
+        rope_fly_block_put(&b, dt, i, bc, bs);
     }
 }
 
