@@ -4,35 +4,16 @@
  * batches alternating with a memcpy of the same bytes and, where the shape has one, the floor loop
  * (bench_loops.h) of the kernel's instruction set. The engine, the operators' checks and the
  * dispatch are not in the timing: what is left is the kernel itself. */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench_clock.h"
 #include "bench_kernel.h"
 #include "bench_loops.h"
+#include "kernel_words.h"
 #include "kernels/kernel.h"
 #include "tensor_util.h"
-
-static const char *kind_word(rope_kernel_kind k) {
-    switch (k) {
-    case ROPE_KERNEL_ROT: return "rot";
-    case ROPE_KERNEL_NORM: return "norm";
-    case ROPE_KERNEL_STORE: return "store";
-    }
-    return "?";
-}
-
-static const char *path_word(rope_kernel_path p) {
-    switch (p) {
-    case ROPE_PATH_ANY: return "any";
-    case ROPE_PATH_BLOCKED: return "blocked";
-    case ROPE_PATH_PAIRS: return "pairs";
-    case ROPE_PATH_SPLIT: return "split";
-    }
-    return "?";
-}
 
 /* ---- --kernel list ---------------------------------------------------------------------------- */
 
@@ -56,12 +37,12 @@ static int list_kernels(int csv) {
             if (k->path == ROPE_PATH_PAIRS) snprintf(ps, sizeof ps, "%zu", k->pair_stride);
             else if (!store) snprintf(ps, sizeof ps, "%s", k->path == ROPE_PATH_SPLIT ? "head/2" : "any");
             const char *cells[N_COLS] = {k->name,
-                                         kind_word(k->kind),
+                                         kernel_kind_word(k->kind),
                                          rope_isa_name(k->isa),
                                          runs ? "yes" : "no",
                                          store ? "any" : rope_dtype_name(k->x_dtype),
                                          store ? "-" : rope_dtype_name(k->cs_dtype),
-                                         path_word(k->path),
+                                         kernel_path_word(k->path),
                                          store         ? "-"
                                          : k->cos_full ? "full"
                                                        : "half",
@@ -242,36 +223,19 @@ static int bench_make(kernel_bench *b) {
     return 0;
 }
 
-/* ---- timing (as bench_run.c: batches of about 200 us, medians, the three alternating) ---------- */
+/* ---- timing (bench_clock.h, as bench_run.c: batches of ~200 us, medians, the three alternating) - */
 
 typedef void (*batch_fn)(kernel_bench *b);
 
-static double now_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec * 1e-3;
-}
-
 static double time_batch(batch_fn fn, kernel_bench *b, int inner) {
-    double t0 = now_us();
+    double t0 = bench_now_us();
     for (int i = 0; i < inner; i++) fn(b);
-    return (now_us() - t0) / inner;
+    return (bench_now_us() - t0) / inner;
 }
 
 static int calibrate(batch_fn fn, kernel_bench *b) {
     time_batch(fn, b, 1); /* warms caches and pages */
-    double t = time_batch(fn, b, 1), n = 200.0 / (t > 0.01 ? t : 0.01);
-    return n < 1 ? 1 : n > 100000 ? 100000 : (int)n;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    return bench_batch_calls(time_batch(fn, b, 1));
 }
 
 static const char *const columns[] = {"kernel",      "tokens",    "heads",     "head_size", "rot",
@@ -291,7 +255,7 @@ static int time_kernel(const bench_opts *o, kernel_bench *b) {
         tc[r] = time_batch(call_copy, b, nc);
         tl[r] = has_loop ? time_batch(call_loop, b, nl) : 0;
     }
-    double us = median(tk, reps), copy_us = median(tc, reps), loop_us = has_loop ? median(tl, reps) : 0;
+    double us = bench_median(tk, reps), copy_us = bench_median(tc, reps), loop_us = has_loop ? bench_median(tl, reps) : 0;
     free(t);
     double gbps = (double)b->bytes / (us * 1e3), copy_gbps = (double)b->bytes / (copy_us * 1e3);
     char cells[N_COLUMNS][96];

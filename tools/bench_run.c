@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 
+#include "bench_clock.h"
 #include "bench_run.h"
 #include "copy_team.h"
 #include "engine/engine.h"
@@ -536,38 +536,21 @@ static rope_status call_loop(bench_data *d, rope_context *ctx) {
 
 typedef rope_status (*bench_fn)(bench_data *d, rope_context *ctx);
 
-static double now_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec * 1e-3;
-}
-
 /* Microseconds per call over a batch of `inner` calls, or a negative value on failure. */
 static double time_batch(bench_fn fn, bench_data *d, rope_context *ctx, int inner) {
-    double t0 = now_us();
+    double t0 = bench_now_us();
     for (int i = 0; i < inner; i++)
         if (fn(d, ctx) != ROPE_OK) return -1;
-    return (now_us() - t0) / inner;
+    return (bench_now_us() - t0) / inner;
 }
 
-/* Enough calls per batch for about 200 us, so the clock's own cost and resolution vanish. */
+/* Enough calls per batch for about 200 us (bench_batch_calls), or -1 when a call fails. */
 static int calibrate(bench_fn fn, bench_data *d, rope_context *ctx) {
     double t = time_batch(fn, d, ctx, 1); /* the first call warms caches and pages */
     if (t < 0) return -1;
     t = time_batch(fn, d, ctx, 1);
     if (t < 0) return -1;
-    double n = 200.0 / (t > 0.01 ? t : 0.01);
-    return n < 1 ? 1 : n > 100000 ? 100000 : (int)n;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    return bench_batch_calls(t);
 }
 
 static int measure(bench_data *d, rope_context *ctx, int reps, bench_result *out);
@@ -611,10 +594,10 @@ static int measure(bench_data *d, rope_context *ctx, int reps, bench_result *out
         }
     }
     out->bytes = bench_bytes(&d->c);
-    out->median_us = median(tk, reps);
-    double copy_us = median(tc, reps);
+    out->median_us = bench_median(tk, reps);
+    double copy_us = bench_median(tc, reps);
     out->loop = (int)d->loop_kind;
-    out->loop_us = has_loop ? median(tl, reps) : 0;
+    out->loop_us = has_loop ? bench_median(tl, reps) : 0;
     out->ratio_loop = has_loop ? out->loop_us / out->median_us : 0;
     free(t);
     out->gbps = (double)out->bytes / (out->median_us * 1e3);

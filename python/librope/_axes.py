@@ -36,6 +36,24 @@ def _positions(positions):
     return np.ascontiguousarray(p)
 
 
+def _dims_thetas(fn, axes_dims, theta, attention):
+    """(dims, thetas): the axes' widths as ints and one base per axis (a single theta repeated), with
+    the checks cos_sin_axes and the on-the-fly calls share (messages naming librope.`fn`); attention
+    is only checked."""
+    dims = [int(d) for d in axes_dims]
+    if isinstance(theta, numbers.Real):
+        thetas = [float(theta)] * len(dims)
+    else:
+        thetas = [float(t) for t in theta]
+        if len(thetas) != len(dims):
+            raise ValueError(f"librope.{fn}: theta has {len(thetas)} values, expected 1 or {len(dims)} (one per axis)")
+    if any(t == 0 for t in thetas):  # the library reads 0 as "default": never silently
+        raise ValueError(f"librope.{fn}: theta 0; expected > 1")
+    if attention == 0:
+        raise ValueError(f"librope.{fn}: attention 0; expected > 0")
+    return dims, thetas
+
+
 def cos_sin_axes(positions, axes_dims, theta=10000.0, *, dtype="float32", framework="numpy", freq="per_axis",
                  layout="half", rotary_coeff=2, attention=1.0):
     """(cos, sin) for T tokens at multi-axis positions, as rope_cache_fill_axes writes them: each
@@ -59,18 +77,7 @@ def cos_sin_axes(positions, axes_dims, theta=10000.0, *, dtype="float32", framew
         raise ValueError(f"librope.cos_sin_axes: freq must be 'per_axis' or 'alternating', got {freq!r}")
     if dtype not in ("float32", "float16", "bfloat16"):
         raise ValueError(f"librope.cos_sin_axes: dtype must be float32, float16 or bfloat16, got {dtype!r}")
-    dims = [int(d) for d in axes_dims]
-    if isinstance(theta, numbers.Real):
-        thetas = [float(theta)] * len(dims)
-    else:
-        thetas = [float(t) for t in theta]
-        if len(thetas) != len(dims):
-            raise ValueError(f"librope.cos_sin_axes: theta has {len(thetas)} values, expected 1 or {len(dims)} "
-                             "(one per axis)")
-    if any(t == 0 for t in thetas):  # the library reads 0 as "default": never silently
-        raise ValueError("librope.cos_sin_axes: theta 0; expected > 1")
-    if attention == 0:
-        raise ValueError("librope.cos_sin_axes: attention 0; expected > 0")
+    dims, thetas = _dims_thetas("cos_sin_axes", axes_dims, theta, attention)
     pos = _positions(positions)
     rot = sum(d for d in dims if d > 0)
     rows = pos.shape[0] if len(pos.shape) >= 1 else 0
@@ -87,17 +94,7 @@ def _config(fn, axes_dims, theta, freq, attention):
     it (the library checks the rest and names the field)."""
     if freq not in _FREQ:
         raise ValueError(f"librope.{fn}: axes_freq must be 'per_axis' or 'alternating', got {freq!r}")
-    dims = [int(d) for d in axes_dims]
-    if isinstance(theta, numbers.Real):
-        thetas = [float(theta)] * len(dims)
-    else:
-        thetas = [float(t) for t in theta]
-        if len(thetas) != len(dims):
-            raise ValueError(f"librope.{fn}: theta has {len(thetas)} values, expected 1 or {len(dims)} (one per axis)")
-    if any(t == 0 for t in thetas):  # the library reads 0 as "default": never silently
-        raise ValueError(f"librope.{fn}: theta 0; expected > 1")
-    if attention == 0:
-        raise ValueError(f"librope.{fn}: attention 0; expected > 0")
+    dims, thetas = _dims_thetas(fn, axes_dims, theta, attention)
     return dims, thetas, _FREQ[freq], float(attention)
 
 

@@ -11,29 +11,21 @@
 static rope_status atb_fly(const char *where, int backward, rope_context *ctx, const rope_atb_param *param,
                            const rope_tensor *q, const rope_tensor *k, const rope_fly *fly, const rope_tensor *seqlen,
                            const rope_tensor *rq, const rope_tensor *rk) {
-    static const rope_atb_param defaults = ROPE_ATB_PARAM_INIT;
-    if (!param) param = &defaults;
-    ROPE_TRY(rope_atb_check_param(where, param));
-    static const char *const names[6] = {"query", "key", "fly", "seqlen", "ropeQ", "ropeK"};
-    const void *const args[6] = {q, k, fly, seqlen, rq, rk};
-    ROPE_TRY(rope_check_args(where, 6, names, args));
+    ROPE_TRY(rope_atb_fly_args(where, &param, q, k, fly, seqlen, rq, rk));
     if (!fly->freq) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "fly->freq is NULL");
     rope_freq_plan fp;
     ROPE_TRY(rope_freq_plan_make(where, fly->freq, &fp));
     rope_atb_plan p;
     ROPE_TRY(rope_atb_plan_fly(where, param, q, k, seqlen, fp.dim, "fly->freq->rotary_dim", &p));
-    rope_dtype cs_dtype = fly->cs_dtype ? fly->cs_dtype : q->dtype;
-    ROPE_TRY(rope_atb_check_cos_dtype(where, "fly->cs_dtype", "0, ", q->dtype, cs_dtype));
+    rope_dtype cs_dtype;
+    ROPE_TRY(rope_atb_fly_cs_dtype(where, q, fly->cs_dtype, &cs_dtype));
     int per_token = fly->kind == ROPE_POSITIONS_PER_TOKEN;
     const int64_t dims[1] = {per_token ? p.ntokens : seqlen->dims[0]};
     static const char *const token_why[1] = {"ntokens of query"}, *const seq_why[1] = {"batch: seqlen's length"};
     ROPE_TRY(rope_fly_check_positions(where, fly, 1, dims, per_token ? token_why : seq_why));
     p.cos_format = per_token ? 0 : 1; /* the seqlen values are read (and checked) only per sequence */
     ROPE_TRY(rope_atb_check_data(where, &p, q, k, NULL, NULL, seqlen, rq, rk, &p));
-    rope_region rp = rope_region_of(&fly->positions, 1, 1);
-    rope_region r_rq = rope_region_of(rq, p.hidden_q, p.rq_stride), r_rk = rope_region_of(rk, p.hidden_k, p.rk_stride);
-    ROPE_TRY(rope_check_disjoint(where, "ropeQ", &r_rq, "fly->positions", &rp));
-    ROPE_TRY(rope_check_disjoint(where, "ropeK", &r_rk, "fly->positions", &rp));
+    ROPE_TRY(rope_atb_fly_disjoint(where, &p, rq, rk, &fly->positions, 1));
     int64_t max_pos;
     ROPE_TRY(rope_fly_max_position(where, fly, 0, per_token ? NULL : seqlen, &max_pos));
     rope_context *c = rope_context_resolve(ctx);

@@ -4,7 +4,6 @@
  * job with each token's row computed from its coordinates (cossin/fly_axes.c), placed full width as
  * rope_cache_fill_axes places a ROPE_CACHE_FULL row for the call's rotary_coeff. */
 #include "../cache/axes.h"
-#include "../core/alloc.h"
 #include "../core/check.h"
 #include "../core/try.h"
 #include "../engine/engine.h"
@@ -13,42 +12,26 @@
 static rope_status atb_fly_axes(const char *where, int backward, rope_context *ctx, const rope_atb_param *param,
                                 const rope_tensor *q, const rope_tensor *k, const rope_fly_axes *fly,
                                 const rope_tensor *seqlen, const rope_tensor *rq, const rope_tensor *rk) {
-    static const rope_atb_param defaults = ROPE_ATB_PARAM_INIT;
-    if (!param) param = &defaults;
-    ROPE_TRY(rope_atb_check_param(where, param));
-    static const char *const names[6] = {"query", "key", "fly", "seqlen", "ropeQ", "ropeK"};
-    const void *const args[6] = {q, k, fly, seqlen, rq, rk};
-    ROPE_TRY(rope_check_args(where, 6, names, args));
+    ROPE_TRY(rope_atb_fly_args(where, &param, q, k, fly, seqlen, rq, rk));
     rope_fly_axes_plan fp;
     ROPE_TRY(rope_fly_axes_load(where, fly, &fp));
     rope_atb_plan p;
     ROPE_TRY(rope_atb_plan_fly(where, param, q, k, seqlen, fp.rot, "fly->axes->axes_dims' sum", &p));
-    rope_dtype cs_dtype = fp.fly.cs_dtype ? fp.fly.cs_dtype : q->dtype;
-    ROPE_TRY(rope_atb_check_cos_dtype(where, "fly->cs_dtype", "0, ", q->dtype, cs_dtype));
+    rope_dtype cs_dtype;
+    ROPE_TRY(rope_atb_fly_cs_dtype(where, q, fp.fly.cs_dtype, &cs_dtype));
     const int64_t dims[1] = {p.ntokens};
     static const char *const whys[1] = {"ntokens of query"};
     ROPE_TRY(rope_fly_axes_check_positions(where, &fp, 1, dims, whys));
     p.cos_format = 0; /* one row per token: the seqlen values are not read */
     ROPE_TRY(rope_atb_check_data(where, &p, q, k, NULL, NULL, seqlen, rq, rk, &p));
-    const int64_t A = fp.axes.n_axes;
-    rope_region rp = rope_region_of(&fp.fly.positions, A, A);
-    rope_region r_rq = rope_region_of(rq, p.hidden_q, p.rq_stride), r_rk = rope_region_of(rk, p.hidden_k, p.rk_stride);
-    ROPE_TRY(rope_check_disjoint(where, "ropeQ", &r_rq, "fly->positions", &rp));
-    ROPE_TRY(rope_check_disjoint(where, "ropeK", &r_rk, "fly->positions", &rp));
-    double *inv;
-    ROPE_TRY(rope_fly_axes_freqs(where, &fp, &inv));
+    ROPE_TRY(rope_atb_fly_disjoint(where, &p, rq, rk, &fp.fly.positions, fp.axes.n_axes));
     rope_context *c = rope_context_resolve(ctx);
 
-    rope_status st = ROPE_OK;
-    if (!rope_atb_plan_empty(&p)) {
-        rope_job job;
-        rope_atb_job(&p, q, k, NULL, NULL, seqlen, rq, rk, &job);
-        job.shape.cs_dtype = cs_dtype;
-        st = rope_engine_run_fly_axes(where, c, &fp.axes, inv, fp.fly.positions.data, fp.fly.positions.dtype,
-                                      (size_t)fp.rows, &job, backward);
-    }
-    rope_free(inv);
-    return st;
+    if (rope_atb_plan_empty(&p)) return rope_engine_run_fly_axes(where, c, &fp, NULL, backward);
+    rope_job job;
+    rope_atb_job(&p, q, k, NULL, NULL, seqlen, rq, rk, &job);
+    job.shape.cs_dtype = cs_dtype;
+    return rope_engine_run_fly_axes(where, c, &fp, &job, backward);
 }
 
 rope_status rope_atb_rope_fly_axes(rope_context *ctx, const rope_atb_param *param, const rope_tensor *query,

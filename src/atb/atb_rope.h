@@ -74,4 +74,19 @@ rope_status rope_atb_run(rope_context *ctx, const rope_atb_plan *p, const rope_t
                          const rope_tensor *cos, const rope_tensor *sin, const rope_tensor *seqlen,
                          const rope_tensor *rq, const rope_tensor *rk, const char *where, int backward);
 
+/* ---- the on-the-fly calls' shared steps (atb_fly_checks.c), for rope_fly and rope_fly_axes ---- */
+
+/* The parameters (NULL: the defaults, stored in *param) checked as the forward checks them, then
+ * query, key, fly, seqlen, ropeQ and ropeK present (NULL_ARGUMENT naming the first missing one). */
+rope_status rope_atb_fly_args(const char *where, const rope_atb_param **param, const rope_tensor *q,
+                              const rope_tensor *k, const void *fly, const rope_tensor *seqlen, const rope_tensor *rq,
+                              const rope_tensor *rk);
+
+/* fly->cs_dtype (0: query's) checked as the forward checks cos' dtype; stored in *cs_dtype. */
+rope_status rope_atb_fly_cs_dtype(const char *where, const rope_tensor *q, rope_dtype requested, rope_dtype *cs_dtype);
+
+/* ropeQ and ropeK must not overlap fly->positions (`width` values a row: 1, or the axes' count). */
+rope_status rope_atb_fly_disjoint(const char *where, const rope_atb_plan *p, const rope_tensor *rq,
+                                  const rope_tensor *rk, const rope_tensor *positions, int64_t width);
+
 #endif

@@ -75,15 +75,7 @@ static void axis_values(const rope_fly_axes_rows *r, int a, rope_cossin_slot *sl
         double c, s;
         rope_angle_sincos_real(v, f->inv[0], &c, &s);
         uint32_t bc = rope_round_cs(dt, c * att), bs = rope_round_cs(dt, s * att);
-        for (size_t i = 0; i < half; i++) {
-            if (dt == ROPE_F32) {
-                b.cf[i] = rope_float_of(bc);
-                b.sf[i] = rope_float_of(bs);
-            } else {
-                b.ch[i] = (uint16_t)bc;
-                b.sh[i] = (uint16_t)bs;
-            }
-        }
+        for (size_t i = 0; i < half; i++) rope_fly_block_put(&b, dt, i, bc, bs);
         return;
     }
     uint32_t any = 1;
@@ -108,13 +100,7 @@ static void axis_values(const rope_fly_axes_rows *r, int a, rope_cossin_slot *sl
         double c, s;
         rope_angle_sincos_real(v, f->inv[i], &c, &s);
         uint32_t bc = rope_round_cs(dt, c * att), bs = rope_round_cs(dt, s * att);
-        if (dt == ROPE_F32) {
-            b.cf[i] = rope_float_of(bc);
-            b.sf[i] = rope_float_of(bs);
-        } else {
-            b.ch[i] = (uint16_t)bc;
-            b.sh[i] = (uint16_t)bs;
-        }
+        rope_fly_block_put(&b, dt, i, bc, bs);
     }
 }
 

@@ -122,13 +122,7 @@ void rope_fly_freqs_free(rope_fly_freqs *f) {
 /* Pair i's values from the exact cos and sin (times attention), rounded as rope_cache_fill rounds. */
 static void put_exact(rope_fly_block *b, size_t i, rope_dtype dt, double c, double s) {
     uint32_t bc = rope_round_cs(dt, c), bs = rope_round_cs(dt, s);
-    if (dt == ROPE_F32) {
-        b->cf[i] = rope_float_of(bc);
-        b->sf[i] = rope_float_of(bs);
-    } else {
-        b->ch[i] = (uint16_t)bc;
-        b->sh[i] = (uint16_t)bs;
-    }
+    rope_fly_block_put(b, dt, i, bc, bs);
 }
 
 /* cos/sin(anchor * inv[i]) into ca / sa: from the angle block, or from the digit tables (one entry

@@ -96,6 +96,18 @@ typedef struct rope_fly_block {
     uint32_t *bad;           /* 1 where the bracket did not decide */
 } rope_fly_block;
 
+/* Pair i of the block gets bc and bs (rope_round_cs's bits for dt), in the f32 or the 16-bit arrays
+ * as dt says: the store of every value the exact path computes (fly_rows.c, fly_axes.c). */
+static inline void rope_fly_block_put(const rope_fly_block *b, rope_dtype dt, size_t i, uint32_t bc, uint32_t bs) {
+    if (dt == ROPE_F32) {
+        b->cf[i] = rope_float_of(bc);
+        b->sf[i] = rope_float_of(bs);
+    } else {
+        b->ch[i] = (uint16_t)bc;
+        b->sh[i] = (uint16_t)bs;
+    }
+}
+
 /* rope_fly_values_block built with one instruction set; returns 1 when any bad[i] is set. */
 typedef uint32_t (*rope_fly_values_fn)(const rope_fly_block *b, rope_dtype dt);
 

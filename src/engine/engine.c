@@ -8,6 +8,7 @@
 
 #include "engine.h"
 
+#include "../core/alloc.h"
 #include "../core/try.h"
 
 /* Row `row` of a view's cos and sin. */
@@ -465,15 +466,14 @@ rope_status rope_engine_run_fly(const char *where, rope_context *ctx, const rope
     return st;
 }
 
-rope_status rope_engine_run_fly_axes(const char *where, rope_context *ctx, const rope_axes_config *c,
-                                     const double *inv, const void *positions, rope_dtype pos_dtype, size_t rows,
-                                     rope_job *job, int backward) {
-    if (!job) return ROPE_OK;
+/* The job's part: the per-axis tables from inv, then the run. */
+static rope_status run_fly_axes_job(const char *where, rope_context *ctx, const rope_fly_axes_plan *fp,
+                                    const double *inv, rope_job *job, int backward) {
     rope_fly_axes_rows r;
-    r.positions = positions;
-    r.pos_dtype = pos_dtype;
-    r.rows = rows ? rows : 1;
-    ROPE_TRY(rope_fly_axes_rows_make(where, c, inv, job->batch * job->seq, ctx->isa, &r));
+    r.positions = fp->fly.positions.data;
+    r.pos_dtype = fp->fly.positions.dtype;
+    r.rows = fp->rows ? (size_t)fp->rows : 1;
+    ROPE_TRY(rope_fly_axes_rows_make(where, &fp->axes, inv, job->batch * job->seq, ctx->isa, &r));
     job->cossin.kind = ROPE_COSSIN_FLY;
     job->cossin.fly = NULL;
     job->cossin.axes = &r;
@@ -482,5 +482,15 @@ rope_status rope_engine_run_fly_axes(const char *where, rope_context *ctx, const
     job->cossin.where = where;
     rope_status st = rope_engine_run(ctx, job);
     rope_fly_axes_rows_free(&r);
+    return st;
+}
+
+rope_status rope_engine_run_fly_axes(const char *where, rope_context *ctx, const rope_fly_axes_plan *fp, rope_job *job,
+                                     int backward) {
+    double *inv;
+    ROPE_TRY(rope_fly_axes_freqs(where, fp, &inv));
+    rope_status st = ROPE_OK;
+    if (job) st = run_fly_axes_job(where, ctx, fp, inv, job, backward);
+    rope_free(inv);
     return st;
 }

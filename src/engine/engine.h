@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../cache/axes.h"
 #include "../cossin/fly.h"
 #include "../cossin/source.h"
 #include "../kernels/kernel.h"
@@ -83,12 +84,13 @@ rope_status rope_engine_run(rope_context *ctx, const rope_job *job);
 rope_status rope_engine_run_fly(const char *where, rope_context *ctx, const rope_freq_plan *plan, int64_t max_pos,
                                 rope_job *job, int backward);
 
-/* Runs a fully checked job whose rows are computed on the fly from multi-axis positions: `c` a loaded
- * configuration (cache/axes.h) and `inv` its frequencies, `positions` the coordinates ([rows, A] of
- * `pos_dtype`, every one checked), token t reading row t % rows. Makes the per-axis tables, sets the
- * job's source and runs it. job NULL: nothing to rotate. Errors: OUT_OF_MEMORY. */
-rope_status rope_engine_run_fly_axes(const char *where, rope_context *ctx, const rope_axes_config *c, const double *inv,
-                                     const void *positions, rope_dtype pos_dtype, size_t rows, rope_job *job,
+/* Runs a fully checked job whose rows are computed on the fly from multi-axis positions: `fp` a
+ * loaded and checked rope_fly_axes (cache/axes.h, its positions' rows set), whose frequencies and
+ * coordinates are made and checked here, as rope_engine_run_fly makes its tables, so that their
+ * errors are reported even when `job` is NULL (a call with nothing to rotate); token t reads
+ * coordinate row t % rows. Makes the per-axis tables, sets the job's source and runs it.
+ * Errors: those of rope_fly_axes_freqs, OUT_OF_MEMORY. */
+rope_status rope_engine_run_fly_axes(const char *where, rope_context *ctx, const rope_fly_axes_plan *fp, rope_job *job,
                                      int backward);
 
 /* The engine's thresholds, in bytes; the defaults are measured (see engine.c). Internal: tests and

@@ -114,6 +114,15 @@ static ROPE_ALWAYS_INLINE void k_norm_factors(rope_dtype xt, const rope_kernel_s
     for (size_t i = 0; i < n; i++) rs[i] = rope_rms_factor(sums[i], sh->head_size, eps);
 }
 
+/* Head h's factor (heads walked in order from 0) as a vector: at each batch's first head, the factors
+ * of that batch (k_norm_factors) into rs, of K_NORM_BATCH floats. */
+static ROPE_ALWAYS_INLINE kvec k_norm_factor_of(rope_dtype xt, const rope_kernel_shape *sh, const void *x, ptrdiff_t xhs,
+                                                size_t heads, size_t h, float eps, float *rs) {
+    if (h % K_NORM_BATCH == 0)
+        k_norm_factors(xt, sh, x, xhs, heads - h < K_NORM_BATCH ? heads - h : K_NORM_BATCH, h, eps, rs);
+    return k_set1(rs[h % K_NORM_BATCH]);
+}
+
 
 /* The tail [rot, head_size): the scaled values stored. */
 
@@ -134,9 +143,7 @@ static ROPE_ALWAYS_INLINE void k_norm_blocked(rope_dtype xt, rope_dtype ct, cons
     float rs[K_NORM_BATCH];
     for (size_t h = 0; h < heads; h++) {
         k_head v = k_head_at(xt, ct, K_PASS, h);
-        if (h % K_NORM_BATCH == 0)
-            k_norm_factors(xt, sh, x, xhs, heads - h < K_NORM_BATCH ? heads - h : K_NORM_BATCH, h, eps, rs);
-        kvec r = k_set1(rs[h % K_NORM_BATCH]);
+        kvec r = k_norm_factor_of(xt, sh, x, xhs, heads, h, eps, rs);
         for (size_t g = 0; g < rot; g += 2 * ps) {
             for (size_t j = 0; j < ps; j += K_VL) {
                 size_t n = ps - j < K_VL ? ps - j : K_VL, a = g + j, b = a + ps, c = g / 2 + j;
@@ -171,9 +178,7 @@ static ROPE_ALWAYS_INLINE void k_norm_blocked_regs(rope_dtype xt, rope_dtype ct,
     const char *xh = (const char *)x;
     char *yh = (char *)y;
     for (size_t h = 0; h < heads; h++, xh += xstep, yh += ystep) {
-        if (h % K_NORM_BATCH == 0)
-            k_norm_factors(xt, sh, x, xhs, heads - h < K_NORM_BATCH ? heads - h : K_NORM_BATCH, h, eps, rs);
-        kvec rv = k_set1(rs[h % K_NORM_BATCH]);
+        kvec rv = k_norm_factor_of(xt, sh, x, xhs, heads, h, eps, rs);
         for (size_t r = 0; r < R; r++) {
             kvec xa = k_mul(k_load(xt, xh, r * K_VL), k_mul(rv, wa[r]));
             kvec xb = k_mul(k_load(xt, xh, ps + r * K_VL), k_mul(rv, wb[r]));
@@ -298,9 +303,7 @@ static ROPE_ALWAYS_INLINE void k_norm_pairs(rope_dtype xt, rope_dtype ct, const 
     float rs[K_NORM_BATCH];
     for (size_t h = 0; h < heads; h++) {
         k_head v = k_head_at(xt, ct, K_PASS, h);
-        if (h % K_NORM_BATCH == 0)
-            k_norm_factors(xt, sh, x, xhs, heads - h < K_NORM_BATCH ? heads - h : K_NORM_BATCH, h, eps, rs);
-        kvec r = k_set1(rs[h % K_NORM_BATCH]);
+        kvec r = k_norm_factor_of(xt, sh, x, xhs, heads, h, eps, rs);
         for (size_t i = 0; i < rot; i += K_VL) {
             size_t n = rot - i < K_VL ? rot - i : K_VL;
             kvec c, s;

@@ -10,12 +10,7 @@
 
 static rope_status onnx_fly(const char *where, int backward, rope_context *ctx, const rope_onnx_attrs *attrs,
                             const rope_tensor *x, const rope_fly *fly, const rope_tensor *y) {
-    static const rope_onnx_attrs defaults = {0, 0, 0};
-    if (!attrs) attrs = &defaults;
-    ROPE_TRY(rope_onnx_check_attrs(where, attrs));
-    static const char *const names[3] = {"X", "fly", "Y"};
-    const void *const args[3] = {x, fly, y};
-    ROPE_TRY(rope_check_args(where, 3, names, args));
+    ROPE_TRY(rope_onnx_fly_args(where, &attrs, x, fly, y));
     if (!fly->freq) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "fly->freq is NULL");
     rope_onnx_plan p;
     ROPE_TRY(rope_onnx_plan_fly(where, attrs, x, &p));
@@ -26,18 +21,14 @@ static rope_status onnx_fly(const char *where, int backward, rope_context *ctx, 
                          "fly->freq->rotary_dim: expected %lld (rotary_embedding_dim, or head_size when it is 0), "
                          "found %lld",
                          (long long)p.rot, (long long)fp.dim);
-    rope_dtype cs_dtype = fly->cs_dtype ? fly->cs_dtype : x->dtype;
-    if (cs_dtype != x->dtype)
-        return rope_fail(ROPE_ERROR_DTYPE, where, "fly->cs_dtype: expected 0 or %s (ONNX caches have X's dtype), found %s",
-                         rope_dtype_name(x->dtype), rope_dtype_name(cs_dtype));
+    rope_dtype cs_dtype;
+    ROPE_TRY(rope_onnx_fly_cs_dtype(where, x, fly->cs_dtype, &cs_dtype));
     int per_token = fly->kind == ROPE_POSITIONS_PER_TOKEN;
     const int64_t dims[2] = {p.batch, p.seq};
     static const char *const whys[2] = {"batch of X", "seq of X"};
     ROPE_TRY(rope_fly_check_positions(where, fly, per_token ? 2 : 1, dims, whys));
     ROPE_TRY(rope_onnx_check_data(where, &p, x, NULL, NULL, NULL, y, &p));
-    rope_region ry = rope_region_of(y, p.x_row, p.y_stride);
-    rope_region rp = rope_region_of(&fly->positions, 1, 1);
-    ROPE_TRY(rope_check_disjoint(where, "Y", &ry, "fly->positions", &rp));
+    ROPE_TRY(rope_onnx_fly_disjoint(where, &p, y, &fly->positions, 1));
     int64_t max_pos;
     ROPE_TRY(rope_fly_max_position(where, fly, p.seq, NULL, &max_pos));
     rope_context *c = rope_context_resolve(ctx);

@@ -4,7 +4,6 @@
  * every coordinate), then the forward's job with rows computed from each token's coordinates
  * (cossin/fly_axes.c). */
 #include "../cache/axes.h"
-#include "../core/alloc.h"
 #include "../core/check.h"
 #include "../core/try.h"
 #include "../engine/engine.h"
@@ -26,12 +25,7 @@ static rope_status check_positions(const char *where, const rope_onnx_plan *p, r
 
 static rope_status onnx_fly_axes(const char *where, int backward, rope_context *ctx, const rope_onnx_attrs *attrs,
                                  const rope_tensor *x, const rope_fly_axes *fly, const rope_tensor *y) {
-    static const rope_onnx_attrs defaults = {0, 0, 0};
-    if (!attrs) attrs = &defaults;
-    ROPE_TRY(rope_onnx_check_attrs(where, attrs));
-    static const char *const names[3] = {"X", "fly", "Y"};
-    const void *const args[3] = {x, fly, y};
-    ROPE_TRY(rope_check_args(where, 3, names, args));
+    ROPE_TRY(rope_onnx_fly_args(where, &attrs, x, fly, y));
     rope_fly_axes_plan fp;
     ROPE_TRY(rope_fly_axes_load(where, fly, &fp));
     rope_onnx_plan p;
@@ -41,31 +35,19 @@ static rope_status onnx_fly_axes(const char *where, int backward, rope_context *
                          "fly->axes->axes_dims: expected widths summing to %lld (rotary_embedding_dim, or head_size "
                          "when it is 0), found a sum of %lld",
                          (long long)p.rot, (long long)fp.rot);
-    rope_dtype cs_dtype = fp.fly.cs_dtype ? fp.fly.cs_dtype : x->dtype;
-    if (cs_dtype != x->dtype)
-        return rope_fail(ROPE_ERROR_DTYPE, where,
-                         "fly->cs_dtype: expected 0 or %s (ONNX caches have X's dtype), found %s",
-                         rope_dtype_name(x->dtype), rope_dtype_name(cs_dtype));
+    rope_dtype cs_dtype;
+    ROPE_TRY(rope_onnx_fly_cs_dtype(where, x, fp.fly.cs_dtype, &cs_dtype));
     ROPE_TRY(check_positions(where, &p, &fp));
     ROPE_TRY(rope_onnx_check_data(where, &p, x, NULL, NULL, NULL, y, &p));
-    const int64_t A = fp.axes.n_axes;
-    rope_region ry = rope_region_of(y, p.x_row, p.y_stride), rp = rope_region_of(&fp.fly.positions, A, A);
-    ROPE_TRY(rope_check_disjoint(where, "Y", &ry, "fly->positions", &rp));
-    double *inv;
-    ROPE_TRY(rope_fly_axes_freqs(where, &fp, &inv));
+    ROPE_TRY(rope_onnx_fly_disjoint(where, &p, y, &fp.fly.positions, fp.axes.n_axes));
     rope_context *c = rope_context_resolve(ctx);
 
-    rope_status st = ROPE_OK;
-    if (!rope_onnx_plan_empty(&p)) {
-        rope_job job;
-        rope_onnx_job(&p, x, NULL, NULL, NULL, y, &job);
-        job.shape.cs_dtype = cs_dtype;
-        rope_onnx_job_direction(&p, &job, backward);
-        st = rope_engine_run_fly_axes(where, c, &fp.axes, inv, fp.fly.positions.data, fp.fly.positions.dtype,
-                                      (size_t)fp.rows, &job, backward);
-    }
-    rope_free(inv);
-    return st;
+    if (rope_onnx_plan_empty(&p)) return rope_engine_run_fly_axes(where, c, &fp, NULL, backward);
+    rope_job job;
+    rope_onnx_job(&p, x, NULL, NULL, NULL, y, &job);
+    job.shape.cs_dtype = cs_dtype;
+    rope_onnx_job_direction(&p, &job, backward);
+    return rope_engine_run_fly_axes(where, c, &fp, &job, backward);
 }
 
 rope_status rope_onnx_rotary_embedding_fly_axes(rope_context *ctx, const rope_onnx_attrs *attrs, const rope_tensor *x,

@@ -66,4 +66,18 @@ rope_status rope_onnx_run(rope_context *ctx, const rope_onnx_plan *p, const rope
                           const rope_tensor *sin, const rope_tensor *ids, const rope_tensor *y, const char *where,
                           int backward);
 
+/* ---- the on-the-fly calls' shared steps (onnx_fly_checks.c), for rope_fly and rope_fly_axes ---- */
+
+/* The attributes (NULL: the defaults, stored in *attrs) checked as the forward checks them, then X,
+ * fly and Y present (NULL_ARGUMENT naming the first missing one). */
+rope_status rope_onnx_fly_args(const char *where, const rope_onnx_attrs **attrs, const rope_tensor *x, const void *fly,
+                               const rope_tensor *y);
+
+/* fly->cs_dtype (0: X's) must be X's dtype: ONNX caches have it. DTYPE otherwise. */
+rope_status rope_onnx_fly_cs_dtype(const char *where, const rope_tensor *x, rope_dtype requested, rope_dtype *cs_dtype);
+
+/* Y must not overlap fly->positions (`width` values a row: 1, or the axes' count). */
+rope_status rope_onnx_fly_disjoint(const char *where, const rope_onnx_plan *p, const rope_tensor *y,
+                                   const rope_tensor *positions, int64_t width);
+
 #endif

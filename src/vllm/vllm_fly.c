@@ -12,11 +12,8 @@ static rope_status vllm_fly(const char *where, int backward, rope_context *ctx, 
                             const rope_tensor *q, const rope_tensor *k, const rope_fly *fly, const rope_tensor *qo,
                             const rope_tensor *ko) {
     rope_vllm_attrs loaded;
-    ROPE_TRY(rope_vllm_attrs_load(where, attrs, &loaded));
+    ROPE_TRY(rope_vllm_fly_args(where, attrs, &loaded, q, fly, qo));
     attrs = &loaded;
-    static const char *const names[3] = {"query", "fly", "query_out"};
-    const void *const args[3] = {q, fly, qo};
-    ROPE_TRY(rope_check_args(where, 3, names, args));
     if (!fly->freq) return rope_fail(ROPE_ERROR_NULL_ARGUMENT, where, "fly->freq is NULL");
     if (fly->kind != ROPE_POSITIONS_PER_TOKEN)
         return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
@@ -26,10 +23,8 @@ static rope_status vllm_fly(const char *where, int backward, rope_context *ctx, 
     ROPE_TRY(rope_freq_plan_make(where, fly->freq, &fp));
     rope_vllm_plan p;
     ROPE_TRY(rope_vllm_plan_shapes(where, attrs, &fly->positions, q, k, NULL, fp.dim, NULL, &p));
-    rope_dtype cs = fly->cs_dtype ? fly->cs_dtype : q->dtype;
-    if (cs != q->dtype && cs != ROPE_F32)
-        return rope_fail(ROPE_ERROR_DTYPE, where, "fly->cs_dtype: expected 0, %s or f32 (with %s query), found %s",
-                         rope_dtype_name(q->dtype), rope_dtype_name(q->dtype), rope_dtype_name(cs));
+    rope_dtype cs;
+    ROPE_TRY(rope_vllm_fly_cs_dtype(where, q, fly->cs_dtype, &cs));
     ROPE_TRY(rope_vllm_check_data(where, &p, &fly->positions, q, k, NULL, qo, ko, &p));
     rope_context *c = rope_context_resolve(ctx);
     if (rope_vllm_plan_empty(&p)) return rope_engine_run_fly(where, c, &fp, p.max_pos, NULL, backward);

@@ -5,7 +5,6 @@
  * token's row computed from its coordinates (cossin/fly_axes.c): bitwise the result on the
  * cos_sin_cache rope_cache_fill_axes fills with ROPE_CACHE_VLLM, at positions 0 .. T-1. */
 #include "../cache/axes.h"
-#include "../core/alloc.h"
 #include "../core/check.h"
 #include "../core/try.h"
 #include "../engine/context.h"
@@ -15,11 +14,8 @@ static rope_status vllm_fly_axes(const char *where, int backward, rope_context *
                                  const rope_tensor *q, const rope_tensor *k, const rope_fly_axes *fly,
                                  const rope_tensor *qo, const rope_tensor *ko) {
     rope_vllm_attrs loaded;
-    ROPE_TRY(rope_vllm_attrs_load(where, attrs, &loaded));
+    ROPE_TRY(rope_vllm_fly_args(where, attrs, &loaded, q, fly, qo));
     attrs = &loaded;
-    static const char *const names[3] = {"query", "fly", "query_out"};
-    const void *const args[3] = {q, fly, qo};
-    ROPE_TRY(rope_check_args(where, 3, names, args));
     if (attrs->n_mrope_section != 0)
         return rope_fail(ROPE_ERROR_ATTRIBUTE, where,
                          "n_mrope_section: expected 0 with multi-axis positions (fly->axes places the pairs), found %d",
@@ -35,10 +31,8 @@ static rope_status vllm_fly_axes(const char *where, int backward, rope_context *
     rope_tensor tokens = {NULL, ROPE_I64, pos->rank - 1, {pos->dims[0], pos->rank == 3 ? pos->dims[1] : 0}, 0};
     rope_vllm_plan p;
     ROPE_TRY(rope_vllm_plan_shapes(where, attrs, &tokens, q, k, NULL, fp.rot, "fly->axes->axes_dims' sum", &p));
-    rope_dtype cs = fp.fly.cs_dtype ? fp.fly.cs_dtype : q->dtype;
-    if (cs != q->dtype && cs != ROPE_F32)
-        return rope_fail(ROPE_ERROR_DTYPE, where, "fly->cs_dtype: expected 0, %s or f32 (with %s query), found %s",
-                         rope_dtype_name(q->dtype), rope_dtype_name(q->dtype), rope_dtype_name(cs));
+    rope_dtype cs;
+    ROPE_TRY(rope_vllm_fly_cs_dtype(where, q, fp.fly.cs_dtype, &cs));
     ROPE_TRY(rope_vllm_check_data(where, &p, NULL, q, k, NULL, qo, ko, &p));
     const int64_t A = fp.axes.n_axes;
     rope_region rp = rope_region_of(pos, A, A);
@@ -48,22 +42,15 @@ static rope_status vllm_fly_axes(const char *where, int backward, rope_context *
         rope_region r_ko = rope_region_of(ko, p.hk * p.head_size, p.ko_stride);
         ROPE_TRY(rope_check_disjoint(where, "key_out", &r_ko, "fly->positions", &rp));
     }
-    double *inv;
-    ROPE_TRY(rope_fly_axes_freqs(where, &fp, &inv));
     rope_context *c = rope_context_resolve(ctx);
 
-    rope_status st = ROPE_OK;
-    if (!rope_vllm_plan_empty(&p)) {
-        rope_job job;
-        rope_vllm_job(&p, &tokens, q, k, NULL, qo, ko, &job);
-        job.shape.cs_dtype = cs;
-        job.cossin.positions.kind = ROPE_POS_TOKEN;  /* not read: the rows come from the coordinates */
-        rope_vllm_job_direction(&p, &job, backward); /* inverse is the backward's row transform */
-        st = rope_engine_run_fly_axes(where, c, &fp.axes, inv, pos->data, pos->dtype, (size_t)fp.rows, &job,
-                                      job.cossin.backward);
-    }
-    rope_free(inv);
-    return st;
+    if (rope_vllm_plan_empty(&p)) return rope_engine_run_fly_axes(where, c, &fp, NULL, backward);
+    rope_job job;
+    rope_vllm_job(&p, &tokens, q, k, NULL, qo, ko, &job);
+    job.shape.cs_dtype = cs;
+    job.cossin.positions.kind = ROPE_POS_TOKEN;  /* not read: the rows come from the coordinates */
+    rope_vllm_job_direction(&p, &job, backward); /* inverse is the backward's row transform */
+    return rope_engine_run_fly_axes(where, c, &fp, &job, job.cossin.backward);
 }
 
 rope_status rope_vllm_rotary_embedding_fly_axes(rope_context *ctx, const rope_vllm_attrs *attrs,

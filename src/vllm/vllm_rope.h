@@ -84,4 +84,14 @@ rope_status rope_vllm_run(const char *where, rope_context *ctx, const rope_vllm_
                           const rope_tensor *q, const rope_tensor *k, const rope_tensor *cache, const rope_tensor *qo,
                           const rope_tensor *ko, int backward);
 
+/* ---- the on-the-fly calls' shared steps (vllm_fly_checks.c), for rope_fly and rope_fly_axes ---- */
+
+/* The attributes loaded into *loaded (rope_vllm_attrs_load), then query, fly and query_out present
+ * (NULL_ARGUMENT naming the first missing one). */
+rope_status rope_vllm_fly_args(const char *where, const rope_vllm_attrs *attrs, rope_vllm_attrs *loaded,
+                               const rope_tensor *q, const void *fly, const rope_tensor *qo);
+
+/* fly->cs_dtype (0: query's) must be query's dtype or f32; stored in *cs_dtype. DTYPE otherwise. */
+rope_status rope_vllm_fly_cs_dtype(const char *where, const rope_tensor *q, rope_dtype requested, rope_dtype *cs_dtype);
+
 #endif

@@ -22,6 +22,7 @@
 
 #include "harness.h"
 #include "kernel_data.h"
+#include "kernel_words.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 /* Weak: a build without avx512.c leaves it NULL (tests/kernels/kernel_sets.h). */
@@ -29,16 +30,6 @@ extern const rope_kernel_set rope_kernels_avx512_intbf16 __attribute__((weak));
 #endif
 
 enum { SENTINEL = 0xa5 };
-
-static const char *path_word(rope_kernel_path p) {
-    switch (p) {
-    case ROPE_PATH_ANY: return "any";
-    case ROPE_PATH_BLOCKED: return "blocked";
-    case ROPE_PATH_PAIRS: return "pairs";
-    case ROPE_PATH_SPLIT: return "split";
-    }
-    return "?";
-}
 
 /* The name kernel.h's scheme gives the entry's fields; the ISA word is taken from the name (after
  * "__"), and must start with the set's ISA name (avx512bf16 kernels are listed by avx512). */
@@ -50,7 +41,7 @@ static void expected_name(const rope_kernel_info *k, const char *isa_word, char 
     char ps[16] = "";
     if (k->path == ROPE_PATH_PAIRS) snprintf(ps, sizeof ps, "_ps%zu", k->pair_stride);
     snprintf(buf, n, "rope_kernel_%s_%s_cos%s_%s_%s%s__%s", k->kind == ROPE_KERNEL_ROT ? "rot" : "norm",
-             rope_dtype_name(k->x_dtype), rope_dtype_name(k->cs_dtype), path_word(k->path),
+             rope_dtype_name(k->x_dtype), rope_dtype_name(k->cs_dtype), kernel_path_word(k->path),
              k->cos_full ? "full" : "half", ps, isa_word);
 }
 

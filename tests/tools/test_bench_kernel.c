@@ -5,31 +5,18 @@
  * header and one row for that kernel (the floor loop's columns filled for a rotation at halves);
  * unknown names and operator options are refused with status 2. The `rope` binary is found beside the
  * tests directory of the build (exit 77, skipped, when it is not there). */
-#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "harness.h"
+#include "rope_cli.h"
 #include "kernels/kernel.h"
 
-static char rope[4200];
 static char out[1 << 16];
 
 /* Runs `rope bench ARGS`, stdout into out; returns the exit status (-1 if it did not exit). */
-static int run(const char *args) {
-    char cmd[5000];
-    const char *emu = getenv("ROPE_EMULATOR"); /* a cross build's qemu, see tests/CMakeLists.txt */
-    snprintf(cmd, sizeof cmd, "%s '%s' bench %s 2>/dev/null", emu ? emu : "", rope, args);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+static int run(const char *args) { return rope_cli_bench(args, out, sizeof out); }
 
 /* The line of `out` that starts with `name` followed by `sep`, or NULL. */
 static const char *line_of(const char *name, char sep) {
@@ -108,22 +95,10 @@ static void refusals(void) {
           "--layout accepted with --kernel");
 }
 
-/* Points `rope` at the binary beside the tests directory; 0 when it is not built. */
-static int find_rope(const char *argv0) {
-    char self[4096];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len <= 0) snprintf(self, sizeof self, "%s", argv0);
-    else self[len] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash) *slash = '\0';
-    snprintf(rope, sizeof rope, "%s/../rope", slash ? self : ".");
-    return access(rope, X_OK) == 0;
-}
-
 int main(int argc, char **argv) {
     (void)argc;
-    if (!find_rope(argv[0])) {
-        printf("skipped: %s is not built\n", rope);
+    if (!rope_cli_find(argv[0])) {
+        printf("skipped: %s is not built\n", rope_cli_path());
         return 77;
     }
     const rope_kernel_info *rot = NULL, *norm = NULL, *store = NULL;

@@ -2,32 +2,17 @@
 /* `rope bench` end to end, as a user runs it: the CSV header, the shape of every row (not the
  * timings; the floor loop's columns filled exactly on the rows it covers), the single-case options (with --fly and --backward), the table form and usage errors. The `rope` binary is found
  * beside the tests directory of the build (exit 77, skipped, when it is not there). */
-#define _POSIX_C_SOURCE 200809L
+#define _POSIX_C_SOURCE 200809L /* strtok_r */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "harness.h"
+#include "rope_cli.h"
 
 static const char header[] =
     "op,dtype,layout,tokens,heads_q,heads_k,head_size,rot,threads,pool,median_us,gbps,copy_gbps,ratio,loop,loop_us,"
     "ratio_loop";
-static char rope[4200];
-
-/* Runs `rope bench ARGS`, stdout into out; returns the exit status (-1 if it did not exit). */
-static int run(const char *args, char *out, size_t size) {
-    char cmd[5000];
-    const char *emu = getenv("ROPE_EMULATOR"); /* a cross build's qemu, see tests/CMakeLists.txt */
-    snprintf(cmd, sizeof cmd, "%s '%s' bench %s 2>/dev/null", emu ? emu : "", rope, args);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t n = fread(out, 1, size - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 /* A number as printed: digits with at most one '.', and > 0 when `positive`. */
 static int is_number(const char *s, int positive) {
@@ -97,21 +82,21 @@ static char out[1 << 16];
 
 /* `--quick --op onnx --tokens 4`: the header, then two rows with the expected fixed columns. */
 static void quick_onnx_sweep(void) {
-    CHECK(run("--quick --csv --op onnx --tokens 4", out, sizeof out) == 0, "onnx 4 tokens: exit status");
+    CHECK(rope_cli_bench("--quick --csv --op onnx --tokens 4", out, sizeof out) == 0, "onnx 4 tokens: exit status");
     static const char *const onnx_cols[9] = {"onnx", "f32", "halves", "4", "32", "0", "128", "128", "*"};
     check_csv("--op onnx --tokens 4", out, 2, onnx_cols);
 }
 
 /* One case chosen by every option: ATB with f32 cos and coeff 4, and ONNX interleaved bf16. */
 static void single_cases(void) {
-    CHECK(run("--csv --op atb --dtype f16-f32cos --layout coeff4 --tokens 3 --heads 8 --heads-k 2 --head-size 64 "
+    CHECK(rope_cli_bench("--csv --op atb --dtype f16-f32cos --layout coeff4 --tokens 3 --heads 8 --heads-k 2 --head-size 64 "
               "--threads 3 --reps 2",
               out, sizeof out) == 0,
           "atb case: exit status");
     static const char *const atb_cols[9] = {"atb", "f16-f32cos", "coeff4", "3", "8", "2", "64", "64", "3"};
     check_csv("atb single case", out, 1, atb_cols);
 
-    CHECK(run("--csv --layout interleaved --dtype bf16 --tokens 2 --heads 4 --head-size 16 --threads 1 --reps 1", out,
+    CHECK(rope_cli_bench("--csv --layout interleaved --dtype bf16 --tokens 2 --heads 4 --head-size 16 --threads 1 --reps 1", out,
               sizeof out) == 0,
           "onnx interleaved: exit status");
     static const char *const il_cols[9] = {"onnx", "bf16", "interleaved", "2", "4", "0", "16", "16", "1"};
@@ -120,16 +105,16 @@ static void single_cases(void) {
 
 /* On-the-fly and backward rows: the mode is marked in the layout column. */
 static void fly_and_backward_rows(void) {
-    CHECK(run("--csv --op onnx --tokens 5 --heads 2 --head-size 32 --threads 1 --reps 1 --fly", out, sizeof out) == 0,
+    CHECK(rope_cli_bench("--csv --op onnx --tokens 5 --heads 2 --head-size 32 --threads 1 --reps 1 --fly", out, sizeof out) == 0,
           "onnx fly: exit status");
     static const char *const fly_cols[9] = {"onnx", "f32", "halves+fly", "5", "2", "0", "32", "32", "1"};
     check_csv("onnx --fly", out, 1, fly_cols);
-    CHECK(run("--csv --op atb --dtype bf16 --tokens 40 --heads 4 --head-size 64 --threads 2 --reps 1 --backward", out,
+    CHECK(rope_cli_bench("--csv --op atb --dtype bf16 --tokens 40 --heads 4 --head-size 64 --threads 2 --reps 1 --backward", out,
               sizeof out) == 0,
           "atb backward: exit status");
     static const char *const bwd_cols[9] = {"atb", "bf16", "coeff2+bwd", "40", "4", "1", "64", "64", "2"};
     check_csv("atb --backward", out, 1, bwd_cols);
-    CHECK(run("--csv --op atb --dtype f16-f32cos --layout coeff4 --tokens 33 --heads 2 --head-size 16 --threads 1 "
+    CHECK(rope_cli_bench("--csv --op atb --dtype f16-f32cos --layout coeff4 --tokens 33 --heads 2 --head-size 16 --threads 1 "
               "--reps 1 --fly --backward",
               out, sizeof out) == 0,
           "atb fly backward: exit status");
@@ -140,89 +125,89 @@ static void fly_and_backward_rows(void) {
 /* Multi-axis rows (--axes, --grid): the grid's size is the token count, +axes marks the layout column;
  * and the errors of the options. */
 static void axes_rows(void) {
-    CHECK(run("--csv --op onnx --axes 4,6,6 --grid 2x3x5 --heads 2 --head-size 16 --threads 1 --reps 1", out,
+    CHECK(rope_cli_bench("--csv --op onnx --axes 4,6,6 --grid 2x3x5 --heads 2 --head-size 16 --threads 1 --reps 1", out,
               sizeof out) == 0,
           "onnx axes: exit status");
     static const char *const oa_cols[9] = {"onnx", "f32", "halves+axes", "30", "2", "0", "16", "16", "1"};
     check_csv("onnx --axes", out, 1, oa_cols);
-    CHECK(run("--csv --op atb --dtype f16-f32cos --layout coeffD --axes 8,8 --grid 7x9 --heads 2 --head-size 16 "
+    CHECK(rope_cli_bench("--csv --op atb --dtype f16-f32cos --layout coeffD --axes 8,8 --grid 7x9 --heads 2 --head-size 16 "
               "--threads 2 --reps 1 --backward --theta 256",
               out, sizeof out) == 0,
           "atb axes backward: exit status");
     static const char *const aa_cols[9] = {"atb", "f16-f32cos", "coeffD+axes+bwd", "63", "2", "1", "16", "16", "2"};
     check_csv("atb --axes --backward", out, 1, aa_cols);
-    CHECK(run("--csv --op vllm --dtype bf16 --layout interleaved --axes 16,56,56 --grid 1x4x10 --heads 2 --heads-k 1 "
+    CHECK(rope_cli_bench("--csv --op vllm --dtype bf16 --layout interleaved --axes 16,56,56 --grid 1x4x10 --heads 2 --heads-k 1 "
               "--threads 2 --reps 1",
               out, sizeof out) == 0,
           "vllm axes: exit status");
     static const char *const va_cols[9] = {"vllm", "bf16", "interleaved+axes", "40", "2", "1", "128", "128", "2"};
     check_csv("vllm --axes", out, 1, va_cols);
-    CHECK(run("--op onnx --axes 16,56,56 --head-size 128", out, sizeof out) == 2, "--axes without --grid accepted");
-    CHECK(run("--op onnx --axes 16,56,56 --grid 4x4 --head-size 128", out, sizeof out) == 2, "2 extents for 3 axes");
-    CHECK(run("--op onnx --axes 16,56,50 --grid 1x4x4 --head-size 128", out, sizeof out) == 2, "widths not 128");
-    CHECK(run("--op vllm --axes 8,8 --grid 2x2 --head-size 16 --mrope contiguous", out, sizeof out) == 2,
+    CHECK(rope_cli_bench("--op onnx --axes 16,56,56 --head-size 128", out, sizeof out) == 2, "--axes without --grid accepted");
+    CHECK(rope_cli_bench("--op onnx --axes 16,56,56 --grid 4x4 --head-size 128", out, sizeof out) == 2, "2 extents for 3 axes");
+    CHECK(rope_cli_bench("--op onnx --axes 16,56,50 --grid 1x4x4 --head-size 128", out, sizeof out) == 2, "widths not 128");
+    CHECK(rope_cli_bench("--op vllm --axes 8,8 --grid 2x2 --head-size 16 --mrope contiguous", out, sizeof out) == 2,
           "--axes with --mrope accepted");
-    CHECK(run("--op onnx --axes 8,,8 --grid 2x2 --head-size 16", out, sizeof out) == 2, "empty width accepted");
-    CHECK(run("--op onnx --axes 8,8 --grid 2x0 --head-size 16", out, sizeof out) == 2, "0 extent accepted");
-    CHECK(run("--op onnx --axes 8,8 --grid 2x2 --head-size 16 --theta 1", out, sizeof out) == 2, "theta 1 accepted");
+    CHECK(rope_cli_bench("--op onnx --axes 8,,8 --grid 2x2 --head-size 16", out, sizeof out) == 2, "empty width accepted");
+    CHECK(rope_cli_bench("--op onnx --axes 8,8 --grid 2x0 --head-size 16", out, sizeof out) == 2, "0 extent accepted");
+    CHECK(rope_cli_bench("--op onnx --axes 8,8 --grid 2x2 --head-size 16 --theta 1", out, sizeof out) == 2, "theta 1 accepted");
 }
 
 /* vLLM rows: batched decode at scattered positions, GPT-J (is_neox=False: the interleaved layout)
  * backward on the fly, and their usage errors. */
 static void vllm_rows(void) {
-    CHECK(run("--csv --op vllm --dtype bf16-f32cos --tokens 6 --heads 4 --heads-k 2 --head-size 32 --threads 1 "
+    CHECK(rope_cli_bench("--csv --op vllm --dtype bf16-f32cos --tokens 6 --heads 4 --heads-k 2 --head-size 32 --threads 1 "
               "--reps 1 --scatter",
               out, sizeof out) == 0,
           "vllm scatter: exit status");
     static const char *const vs_cols[9] = {"vllm", "bf16-f32cos", "halves+scatter", "6", "4", "2", "32", "32", "1"};
     check_csv("vllm --scatter", out, 1, vs_cols);
-    CHECK(run("--csv --op vllm --dtype f32 --layout interleaved --tokens 9 --heads 2 --head-size 16 --threads 2 --reps 1 "
+    CHECK(rope_cli_bench("--csv --op vllm --dtype f32 --layout interleaved --tokens 9 --heads 2 --head-size 16 --threads 2 --reps 1 "
               "--fly --backward",
               out, sizeof out) == 0,
           "vllm fly backward: exit status");
     static const char *const vf_cols[9] = {"vllm", "f32", "interleaved+fly+bwd", "9", "2", "1", "16", "16", "2"};
     check_csv("vllm --fly --backward", out, 1, vf_cols);
-    CHECK(run("--csv --op vllm --dtype f16 --tokens 5 --heads 2 --head-size 32 --threads 1 --reps 1 --scatter "
+    CHECK(rope_cli_bench("--csv --op vllm --dtype f16 --tokens 5 --heads 2 --head-size 32 --threads 1 --reps 1 --scatter "
               "--mrope interleaved",
               out, sizeof out) == 0,
           "vllm mrope: exit status");
     static const char *const vm_cols[9] = {"vllm", "f16", "halves+scatter+mrope-i", "5", "2", "1", "32", "32", "1"};
     check_csv("vllm --mrope", out, 1, vm_cols);
-    CHECK(run("--csv --op qknorm --dtype bf16 --tokens 7 --heads 4 --heads-k 2 --head-size 64 --threads 1 --reps 1 "
+    CHECK(rope_cli_bench("--csv --op qknorm --dtype bf16 --tokens 7 --heads 4 --heads-k 2 --head-size 64 --threads 1 --reps 1 "
               "--scatter",
               out, sizeof out) == 0,
           "qknorm: exit status");
     static const char *const qn_cols[9] = {"qknorm", "bf16", "halves+scatter", "7", "4", "2", "64", "64", "1"};
     check_csv("qknorm", out, 1, qn_cols);
-    CHECK(run("--csv --op kvcache --dtype f16-f32cos --tokens 9 --heads 4 --heads-k 2 --head-size 32 --threads 2 "
+    CHECK(rope_cli_bench("--csv --op kvcache --dtype f16-f32cos --tokens 9 --heads 4 --heads-k 2 --head-size 32 --threads 2 "
               "--reps 1 --scatter --kv-dtype fp8_e5m2 --norm",
               out, sizeof out) == 0,
           "kvcache: exit status");
     static const char *const kv_cols[9] = {"kvcache", "f16-f32cos", "halves+scatter+fp8_e5m2+norm", "9", "4", "2",
                                            "32", "32", "2"};
     check_csv("kvcache", out, 1, kv_cols);
-    CHECK(run("--csv --op kvcache --dtype bf16 --tokens 5 --heads 2 --heads-k 1 --head-size 16 --threads 1 --reps 1 "
+    CHECK(rope_cli_bench("--csv --op kvcache --dtype bf16 --tokens 5 --heads 2 --heads-k 1 --head-size 16 --threads 1 --reps 1 "
               "--kv-dtype fp8_e4m3 --separate",
               out, sizeof out) == 0,
           "kvcache --separate: exit status");
     static const char *const ks_cols[9] = {"kvcache", "bf16", "halves+fp8_e4m3+separate", "5", "2", "1", "16", "16",
                                            "1"};
     check_csv("kvcache --separate", out, 1, ks_cols);
-    CHECK(run("--op kvcache --separate --norm", out, sizeof out) == 2, "--separate with --norm accepted");
-    CHECK(run("--op vllm --kv-dtype fp8", out, sizeof out) == 2, "--kv-dtype accepted for vllm");
-    CHECK(run("--op qknorm --fly", out, sizeof out) == 2, "--fly accepted for qknorm");
-    CHECK(run("--op kvcache --kv-dtype fp4", out, sizeof out) == 2, "--kv-dtype fp4 accepted");
-    CHECK(run("--op vllm --mrope sideways", out, sizeof out) == 2, "--mrope sideways accepted");
-    CHECK(run("--op onnx --mrope contiguous", out, sizeof out) == 2, "--mrope accepted for onnx");
-    CHECK(run("--op vllm --layout coeff2", out, sizeof out) == 2, "coeff2 accepted for vllm");
-    CHECK(run("--op vllm --layout neox", out, sizeof out) == 2, "vLLM's own word neox accepted (one vocabulary)");
-    CHECK(run("--op vllm --layout vllm", out, sizeof out) == 2, "the cache word vllm accepted as a pairing");
-    CHECK(run("--op atb --scatter", out, sizeof out) == 2, "--scatter accepted for atb");
+    CHECK(rope_cli_bench("--op kvcache --separate --norm", out, sizeof out) == 2, "--separate with --norm accepted");
+    CHECK(rope_cli_bench("--op vllm --kv-dtype fp8", out, sizeof out) == 2, "--kv-dtype accepted for vllm");
+    CHECK(rope_cli_bench("--op qknorm --fly", out, sizeof out) == 2, "--fly accepted for qknorm");
+    CHECK(rope_cli_bench("--op kvcache --kv-dtype fp4", out, sizeof out) == 2, "--kv-dtype fp4 accepted");
+    CHECK(rope_cli_bench("--op vllm --mrope sideways", out, sizeof out) == 2, "--mrope sideways accepted");
+    CHECK(rope_cli_bench("--op onnx --mrope contiguous", out, sizeof out) == 2, "--mrope accepted for onnx");
+    CHECK(rope_cli_bench("--op vllm --layout coeff2", out, sizeof out) == 2, "coeff2 accepted for vllm");
+    CHECK(rope_cli_bench("--op vllm --layout neox", out, sizeof out) == 2, "vLLM's own word neox accepted (one vocabulary)");
+    CHECK(rope_cli_bench("--op vllm --layout vllm", out, sizeof out) == 2, "the cache word vllm accepted as a pairing");
+    CHECK(rope_cli_bench("--op atb --scatter", out, sizeof out) == 2, "--scatter accepted for atb");
 }
 
 /* The table: a title line, then the same column names, space-aligned, then one row. */
 static void table_form(void) {
-    CHECK(run("--op atb --layout coeffD --tokens 1 --heads 2 --head-size 8 --threads 1 --reps 1", out, sizeof out) == 0,
+    CHECK(rope_cli_bench("--op atb --layout coeffD --tokens 1 --heads 2 --head-size 8 --threads 1 --reps 1", out, sizeof out) == 0,
           "table: exit status");
     CHECK(strstr(out, "op   dtype") && strstr(out, "copy_gbps") && strstr(out, "coeffD") && !strchr(out, ','),
           "table output:\n%s", out);
@@ -231,29 +216,17 @@ static void table_form(void) {
 
 /* Usage errors exit 2; --help exits 0 with the usage text. */
 static void usage_errors_and_help(void) {
-    CHECK(run("--op nope", out, sizeof out) == 2, "unknown op accepted");
-    CHECK(run("--op onnx --dtype f16-f32cos", out, sizeof out) == 2, "f16-f32cos accepted for onnx");
-    CHECK(run("--tokens 0", out, sizeof out) == 2, "0 tokens accepted");
-    CHECK(run("--frobnicate", out, sizeof out) == 2, "unknown option accepted");
-    CHECK(run("--help", out, sizeof out) == 0 && strstr(out, "usage: rope bench"), "--help");
-}
-
-/* Points `rope` at the binary beside the tests directory; 0 when it is not built. */
-static int find_rope(const char *argv0) {
-    char self[4096];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len <= 0) snprintf(self, sizeof self, "%s", argv0);
-    else self[len] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash) *slash = '\0';
-    snprintf(rope, sizeof rope, "%s/../rope", slash ? self : ".");
-    return access(rope, X_OK) == 0;
+    CHECK(rope_cli_bench("--op nope", out, sizeof out) == 2, "unknown op accepted");
+    CHECK(rope_cli_bench("--op onnx --dtype f16-f32cos", out, sizeof out) == 2, "f16-f32cos accepted for onnx");
+    CHECK(rope_cli_bench("--tokens 0", out, sizeof out) == 2, "0 tokens accepted");
+    CHECK(rope_cli_bench("--frobnicate", out, sizeof out) == 2, "unknown option accepted");
+    CHECK(rope_cli_bench("--help", out, sizeof out) == 0 && strstr(out, "usage: rope bench"), "--help");
 }
 
 int main(int argc, char **argv) {
     (void)argc;
-    if (!find_rope(argv[0])) {
-        printf("skipped: %s is not built\n", rope);
+    if (!rope_cli_find(argv[0])) {
+        printf("skipped: %s is not built\n", rope_cli_path());
         return 77;
     }
     quick_onnx_sweep();
