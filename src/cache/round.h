@@ -15,6 +15,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../core/convert.h"
 #include "rope.h"
@@ -38,13 +39,17 @@ static inline uint32_t rope_round_cs(rope_dtype dtype, double v) {
     }
 }
 
-/* Stores a pattern from rope_round_cs as element idx of a `dtype` array. */
+/* Stores a pattern from rope_round_cs as element idx of a `dtype` array. Through memcpy: a table
+ * need not be aligned to its dtype (a DLPack byte offset, or a vLLM-layout cos placed over the
+ * ignored sin's block at an odd f16 offset: the ops fuzzer's reproducer crash-c5c8e81d...), and a
+ * typed store to such an address is undefined; the compilers make it one plain store. */
 static inline void rope_store_cs(void *data, rope_dtype dtype, size_t idx, uint32_t bits) {
     if (dtype == ROPE_F32) {
         float f = rope_float_of(bits); /* stored as a float: the array's own type */
-        ((float *)data)[idx] = f;
+        memcpy((char *)data + idx * sizeof f, &f, sizeof f);
     } else {
-        ((uint16_t *)data)[idx] = (uint16_t)bits;
+        uint16_t h = (uint16_t)bits;
+        memcpy((char *)data + idx * sizeof h, &h, sizeof h);
     }
 }
 
